@@ -1,0 +1,203 @@
+"""Commands: what the core asks devices and people to do, in the imperative.
+
+``GateCore.handle`` and ``GateCore.on_timer`` return lists of these. A shell (the twin, or a
+production service) delivers each to the device or account it names; the core never learns
+whether a command was carried out except through later events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from gate.enums import ClearanceKind, Role, Station, TrafficAction
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field of a declaration: where, why, and what was given."""
+
+    path: str
+    message: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        shown = f" (got {self.value})" if self.value else ""
+        return f"{self.path}: {self.message}{shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBarrier:
+    device_id: str
+    visit_id: str
+    plate: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeepClosed:
+    device_id: str
+    visit_id: str | None
+    plate: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTo:
+    """Send a vehicle to a station (``device_id`` names the lane, scale, scanner … if chosen)."""
+
+    visit_id: str
+    plate: str
+    station: Station
+    device_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestScan:
+    device_id: str
+    visit_id: str
+    plate: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignTask:
+    """Put a clearance on an agency's work list; ``due`` is its service-level deadline."""
+
+    role: Role
+    visit_id: str
+    clearance: ClearanceKind
+    due: float
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    """An agency has let a task pass its service-level deadline."""
+
+    role: Role
+    visit_id: str
+    clearance: ClearanceKind
+    overdue_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnForRedeclaration:
+    visit_id: str
+    declaration_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptDeclaration:
+    """The declaration (this version) is on record; ``visit_id`` follows the vehicle."""
+
+    declaration_id: str
+    version: int
+    visit_id: str
+    channel: str
+    fee_vnd: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectDeclaration:
+    """The declaration was not taken: every invalid field, each with its path and reason."""
+
+    declaration_id: str | None
+    errors: tuple[FieldError, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFee:
+    visit_id: str
+    amount_vnd: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchAgv:
+    device_id: str
+    mission_id: str
+    visit_id: str
+    container_no: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendManifest:
+    device_id: str
+    mission_id: str
+    visit_id: str
+    container_no: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficAdvice:
+    """Hold or release vehicles at a staging area.
+
+    ``visit_id`` set: about one vehicle. Unset: a general advice to traffic police, with the
+    release rate the gate can absorb and the congestion risk it was computed from.
+    """
+
+    area: str
+    action: TrafficAction
+    visit_id: str | None
+    plate: str | None
+    release_rate_per_h: float | None
+    congestion_risk: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManualReview:
+    """A person must look: the core could not decide safely on its own."""
+
+    review_id: str
+    reason: str
+    visit_id: str | None = None
+    device_id: str | None = None
+    plate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseEvent:
+    """Tell the sender its event was not applied, and why (the refusal is also audited)."""
+
+    event_kind: str
+    sender: str
+    reason: str
+    visit_id: str | None = None
+
+
+Command = Union[
+    OpenBarrier,
+    KeepClosed,
+    RouteTo,
+    RequestScan,
+    AssignTask,
+    Escalate,
+    ReturnForRedeclaration,
+    AcceptDeclaration,
+    RejectDeclaration,
+    RequestFee,
+    DispatchAgv,
+    SendManifest,
+    TrafficAdvice,
+    ManualReview,
+    RefuseEvent,
+]
+
+ALL_COMMANDS: tuple[type, ...] = (
+    OpenBarrier,
+    KeepClosed,
+    RouteTo,
+    RequestScan,
+    AssignTask,
+    Escalate,
+    ReturnForRedeclaration,
+    AcceptDeclaration,
+    RejectDeclaration,
+    RequestFee,
+    DispatchAgv,
+    SendManifest,
+    TrafficAdvice,
+    ManualReview,
+    RefuseEvent,
+)

@@ -1,0 +1,230 @@
+"""The pre-arrival declaration: declared once, shared by every agency.
+
+Validated at the boundary with pydantic. ``parse_declaration`` turns raw data into a
+``Declaration`` or into the complete list of what is wrong with it, each error with its
+field path and reason, so a declarant can fix everything in one amendment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gate.commands import FieldError
+from gate.enums import CrossingMode, Direction, GoodsCategory, VehicleClass
+from gate.identifiers import (
+    container_problem,
+    country_problem,
+    declarant_problem,
+    hs_code_problem,
+    normalize_plate,
+    plate_problem,
+)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+#: Categories that spoil: they may be called forward ahead of others when the gate is full.
+PERISHABLE_CATEGORIES = frozenset(
+    {GoodsCategory.LIVE_ANIMALS, GoodsCategory.ANIMAL_PRODUCTS, GoodsCategory.PLANTS_FRUIT, GoodsCategory.FOODSTUFF}
+)
+
+#: HS chapters a category must fall in, where the tariff makes that unambiguous.
+_CATEGORY_CHAPTERS: dict[GoodsCategory, frozenset[int]] = {
+    GoodsCategory.LIVE_ANIMALS: frozenset({1}),
+    GoodsCategory.ANIMAL_PRODUCTS: frozenset({2, 3, 4, 5, 15, 16}),
+    GoodsCategory.PLANTS_FRUIT: frozenset(range(6, 15)),
+    GoodsCategory.ORE: frozenset({26}),
+}
+
+
+class HealthDeclaration(BaseModel):
+    """The driver's health declaration, checked by the medical unit at the gate."""
+
+    model_config = _FROZEN
+    fever: bool = False
+    symptoms: tuple[str, ...] = ()
+    contact_with_case: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.fever or bool(self.symptoms) or self.contact_with_case
+
+
+class Driver(BaseModel):
+    model_config = _FROZEN
+    name: Annotated[str, Field(min_length=2, max_length=120)]
+    id_number: Annotated[str, Field(pattern=r"^[A-Z0-9]{6,20}$")]
+    nationality: str
+    health: HealthDeclaration = HealthDeclaration()
+
+    @field_validator("nationality")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        problem = country_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+
+class Container(BaseModel):
+    model_config = _FROZEN
+    number: str
+    size_ft: Literal[20, 40, 45]
+    seal: str | None = None
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _iso6346(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.replace(" ", "").upper()
+            problem = container_problem(v)
+            if problem:
+                raise ValueError(problem)
+        return v
+
+
+class GoodsLine(BaseModel):
+    model_config = _FROZEN
+    hs_code: str
+    description: Annotated[str, Field(min_length=2, max_length=500)]
+    quantity: Annotated[float, Field(gt=0)]
+    unit: Annotated[str, Field(min_length=1, max_length=10)] = "kg"
+    gross_kg: Annotated[float, Field(gt=0)]
+    value_usd: Annotated[float, Field(ge=0)]
+    origin: str
+    category: GoodsCategory
+
+    @field_validator("hs_code", mode="before")
+    @classmethod
+    def _hs(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.replace(".", "").replace(" ", "")
+            problem = hs_code_problem(v)
+            if problem:
+                raise ValueError(problem)
+        return v
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, v: str) -> str:
+        problem = country_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _category_matches_chapter(self) -> GoodsLine:
+        chapters = _CATEGORY_CHAPTERS.get(self.category)
+        if chapters is not None and int(self.hs_code[:2]) not in chapters:
+            raise ValueError(
+                f"category {self.category.value} does not match HS chapter {self.hs_code[:2]}"
+            )
+        return self
+
+
+class Declaration(BaseModel):
+    """One trip of one vehicle, declared before it travels. Versions replace each other."""
+
+    model_config = _FROZEN
+    declaration_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$")]
+    version: Annotated[int, Field(ge=1)] = 1
+    declarant_id: str
+    declarant_name: Annotated[str, Field(min_length=2, max_length=200)]
+    direction: Direction
+    vehicle_plate: str
+    trailer_plate: str | None = None
+    vehicle_class: VehicleClass
+    driver: Driver
+    containers: tuple[Container, ...] = ()
+    goods: Annotated[tuple[GoodsLine, ...], Field(min_length=1)]
+    declared_gross_kg: Annotated[float, Field(gt=0, le=200_000)]
+    crossing_mode: CrossingMode = CrossingMode.ROAD_HANDOVER
+    transshipment: bool = False
+    arrival_from: Annotated[float, Field(ge=0)] = 0.0
+    arrival_to: Annotated[float, Field(ge=0)] = float("inf")
+
+    @field_validator("declarant_id")
+    @classmethod
+    def _declarant(cls, v: str) -> str:
+        problem = declarant_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("vehicle_plate", "trailer_plate", mode="before")
+    @classmethod
+    def _plate(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = normalize_plate(v)
+            problem = plate_problem(v)
+            if problem:
+                raise ValueError(problem)
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Declaration:
+        problems: list[str] = []
+        if self.arrival_to < self.arrival_from:
+            problems.append("arrival_to is before arrival_from")
+        cargo = sum(line.gross_kg for line in self.goods)
+        if cargo > self.declared_gross_kg:
+            problems.append(
+                f"goods weigh {cargo:g} kg, more than the declared gross {self.declared_gross_kg:g} kg"
+            )
+        numbers = [c.number for c in self.containers]
+        if len(set(numbers)) != len(numbers):
+            problems.append("a container number appears twice")
+        if self.crossing_mode is CrossingMode.AGV_LANE and not self.containers:
+            problems.append("the AGV lane carries containers: declare at least one")
+        if self.vehicle_class is VehicleClass.CONTAINER and not self.containers:
+            problems.append("a container vehicle must declare its containers")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def categories(self) -> frozenset[GoodsCategory]:
+        return frozenset(line.category for line in self.goods)
+
+    @property
+    def perishable(self) -> bool:
+        return not PERISHABLE_CATEGORIES.isdisjoint(self.categories)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(line.origin for line in self.goods)
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "declaration"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def field_errors(error: ValidationError) -> tuple[FieldError, ...]:
+    """Every error of a pydantic validation, as paths and reasons a declarant can act on."""
+    out = []
+    for item in error.errors(include_url=False):
+        message = str(item["msg"]).removeprefix("Value error, ")
+        value = "" if item["type"] == "missing" else _shown(item.get("input"))
+        out.append(FieldError(_path(tuple(item["loc"])), message, value))
+    return tuple(out)
+
+
+def parse_declaration(data: Declaration | Mapping[str, Any]) -> Declaration | tuple[FieldError, ...]:
+    """A validated declaration, or every reason it is not one. Never raises."""
+    if isinstance(data, Declaration):
+        return data
+    if not isinstance(data, Mapping):
+        return (FieldError("declaration", "must be a mapping of fields", _shown(data)),)
+    try:
+        return Declaration.model_validate(dict(data))
+    except ValidationError as exc:
+        return field_errors(exc)
+    except (TypeError, ValueError, RecursionError) as exc:  # defensive: odd inputs in odd types
+        return (FieldError("declaration", f"could not be read: {exc}", ""),)

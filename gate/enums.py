@@ -1,0 +1,196 @@
+"""The core's vocabulary: the closed sets of names every room shares.
+
+Each enum's *value* is a short stable string, so that audit records, results tables and
+scenario files can name a member without importing this module.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Direction(str, Enum):
+    """Which way the goods cross, as declared."""
+
+    EXPORT = "export"
+    IMPORT = "import"
+    TRANSIT = "transit"
+    TEMPORARY_IMPORT_REEXPORT = "temporary_import_reexport"
+
+
+class CrossingMode(str, Enum):
+    """How the goods cross the line itself."""
+
+    ROAD_HANDOVER = "road_handover"  # the truck (or a partner-side truck after transshipment) crosses
+    AGV_LANE = "agv_lane"  # containers are handed to driverless AGVs on the cross-border lane
+
+
+class GoodsCategory(str, Enum):
+    """Goods classes that decide quarantine and fees."""
+
+    LIVE_ANIMALS = "live_animals"
+    ANIMAL_PRODUCTS = "animal_products"
+    PLANTS_FRUIT = "plants_fruit"
+    FOODSTUFF = "foodstuff"
+    ORE = "ore"
+    GENERAL = "general"
+
+
+class VehicleClass(str, Enum):
+    """Vehicle classes for yard capacity and fees."""
+
+    SMALL = "small"  # under 4 t payload: vans, pick-ups
+    TRUCK = "truck"  # rigid trucks
+    CONTAINER = "container"  # tractor with container trailer
+
+
+class Channel(str, Enum):
+    """Customs risk channel (VNACCS / ASYCUDA selectivity)."""
+
+    GREEN = "green"  # release on documents
+    YELLOW = "yellow"  # document check
+    RED = "red"  # physical inspection (scanner first where one exists)
+
+
+class Location(str, Enum):
+    """Where a visit's vehicle is, as far as the gate knows. Exactly one at any time."""
+
+    OUTSIDE = "outside"  # declared; on the road or not yet travelling
+    STAGING = "staging"  # in a staging area before the gate
+    ENTRY_LANE = "entry_lane"  # at barrier 1
+    SCALE = "scale"
+    SCANNER = "scanner"
+    YARD = "yard"
+    INSPECTION = "inspection"  # in a physical-inspection bay
+    EXIT_LANE = "exit_lane"  # at barrier 2
+    DEPARTED = "departed"  # terminal: passed barrier 2
+    RETURNED = "returned"  # turned back before entry, awaiting re-declaration
+    REFUSED = "refused"  # terminal: removed from the flow by an officer
+
+
+TERMINAL_LOCATIONS = frozenset({Location.DEPARTED, Location.REFUSED})
+
+
+class Site(str, Enum):
+    """Where a device stands. A plate read at a site is the vehicle's arrival there."""
+
+    STAGING = "staging"
+    BARRIER_1 = "barrier_1"
+    SCALE = "scale"
+    SCANNER = "scanner"
+    YARD_GATE_IN = "yard_gate_in"
+    YARD_GATE_OUT = "yard_gate_out"
+    INSPECTION_BAY = "inspection_bay"
+    BARRIER_2 = "barrier_2"
+    AGV_LANE = "agv_lane"
+    PARTNER = "partner"
+
+
+class DeviceKind(str, Enum):
+    BARRIER = "barrier"
+    PLATE_CAMERA = "plate_camera"
+    SCALE = "scale"
+    SCANNER = "scanner"
+    AGV_FLEET = "agv_fleet"
+    PARTNER_LINK = "partner_link"
+
+
+class Station(str, Enum):
+    """Where a `RouteTo` command sends a vehicle."""
+
+    STAGING = "staging"
+    ENTRY_LANE = "entry_lane"
+    SCALE = "scale"
+    SCANNER = "scanner"
+    YARD = "yard"
+    INSPECTION = "inspection"
+    EXIT_LANE = "exit_lane"
+    AWAY = "away"  # leave the gate area (returned or refused)
+
+
+class Role(str, Enum):
+    """What an account may decide."""
+
+    DECLARANT = "declarant"
+    MEDICAL = "medical"
+    BORDER_GUARD = "border_guard"
+    HEALTH_QUARANTINE = "health_quarantine"
+    ANIMAL_QUARANTINE = "animal_quarantine"
+    PLANT_QUARANTINE = "plant_quarantine"
+    CUSTOMS = "customs"
+    YARD_OPERATOR = "yard_operator"
+    FEE_COLLECTOR = "fee_collector"
+    OPERATION_CENTRE = "operation_centre"
+    TRAFFIC_POLICE = "traffic_police"
+    ADMIN = "admin"
+
+
+class ClearanceKind(str, Enum):
+    """One agency requirement on a visit. The declaration decides which are required."""
+
+    MEDICAL = "medical"
+    BORDER_GUARD_ENTRY = "border_guard_entry"
+    HEALTH_QUARANTINE = "health_quarantine"
+    ANIMAL_QUARANTINE = "animal_quarantine"
+    PLANT_QUARANTINE = "plant_quarantine"
+    CUSTOMS_DOCUMENTS = "customs_documents"
+    CUSTOMS_INSPECTION = "customs_inspection"
+    LOADING = "loading"
+    FEE = "fee"
+    BORDER_GUARD_EXIT = "border_guard_exit"
+
+
+#: The role an account needs to decide each clearance.
+CLEARANCE_ROLE: dict[ClearanceKind, Role] = {
+    ClearanceKind.MEDICAL: Role.MEDICAL,
+    ClearanceKind.BORDER_GUARD_ENTRY: Role.BORDER_GUARD,
+    ClearanceKind.HEALTH_QUARANTINE: Role.HEALTH_QUARANTINE,
+    ClearanceKind.ANIMAL_QUARANTINE: Role.ANIMAL_QUARANTINE,
+    ClearanceKind.PLANT_QUARANTINE: Role.PLANT_QUARANTINE,
+    ClearanceKind.CUSTOMS_DOCUMENTS: Role.CUSTOMS,
+    ClearanceKind.CUSTOMS_INSPECTION: Role.CUSTOMS,
+    ClearanceKind.LOADING: Role.CUSTOMS,
+    ClearanceKind.FEE: Role.FEE_COLLECTOR,
+    ClearanceKind.BORDER_GUARD_EXIT: Role.BORDER_GUARD,
+}
+
+
+class ClearanceStatus(str, Enum):
+    REQUIRED = "required"  # needed, not yet workable (the vehicle is not where it can be done)
+    ASSIGNED = "assigned"  # on an agency's work list
+    PENDING_CONFIRMATION = "pending_confirmation"  # e.g. an online payment awaiting the bank
+    PASSED = "passed"
+    RETURNED = "returned"  # returned for re-declaration
+    REFUSED = "refused"
+
+
+class Outcome(str, Enum):
+    """What an officer decides on a clearance."""
+
+    PASSED = "passed"
+    RETURNED = "returned"  # wrong data: back to the declarant for re-declaration
+    REFUSED = "refused"  # final: the vehicle does not cross
+
+
+class ScanResult(str, Enum):
+    CLEAR = "clear"
+    SUSPECT = "suspect"
+
+
+class PaymentMethod(str, Enum):
+    DIRECT = "direct"  # at the counter: confirmed on the spot by a fee collector
+    ONLINE = "online"  # bank transfer: confirmed later by the fee collector / tax authority
+
+
+class TrafficAction(str, Enum):
+    HOLD = "hold"
+    RELEASE = "release"
+
+
+class AgvMissionState(str, Enum):
+    MANIFEST_SENT = "manifest_sent"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    FAULTED = "faulted"
+    FAILED = "failed"  # gave up: manual handling
