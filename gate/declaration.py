@@ -86,7 +86,8 @@ class Container(BaseModel):
 
 
 class GoodsLine(BaseModel):
-    model_config = _FROZEN
+    # An infinite quantity or value is a typo, never a declaration.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
     hs_code: str
     description: Annotated[str, Field(min_length=2, max_length=500)]
     quantity: Annotated[float, Field(gt=0)]
@@ -138,7 +139,9 @@ class Declaration(BaseModel):
     vehicle_class: VehicleClass
     driver: Driver
     containers: tuple[Container, ...] = ()
-    goods: Annotated[tuple[GoodsLine, ...], Field(min_length=1)]
+    #: Non-empty, checked by ``_some_goods`` rather than ``min_length``: a length constraint is
+    #: applied to the lines that validated, so one bad line would also report "no goods".
+    goods: tuple[GoodsLine, ...]
     declared_gross_kg: Annotated[float, Field(gt=0, le=200_000)]
     crossing_mode: CrossingMode = CrossingMode.ROAD_HANDOVER
     transshipment: bool = False
@@ -151,6 +154,13 @@ class Declaration(BaseModel):
         problem = declarant_problem(v)
         if problem:
             raise ValueError(problem)
+        return v
+
+    @field_validator("goods")
+    @classmethod
+    def _some_goods(cls, v: tuple[GoodsLine, ...]) -> tuple[GoodsLine, ...]:
+        if not v:
+            raise ValueError("declare at least one goods line")
         return v
 
     @field_validator("vehicle_plate", "trailer_plate", mode="before")

@@ -1,0 +1,184 @@
+"""A hash-chained audit log of every decision the gate takes.
+
+Each record carries the hash of the record before it and its own hash over all its fields,
+so that changing any field, or removing, inserting or reordering records, breaks the chain at
+the first record affected. The chain starts from ``GENESIS``; ``seq`` counts records from 0
+over the whole life of the log.
+
+Rules of this module:
+
+- The hashed text is an unambiguous encoding: every free-text field is prefixed with its
+  length, so no choice of actor, action or reason can make two different records encode
+  alike. Times are hashed as ``repr(float(time))``, so ``5`` and ``5.0`` hash the same.
+- ``append`` is on the core's hot path (one record per decision): it builds one string, one
+  SHA-256 and one record, and nothing else.
+- Long runs keep memory bounded by ``drain``-ing retained records to a sink; the chain
+  continues across drains, and the drained segments joined in order verify from ``GENESIS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: The hash the first record chains from.
+GENESIS: str = "0" * 64
+
+#: Domain prefix of the hashed text; a change of encoding changes the prefix.
+_DOMAIN = "gatetwin-audit-v1"
+
+_sha256 = hashlib.sha256
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One decision: who (actor) did what (action) to which visit, when, and with what result."""
+
+    seq: int
+    time: float
+    actor: str
+    action: str
+    visit_id: str | None
+    accepted: bool
+    reason: str
+    prev_hash: str
+    hash: str
+
+
+def record_hash(
+    seq: int,
+    time: float,
+    actor: str,
+    action: str,
+    visit_id: str | None,
+    accepted: bool,
+    reason: str,
+    prev_hash: str,
+) -> str:
+    """The SHA-256 hex digest of a record's fields, chained to ``prev_hash``."""
+    # Plain {} conversions only: format specs cost more than the hash itself on the hot path.
+    # Free text is length-prefixed so no field can imitate a separator; a missing visit is "-"
+    # and an empty one "0:", so they differ. prev_hash is last: it needs no prefix.
+    text = (
+        f"{_DOMAIN}\x1f{seq}\x1f{float(time)!r}\x1f{len(actor)}:{actor}\x1f{len(action)}:{action}\x1f"
+        f"{'-' if visit_id is None else f'{len(visit_id)}:{visit_id}'}\x1f{'1' if accepted else '0'}"
+        f"\x1f{len(reason)}:{reason}\x1f{prev_hash}"
+    )
+    return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def verify_chain(
+    records: Sequence[AuditRecord], start_hash: str = GENESIS, *, start_seq: int | None = None
+) -> int | None:
+    """None if ``records`` chain correctly from ``start_hash``; else the seq of the first bad one.
+
+    A record is bad when its seq is not the next in line, its ``prev_hash`` is not the hash of
+    the record before it (``start_hash`` for the first), or its ``hash`` does not match its
+    fields. The seq reported is the one the record at that position should have, so a record
+    whose own seq was altered is still reported where it stands. The first seq expected is
+    ``start_seq``; by default 0 for a chain from ``GENESIS``, else the first record's own seq.
+    """
+    if not records:
+        return None
+    if start_seq is None:
+        start_seq = 0 if start_hash == GENESIS else records[0].seq
+    prev = start_hash
+    expected_seq = start_seq
+    for record in records:
+        if (
+            record.seq != expected_seq
+            or record.prev_hash != prev
+            or record.hash
+            != record_hash(
+                record.seq,
+                record.time,
+                record.actor,
+                record.action,
+                record.visit_id,
+                record.accepted,
+                record.reason,
+                record.prev_hash,
+            )
+        ):
+            return expected_seq
+        prev = record.hash
+        expected_seq += 1
+    return None
+
+
+class AuditLog:
+    """The gate's append-only audit trail, as a hash chain.
+
+    ``records`` holds the records retained since the last ``drain``; ``count`` and
+    ``head_hash`` cover the whole chain, drained or not.
+    """
+
+    __slots__ = ("_records", "_count", "_head", "_start_hash", "_start_seq")
+
+    def __init__(self) -> None:
+        self._records: list[AuditRecord] = []
+        self._count = 0
+        self._head = GENESIS
+        self._start_hash = GENESIS  # the hash the first retained record chains from
+        self._start_seq = 0  # the seq of the first retained record
+
+    def append(
+        self, time: float, actor: str, action: str, visit_id: str | None, accepted: bool, reason: str
+    ) -> AuditRecord:
+        """Add a record at ``time`` and return it. ``time`` must be finite."""
+        if not math.isfinite(time):
+            raise ValueError(f"audit record {self._count} ({action!r} by {actor!r}): time must be finite (got {time!r})")
+        time = float(time)
+        seq = self._count
+        prev = self._head
+        digest = record_hash(seq, time, actor, action, visit_id, accepted, reason, prev)
+        record = AuditRecord(seq, time, actor, action, visit_id, accepted, reason, prev, digest)
+        self._records.append(record)
+        self._count = seq + 1
+        self._head = digest
+        return record
+
+    @property
+    def records(self) -> list[AuditRecord]:
+        """Retained records, oldest first. The log's own list: read it, do not change it."""
+        return self._records
+
+    @property
+    def count(self) -> int:
+        """Records ever appended, drained ones included."""
+        return self._count
+
+    @property
+    def head_hash(self) -> str:
+        """The hash of the last record appended (``GENESIS`` if none)."""
+        return self._head
+
+    def drain(self) -> tuple[str, list[AuditRecord]]:
+        """Hand over the retained records: the hash the first one chains from, and the records.
+
+        Nothing is retained afterwards; the next record chains from the last one drained.
+        """
+        start_hash, records = self._start_hash, self._records
+        self._records = []
+        self._start_hash = self._head
+        self._start_seq = self._count
+        return start_hash, records
+
+    def verify(self) -> int | None:
+        """None if the retained records chain correctly up to ``head_hash``; else the first bad seq.
+
+        Besides the chain itself this checks that no retained record is missing at the end and
+        that the last one is the record ``head_hash`` names.
+        """
+        records = self._records
+        bad = verify_chain(records, self._start_hash, start_seq=self._start_seq)
+        if bad is not None:
+            return bad
+        retained = self._count - self._start_seq
+        if len(records) != retained:
+            return self._start_seq + min(len(records), retained)
+        if records and records[-1].hash != self._head:
+            return records[-1].seq
+        return None

@@ -1,0 +1,668 @@
+"""The clearance core: one object that turns events into commands, and never waits.
+
+Contract (sans-I/O, see ARCHITECTURE.md)::
+
+    core = GateCore(config)
+    commands = core.handle(event, now)   # event in (past tense), commands out (imperative)
+    deadline = core.next_deadline()      # when the core next needs to be woken, or None
+    commands = core.on_timer(now)        # agency silent too long, payment unconfirmed, ...
+    core.visit(visit_id)                 # read-only views for UIs, probes and tests
+
+Rules this module keeps:
+
+* ``handle`` never raises for anything a device or a person could send. A malformed, unknown,
+  unauthorised, repeated or out-of-order event is *refused*: it changes nothing, it is written to
+  the audit with its reason, the sender is told (``RefuseEvent``), and where a person must act a
+  ``ManualReview`` is raised. Real programming errors still raise: they must not be hidden.
+* Every accepted or refused event is audited, hash-chained, with its sender, time and reason.
+* Every visit is in exactly one location; a visit leaves the open set only by departing or being
+  refused, and then moves to the archive. None is ever lost.
+* Work per event is O(1) in the number of open visits: every lookup is a dict or a deque.
+* Decisions that look random (selection for inspection) are keyed hashes of the declaration, so
+  replaying the same events gives the same decisions.
+
+The event handlers live in ``gate.handlers``; this module keeps the state, the shared steps of
+the flow, the timers and the queries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from gate.audit import AuditLog
+from gate.commands import (
+    AssignTask,
+    Command,
+    DispatchAgv,
+    Escalate,
+    KeepClosed,
+    ManualReview,
+    OpenBarrier,
+    RefuseEvent,
+    RequestScan,
+    RouteTo,
+    SendManifest,
+    TrafficAdvice,
+)
+from gate.config import DeviceSpec, GateConfig
+from gate.deadlines import Deadlines
+from gate.declaration import Declaration
+from gate.enums import (
+    CLEARANCE_ROLE,
+    AgvMissionState,
+    Channel,
+    ClearanceKind,
+    ClearanceStatus,
+    DeviceKind,
+    GoodsCategory,
+    Location,
+    Role,
+    Site,
+    Station,
+    TrafficAction,
+)
+from gate.events import Event
+from gate.identifiers import confusable_key
+from gate.risk import ComplianceLedger
+from gate.traffic import Corridor
+from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
+from gate.validation import problem, sender
+from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem
+from gate.yard import Staging, Yard
+
+K = ClearanceKind
+S = ClearanceStatus
+
+#: Clearances an agency can work on, by where the vehicle is. Customs documents can be checked
+#: before arrival; quarantine and physical inspection need the goods in the yard.
+_YARD_WORK = frozenset(
+    {K.CUSTOMS_DOCUMENTS, K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_INSPECTION, K.LOADING}
+)
+WORKABLE: dict[Location, frozenset[ClearanceKind]] = {
+    Location.OUTSIDE: frozenset({K.CUSTOMS_DOCUMENTS}),
+    Location.STAGING: frozenset({K.CUSTOMS_DOCUMENTS, K.MEDICAL}),
+    Location.ENTRY_LANE: frozenset({K.CUSTOMS_DOCUMENTS, K.MEDICAL, K.BORDER_GUARD_ENTRY}),
+    Location.SCALE: frozenset({K.CUSTOMS_DOCUMENTS}),
+    Location.SCANNER: frozenset({K.CUSTOMS_DOCUMENTS}),
+    Location.YARD: _YARD_WORK,
+    Location.INSPECTION: _YARD_WORK,
+    Location.EXIT_LANE: _YARD_WORK | {K.BORDER_GUARD_EXIT},
+    Location.RETURNED: frozenset(),
+    Location.DEPARTED: frozenset(),
+    Location.REFUSED: frozenset(),
+}
+ENTRY_CLEARANCES = (K.MEDICAL, K.BORDER_GUARD_ENTRY)
+#: Clearances on the goods: an AGV may carry a container across only once these have passed.
+GOODS_CLEARANCES = (
+    K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_DOCUMENTS, K.CUSTOMS_INSPECTION, K.LOADING,
+)
+_BEFORE_ENTRY = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE})
+_QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
+    GoodsCategory.LIVE_ANIMALS: K.ANIMAL_QUARANTINE,
+    GoodsCategory.ANIMAL_PRODUCTS: K.ANIMAL_QUARANTINE,
+    GoodsCategory.PLANTS_FRUIT: K.PLANT_QUARANTINE,
+    GoodsCategory.FOODSTUFF: K.HEALTH_QUARANTINE,
+}
+_MAX_AGV_DISPATCHES = 3
+
+
+class Refusal(str):
+    """A handler's verdict that its event is refused; the text is the reason."""
+
+    __slots__ = ()
+
+
+class GateCore:
+    """The multi-agency clearance engine of one gate."""
+
+    def __init__(self, config: GateConfig | None = None) -> None:
+        self.config = config if config is not None else GateConfig()
+        cfg = self.config
+        self.devices: dict[str, DeviceSpec] = {d.device_id: d for d in cfg.devices}
+        self.faulted: set[str] = set()
+        self.accounts: dict[str, set[Role]] = {a: set(roles) for a, roles in cfg.accounts.items()}
+        self.active: dict[str, Visit] = {}
+        self.archive: OrderedDict[str, Visit] = OrderedDict()
+        self.by_plate: dict[str, str] = {}
+        self.by_confusable: dict[str, str] = {}
+        self.yard = Yard(cfg.yard)
+        self.staging = Staging(cfg.yard)
+        self.corridor = Corridor(cfg.traffic)
+        self.deadlines = Deadlines()
+        self.audit = AuditLog()
+        self.ledger = ComplianceLedger(cfg.risk)
+        self.work: dict[Role, dict[tuple[str, ClearanceKind], WorkItem]] = {r: {} for r in Role}
+        self.reviews: dict[str, Review] = {}
+        self._review_keys: dict[tuple[str | None, str | None, str], str] = {}
+        self._review_seq = 0
+        self.missions: dict[str, Mission] = {}
+        self.location_counts: dict[Location, int] = {loc: 0 for loc in Location}
+        self.stats: dict[str, int] = {
+            "events": 0, "refused": 0, "declarations_accepted": 0, "declarations_rejected": 0,
+            "amendments": 0, "returns": 0, "departed": 0, "refused_visits": 0, "cancelled": 0,
+            "manual_reviews": 0, "escalations": 0, "weight_discrepancies": 0, "scans": 0,
+            "scan_suspect": 0, "fees_collected_vnd": 0, "agv_dispatched": 0, "agv_delivered": 0,
+            "agv_failed": 0, "manifest_resends": 0,
+        }
+        self._last_now = -math.inf
+        # Device inventory by role in the flow.
+        self.entry_barriers = self._devices_at(DeviceKind.BARRIER, Site.BARRIER_1)
+        self.exit_barriers = self._devices_at(DeviceKind.BARRIER, Site.BARRIER_2)
+        self.scales = self._devices_at(DeviceKind.SCALE, None)
+        self.scanners = self._devices_at(DeviceKind.SCANNER, None)
+        fleets = self._devices_at(DeviceKind.AGV_FLEET, None)
+        links = self._devices_at(DeviceKind.PARTNER_LINK, None)
+        self.agv_fleet = fleets[0] if fleets else None
+        self.partner_link = links[0] if links else None
+        self.lane_load: dict[str, int] = {b: 0 for b in self.entry_barriers}
+        self.scanner_queue: dict[str, dict[str, None]] = {s: {} for s in self.scanners}
+        self.scale_queue: dict[str, dict[str, None]] = {s: {} for s in self.scales}
+        self._barrier_for_lane: dict[tuple[Site, str | None], str] = {}
+        for d in cfg.devices:
+            if d.kind is DeviceKind.BARRIER:
+                self._barrier_for_lane.setdefault((d.site, d.lane), d.device_id)
+                self._barrier_for_lane.setdefault((d.site, None), d.device_id)
+
+    # ------------------------------------------------------------------ the contract
+
+    def handle(self, event: Event, now: float) -> list[Command]:
+        """Apply one event at time ``now``; return what devices and people must do next."""
+        from gate.handlers import HANDLERS
+
+        out: list[Command] = []
+        kind = type(event).__name__
+        actor = sender(event)
+        self.stats["events"] += 1
+        if not isinstance(now, (int, float)) or isinstance(now, bool) or not math.isfinite(now):
+            return self._refused(out, kind, actor, None, f"time must be a finite number (got {now!r})", self._last_now)
+        if now < self._last_now:
+            return self._refused(out, kind, actor, None, f"time went backwards: {now:g} after {self._last_now:g}", now)
+        self._last_now = now
+        bad = problem(event)
+        if bad is not None:
+            return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", now)
+        visit_id, verdict = HANDLERS[type(event)](self, event, now, out)
+        if isinstance(verdict, Refusal):
+            return self._refused(out, kind, actor, visit_id, str(verdict), now)
+        self.audit.append(now, actor, kind, visit_id, True, verdict or "")
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When the core next needs ``on_timer``; None when nothing is pending."""
+        return self.deadlines.next_time()
+
+    def on_timer(self, now: float) -> list[Command]:
+        """Act on every deadline due at ``now``."""
+        out: list[Command] = []
+        if not isinstance(now, (int, float)) or not math.isfinite(now):
+            return out
+        self._last_now = max(self._last_now, now)
+        for kind, key in self.deadlines.pop_due(now):
+            if kind == "sla":
+                visit_id, clearance_kind = key  # type: ignore[misc]
+                self._sla_missed(visit_id, clearance_kind, now, out)
+            elif kind == "payment":
+                self._payment_unconfirmed(str(key), now, out)
+            elif kind == "manifest":
+                self._manifest_unacknowledged(str(key), now, out)
+        return out
+
+    # ------------------------------------------------------------------ queries
+
+    def visit(self, visit_id: str) -> VisitView | None:
+        """A snapshot of an open or archived visit, or None if the core has no such visit."""
+        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        return VisitView.of(v) if v is not None else None
+
+    def visit_by_plate(self, plate: str) -> VisitView | None:
+        from gate.identifiers import normalize_plate
+
+        visit_id = self.by_plate.get(normalize_plate(plate))
+        return self.visit(visit_id) if visit_id else None
+
+    def work_list(self, role: Role) -> list[WorkItem]:
+        """The agency's tasks on vehicles whose data is complete and that are where the work is done,
+        oldest first."""
+        return list(self.work[role].values())
+
+    def open_reviews(self) -> list[Review]:
+        return list(self.reviews.values())
+
+    def open_visits(self) -> int:
+        return len(self.active)
+
+    def inside(self) -> int:
+        """Vehicles past barrier 1 and not yet departed."""
+        c = self.location_counts
+        return sum(c[loc] for loc in (Location.ENTRY_LANE, Location.SCALE, Location.SCANNER, Location.YARD,
+                                      Location.INSPECTION, Location.EXIT_LANE))
+
+    def yard_occupancy(self) -> dict[str, int]:
+        return {c.value: n for c, n in self.yard.occupied.items()}
+
+    @property
+    def congestion_risk(self) -> float:
+        return self.corridor.risk
+
+    def mission(self, mission_id: str) -> Mission | None:
+        return self.missions.get(mission_id)
+
+    def check_invariants(self) -> list[str]:
+        """Consistency of the core's own books (for tests and end-of-run checks). O(visits)."""
+        problems: list[str] = []
+        counted = {loc: 0 for loc in Location}
+        for v in self.active.values():
+            counted[v.location] += 1
+            if v.location in (Location.DEPARTED, Location.REFUSED):
+                problems.append(f"{v.visit_id} is {v.location.value} but still open")
+            if self.by_plate.get(v.plate) != v.visit_id:
+                problems.append(f"{v.visit_id}: plate index does not point at it")
+        for v in self.archive.values():
+            if v.location not in (Location.DEPARTED, Location.REFUSED):
+                problems.append(f"{v.visit_id} archived while {v.location.value}")
+        for loc in Location:
+            if loc in (Location.DEPARTED, Location.REFUSED):
+                continue
+            if counted[loc] != self.location_counts[loc]:
+                problems.append(f"location count for {loc.value}: books {self.location_counts[loc]}, visits {counted[loc]}")
+        if set(self.active) & set(self.archive):
+            problems.append("a visit is both open and archived")
+        return problems
+
+    # ------------------------------------------------------------------ shared steps of the flow
+
+    def _devices_at(self, kind: DeviceKind, site: Site | None) -> list[str]:
+        return [d.device_id for d in self.config.devices if d.kind is kind and (site is None or d.site is site)]
+
+    def _refused(self, out: list[Command], kind: str, actor: str, visit_id: str | None, reason: str,
+                 now: float) -> list[Command]:
+        self.stats["refused"] += 1
+        self.audit.append(now if math.isfinite(now) else 0.0, actor, kind, visit_id, False, reason)
+        out.append(RefuseEvent(kind, actor, reason, visit_id))
+        return out
+
+    def review(self, out: list[Command], reason: str, now: float, visit_id: str | None = None,
+               device_id: str | None = None, plate: str | None = None, kind: str = "") -> None:
+        """Raise a manual review, unless the same one (same kind, device and plate) is open."""
+        key = (device_id, plate, kind or reason)
+        if key in self._review_keys:
+            return
+        self._review_seq += 1
+        review_id = f"R{self._review_seq}"
+        self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
+        self._review_keys[key] = review_id
+        self.stats["manual_reviews"] += 1
+        out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
+
+    def close_review(self, review_id: str) -> Review | None:
+        review = self.reviews.pop(review_id, None)
+        if review is not None:
+            for key, rid in list(self._review_keys.items()):
+                if rid == review_id:
+                    del self._review_keys[key]
+                    break
+        return review
+
+    def move(self, visit: Visit, trigger: Trigger, now: float) -> str | None:
+        """Apply a location trigger. None when done (or a harmless repeat); else why it is illegal."""
+        here = visit.location
+        there = TRANSITIONS[here].get(trigger)
+        if there is None:
+            return f"vehicle {visit.plate} cannot {PHRASE[trigger]} while {here.value.replace('_', ' ')}"
+        guard = GUARDS.get((here, trigger))
+        if guard is not None and not getattr(visit, guard):
+            return f"vehicle {visit.plate} cannot {PHRASE[trigger]}: {guard.replace('_', ' ')} is not given"
+        if there is not here:
+            counts = self.location_counts
+            counts[here] -= 1
+            counts[there] += 1
+            visit.location = there
+            visit.history.append((now, there))
+        visit.updated_at = now
+        return None
+
+    def required_clearances(self, declaration: Declaration, channel: Channel, fee: int) -> dict[ClearanceKind, Clearance]:
+        kinds: list[ClearanceKind] = []
+        if self.config.medical_check:
+            kinds.append(K.MEDICAL)
+        kinds.append(K.BORDER_GUARD_ENTRY)
+        for category in sorted(declaration.categories, key=lambda c: c.value):
+            quarantine = _QUARANTINE_FOR.get(category)
+            if quarantine is not None and quarantine not in kinds:
+                kinds.append(quarantine)
+        if channel is Channel.YELLOW:
+            kinds.append(K.CUSTOMS_DOCUMENTS)
+        elif channel is Channel.RED:
+            kinds.append(K.CUSTOMS_INSPECTION)
+        if declaration.transshipment:
+            kinds.append(K.LOADING)
+        if fee > 0:
+            kinds.append(K.FEE)
+        kinds.append(K.BORDER_GUARD_EXIT)
+        return {k: Clearance(k) for k in kinds}
+
+    def assign(self, visit: Visit, kind: ClearanceKind, now: float, out: list[Command]) -> None:
+        """Put a required clearance on its agency's work list, with its service-level deadline."""
+        c = visit.clearances.get(kind)
+        if c is None or c.status is not S.REQUIRED or kind is K.FEE:
+            return
+        if kind is K.LOADING and not visit.loading_registered:
+            return
+        if kind is K.CUSTOMS_INSPECTION and self.wants_scan(visit):
+            return
+        role = CLEARANCE_ROLE[kind]
+        due = now + self.config.timeouts.sla_s.get(role, 86_400.0)
+        c.status = S.ASSIGNED
+        c.assigned_at = now
+        c.deadline_token = self.deadlines.schedule(due, "sla", (visit.visit_id, kind))
+        self.work[role][(visit.visit_id, kind)] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
+        out.append(AssignTask(role, visit.visit_id, kind, due))
+
+    def assign_workable(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """Assign every required clearance that can be worked where the vehicle is now."""
+        if visit.awaiting_amendment:
+            return
+        workable = WORKABLE[visit.location]
+        for kind, c in visit.clearances.items():
+            if c.status is S.REQUIRED and kind in workable and kind is not K.BORDER_GUARD_EXIT:
+                self.assign(visit, kind, now, out)
+
+    def settle(self, visit: Visit, kind: ClearanceKind, status: ClearanceStatus, actor: str, now: float,
+               reasons: tuple[str, ...] = ()) -> None:
+        """Record a decision on a clearance and take it off the work list."""
+        c = visit.clearances[kind]
+        c.status = status
+        c.decided_at = now
+        c.decided_by = actor
+        c.reasons = reasons
+        self.deadlines.cancel(c.deadline_token)
+        self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+
+    def unassign(self, visit: Visit, kind: ClearanceKind) -> None:
+        """Put an assigned clearance back to 'required' (the vehicle left where it could be done)."""
+        c = visit.clearances[kind]
+        if c.status is S.ASSIGNED:
+            c.status = S.REQUIRED
+            c.assigned_at = None
+            self.deadlines.cancel(c.deadline_token)
+            self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+
+    def set_channel(self, visit: Visit, channel: Channel, reason: str, now: float, out: list[Command]) -> None:
+        """Raise the visit's channel (never lower it) and add the customs clearance it needs."""
+        order = (Channel.GREEN, Channel.YELLOW, Channel.RED)
+        if order.index(channel) <= order.index(visit.channel):
+            return
+        visit.channel = channel
+        visit.channel_reasons = visit.channel_reasons + (reason,)
+        kind = K.CUSTOMS_DOCUMENTS if channel is Channel.YELLOW else K.CUSTOMS_INSPECTION
+        if kind not in visit.clearances:
+            clearances = dict(visit.clearances)
+            # keep barrier-2 last so that the required list reads in the order of the flow
+            exit_check = clearances.pop(K.BORDER_GUARD_EXIT, None)
+            clearances[kind] = Clearance(kind)
+            if exit_check is not None:
+                clearances[K.BORDER_GUARD_EXIT] = exit_check
+            visit.clearances = clearances
+        self.assign_workable(visit, now, out)
+
+    # --- devices in the flow
+
+    def working(self, device_ids: Iterable[str]) -> list[str]:
+        return [d for d in device_ids if d not in self.faulted]
+
+    def wants_scan(self, visit: Visit) -> bool:
+        """Red channel, not yet scanned, scanner-first policy, and a scanner that works."""
+        c = visit.clearances.get(K.CUSTOMS_INSPECTION)
+        return (
+            c is not None and c.status is S.REQUIRED and visit.scan_result is None
+            and self.config.scanner_first and visit.location in (Location.OUTSIDE, Location.STAGING,
+                                                                   Location.ENTRY_LANE, Location.SCALE)
+            and any(s not in self.faulted for s in self.scanners)
+        )
+
+    def entry_lane_for(self, visit: Visit) -> str | None:
+        """The working entry barrier with the fewest vehicles sent to it (ties: inventory order)."""
+        lanes = self.working(self.entry_barriers) or self.entry_barriers
+        if not lanes:
+            return None
+        return min(lanes, key=lambda b: self.lane_load[b])
+
+    def barrier_at(self, camera: DeviceSpec) -> str | None:
+        site = camera.site
+        return self._barrier_for_lane.get((site, camera.lane)) or self._barrier_for_lane.get((site, None))
+
+    def call_forward(self, visit: Visit, now: float, out: list[Command], area: str | None = None) -> None:
+        """Send a vehicle from staging (or the road) to an entry lane, holding a yard slot for it."""
+        if not visit.reserved_slot and not visit.in_yard:
+            self.yard.reserve(visit.declaration.vehicle_class)
+            visit.reserved_slot = True
+        lane = self.entry_lane_for(visit)
+        if lane is not None and visit.entry_device is None:
+            visit.entry_device = lane
+            self.lane_load[lane] += 1
+        if area is not None:
+            out.append(TrafficAdvice(area, TrafficAction.RELEASE, visit.visit_id, visit.plate, None,
+                                     self.corridor.risk, "called forward: a yard slot is free"))
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.ENTRY_LANE, visit.entry_device))
+
+    def hold_at_staging(self, visit: Visit, reason: str, out: list[Command]) -> None:
+        area = self.staging.area_of.get(visit.visit_id)
+        if visit.visit_id not in self.staging:
+            area = self.staging.choose_area()
+            self.staging.add(visit.visit_id, visit.declaration.vehicle_class, visit.declaration.perishable, area)
+        out.append(TrafficAdvice(area or "approach", TrafficAction.HOLD, visit.visit_id, visit.plate, None,
+                                 self.corridor.risk, reason if area else reason + "; staging areas full"))
+
+    def slot_freed(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """A yard slot of this vehicle's class became free: call the next waiting vehicle forward."""
+        vehicle_class = visit.declaration.vehicle_class
+        while self.yard.has_room(vehicle_class):
+            area_hint = None
+            next_id = self.staging.pop_next(vehicle_class)
+            if next_id is None:
+                break
+            waiting = self.active.get(next_id)
+            if waiting is None or waiting.location is not Location.STAGING or waiting.awaiting_amendment:
+                continue
+            area_hint = self.staging.area_of.get(next_id) or next(iter(self.staging.area_capacity), "staging")
+            self.call_forward(waiting, now, out, area=area_hint)
+        self.advise_traffic(now, out)
+
+    def release_slot(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """Give back whatever yard capacity the visit holds, then call the next vehicle forward."""
+        vehicle_class = visit.declaration.vehicle_class
+        freed = False
+        if visit.reserved_slot:
+            self.yard.cancel_reservation(vehicle_class)
+            visit.reserved_slot = False
+            freed = True
+        if visit.in_yard:
+            self.yard.leave(vehicle_class)
+            visit.in_yard = False
+            freed = True
+        if freed:
+            self.slot_freed(visit, now, out)
+
+    def leave_entry_lane(self, visit: Visit) -> None:
+        if visit.entry_device is not None and visit.entry_device in self.lane_load and not visit.entry_granted:
+            self.lane_load[visit.entry_device] = max(0, self.lane_load[visit.entry_device] - 1)
+
+    def route_onward(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """After barrier 1, the scale, or the scanner: send the vehicle to its next station."""
+        loc = visit.location
+        if loc in (Location.ENTRY_LANE,) and visit.weight_kg is None and visit.scale is None:
+            scales = self.working(self.scales)
+            if scales:
+                scale = min(scales, key=lambda s: len(self.scale_queue[s]))
+                visit.scale = scale
+                self.scale_queue[scale][visit.visit_id] = None
+                out.append(RouteTo(visit.visit_id, visit.plate, Station.SCALE, scale))
+                return
+        if loc in (Location.ENTRY_LANE, Location.SCALE) and visit.scanner is None and self.wants_scan(visit):
+            scanners = self.working(self.scanners)
+            scanner = min(scanners, key=lambda s: len(self.scanner_queue[s]))
+            visit.scanner = scanner
+            self.scanner_queue[scanner][visit.visit_id] = None
+            out.append(RouteTo(visit.visit_id, visit.plate, Station.SCANNER, scanner))
+            out.append(RequestScan(scanner, visit.visit_id, visit.plate))
+            return
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+
+    def progress(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """Whatever the visit can do next, now that something about it changed."""
+        if visit.awaiting_amendment:
+            return
+        loc = visit.location
+        if loc is Location.ENTRY_LANE and not visit.entry_granted:
+            if all(visit.passed(k) for k in ENTRY_CLEARANCES):
+                self.open_entry(visit, now, out)
+        elif loc in (Location.YARD, Location.INSPECTION):
+            if self.ready_to_exit(visit):
+                out.append(RouteTo(visit.visit_id, visit.plate, Station.EXIT_LANE, None))
+        elif loc is Location.EXIT_LANE and visit.exit_device is not None and not visit.exit_granted:
+            if self.ready_to_exit(visit):
+                bge = visit.clearances.get(K.BORDER_GUARD_EXIT)
+                if bge is not None and bge.status is S.REQUIRED:
+                    if self.config.automated_border_check:
+                        self.settle(visit, K.BORDER_GUARD_EXIT, S.PASSED, "core:automated-check", now)
+                    else:
+                        self.assign(visit, K.BORDER_GUARD_EXIT, now, out)
+                if visit.passed(K.BORDER_GUARD_EXIT):
+                    visit.exit_granted = True
+                    out.append(OpenBarrier(visit.exit_device, visit.visit_id, visit.plate))
+        if visit.handed_over:
+            self.dispatch_ready_missions(visit, now, out)
+
+    def ready_to_exit(self, visit: Visit) -> bool:
+        """Every clearance but the exit check has passed, and any AGV containers are handed over."""
+        for kind, c in visit.clearances.items():
+            if kind is not K.BORDER_GUARD_EXIT and c.status is not S.PASSED:
+                return False
+        if visit.declaration.crossing_mode.value == "agv_lane":
+            return len(visit.handed_over) == len(visit.declaration.containers)
+        return True
+
+    def open_entry(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """Barrier 1 opens when the entry checks passed and a yard slot is held for the vehicle."""
+        if not visit.reserved_slot and not visit.in_yard:
+            if not self.yard.has_room(visit.declaration.vehicle_class):
+                out.append(KeepClosed(visit.entry_device or "barrier-1", visit.visit_id, visit.plate,
+                                      ("yard full: wait at staging",)))
+                out.append(RouteTo(visit.visit_id, visit.plate, Station.STAGING, None))
+                self.hold_at_staging(visit, "yard full", out)
+                return
+            self.yard.reserve(visit.declaration.vehicle_class)
+            visit.reserved_slot = True
+        barrier = visit.entry_device
+        if barrier is None:
+            return
+        visit.entry_granted = True
+        if barrier in self.faulted:
+            self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
+                        visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+        out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
+        self.route_onward(visit, now, out)
+
+    def finish(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """The visit reached a terminal location: free what it holds and archive it."""
+        self.release_slot(visit, now, out)
+        self.leave_entry_lane(visit)
+        self.staging.discard(visit.visit_id)
+        self.corridor.arrived(visit.visit_id)
+        if visit.scanner is not None:
+            self.scanner_queue[visit.scanner].pop(visit.visit_id, None)
+        if visit.scale is not None:
+            self.scale_queue[visit.scale].pop(visit.visit_id, None)
+        for kind, c in visit.clearances.items():
+            self.deadlines.cancel(c.deadline_token)
+            self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+        self.deadlines.cancel(visit.payment_token)
+        del self.active[visit.visit_id]
+        if self.by_plate.get(visit.plate) == visit.visit_id:
+            del self.by_plate[visit.plate]
+        key = confusable_key(visit.plate)
+        if self.by_confusable.get(key) == visit.plate:
+            del self.by_confusable[key]
+        self.location_counts[visit.location] -= 1
+        if self.config.archive_limit > 0:
+            self.archive[visit.visit_id] = visit
+            while len(self.archive) > self.config.archive_limit:
+                self.archive.popitem(last=False)
+
+    def advise_traffic(self, now: float, out: list[Command]) -> None:
+        action = self.corridor.assess(len(self.staging), self.yard.fill_ratio())
+        if action is not None:
+            reason = "congestion risk high: hold arrivals at staging" if action is TrafficAction.HOLD \
+                else "congestion risk low: release"
+            out.append(TrafficAdvice("approach", action, None, None, self.corridor.release_rate_per_h(),
+                                     self.corridor.risk, reason))
+
+    # --- AGV missions
+
+    def dispatch_ready_missions(self, visit: Visit, now: float, out: list[Command]) -> None:
+        if not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None:
+            return
+        for container in visit.handed_over:
+            mission = self.missions.get(f"{visit.visit_id}:{container}")
+            if mission is not None and mission.state is AgvMissionState.ACKNOWLEDGED:
+                self.dispatch(mission, out)
+
+    def dispatch(self, mission: Mission, out: list[Command]) -> None:
+        assert self.agv_fleet is not None
+        mission.state = AgvMissionState.DISPATCHED
+        mission.dispatch_attempts += 1
+        self.stats["agv_dispatched"] += 1
+        out.append(DispatchAgv(self.agv_fleet, mission.mission_id, mission.visit_id, mission.container_no))
+
+    def send_manifest(self, mission: Mission, now: float, out: list[Command]) -> None:
+        assert self.partner_link is not None
+        mission.token = self.deadlines.schedule(now + self.config.timeouts.manifest_ack_s, "manifest", mission.mission_id)
+        out.append(SendManifest(self.partner_link, mission.mission_id, mission.visit_id, mission.container_no,
+                                mission.manifest_attempts))
+
+    # ------------------------------------------------------------------ timers
+
+    def _sla_missed(self, visit_id: str, kind: ClearanceKind, now: float, out: list[Command]) -> None:
+        visit = self.active.get(visit_id)
+        if visit is None:
+            return
+        c = visit.clearances.get(kind)
+        if c is None or c.status is not S.ASSIGNED or c.assigned_at is None:
+            return
+        role = CLEARANCE_ROLE[kind]
+        due = self.work[role][(visit_id, kind)].due if (visit_id, kind) in self.work[role] else now
+        c.escalated = True
+        self.stats["escalations"] += 1
+        self.audit.append(now, "core", "Escalate", visit_id, True, f"{role.value} has not decided {kind.value}")
+        out.append(Escalate(role, visit_id, kind, now - due))
+
+    def _payment_unconfirmed(self, visit_id: str, now: float, out: list[Command]) -> None:
+        visit = self.active.get(visit_id)
+        if visit is None:
+            return
+        fee = visit.clearances.get(K.FEE)
+        if fee is None or fee.status is not S.PENDING_CONFIRMATION:
+            return
+        self.audit.append(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
+        self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
+                    visit_id, None, visit.plate, kind="payment-unconfirmed")
+
+    def _manifest_unacknowledged(self, mission_id: str, now: float, out: list[Command]) -> None:
+        mission = self.missions.get(mission_id)
+        if mission is None or mission.state is not AgvMissionState.MANIFEST_SENT:
+            return
+        if mission.manifest_attempts < self.config.timeouts.manifest_max_attempts:
+            mission.manifest_attempts += 1
+            self.stats["manifest_resends"] += 1
+            self.audit.append(now, "core", "ManifestResent", mission.visit_id, True,
+                              f"{mission_id} attempt {mission.manifest_attempts}")
+            self.send_manifest(mission, now, out)
+        else:
+            mission.state = AgvMissionState.FAILED
+            self.stats["agv_failed"] += 1
+            self.audit.append(now, "core", "ManifestFailed", mission.visit_id, False,
+                              f"{mission_id}: no acknowledgement after {mission.manifest_attempts} attempts")
+            self.review(out, f"partner side never acknowledged manifest {mission_id}", now, mission.visit_id,
+                        self.partner_link, None, kind=f"manifest:{mission_id}")

@@ -1,0 +1,65 @@
+"""Congestion risk on the approach corridor and the channelling advice it leads to.
+
+The estimate is deliberately simple and monotone, so officers can reason about it:
+
+    pressure = (trucks reported within the horizon + trucks waiting at staging)
+               / (trucks the gate clears in one hour)
+    risk     = min(1, max(pressure, fullest yard class's fill ratio))
+
+Above ``hold_above`` the core advises traffic police to hold arrivals at staging and release at
+the rate the gate can absorb; below ``release_below`` it advises free release. Between the two
+nothing changes (hysteresis), so the advice does not flicker. All updates are O(1).
+"""
+
+from __future__ import annotations
+
+from gate.config import TrafficConfig
+from gate.enums import TrafficAction
+
+
+class Corridor:
+    """Positions last reported by vehicles on their way in."""
+
+    __slots__ = ("config", "km_to_gate", "within_horizon", "action", "risk", "yard_fill")
+
+    def __init__(self, config: TrafficConfig) -> None:
+        self.config = config
+        self.km_to_gate: dict[str, float] = {}
+        self.within_horizon = 0
+        self.action = TrafficAction.RELEASE
+        self.risk = 0.0
+        self.yard_fill = 0.0
+
+    def ping(self, visit_id: str, km: float) -> None:
+        horizon = self.config.horizon_km
+        before = self.km_to_gate.get(visit_id)
+        if before is not None and before <= horizon:
+            self.within_horizon -= 1
+        self.km_to_gate[visit_id] = km
+        if km <= horizon:
+            self.within_horizon += 1
+
+    def arrived(self, visit_id: str) -> None:
+        """The vehicle reached the gate area (or left the flow): it no longer approaches."""
+        before = self.km_to_gate.pop(visit_id, None)
+        if before is not None and before <= self.config.horizon_km:
+            self.within_horizon -= 1
+
+    def assess(self, staging_waiting: int, yard_fill: float) -> TrafficAction | None:
+        """Update the risk; return the new advice when it changes, else None."""
+        self.yard_fill = yard_fill
+        pressure = (self.within_horizon + staging_waiting) / self.config.gate_capacity_per_h
+        self.risk = min(1.0, max(pressure, yard_fill))
+        if self.action is TrafficAction.RELEASE and self.risk >= self.config.hold_above:
+            self.action = TrafficAction.HOLD
+            return self.action
+        if self.action is TrafficAction.HOLD and self.risk <= self.config.release_below:
+            self.action = TrafficAction.RELEASE
+            return self.action
+        return None
+
+    def release_rate_per_h(self) -> float:
+        """What the gate can absorb now: full pace when free; while holding, the yard's free share of it."""
+        if self.action is TrafficAction.HOLD:
+            return self.config.gate_capacity_per_h * max(0.0, 1.0 - self.yard_fill)
+        return self.config.gate_capacity_per_h

@@ -1,0 +1,142 @@
+"""Shape checks on incoming events, before any logic runs.
+
+Events are frozen dataclasses, but Python does not enforce their annotations: a device driver
+or a platform adapter can still hand over a string where a number belongs, a NaN weight, or an
+enum value that is really a plain string. Each event type has one row here: field -> accepted
+types, plus value checks. ``problem(event)`` names the first bad field, or returns None.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gate import events as ev
+from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
+
+_ID_MAX = 128
+
+
+def _id(value: Any) -> str | None:
+    if not isinstance(value, str) or not value or len(value) > _ID_MAX:
+        return f"must be a non-empty string of at most {_ID_MAX} characters"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) and len(value) <= 2000 else "must be a string of at most 2000 characters"
+
+
+def _opt_plate(value: Any) -> str | None:
+    return None if value is None else _plate(value)
+
+
+def _plate(value: Any) -> str | None:
+    if not isinstance(value, str) or not 1 <= len(value) <= 20:
+        return "must be a plate string of 1-20 characters"
+    return None
+
+
+def _number(lo: float, hi: float) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return "must be a finite number"
+        if not lo <= value <= hi:
+            return f"must be between {lo:g} and {hi:g}"
+        return None
+
+    return check
+
+
+def _whole(lo: int, hi: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        if not lo <= value <= hi:
+            return f"must be between {lo} and {hi}"
+        return None
+
+    return check
+
+
+def _flag(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _member(enum: type) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, enum) else f"must be a {enum.__name__}"
+
+    return check
+
+
+def _reasons(value: Any) -> str | None:
+    if not isinstance(value, tuple) or not all(isinstance(r, str) for r in value) or len(value) > 50:
+        return "must be a tuple of strings"
+    return None
+
+
+def _payload(value: Any) -> str | None:
+    from gate.declaration import Declaration
+
+    return None if isinstance(value, (Declaration, Mapping)) else "must be a declaration or a mapping of its fields"
+
+
+_RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
+    ev.DeclarationSubmitted: {"account_id": _id, "declaration": _payload},
+    ev.DeclarationAmended: {"account_id": _id, "declaration_id": _id, "declaration": _payload},
+    ev.DeclarationCancelled: {"account_id": _id, "declaration_id": _id, "reason": _text},
+    ev.ClearanceDecided: {
+        "account_id": _id, "visit_id": _id, "clearance": _member(ClearanceKind),
+        "outcome": _member(Outcome), "reasons": _reasons,
+    },
+    ev.LoadingRegistered: {"account_id": _id, "visit_id": _id},
+    ev.FeePaid: {
+        "account_id": _id, "visit_id": _id, "amount_vnd": _whole(1, 10**12),
+        "method": _member(PaymentMethod), "reference": _id,
+    },
+    ev.PaymentConfirmed: {"account_id": _id, "visit_id": _id, "reference": _id},
+    ev.ManualPlateEntered: {"account_id": _id, "review_id": _id, "plate": _plate},
+    ev.ReviewResolved: {"account_id": _id, "review_id": _id, "note": _text},
+    ev.ContainerHandedOver: {"account_id": _id, "visit_id": _id, "container_no": _id},
+    ev.StagingReleaseOrdered: {"account_id": _id, "area": _id, "count": _whole(1, 10_000)},
+    ev.RoleGranted: {"account_id": _id, "target_account": _id, "role": _member(Role)},
+    ev.RoleRevoked: {"account_id": _id, "target_account": _id, "role": _member(Role)},
+    ev.PlateRead: {"device_id": _id, "plate": _opt_plate, "confidence": _number(0.0, 1.0)},
+    ev.WeightMeasured: {
+        "device_id": _id, "plate": _plate, "gross_kg": _number(0.0, 1_000_000.0),
+        "stable": _flag, "overload": _flag,
+    },
+    ev.ScanCompleted: {"device_id": _id, "plate": _plate, "result": _member(ScanResult), "image_ref": _text},
+    ev.BarrierOpened: {"device_id": _id},
+    ev.BarrierClosed: {"device_id": _id},
+    ev.VehiclePassed: {"device_id": _id, "plate": _plate},
+    ev.DeviceFaulted: {"device_id": _id, "reason": _text},
+    ev.DeviceRecovered: {"device_id": _id},
+    ev.ManifestAcknowledged: {"device_id": _id, "mission_id": _id},
+    ev.AgvArrived: {"device_id": _id, "mission_id": _id},
+    ev.AgvFaulted: {"device_id": _id, "mission_id": _id, "reason": _text},
+    ev.GpsPing: {"device_id": _id, "plate": _plate, "km_to_gate": _number(0.0, 5000.0), "speed_kmh": _number(0.0, 200.0)},
+}
+
+
+def problem(event: Any) -> str | None:
+    """The first malformed field of ``event`` as ``field: reason``, or None when well formed."""
+    rules = _RULES.get(type(event))
+    if rules is None:
+        return f"unknown event type {type(event).__name__}"
+    for name, check in rules.items():
+        reason = check(getattr(event, name, None))
+        if reason is not None:
+            return f"{name}: {reason}"
+    return None
+
+
+def sender(event: Any) -> str:
+    """Who sent ``event``, for the audit: its account or device, or a description if garbled."""
+    for attr in ("account_id", "device_id"):
+        value = getattr(event, attr, None)
+        if isinstance(value, str) and value:
+            return value[:_ID_MAX]
+    return f"<unidentified {type(event).__name__}>"

@@ -1,0 +1,175 @@
+"""A visit: one passage of one vehicle, its clearances, and read-only views of it.
+
+The mutable ``Visit`` belongs to the core; everything outside the core sees ``VisitView``
+snapshots. Memory matters (a busy gate keeps ~100,000 visits open in the load test), so the
+classes use ``__slots__`` and keep only what a decision needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gate.declaration import Declaration
+from gate.enums import AgvMissionState, Channel, ClearanceKind, ClearanceStatus, Location, ScanResult, Site
+
+
+@dataclass(slots=True)
+class Clearance:
+    kind: ClearanceKind
+    status: ClearanceStatus = ClearanceStatus.REQUIRED
+    assigned_at: float | None = None
+    decided_at: float | None = None
+    decided_by: str | None = None
+    reasons: tuple[str, ...] = ()
+    escalated: bool = False
+    deadline_token: int = 0
+
+
+@dataclass(slots=True)
+class Visit:
+    visit_id: str
+    declaration: Declaration
+    owner: str  # the account that declared it
+    plate: str
+    created_at: float
+    channel: Channel
+    channel_reasons: tuple[str, ...]
+    fee_vnd: int
+    clearances: dict[ClearanceKind, Clearance]
+    location: Location = Location.OUTSIDE
+    updated_at: float = 0.0
+    fee_paid_vnd: int = 0
+    payment_reference: str | None = None
+    payment_token: int = 0
+    payment_pending_vnd: int = 0  # an online payment awaiting confirmation
+    awaiting_amendment: bool = False
+    return_reasons: tuple[str, ...] = ()
+    returns: int = 0
+    entry_granted: bool = False
+    exit_granted: bool = False
+    entry_device: str | None = None  # the barrier 1 opened (or to open) for this vehicle
+    exit_device: str | None = None
+    reserved_slot: bool = False
+    in_yard: bool = False
+    weight_kg: float | None = None
+    weight_flagged: bool = False
+    scan_result: ScanResult | None = None
+    scanner: str | None = None  # the scanner this vehicle is routed to, until it is scanned
+    scale: str | None = None
+    loading_registered: bool = False
+    last_site: Site | None = None  # where a camera (or an officer) last identified the vehicle
+    handed_over: list[str] = field(default_factory=list)
+    history: list[tuple[float, Location]] = field(default_factory=list)
+
+    def pending(self) -> list[ClearanceKind]:
+        """Required clearances not yet passed, in a stable order."""
+        return [k for k, c in self.clearances.items() if c.status is not ClearanceStatus.PASSED]
+
+    def passed(self, kind: ClearanceKind) -> bool:
+        c = self.clearances.get(kind)
+        return c is None or c.status is ClearanceStatus.PASSED
+
+
+@dataclass(slots=True)
+class Mission:
+    """One container carried across the line by an AGV."""
+
+    mission_id: str
+    visit_id: str
+    container_no: str
+    state: AgvMissionState = AgvMissionState.MANIFEST_SENT
+    manifest_attempts: int = 1
+    dispatch_attempts: int = 0
+    token: int = 0
+
+
+@dataclass(slots=True)
+class Review:
+    """An open manual review: what a person must look at, and where."""
+
+    review_id: str
+    reason: str
+    opened_at: float
+    visit_id: str | None = None
+    device_id: str | None = None
+    plate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClearanceView:
+    kind: ClearanceKind
+    status: ClearanceStatus
+    assigned_at: float | None
+    decided_at: float | None
+    decided_by: str | None
+    reasons: tuple[str, ...]
+    escalated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VisitView:
+    """A read-only snapshot of a visit, for UIs, probes and tests."""
+
+    visit_id: str
+    plate: str
+    declaration_version: int
+    location: Location
+    channel: Channel
+    channel_reasons: tuple[str, ...]
+    clearances: tuple[ClearanceView, ...]
+    fee_vnd: int
+    fee_paid_vnd: int
+    awaiting_amendment: bool
+    returns: int
+    weight_kg: float | None
+    weight_flagged: bool
+    scan_result: ScanResult | None
+    entry_granted: bool
+    exit_granted: bool
+    history: tuple[tuple[float, Location], ...]
+
+    @property
+    def pending(self) -> tuple[ClearanceKind, ...]:
+        return tuple(c.kind for c in self.clearances if c.status is not ClearanceStatus.PASSED)
+
+    def clearance(self, kind: ClearanceKind) -> ClearanceView | None:
+        for c in self.clearances:
+            if c.kind is kind:
+                return c
+        return None
+
+    @classmethod
+    def of(cls, visit: Visit) -> VisitView:
+        return cls(
+            visit_id=visit.visit_id,
+            plate=visit.plate,
+            declaration_version=visit.declaration.version,
+            location=visit.location,
+            channel=visit.channel,
+            channel_reasons=visit.channel_reasons,
+            clearances=tuple(
+                ClearanceView(c.kind, c.status, c.assigned_at, c.decided_at, c.decided_by, c.reasons, c.escalated)
+                for c in visit.clearances.values()
+            ),
+            fee_vnd=visit.fee_vnd,
+            fee_paid_vnd=visit.fee_paid_vnd,
+            awaiting_amendment=visit.awaiting_amendment,
+            returns=visit.returns,
+            weight_kg=visit.weight_kg,
+            weight_flagged=visit.weight_flagged,
+            scan_result=visit.scan_result,
+            entry_granted=visit.entry_granted,
+            exit_granted=visit.exit_granted,
+            history=tuple(visit.history),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One task on an agency's work list."""
+
+    visit_id: str
+    plate: str
+    clearance: ClearanceKind
+    assigned_at: float
+    due: float

@@ -1,0 +1,126 @@
+"""Yard capacity and the staging queue.
+
+The yard counts vehicles by class from the yard-gate plate reads, plus the slots *reserved* for
+vehicles called forward from staging and still on their way in. A vehicle is called forward only
+when a slot of its class is free, so the yard never overfills through the core's own doing.
+
+Staging keeps arrival order, per vehicle class, with an optional priority lane for perishable
+goods. Removing a vehicle from the middle (it was returned, refused, or released by hand) is lazy:
+its id is forgotten and skipped when it reaches the head. Every operation is O(1) amortised.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from gate.config import YardConfig
+from gate.enums import VehicleClass
+
+
+class Yard:
+    __slots__ = ("capacity", "occupied", "reserved")
+
+    def __init__(self, config: YardConfig) -> None:
+        self.capacity: dict[VehicleClass, int | None] = {c: config.capacity.get(c) for c in VehicleClass}
+        self.occupied: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
+        self.reserved: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
+
+    def has_room(self, vehicle_class: VehicleClass) -> bool:
+        cap = self.capacity[vehicle_class]
+        return cap is None or self.occupied[vehicle_class] + self.reserved[vehicle_class] < cap
+
+    def reserve(self, vehicle_class: VehicleClass) -> None:
+        self.reserved[vehicle_class] += 1
+
+    def cancel_reservation(self, vehicle_class: VehicleClass) -> None:
+        if self.reserved[vehicle_class] > 0:
+            self.reserved[vehicle_class] -= 1
+
+    def enter(self, vehicle_class: VehicleClass, had_reservation: bool) -> None:
+        if had_reservation:
+            self.cancel_reservation(vehicle_class)
+        self.occupied[vehicle_class] += 1
+
+    def leave(self, vehicle_class: VehicleClass) -> None:
+        if self.occupied[vehicle_class] > 0:
+            self.occupied[vehicle_class] -= 1
+
+    @property
+    def total_occupied(self) -> int:
+        return sum(self.occupied.values())
+
+    def fill_ratio(self) -> float:
+        """The fullest class's share of its capacity (0 when every class is unlimited)."""
+        ratio = 0.0
+        for c, cap in self.capacity.items():
+            if cap is not None:
+                used = self.occupied[c] + self.reserved[c]
+                ratio = max(ratio, 1.0 if cap == 0 else used / cap)
+        return ratio
+
+
+class Staging:
+    """Vehicles waiting at the staging areas to be called forward."""
+
+    __slots__ = ("_queues", "_waiting", "perishable_priority", "area_capacity", "area_count", "area_of", "_class_of",
+                 "class_count")
+
+    def __init__(self, config: YardConfig) -> None:
+        self.perishable_priority = config.perishable_priority
+        self.area_capacity: dict[str, int] = dict(config.staging_areas)
+        self.area_count: dict[str, int] = {a: 0 for a in config.staging_areas}
+        # (vehicle class, perishable) -> ids in arrival order
+        self._queues: dict[tuple[VehicleClass, bool], deque[str]] = {
+            (c, p): deque() for c in VehicleClass for p in (True, False)
+        }
+        self._waiting: set[str] = set()
+        self._class_of: dict[str, VehicleClass] = {}
+        self.class_count: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
+        self.area_of: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __contains__(self, visit_id: str) -> bool:
+        return visit_id in self._waiting
+
+    def choose_area(self) -> str | None:
+        """The nearest staging area with room, or None when all are full."""
+        for area, cap in self.area_capacity.items():
+            if self.area_count[area] < cap:
+                return area
+        return None
+
+    def add(self, visit_id: str, vehicle_class: VehicleClass, perishable: bool, area: str | None) -> None:
+        if visit_id in self._waiting:
+            return
+        self._queues[(vehicle_class, perishable and self.perishable_priority)].append(visit_id)
+        self._waiting.add(visit_id)
+        self._class_of[visit_id] = vehicle_class
+        self.class_count[vehicle_class] += 1
+        if area is not None:
+            self.area_of[visit_id] = area
+            self.area_count[area] = self.area_count.get(area, 0) + 1
+
+    def discard(self, visit_id: str) -> None:
+        """Forget a waiting vehicle (it left staging some other way)."""
+        if visit_id in self._waiting:
+            self._waiting.discard(visit_id)
+            self.class_count[self._class_of.pop(visit_id)] -= 1
+            area = self.area_of.pop(visit_id, None)
+            if area is not None:
+                self.area_count[area] -= 1
+
+    def pop_next(self, vehicle_class: VehicleClass) -> str | None:
+        """The next vehicle of this class to call forward: perishables first if prioritised."""
+        for perishable in (True, False):
+            queue = self._queues[(vehicle_class, perishable)]
+            while queue:
+                visit_id = queue.popleft()
+                if visit_id in self._waiting:
+                    self.discard(visit_id)
+                    return visit_id
+        return None
+
+    def waiting_in(self, area: str) -> int:
+        return self.area_count.get(area, 0)
