@@ -284,15 +284,20 @@ class GateCore:
         return out
 
     def review(self, out: list[Command], reason: str, now: float, visit_id: str | None = None,
-               device_id: str | None = None, plate: str | None = None, kind: str = "") -> None:
-        """Raise a manual review, unless the same one (same kind, device and plate) is open."""
+               device_id: str | None = None, plate: str | None = None, kind: str = "",
+               dedupe: bool = True) -> None:
+        """Raise a manual review, unless the same one (same kind, device and plate) is open.
+
+        ``dedupe=False`` always opens a new one: two no-reads at one camera are two vehicles.
+        """
         key = (device_id, plate, kind or reason)
-        if key in self._review_keys:
+        if dedupe and key in self._review_keys:
             return
         self._review_seq += 1
         review_id = f"R{self._review_seq}"
         self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
-        self._review_keys[key] = review_id
+        if dedupe:
+            self._review_keys[key] = review_id
         self.stats["manual_reviews"] += 1
         out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
 

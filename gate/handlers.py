@@ -500,7 +500,7 @@ def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verd
         what = "no plate read" if e.plate is None else f"low confidence {e.confidence:.2f} for {candidate}"
         visit_id = core.by_plate.get(candidate) if candidate else None
         core.review(out, f"{what} at {e.device_id}: enter the plate by hand", now, visit_id, e.device_id, candidate,
-                    kind="plate-read")
+                    kind="plate-read", dedupe=candidate is not None)
         if barrier is not None:
             out.append(KeepClosed(barrier, visit_id, candidate, ("plate not identified",)))
         return visit_id, "awaiting manual plate entry"

@@ -67,10 +67,11 @@ class ComplianceLedger:
     ``RiskConfig.default_compliance``. A new declarant scores its prior; each clean declaration
     pulls the score towards 1 and each violation towards 0.
 
-    Each recorded violation marks one declaration unclean. A violation with no clean
-    declaration left to mark (recorded before the declaration, or a second violation of the
-    same one) counts as a declaration of its own, so the score stays in [0, 1] and every
-    violation lowers it.
+    Each recorded violation marks one declaration unclean, so the count of declarations is
+    the larger of those recorded and the violations: a second violation of the same
+    declaration counts as a declaration of its own (the score stays in [0, 1] and every
+    violation lowers it), and the order of the calls does not matter (a violation recorded
+    before its declaration is matched by it).
     """
 
     __slots__ = ("_config", "_declarations", "_unclean", "_violations")
@@ -85,9 +86,9 @@ class ComplianceLedger:
         """The declarant's compliance score in [0, 1]."""
         config = self._config
         prior = config.compliance.get(declarant_id, config.default_compliance)
-        declarations = self._declarations.get(declarant_id, 0)
-        clean = declarations - self._unclean.get(declarant_id, 0)
-        return (prior * PRIOR_WEIGHT + clean) / (PRIOR_WEIGHT + declarations)
+        unclean = self._unclean.get(declarant_id, 0)
+        declarations = max(self._declarations.get(declarant_id, 0), unclean)
+        return (prior * PRIOR_WEIGHT + declarations - unclean) / (PRIOR_WEIGHT + declarations)
 
     def record_declaration(self, declarant_id: str) -> None:
         """Count one more declaration; it is clean unless a violation is recorded for it."""
@@ -97,10 +98,7 @@ class ComplianceLedger:
         """Count a violation, e.g. ``"weight_discrepancy"``, ``"returned"``, ``"refused"``."""
         if not kind:
             raise ValueError(f"violation of declarant {declarant_id!r}: kind must be a non-empty name")
-        unclean = self._unclean.get(declarant_id, 0) + 1
-        self._unclean[declarant_id] = unclean
-        if unclean > self._declarations.get(declarant_id, 0):
-            self._declarations[declarant_id] = unclean
+        self._unclean[declarant_id] = self._unclean.get(declarant_id, 0) + 1
         kinds = self._violations.get(declarant_id)
         if kinds is None:
             kinds = self._violations[declarant_id] = {}
@@ -108,7 +106,7 @@ class ComplianceLedger:
 
     def declarations(self, declarant_id: str) -> int:
         """How many declarations the score counts for the declarant."""
-        return self._declarations.get(declarant_id, 0)
+        return max(self._declarations.get(declarant_id, 0), self._unclean.get(declarant_id, 0))
 
     def violations(self, declarant_id: str) -> dict[str, int]:
         """Violations recorded against the declarant, by kind (a copy)."""
