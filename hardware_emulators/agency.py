@@ -1,0 +1,197 @@
+"""An agency's desk: officers who work daily shifts and serve one task at a time each.
+
+Officers are the slots of a ``simpy.PriorityResource``. When the last shift of a spell ends,
+the desk's roster requests every slot ahead of all waiting tasks: a free officer goes off
+duty at once, a busy one finishes the task in hand and then goes. At the next shift start the
+roster gives the slots back and the waiting tasks are served in order. So nothing is started
+off shift, and a task arriving off shift waits for the next shift.
+
+Shifts are daily windows in hours, e.g. quarantine ``[(7, 19)]``, customs 24/7 ``[(0, 24)]``,
+a night shift ``[(19, 7)]`` (wrapping past midnight), or adjacent windows for crews that hand
+over (``[(6, 14), (14, 22)]``: the desk stays open at 14:00, a fresh crew takes over).
+
+With ``fatigue_per_h`` set, a task's service time is multiplied by
+``1 + fatigue_per_h * hours into the shift`` at the moment it starts (off by default).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import simpy
+
+from gate.enums import Role
+from hardware_emulators.base import SECONDS_PER_DAY, ProcessGenerator, Sampler, draw_duration
+
+_DAY = SECONDS_PER_DAY
+#: Priority of the roster's off-duty requests: ahead of every task (tasks use 0 or more).
+_OFF_DUTY = -1
+
+
+def _shift_spells(owner: str, shifts: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Daily windows in hours -> spells in seconds (end may pass midnight), checked for overlap."""
+    if not shifts:
+        raise ValueError(f"{owner}: shifts must list at least one (start_h, end_h) window")
+    spells = []
+    for start_h, end_h in shifts:
+        if not (math.isfinite(start_h) and math.isfinite(end_h)) or not (0 <= start_h < 24 and 0 < end_h <= 24):
+            raise ValueError(f"{owner}: a shift needs 0 <= start_h < 24 and 0 < end_h <= 24 (got ({start_h}, {end_h}))")
+        if start_h == end_h:
+            raise ValueError(f"{owner}: a shift cannot start and end at the same hour (got ({start_h}, {end_h}))")
+        start, end = start_h * 3600.0, end_h * 3600.0
+        spells.append((start, end if end > start else end + _DAY))
+    spells.sort()
+    for i, (s1, e1) in enumerate(spells):
+        for s2, e2 in spells[i + 1 :]:
+            for shift in (-_DAY, 0.0, _DAY):
+                if s1 < e2 + shift and s2 + shift < e1:
+                    first = f"({s1 / 3600:g}, {e1 / 3600 % 24:g})"
+                    second = f"({s2 / 3600:g}, {e2 / 3600 % 24:g})"
+                    raise ValueError(f"{owner}: shifts overlap: {first} and {second}")
+    return tuple(spells)
+
+
+class AgencyDesk:
+    """The officers of one agency role at the gate, serving tasks on shift.
+
+    Args:
+        env: the simulation environment (``env.now`` 0 is midnight of day 0).
+        role: the agency role the desk serves.
+        officers: officers on duty during a shift.
+        shifts: daily on-duty windows ``(start_h, end_h)``.
+        service_s: time one officer takes for one task.
+        fatigue_per_h: service-time growth per hour into a shift (0: no fatigue).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        role: Role,
+        *,
+        officers: int,
+        shifts: Sequence[tuple[float, float]],
+        service_s: Sampler,
+        fatigue_per_h: float = 0.0,
+    ) -> None:
+        owner = f"desk {role.value}"
+        if officers < 1:
+            raise ValueError(f"{owner}: officers must be >= 1 (got {officers})")
+        if not math.isfinite(fatigue_per_h) or fatigue_per_h < 0:
+            raise ValueError(f"{owner}: fatigue_per_h must be finite and >= 0 (got {fatigue_per_h})")
+        self.env = env
+        self.role = role
+        self.name = owner
+        self.officers = officers
+        self._spells = _shift_spells(owner, shifts)
+        self._service_s = service_s
+        self.fatigue_per_h = float(fatigue_per_h)
+        #: The officers: one slot each; the roster holds them off shift.
+        self.desk = simpy.PriorityResource(env, capacity=officers)
+        self._in_service: dict[int, float] = {}
+        self._next_task = 0
+        self._closed_busy_s = 0.0
+        #: Tasks started and finished so far.
+        self.tasks_started = 0
+        self.tasks_done = 0
+        #: Total time tasks waited for an officer.
+        self.wait_s = 0.0
+        env.process(self._roster())
+
+    # --- shifts -----------------------------------------------------------------------------
+
+    def _spell_at(self, t: float) -> tuple[float, float] | None:
+        day = math.floor(t / _DAY)
+        for k in (day - 1, day):
+            for start, end in self._spells:
+                if start + k * _DAY <= t < end + k * _DAY:
+                    return start + k * _DAY, end + k * _DAY
+        return None
+
+    def on_shift(self, t: float) -> bool:
+        """Whether officers are on duty at time ``t``."""
+        return self._spell_at(t) is not None
+
+    def next_shift_start(self, t: float) -> float:
+        """The first shift start after ``t``."""
+        day = math.floor(t / _DAY)
+        return min(start + k * _DAY for k in (day, day + 1) for start, _ in self._spells if start + k * _DAY > t)
+
+    def hours_into_shift(self, t: float) -> float:
+        """Hours since the current shift began (0 off shift)."""
+        spell = self._spell_at(t)
+        return 0.0 if spell is None else (t - spell[0]) / 3600.0
+
+    def on_duty_s(self, until: float | None = None) -> float:
+        """Officer-seconds on duty in ``[0, until]`` (default: now)."""
+        horizon = self.env.now if until is None else until
+        total = 0.0
+        for k in range(-1, math.floor(horizon / _DAY) + 1):
+            for start, end in self._spells:
+                s, e = max(start + k * _DAY, 0.0), min(end + k * _DAY, horizon)
+                total += max(0.0, e - s)
+        return total * self.officers
+
+    def _roster(self) -> ProcessGenerator:
+        while True:
+            now = self.env.now
+            spell = self._spell_at(now)
+            if spell is not None:
+                yield self.env.timeout(spell[1] - now)
+                continue
+            off_duty = [self.desk.request(priority=_OFF_DUTY) for _ in range(self.officers)]
+            yield self.env.timeout(self.next_shift_start(now) - now)
+            for request in off_duty:
+                if request.triggered:
+                    self.desk.release(request)
+                else:
+                    # The officer was still finishing a task from the last shift.
+                    request.cancel()
+
+    # --- tasks ------------------------------------------------------------------------------
+
+    @property
+    def queue_length(self) -> int:
+        """Tasks waiting for an officer (the roster's off-duty holds are not tasks)."""
+        return sum(1 for request in self.desk.queue if request.priority >= 0)
+
+    @property
+    def busy_s(self) -> float:
+        """Officer-seconds spent on tasks so far, including tasks in hand."""
+        now = self.env.now
+        return self._closed_busy_s + sum(now - since for since in self._in_service.values())
+
+    def utilisation(self) -> float:
+        """Busy officer-time over on-duty officer-time since t=0 (0 before any duty)."""
+        on_duty = self.on_duty_s()
+        return self.busy_s / on_duty if on_duty > 0 else 0.0
+
+    def serve(self, priority: int = 0, service_s: Sampler | None = None) -> simpy.Process:
+        """One task: wait for an officer on shift, take the service time, return it (seconds).
+
+        Lower ``priority`` values are served first; equal priorities in arrival order.
+        ``service_s`` replaces the desk's service time for this task (e.g. customs officers
+        check documents quickly but take long over a physical inspection).
+        """
+        if priority < 0:
+            raise ValueError(f"{self.name}: task priority must be >= 0 (got {priority})")
+        return self.env.process(self._serve(priority, service_s or self._service_s))
+
+    def _serve(self, priority: int, service_s: Sampler) -> ProcessGenerator:
+        arrived = self.env.now
+        with self.desk.request(priority=priority) as officer:
+            yield officer
+            started = self.env.now
+            self.wait_s += started - arrived
+            task = self._next_task
+            self._next_task += 1
+            self.tasks_started += 1
+            self._in_service[task] = started
+            duration = draw_duration(self.name, "service_s", service_s)
+            duration *= 1.0 + self.fatigue_per_h * self.hours_into_shift(started)
+            try:
+                yield self.env.timeout(duration)
+            finally:
+                self._closed_busy_s += self.env.now - self._in_service.pop(task)
+            self.tasks_done += 1
+            return duration

@@ -1,0 +1,119 @@
+"""Agency desk: nothing served off shift, the task in hand finished, utilisation, fatigue."""
+
+from __future__ import annotations
+
+import pytest
+import simpy
+
+from gate.enums import Role
+from hardware_emulators import AgencyDesk, constant
+
+HOUR = 3600.0
+
+
+def _task_at(env: simpy.Environment, desk: AgencyDesk, at: float, served: list[tuple[float, float]]) -> None:
+    def task() -> simpy.events.ProcessGenerator:
+        yield env.timeout(at)
+        arrived = env.now
+        duration = yield desk.serve()
+        served.append((env.now - duration, env.now))
+        assert env.now - duration >= arrived
+
+    env.process(task())
+
+
+def test_a_desk_serves_nothing_off_shift(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.PLANT_QUARANTINE, officers=2, shifts=[(7, 19)], service_s=constant(20 * 60))
+    served: list[tuple[float, float]] = []
+    for at in (0.0, 3 * HOUR, 6.9 * HOUR, 20 * HOUR):
+        _task_at(env, desk, at, served)
+    env.run(until=4 * HOUR)
+    assert desk.queue_length == 2 and desk.tasks_started == 0
+    env.run(until=2 * 86_400)
+    starts = sorted(start for start, _ in served)
+    assert starts == [7 * HOUR, 7 * HOUR, 7 * HOUR + 20 * 60, 86_400 + 7 * HOUR]
+    assert all(desk.on_shift(s) for s in starts)
+
+
+def test_an_officer_finishes_the_task_in_hand_at_the_shift_end(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.HEALTH_QUARANTINE, officers=1, shifts=[(7, 19)], service_s=constant(2 * HOUR))
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 18 * HOUR, served)  # runs past 19:00
+    _task_at(env, desk, 18.5 * HOUR, served)  # must wait for tomorrow's shift
+    env.run(until=2 * 86_400)
+    assert served == [(18 * HOUR, 20 * HOUR), (86_400 + 7 * HOUR, 86_400 + 9 * HOUR)]
+
+
+def test_utilisation_is_busy_time_over_time_on_duty(env: simpy.Environment) -> None:
+    # Two officers on 08:00-16:00; a 30-min task every 30 min from 08:00 to 15:30.
+    desk = AgencyDesk(env, Role.CUSTOMS, officers=2, shifts=[(8, 16)], service_s=constant(30 * 60))
+    served: list[tuple[float, float]] = []
+    for i in range(16):
+        _task_at(env, desk, 8 * HOUR + i * 30 * 60, served)
+    env.run(until=86_400)
+    assert desk.tasks_done == 16
+    assert desk.busy_s == 16 * 30 * 60
+    assert desk.on_duty_s() == 2 * 8 * HOUR
+    assert desk.utilisation() == pytest.approx(0.5)
+    assert desk.wait_s == 0
+
+
+def test_a_round_the_clock_desk_never_holds_a_task(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0, 24)], service_s=constant(600))
+    served: list[tuple[float, float]] = []
+    for at in (0.0, 3 * HOUR, 23.95 * HOUR):
+        _task_at(env, desk, at, served)
+    env.run(until=2 * 86_400)
+    assert [start for start, _ in served] == [0.0, 3 * HOUR, 23.95 * HOUR]
+    assert desk.on_duty_s(86_400) == 86_400
+
+
+def test_a_night_shift_wraps_past_midnight(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.BORDER_GUARD, officers=1, shifts=[(19, 7)], service_s=constant(600))
+    assert desk.on_shift(3 * HOUR) and desk.on_shift(23 * HOUR) and not desk.on_shift(12 * HOUR)
+    assert desk.next_shift_start(12 * HOUR) == 19 * HOUR
+    assert desk.hours_into_shift(86_400 + 2 * HOUR) == pytest.approx(7.0)
+    assert desk.on_duty_s(86_400) == 12 * HOUR  # 00:00-07:00 and 19:00-24:00
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 8 * HOUR, served)
+    env.run(until=86_400)
+    assert served == [(19 * HOUR, 19 * HOUR + 600)]
+
+
+def test_fatigue_lengthens_service_later_in_the_shift(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.MEDICAL, officers=1, shifts=[(8, 16)], service_s=constant(600), fatigue_per_h=0.1)
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 8 * HOUR, served)
+    _task_at(env, desk, 12 * HOUR, served)
+    env.run(until=86_400)
+    assert [end - start for start, end in served] == pytest.approx([600.0, 840.0])
+
+
+def test_crews_handing_over_keep_the_desk_open(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.MEDICAL, officers=1, shifts=[(6, 14), (14, 22)], service_s=constant(600), fatigue_per_h=0.1)
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 14 * HOUR, served)
+    env.run(until=86_400)
+    assert served == [(14 * HOUR, 14 * HOUR + 600)]  # a fresh crew: no fatigue yet
+
+
+@pytest.mark.parametrize(
+    ("shifts", "message"),
+    [([], "at least one"), ([(7, 19), (18, 22)], "shifts overlap"), ([(7, 7)], "same hour"), ([(25, 3)], "0 <= start_h < 24")],
+)
+def test_impossible_shifts_are_refused(env: simpy.Environment, shifts: list[tuple[float, float]], message: str) -> None:
+    with pytest.raises(ValueError, match=f"desk customs: .*{message}"):
+        AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=shifts, service_s=constant(600))
+
+
+def test_a_task_can_bring_its_own_service_time(env, rng) -> None:
+    from gate.enums import Role
+    from hardware_emulators import AgencyDesk
+
+    desk = AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0.0, 24.0)], service_s=lambda: 60.0)
+    quick = desk.serve()
+    slow = desk.serve(service_s=lambda: 2700.0)
+    env.run()
+    assert quick.value == 60.0
+    assert slow.value == 2700.0
+    assert env.now == 2760.0
