@@ -1,0 +1,181 @@
+"""Demand: how many trucks come, when, carrying what; closures, peaks and the approach road.
+
+Arrivals and truck attributes depend only on this section and the seed, never on the layout,
+so two layouts compared with the same seed see the same trucks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from gate.declaration import PERISHABLE_CATEGORIES
+from gate.enums import Direction, GoodsCategory, VehicleClass
+from scenarios.distributions import Distribution, Triangular
+from scenarios.values import FROZEN, NonNegative, Positive, Share, check_shares
+
+HOURS_PER_DAY = 24
+CONTAINER_SIZES_FT = (20, 40, 45)
+
+
+def _flat_profile() -> tuple[float, ...]:
+    return (1 / HOURS_PER_DAY,) * HOURS_PER_DAY
+
+
+class PerishableHandling(BaseModel):
+    """How the gate treats perishable loads (fruit, food, animals)."""
+
+    model_config = FROZEN
+    #: Call perishable loads forward ahead of others waiting at staging.
+    priority: bool = True
+    #: A perishable load waiting longer than this at the gate counts as spoiled in the results.
+    spoil_after_h: Positive = 48.0
+
+
+class Demand(BaseModel):
+    """Trucks per day, their time-of-day profile and what they carry."""
+
+    model_config = FROZEN
+    trucks_per_day: Positive
+    #: 24 non-negative weights, one per hour from 00:00; normalised to sum to 1. Flat by default.
+    hourly_profile: tuple[NonNegative, ...] = Field(default_factory=_flat_profile)
+    direction_mix: dict[Direction, Share]
+    vehicle_class_mix: dict[VehicleClass, Share]
+    cargo_mix: dict[GoodsCategory, Share]
+    #: Sizes of the containers on container vehicles, by length in feet.
+    container_sizes: dict[int, Share] = Field(default_factory=lambda: {20: 0.3, 40: 0.7})
+    #: Share of container exports sent across by the AGV lane instead of the road.
+    agv_share: Share = 0.0
+    #: Share of trucks whose goods are transshipped to a partner-side truck in the yard.
+    transshipment_share: Share = 0.0
+    #: Share of declarations with wrong data (caught, they are returned for re-declaration).
+    declaration_error_rate: Share = 0.0
+    #: Share of trucks whose declared gross weight is outside tolerance.
+    weight_misdeclaration_rate: Share = 0.0
+    #: Share of loads a perfect scanner would flag as suspect.
+    suspect_load_rate: Share = 0.0
+    perishable: PerishableHandling = PerishableHandling()
+    #: Time a declarant spends on one declaration online (DOMAIN.md: 2-5 min).
+    declaration_s: Distribution = Triangular(kind="triangular", low=120, mode=180, high=300)
+    #: The approach road from the point trucks are tracked to the gate.
+    approach_road_km: Positive = 20.0
+    approach_speed_kmh: Positive = 30.0
+    #: Road length one queued truck occupies, to express the queue in km.
+    queue_spacing_m: Positive = 20.0
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, weights: tuple[float, ...]) -> tuple[float, ...]:
+        if len(weights) != HOURS_PER_DAY:
+            raise ValueError(f"needs exactly 24 hourly weights, one per hour from 00:00 (got {len(weights)})")
+        total = sum(weights)
+        if total <= 0:
+            raise ValueError("needs at least one positive weight")
+        # Normalise only when needed, so a validated profile re-validates bit for bit.
+        if abs(total - 1.0) > 1e-12:
+            return tuple(w / total for w in weights)
+        return weights
+
+    @field_validator("direction_mix")
+    @classmethod
+    def _directions(cls, shares: dict[Direction, float]) -> dict[Direction, float]:
+        return check_shares(shares, "direction")
+
+    @field_validator("vehicle_class_mix")
+    @classmethod
+    def _classes(cls, shares: dict[VehicleClass, float]) -> dict[VehicleClass, float]:
+        return check_shares(shares, "vehicle class")
+
+    @field_validator("cargo_mix")
+    @classmethod
+    def _cargo(cls, shares: dict[GoodsCategory, float]) -> dict[GoodsCategory, float]:
+        return check_shares(shares, "cargo")
+
+    @field_validator("container_sizes")
+    @classmethod
+    def _sizes(cls, shares: dict[int, float]) -> dict[int, float]:
+        unknown = sorted(size for size in shares if size not in CONTAINER_SIZES_FT)
+        if unknown:
+            raise ValueError(f"container sizes must be 20, 40 or 45 ft (got {unknown})")
+        return check_shares(shares, "container size")
+
+    def share(self, mix: str, key: Any) -> float:
+        """The share of ``key`` in mix ``mix`` (e.g. ``share("direction_mix", "export")``); 0 if absent."""
+        table: dict[Any, float] = getattr(self, mix)
+        return float(table.get(key, 0.0))  # str enums hash and compare as their value
+
+    @property
+    def container_share(self) -> float:
+        """Share of trucks carrying containers (the container vehicle class)."""
+        return self.vehicle_class_mix.get(VehicleClass.CONTAINER, 0.0)
+
+    @property
+    def perishable_share(self) -> float:
+        """Share of trucks whose cargo category is perishable."""
+        return sum(v for k, v in self.cargo_mix.items() if k in PERISHABLE_CATEGORIES)
+
+    @property
+    def peak_hour(self) -> int:
+        """The hour of day (0-23) with the most arrivals (the first, on ties)."""
+        return max(range(HOURS_PER_DAY), key=lambda h: (self.hourly_profile[h], -h))
+
+    def trucks_in_hour(self, hour_of_day: int) -> float:
+        """Expected arrivals in one hour of a normal day."""
+        return self.trucks_per_day * self.hourly_profile[hour_of_day % HOURS_PER_DAY]
+
+
+class Closure(BaseModel):
+    """Days the gate is closed (e.g. Tet). Declarations continue; trucks accumulate.
+
+    The trucks held back arrive over ``surge_days`` after reopening, on top of normal demand
+    (``0``: all of them are queued at the moment the gate reopens).
+    """
+
+    model_config = FROZEN
+    start_day: Annotated[int, Field(ge=0)]
+    days: Positive
+    surge_days: NonNegative = 2.0
+
+    @property
+    def start_h(self) -> float:
+        """Closing time in hours since the start of the run."""
+        return 24.0 * self.start_day
+
+    @property
+    def end_h(self) -> float:
+        """Reopening time in hours since the start of the run."""
+        return 24.0 * (self.start_day + self.days)
+
+
+class DemandWindow(BaseModel):
+    """Days on which demand is scaled, e.g. a harvest peak (multiplier 2) or a lull (0.5)."""
+
+    model_config = FROZEN
+    start_day: Annotated[int, Field(ge=0)]
+    days: Positive
+    multiplier: Positive
+
+    @property
+    def start_h(self) -> float:
+        """Start in hours since the start of the run."""
+        return 24.0 * self.start_day
+
+    @property
+    def end_h(self) -> float:
+        """End in hours since the start of the run."""
+        return 24.0 * (self.start_day + self.days)
+
+
+class TrafficSettings(BaseModel):
+    """Channelling of freight traffic on the approach road by the traffic police.
+
+    With ``channelling`` the platform's hold/release advice (``core.traffic``) is applied at
+    the staging areas; a driver follows an order with probability ``driver_compliance``.
+    """
+
+    model_config = FROZEN
+    channelling: bool = True
+    driver_compliance: Share = 0.9
+    #: How often the driver's app reports a GPS position.
+    gps_ping_s: Positive = 60.0

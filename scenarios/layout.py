@@ -1,0 +1,153 @@
+"""The physical gate: lanes, scales, scanners, yard, staging areas, bays, the AGV lane.
+
+The layout is also what names the devices. ``device_inventory`` derives the device list the
+twin builds (and the core's ``GateConfig.devices``) from the layout, with fixed names:
+
+=====================  =====================================================
+``barrier-in-<k>``     barrier 1 of entry lane k (k from 1)
+``barrier-out-<k>``    barrier 2 of exit lane k
+``cam-in-<k>``         plate camera at barrier 1 of entry lane k
+``cam-out-<k>``        plate camera at barrier 2 of exit lane k
+``cam-<area>``         plate camera at a staging area (``cam-staging-1``)
+``cam-yard-in/out``    yard gate cameras
+``cam-bay``            camera at the inspection bays
+``scale-<k>``          weighbridges
+``scanner-<k>``        container scanners, numbered in the order the layout lists them
+``agv-fleet``          the AGV fleet on the cross-border lane
+``partner-link``       the link to the partner side's platform (with the AGV lane)
+=====================  =====================================================
+
+Cameras exist only when the scenario has a plate-camera model; without one, plates are
+entered by hand (phase 1).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from gate.config import DeviceSpec
+from gate.enums import DeviceKind, Site, VehicleClass
+from scenarios.distributions import Constant, Distribution, Exponential, Triangular
+from scenarios.values import FROZEN, Capacity, Mtbf, Positive, Window
+
+
+class ScannerType(str, Enum):
+    """Container scanner families, by throughput (DOMAIN.md, Devices)."""
+
+    DRIVE_THROUGH = "drive_through"  # about 50-150 vehicles/h
+    PORTAL = "portal"  # relocatable / portal: about 20-30 vehicles/h
+
+
+class ScannerGroup(BaseModel):
+    """Some scanners of one type."""
+
+    model_config = FROZEN
+    type: ScannerType
+    count: Annotated[int, Field(ge=0)]
+
+
+class AgvLane(BaseModel):
+    """The dedicated cross-border lane on which driverless AGVs carry containers."""
+
+    model_config = FROZEN
+    n_agvs: Annotated[int, Field(ge=1)]
+    lane_km: Positive
+    speed_kmh: Positive
+    #: Crane / handover time at each end of a mission.
+    handover_s: Distribution = Triangular(kind="triangular", low=120, mode=180, high=300)
+    missions_per_charge: Annotated[int, Field(ge=1)] = 20
+    charge_s: Distribution = Constant(value=1800)
+    mtbf_h: Mtbf = 200.0
+    mttr_h: Distribution = Exponential(kind="exponential", mean=1.0)
+    #: Periods when the partner side stops accepting AGVs (manifests unacknowledged).
+    partner_closures: tuple[Window, ...] = ()
+
+    @property
+    def trip_s(self) -> float:
+        """One-way driving time on the lane, in seconds."""
+        return self.lane_km / self.speed_kmh * 3600
+
+
+def _default_yard() -> dict[VehicleClass, int | Literal["unlimited"]]:
+    return {VehicleClass.SMALL: 40, VehicleClass.TRUCK: 150, VehicleClass.CONTAINER: 150}
+
+
+def _default_staging() -> dict[str, int | Literal["unlimited"]]:
+    return {"staging-1": 200}
+
+
+class Layout(BaseModel):
+    """Lanes, equipment and space at one gate."""
+
+    model_config = FROZEN
+    entry_lanes: Annotated[int, Field(ge=1)]
+    exit_lanes: Annotated[int, Field(ge=1)]
+    scales: Annotated[int, Field(ge=0)] = 0
+    scanners: tuple[ScannerGroup, ...] = ()
+    #: Parking slots by vehicle class; a class left out has no slots.
+    yard: dict[VehicleClass, Capacity] = Field(default_factory=_default_yard)
+    #: Staging areas on the approach road, nearest to the gate first, with their capacity.
+    staging_areas: dict[str, Capacity] = Field(default_factory=_default_staging)
+    inspection_bays: Capacity = 2
+    agv_lane: AgvLane | None = None
+
+    @field_validator("staging_areas")
+    @classmethod
+    def _area_names(cls, areas: dict[str, int | str]) -> dict[str, int | str]:
+        for name in areas:
+            if not name or len(name) > 40 or any(ch.isspace() for ch in name):
+                raise ValueError(f"staging area names must be 1-40 characters without spaces (got {name!r})")
+        return areas
+
+    @property
+    def scanner_count(self) -> int:
+        """All scanners, of every type."""
+        return sum(group.count for group in self.scanners)
+
+    def scanner_ids(self) -> dict[str, ScannerType]:
+        """Scanner device ids (``scanner-1`` ...) and their types, in layout order."""
+        ids: dict[str, ScannerType] = {}
+        for group in self.scanners:
+            for _ in range(group.count):
+                ids[f"scanner-{len(ids) + 1}"] = group.type
+        return ids
+
+
+def device_inventory(layout: Layout, plate_cameras: bool) -> tuple[DeviceSpec, ...]:
+    """Every device of ``layout``, named as the module docstring says.
+
+    ``plate_cameras`` says whether the gate reads plates automatically; without cameras the
+    inventory has no ``cam-*`` devices.
+    """
+    devices: list[DeviceSpec] = []
+
+    def add(device_id: str, kind: DeviceKind, site: Site, lane: str | None = None) -> None:
+        devices.append(DeviceSpec(device_id=device_id, kind=kind, site=site, lane=lane))
+
+    if plate_cameras:
+        for area in layout.staging_areas:
+            add(f"cam-{area}", DeviceKind.PLATE_CAMERA, Site.STAGING, area)
+    for k in range(1, layout.entry_lanes + 1):
+        if plate_cameras:
+            add(f"cam-in-{k}", DeviceKind.PLATE_CAMERA, Site.BARRIER_1, f"in-{k}")
+        add(f"barrier-in-{k}", DeviceKind.BARRIER, Site.BARRIER_1, f"in-{k}")
+    for k in range(1, layout.scales + 1):
+        add(f"scale-{k}", DeviceKind.SCALE, Site.SCALE)
+    for scanner_id in layout.scanner_ids():
+        add(scanner_id, DeviceKind.SCANNER, Site.SCANNER)
+    if plate_cameras:
+        add("cam-yard-in", DeviceKind.PLATE_CAMERA, Site.YARD_GATE_IN)
+        add("cam-yard-out", DeviceKind.PLATE_CAMERA, Site.YARD_GATE_OUT)
+        if layout.inspection_bays != 0:
+            add("cam-bay", DeviceKind.PLATE_CAMERA, Site.INSPECTION_BAY)
+    for k in range(1, layout.exit_lanes + 1):
+        if plate_cameras:
+            add(f"cam-out-{k}", DeviceKind.PLATE_CAMERA, Site.BARRIER_2, f"out-{k}")
+        add(f"barrier-out-{k}", DeviceKind.BARRIER, Site.BARRIER_2, f"out-{k}")
+    if layout.agv_lane is not None:
+        add("agv-fleet", DeviceKind.AGV_FLEET, Site.AGV_LANE)
+        add("partner-link", DeviceKind.PARTNER_LINK, Site.PARTNER)
+    return tuple(devices)

@@ -1,0 +1,150 @@
+"""Finding, reading and validating scenarios; identity (hash) and variations (overrides).
+
+``load_scenario`` accepts a library name (``harvest_peak``, or the alias ``default``) or a
+path to a YAML file, and either returns a validated ``Scenario`` or raises ``ScenarioError``
+listing every problem - never a traceback from deeper down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from scenarios.errors import ScenarioError, ScenarioIssue, issues_from_validation, shown
+from scenarios.schema import Run, Scenario
+from scenarios.yaml_reader import read_yaml
+
+LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+#: Names that resolve to a library scenario without a file of their own.
+ALIASES: dict[str, str] = {"default": "huu_nghi_2025"}
+DEFAULT_SCENARIO = "default"
+_SUFFIXES = (".yaml", ".yml")
+
+
+def library_names() -> list[str]:
+    """The scenarios in the library (one per file; aliases such as ``default`` not included)."""
+    return sorted(path.stem for path in LIBRARY_DIR.glob("*.yaml"))
+
+
+def _available() -> str:
+    return ", ".join(sorted([*library_names(), *ALIASES]))
+
+
+def library_path(name: str) -> Path:
+    """The file of library scenario ``name`` (aliases resolved); ``ScenarioError`` if unknown."""
+    target = ALIASES.get(name, name)
+    if target not in library_names():
+        raise ScenarioError(name, [ScenarioIssue("", f"no library scenario of this name; available: {_available()}")])
+    return LIBRARY_DIR / f"{target}.yaml"
+
+
+def _resolve(source: str | Path) -> tuple[Path, str]:
+    """The file to read and how to name it in messages (library files relative to the project)."""
+    if isinstance(source, Path):
+        return source, str(source)
+    looks_like_path = source.endswith(_SUFFIXES) or "/" in source or "\\" in source
+    if not looks_like_path and (source in ALIASES or source in library_names() or not Path(source).exists()):
+        path = library_path(source)  # raises, listing the library, for an unknown name
+        return path, str(path.relative_to(LIBRARY_DIR.parent.parent))
+    return Path(source), source
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """The validated scenario of a library name or a YAML file; ``ScenarioError`` otherwise."""
+    path, file = _resolve(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(file, [ScenarioIssue("", f"cannot read the file: not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise ScenarioError(file, [ScenarioIssue("", f"cannot read the file: {exc.strerror or exc}")]) from None
+    data = read_yaml(text, file)
+    return validate_scenario(data, file)
+
+
+def _kind_of_value(data: Any) -> str:
+    if isinstance(data, bool):
+        return "true/false"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, str):
+        return "text"
+    if isinstance(data, (list, tuple)):
+        return "a list"
+    return f"a {type(data).__name__}"
+
+
+def validate_scenario(data: Any, file: str = "<scenario>") -> Scenario:
+    """A ``Scenario`` from already-parsed data (a mapping of sections); ``ScenarioError`` otherwise.
+
+    ``file`` names the origin of the data in messages.
+    """
+    if data is None:
+        raise ScenarioError(file, [ScenarioIssue("", "is empty; expected a mapping of sections (name, layout, demand, ...)")])
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            file,
+            [ScenarioIssue("", f"must be a mapping of sections (name, layout, demand, ...), not {_kind_of_value(data)}", shown(data))],
+        )
+    bad_keys = [key for key in data if not isinstance(key, str)]
+    if bad_keys:
+        raise ScenarioError(file, [ScenarioIssue(shown(key), "section names must be text") for key in bad_keys])
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ScenarioError(file, issues_from_validation(exc, Scenario)) from None
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The scenario as canonical JSON: sorted keys, no whitespace, every default written out."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the canonical JSON: equal scenarios have equal hashes, any change changes it."""
+    return hashlib.sha256(canonical_json(scenario).encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
+    """A copy of ``scenario`` with ``changes`` applied and validated again.
+
+    A key is a top-level section (``demand=...``), a field of ``run`` given by its own name
+    (``seed=7``, ``replications=5``, ``horizon_h=6``, ``warmup_h=1``), or a dotted path into
+    the sections (``**{"demand.trucks_per_day": 2500}``; ``__`` may stand for the dot:
+    ``demand__trucks_per_day=2500``). A bad key or value raises ``ScenarioError``.
+    """
+    # JSON mode: enum keys become their text, so a change to "demand.direction_mix.export"
+    # replaces the existing entry instead of adding a second one under another key type.
+    data = scenario.model_dump(mode="json")
+    file = f"{scenario.name} (overrides)"
+    issues: list[ScenarioIssue] = []
+    for key, value in changes.items():
+        dotted = key.replace("__", ".")
+        if "." not in dotted and dotted not in Scenario.model_fields and dotted in Run.model_fields:
+            dotted = f"run.{dotted}"
+        parts = dotted.split(".")
+        node: Any = data
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                issues.append(ScenarioIssue(key, f"no section {'.'.join(parts[: depth + 1])!r} to change"))
+                break
+            node = child
+        else:
+            last = parts[-1]
+            if isinstance(node, dict) and node is data and last not in Scenario.model_fields:
+                issues.append(ScenarioIssue(key, "unknown field; expected a section, a run field or a dotted path"))
+                continue
+            node[last] = _plain(value)
+    if issues:
+        raise ScenarioError(file, issues)
+    return validate_scenario(data, file)

@@ -1,0 +1,197 @@
+"""The scenario: one typed, validated, immutable description of a gate, its demand and a run.
+
+A scenario file is YAML with these sections (only ``name``, ``description``, ``site``,
+``layout`` and ``demand`` are required; the others have defaults)::
+
+    name / description / site   what the CLI and dashboard show
+    layout      lanes, scales, scanners, yard, staging areas, inspection bays, AGV lane
+    demand      trucks per day, hourly profile, direction / vehicle / cargo mixes, error rates
+    agencies    officers per role, shifts, service times, return rates
+    devices     plate camera, barrier, scale, scanner and partner-link models; outages
+    traffic     channelling by the traffic police and driver compliance
+    core        the clearance core's settings (gate.config models embedded as they are)
+    closures    days the gate is closed (Tet); demand_windows: peaks and lulls
+    run         horizon, warm-up, replications, seed
+
+Cross-field rules (an outage must name a device the layout has, warm-up shorter than the
+horizon, a needed agency must have officers...) are checked here, each with the path of the
+field to change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig
+from gate.enums import Channel, Direction, Role
+from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
+from scenarios.devices import Devices, Outage
+from scenarios.errors import Problems
+from scenarios.layout import Layout, device_inventory
+from scenarios.staff import QUARANTINE_FOR_CATEGORY, Agencies
+from scenarios.values import FROZEN, NonNegative, Positive, Share, Window, capacity_value
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _gate_default(field: str) -> object:
+    return GateConfig.model_fields[field].default
+
+
+class CoreSettings(BaseModel):
+    """The clearance core's settings, reusing ``gate.config`` models unchanged.
+
+    The twin combines these with what it derives from the layout (devices, accounts, yard
+    capacity, staging areas) into a ``GateConfig``.
+    """
+
+    model_config = FROZEN
+    risk: RiskConfig = RiskConfig()
+    weight: WeightConfig = WeightConfig()
+    fees: FeeSchedule = FeeSchedule()
+    timeouts: TimeoutConfig = TimeoutConfig()
+    traffic: TrafficConfig = TrafficConfig()
+    plate_confidence_threshold: Share = _gate_default("plate_confidence_threshold")  # type: ignore[assignment]
+    medical_check: bool = _gate_default("medical_check")  # type: ignore[assignment]
+    automated_border_check: bool = _gate_default("automated_border_check")  # type: ignore[assignment]
+    scanner_first: bool = _gate_default("scanner_first")  # type: ignore[assignment]
+
+
+class Run(BaseModel):
+    """How long to simulate, how often, from which seed."""
+
+    model_config = FROZEN
+    horizon_h: Positive = 24.0
+    #: Results before this time are discarded (the gate starts empty).
+    warmup_h: NonNegative = 0.0
+    replications: Annotated[int, Field(ge=1)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _warmup_within_horizon(self) -> Run:
+        problems = Problems()
+        if self.warmup_h >= self.horizon_h:
+            problems.add("warmup_h", f"must be shorter than horizon_h ({self.horizon_h:g} h)", self.warmup_h)
+        problems.raise_if_any()
+        return self
+
+
+class Scenario(BaseModel):
+    """A complete scenario; see the module docstring for its sections."""
+
+    model_config = FROZEN
+    name: str
+    description: Annotated[str, Field(min_length=1)]
+    site: Annotated[str, Field(min_length=1)]
+    layout: Layout
+    demand: Demand
+    agencies: Agencies = Agencies()
+    devices: Devices = Devices()
+    traffic: TrafficSettings = TrafficSettings()
+    core: CoreSettings = CoreSettings()
+    closures: tuple[Closure, ...] = ()
+    demand_windows: tuple[DemandWindow, ...] = ()
+    run: Run = Run()
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_word(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError("must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit")
+        return name
+
+    def device_inventory(self) -> tuple[DeviceSpec, ...]:
+        """Every device of this gate, named as ``scenarios.layout`` documents."""
+        return device_inventory(self.layout, plate_cameras=self.devices.plate_camera is not None)
+
+    def outage_devices(self, outage: Outage) -> tuple[str, ...]:
+        """The device ids an outage takes down (all devices of a kind, or the one named)."""
+        return tuple(
+            d.device_id for d in self.device_inventory() if outage.device in (d.device_id, d.kind.value)
+        )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        problems = Problems()
+        self._check_timeline(problems)
+        self._check_outages(problems)
+        self._check_equipment(problems)
+        self._check_staffing(problems)
+        problems.raise_if_any()
+        return self
+
+    def _check_timeline(self, problems: Problems) -> None:
+        horizon = self.run.horizon_h
+        windows: list[tuple[str, float]] = [(f"closures.{i}.start_day", c.start_h) for i, c in enumerate(self.closures)]
+        windows += [(f"demand_windows.{i}.start_day", w.start_h) for i, w in enumerate(self.demand_windows)]
+        timed: list[tuple[str, Window]] = [(f"devices.outages.{i}", o) for i, o in enumerate(self.devices.outages)]
+        if self.devices.plate_camera is not None:
+            timed += [(f"devices.plate_camera.rain.{i}", w) for i, w in enumerate(self.devices.plate_camera.rain)]
+        if self.layout.agv_lane is not None:
+            timed += [(f"layout.agv_lane.partner_closures.{i}", w) for i, w in enumerate(self.layout.agv_lane.partner_closures)]
+        windows += [(f"{path}.start", w.start_h) for path, w in timed]
+        for path, start_h in windows:
+            if start_h >= horizon:
+                problems.add(path, f"starts at hour {start_h:g}, after the run ends (run.horizon_h = {horizon:g})")
+        ordered = sorted(enumerate(self.closures), key=lambda item: item[1].start_h)
+        for (_, earlier), (i, later) in zip(ordered, ordered[1:]):
+            if later.start_h < earlier.end_h:
+                problems.add(f"closures.{i}", f"overlaps the closure starting on day {earlier.start_day}")
+
+    def _check_outages(self, problems: Problems) -> None:
+        inventory = self.device_inventory()
+        ids = [d.device_id for d in inventory]
+        kinds = sorted({d.kind.value for d in inventory})
+        for i, outage in enumerate(self.devices.outages):
+            if outage.device in ids or outage.device in kinds:
+                continue
+            family = outage.device.rsplit("-", 1)[0]
+            same = [d for d in ids if d.rsplit("-", 1)[0] == family]
+            has = ", ".join(same) if same else ", ".join(kinds + ids[:12])
+            problems.add(f"devices.outages.{i}.device", f"no such device in this layout (it has: {has})", outage.device)
+
+    def _check_equipment(self, problems: Problems) -> None:
+        demand, layout, risk = self.demand, self.layout, self.core.risk
+        if demand.agv_share > 0:
+            if layout.agv_lane is None:
+                problems.add("demand.agv_share", "is above 0 but the layout has no agv_lane", demand.agv_share)
+            elif demand.container_share == 0 or demand.share("direction_mix", Direction.EXPORT.value) == 0:
+                problems.add("demand.agv_share", "is above 0 but the demand has no container exports", demand.agv_share)
+        red_possible = risk.expected_red > 0 or risk.min_random_red > 0 or any(r.channel is Channel.RED for r in risk.rules)
+        if red_possible and layout.scanner_count == 0 and layout.inspection_bays == 0:
+            problems.add(
+                "layout.inspection_bays",
+                "red-channel trucks need a scanner or an inspection bay, and the layout has neither",
+                layout.inspection_bays,
+            )
+        for vehicle_class, share in demand.vehicle_class_mix.items():
+            if share > 0 and capacity_value(layout.yard.get(vehicle_class, 0)) == 0:
+                problems.add(
+                    f"layout.yard.{vehicle_class.value}",
+                    f"{vehicle_class.value} vehicles are {share:.0%} of demand but the yard has no slots for them",
+                )
+        if self.core.automated_border_check and self.devices.plate_camera is None:
+            problems.add("core.automated_border_check", "needs plate cameras (devices.plate_camera is null)")
+        if self.traffic.channelling and not layout.staging_areas:
+            problems.add("traffic.channelling", "needs at least one staging area (layout.staging_areas) to hold trucks in")
+
+    def _check_staffing(self, problems: Problems) -> None:
+        needed: dict[Role, str] = {
+            Role.CUSTOMS: "every declaration needs a customs decision",
+            Role.FEE_COLLECTOR: "every trip pays the infrastructure fee",
+        }
+        if not self.core.automated_border_check:
+            needed[Role.BORDER_GUARD] = "border checks are manual (core.automated_border_check is false)"
+        if self.core.medical_check:
+            needed[Role.MEDICAL] = "drivers are checked (core.medical_check is true)"
+        for category, share in self.demand.cargo_mix.items():
+            role = QUARANTINE_FOR_CATEGORY.get(category)
+            if share > 0 and role is not None and role not in needed:
+                needed[role] = f"{category.value} cargo is {share:.0%} of demand"
+        for role, why in needed.items():
+            if not self.agencies.for_role(role).staffed:
+                problems.add(f"agencies.{role.value}.officers", f"must be at least 1: {why}", 0)

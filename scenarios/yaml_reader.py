@@ -1,0 +1,149 @@
+"""Reading scenario YAML without YAML 1.1's silent surprises.
+
+PyYAML follows YAML 1.1, which quietly turns some plain text into other types. For scenario
+files this loader changes three things:
+
+- **Times.** An unquoted ``12:30`` is a base-60 number in YAML 1.1 (750). A clock time read
+  as a number would be a wrong value nobody notices, so every scalar YAML 1.1 would read as
+  base 60 is an error naming its line and column and asking for quotes (``"12:30"``).
+  (``07:00`` is text in YAML 1.1 already and is accepted.)
+- **Booleans.** Only ``true`` / ``false`` are booleans (as in YAML 1.2); ``yes``, ``no``, ``on``
+  and ``off`` stay text, so a country code ``NO`` (Norway) is never read as false. Boolean
+  fields still accept ``yes``/``no``/``on``/``off`` because the schema parses them.
+- **Octal.** An unquoted ``017`` is the octal number 15 in YAML 1.1; it is an error too.
+- **Duplicate keys.** A key given twice in one mapping is an error (YAML 1.1 keeps the last
+  one silently).
+
+``read_yaml`` returns the data or raises ``ScenarioError`` with every such problem.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from scenarios.errors import ScenarioError, ScenarioIssue
+
+_SEXAGESIMAL_TAG = "tag:gatetwin,2025:sexagesimal"
+# Exactly what PyYAML's YAML 1.1 resolver reads as base 60: an integer must not start with 0
+# (so 07:00 stays text), a float may.
+_SEXAGESIMAL = re.compile(
+    r"^[-+]?(?:[1-9][0-9_]*(?::[0-5]?[0-9])+|[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*)$"
+)
+_OCTAL_TAG = "tag:gatetwin,2025:octal"
+_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+_BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+def _yaml11_value(text: str) -> float:
+    """What YAML 1.1 would have made of a base-60 scalar, to show in the error."""
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-").replace("_", "")
+    value = 0.0
+    for part in digits.split(":"):
+        value = value * 60 + float(part)
+    return sign * value
+
+
+#: libyaml's parser when PyYAML was built with it (ten times faster), else the pure-Python one;
+#: both resolve plain scalars through the Python resolver table replaced below.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ScenarioLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader with the changes listed in the module docstring; records problems."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.found: list[tuple[int, int, ScenarioIssue]] = []
+
+    def note(self, node: Node, reason: str) -> None:
+        """Record a problem at ``node``'s position."""
+        mark = node.start_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        self.found.append((mark.line, mark.column, ScenarioIssue(where, reason)))
+
+    @property
+    def issues(self) -> list[ScenarioIssue]:
+        """The problems found, in the order they appear in the file."""
+        return [issue for _, _, issue in sorted(self.found, key=lambda item: item[:2])]
+
+    def construct_sexagesimal(self, node: ScalarNode) -> str:
+        text = str(self.construct_scalar(node))
+        value = _yaml11_value(text)
+        shown = f"{value:g}" if value != int(value) else str(int(value))
+        self.note(node, f'unquoted {text} would be read by YAML 1.1 as the number {shown}; write times in quotes: "{text}"')
+        return text
+
+    def construct_octal(self, node: ScalarNode) -> str:
+        text = str(self.construct_scalar(node))
+        value = int(text.replace("_", ""), 8)
+        self.note(
+            node, f'unquoted {text} would be read by YAML 1.1 as the octal number {value}; drop the leading zero, or quote it: "{text}"'
+        )
+        return text
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, ScalarNode] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    continue
+                if key in seen:
+                    first = seen[key].start_mark.line + 1
+                    self.note(key_node, f"key {key!r} appears twice in one mapping (first on line {first})")
+                else:
+                    seen[key] = key_node
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+def _install_resolvers() -> None:
+    resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+        kept = []
+        for tag, pattern in entries:
+            if tag == _BOOL_TAG:
+                continue  # replaced by the YAML 1.2 booleans below
+            kept.append((tag, pattern))
+        resolvers[first] = kept
+    # Resolvers are tried in order: the base-60 and octal checks must come before int and float.
+    for first in "-+0123456789":
+        resolvers.setdefault(first, []).insert(0, (_SEXAGESIMAL_TAG, _SEXAGESIMAL))
+        resolvers[first].insert(0, (_OCTAL_TAG, _OCTAL))
+    for first in "tTfF":
+        resolvers.setdefault(first, []).insert(0, (_BOOL_TAG, _BOOL_12))
+    _ScenarioLoader.yaml_implicit_resolvers = resolvers
+    _ScenarioLoader.add_constructor(_SEXAGESIMAL_TAG, _ScenarioLoader.construct_sexagesimal)
+    _ScenarioLoader.add_constructor(_OCTAL_TAG, _ScenarioLoader.construct_octal)
+
+
+_install_resolvers()
+
+
+def read_yaml(text: str, file: str) -> Any:
+    """Parse ``text`` (the contents of ``file``) as YAML; raise ``ScenarioError`` on any problem."""
+    loader = _ScenarioLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = ": ".join(part for part in (exc.context, exc.problem) if part)
+        raise ScenarioError(file, [ScenarioIssue(where, f"YAML syntax error: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(file, [ScenarioIssue("", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if loader.issues:
+        raise ScenarioError(file, loader.issues)
+    return data
