@@ -113,7 +113,7 @@ def test_a_task_can_bring_its_own_service_time(env, rng) -> None:
     desk = AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0.0, 24.0)], service_s=lambda: 60.0)
     quick = desk.serve()
     slow = desk.serve(service_s=lambda: 2700.0)
-    env.run()
+    env.run(until=slow)
     assert quick.value == 60.0
     assert slow.value == 2700.0
     assert env.now == 2760.0
