@@ -1,0 +1,137 @@
+"""Comparing runs: paired differences, KPI directions, the table and the chart."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from twin.compare import COLUMNS, compare_runs, comparison_plot, format_table, kpi_direction
+from twin.probes import TruckLog
+from twin.results import ReplicationResult, RunResult, summarize_run
+
+
+def _run(name: str, seeds: list[int], kpis: dict[str, list[float]]) -> RunResult:
+    """A run whose replications carry only the given KPI values."""
+    reps = [
+        ReplicationResult(seed=seed, trucks=TruckLog().to_frame(), stations={}, series={},
+                          kpis={kpi: values[i] for kpi, values in kpis.items()})
+        for i, seed in enumerate(seeds)
+    ]
+    return RunResult(name, f"hash-{name}", reps, {}, summarize_run(reps))
+
+
+def _row(table: pd.DataFrame, kpi: str, run: str) -> pd.Series:
+    rows = table[(table["kpi"] == kpi) & (table["run"] == run)]
+    assert len(rows) == 1, f"expected one row for {kpi} / {run}"
+    return rows.iloc[0]
+
+
+def test_a_second_scanner_is_judged_better_for_waiting_with_paired_replications(
+    one_scanner_run: RunResult, two_scanner_run: RunResult
+) -> None:
+    table = compare_runs([one_scanner_run, two_scanner_run])
+    assert list(table.columns) == list(COLUMNS)
+    gate = _row(table, "time_at_gate_mean", "two-scanners")
+    assert gate["pairing"] == "paired"
+    assert gate["difference"] < 0
+    assert gate["significant"]
+    assert gate["verdict"] == "better"
+    assert gate["best"] == "two-scanners"
+    assert _row(table, "scanner_mean_wait", "two-scanners")["verdict"] == "better"
+    assert _row(table, "time_at_gate_mean", "one-scanner")["verdict"] == "baseline"
+    # Common random numbers: the same trucks arrive in both runs, so demand does not differ at all.
+    arrived = _row(table, "trucks_arrived", "two-scanners")
+    assert (arrived["difference"], arrived["difference_half_width"], arrived["verdict"]) == (0.0, 0.0, "n/a")
+    # The entry lane is upstream of the scanner: its waiting is identical, not "better".
+    assert _row(table, "entry_lane_mean_wait", "two-scanners")["verdict"] == "equal"
+
+
+def test_each_kpi_is_judged_by_its_own_direction() -> None:
+    seeds = [1, 2, 3, 4]
+    baseline = _run("baseline", seeds, {
+        "time_at_gate_p95": [100.0, 120.0, 90.0, 110.0],
+        "throughput_per_day": [800.0, 850.0, 780.0, 820.0],
+        "road_queue_km_max": [2.0, 2.5, 1.8, 2.2],
+    })
+    variant = _run("third-lane", seeds, {
+        "time_at_gate_p95": [80.0, 101.0, 69.0, 91.0],
+        "throughput_per_day": [840.0, 889.0, 822.0, 861.0],
+        "road_queue_km_max": [3.0, 3.6, 2.7, 3.1],
+    })
+    table = compare_runs([baseline, variant])
+    assert _row(table, "time_at_gate_p95", "third-lane")["verdict"] == "better"  # lower time is better
+    assert _row(table, "throughput_per_day", "third-lane")["verdict"] == "better"  # higher throughput is better
+    assert _row(table, "road_queue_km_max", "third-lane")["verdict"] == "worse"  # a longer road queue is worse
+    assert _row(table, "road_queue_km_max", "baseline")["best"] == "baseline"
+    assert _row(table, "throughput_per_day", "baseline")["best"] == "third-lane"
+    assert _row(table, "time_at_gate_p95", "third-lane")["difference"] == pytest.approx(-19.75)
+
+
+def test_a_difference_within_the_noise_is_not_called_better() -> None:
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 40.0, 35.0]})
+    variant = _run("b", [1, 2, 3], {"time_at_gate_mean": [31.0, 38.0, 35.5]})
+    row = _row(compare_runs([baseline, variant]), "time_at_gate_mean", "b")
+    assert not row["significant"]
+    assert row["verdict"] == "no clear difference"
+    assert row["best"] == "b"  # by the mean, for the record
+
+
+def test_runs_with_different_seeds_are_compared_as_independent_samples() -> None:
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 31.0, 29.0]})
+    variant = _run("b", [7, 8, 9], {"time_at_gate_mean": [20.0, 21.0, 19.0]})
+    row = _row(compare_runs([baseline, variant]), "time_at_gate_mean", "b")
+    assert row["pairing"] == "unpaired"
+    assert row["difference"] == pytest.approx(-10.0)
+    assert row["verdict"] == "better"
+
+
+def test_runs_sharing_some_seeds_are_paired_on_those_seeds_only() -> None:
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 50.0, 40.0]})
+    variant = _run("b", [2, 3, 4], {"time_at_gate_mean": [45.0, 35.0, 99.0]})
+    row = _row(compare_runs([baseline, variant]), "time_at_gate_mean", "b")
+    assert row["pairing"] == "paired"
+    assert row["difference"] == pytest.approx(-5.0)  # seeds 2 and 3 only: 45 - 50 and 35 - 40
+    assert row["difference_half_width"] == 0.0
+
+
+def test_utilisation_is_reported_but_not_judged() -> None:
+    assert kpi_direction("scanner_utilisation") == "neutral"
+    assert kpi_direction("scanner_mean_wait") == "lower"
+    assert kpi_direction("something_new") == "neutral"
+
+
+def test_runs_of_the_same_scenario_get_distinct_labels_and_bad_labels_are_refused() -> None:
+    first = _run("peak", [1, 2], {"throughput_per_day": [1.0, 2.0]})
+    second = _run("peak", [1, 2], {"throughput_per_day": [2.0, 3.0]})
+    assert set(compare_runs([first, second])["run"]) == {"peak", "peak #2"}
+    with pytest.raises(ValueError, match="distinct"):
+        compare_runs([first, second], labels=["x", "x"])
+    with pytest.raises(ValueError, match="no runs"):
+        compare_runs([])
+
+
+def test_the_text_table_shows_every_kpi_and_each_difference(one_scanner_run: RunResult, two_scanner_run: RunResult) -> None:
+    text = format_table(compare_runs([one_scanner_run, two_scanner_run]))
+    for kpi in one_scanner_run.summary["kpis"]:
+        assert kpi in text
+    assert "two-scanners - one-scanner" in text
+    assert "better" in text
+    assert "±" in text
+
+
+def test_the_comparison_chart_has_a_bar_for_each_judged_kpi() -> None:
+    seeds = [1, 2, 3]
+    baseline = _run("a", seeds, {"time_at_gate_mean": [30.0, 31.0, 29.0], "scanner_utilisation": [0.5, 0.6, 0.55],
+                                  "throughput_per_day": [800.0, 810.0, 790.0]})
+    variant = _run("b", seeds, {"time_at_gate_mean": [20.0, 22.0, 19.0], "scanner_utilisation": [0.3, 0.4, 0.35],
+                                 "throughput_per_day": [800.0, 812.0, 791.0]})
+    figure = comparison_plot(compare_runs([baseline, variant]))
+    assert isinstance(figure, Figure)
+    ax = figure.axes[0]
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels == ["throughput_per_day (higher is better)", "time_at_gate_mean (lower is better)"]
+    assert ax.get_xlabel() == "change vs a (% of its mean)"
+    bar_widths = sorted(round(patch.get_width(), 6) for patch in ax.patches)
+    # Time: (61/3 - 30) / 30 of the baseline; throughput: 1 more truck a day on 800.
+    assert bar_widths == [pytest.approx(100 * (61 / 3 - 30) / 30, abs=1e-5), pytest.approx(100 / 800)]

@@ -1,0 +1,250 @@
+"""Comparing runs: which layout or policy does better on each KPI, and by how much.
+
+The first run is the baseline. Runs that share seeds are compared replication by replication
+(common random numbers: the same trucks arrive in both, so the difference is mostly the
+layout's); runs with different seeds fall back to Welch's interval for independent samples.
+Whether more is better depends on the KPI: ``KPI_DIRECTION`` says so.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from rich.console import Console
+from rich.table import Table
+
+from twin.results import RunResult, kpi_order
+from twin.stats import paired_difference, welch_difference
+
+LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
+
+#: Which way each KPI is better. Demand (trucks arrived) and utilisation are neither: a busier
+#: scanner is cheaper per truck but queues longer, so the table reports them without judging.
+KPI_DIRECTION: dict[str, str] = {
+    "trucks_arrived": NEUTRAL,
+    "trucks_departed": HIGHER,
+    "trucks_returned": LOWER,
+    "trucks_refused": NEUTRAL,
+    "trucks_inside": LOWER,
+    "throughput_per_day": HIGHER,
+    "time_at_gate_mean": LOWER,
+    "time_at_gate_p50": LOWER,
+    "time_at_gate_p90": LOWER,
+    "time_at_gate_p95": LOWER,
+    "time_in_system_mean": LOWER,
+    "road_queue_trucks_max": LOWER,
+    "road_queue_km_max": LOWER,
+    "yard_occupancy_max": LOWER,
+    "redeclarations": LOWER,
+    "manual_reviews": LOWER,
+    "fee_revenue_vnd": HIGHER,
+    "agv_containers_per_day": HIGHER,
+}
+#: Per-station KPIs, by name suffix.
+STATION_KPI_DIRECTION: dict[str, str] = {"_utilisation": NEUTRAL, "_mean_wait": LOWER}
+
+COLUMNS: tuple[str, ...] = (
+    "kpi", "unit", "direction", "run", "mean", "half_width", "difference", "difference_half_width",
+    "pairing", "verdict", "significant", "best",
+)
+
+
+def kpi_direction(name: str) -> str:
+    """"lower", "higher" or "neutral": which way the KPI ``name`` is better."""
+    if name in KPI_DIRECTION:
+        return KPI_DIRECTION[name]
+    for suffix, direction in STATION_KPI_DIRECTION.items():
+        if name.endswith(suffix):
+            return direction
+    return NEUTRAL
+
+
+def _labels(runs: Sequence[RunResult], labels: Sequence[str] | None) -> list[str]:
+    if labels is not None:
+        if len(labels) != len(runs):
+            raise ValueError(f"compare_runs: {len(labels)} labels for {len(runs)} runs")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"compare_runs: labels must be distinct (got {list(labels)})")
+        return list(labels)
+    result: list[str] = []
+    for run in runs:
+        label, n = run.scenario_name, 1
+        while label in result:
+            n += 1
+            label = f"{run.scenario_name} #{n}"
+        result.append(label)
+    return result
+
+
+def _per_replication(run: RunResult, kpi: str) -> list[float]:
+    entry = run.summary["kpis"].get(kpi)
+    if entry is None:
+        return [math.nan] * len(run.summary["seeds"])
+    return [float(v) for v in entry["per_replication"]]
+
+
+def _difference(run: RunResult, baseline: RunResult, kpi: str) -> tuple[float, float, str]:
+    """Mean difference run - baseline, its half width, and how replications were matched.
+
+    Replications are paired on the seeds both runs used (each seed once per run); without a
+    shared seed the runs are independent samples.
+    """
+    seeds, base_seeds = run.summary["seeds"], baseline.summary["seeds"]
+    ours, theirs = _per_replication(run, kpi), _per_replication(baseline, kpi)
+    unique = len(set(seeds)) == len(seeds) and len(set(base_seeds)) == len(base_seeds)
+    common = [seed for seed in base_seeds if seed in set(seeds)]
+    if common and unique:
+        by_seed = dict(zip(seeds, ours, strict=True))
+        base_by_seed = dict(zip(base_seeds, theirs, strict=True))
+        diff, half = paired_difference([by_seed[s] for s in common], [base_by_seed[s] for s in common])
+        return diff, half, "paired"
+    diff, half = welch_difference(ours, theirs)
+    return diff, half, "unpaired"
+
+
+def _verdict(direction: str, difference: float, half_width: float) -> str:
+    """Better or worse only when the interval excludes zero; a layout is not "better" by noise."""
+    if direction == NEUTRAL or math.isnan(difference):
+        return "n/a"
+    if difference == 0:
+        return "equal"
+    if not (math.isfinite(half_width) and abs(difference) > half_width):
+        return "no clear difference"
+    return "better" if (difference < 0) == (direction == LOWER) else "worse"
+
+
+def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (KPI, run): mean +- CI, difference from the first run with its CI, verdict.
+
+    ``significant`` says whether the difference's confidence interval excludes zero.
+    ``verdict`` is "baseline", "better" or "worse" (significant, judged by the KPI's
+    direction), "no clear difference", "equal", or "n/a" (neutral KPI or nothing to compare).
+    ``best`` names the run with the best mean on that KPI ("" for a neutral KPI).
+    """
+    if not runs:
+        raise ValueError("compare_runs: no runs to compare")
+    names = _labels(runs, labels)
+    baseline = runs[0]
+    rows: list[dict[str, Any]] = []
+    for kpi in kpi_order({k for run in runs for k in run.summary["kpis"]}):
+        direction = kpi_direction(kpi)
+        entries = [run.summary["kpis"].get(kpi, {}) for run in runs]
+        means = [float(e.get("mean", math.nan)) for e in entries]
+        unit = next((e["unit"] for e in entries if e.get("unit")), "")
+        best = ""
+        finite = [(m, i) for i, m in enumerate(means) if not math.isnan(m)]
+        if direction != NEUTRAL and finite:
+            sign = 1.0 if direction == LOWER else -1.0
+            # Ties go to the earliest run, so the baseline stays best unless beaten.
+            best = names[min(finite, key=lambda pair: (sign * pair[0], pair[1]))[1]]
+        for index, (run, entry) in enumerate(zip(runs, entries, strict=True)):
+            if index == 0:
+                difference, half, pairing, verdict = math.nan, math.nan, "", "baseline"
+            else:
+                difference, half, pairing = _difference(run, baseline, kpi)
+                verdict = _verdict(direction, difference, half)
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "unit": unit,
+                    "direction": direction,
+                    "run": names[index],
+                    "mean": means[index],
+                    "half_width": float(entry.get("half_width", math.nan)),
+                    "difference": difference,
+                    "difference_half_width": half,
+                    "pairing": pairing,
+                    "verdict": verdict,
+                    "significant": bool(math.isfinite(half) and abs(difference) > half),
+                    "best": best,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _with_ci(value: float, half_width: float) -> str:
+    text = _number(value)
+    return text if math.isnan(half_width) or math.isnan(value) else f"{text} ± {_number(half_width)}"
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The comparison as a plain-text table: each run's mean ± CI, then each difference.
+
+    A difference is called better or worse only when its confidence interval excludes zero.
+    """
+    runs = list(dict.fromkeys(table["run"]))
+    grid = Table(title="Comparison with " + (runs[0] if runs else "-"), caption="better / worse: the 95 % interval of the difference excludes zero")
+    grid.add_column("KPI")
+    grid.add_column("unit")
+    for run in runs:
+        grid.add_column(run, justify="right")
+    for run in runs[1:]:
+        grid.add_column(f"{run} - {runs[0]}", justify="right")
+    for kpi, rows in table.groupby("kpi", sort=False):
+        by_run = {row["run"]: row for row in rows.to_dict("records")}
+        cells = [str(kpi), str(rows["unit"].iloc[0])]
+        cells += [_with_ci(by_run[r]["mean"], by_run[r]["half_width"]) if r in by_run else "-" for r in runs]
+        for run in runs[1:]:
+            row = by_run.get(run)
+            if row is None:
+                cells.append("-")
+                continue
+            verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse") else ""
+            cells.append(f"{_with_ci(row['difference'], row['difference_half_width'])}{verdict}")
+        grid.add_row(*cells)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=60 + 28 * max(1, len(runs) * 2 - 1), color_system=None, force_terminal=False)
+    console.print(grid)
+    return buffer.getvalue()
+
+
+def comparison_plot(table: pd.DataFrame) -> Figure:
+    """Change of each judged KPI against the baseline, in percent of the baseline's mean.
+
+    One bar per KPI and run. Green: significantly better; red: significantly worse; grey: no
+    clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
+    left out (a percentage of them means nothing).
+    """
+    base_rows = table[table["verdict"] == "baseline"]
+    baseline_mean = dict(zip(base_rows["kpi"], base_rows["mean"], strict=True))
+    baseline_name = str(base_rows["run"].iloc[0]) if len(base_rows) else "baseline"
+    several = table["run"].nunique() > 2
+    bars = []
+    for row in table.to_dict("records"):
+        reference = baseline_mean.get(row["kpi"], math.nan)
+        if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
+            continue
+        scale = 100.0 / abs(reference)
+        colour = "tab:grey"
+        if row["significant"]:
+            colour = "tab:green" if row["verdict"] == "better" else "tab:red"
+        label = f"{row['kpi']} ({row['direction']} is better)" + (f" - {row['run']}" if several else "")
+        bars.append((label, row["difference"] * scale, row["difference_half_width"] * scale, colour))
+    figure = Figure(figsize=(10, 1.5 + 0.35 * max(1, len(bars))), layout="constrained")
+    ax = figure.subplots()
+    for position, (_, change, error, colour) in enumerate(bars):
+        ax.barh(position, 0.0 if math.isnan(change) else change, color=colour,
+                xerr=None if math.isnan(error) else error, capsize=3)
+    ax.set_yticks(range(len(bars)), [bar[0] for bar in bars])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(f"change vs {baseline_name} (% of its mean)")
+    ax.grid(axis="x", alpha=0.3)
+    if not bars:
+        ax.text(0.5, 0.5, "nothing to compare", ha="center", va="center", transform=ax.transAxes)
+    figure.suptitle("Difference from the baseline, with 95 % confidence intervals")
+    return figure

@@ -1,0 +1,196 @@
+"""Plots of a run's results, for the report folder and the dashboard.
+
+Each function builds and returns a matplotlib ``Figure`` (made directly, never through
+pyplot, so nothing opens a window or keeps global state); ``write_plots`` saves them as PNG.
+Axis titles carry units: hours on time axes, minutes for durations, trucks or km for levels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
+from twin.stats import mean_ci
+
+if TYPE_CHECKING:
+    from twin.results import RunResult
+
+DPI = 110
+_HOUR = 3600.0
+_MINUTE = 60.0
+
+#: Title and unit of the levels the wiring records under these names.
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    YARD_OCCUPANCY: ("Yard occupancy", "trucks"),
+    ROAD_QUEUE_TRUCKS: ("Queue on the approach road", "trucks"),
+    ROAD_QUEUE_KM: ("Queue on the approach road", "km"),
+}
+
+#: File names written by ``write_plots``.
+QUEUE_PLOT = "queue_length.png"
+TIMES_PLOT = "truck_times.png"
+UTILISATION_PLOT = "utilisation.png"
+LEVELS_PLOT = "levels.png"
+
+
+def _extended(time: np.ndarray, values: np.ndarray, end: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """A step series carried on to ``end`` so the last level shows until the end of the run."""
+    if end is not None and time.size and end > time[-1]:
+        return np.append(time, end), np.append(values, values[-1])
+    return time, values
+
+
+def queue_length_figure(
+    series: Mapping[str, Mapping[str, np.ndarray]], stations: Sequence[str], end: float | None = None, title: str = ""
+) -> Figure:
+    """Trucks waiting at each station over time, one panel per station (step plot).
+
+    Periods with no server available (a device down) are shaded.
+    """
+    stations = [name for name in stations if name in series]
+    figure = Figure(figsize=(10, 1.2 + 1.7 * max(1, len(stations))), layout="constrained")
+    axes = figure.subplots(max(1, len(stations)), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, stations, strict=False):
+        time, queue = _extended(series[name]["time"], series[name]["queue"], end)
+        hours = time / _HOUR
+        ax.step(hours, queue, where="post", color="tab:blue", linewidth=1.2)
+        if "servers" in series[name]:
+            _, servers = _extended(series[name]["time"], series[name]["servers"], end)
+            ax.fill_between(hours, 0, 1, where=servers == 0, step="post", color="tab:red", alpha=0.15,
+                            transform=ax.get_xaxis_transform(), label="no server available")
+            if np.any(servers == 0):
+                ax.legend(loc="upper right", fontsize=8)
+        ax.set_ylabel("waiting (trucks)")
+        ax.set_title(name, loc="left", fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    if not stations:
+        axes[0].text(0.5, 0.5, "no station series", ha="center", va="center", transform=axes[0].transAxes)
+    axes[-1].set_xlabel("time (hours)")
+    figure.suptitle(title or "Queue length at each station")
+    return figure
+
+
+def time_distribution_figure(trucks: pd.DataFrame, title: str = "") -> Figure:
+    """Histograms of time at the gate (departed trucks) and time in the system, in minutes."""
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    departed = trucks["outcome"].astype(object) == "departed"
+    panels = (
+        (left, trucks.loc[departed, "time_at_gate"], "Time at the gate (departed trucks)", "no truck departed"),
+        (right, trucks["time_in_system"], "Time in the system (departed or returned)", "no truck finished"),
+    )
+    for ax, seconds, label, empty in panels:
+        minutes = seconds.to_numpy(dtype=float) / _MINUTE
+        minutes = minutes[~np.isnan(minutes)]
+        if minutes.size:
+            ax.hist(minutes, bins=min(40, max(5, int(math.sqrt(minutes.size)))), color="tab:blue", alpha=0.8)
+            for p, style in ((50, "-"), (95, "--")):
+                ax.axvline(float(np.percentile(minutes, p)), color="black", linestyle=style, linewidth=1,
+                           label=f"p{p} = {np.percentile(minutes, p):.0f} min")
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("minutes")
+        ax.set_ylabel("trucks")
+        ax.grid(alpha=0.3)
+    figure.suptitle(title or "Truck times")
+    return figure
+
+
+def utilisation_figure(utilisation: Mapping[str, tuple[float, float]], title: str = "") -> Figure:
+    """Utilisation of each station (mean, with its confidence half width as an error bar).
+
+    Stations with unlimited servers have no utilisation and are listed under the chart.
+    """
+    shown = {name: value for name, value in utilisation.items() if not math.isnan(value[0])}
+    figure = Figure(figsize=(max(6, 0.9 * len(shown) + 3), 4), layout="constrained")
+    ax = figure.subplots()
+    names = list(shown)
+    means = np.array([shown[n][0] for n in names], dtype=float)
+    errors = np.array([0.0 if math.isnan(shown[n][1]) else shown[n][1] for n in names], dtype=float)
+    colours = ["tab:red" if m >= 0.9 else "tab:orange" if m >= 0.75 else "tab:green" for m in means]
+    ax.bar(names, means, yerr=errors, capsize=4, color=colours)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylim(0, max(1.05, float(np.max(means + errors)) * 1.05 if names else 1.05))
+    ax.set_ylabel("utilisation (share of server time)")
+    ax.set_xlabel("station")
+    ax.tick_params(axis="x", rotation=30)
+    ax.grid(axis="y", alpha=0.3)
+    unlimited = sorted(set(utilisation) - set(shown))
+    if unlimited:
+        ax.set_title("unlimited servers, not shown: " + ", ".join(unlimited), fontsize=8, loc="left")
+    figure.suptitle(title or "Station utilisation")
+    return figure
+
+
+def levels_figure(
+    series: Mapping[str, Mapping[str, np.ndarray]], names: Sequence[str], end: float | None = None, title: str = ""
+) -> Figure:
+    """Levels over time (yard occupancy, road queue in trucks and km, ...), one panel each."""
+    names = [name for name in names if name in series]
+    figure = Figure(figsize=(10, 1.2 + 2.0 * max(1, len(names))), layout="constrained")
+    axes = figure.subplots(max(1, len(names)), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=False):
+        label, unit = LEVEL_LABELS.get(name, (name.replace("_", " ").capitalize(), "level"))
+        time, value = _extended(series[name]["time"], series[name]["value"], end)
+        ax.step(time / _HOUR, value, where="post", color="tab:purple", linewidth=1.2)
+        ax.set_title(label, loc="left", fontsize=10)
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    if not names:
+        axes[0].text(0.5, 0.5, "no level series", ha="center", va="center", transform=axes[0].transAxes)
+    axes[-1].set_xlabel("time (hours)")
+    figure.suptitle(title or "Levels over time")
+    return figure
+
+
+def save_figure(figure: Figure, path: Path) -> Path:
+    """Save a figure as PNG at the report resolution."""
+    figure.savefig(path, dpi=DPI)
+    return path
+
+
+def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
+    """Save the run's plots as PNG files in ``out_dir``; return their paths.
+
+    Time series show the first replication; histograms pool every replication's trucks;
+    utilisation is the mean over replications with its confidence half width. A plot with
+    nothing to show (no replication, no station, no level) is not written.
+    """
+    out_dir = Path(out_dir)
+    if not run.replications:
+        return []
+    first = run.replications[0]
+    label = f"{run.scenario_name}, replication 0 (seed {first.seed})"
+    end = max((s.end for s in first.stations.values()), default=None)
+    paths: list[Path] = []
+    if first.stations:
+        figure = queue_length_figure(first.series, list(first.stations), end, f"Queue length at each station: {label}")
+        paths.append(save_figure(figure, out_dir / QUEUE_PLOT))
+        utilisation = {
+            name: mean_ci([rep.stations[name].utilisation for rep in run.replications if name in rep.stations])
+            for name in first.stations
+        }
+        paths.append(save_figure(utilisation_figure(utilisation, f"Station utilisation: {run.scenario_name}"), out_dir / UTILISATION_PLOT))
+    trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
+    times_title = f"Truck times: {run.scenario_name}, {len(run.replications)} replication(s) pooled"
+    paths.append(save_figure(time_distribution_figure(trucks, times_title), out_dir / TIMES_PLOT))
+    known = [name for name in LEVEL_LABELS if name in first.series]
+    others = [
+        name for name, arrays in first.series.items()
+        if name not in first.stations and name not in LEVEL_LABELS and "value" in arrays
+    ]
+    if known or others:
+        figure = levels_figure(first.series, known + others, end, f"Levels over time: {label}")
+        paths.append(save_figure(figure, out_dir / LEVELS_PLOT))
+    return paths

@@ -1,0 +1,589 @@
+"""Results of a run: per-replication tables, KPIs with confidence intervals, files on disk.
+
+A replication's results come from its probes (``collect_replication``); a run's summary gives
+every KPI's mean and 95 % confidence half width over replications, and distributions over
+all trucks pooled. ``write_results`` writes Parquet/CSV tables, ``summary.json`` and PNG
+plots; it works for a failed run too (whatever replications exist, plus the error), and for
+the same input it writes the same bytes: no wall-clock time goes into any file.
+
+KPI units: times in minutes, rates per day, levels in trucks or km, money in VND.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import platform
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from twin.plots import write_plots
+from twin.probes import (
+    ROAD_QUEUE_KM,
+    ROAD_QUEUE_TRUCKS,
+    YARD_OCCUPANCY,
+    CounterProbe,
+    LittleCheck,
+    StationProbe,
+    StationSummary,
+    TruckLog,
+)
+from twin.stats import mean_ci, summarize
+
+SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_DAY = 86_400.0
+CONFIDENCE = 0.95
+
+#: The run-level KPIs in report order, with units.
+KPI_UNITS: dict[str, str] = {
+    "trucks_arrived": "trucks",
+    "trucks_departed": "trucks",
+    "trucks_returned": "trucks",
+    "trucks_refused": "trucks",
+    "trucks_inside": "trucks",
+    "throughput_per_day": "trucks/day",
+    "time_at_gate_mean": "min",
+    "time_at_gate_p50": "min",
+    "time_at_gate_p90": "min",
+    "time_at_gate_p95": "min",
+    "time_in_system_mean": "min",
+    "road_queue_trucks_max": "trucks",
+    "road_queue_km_max": "km",
+    "yard_occupancy_max": "trucks",
+    "redeclarations": "count",
+    "manual_reviews": "count",
+    "fee_revenue_vnd": "VND",
+    "agv_containers_per_day": "containers/day",
+}
+#: Per-station KPIs are named ``<station><suffix>``.
+STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
+
+
+def kpi_unit(name: str) -> str:
+    """The unit of a KPI, "" when the KPI is not one this module defines."""
+    if name in KPI_UNITS:
+        return KPI_UNITS[name]
+    for suffix, unit in STATION_KPI_UNITS.items():
+        if name.endswith(suffix):
+            return unit
+    return ""
+
+
+def kpi_order(names: Iterable[str]) -> list[str]:
+    """KPI names in report order: the run-level KPIs, then station KPIs, then any others."""
+    present = set(names)
+    ordered = [name for name in KPI_UNITS if name in present]
+    station = sorted(n for n in present if n not in KPI_UNITS and any(n.endswith(s) for s in STATION_KPI_UNITS))
+    others = sorted(present - set(ordered) - set(station))
+    return ordered + station + others
+
+
+@dataclass(frozen=True)
+class InvariantCheck:
+    """One invariant checked at the end of a replication, and what was found."""
+
+    name: str
+    holds: bool
+    detail: str
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication measured. ``series`` holds station and counter step series."""
+
+    seed: int
+    trucks: pd.DataFrame
+    stations: dict[str, StationSummary]
+    series: dict[str, dict[str, np.ndarray]]
+    kpis: dict[str, float]
+    invariants: list[InvariantCheck] = field(default_factory=list)
+    #: Anything else worth keeping, e.g. agents' DataCollector frames (DataFrames are written
+    #: as Parquet tables, other values into summary.json).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """A run of one scenario: its replications, manifest, summary and failure, if any."""
+
+    scenario_name: str
+    scenario_hash: str
+    replications: list[ReplicationResult]
+    manifest: dict[str, Any]
+    summary: dict[str, Any]
+    failed: str | None = None
+
+
+def little_invariant(check: LittleCheck) -> InvariantCheck:
+    """A Little's-law check as an invariant of the run."""
+    detail = (
+        f"L={check.mean_number:.4g}, lambda*W={check.little_product:.4g} "
+        f"(lambda={check.arrival_rate * 3600:.4g}/h, W={check.mean_sojourn_s / 60:.4g} min), "
+        f"relative error {check.relative_error:.3g} vs tolerance {check.tolerance:.3g}, "
+        f"{check.in_station_at_end} still inside at the end"
+    )
+    return InvariantCheck(name=f"little:{check.name}", holds=check.holds, detail=detail)
+
+
+def conservation_check(trucks: pd.DataFrame, generated: int | None = None) -> InvariantCheck:
+    """Every truck that arrived departed, was returned or refused, or is still inside.
+
+    Also checks that each outcome agrees with the stamps (a departed truck has a departure
+    time, a returned one a return time, and no other truck has either), and, given the count
+    of trucks the arrival process created, that none is missing from the table.
+    """
+    problems: list[str] = []
+    outcome = trucks["outcome"].astype(object)
+    known = {"departed", "returned", "refused", "inside"}
+    unknown = sorted(set(outcome) - known)
+    if unknown:
+        problems.append(f"unknown outcomes {unknown}")
+    counts = {name: int((outcome == name).sum()) for name in sorted(known)}
+    departed_stamp = trucks["departed"].notna()
+    returned_stamp = trucks["returned_at"].notna()
+    for label, mismatch in (
+        ("departed without a departure time", (outcome == "departed") & ~departed_stamp),
+        ("with a departure time but not departed", (outcome != "departed") & departed_stamp),
+        ("returned without a return time", (outcome == "returned") & ~returned_stamp),
+    ):
+        if mismatch.any():
+            ids = trucks.loc[mismatch, "truck_id"].head(5).tolist()
+            problems.append(f"{int(mismatch.sum())} truck(s) {label} (e.g. truck_id {ids})")
+    if generated is not None and generated != len(trucks):
+        problems.append(f"{generated} trucks were generated but {len(trucks)} are in the table")
+    detail = f"{len(trucks)} arrived = " + " + ".join(f"{counts[n]} {n}" for n in ("departed", "returned", "refused", "inside"))
+    if problems:
+        detail += "; " + "; ".join(problems)
+    return InvariantCheck(name="conservation", holds=not problems, detail=detail)
+
+
+def _time_kpis(trucks: pd.DataFrame) -> dict[str, float]:
+    departed = trucks["outcome"].astype(object) == "departed"
+    at_gate = summarize(trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+    in_system = summarize(trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+    return {
+        "time_at_gate_mean": at_gate["mean"],
+        "time_at_gate_p50": at_gate["p50"],
+        "time_at_gate_p90": at_gate["p90"],
+        "time_at_gate_p95": at_gate["p95"],
+        "time_in_system_mean": in_system["mean"],
+    }
+
+
+def _series_max(series: Mapping[str, Mapping[str, np.ndarray]], name: str, start: float, end: float) -> float:
+    """Highest level of a counter over the window; NaN when the run has no such counter."""
+    if name not in series:
+        return math.nan
+    time, value = series[name]["time"], series[name]["value"]
+    inside = (time >= start) & (time <= end)
+    before = time < start
+    candidates = [value[inside]]
+    if before.any():
+        candidates.append(value[before][-1:])
+    joined = np.concatenate(candidates)
+    return float(joined.max()) if joined.size else math.nan
+
+
+def replication_kpis(
+    trucks: pd.DataFrame,
+    stations: Mapping[str, StationSummary],
+    series: Mapping[str, Mapping[str, np.ndarray]],
+    start: float,
+    end: float,
+) -> dict[str, float]:
+    """The KPIs of one replication. Counts and times cover every truck in the table; rates and
+    level maxima cover the window [start, end] (seconds)."""
+    if not end > start:
+        raise ValueError(f"replication_kpis: the window end must be after its start (got {start}, {end})")
+    days = (end - start) / SECONDS_PER_DAY
+    outcome = trucks["outcome"].astype(object)
+    departed_time = trucks["departed"].to_numpy(dtype=float)
+    departed_in_window = int(np.count_nonzero((departed_time >= start) & (departed_time <= end)))
+    kpis: dict[str, float] = {
+        "trucks_arrived": float(len(trucks)),
+        "trucks_departed": float((outcome == "departed").sum()),
+        "trucks_returned": float((outcome == "returned").sum()),
+        "trucks_refused": float((outcome == "refused").sum()),
+        "trucks_inside": float((outcome == "inside").sum()),
+        "throughput_per_day": departed_in_window / days,
+    }
+    kpis.update(_time_kpis(trucks))
+    kpis["road_queue_trucks_max"] = _series_max(series, ROAD_QUEUE_TRUCKS, start, end)
+    kpis["road_queue_km_max"] = _series_max(series, ROAD_QUEUE_KM, start, end)
+    kpis["yard_occupancy_max"] = _series_max(series, YARD_OCCUPANCY, start, end)
+    kpis["redeclarations"] = float(trucks["redeclarations"].sum())
+    kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
+    kpis["fee_revenue_vnd"] = float(trucks["fee_vnd"].sum())
+    kpis["agv_containers_per_day"] = float(trucks["agv_containers"].sum()) / days
+    for name, station in stations.items():
+        kpis[f"{name}_utilisation"] = station.utilisation
+        kpis[f"{name}_mean_wait"] = station.mean_wait_s / SECONDS_PER_MINUTE
+    return kpis
+
+
+def collect_replication(
+    seed: int,
+    trucks: TruckLog,
+    stations: Sequence[StationProbe],
+    counters: Sequence[CounterProbe],
+    start: float,
+    end: float,
+    generated: int | None = None,
+    invariants: Sequence[InvariantCheck] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> ReplicationResult:
+    """Read every probe of a finished replication over [start, end] into a result.
+
+    Adds the conservation invariant and Little's law for each station to ``invariants``.
+    """
+    probes: list[StationProbe | CounterProbe] = [*stations, *counters]
+    names = [probe.name for probe in probes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"collect_replication: probe names must be unique (repeated: {', '.join(duplicates)})")
+    frame = trucks.to_frame()
+    summaries = {probe.name: probe.summary(start, end) for probe in stations}
+    series = {probe.name: probe.series() for probe in probes}
+    checks = [*invariants, conservation_check(frame, generated)]
+    checks.extend(little_invariant(probe.little(start, end)) for probe in stations)
+    return ReplicationResult(
+        seed=seed,
+        trucks=frame,
+        stations=summaries,
+        series=series,
+        kpis=replication_kpis(frame, summaries, series, start, end),
+        invariants=checks,
+        extra=dict(extra or {}),
+    )
+
+
+def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Each KPI's mean, confidence half width and per-replication values; pooled truck times.
+
+    A KPI a replication lacks counts as NaN there and is left out of its mean.
+    """
+    names = kpi_order({name for rep in reps for name in rep.kpis})
+    kpis: dict[str, Any] = {}
+    for name in names:
+        values = [float(rep.kpis.get(name, math.nan)) for rep in reps]
+        mean, half_width = mean_ci(values, confidence)
+        kpis[name] = {
+            "mean": mean,
+            "half_width": half_width,
+            "n": int(np.count_nonzero(~np.isnan(values))),
+            "unit": kpi_unit(name),
+            "per_replication": values,
+        }
+    pooled_gate: list[np.ndarray] = []
+    pooled_system: list[np.ndarray] = []
+    for rep in reps:
+        departed = rep.trucks["outcome"].astype(object) == "departed"
+        pooled_gate.append(rep.trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+        pooled_system.append(rep.trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+    empty = np.empty(0)
+    return {
+        "replications": len(reps),
+        "seeds": [int(rep.seed) for rep in reps],
+        "confidence": confidence,
+        "kpis": kpis,
+        "pooled": {
+            "time_at_gate_min": summarize(np.concatenate(pooled_gate) if pooled_gate else empty),
+            "time_in_system_min": summarize(np.concatenate(pooled_system) if pooled_system else empty),
+        },
+        "invariants_failed": sum(1 for rep in reps for check in rep.invariants if not check.holds),
+    }
+
+
+_MANIFEST_PACKAGES = ("numpy", "simpy", "mesa", "pandas", "pyarrow", "pydantic", "matplotlib", "gatetwin")
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def make_manifest(
+    scenario_name: str,
+    scenario_hash: str,
+    seed: int,
+    replications: int,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a run needs to be reproduced: scenario, seed, replications, versions, platform.
+
+    No wall-clock time: the same run on the same installation writes identical files.
+    """
+    versions = {"python": platform.python_version()}
+    versions.update({package: _version(package) for package in _MANIFEST_PACKAGES})
+    return {
+        "scenario_name": scenario_name,
+        "scenario_hash": scenario_hash,
+        "seed": int(seed),
+        "replications": int(replications),
+        "versions": versions,
+        "platform": platform.platform(),
+        "extra": dict(extra or {}),
+    }
+
+
+# --- files -------------------------------------------------------------------------------------
+
+SUMMARY_FILE = "summary.json"
+TRUCKS_FILE = "trucks.parquet"
+TRUCKS_CSV = "trucks.csv"
+STATIONS_FILE = "stations.csv"
+SERIES_FILE = "series.parquet"
+_STATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StationSummary))
+_STATION_COUNTS = frozenset({"arrivals", "completions", "abandoned"})
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON data: NaN and infinity become null, numpy values plain numbers, enums their
+    value, and anything else its repr (kept, visibly, rather than dropped)."""
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(item) for item in value.tolist()]
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return repr(value)
+
+
+def _restore_nan(value: Any) -> Any:
+    """Undo the null-for-NaN of ``_jsonable`` in numeric data."""
+    if value is None:
+        return math.nan
+    if isinstance(value, dict):
+        return {key: _restore_nan(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_restore_nan(item) for item in value]
+    return value
+
+
+def _trucks_table(run: RunResult) -> pd.DataFrame:
+    frames = [(index, rep.seed, rep.trucks) for index, rep in enumerate(run.replications)]
+    if not frames:
+        # No replication finished: an empty table that still has every column.
+        frames = [(0, 0, TruckLog().to_frame())]
+    tables = []
+    for index, seed, trucks in frames:
+        frame = trucks.copy()
+        frame.insert(0, "replication", np.full(len(frame), index, dtype=np.int64))
+        frame.insert(1, "seed", np.full(len(frame), seed, dtype=np.int64))
+        tables.append(frame)
+    return pd.concat(tables, ignore_index=True)
+
+
+def _stations_table(run: RunResult) -> pd.DataFrame:
+    rows = []
+    for index, rep in enumerate(run.replications):
+        for key, station in rep.stations.items():
+            if key != station.name:
+                raise ValueError(f"replication {index}: station summary {station.name!r} is filed under {key!r}")
+            rows.append({"replication": index, "seed": int(rep.seed), **station.as_dict()})
+    return pd.DataFrame(rows, columns=["replication", "seed", *_STATION_FIELDS])
+
+
+def _series_table(run: RunResult) -> pa.Table:
+    """All step series in long form; names and metrics dictionary-encoded to stay small."""
+    names: dict[str, int] = {}
+    metrics: dict[str, int] = {}
+    parts: dict[str, list[np.ndarray]] = {"replication": [], "name": [], "metric": [], "time": [], "value": []}
+    for index, rep in enumerate(run.replications):
+        for name, arrays in rep.series.items():
+            if "time" not in arrays:
+                raise ValueError(f"replication {index}: series {name!r} has no 'time' array")
+            time = np.asarray(arrays["time"], dtype=float)
+            for metric, values in arrays.items():
+                if metric == "time":
+                    continue
+                values = np.asarray(values, dtype=float)
+                if values.shape != time.shape:
+                    raise ValueError(
+                        f"replication {index}: series {name!r} metric {metric!r} has {values.size} values for {time.size} times"
+                    )
+                parts["replication"].append(np.full(time.size, index, dtype=np.int32))
+                parts["name"].append(np.full(time.size, names.setdefault(name, len(names)), dtype=np.int32))
+                parts["metric"].append(np.full(time.size, metrics.setdefault(metric, len(metrics)), dtype=np.int32))
+                parts["time"].append(time)
+                parts["value"].append(values)
+
+    def joined(key: str, dtype: Any) -> np.ndarray:
+        return np.concatenate(parts[key]) if parts[key] else np.empty(0, dtype=dtype)
+
+    return pa.table(
+        {
+            "replication": pa.array(joined("replication", np.int32), pa.int32()),
+            "name": pa.DictionaryArray.from_arrays(pa.array(joined("name", np.int32)), pa.array(list(names), pa.string())),
+            "time": pa.array(joined("time", float), pa.float64()),
+            "metric": pa.DictionaryArray.from_arrays(pa.array(joined("metric", np.int32)), pa.array(list(metrics), pa.string())),
+            "value": pa.array(joined("value", float), pa.float64()),
+        }
+    )
+
+
+def _extra_tables(run: RunResult) -> dict[tuple[int, str], str]:
+    """File name for every DataFrame in the replications' ``extra``, unique and stable."""
+    files: dict[tuple[int, str], str] = {}
+    used: set[str] = set()
+    for index, rep in enumerate(run.replications):
+        for key in sorted(k for k, v in rep.extra.items() if isinstance(v, pd.DataFrame)):
+            stem = f"extra_{safe_file_stem(key)}_rep{index}"
+            candidate, n = stem, 1
+            while candidate in used:
+                n += 1
+                candidate = f"{stem}_{n}"
+            used.add(candidate)
+            files[(index, key)] = f"{candidate}.parquet"
+    return files
+
+
+def safe_file_stem(name: str) -> str:
+    """A name usable in a file name (letters, digits, '-' and '_')."""
+    return _SAFE_NAME.sub("_", name) or "_"
+
+
+def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]) -> dict[str, Any]:
+    replications = []
+    for index, rep in enumerate(run.replications):
+        replications.append(
+            {
+                "replication": index,
+                "seed": int(rep.seed),
+                "kpis": rep.kpis,
+                "invariants": [{"name": c.name, "holds": c.holds, "detail": c.detail} for c in rep.invariants],
+                # Lists, not dicts: sort_keys must not reorder stations and series.
+                "stations": [station.as_dict() for station in rep.stations.values()],
+                "series": [[name, [m for m in arrays if m != "time"]] for name, arrays in rep.series.items()],
+                "extra": {k: v for k, v in rep.extra.items() if not isinstance(v, pd.DataFrame)},
+                "extra_tables": {key: name for (i, key), name in extra_files.items() if i == index},
+            }
+        )
+    return {
+        "scenario_name": run.scenario_name,
+        "scenario_hash": run.scenario_hash,
+        "failed": run.failed,
+        "manifest": run.manifest,
+        "summary": run.summary,
+        "replications": replications,
+    }
+
+
+def write_results(run: RunResult, out_dir: Path) -> list[Path]:
+    """Write the run's tables, summary.json and plots into ``out_dir``; return the paths.
+
+    Files: trucks.parquet and trucks.csv (all replications, with ``replication`` and ``seed``
+    columns; times in seconds), stations.csv (one row per replication and station),
+    series.parquet (long: replication, name, time, metric, value), summary.json (summary,
+    manifest, per-replication KPIs and invariants, the failure if any), one Parquet file per
+    table in a replication's ``extra``, and PNG plots. The summary is written before the
+    plots, so a run that failed still leaves its error and whatever it measured.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    trucks = _trucks_table(run)
+    trucks.to_parquet(out_dir / TRUCKS_FILE, index=False)
+    trucks.to_csv(out_dir / TRUCKS_CSV, index=False, lineterminator="\n")
+    _stations_table(run).to_csv(out_dir / STATIONS_FILE, index=False, lineterminator="\n")
+    pq.write_table(_series_table(run), out_dir / SERIES_FILE)
+    paths += [out_dir / TRUCKS_FILE, out_dir / TRUCKS_CSV, out_dir / STATIONS_FILE, out_dir / SERIES_FILE]
+    extra_files = _extra_tables(run)
+    document = _jsonable(_summary_document(run, extra_files))
+    text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    (out_dir / SUMMARY_FILE).write_text(text, encoding="utf-8")
+    paths.append(out_dir / SUMMARY_FILE)
+    for (index, key), name in extra_files.items():
+        run.replications[index].extra[key].to_parquet(out_dir / name)
+        paths.append(out_dir / name)
+    paths.extend(write_plots(run, out_dir))
+    return paths
+
+
+def _station_summaries(entries: Sequence[Mapping[str, Any]]) -> dict[str, StationSummary]:
+    result = {}
+    for entry in entries:
+        values: dict[str, Any] = {f: (int(entry[f]) if f in _STATION_COUNTS else float(_restore_nan(entry[f]))) for f in _STATION_FIELDS if f != "name"}
+        result[str(entry["name"])] = StationSummary(name=str(entry["name"]), **values)
+    return result
+
+
+def _series_by_key(path: Path) -> tuple[pd.DataFrame, dict[tuple[int, str, str], np.ndarray]]:
+    frame = pq.read_table(path).to_pandas()
+    groups = frame.groupby(["replication", "name", "metric"], sort=False, observed=True).indices
+    return frame, {(int(r), str(n), str(m)): rows for (r, n, m), rows in groups.items()}
+
+
+def load_results(out_dir: Path) -> RunResult:
+    """Read a results folder written by ``write_results`` back into a ``RunResult``.
+
+    Tables, station summaries, series, KPIs, invariants, manifest, summary and failure come
+    back as they were written; non-table ``extra`` values come back as their JSON form.
+    """
+    out_dir = Path(out_dir)
+    summary_path = out_dir / SUMMARY_FILE
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{out_dir}: no {SUMMARY_FILE}, so this is not a gatetwin results folder")
+    document = json.loads(summary_path.read_text(encoding="utf-8"))
+    trucks = pd.read_parquet(out_dir / TRUCKS_FILE)
+    series_frame, series_rows = _series_by_key(out_dir / SERIES_FILE)
+    time_values = series_frame["time"].to_numpy(dtype=float)
+    metric_values = series_frame["value"].to_numpy(dtype=float)
+    empty_rows = np.empty(0, dtype=np.int64)
+    reps = []
+    for entry in document["replications"]:
+        index = int(entry["replication"])
+        rep_trucks = trucks.loc[trucks["replication"] == index].drop(columns=["replication", "seed"]).reset_index(drop=True)
+        series: dict[str, dict[str, np.ndarray]] = {}
+        for name, metrics in entry["series"]:
+            arrays: dict[str, np.ndarray] = {}
+            for metric in metrics:
+                rows = series_rows.get((index, name, metric), empty_rows)
+                arrays.setdefault("time", time_values[rows])
+                arrays[metric] = metric_values[rows]
+            series[name] = arrays if arrays else {"time": np.empty(0)}
+        extra: dict[str, Any] = dict(entry["extra"])
+        extra.update({key: pd.read_parquet(out_dir / name) for key, name in entry["extra_tables"].items()})
+        reps.append(
+            ReplicationResult(
+                seed=int(entry["seed"]),
+                trucks=rep_trucks,
+                stations=_station_summaries(entry["stations"]),
+                series=series,
+                kpis={k: float(v) for k, v in _restore_nan(entry["kpis"]).items()},
+                invariants=[InvariantCheck(name=c["name"], holds=bool(c["holds"]), detail=c["detail"]) for c in entry["invariants"]],
+                extra=extra,
+            )
+        )
+    return RunResult(
+        scenario_name=document["scenario_name"],
+        scenario_hash=document["scenario_hash"],
+        replications=reps,
+        manifest=document["manifest"],
+        summary=_restore_nan(document["summary"]),
+        failed=document["failed"],
+    )
