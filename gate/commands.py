@@ -28,6 +28,8 @@ class FieldError:
 
 @dataclass(frozen=True, slots=True)
 class OpenBarrier:
+    """Raise a barrier's arm for one vehicle."""
+
     device_id: str
     visit_id: str
     plate: str
@@ -35,6 +37,8 @@ class OpenBarrier:
 
 @dataclass(frozen=True, slots=True)
 class KeepClosed:
+    """Keep a barrier down, and show why (``visit_id``/``plate`` unset when the vehicle is unknown)."""
+
     device_id: str
     visit_id: str | None
     plate: str | None
@@ -53,6 +57,8 @@ class RouteTo:
 
 @dataclass(frozen=True, slots=True)
 class RequestScan:
+    """Scan a vehicle's load with this scanner."""
+
     device_id: str
     visit_id: str
     plate: str
@@ -80,6 +86,8 @@ class Escalate:
 
 @dataclass(frozen=True, slots=True)
 class ReturnForRedeclaration:
+    """Send the declaration back to the declarant, with what must be put right."""
+
     visit_id: str
     declaration_id: str
     reasons: tuple[str, ...]
@@ -106,6 +114,8 @@ class RejectDeclaration:
 
 @dataclass(frozen=True, slots=True)
 class RequestFee:
+    """Ask the declarant or driver to pay this amount of the infrastructure fee."""
+
     visit_id: str
     amount_vnd: int
     reason: str
@@ -113,6 +123,8 @@ class RequestFee:
 
 @dataclass(frozen=True, slots=True)
 class DispatchAgv:
+    """Send an AGV across the line with one container."""
+
     device_id: str
     mission_id: str
     visit_id: str
@@ -121,6 +133,8 @@ class DispatchAgv:
 
 @dataclass(frozen=True, slots=True)
 class SendManifest:
+    """Send a container's manifest to the partner side (``attempt`` counts resends from 1)."""
+
     device_id: str
     mission_id: str
     visit_id: str

@@ -77,6 +77,8 @@ class RiskConfig(BaseModel):
 
 
 class WeightConfig(BaseModel):
+    """How far a measured weight may differ from the declared gross before it is flagged."""
+
     model_config = _FROZEN
     #: Relative tolerance between measured and declared gross weight.
     tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 5.0
@@ -110,6 +112,8 @@ class FeeSchedule(BaseModel):
 
 
 class YardConfig(BaseModel):
+    """Yard slots by vehicle class, the staging areas before the gate, and call-forward priority."""
+
     model_config = _FROZEN
     #: Parking slots by vehicle class; a class absent here is unlimited.
     capacity: dict[VehicleClass, Annotated[int, Field(ge=0)]] = Field(
@@ -141,6 +145,8 @@ class TrafficConfig(BaseModel):
 
 
 class TimeoutConfig(BaseModel):
+    """Service levels per agency role, and the time limits on payments and manifests."""
+
     model_config = _FROZEN
     #: Service level per agency role: a task assigned longer than this is escalated.
     sla_s: dict[Role, Seconds] = Field(

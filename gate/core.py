@@ -28,8 +28,10 @@ the flow, the timers and the queries.
 from __future__ import annotations
 
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import cast
 
 from gate.audit import AuditLog
 from gate.commands import (
@@ -51,10 +53,12 @@ from gate.deadlines import Deadlines
 from gate.declaration import Declaration
 from gate.enums import (
     CLEARANCE_ROLE,
+    TERMINAL_LOCATIONS,
     AgvMissionState,
     Channel,
     ClearanceKind,
     ClearanceStatus,
+    CrossingMode,
     DeviceKind,
     GoodsCategory,
     Location,
@@ -105,7 +109,29 @@ _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
     GoodsCategory.PLANTS_FRUIT: K.PLANT_QUARANTINE,
     GoodsCategory.FOODSTUFF: K.HEALTH_QUARANTINE,
 }
-_MAX_AGV_DISPATCHES = 3
+#: Dispatches of one AGV mission before a fault hands it to people.
+MAX_AGV_DISPATCHES = 3
+
+
+def _finite_time(now: object) -> float | None:
+    """``now`` as a float when it is a finite real number (not a bool), else None."""
+    if type(now) is float:  # the usual case, kept cheap: this runs on every event
+        return now if math.isfinite(now) else None
+    if isinstance(now, bool) or not isinstance(now, numbers.Real):
+        return None
+    try:
+        value = float(now)
+    except (OverflowError, ValueError):  # an int beyond a float's range
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _shown(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # only for display, never for a decision: e.g. an int too long to print
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Refusal(str):
@@ -127,6 +153,8 @@ class GateCore:
         self.archive: OrderedDict[str, Visit] = OrderedDict()
         self.by_plate: dict[str, str] = {}
         self.by_confusable: dict[str, str] = {}
+        #: The last archived visit of each plate, to recognise late repeats about a vehicle that left.
+        self.closed_by_plate: dict[str, str] = {}
         self.yard = Yard(cfg.yard)
         self.staging = Staging(cfg.yard)
         self.corridor = Corridor(cfg.traffic)
@@ -136,6 +164,7 @@ class GateCore:
         self.work: dict[Role, dict[tuple[str, ClearanceKind], WorkItem]] = {r: {} for r in Role}
         self.reviews: dict[str, Review] = {}
         self._review_keys: dict[tuple[str | None, str | None, str], str] = {}
+        self._review_key_of: dict[str, tuple[str | None, str | None, str]] = {}
         self._review_seq = 0
         self.missions: dict[str, Mission] = {}
         self.location_counts: dict[Location, int] = {loc: 0 for loc in Location}
@@ -144,7 +173,7 @@ class GateCore:
             "amendments": 0, "returns": 0, "departed": 0, "refused_visits": 0, "cancelled": 0,
             "manual_reviews": 0, "escalations": 0, "weight_discrepancies": 0, "scans": 0,
             "scan_suspect": 0, "fees_collected_vnd": 0, "agv_dispatched": 0, "agv_delivered": 0,
-            "agv_failed": 0, "manifest_resends": 0,
+            "agv_failed": 0, "manifest_resends": 0, "yard_overflows": 0,
         }
         self._last_now = -math.inf
         # Device inventory by role in the flow.
@@ -175,18 +204,21 @@ class GateCore:
         kind = type(event).__name__
         actor = sender(event)
         self.stats["events"] += 1
-        if not isinstance(now, (int, float)) or isinstance(now, bool) or not math.isfinite(now):
-            return self._refused(out, kind, actor, None, f"time must be a finite number (got {now!r})", self._last_now)
-        if now < self._last_now:
-            return self._refused(out, kind, actor, None, f"time went backwards: {now:g} after {self._last_now:g}", now)
-        self._last_now = now
+        # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
+        last = self._last_now if math.isfinite(self._last_now) else 0.0
+        when = _finite_time(now)
+        if when is None:
+            return self._refused(out, kind, actor, None, f"time must be a finite number (got {_shown(now)})", last)
+        if when < self._last_now:
+            return self._refused(out, kind, actor, None, f"time went backwards: {when:g} after {last:g}", last)
+        self._last_now = when
         bad = problem(event)
         if bad is not None:
-            return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", now)
-        visit_id, verdict = HANDLERS[type(event)](self, event, now, out)
+            return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
+        visit_id, verdict = HANDLERS[type(event)](self, event, when, out)
         if isinstance(verdict, Refusal):
-            return self._refused(out, kind, actor, visit_id, str(verdict), now)
-        self.audit.append(now, actor, kind, visit_id, True, verdict or "")
+            return self._refused(out, kind, actor, visit_id, str(verdict), when)
+        self.audit.append(when, actor, kind, visit_id, True, verdict or "")
         return out
 
     def next_deadline(self) -> float | None:
@@ -194,19 +226,26 @@ class GateCore:
         return self.deadlines.next_time()
 
     def on_timer(self, now: float) -> list[Command]:
-        """Act on every deadline due at ``now``."""
+        """Act on every deadline due at ``now``.
+
+        The shell calls this, not a device, so a time that is not a finite number is a programming
+        error and raises ``ValueError``. A time earlier than the last event is taken as that event's
+        time: what was due by then is done, stamped no earlier than what the audit already holds.
+        """
+        when = _finite_time(now)
+        if when is None:
+            raise ValueError(f"GateCore.on_timer: now must be a finite number (got {_shown(now)})")
+        when = max(when, self._last_now)
+        self._last_now = when
         out: list[Command] = []
-        if not isinstance(now, (int, float)) or not math.isfinite(now):
-            return out
-        self._last_now = max(self._last_now, now)
-        for kind, key in self.deadlines.pop_due(now):
+        for kind, key in self.deadlines.pop_due(when):
             if kind == "sla":
-                visit_id, clearance_kind = key  # type: ignore[misc]
-                self._sla_missed(visit_id, clearance_kind, now, out)
+                visit_id, clearance_kind = cast("tuple[str, ClearanceKind]", key)
+                self._sla_missed(visit_id, clearance_kind, when, out)
             elif kind == "payment":
-                self._payment_unconfirmed(str(key), now, out)
+                self._payment_unconfirmed(str(key), when, out)
             elif kind == "manifest":
-                self._manifest_unacknowledged(str(key), now, out)
+                self._manifest_unacknowledged(str(key), when, out)
         return out
 
     # ------------------------------------------------------------------ queries
@@ -217,6 +256,7 @@ class GateCore:
         return VisitView.of(v) if v is not None else None
 
     def visit_by_plate(self, plate: str) -> VisitView | None:
+        """A snapshot of the open visit of a plate (any spacing or case), or None."""
         from gate.identifiers import normalize_plate
 
         visit_id = self.by_plate.get(normalize_plate(plate))
@@ -228,9 +268,11 @@ class GateCore:
         return list(self.work[role].values())
 
     def open_reviews(self) -> list[Review]:
+        """Manual reviews raised and not yet resolved, oldest first."""
         return list(self.reviews.values())
 
     def open_visits(self) -> int:
+        """How many visits are open (declared and not yet departed or refused)."""
         return len(self.active)
 
     def inside(self) -> int:
@@ -240,35 +282,55 @@ class GateCore:
                                       Location.INSPECTION, Location.EXIT_LANE))
 
     def yard_occupancy(self) -> dict[str, int]:
+        """Vehicles in the yard by class, as the yard-gate cameras counted them."""
         return {c.value: n for c, n in self.yard.occupied.items()}
 
     @property
     def congestion_risk(self) -> float:
+        """The approach corridor's congestion risk in [0, 1], as last assessed."""
         return self.corridor.risk
 
     def mission(self, mission_id: str) -> Mission | None:
+        """An AGV mission by id (``<visit id>:<container>``), or None."""
         return self.missions.get(mission_id)
 
     def check_invariants(self) -> list[str]:
         """Consistency of the core's own books (for tests and end-of-run checks). O(visits)."""
         problems: list[str] = []
         counted = {loc: 0 for loc in Location}
+        in_yard = {c: 0 for c in self.yard.occupied}
+        reserved = {c: 0 for c in self.yard.reserved}
+        lanes = {b: 0 for b in self.lane_load}
         for v in self.active.values():
             counted[v.location] += 1
-            if v.location in (Location.DEPARTED, Location.REFUSED):
+            if v.location in TERMINAL_LOCATIONS:
                 problems.append(f"{v.visit_id} is {v.location.value} but still open")
             if self.by_plate.get(v.plate) != v.visit_id:
                 problems.append(f"{v.visit_id}: plate index does not point at it")
+            vehicle_class = v.declaration.vehicle_class
+            in_yard[vehicle_class] += v.in_yard
+            reserved[vehicle_class] += v.reserved_slot
+            if v.lane_held and v.entry_device in lanes:
+                lanes[v.entry_device] += 1
         for v in self.archive.values():
-            if v.location not in (Location.DEPARTED, Location.REFUSED):
+            if v.location not in TERMINAL_LOCATIONS:
                 problems.append(f"{v.visit_id} archived while {v.location.value}")
         for loc in Location:
-            if loc in (Location.DEPARTED, Location.REFUSED):
-                continue
             if counted[loc] != self.location_counts[loc]:
                 problems.append(f"location count for {loc.value}: books {self.location_counts[loc]}, visits {counted[loc]}")
         if set(self.active) & set(self.archive):
             problems.append("a visit is both open and archived")
+        if len(self.by_plate) != len(self.active):
+            problems.append(f"plate index holds {len(self.by_plate)} plates for {len(self.active)} open visits")
+        for vehicle_class in in_yard:
+            if in_yard[vehicle_class] != self.yard.occupied[vehicle_class]:
+                problems.append(f"yard occupancy of {vehicle_class.value}: books {self.yard.occupied[vehicle_class]}, "
+                                f"visits {in_yard[vehicle_class]}")
+            if reserved[vehicle_class] != self.yard.reserved[vehicle_class]:
+                problems.append(f"yard reservations of {vehicle_class.value}: books {self.yard.reserved[vehicle_class]}, "
+                                f"visits {reserved[vehicle_class]}")
+        if lanes != self.lane_load:
+            problems.append(f"entry lane loads: books {self.lane_load}, visits {lanes}")
         return problems
 
     # ------------------------------------------------------------------ shared steps of the flow
@@ -279,7 +341,7 @@ class GateCore:
     def _refused(self, out: list[Command], kind: str, actor: str, visit_id: str | None, reason: str,
                  now: float) -> list[Command]:
         self.stats["refused"] += 1
-        self.audit.append(now if math.isfinite(now) else 0.0, actor, kind, visit_id, False, reason)
+        self.audit.append(now, actor, kind, visit_id, False, reason)
         out.append(RefuseEvent(kind, actor, reason, visit_id))
         return out
 
@@ -298,28 +360,38 @@ class GateCore:
         self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
         if dedupe:
             self._review_keys[key] = review_id
+            self._review_key_of[review_id] = key
         self.stats["manual_reviews"] += 1
         out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
 
     def close_review(self, review_id: str) -> Review | None:
+        """Forget an open review; returns it, or None if there was none with that id."""
         review = self.reviews.pop(review_id, None)
-        if review is not None:
-            for key, rid in list(self._review_keys.items()):
-                if rid == review_id:
-                    del self._review_keys[key]
-                    break
+        key = self._review_key_of.pop(review_id, None)
+        if key is not None:
+            del self._review_keys[key]
         return review
 
-    def move(self, visit: Visit, trigger: Trigger, now: float) -> str | None:
-        """Apply a location trigger. None when done (or a harmless repeat); else why it is illegal."""
+    def illegal_move(self, visit: Visit, trigger: Trigger) -> str | None:
+        """Why the table (or a guard) forbids ``trigger`` where the visit is now; None when allowed."""
         here = visit.location
-        there = TRANSITIONS[here].get(trigger)
-        if there is None:
+        if trigger not in TRANSITIONS[here]:
             return f"vehicle {visit.plate} cannot {PHRASE[trigger]} while {here.value.replace('_', ' ')}"
         guard = GUARDS.get((here, trigger))
         if guard is not None and not getattr(visit, guard):
             return f"vehicle {visit.plate} cannot {PHRASE[trigger]}: {guard.replace('_', ' ')} is not given"
+        return None
+
+    def move(self, visit: Visit, trigger: Trigger, now: float) -> str | None:
+        """Apply a location trigger. None when done (or a harmless repeat); else why it is illegal."""
+        illegal = self.illegal_move(visit, trigger)
+        if illegal is not None:
+            return illegal
+        here = visit.location
+        there = TRANSITIONS[here][trigger]
         if there is not here:
+            if here is Location.ENTRY_LANE:
+                self.release_lane(visit)
             counts = self.location_counts
             counts[here] -= 1
             counts[there] += 1
@@ -329,6 +401,7 @@ class GateCore:
         return None
 
     def required_clearances(self, declaration: Declaration, channel: Channel, fee: int) -> dict[ClearanceKind, Clearance]:
+        """The clearances a declaration needs in a channel, in the order of the flow."""
         kinds: list[ClearanceKind] = []
         if self.config.medical_check:
             kinds.append(K.MEDICAL)
@@ -415,6 +488,7 @@ class GateCore:
     # --- devices in the flow
 
     def working(self, device_ids: Iterable[str]) -> list[str]:
+        """The devices among ``device_ids`` that are not faulted, in order."""
         return [d for d in device_ids if d not in self.faulted]
 
     def wants_scan(self, visit: Visit) -> bool:
@@ -435,6 +509,7 @@ class GateCore:
         return min(lanes, key=lambda b: self.lane_load[b])
 
     def barrier_at(self, camera: DeviceSpec) -> str | None:
+        """The barrier a camera watches over: the one of its lane at its site, else any at its site."""
         site = camera.site
         return self._barrier_for_lane.get((site, camera.lane)) or self._barrier_for_lane.get((site, None))
 
@@ -445,14 +520,14 @@ class GateCore:
             visit.reserved_slot = True
         lane = self.entry_lane_for(visit)
         if lane is not None and visit.entry_device is None:
-            visit.entry_device = lane
-            self.lane_load[lane] += 1
+            self.hold_lane(visit, lane)
         if area is not None:
             out.append(TrafficAdvice(area, TrafficAction.RELEASE, visit.visit_id, visit.plate, None,
                                      self.corridor.risk, "called forward: a yard slot is free"))
         out.append(RouteTo(visit.visit_id, visit.plate, Station.ENTRY_LANE, visit.entry_device))
 
     def hold_at_staging(self, visit: Visit, reason: str, out: list[Command]) -> None:
+        """Keep a vehicle waiting at staging (in arrival order) and tell traffic police."""
         area = self.staging.area_of.get(visit.visit_id)
         if visit.visit_id not in self.staging:
             area = self.staging.choose_area()
@@ -469,10 +544,16 @@ class GateCore:
             if next_id is None:
                 break
             waiting = self.active.get(next_id)
-            if waiting is None or waiting.location is not Location.STAGING or waiting.awaiting_amendment:
+            if waiting is None or waiting.awaiting_amendment:
                 continue
-            area_hint = self.staging.area_of.get(next_id) or next(iter(self.staging.area_capacity), "staging")
-            self.call_forward(waiting, now, out, area=area_hint)
+            if waiting.location is Location.STAGING:
+                area_hint = self.staging.area_of.get(next_id) or next(iter(self.staging.area_capacity), "staging")
+                self.call_forward(waiting, now, out, area=area_hint)
+            elif waiting.location is Location.ENTRY_LANE:
+                # Sent back from barrier 1 because the yard was full, and not yet back at staging:
+                # it keeps its place in the queue, and the barrier opens for it where it stands.
+                self.call_forward(waiting, now, out)
+                self.progress(waiting, now, out)
         self.advise_traffic(now, out)
 
     def release_slot(self, visit: Visit, now: float, out: list[Command]) -> None:
@@ -490,9 +571,21 @@ class GateCore:
         if freed:
             self.slot_freed(visit, now, out)
 
-    def leave_entry_lane(self, visit: Visit) -> None:
-        if visit.entry_device is not None and visit.entry_device in self.lane_load and not visit.entry_granted:
-            self.lane_load[visit.entry_device] = max(0, self.lane_load[visit.entry_device] - 1)
+    def hold_lane(self, visit: Visit, lane: str) -> None:
+        """Count the vehicle in the load of entry lane ``lane`` (and out of any other it was sent to)."""
+        if visit.lane_held and visit.entry_device == lane:
+            return
+        self.release_lane(visit)
+        visit.entry_device = lane
+        if lane in self.lane_load:
+            self.lane_load[lane] += 1
+            visit.lane_held = True
+
+    def release_lane(self, visit: Visit) -> None:
+        """The vehicle no longer loads its entry lane: it is through barrier 1, or gone. Idempotent."""
+        if visit.lane_held and visit.entry_device is not None:
+            self.lane_load[visit.entry_device] -= 1
+        visit.lane_held = False
 
     def route_onward(self, visit: Visit, now: float, out: list[Command]) -> None:
         """After barrier 1, the scale, or the scanner: send the vehicle to its next station."""
@@ -545,16 +638,17 @@ class GateCore:
         for kind, c in visit.clearances.items():
             if kind is not K.BORDER_GUARD_EXIT and c.status is not S.PASSED:
                 return False
-        if visit.declaration.crossing_mode.value == "agv_lane":
-            return len(visit.handed_over) == len(visit.declaration.containers)
+        if visit.declaration.crossing_mode is CrossingMode.AGV_LANE:
+            return all(c.number in visit.handed_over for c in visit.declaration.containers)
         return True
 
     def open_entry(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Barrier 1 opens when the entry checks passed and a yard slot is held for the vehicle."""
         if not visit.reserved_slot and not visit.in_yard:
             if not self.yard.has_room(visit.declaration.vehicle_class):
-                out.append(KeepClosed(visit.entry_device or "barrier-1", visit.visit_id, visit.plate,
-                                      ("yard full: wait at staging",)))
+                if visit.entry_device is not None:
+                    out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate,
+                                          ("yard full: wait at staging",)))
                 out.append(RouteTo(visit.visit_id, visit.plate, Station.STAGING, None))
                 self.hold_at_staging(visit, "yard full", out)
                 return
@@ -573,7 +667,7 @@ class GateCore:
     def finish(self, visit: Visit, now: float, out: list[Command]) -> None:
         """The visit reached a terminal location: free what it holds and archive it."""
         self.release_slot(visit, now, out)
-        self.leave_entry_lane(visit)
+        self.release_lane(visit)
         self.staging.discard(visit.visit_id)
         self.corridor.arrived(visit.visit_id)
         if visit.scanner is not None:
@@ -593,10 +687,22 @@ class GateCore:
         self.location_counts[visit.location] -= 1
         if self.config.archive_limit > 0:
             self.archive[visit.visit_id] = visit
+            self.closed_by_plate[visit.plate] = visit.visit_id
             while len(self.archive) > self.config.archive_limit:
-                self.archive.popitem(last=False)
+                _, old = self.archive.popitem(last=False)
+                self._forget(old)
+
+    def _forget(self, visit: Visit) -> None:
+        """Drop what still refers to a visit evicted from the archive, so long runs stay bounded."""
+        if self.closed_by_plate.get(visit.plate) == visit.visit_id:
+            del self.closed_by_plate[visit.plate]
+        for container in visit.handed_over:
+            mission = self.missions.pop(f"{visit.visit_id}:{container}", None)
+            if mission is not None:
+                self.deadlines.cancel(mission.token)
 
     def advise_traffic(self, now: float, out: list[Command]) -> None:
+        """Re-assess the congestion risk; advise traffic police when the advice changes."""
         action = self.corridor.assess(len(self.staging), self.yard.fill_ratio())
         if action is not None:
             reason = "congestion risk high: hold arrivals at staging" if action is TrafficAction.HOLD \
@@ -607,21 +713,25 @@ class GateCore:
     # --- AGV missions
 
     def dispatch_ready_missions(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """Dispatch the acknowledged AGV missions of a visit whose goods are cleared."""
         if not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None:
             return
         for container in visit.handed_over:
             mission = self.missions.get(f"{visit.visit_id}:{container}")
             if mission is not None and mission.state is AgvMissionState.ACKNOWLEDGED:
-                self.dispatch(mission, out)
+                self.dispatch(mission, now, out)
 
-    def dispatch(self, mission: Mission, out: list[Command]) -> None:
+    def dispatch(self, mission: Mission, now: float, out: list[Command]) -> None:
+        """Send an AGV with the mission's container."""
         assert self.agv_fleet is not None
         mission.state = AgvMissionState.DISPATCHED
         mission.dispatch_attempts += 1
+        mission.dispatched_at = now
         self.stats["agv_dispatched"] += 1
         out.append(DispatchAgv(self.agv_fleet, mission.mission_id, mission.visit_id, mission.container_no))
 
     def send_manifest(self, mission: Mission, now: float, out: list[Command]) -> None:
+        """Send the mission's manifest to the partner side, and wait for its acknowledgement."""
         assert self.partner_link is not None
         mission.token = self.deadlines.schedule(now + self.config.timeouts.manifest_ack_s, "manifest", mission.mission_id)
         out.append(SendManifest(self.partner_link, mission.mission_id, mission.visit_id, mission.container_no,
@@ -650,9 +760,10 @@ class GateCore:
         fee = visit.clearances.get(K.FEE)
         if fee is None or fee.status is not S.PENDING_CONFIRMATION:
             return
+        visit.payment_overdue = True
         self.audit.append(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
         self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
-                    visit_id, None, visit.plate, kind="payment-unconfirmed")
+                    visit_id, None, visit.plate, kind=f"payment-unconfirmed:{visit_id}")
 
     def _manifest_unacknowledged(self, mission_id: str, now: float, out: list[Command]) -> None:
         mission = self.missions.get(mission_id)

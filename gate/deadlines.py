@@ -26,6 +26,7 @@ class Deadlines:
         return len(self._live)
 
     def schedule(self, when: float, kind: str, key: Hashable) -> int:
+        """Schedule ``(kind, key)`` at ``when``; returns the token that cancels it."""
         self._next_token += 1
         token = self._next_token
         heapq.heappush(self._heap, (when, token, kind, key))
@@ -35,13 +36,20 @@ class Deadlines:
         return token
 
     def cancel(self, token: int) -> None:
+        """Cancel a scheduled entry (a token already fired or cancelled is ignored)."""
         self._live.discard(token)
 
     def next_time(self) -> float | None:
+        """The time of the earliest live entry, or None."""
         heap = self._heap
         while heap and heap[0][1] not in self._live:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
+
+    def pending(self) -> list[tuple[float, str, Hashable]]:
+        """Every live entry as (time, kind, key), earliest first. O(n log n): for probes and tests."""
+        live = self._live
+        return [(when, kind, key) for when, token, kind, key in sorted(self._heap) if token in live]
 
     def pop_due(self, now: float) -> list[tuple[str, Hashable]]:
         """Every live entry due at or before ``now``, earliest first (ties in scheduling order)."""

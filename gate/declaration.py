@@ -49,10 +49,13 @@ class HealthDeclaration(BaseModel):
 
     @property
     def needs_attention(self) -> bool:
+        """Whether the medical unit must look at the driver more closely."""
         return self.fever or bool(self.symptoms) or self.contact_with_case
 
 
 class Driver(BaseModel):
+    """The driver, as declared; the health declaration travels with them."""
+
     model_config = _FROZEN
     name: Annotated[str, Field(min_length=2, max_length=120)]
     id_number: Annotated[str, Field(pattern=r"^[A-Z0-9]{6,20}$")]
@@ -69,6 +72,8 @@ class Driver(BaseModel):
 
 
 class Container(BaseModel):
+    """One container on the vehicle: ISO 6346 number (check digit verified), size, seal."""
+
     model_config = _FROZEN
     number: str
     size_ft: Literal[20, 40, 45]
@@ -86,6 +91,8 @@ class Container(BaseModel):
 
 
 class GoodsLine(BaseModel):
+    """One line of goods: HS code, description, quantity, weight, value, origin and category."""
+
     # An infinite quantity or value is a typo, never a declaration.
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
     hs_code: str
@@ -196,14 +203,17 @@ class Declaration(BaseModel):
 
     @property
     def categories(self) -> frozenset[GoodsCategory]:
+        """The goods categories on the declaration."""
         return frozenset(line.category for line in self.goods)
 
     @property
     def perishable(self) -> bool:
+        """Whether any line spoils (live animals, animal products, plants and fruit, foodstuff)."""
         return not PERISHABLE_CATEGORIES.isdisjoint(self.categories)
 
     @property
     def origins(self) -> frozenset[str]:
+        """The countries of origin of the goods."""
         return frozenset(line.origin for line in self.goods)
 
 
@@ -212,7 +222,10 @@ def _path(loc: tuple[int | str, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # only for display, never for a decision: deep nesting, a 10,000-digit int, an odd object
+        return f"<{type(value).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

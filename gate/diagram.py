@@ -25,6 +25,7 @@ def mermaid() -> str:
 
 
 def markdown() -> str:
+    """The page ``docs/transitions.md``: the diagram, the repeats, and the rule for illegal pairs."""
     repeats = sorted(
         f"{source.value} / {trigger.value}"
         for source, row in TRANSITIONS.items()

@@ -87,6 +87,7 @@ class Site(str, Enum):
 
 
 class DeviceKind(str, Enum):
+    """What a device is, and so which commands it takes and which events it reports."""
     BARRIER = "barrier"
     PLATE_CAMERA = "plate_camera"
     SCALE = "scale"
@@ -156,6 +157,7 @@ CLEARANCE_ROLE: dict[ClearanceKind, Role] = {
 
 
 class ClearanceStatus(str, Enum):
+    """Where one clearance stands."""
     REQUIRED = "required"  # needed, not yet workable (the vehicle is not where it can be done)
     ASSIGNED = "assigned"  # on an agency's work list
     PENDING_CONFIRMATION = "pending_confirmation"  # e.g. an online payment awaiting the bank
@@ -173,21 +175,25 @@ class Outcome(str, Enum):
 
 
 class ScanResult(str, Enum):
+    """What the officer reading a scanner image concluded."""
     CLEAR = "clear"
     SUSPECT = "suspect"
 
 
 class PaymentMethod(str, Enum):
+    """How the infrastructure fee was paid."""
     DIRECT = "direct"  # at the counter: confirmed on the spot by a fee collector
     ONLINE = "online"  # bank transfer: confirmed later by the fee collector / tax authority
 
 
 class TrafficAction(str, Enum):
+    """The advice to traffic police at a staging area."""
     HOLD = "hold"
     RELEASE = "release"
 
 
 class AgvMissionState(str, Enum):
+    """Where an AGV mission stands."""
     MANIFEST_SENT = "manifest_sent"
     ACKNOWLEDGED = "acknowledged"
     DISPATCHED = "dispatched"

@@ -183,11 +183,15 @@ class ScanCompleted:
 
 @dataclass(frozen=True, slots=True)
 class BarrierOpened:
+    """A barrier's arm went up."""
+
     device_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class BarrierClosed:
+    """A barrier's arm came down."""
+
     device_id: str
 
 
@@ -201,12 +205,16 @@ class VehiclePassed:
 
 @dataclass(frozen=True, slots=True)
 class DeviceFaulted:
+    """A device stopped working (``reason`` as the device or its operator gave it)."""
+
     device_id: str
     reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceRecovered:
+    """A device works again."""
+
     device_id: str
 
 

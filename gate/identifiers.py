@@ -80,12 +80,14 @@ def container_problem(number: str) -> str | None:
 
 
 def declarant_problem(declarant_id: str) -> str | None:
+    """Why ``declarant_id`` is not a Vietnamese tax code or a foreign company id, or None."""
     if _VN_TAX_CODE.match(declarant_id) or _FOREIGN_ID.match(declarant_id):
         return None
     return "must be a Vietnamese tax code (0123456789 or 0123456789-001) or a foreign id CC:ID"
 
 
 def hs_code_problem(code: str) -> str | None:
+    """Why ``code`` (digits only) is not an HS code of an existing chapter, or None."""
     if _HS_CODE.match(code):
         chapter = int(code[:2])
         if 1 <= chapter <= 97 and chapter != 77:
@@ -95,6 +97,7 @@ def hs_code_problem(code: str) -> str | None:
 
 
 def country_problem(code: str) -> str | None:
+    """Why ``code`` is not an ISO 3166 alpha-2 country code, or None."""
     if _COUNTRY.match(code):
         return None
     return "must be an ISO 3166 alpha-2 country code such as VN or CN"

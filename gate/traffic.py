@@ -31,6 +31,7 @@ class Corridor:
         self.yard_fill = 0.0
 
     def ping(self, visit_id: str, km: float) -> None:
+        """Record a vehicle's reported distance to the gate."""
         horizon = self.config.horizon_km
         before = self.km_to_gate.get(visit_id)
         if before is not None and before <= horizon:

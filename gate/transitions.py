@@ -24,6 +24,7 @@ from gate.enums import Location
 
 
 class Trigger(str, Enum):
+    """What moves a visit: a vehicle seen at a site, weighed, scanned, passing barrier 2, or an officer's decision."""
     SEEN_AT_STAGING = "seen_at_staging"
     SEEN_AT_BARRIER_1 = "seen_at_barrier_1"
     WEIGHED = "weighed"

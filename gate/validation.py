@@ -72,8 +72,8 @@ def _member(enum: type) -> Callable[[Any], str | None]:
 
 
 def _reasons(value: Any) -> str | None:
-    if not isinstance(value, tuple) or not all(isinstance(r, str) for r in value) or len(value) > 50:
-        return "must be a tuple of strings"
+    if not isinstance(value, tuple) or len(value) > 50 or not all(isinstance(r, str) and len(r) <= 2000 for r in value):
+        return "must be a tuple of strings (at most 50, each at most 2000 characters)"
     return None
 
 

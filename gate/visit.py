@@ -15,6 +15,8 @@ from gate.enums import AgvMissionState, Channel, ClearanceKind, ClearanceStatus,
 
 @dataclass(slots=True)
 class Clearance:
+    """One agency requirement on a visit: its status, who decided it, and its service-level timer."""
+
     kind: ClearanceKind
     status: ClearanceStatus = ClearanceStatus.REQUIRED
     assigned_at: float | None = None
@@ -27,6 +29,8 @@ class Clearance:
 
 @dataclass(slots=True)
 class Visit:
+    """One passage of one vehicle: where it is, what it still needs, and what it holds (slot, lane)."""
+
     visit_id: str
     declaration: Declaration
     owner: str  # the account that declared it
@@ -42,12 +46,14 @@ class Visit:
     payment_reference: str | None = None
     payment_token: int = 0
     payment_pending_vnd: int = 0  # an online payment awaiting confirmation
+    payment_overdue: bool = False  # ... and not confirmed in time
     awaiting_amendment: bool = False
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     entry_granted: bool = False
     exit_granted: bool = False
     entry_device: str | None = None  # the barrier 1 opened (or to open) for this vehicle
+    lane_held: bool = False  # counted in the load of ``entry_device`` until it is through or gone
     exit_device: str | None = None
     reserved_slot: bool = False
     in_yard: bool = False
@@ -66,6 +72,7 @@ class Visit:
         return [k for k, c in self.clearances.items() if c.status is not ClearanceStatus.PASSED]
 
     def passed(self, kind: ClearanceKind) -> bool:
+        """Whether a clearance has passed (a clearance the visit does not need counts as passed)."""
         c = self.clearances.get(kind)
         return c is None or c.status is ClearanceStatus.PASSED
 
@@ -80,6 +87,7 @@ class Mission:
     state: AgvMissionState = AgvMissionState.MANIFEST_SENT
     manifest_attempts: int = 1
     dispatch_attempts: int = 0
+    dispatched_at: float | None = None
     token: int = 0
 
 
@@ -97,6 +105,8 @@ class Review:
 
 @dataclass(frozen=True, slots=True)
 class ClearanceView:
+    """A read-only snapshot of one clearance."""
+
     kind: ClearanceKind
     status: ClearanceStatus
     assigned_at: float | None
@@ -130,9 +140,11 @@ class VisitView:
 
     @property
     def pending(self) -> tuple[ClearanceKind, ...]:
+        """Required clearances not yet passed, in the order of the flow."""
         return tuple(c.kind for c in self.clearances if c.status is not ClearanceStatus.PASSED)
 
     def clearance(self, kind: ClearanceKind) -> ClearanceView | None:
+        """The snapshot of one clearance, or None if the visit does not need it."""
         for c in self.clearances:
             if c.kind is kind:
                 return c
@@ -140,6 +152,7 @@ class VisitView:
 
     @classmethod
     def of(cls, visit: Visit) -> VisitView:
+        """The snapshot of a visit as it is now."""
         return cls(
             visit_id=visit.visit_id,
             plate=visit.plate,

@@ -18,6 +18,8 @@ from gate.enums import VehicleClass
 
 
 class Yard:
+    """Parking slots by vehicle class: occupied (counted by the yard-gate cameras) and reserved."""
+
     __slots__ = ("capacity", "occupied", "reserved")
 
     def __init__(self, config: YardConfig) -> None:
@@ -26,27 +28,33 @@ class Yard:
         self.reserved: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
 
     def has_room(self, vehicle_class: VehicleClass) -> bool:
+        """Whether one more vehicle of this class fits, counting slots held for vehicles on their way."""
         cap = self.capacity[vehicle_class]
         return cap is None or self.occupied[vehicle_class] + self.reserved[vehicle_class] < cap
 
     def reserve(self, vehicle_class: VehicleClass) -> None:
+        """Hold a slot for a vehicle called forward."""
         self.reserved[vehicle_class] += 1
 
     def cancel_reservation(self, vehicle_class: VehicleClass) -> None:
+        """Give a held slot back."""
         if self.reserved[vehicle_class] > 0:
             self.reserved[vehicle_class] -= 1
 
     def enter(self, vehicle_class: VehicleClass, had_reservation: bool) -> None:
+        """A vehicle entered the yard (using its held slot, if it had one)."""
         if had_reservation:
             self.cancel_reservation(vehicle_class)
         self.occupied[vehicle_class] += 1
 
     def leave(self, vehicle_class: VehicleClass) -> None:
+        """A vehicle left the yard."""
         if self.occupied[vehicle_class] > 0:
             self.occupied[vehicle_class] -= 1
 
     @property
     def total_occupied(self) -> int:
+        """Vehicles in the yard, all classes."""
         return sum(self.occupied.values())
 
     def fill_ratio(self) -> float:
@@ -92,6 +100,7 @@ class Staging:
         return None
 
     def add(self, visit_id: str, vehicle_class: VehicleClass, perishable: bool, area: str | None) -> None:
+        """Put a vehicle at the back of its class's queue (or the perishable queue) in ``area``."""
         if visit_id in self._waiting:
             return
         self._queues[(vehicle_class, perishable and self.perishable_priority)].append(visit_id)
@@ -123,4 +132,5 @@ class Staging:
         return None
 
     def waiting_in(self, area: str) -> int:
+        """Vehicles waiting in one staging area."""
         return self.area_count.get(area, 0)

@@ -1,0 +1,292 @@
+"""People's decisions: agency clearances, loading, fees and payments, manual plate entries, reviews, roles, staging."""
+
+from __future__ import annotations
+
+from gate import events as ev
+from gate.commands import KeepClosed, RequestFee, ReturnForRedeclaration, RouteTo
+from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
+from gate.enums import (
+    CLEARANCE_ROLE,
+    AgvMissionState,
+    ClearanceKind,
+    DeviceKind,
+    Location,
+    Outcome,
+    PaymentMethod,
+    Role,
+    Station,
+    VehicleClass,
+)
+from gate.handlers.common import K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, open_visit, roles_of
+from gate.handlers.devices import plate_seen
+from gate.identifiers import normalize_plate, plate_problem
+from gate.transitions import Trigger
+from gate.visit import Visit
+
+
+# ---------------------------------------------------------------------------- agency decisions
+
+
+def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out: Out) -> Verdict:
+    """An officer passed, returned or refused one clearance of a visit."""
+    visit = open_visit(core, e.visit_id)
+    if isinstance(visit, Refusal):
+        return e.visit_id, visit
+    role = CLEARANCE_ROLE[e.clearance]
+    if role not in roles_of(core, e.account_id):
+        return visit.visit_id, Refusal(f"account {e.account_id} lacks the {role.value} role to decide {e.clearance.value}")
+    c = visit.clearances.get(e.clearance)
+    if c is None:
+        return visit.visit_id, Refusal(f"{e.clearance.value} is not required for visit {visit.visit_id}")
+    if e.clearance is K.FEE:
+        # The fee is settled by money (FeePaid, PaymentConfirmed); the collector may only refuse the visit.
+        if e.outcome is not Outcome.REFUSED:
+            return visit.visit_id, Refusal("the fee is settled by payment (FeePaid, PaymentConfirmed), not by a decision")
+        refuse_visit(core, visit, K.FEE, e.reasons or ("refused",), e.account_id, now, out)
+        return visit.visit_id, f"fee refused: {'; '.join(e.reasons)}"
+    if c.status in (S.PASSED, S.RETURNED, S.REFUSED):
+        if c.status.value == e.outcome.value:
+            return visit.visit_id, f"repeat: {e.clearance.value} already {c.status.value}"
+        # Until the vehicle has crossed, its agency can still stop it: a refusal may follow a pass
+        # (a late finding) or a return (never put right). Nothing else undoes a decision.
+        if e.outcome is not Outcome.REFUSED:
+            return visit.visit_id, Refusal(f"{e.clearance.value} was already decided ({c.status.value})")
+        earlier = c.status.value
+        refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
+        return visit.visit_id, f"{e.clearance.value} refused after it was {earlier}: {'; '.join(e.reasons)}"
+    if c.status is not S.ASSIGNED:
+        return visit.visit_id, Refusal(
+            f"{e.clearance.value} cannot be decided yet: vehicle {visit.plate} is {visit.location.value}")
+    if e.outcome is Outcome.PASSED:
+        core.settle(visit, e.clearance, S.PASSED, e.account_id, now, e.reasons)
+        core.progress(visit, now, out)
+        return visit.visit_id, f"{e.clearance.value} passed"
+    if e.outcome is Outcome.RETURNED:
+        return_for_redeclaration(core, visit, e.clearance, e.reasons or ("wrong data",), e.account_id, now, out)
+        return visit.visit_id, f"{e.clearance.value} returned for re-declaration: {'; '.join(e.reasons)}"
+    refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
+    return visit.visit_id, f"{e.clearance.value} refused: {'; '.join(e.reasons)}"
+
+
+def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str,
+                             now: float, out: Out) -> None:
+    """Send the declaration back to the declarant; a vehicle not yet inside is turned back."""
+    core.settle(visit, kind, S.RETURNED, actor, now, reasons)
+    visit.awaiting_amendment = True
+    visit.return_reasons = reasons
+    visit.returns += 1
+    core.stats["returns"] += 1
+    core.ledger.record_violation(visit.declaration.declarant_id, "returned")
+    out.append(ReturnForRedeclaration(visit.visit_id, visit.visit_id, reasons))
+    if visit.location in (Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE):
+        # Turned back before entering: the vehicle leaves, gives up its place, and comes back amended.
+        if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
+            out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate, reasons))
+        if visit.location is not Location.OUTSIDE:
+            out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
+        core.move(visit, Trigger.TURNED_BACK, now)
+        for k in ENTRY_CLEARANCES:
+            if k in visit.clearances:
+                core.unassign(visit, k)
+        core.release_lane(visit)
+        visit.entry_device = None
+        visit.entry_granted = False
+        core.staging.discard(visit.visit_id)
+        core.corridor.arrived(visit.visit_id)
+        core.release_slot(visit, now, out)
+
+
+def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str, now: float,
+                 out: Out) -> None:
+    """Remove the visit from the flow for good: the vehicle is sent away and its places freed."""
+    core.settle(visit, kind, S.REFUSED, actor, now, reasons)
+    core.ledger.record_violation(visit.declaration.declarant_id, "refused")
+    if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
+        out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate, reasons))
+    out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
+    for mission_key in visit.handed_over:
+        mission = core.missions.get(f"{visit.visit_id}:{mission_key}")
+        if mission is not None and mission.state in (AgvMissionState.MANIFEST_SENT, AgvMissionState.ACKNOWLEDGED):
+            mission.state = AgvMissionState.FAILED
+            core.deadlines.cancel(mission.token)
+    core.move(visit, Trigger.REFUSED, now)
+    core.stats["refused_visits"] += 1
+    core.finish(visit, now, out)
+
+
+def on_loading_registered(core: GateCore, e: ev.LoadingRegistered, now: float, out: Out) -> Verdict:
+    """The enterprise (or the yard operator) registered the transshipment of the goods."""
+    visit = open_visit(core, e.visit_id)
+    if isinstance(visit, Refusal):
+        return e.visit_id, visit
+    if e.account_id != visit.owner and Role.YARD_OPERATOR not in roles_of(core, e.account_id):
+        return visit.visit_id, Refusal(f"account {e.account_id} may not register loading for {visit.visit_id}")
+    if K.LOADING not in visit.clearances:
+        return visit.visit_id, Refusal("the declaration does not declare transshipment")
+    if visit.loading_registered:
+        return visit.visit_id, "repeat: loading already registered"
+    visit.loading_registered = True
+    core.assign_workable(visit, now, out)
+    return visit.visit_id, "loading registered"
+
+
+def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
+    """The fee was paid at the counter (settled at once) or online (awaiting confirmation)."""
+    visit = open_visit(core, e.visit_id)
+    if isinstance(visit, Refusal):
+        return e.visit_id, visit
+    c = visit.clearances.get(K.FEE)
+    if c is None:
+        return visit.visit_id, Refusal("no fee is due for this visit")
+    if c.status is S.PASSED:
+        return visit.visit_id, Refusal(f"the fee is already paid ({amount_text(visit.fee_paid_vnd)})")
+    if e.method is PaymentMethod.DIRECT:
+        if Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+            return visit.visit_id, Refusal(f"account {e.account_id} cannot take payment at the counter")
+        if c.status is S.PENDING_CONFIRMATION:
+            if not visit.payment_overdue:
+                return visit.visit_id, Refusal(f"an online payment {visit.payment_reference} is awaiting confirmation")
+            # Never confirmed in time: the driver pays at the counter instead, and the online payment is void.
+            _drop_pending_payment(core, visit)
+        _credit(core, visit, e.amount_vnd, e.account_id, now, out)
+        return visit.visit_id, f"paid {amount_text(e.amount_vnd)} at the counter"
+    if e.account_id != visit.owner and Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+        return visit.visit_id, Refusal(f"account {e.account_id} may not pay for {visit.visit_id}")
+    if c.status is S.PENDING_CONFIRMATION:
+        return visit.visit_id, Refusal(f"payment {visit.payment_reference} is already awaiting confirmation")
+    c.status = S.PENDING_CONFIRMATION
+    visit.payment_reference = e.reference
+    visit.payment_token = core.deadlines.schedule(now + core.config.timeouts.payment_confirmation_s, "payment",
+                                                  visit.visit_id)
+    visit.payment_pending_vnd = e.amount_vnd
+    return visit.visit_id, f"online payment {e.reference} of {amount_text(e.amount_vnd)} awaiting confirmation"
+
+
+def _drop_pending_payment(core: GateCore, visit: Visit) -> None:
+    """Forget the online payment awaiting confirmation."""
+    core.deadlines.cancel(visit.payment_token)
+    visit.clearances[K.FEE].status = S.REQUIRED
+    visit.payment_pending_vnd = 0
+    visit.payment_reference = None
+    visit.payment_overdue = False
+
+
+def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out: Out) -> Verdict:
+    """The fee collector confirmed the pending online payment."""
+    visit = open_visit(core, e.visit_id)
+    if isinstance(visit, Refusal):
+        return e.visit_id, visit
+    if Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+        return visit.visit_id, Refusal(f"account {e.account_id} cannot confirm payments")
+    c = visit.clearances.get(K.FEE)
+    if c is None or c.status is not S.PENDING_CONFIRMATION:
+        return visit.visit_id, Refusal("no online payment is awaiting confirmation")
+    if e.reference != visit.payment_reference:
+        return visit.visit_id, Refusal(f"reference {e.reference} does not match the pending payment {visit.payment_reference}")
+    amount = visit.payment_pending_vnd
+    _drop_pending_payment(core, visit)
+    _credit(core, visit, amount, e.account_id, now, out)
+    return visit.visit_id, f"online payment {e.reference} confirmed"
+
+
+def _credit(core: GateCore, visit: Visit, amount: int, actor: str, now: float, out: Out) -> None:
+    """Count a payment; the fee passes once the whole of it is paid."""
+    visit.fee_paid_vnd += amount
+    core.stats["fees_collected_vnd"] += amount
+    if visit.fee_paid_vnd >= visit.fee_vnd:
+        core.settle(visit, K.FEE, S.PASSED, actor, now)
+        core.progress(visit, now, out)
+    else:
+        out.append(RequestFee(visit.visit_id, visit.fee_vnd - visit.fee_paid_vnd, "part of the fee is still due"))
+
+
+# ---------------------------------------------------------------------------- officers and admin
+
+
+def on_manual_plate_entered(core: GateCore, e: ev.ManualPlateEntered, now: float, out: Out) -> Verdict:
+    """An officer typed the plate a camera could not read: the read counts as that plate's."""
+    if not (roles_of(core, e.account_id) & OFFICER_ROLES):
+        return None, Refusal(f"account {e.account_id} is not an officer")
+    review = core.reviews.get(e.review_id)
+    if review is None:
+        return None, Refusal(f"no open review {e.review_id}")
+    spec = core.devices.get(review.device_id) if review.device_id is not None else None
+    trigger = SITE_TRIGGER.get(spec.site) if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA else None
+    if spec is None or trigger is None:
+        return review.visit_id, Refusal(f"review {e.review_id} is not about a plate read at a checkpoint camera")
+    plate = normalize_plate(e.plate)
+    bad = plate_problem(plate)
+    if bad is not None:
+        return review.visit_id, Refusal(f"plate {e.plate!r}: {bad}")
+    visit_id = core.by_plate.get(plate)
+    if visit_id is None:
+        return review.visit_id, Refusal(f"no open declaration for plate {plate}; the review stays open")
+    # A plate the vehicle cannot have shown at this camera now is likely a typo: the review stays
+    # open for a second look rather than being closed on a refusal.
+    illegal = core.illegal_move(core.active[visit_id], trigger)
+    if illegal is not None:
+        return visit_id, Refusal(f"manual entry of {plate}: {illegal}; the review stays open")
+    core.close_review(e.review_id)
+    seen_id, verdict = plate_seen(core, spec.device_id, plate, now, out)
+    if isinstance(verdict, Refusal):  # defensive: the checks above leave nothing for it to refuse
+        return seen_id, Refusal(f"manual entry of {plate}: {verdict}")
+    return seen_id, f"manual entry of {plate} resolved {e.review_id}; {verdict or ''}".rstrip("; ")
+
+
+def on_review_resolved(core: GateCore, e: ev.ReviewResolved, now: float, out: Out) -> Verdict:
+    """An officer closed a manual review."""
+    if not (roles_of(core, e.account_id) & OFFICER_ROLES):
+        return None, Refusal(f"account {e.account_id} is not an officer")
+    review = core.close_review(e.review_id)
+    if review is None:
+        return None, Refusal(f"no open review {e.review_id}")
+    return review.visit_id, f"review {e.review_id} closed" + (f": {e.note}" if e.note else "")
+
+
+def on_role_granted(core: GateCore, e: ev.RoleGranted, now: float, out: Out) -> Verdict:
+    """An administrator gave an account a role."""
+    if Role.ADMIN not in roles_of(core, e.account_id):
+        return None, Refusal(f"account {e.account_id} is not an administrator")
+    core.accounts.setdefault(e.target_account, set()).add(e.role)
+    return None, f"{e.target_account} may now act as {e.role.value}"
+
+
+def on_role_revoked(core: GateCore, e: ev.RoleRevoked, now: float, out: Out) -> Verdict:
+    """An administrator took a role from an account."""
+    if Role.ADMIN not in roles_of(core, e.account_id):
+        return None, Refusal(f"account {e.account_id} is not an administrator")
+    roles = core.accounts.get(e.target_account)
+    if roles is None or e.role not in roles:
+        return None, Refusal(f"{e.target_account} does not have the {e.role.value} role")
+    if e.role is Role.ADMIN and e.target_account == e.account_id:
+        return None, Refusal("an administrator cannot revoke their own administrator role")
+    roles.discard(e.role)
+    return None, f"{e.target_account} no longer acts as {e.role.value}"
+
+
+def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now: float, out: Out) -> Verdict:
+    """Traffic police released vehicles from a staging area by hand."""
+    if Role.TRAFFIC_POLICE not in roles_of(core, e.account_id):
+        return None, Refusal(f"account {e.account_id} is not traffic police")
+    if e.area not in core.staging.area_capacity:
+        return None, Refusal(f"unknown staging area {e.area}")
+    released = 0
+    for vehicle_class in (VehicleClass.CONTAINER, VehicleClass.TRUCK, VehicleClass.SMALL):
+        while released < e.count:
+            visit_id = core.staging.pop_next(vehicle_class)
+            if visit_id is None:
+                break
+            visit = core.active.get(visit_id)
+            if visit is None or visit.location is not Location.STAGING:
+                continue
+            if not core.yard.has_room(vehicle_class):
+                # Released by hand into a full yard: it goes forward without a slot and waits at barrier 1.
+                lane = core.entry_lane_for(visit)
+                if lane is not None and visit.entry_device is None:
+                    core.hold_lane(visit, lane)
+                out.append(RouteTo(visit.visit_id, visit.plate, Station.ENTRY_LANE, visit.entry_device))
+            else:
+                core.call_forward(visit, now, out, area=e.area)
+            released += 1
+    core.advise_traffic(now, out)
+    return None, f"released {released} of {e.count} from {e.area}"

@@ -1,0 +1,393 @@
+"""Device reports: plate reads and arrivals at each site, weights, scans, barriers, faults; and GPS pings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gate import events as ev
+from gate.commands import KeepClosed, RequestFee, RequestScan, RouteTo
+from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
+from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station
+from gate.handlers.common import K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
+from gate.identifiers import normalize_plate
+from gate.risk import upgrade
+from gate.transitions import Trigger
+from gate.visit import Visit
+
+
+def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verdict:
+    """A camera read a plate: a doubtful read goes to an officer, a confident one moves the visit."""
+    spec = device_of(core, e.device_id, DeviceKind.PLATE_CAMERA)
+    if isinstance(spec, Refusal):
+        return None, spec
+    barrier = core.barrier_at(spec) if spec.site in (Site.BARRIER_1, Site.BARRIER_2) else None
+    if e.plate is None or e.confidence < core.config.plate_confidence_threshold:
+        candidate = normalize_plate(e.plate) if e.plate else None
+        what = "no plate read" if e.plate is None else f"low confidence {e.confidence:.2f} for {candidate}"
+        visit_id = core.by_plate.get(candidate) if candidate else None
+        core.review(out, f"{what} at {e.device_id}: enter the plate by hand", now, visit_id, e.device_id, candidate,
+                    kind="plate-read", dedupe=candidate is not None)
+        if barrier is not None:
+            out.append(KeepClosed(barrier, visit_id, candidate, ("plate not identified",)))
+        return visit_id, "awaiting manual plate entry"
+    return plate_seen(core, e.device_id, e.plate, now, out)
+
+
+def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: Out) -> Verdict:
+    """A plate identified at a camera's site (by the camera, or by an officer's manual entry)."""
+    spec = core.devices[device_id]
+    trigger = SITE_TRIGGER.get(spec.site)
+    if trigger is None:
+        return None, Refusal(f"camera {device_id} stands at {spec.site.value}, which is not a checkpoint")
+    barrier = core.barrier_at(spec) if spec.site in (Site.BARRIER_1, Site.BARRIER_2) else None
+    visit = visit_for_plate(core, raw_plate, device_id, now, out)
+    if isinstance(visit, Refusal):
+        if barrier is not None:
+            out.append(KeepClosed(barrier, None, normalize_plate(raw_plate), (str(visit),)))
+        return None, visit
+    before = visit.location
+    illegal = core.move(visit, trigger, now)
+    if illegal is not None:
+        if barrier is not None:
+            out.append(KeepClosed(barrier, visit.visit_id, visit.plate, (illegal,)))
+        core.review(out, illegal, now, visit.visit_id, device_id, visit.plate, kind="out-of-order")
+        return visit.visit_id, Refusal(illegal)
+    if visit.location is before and visit.last_site is spec.site:
+        return visit.visit_id, f"repeat read at {spec.site.value}"
+    visit.last_site = spec.site
+    return visit.visit_id, _ARRIVALS[spec.site](core, visit, before, barrier, now, out)
+
+
+def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
+    """Seen at staging: called forward if a yard slot is free and nobody waits ahead, else held."""
+    if before is Location.ENTRY_LANE:
+        # Back from barrier 1 without passing it: the barrier must be opened for it again.
+        visit.entry_granted = False
+    core.corridor.arrived(visit.visit_id)
+    core.assign_workable(visit, now, out)
+    vehicle_class = visit.declaration.vehicle_class
+    if visit.reserved_slot or (core.yard.has_room(vehicle_class) and not _others_waiting(core, visit)):
+        core.call_forward(visit, now, out)
+        note = "called forward"
+    else:
+        core.hold_at_staging(visit, "yard full: wait to be called forward", out)
+        note = "held at staging"
+    core.advise_traffic(now, out)
+    return note
+
+
+def _others_waiting(core: GateCore, visit: Visit) -> bool:
+    """Arrival order: a newcomer does not overtake vehicles of its class already waiting."""
+    return core.staging.class_count[visit.declaration.vehicle_class] > 0
+
+
+def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
+    """Seen at barrier 1: the entry checks are assigned, and the barrier opens when they pass."""
+    core.corridor.arrived(visit.visit_id)
+    core.staging.discard(visit.visit_id)
+    if barrier is not None:
+        core.hold_lane(visit, barrier)
+    core.assign_workable(visit, now, out)
+    bge = visit.clearances[K.BORDER_GUARD_ENTRY]
+    if core.config.automated_border_check and bge.status is S.ASSIGNED:
+        core.settle(visit, K.BORDER_GUARD_ENTRY, S.PASSED, "core:automated-check", now)
+    core.progress(visit, now, out)
+    return "entry granted" if visit.entry_granted else "awaiting entry checks: " + ", ".join(
+        k.value for k in ENTRY_CLEARANCES if not visit.passed(k))
+
+
+def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
+    """Seen at the yard gate going in: the yard counts it and the yard work is assigned."""
+    vehicle_class = visit.declaration.vehicle_class
+    if not visit.in_yard:
+        if not visit.reserved_slot and not core.yard.has_room(vehicle_class):
+            # Back in without being sent (it had given its slot up on the way out): the count follows
+            # the camera, and the yard operator must know the yard is over capacity.
+            core.stats["yard_overflows"] += 1
+            core.review(out, f"{visit.plate} re-entered a full yard without a slot", now, visit.visit_id,
+                        None, visit.plate, kind="yard-overflow")
+        core.yard.enter(vehicle_class, visit.reserved_slot)
+        visit.reserved_slot = False
+        visit.in_yard = True
+    if visit.scanner is not None:  # reached the yard without the scan it was sent to
+        core.scanner_queue[visit.scanner].pop(visit.visit_id, None)
+        visit.scanner = None
+    if visit.scale is not None:
+        core.scale_queue[visit.scale].pop(visit.visit_id, None)
+        visit.scale = None
+    core.assign_workable(visit, now, out)
+    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
+    if inspection is not None and inspection.status is S.ASSIGNED and visit.location is Location.YARD:
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.INSPECTION, None))
+    core.progress(visit, now, out)
+    return f"in the yard ({core.yard.occupied[vehicle_class]} {vehicle_class.value})"
+
+
+def _arrived_inspection(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float,
+                        out: Out) -> str:
+    """Seen at the inspection bay."""
+    core.assign_workable(visit, now, out)
+    core.progress(visit, now, out)
+    return "at the inspection bay"
+
+
+def _exit_blockers(core: GateCore, visit: Visit) -> tuple[str, ...]:
+    """Why the vehicle may not leave yet (nothing when only the exit check is left)."""
+    if visit.awaiting_amendment:
+        return ("awaiting amended declaration",)
+    if core.ready_to_exit(visit):
+        return ()
+    blockers = tuple(f"{k.value} not passed" for k in visit.pending() if k is not K.BORDER_GUARD_EXIT)
+    return blockers or ("containers not yet handed over to the AGV lane",)
+
+
+def _arrived_yard_gate_out(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float,
+                           out: Out) -> str:
+    """Seen at the yard gate going out: its slot frees only if it may really leave."""
+    blockers = _exit_blockers(core, visit)
+    if blockers:
+        # It will be sent back in, so its slot stays its own: giving it to a vehicle called forward
+        # meanwhile would overfill the yard when it returns.
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+        return "left the yard before clearance; sent back: " + "; ".join(blockers)
+    core.release_slot(visit, now, out)
+    return "left the yard"
+
+
+def _arrived_barrier_2(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
+    """Seen at barrier 2: the exit check is asked for once everything else has passed."""
+    blockers = _exit_blockers(core, visit)
+    if visit.in_yard and not blockers:  # no exit camera at the yard: it left the yard to reach barrier 2
+        core.release_slot(visit, now, out)
+    visit.exit_device = barrier
+    if barrier is None:
+        return "at barrier 2 (no barrier configured)"
+    if blockers:
+        out.append(KeepClosed(barrier, visit.visit_id, visit.plate, blockers))
+        fee = visit.clearances.get(K.FEE)
+        if fee is not None and fee.status is S.REQUIRED:
+            out.append(RequestFee(visit.visit_id, visit.fee_vnd - visit.fee_paid_vnd, "exit refused until the fee is paid"))
+        vehicle_class = visit.declaration.vehicle_class
+        if not visit.in_yard and not visit.reserved_slot and core.yard.has_room(vehicle_class):
+            core.yard.reserve(vehicle_class)
+            visit.reserved_slot = True
+        if visit.in_yard or visit.reserved_slot:
+            out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+            visit.exit_device = None
+            return "kept closed, sent back to the yard: " + "; ".join(blockers)
+        # Its slot went to another vehicle and the yard is full: it waits here, and the barrier
+        # opens for it as soon as nothing blocks it any more.
+        return "kept closed, waits at barrier 2: " + "; ".join(blockers)
+    core.progress(visit, now, out)
+    return "exit granted" if visit.exit_granted else "awaiting border guard exit check"
+
+
+_ARRIVALS: dict[Site, Callable[[GateCore, Visit, Location, str | None, float, Out], str]] = {
+    Site.STAGING: _arrived_staging,
+    Site.BARRIER_1: _arrived_barrier_1,
+    Site.YARD_GATE_IN: _arrived_yard,
+    Site.INSPECTION_BAY: _arrived_inspection,
+    Site.YARD_GATE_OUT: _arrived_yard_gate_out,
+    Site.BARRIER_2: _arrived_barrier_2,
+}
+
+
+def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Out) -> Verdict:
+    """The scale weighed a vehicle: check it against the declaration."""
+    spec = device_of(core, e.device_id, DeviceKind.SCALE)
+    if isinstance(spec, Refusal):
+        return None, spec
+    visit = visit_for_plate(core, e.plate, e.device_id, now, out)
+    if isinstance(visit, Refusal):
+        return None, visit
+    if not e.stable and not e.overload:
+        return visit.visit_id, "unstable reading ignored"
+    before = visit.location
+    illegal = core.move(visit, Trigger.WEIGHED, now)
+    if illegal is not None:
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
+        return visit.visit_id, Refusal(illegal)
+    if before is Location.SCALE:
+        return visit.visit_id, "repeat weighing ignored"
+    if visit.scale is not None:
+        core.scale_queue[visit.scale].pop(visit.visit_id, None)
+        visit.scale = None
+    if e.overload:
+        core.review(out, f"{visit.plate} overloads scale {e.device_id}: weigh by other means", now, visit.visit_id,
+                    e.device_id, visit.plate, kind="overload")
+        note = "overload: weight not checked"
+    else:
+        visit.weight_kg = float(e.gross_kg)
+        note = _check_weight(core, visit, float(e.gross_kg), now, out)
+    core.route_onward(visit, now, out)
+    return visit.visit_id, note
+
+
+def _check_weight(core: GateCore, visit: Visit, measured: float, now: float, out: Out) -> str:
+    """Compare the measured with the declared gross weight; outside tolerance flags and upgrades."""
+    declared = visit.declaration.declared_gross_kg
+    cfg = core.config.weight
+    tolerance = max(declared * cfg.tolerance_pct / 100.0, cfg.tolerance_min_kg)
+    difference = measured - declared
+    if abs(difference) <= tolerance:
+        return f"weight {measured:.0f} kg within tolerance"
+    visit.weight_flagged = True
+    core.stats["weight_discrepancies"] += 1
+    core.ledger.record_violation(visit.declaration.declarant_id, "weight_discrepancy")
+    reason = f"weight {measured:.0f} kg differs from declared {declared:.0f} kg by {difference:+.0f} kg"
+    if core.config.risk.upgrade_on_weight_discrepancy:
+        core.set_channel(visit, upgrade(visit.channel), reason, now, out)
+    return reason + f"; channel {visit.channel.value}"
+
+
+def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out) -> Verdict:
+    """The scanner assessed a vehicle: clear passes the red-channel inspection, suspect sends it to the bay."""
+    spec = device_of(core, e.device_id, DeviceKind.SCANNER)
+    if isinstance(spec, Refusal):
+        return None, spec
+    visit = visit_for_plate(core, e.plate, e.device_id, now, out)
+    if isinstance(visit, Refusal):
+        return None, visit
+    before = visit.location
+    illegal = core.move(visit, Trigger.SCANNED, now)
+    if illegal is not None:
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
+        return visit.visit_id, Refusal(illegal)
+    if before is Location.SCANNER:
+        return visit.visit_id, "repeat scan ignored"
+    if visit.scanner is not None:
+        core.scanner_queue[visit.scanner].pop(visit.visit_id, None)
+        visit.scanner = None
+    if visit.scale is not None:
+        core.scale_queue[visit.scale].pop(visit.visit_id, None)
+        visit.scale = None
+    visit.scan_result = e.result
+    core.stats["scans"] += 1
+    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
+    if e.result is ScanResult.CLEAR:
+        if inspection is not None and inspection.status is S.REQUIRED:
+            core.settle(visit, K.CUSTOMS_INSPECTION, S.PASSED, e.device_id, now, ("scan clear",))
+        note = "scan clear"
+    else:
+        core.stats["scan_suspect"] += 1
+        core.set_channel(visit, Channel.RED, "scan suspect", now, out)
+        note = "scan suspect: physical inspection"
+    out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+    return visit.visit_id, note
+
+
+def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out) -> Verdict:
+    """A vehicle went through barrier 1 (it is inside) or barrier 2 (it has departed)."""
+    spec = device_of(core, e.device_id, DeviceKind.BARRIER)
+    if isinstance(spec, Refusal):
+        return None, spec
+    visit = visit_for_plate(core, e.plate, e.device_id, now, out)
+    if isinstance(visit, Refusal):
+        return None, visit
+    if spec.site is Site.BARRIER_1:
+        if not visit.entry_granted:
+            reason = f"{visit.plate} passed barrier 1 without entry permission ({visit.location.value})"
+            core.review(out, reason, now, visit.visit_id, e.device_id, visit.plate, kind="unauthorised-passage")
+            return visit.visit_id, Refusal(reason)
+        if not visit.lane_held:  # reported again, or after the scale already saw the vehicle
+            return visit.visit_id, "repeat: already through barrier 1"
+        core.release_lane(visit)
+        return visit.visit_id, "passed barrier 1"
+    if spec.site is not Site.BARRIER_2:
+        return visit.visit_id, Refusal(f"barrier {e.device_id} stands at {spec.site.value}")
+    illegal = core.move(visit, Trigger.PASSED_BARRIER_2, now)
+    if illegal is not None:
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="unauthorised-passage")
+        return visit.visit_id, Refusal(illegal)
+    core.stats["departed"] += 1
+    core.finish(visit, now, out)
+    return visit.visit_id, "departed"
+
+
+def on_barrier_moved(core: GateCore, e: ev.BarrierOpened | ev.BarrierClosed, now: float, out: Out) -> Verdict:
+    """A barrier opened or closed: recorded, nothing follows from it."""
+    spec = device_of(core, e.device_id, DeviceKind.BARRIER)
+    if isinstance(spec, Refusal):
+        return None, spec
+    return None, "opened" if isinstance(e, ev.BarrierOpened) else "closed"
+
+
+def on_device_faulted(core: GateCore, e: ev.DeviceFaulted, now: float, out: Out) -> Verdict:
+    """A device broke down: route vehicles around it, or ask for the manual procedure."""
+    spec = core.devices.get(e.device_id)
+    if spec is None:
+        return None, Refusal(f"unknown device {e.device_id}")
+    if e.device_id in core.faulted:
+        return None, "repeat: already faulted"
+    core.faulted.add(e.device_id)
+    if spec.kind is DeviceKind.SCANNER:
+        waiting = list(core.scanner_queue[e.device_id])
+        core.scanner_queue[e.device_id].clear()
+        for visit_id in waiting:
+            visit = core.active.get(visit_id)
+            if visit is None:
+                continue
+            visit.scanner = None
+            core.route_onward(visit, now, out)  # another scanner, or the yard and a manual inspection
+        return None, f"scanner down; {len(waiting)} vehicle(s) re-routed"
+    if spec.kind is DeviceKind.SCALE:
+        waiting = list(core.scale_queue[e.device_id])
+        core.scale_queue[e.device_id].clear()
+        for visit_id in waiting:
+            visit = core.active.get(visit_id)
+            if visit is None:
+                continue
+            visit.scale = None
+            if visit.location is Location.ENTRY_LANE:
+                visit.weight_kg = None
+                _skip_scale(core, visit, now, out)
+        return None, f"scale down; {len(waiting)} vehicle(s) re-routed"
+    core.review(out, f"{spec.kind.value} {e.device_id} faulted ({e.reason or 'no reason given'}): manual procedure",
+                now, None, e.device_id, None, kind="device-faulted")
+    return None, "faulted: manual procedure"
+
+
+def _skip_scale(core: GateCore, visit: Visit, now: float, out: Out) -> None:
+    """Send a vehicle that was to be weighed on to the scanner or the yard."""
+    scales = core.working(core.scales)
+    if scales:
+        core.route_onward(visit, now, out)
+        return
+    if core.wants_scan(visit):
+        scanners = core.working(core.scanners)
+        scanner = min(scanners, key=lambda s: len(core.scanner_queue[s]))
+        visit.scanner = scanner
+        core.scanner_queue[scanner][visit.visit_id] = None
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.SCANNER, scanner))
+        out.append(RequestScan(scanner, visit.visit_id, visit.plate))
+    else:
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+
+
+def on_device_recovered(core: GateCore, e: ev.DeviceRecovered, now: float, out: Out) -> Verdict:
+    """A device works again."""
+    if e.device_id not in core.devices:
+        return None, Refusal(f"unknown device {e.device_id}")
+    if e.device_id not in core.faulted:
+        return None, "repeat: not faulted"
+    core.faulted.discard(e.device_id)
+    for review in list(core.reviews.values()):
+        if review.device_id == e.device_id and review.reason.startswith(f"{core.devices[e.device_id].kind.value} "):
+            core.close_review(review.review_id)
+    return None, "recovered"
+
+
+# ---------------------------------------------------------------------------- corridor
+
+
+def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
+    """The driver app reported a position on the approach: update the congestion risk."""
+    visit_id = core.by_plate.get(normalize_plate(e.plate))
+    if visit_id is None:
+        return None, Refusal(f"no open declaration for plate {normalize_plate(e.plate)}")
+    visit = core.active[visit_id]
+    if visit.location is not Location.OUTSIDE:
+        return visit_id, f"ignored: vehicle is {visit.location.value}"
+    core.corridor.ping(visit_id, float(e.km_to_gate))
+    core.advise_traffic(now, out)
+    return visit_id, None

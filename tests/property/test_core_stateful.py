@@ -1,0 +1,520 @@
+"""Random sequences of sensible, doubtful and garbage events thrown at the core, its books checked after every step.
+
+Hypothesis plays every actor at once: declarants (good and bad declarations, amendments,
+cancellations), officers of every agency and accounts without roles (decisions with random
+outcomes, fees, manual plate entries), cameras at every site reading known, misread, unknown and
+missing plates at any confidence, scales, scanners, barriers, AGVs and the partner link (faults
+and recoveries included), the driver app, and plain garbage. Time moves forward, now and then
+by hours so that timers fire; now and then a sender's clock runs backwards.
+
+After every step: nothing raised; ``check_invariants`` is clean; every declared visit is open or
+archived, exactly once; location counts add up to the open visits; yard slots are never negative
+and never handed out beyond capacity; lane loads, the corridor count, work lists and deadlines
+agree with the visits; the audit chain verifies and holds one record per event handled plus one
+per timer action; a device report repeated at once changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, cast
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from gate.commands import (
+    AcceptDeclaration,
+    AssignTask,
+    Command,
+    DispatchAgv,
+    Escalate,
+    ManualReview,
+    OpenBarrier,
+    RefuseEvent,
+    RequestFee,
+    RequestScan,
+    ReturnForRedeclaration,
+    RouteTo,
+    SendManifest,
+    TrafficAdvice,
+)
+from gate.config import DeviceSpec, GateConfig, TimeoutConfig, TrafficConfig, YardConfig
+from gate.core import GateCore
+from gate.visit import Visit
+from gate.enums import (
+    CLEARANCE_ROLE,
+    AgvMissionState,
+    ClearanceKind,
+    ClearanceStatus,
+    DeviceKind,
+    Location,
+    Outcome,
+    PaymentMethod,
+    Role,
+    ScanResult,
+    Site,
+    VehicleClass,
+)
+from gate.events import (
+    ALL_EVENTS,
+    DEVICE_EVENTS,
+    AgvArrived,
+    AgvFaulted,
+    BarrierClosed,
+    BarrierOpened,
+    ClearanceDecided,
+    ContainerHandedOver,
+    DeclarationAmended,
+    DeclarationCancelled,
+    DeclarationSubmitted,
+    DeviceFaulted,
+    DeviceRecovered,
+    Event,
+    FeePaid,
+    GpsPing,
+    LoadingRegistered,
+    ManifestAcknowledged,
+    ManualPlateEntered,
+    PaymentConfirmed,
+    PlateRead,
+    ReviewResolved,
+    RoleGranted,
+    RoleRevoked,
+    ScanCompleted,
+    StagingReleaseOrdered,
+    VehiclePassed,
+    WeightMeasured,
+)
+from tests.unit.core.support import AGV_DEVICES, OFFICER, container_no, declaration, goods, plate
+
+DEVICES = GateConfig().devices + AGV_DEVICES + (
+    DeviceSpec(device_id="scanner-2", kind=DeviceKind.SCANNER, site=Site.SCANNER),
+)
+CONFIG = GateConfig(
+    devices=DEVICES,
+    yard=YardConfig(capacity={VehicleClass.SMALL: 1, VehicleClass.TRUCK: 2, VehicleClass.CONTAINER: 2},
+                    staging_areas={"staging-1": 2, "staging-2": 1}),
+    traffic=TrafficConfig(gate_capacity_per_h=3.0),
+    timeouts=TimeoutConfig(manifest_ack_s=60.0, payment_confirmation_s=900.0),
+)
+
+IDS = [f"DEC-{n:04d}" for n in range(1, 13)]
+PLATES = [plate(n) for n in range(1, 7)]
+CONTAINERS = [container_no(100 + i) for i in range(2)]
+ACCOUNTS = sorted(CONFIG.accounts) + ["trader-1", "trader-2", "stranger"]
+DEVICE_IDS = [d.device_id for d in DEVICES] + ["ghost-7"]
+CAMERAS = [d.device_id for d in DEVICES if d.kind is DeviceKind.PLATE_CAMERA]
+CATEGORIES = ["general", "ore", "plants_fruit", "live_animals", "animal_products", "foodstuff"]
+
+#: Commands that make something happen; a device report repeated at once must yield none of them.
+ACTING = (OpenBarrier, AssignTask, RouteTo, RequestScan, DispatchAgv, SendManifest, AcceptDeclaration, RequestFee,
+          ReturnForRedeclaration, Escalate, TrafficAdvice)
+#: Commands a timer action answers with, one audit record each.
+TIMER_ACTIONS = (Escalate, SendManifest, ManualReview)
+
+junk = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(), st.text(max_size=30),
+    st.binary(max_size=4), st.lists(st.integers(), max_size=2), st.sampled_from(list(Role) + list(Outcome)),
+)
+plates = st.one_of(
+    st.sampled_from(PLATES),
+    st.sampled_from(PLATES).map(lambda p: p.replace("0", "O", 1)),  # a misread, close to a declared plate
+    st.sampled_from(["29LD-123.45", "桂A12345", " 12c-000.01 "]),
+    st.text(min_size=1, max_size=12),
+)
+confidences = st.one_of(st.sampled_from([0.0, 0.5, 0.84, 0.85, 0.99, 1.0]), st.floats(0.0, 1.0))
+visit_ids = st.one_of(st.sampled_from(IDS), st.just("DEC-9999"))
+references = st.sampled_from(["VCB-1", "VCB-2"])
+
+
+@st.composite
+def declarations(draw: st.DrawFn, declaration_id: str | None = None) -> dict[str, Any]:
+    """Mostly valid declarations of any shape the gate handles; sometimes with a broken field."""
+    did = declaration_id or draw(st.sampled_from(IDS))
+    vehicle_class = draw(st.sampled_from(["truck", "small", "container", "container"]))
+    categories = draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2))
+    fields: dict[str, Any] = {
+        "vehicle_class": vehicle_class,
+        "goods": [goods(c, gross_kg=1_000) for c in categories],
+        "declared_gross_kg": draw(st.sampled_from([3_000, 20_000, 30_000])),
+        "transshipment": draw(st.booleans()),
+        "direction": draw(st.sampled_from(["import", "export", "transit", "temporary_import_reexport"])),
+    }
+    if vehicle_class == "container":
+        count = draw(st.integers(1, len(CONTAINERS)))
+        fields["containers"] = [{"number": number, "size_ft": 40} for number in CONTAINERS[:count]]
+        fields["crossing_mode"] = draw(st.sampled_from(["road_handover", "agv_lane"]))
+    if draw(st.integers(0, 9)) == 0:
+        fields[draw(st.sampled_from(["declared_gross_kg", "driver", "goods", "direction"]))] = draw(junk)
+    return declaration(did, draw(st.sampled_from(PLATES)), **fields)
+
+
+@st.composite
+def garbage_events(draw: st.DrawFn) -> Any:
+    """An event of a real type with junk in its fields, or something that is no event at all."""
+    if draw(st.booleans()):
+        return draw(st.one_of(junk, st.just(object())))
+    kind = draw(st.sampled_from(ALL_EVENTS))
+    return kind(**{f.name: draw(junk) for f in dataclasses.fields(kind)})
+
+
+def next_steps(core: GateCore, visit: Visit) -> list[Event]:
+    """What the driver, the devices and the officers would sensibly do next for this visit."""
+    p, vid, loc = visit.plate, visit.visit_id, visit.location
+    steps: list[Event] = []
+    for kind, clearance in visit.clearances.items():
+        if clearance.status is ClearanceStatus.ASSIGNED:
+            officer = OFFICER[CLEARANCE_ROLE[kind]]
+            steps += [ClearanceDecided(officer, vid, kind, Outcome.PASSED)] * 8  # mostly, things are in order
+            steps += [ClearanceDecided(officer, vid, kind, Outcome.RETURNED, ("wrong data",)),
+                      ClearanceDecided(officer, vid, kind, Outcome.REFUSED, ("smuggling",))]
+    fee = visit.clearances.get(ClearanceKind.FEE)
+    if fee is not None and fee.status is ClearanceStatus.REQUIRED:
+        steps.append(FeePaid("fees-1", vid, max(1, visit.fee_vnd - visit.fee_paid_vnd), PaymentMethod.DIRECT, "CASH"))
+    if fee is not None and fee.status is ClearanceStatus.PENDING_CONFIRMATION and visit.payment_reference:
+        steps.append(PaymentConfirmed("fees-1", vid, visit.payment_reference))
+    if ClearanceKind.LOADING in visit.clearances and not visit.loading_registered:
+        steps.append(LoadingRegistered("yard-1", vid))
+    if loc is Location.OUTSIDE:
+        steps += [PlateRead("cam-staging", p, 0.99), PlateRead("cam-in-1", p, 0.99)]
+    elif loc is Location.STAGING:
+        steps.append(PlateRead("cam-in-1", p, 0.99))
+    elif loc is Location.ENTRY_LANE and visit.entry_granted:
+        declared = visit.declaration.declared_gross_kg
+        steps += [VehiclePassed("barrier-in-1", p), WeightMeasured(visit.scale or "scale-1", p, declared),
+                  WeightMeasured(visit.scale or "scale-1", p, declared * 1.3)]
+    elif loc is Location.SCALE and visit.scanner is not None:
+        steps += [ScanCompleted(visit.scanner, p, ScanResult.CLEAR)] * 2 + [ScanCompleted(visit.scanner, p,
+                                                                                          ScanResult.SUSPECT)]
+    elif loc in (Location.SCALE, Location.SCANNER):
+        steps.append(PlateRead("cam-yard-in", p, 0.99))
+    elif loc in (Location.YARD, Location.INSPECTION):
+        inspection = visit.clearances.get(ClearanceKind.CUSTOMS_INSPECTION)
+        if loc is Location.YARD and inspection is not None and inspection.status is ClearanceStatus.ASSIGNED:
+            steps.append(PlateRead("cam-bay", p, 0.99))
+        if not steps:
+            steps.append(PlateRead("cam-yard-out", p, 0.99))
+        steps += [ContainerHandedOver("yard-1", vid, c.number) for c in visit.declaration.containers
+                  if c.number not in visit.handed_over]
+    elif loc is Location.EXIT_LANE:
+        steps.append(VehiclePassed("barrier-out-1", p) if visit.exit_granted else PlateRead("cam-out-1", p, 0.99))
+    elif loc is Location.RETURNED:
+        steps.append(DeclarationAmended(visit.owner, vid, visit.declaration.model_dump(mode="json")))
+    for number in visit.handed_over:
+        mission = core.mission(f"{vid}:{number}")
+        if mission is not None and mission.state is AgvMissionState.MANIFEST_SENT:
+            steps += [ManifestAcknowledged("partner-link", mission.mission_id)] * 3
+        elif mission is not None and mission.state is AgvMissionState.DISPATCHED:
+            steps += [AgvArrived("agv-fleet", mission.mission_id)] * 2 + [AgvFaulted("agv-fleet", mission.mission_id)]
+    return steps or [PlateRead("cam-staging", p, 0.99)]
+
+
+class GateUnderFire(RuleBasedStateMachine):
+    """One core, every actor at random."""
+
+    @initialize(first=st.lists(declarations(), min_size=3, max_size=6))
+    def open_the_gate(self, first: list[dict[str, Any]]) -> None:
+        self.core = GateCore(CONFIG)
+        self.now = 0.0
+        self.handled = 0
+        self.timer_records = 0
+        self.declared: set[str] = set()
+        self.reviews: list[str] = []
+        self.missions: list[str] = []
+        self.last_device_event: Event | None = None
+        self.last_time: float | None = None
+        self.reserved_before = dict(self.core.yard.reserved)
+        for n, payload in enumerate(first):  # the morning's first declarations, one truck each
+            self.send(DeclarationSubmitted("trader-1", {**payload, "declaration_id": IDS[n], "vehicle_plate": PLATES[n]}))
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, event: Any, after: float = 1.0) -> list[Command]:
+        self.now += after
+        self.last_time = self.now
+        before = self.core.audit.count
+        answer = self.core.handle(event, self.now)
+        self.handled += 1
+        assert self.core.audit.count == before + 1, "every event leaves exactly one audit record"
+        for command in answer:
+            if isinstance(command, AcceptDeclaration) and command.version == 1:
+                self.declared.add(command.visit_id)
+            elif isinstance(command, ManualReview):
+                self.reviews.append(command.review_id)
+            elif isinstance(command, SendManifest):
+                self.missions.append(command.mission_id)
+        refusals = [c for c in answer if isinstance(c, RefuseEvent)]
+        assert len(refusals) == (0 if self.core.audit.records[-1].accepted else 1)
+        self.last_device_event = event if type(event) in DEVICE_EVENTS else None
+        return answer
+
+    # ------------------------------------------------------------------ people
+
+    @rule(payload=declarations(), account=st.sampled_from(["trader-1", "trader-2", "guard-1", "admin"]))
+    def submit(self, payload: dict[str, Any], account: str) -> None:
+        self.send(DeclarationSubmitted(account, payload))
+
+    @rule(visit_id=visit_ids, data=st.data(), account=st.sampled_from(["trader-1", "trader-2", "admin"]))
+    def amend(self, visit_id: str, data: st.DataObject, account: str) -> None:
+        payload = data.draw(declarations(visit_id))
+        self.send(DeclarationAmended(account, visit_id, payload))
+
+    @rule(visit_id=visit_ids, account=st.sampled_from(["trader-1", "trader-2", "admin", "customs-1"]))
+    def cancel(self, visit_id: str, account: str) -> None:
+        self.send(DeclarationCancelled(account, visit_id, "changed plans"))
+
+    @rule(account=st.sampled_from(ACCOUNTS), visit_id=visit_ids, clearance=st.sampled_from(list(ClearanceKind)),
+          outcome=st.sampled_from([Outcome.PASSED] * 4 + [Outcome.RETURNED, Outcome.REFUSED]))
+    def decide(self, account: str, visit_id: str, clearance: ClearanceKind, outcome: Outcome) -> None:
+        self.send(ClearanceDecided(account, visit_id, clearance, outcome, ("checked",)))
+
+    @rule(visit_id=visit_ids, clearance=st.sampled_from(list(ClearanceKind)))
+    def the_right_officer_passes(self, visit_id: str, clearance: ClearanceKind) -> None:
+        self.send(ClearanceDecided(OFFICER[CLEARANCE_ROLE[clearance]], visit_id, clearance, Outcome.PASSED))
+
+    @rule(account=st.sampled_from(["trader-1", "yard-1", "guard-1"]), visit_id=visit_ids)
+    def register_loading(self, account: str, visit_id: str) -> None:
+        self.send(LoadingRegistered(account, visit_id))
+
+    @rule(account=st.sampled_from(["fees-1", "trader-1", "stranger"]), visit_id=visit_ids,
+          amount=st.sampled_from([100_000, 500_000, 2_000_000, 10_000_000]),
+          method=st.sampled_from(list(PaymentMethod)), reference=references)
+    def pay(self, account: str, visit_id: str, amount: int, method: PaymentMethod, reference: str) -> None:
+        self.send(FeePaid(account, visit_id, amount, method, reference))
+
+    @rule(account=st.sampled_from(["fees-1", "trader-1"]), visit_id=visit_ids, reference=references)
+    def confirm_payment(self, account: str, visit_id: str, reference: str) -> None:
+        self.send(PaymentConfirmed(account, visit_id, reference))
+
+    @rule(account=st.sampled_from(["guard-1", "yard-1", "trader-1"]), data=st.data(), typed=plates)
+    def enter_plate_by_hand(self, account: str, data: st.DataObject, typed: str) -> None:
+        review_id = data.draw(st.sampled_from(self.reviews + ["R999"]))
+        self.send(ManualPlateEntered(account, review_id, typed))
+
+    @rule(account=st.sampled_from(["police-1", "trader-1"]), data=st.data())
+    def close_review(self, account: str, data: st.DataObject) -> None:
+        self.send(ReviewResolved(account, data.draw(st.sampled_from(self.reviews + ["R999"]))))
+
+    @rule(account=st.sampled_from(["police-1", "guard-1"]), area=st.sampled_from(["staging-1", "staging-2", "x"]),
+          count=st.integers(1, 3))
+    def release_staging(self, account: str, area: str, count: int) -> None:
+        self.send(StagingReleaseOrdered(account, area, count))
+
+    @rule(grant=st.booleans(), admin=st.sampled_from(["admin", "guard-1"]),
+          holder=st.sampled_from(["guard-1", "customs-1", "trader-1", "admin"]), role=st.sampled_from(list(Role)))
+    def change_roles(self, grant: bool, admin: str, holder: str, role: Role) -> None:
+        self.send((RoleGranted if grant else RoleRevoked)(admin, holder, role))
+
+    @rule(account=st.sampled_from(["yard-1", "ops-1", "trader-1"]), visit_id=visit_ids,
+          container=st.sampled_from(CONTAINERS + [container_no(999)]))
+    def hand_over_container(self, account: str, visit_id: str, container: str) -> None:
+        self.send(ContainerHandedOver(account, visit_id, container))
+
+    # ------------------------------------------------------------------ devices and the corridor
+
+    @rule(camera=st.sampled_from(CAMERAS), seen=st.one_of(st.none(), plates), confidence=confidences)
+    def read_plate(self, camera: str, seen: str | None, confidence: float) -> None:
+        self.send(PlateRead(camera, seen, confidence))
+
+    @rule(camera=st.sampled_from(CAMERAS), seen=st.sampled_from(PLATES))
+    def read_plate_clearly(self, camera: str, seen: str) -> None:
+        self.send(PlateRead(camera, seen, 0.99))
+
+    @rule(device=st.sampled_from(["scale-1", "scanner-1"]), seen=plates,
+          kg=st.one_of(st.sampled_from([3_000.0, 20_000.0, 30_000.0]), st.floats(0.0, 100_000.0)),
+          stable=st.booleans(), overload=st.booleans())
+    def weigh(self, device: str, seen: str, kg: float, stable: bool, overload: bool) -> None:
+        self.send(WeightMeasured(device, seen, kg, stable, overload))
+
+    @rule(device=st.sampled_from(["scanner-1", "scanner-2", "scale-1"]), seen=plates,
+          result=st.sampled_from(list(ScanResult)))
+    def scan(self, device: str, seen: str, result: ScanResult) -> None:
+        self.send(ScanCompleted(device, seen, result))
+
+    @rule(barrier=st.sampled_from(["barrier-in-1", "barrier-out-1", "cam-in-1"]), seen=plates)
+    def vehicle_passes(self, barrier: str, seen: str) -> None:
+        self.send(VehiclePassed(barrier, seen))
+
+    @rule(barrier=st.sampled_from(["barrier-in-1", "barrier-out-1", "ghost-7"]), opened=st.booleans())
+    def barrier_moves(self, barrier: str, opened: bool) -> None:
+        self.send(BarrierOpened(barrier) if opened else BarrierClosed(barrier))
+
+    @rule(device=st.sampled_from(DEVICE_IDS), broken=st.booleans())
+    def fault_or_recover(self, device: str, broken: bool) -> None:
+        self.send(DeviceFaulted(device, "random fault") if broken else DeviceRecovered(device))
+
+    @rule(data=st.data(), kind=st.sampled_from(["ack", "arrived", "faulted"]),
+          device=st.sampled_from(["partner-link", "agv-fleet"]))
+    def agv_lane_reports(self, data: st.DataObject, kind: str, device: str) -> None:
+        mission = data.draw(st.sampled_from(self.missions + ["M-404"]))
+        event = {"ack": ManifestAcknowledged, "arrived": AgvArrived, "faulted": AgvFaulted}[kind](device, mission)
+        self.send(event)
+
+    @rule(seen=st.sampled_from(PLATES), km=st.floats(0.0, 60.0), speed=st.floats(0.0, 90.0))
+    def gps_ping(self, seen: str, km: float, speed: float) -> None:
+        self.send(GpsPing("app", seen, km, speed))
+
+    @precondition(lambda self: self.last_device_event is not None)
+    @rule()
+    def the_device_repeats_itself(self) -> None:
+        answer = self.send(self.last_device_event, after=0.0)
+        acting = [c for c in answer if isinstance(c, ACTING)]
+        assert acting == [], f"repeating {self.last_device_event} did something again: {acting}"
+
+    @precondition(lambda self: bool(self.core.active))
+    @rule(data=st.data(), steps=st.integers(1, 30))
+    def the_flow_moves_on(self, data: st.DataObject, steps: int) -> None:
+        """People and devices do the next sensible things for open visits, so runs reach deep into the flow."""
+        for _ in range(steps):
+            if not self.core.active:
+                return
+            visit = self.core.active[data.draw(st.sampled_from(sorted(self.core.active)))]
+            self.send(data.draw(st.sampled_from(next_steps(self.core, visit))))
+            self.check_the_books()
+
+    # ------------------------------------------------------------------ garbage and time
+
+    @rule(event=garbage_events())
+    def garbage(self, event: Any) -> None:
+        self.send(event)
+
+    @precondition(lambda self: self.last_time is not None)
+    @rule(when=st.one_of(st.floats(allow_nan=True), st.none(), st.text(max_size=3), st.integers(-5, -1)))
+    def clock_goes_wrong(self, when: Any) -> None:
+        """A sender's clock gives garbage or runs backwards: refused, and nothing else changes."""
+        assert self.last_time is not None
+        if isinstance(when, int):
+            when = self.last_time + when  # backwards by a few seconds
+        elif isinstance(when, float) and when == when and abs(when) != float("inf") and when >= self.last_time:
+            when = self.last_time - 1.0
+        views = {vid: self.core.visit(vid) for vid in self.core.active}
+        before = self.core.audit.count
+        answer = self.core.handle(PlateRead("cam-in-1", PLATES[0], 0.99), when)
+        self.handled += 1
+        assert [type(c) for c in answer] == [RefuseEvent]
+        assert self.core.audit.count == before + 1
+        assert {vid: self.core.visit(vid) for vid in self.core.active} == views
+        self.last_device_event = None
+
+    @rule(seconds=st.sampled_from([5.0, 60.0, 600.0, 3_600.0, 9 * 3_600.0]))
+    def time_passes(self, seconds: float) -> None:
+        self.now += seconds
+        self.last_device_event = None
+
+    @rule()
+    def timers_fire(self) -> None:
+        due = self.core.next_deadline()
+        if due is not None:
+            self.now = max(self.now, due)
+        before = self.core.audit.count
+        answer = self.core.on_timer(self.now)
+        self.last_time = self.now
+        actions = [c for c in answer if isinstance(c, TIMER_ACTIONS)]
+        assert self.core.audit.count - before == len(actions)
+        assert all(r.actor == "core" for r in self.core.audit.records[before:])
+        self.timer_records += len(actions)
+        for command in answer:
+            if isinstance(command, ManualReview):
+                self.reviews.append(command.review_id)
+        if due is not None:
+            assert self.core.next_deadline() is None or self.core.next_deadline() > self.now  # type: ignore[operator]
+        self.last_device_event = None
+
+    # ------------------------------------------------------------------ the books
+
+    @invariant()
+    def the_books_balance(self) -> None:
+        self.check_the_books()
+
+    def check_the_books(self) -> None:
+        """Every check below, after every step (the multi-event flow rule calls it after each event)."""
+        self.the_core_s_own_books_balance()
+        self.barriers_open_only_for_cleared_vehicles()
+        self.no_visit_is_lost_or_doubled()
+        self.yard_slots_stay_within_bounds()
+        self.lanes_staging_and_corridor_agree_with_the_visits()
+        self.work_lists_and_deadlines_refer_to_open_work()
+        self.the_audit_chain_is_whole()
+
+    def barriers_open_only_for_cleared_vehicles(self) -> None:
+        passed = ClearanceStatus.PASSED
+        for visit in self.core.active.values():
+            if visit.entry_granted:
+                assert all(visit.passed(k) for k in (ClearanceKind.MEDICAL, ClearanceKind.BORDER_GUARD_ENTRY))
+                assert visit.reserved_slot or visit.in_yard or visit.location not in (Location.ENTRY_LANE,)
+            if visit.exit_granted:
+                assert all(c.status is passed for c in visit.clearances.values()), visit.visit_id
+                assert not visit.awaiting_amendment
+        for visit in self.core.archive.values():
+            if visit.location is Location.DEPARTED:
+                assert all(c.status is passed for c in visit.clearances.values()), visit.visit_id
+
+    def the_core_s_own_books_balance(self) -> None:
+        assert self.core.check_invariants() == []
+
+    def no_visit_is_lost_or_doubled(self) -> None:
+        core = self.core
+        for visit_id in self.declared:
+            assert (visit_id in core.active) != (visit_id in core.archive), visit_id
+        assert set(core.active) | set(core.archive) == self.declared
+        assert sum(core.location_counts.values()) == len(core.active) == core.open_visits()
+        for visit in core.active.values():
+            assert visit.location not in (Location.DEPARTED, Location.REFUSED)
+
+    def yard_slots_stay_within_bounds(self) -> None:
+        yard = self.core.yard
+        for vehicle_class, capacity in yard.capacity.items():
+            occupied, reserved = yard.occupied[vehicle_class], yard.reserved[vehicle_class]
+            assert occupied >= 0 and reserved >= 0
+            if capacity is None:
+                continue
+            if reserved > self.reserved_before[vehicle_class]:
+                assert occupied + reserved <= capacity, f"{vehicle_class.value}: a slot was handed out beyond capacity"
+            assert occupied + reserved <= capacity + self.core.stats["yard_overflows"]
+        in_yard = sum(1 for v in self.core.active.values() if v.in_yard)
+        held = sum(1 for v in self.core.active.values() if v.reserved_slot)
+        assert sum(yard.occupied.values()) == in_yard and sum(yard.reserved.values()) == held
+        self.reserved_before = dict(yard.reserved)
+
+    def lanes_staging_and_corridor_agree_with_the_visits(self) -> None:
+        core = self.core
+        assert all(load >= 0 for load in core.lane_load.values())
+        assert sum(core.lane_load.values()) == sum(1 for v in core.active.values() if v.lane_held)
+        staging = core.staging
+        assert all(0 <= staging.area_count[a] <= cap for a, cap in staging.area_capacity.items())
+        assert sum(staging.class_count.values()) == len(staging) >= 0
+        corridor = core.corridor
+        assert set(corridor.km_to_gate) <= set(core.active)
+        near = sum(1 for km in corridor.km_to_gate.values() if km <= corridor.config.horizon_km)
+        assert corridor.within_horizon == near
+        assert 0.0 <= core.congestion_risk <= 1.0
+
+    def work_lists_and_deadlines_refer_to_open_work(self) -> None:
+        core = self.core
+        for role in Role:
+            for item in core.work_list(role):
+                visit = core.active[item.visit_id]
+                assert visit.clearances[item.clearance].status is ClearanceStatus.ASSIGNED
+        for _, kind, key in core.deadlines.pending():
+            if kind == "sla":
+                visit_id, clearance = cast("tuple[str, ClearanceKind]", key)
+                assert core.active[visit_id].clearances[clearance].status is ClearanceStatus.ASSIGNED
+            elif kind == "payment":
+                assert core.active[str(key)].clearances[ClearanceKind.FEE].status is ClearanceStatus.PENDING_CONFIRMATION
+
+    def the_audit_chain_is_whole(self) -> None:
+        audit = self.core.audit
+        assert audit.verify() is None
+        assert audit.count == self.handled + self.timer_records
+        assert self.core.stats["events"] == self.handled
+
+
+GateUnderFire.TestCase.settings = settings(
+    max_examples=200,
+    stateful_step_count=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+test_the_core_keeps_its_books_whatever_it_is_sent = GateUnderFire.TestCase

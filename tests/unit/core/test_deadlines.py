@@ -1,0 +1,130 @@
+"""Timers: agency service levels, next_deadline as the earliest live deadline, and on_timer."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.commands import Escalate, ManualReview, SendManifest
+from gate.config import TimeoutConfig
+from gate.deadlines import Deadlines
+from gate.enums import ClearanceKind, PaymentMethod, Role
+from gate.events import BarrierOpened, ContainerHandedOver
+from tests.unit.core.support import GateRun, container_declaration, container_no, gate_config, of_type, only
+
+K = ClearanceKind
+
+
+def test_an_agency_silent_past_its_service_level_is_escalated_once() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    assigned_at = run.now
+    due = assigned_at + 600.0  # border guard and medical: 10 minutes
+    assert run.core.next_deadline() == due
+    assert run.wake(due - 0.001) == []
+    answer = run.wake(due + 30.0)
+    escalations = of_type(answer, Escalate)
+    assert {(e.role, e.clearance) for e in escalations} == {(Role.MEDICAL, K.MEDICAL),
+                                                            (Role.BORDER_GUARD, K.BORDER_GUARD_ENTRY)}
+    assert all(e.visit_id == visit and e.overdue_s == pytest.approx(30.0) for e in escalations)
+    assert run.view(visit).clearance(K.BORDER_GUARD_ENTRY).escalated  # type: ignore[union-attr]
+    assert run.core.next_deadline() is None
+    assert run.wake(due + 3600.0) == []
+    assert [r.action for r in run.core.audit.records[-2:]] == ["Escalate", "Escalate"]
+    assert run.core.stats["escalations"] == 2
+
+
+def test_a_decision_in_time_cancels_its_deadline() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    due = run.now + 600.0
+    run.pass_entry_checks(visit)
+    assert all(when != due for when, _, _ in run.core.deadlines.pending())
+    assert not of_type(run.wake(due), Escalate)
+
+
+def test_each_role_has_its_own_service_level() -> None:
+    sla = {Role.MEDICAL: 60.0, Role.BORDER_GUARD: 90.0, Role.CUSTOMS: 7_200.0}
+    run = GateRun(gate_config(timeouts=TimeoutConfig(sla_s=sla)))
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    at = run.now
+    assert [(when - at, key) for when, kind, key in run.core.deadlines.pending()] == [
+        (60.0, (visit, K.MEDICAL)), (90.0, (visit, K.BORDER_GUARD_ENTRY))]
+
+
+def test_a_role_without_a_service_level_gets_a_day() -> None:
+    run = GateRun(gate_config(timeouts=TimeoutConfig(sla_s={})))
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    assert run.core.next_deadline() == run.now + 86_400.0
+
+
+def test_next_deadline_is_the_earliest_live_deadline_of_any_kind() -> None:
+    run = GateRun(gate_config(agv=True))
+    assert run.core.next_deadline() is None
+    visit = run.declare(data=container_declaration("DEC-0001", "12C-000.01", crossing_mode="agv_lane"))
+    run.to_yard(visit)  # medical and border guard decided: no agency deadline left open
+    assert run.core.next_deadline() is None
+    run.pay(visit, method=PaymentMethod.ONLINE, account="trader-1", reference="VCB-1")
+    payment_due = run.now + 3_600.0
+    assert run.core.next_deadline() == payment_due
+    run.send(ContainerHandedOver("yard-1", visit, container_no(100)))
+    manifest_due = run.now + 120.0
+    assert run.core.next_deadline() == manifest_due
+    assert only(run.wake(manifest_due), SendManifest).attempt == 2
+    assert run.core.next_deadline() == manifest_due + 120.0
+    run.wake(manifest_due + 120.0)
+    run.wake(manifest_due + 240.0)  # given up: the manifest timer is gone
+    assert run.core.next_deadline() == payment_due
+    assert only(run.wake(payment_due), ManualReview).visit_id == visit
+    assert run.core.next_deadline() is None
+
+
+def test_on_timer_before_anything_is_due_does_nothing() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    records = run.core.audit.count
+    assert run.core.on_timer(run.now) == []
+    assert run.core.audit.count == records
+
+
+def test_on_timer_at_a_time_before_the_last_event_acts_at_the_last_event_s_time() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    due = run.core.next_deadline()
+    assert due is not None
+    run.send(BarrierOpened("barrier-in-1"), after=2_000.0)
+    answer = run.core.on_timer(due)  # late shell: the deadline is long past
+    assert len(of_type(answer, Escalate)) == 2
+    assert run.core.audit.records[-1].time == run.now
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), "10", None, True])
+def test_on_timer_with_a_time_that_is_no_number_is_a_programming_error(now: object) -> None:
+    run = GateRun()
+    with pytest.raises(ValueError, match="on_timer: now must be a finite number"):
+        run.core.on_timer(now)  # type: ignore[arg-type]
+
+
+def test_cancelled_deadlines_never_fire_however_many_there_are() -> None:
+    deadlines = Deadlines()
+    for i in range(5_000):
+        deadlines.cancel(deadlines.schedule(float(i), "sla", i))
+    keep = deadlines.schedule(1e9, "payment", "V")
+    assert len(deadlines) == 1
+    assert deadlines.next_time() == 1e9
+    assert deadlines.pop_due(1e9) == [("payment", "V")]
+    deadlines.cancel(keep)
+    assert deadlines.next_time() is None
+
+
+def test_deadlines_due_together_come_out_in_the_order_they_were_set() -> None:
+    deadlines = Deadlines()
+    for key in ("b", "a", "c"):
+        deadlines.schedule(5.0, "sla", key)
+    deadlines.schedule(1.0, "sla", "first")
+    assert deadlines.pop_due(5.0) == [("sla", "first"), ("sla", "b"), ("sla", "a"), ("sla", "c")]

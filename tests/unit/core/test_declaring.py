@@ -1,0 +1,94 @@
+"""Submitting declarations to the core: validation, duplicates, and who may declare."""
+
+from __future__ import annotations
+
+from gate.commands import AcceptDeclaration, RejectDeclaration
+from gate.enums import Location, Role
+from gate.events import DeclarationSubmitted, RoleGranted
+from tests.unit.core.support import GateRun, declaration, gate_config, goods, only
+
+
+def test_an_invalid_declaration_is_rejected_with_every_bad_field_and_no_visit_is_made() -> None:
+    run = GateRun()
+    data = declaration(vehicle_plate="ABC", declared_gross_kg=-5,
+                       driver={"name": "A", "id_number": "x", "nationality": "Vietnam"},
+                       goods=[goods(origin="China")])
+    answer = run.send(DeclarationSubmitted("trader-1", data))
+    rejection = only(answer, RejectDeclaration)
+    paths = {e.path for e in rejection.errors}
+    assert paths == {"vehicle_plate", "declared_gross_kg", "driver.name", "driver.id_number", "driver.nationality",
+                     "goods.0.origin"}
+    assert rejection.declaration_id == "DEC-0001"
+    refusal = run.refused(answer)
+    assert refusal.reason.startswith("declaration rejected: ") and refusal.reason.endswith("and 3 more")
+    assert run.core.open_visits() == 0 and run.core.stats["declarations_rejected"] == 1
+
+
+def test_a_payload_that_is_not_a_mapping_is_rejected_by_the_shape_check() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", ["not", "a", "declaration"]))  # type: ignore[arg-type]
+    assert "declaration: must be a declaration or a mapping of its fields" in run.refused(answer).reason
+
+
+def test_a_declaration_id_already_used_is_rejected() -> None:
+    run = GateRun()
+    run.declare()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(vehicle_plate="12C-000.02")))
+    error = only(answer, RejectDeclaration).errors[0]
+    assert (error.path, error.message) == ("declaration_id", "is already used")
+    assert run.core.open_visits() == 1
+
+
+def test_a_declaration_id_of_a_departed_visit_stays_used() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.through(visit)
+    answer = run.send(DeclarationSubmitted("trader-1", declaration()))
+    assert only(answer, RejectDeclaration).errors[0].message == "is already used"
+
+
+def test_a_second_declaration_for_a_vehicle_with_an_open_visit_is_rejected_until_it_departs() -> None:
+    run = GateRun()
+    first = run.declare()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration("DEC-0002")))
+    error = only(answer, RejectDeclaration).errors[0]
+    assert error.path == "vehicle_plate"
+    assert error.message == f"the vehicle already has open declaration {first}"
+    run.through(first)
+    # the next trip of the same truck
+    assert run.declare("DEC-0002") == "DEC-0002"
+    assert run.location("DEC-0002") is Location.OUTSIDE
+
+
+def test_a_new_declaration_must_be_version_one() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(version=2)))
+    assert only(answer, RejectDeclaration).errors[0].path == "version"
+
+
+def test_an_unregistered_account_may_declare_when_registration_is_open() -> None:
+    run = GateRun()
+    assert only(run.send(DeclarationSubmitted("new-company", declaration())), AcceptDeclaration).version == 1
+    assert run.core.active["DEC-0001"].owner == "new-company"
+
+
+def test_an_officer_account_may_not_declare() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("guard-1", declaration()))
+    assert run.refused(answer).reason == "account guard-1 may not declare"
+    assert run.core.open_visits() == 0
+
+
+def test_with_registration_closed_only_declarant_accounts_may_declare() -> None:
+    run = GateRun(gate_config(open_declarant_registration=False))
+    answer = run.send(DeclarationSubmitted("trader-1", declaration()))
+    assert run.refused(answer).reason == "account trader-1 may not declare"
+    run.send(RoleGranted("admin", "trader-1", Role.DECLARANT))
+    assert run.declare() == "DEC-0001"
+
+
+def test_an_accepted_declaration_records_the_declarant_in_the_compliance_ledger() -> None:
+    run = GateRun()
+    run.declare()
+    run.declare("DEC-0002", "12C-000.02")
+    assert run.core.ledger.declarations("0101234567") == 2
