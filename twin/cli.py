@@ -1,15 +1,188 @@
-"""The ``gatetwin`` command line."""
+"""The ``gatetwin`` command line.
+
+    gatetwin                         the default scenario, end to end, report in ./out/default
+    gatetwin run SCENARIO [--reps N] [--seed S] [--hours H] [--out DIR]
+    gatetwin compare A B [C ...] [--reps N] [--seed S] [--out DIR]
+    gatetwin scenarios list | show NAME | validate FILE ...
+    gatetwin loadtest [...]          load-test the clearance core alone
+
+Exit codes: 0 done; 1 the run failed or broke an invariant (results are still written);
+2 bad input (a broken scenario file, an unknown name, a bad option), one line per problem.
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+from pathlib import Path
 
-app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital border gates.", no_args_is_help=False)
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from scenarios import ScenarioError, describe, format_errors, library_names, library_path, load_scenario, with_overrides
+from scenarios.schema import Scenario
+from twin.cli_loadtest import loadtest_command
+from twin.results import RunResult, kpi_order, kpi_unit
+from twin.run import InvariantViolation, RunOptions, run_scenario
+
+app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.",
+                  no_args_is_help=False, add_completion=False)
+scenarios_app = typer.Typer(help="The scenario library and scenario files.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+app.command("loadtest")(loadtest_command)
+
+DEFAULT_SCENARIO = "default"
+_HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
+             "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
+             "manual_reviews", "fee_revenue_vnd", "agv_containers_per_day")
+
+
+def _load(source: str, **overrides: object) -> Scenario:
+    """A scenario by library name or path, with overrides; a broken one exits 2, one line per error."""
+    try:
+        scenario = load_scenario(source)
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return with_overrides(scenario, **changes) if changes else scenario
+    except ScenarioError as err:
+        for line in format_errors(err):
+            typer.echo(line, err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | None, quiet: bool) -> RunResult | None:
+    errors = Console(stderr=True)
+    total = reps or scenario.run.replications
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=quiet or not errors.is_terminal) as bar:
+        task = bar.add_task(f"{scenario.name}: {total} replication(s)", total=total)
+        try:
+            return run_scenario(scenario, RunOptions(replications=reps, seed=seed, out=out),
+                                progress=lambda r, f: bar.update(task, completed=r + f))
+        except InvariantViolation as exc:
+            typer.echo(f"gatetwin: {scenario.name}: {exc}", err=True)
+        except RuntimeError as exc:
+            typer.echo(f"gatetwin: {scenario.name}: {str(exc).splitlines()[0]}", err=True)
+    if out is not None:
+        typer.echo(f"results (partial) written to {out}", err=True)
+    return None
+
+
+def _summary_table(run: RunResult) -> Table:
+    table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI")
+    table.add_column("KPI")
+    table.add_column("mean", justify="right")
+    table.add_column("± 95 % CI", justify="right")
+    table.add_column("unit")
+    kpis = run.summary.get("kpis", {})
+    for name in kpi_order([k for k in kpis if k in _HEADLINE]):
+        row = kpis[name]
+        half = row.get("half_width")
+        table.add_row(name, f"{row['mean']:,.1f}", "" if half is None or half != half else f"{half:,.1f}",
+                      kpi_unit(name))
+    return table
 
 
 @app.callback(invoke_without_command=True)
 def main(ctx: typer.Context) -> None:
-    """With no command: run the default scenario end to end and write its report."""
+    """With no command: run the default scenario end to end and write its report to ./out/default."""
     if ctx.invoked_subcommand is None:
-        typer.echo("gatetwin: the twin is not built yet; see the README for what is available.")
+        run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False)
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., help="A library name (see 'gatetwin scenarios list') or a YAML file."),
+    reps: int | None = typer.Option(None, "--reps", min=1, help="Replications (default: the scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's)."),
+    hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
+    out: Path | None = typer.Option(None, "--out", help="Write results here (default: ./out/<scenario>)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
+    loaded = _load(scenario, horizon_h=hours)
+    out_dir = out if out is not None else Path("out") / loaded.name
+    result = _run(loaded, reps, seed, out_dir, quiet)
+    if result is None:
         raise typer.Exit(code=1)
+    Console().print(_summary_table(result))
+    typer.echo(f"report written to {out_dir}")
+
+
+@app.command()
+def compare(
+    scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files; the first is the baseline."),
+    reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (paired by seed)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="One seed for all (common random numbers)."),
+    hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours for every scenario."),
+    out: Path | None = typer.Option(None, "--out", help="Write the table, plot and each run here."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Run layouts with the same seeds and compare every KPI, with paired confidence intervals."""
+    from twin.compare import compare_runs, comparison_plot, format_table
+    from twin.plots import save_figure
+
+    if len(scenarios) < 2:
+        typer.echo("gatetwin compare: give at least two scenarios", err=True)
+        raise typer.Exit(code=2)
+    loaded = [_load(s, horizon_h=hours) for s in scenarios]
+    common_seed = seed if seed is not None else loaded[0].run.seed
+    runs: list[RunResult] = []
+    for i, scenario in enumerate(loaded):
+        sub = out / f"{i + 1}-{scenario.name}" if out is not None else None
+        result = _run(scenario, reps, common_seed, sub, quiet)
+        if result is None:
+            raise typer.Exit(code=1)
+        runs.append(result)
+    labels = [f"{i + 1}:{s.name}" for i, s in enumerate(loaded)]
+    table = compare_runs(runs, labels)
+    typer.echo(format_table(table))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "comparison.csv", index=False)
+        save_figure(comparison_plot(table), out / "comparison.png")
+        typer.echo(f"comparison written to {out}")
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """The library's scenarios, with their site and description."""
+    table = Table(title="scenario library")
+    table.add_column("name")
+    table.add_column("site")
+    table.add_column("trucks/day", justify="right")
+    table.add_column("description")
+    for name in library_names():
+        s = load_scenario(name)
+        table.add_row(name, s.site, f"{s.demand.trucks_per_day:,.0f}", s.description.splitlines()[0][:80])
+    Console(width=160).print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: str = typer.Argument(..., help="A library name or a YAML file."),
+                   as_json: bool = typer.Option(False, "--json", help="The validated scenario as JSON.")) -> None:
+    """What a scenario describes (or its full validated content with --json)."""
+    scenario = _load(name)
+    if as_json:
+        typer.echo(json.dumps(scenario.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(describe(scenario))
+        if name in library_names():
+            typer.echo(f"\nfile: {library_path(name)}")
+
+
+@scenarios_app.command("validate")
+def scenarios_validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files.")) -> None:
+    """Check scenario files: 'ok' per good file; one line per error (exit code 2) otherwise."""
+    bad = False
+    for path in files:
+        try:
+            load_scenario(path)
+            typer.echo(f"{path}: ok")
+        except ScenarioError as err:
+            bad = True
+            for line in format_errors(err):
+                typer.echo(line, err=True)
+    if bad:
+        raise typer.Exit(code=2)

@@ -122,12 +122,16 @@ class StationSummary:
 
 @dataclass(frozen=True)
 class LittleCheck:
-    """Little's law at one station: the time-average number present L against lambda x W.
+    """Little's law at one station over a window: L against lambda x W.
 
-    ``arrival_rate`` is arrivals in the window per second; ``mean_sojourn_s`` is the mean time
-    in the station of the customers who arrived and left within the window. Customers still
-    present at the end (``in_station_at_end``) count in L but not in W, so a window that ends
-    while many trucks are inside, or trucks that never leave, show up as a large error.
+    The window form is exact: every customer whose stay overlaps the window counts once in
+    lambda and, in W, for the part of its stay inside the window (a truck still in the yard at
+    the end counts until the end). So L = lambda x W holds whenever the station's level series
+    and its per-customer records agree; a probe that lost count breaks it.
+
+    A customer the wiring forgot to take out still agrees with the level series, so the check
+    also compares ``in_station_at_end`` with ``expected_inside``, the number the caller knows by
+    other means to be there (e.g. the trucks whose own state says they are at this station).
     """
 
     name: str
@@ -137,6 +141,7 @@ class LittleCheck:
     relative_error: float
     tolerance: float
     in_station_at_end: int
+    expected_inside: int | None = None
 
     @property
     def little_product(self) -> float:
@@ -145,8 +150,9 @@ class LittleCheck:
 
     @property
     def holds(self) -> bool:
-        """True when L and lambda x W agree within the tolerance."""
-        return self.relative_error <= self.tolerance
+        """L and lambda x W agree within the tolerance, and nobody is inside who should not be."""
+        expected_ok = self.expected_inside is None or self.expected_inside == self.in_station_at_end
+        return self.relative_error <= self.tolerance and expected_ok
 
 
 # Customer states inside a station.
@@ -332,28 +338,31 @@ class StationProbe:
             throughput_per_h=completions / duration * _SECONDS_PER_HOUR,
         )
 
-    def little(self, start: float, end: float, tolerance: float = LITTLE_TOLERANCE) -> LittleCheck:
+    def little(self, start: float, end: float, tolerance: float = LITTLE_TOLERANCE,
+               expected_inside: int | None = None) -> LittleCheck:
         """Compare L (time-average number in the station) with lambda x W over [start, end].
 
-        Trucks still inside at ``end`` make L exceed lambda x W by about their share of the
-        window: at a station where trucks stay for hours (the yard), end the window well after
-        the last arrival or pass a tolerance that allows for it.
+        See ``LittleCheck``: W counts each stay's overlap with the window, and
+        ``expected_inside`` (when given) is checked against the customers still inside at ``end``.
         """
         start, end = self._window(start, end)
         steps = self.series()
         present = steps["queue"] + steps["busy"]
-        mean_number = time_integral(steps["time"], present, start, end) / (end - start)
+        duration = end - start
+        mean_number = time_integral(steps["time"], present, start, end) / duration
         arrival, _, exit_ = self._times.values.T
-        arrived = (arrival >= start) & (arrival <= end)
-        left = arrived & (exit_ <= end)
-        arrival_rate = int(np.count_nonzero(arrived)) / (end - start)
-        mean_sojourn = float((exit_[left] - arrival[left]).mean()) if left.any() else 0.0
+        leaves = np.where(np.isnan(exit_), np.inf, exit_)
+        overlap = np.minimum(leaves, end) - np.maximum(arrival, start)
+        counted = (arrival <= end) & (leaves >= start) & ((overlap > 0) | ((arrival >= start) & (arrival <= end)))
+        customers = int(np.count_nonzero(counted))
+        arrival_rate = customers / duration
+        mean_sojourn = float(np.clip(overlap[counted], 0.0, None).mean()) if customers else 0.0
         predicted = arrival_rate * mean_sojourn
         if mean_number > 0:
             error = abs(mean_number - predicted) / mean_number
         else:
             error = 0.0 if predicted == 0 else math.inf
-        still_inside = (arrival <= end) & ~(exit_ <= end)
+        still_inside = (arrival <= end) & (leaves > end)
         return LittleCheck(
             name=self.name,
             mean_number=mean_number,
@@ -362,6 +371,7 @@ class StationProbe:
             relative_error=error,
             tolerance=tolerance,
             in_station_at_end=int(np.count_nonzero(still_inside)),
+            expected_inside=expected_inside,
         )
 
 

@@ -131,6 +131,7 @@ def little_invariant(check: LittleCheck) -> InvariantCheck:
         f"(lambda={check.arrival_rate * 3600:.4g}/h, W={check.mean_sojourn_s / 60:.4g} min), "
         f"relative error {check.relative_error:.3g} vs tolerance {check.tolerance:.3g}, "
         f"{check.in_station_at_end} still inside at the end"
+        + (f" ({check.expected_inside} expected)" if check.expected_inside is not None else "")
     )
     return InvariantCheck(name=f"little:{check.name}", holds=check.holds, detail=detail)
 
@@ -241,6 +242,7 @@ def collect_replication(
     generated: int | None = None,
     invariants: Sequence[InvariantCheck] = (),
     extra: Mapping[str, Any] | None = None,
+    expected_inside: Mapping[str, int] | None = None,
 ) -> ReplicationResult:
     """Read every probe of a finished replication over [start, end] into a result.
 
@@ -255,7 +257,9 @@ def collect_replication(
     summaries = {probe.name: probe.summary(start, end) for probe in stations}
     series = {probe.name: probe.series() for probe in probes}
     checks = [*invariants, conservation_check(frame, generated)]
-    checks.extend(little_invariant(probe.little(start, end)) for probe in stations)
+    expected = expected_inside or {}
+    checks.extend(little_invariant(probe.little(start, end, expected_inside=expected.get(probe.name)))
+                  for probe in stations)
     return ReplicationResult(
         seed=seed,
         trucks=frame,

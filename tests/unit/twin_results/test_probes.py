@@ -162,17 +162,42 @@ def test_littles_law_holds_on_a_synthetic_mm1_queue() -> None:
 def test_littles_law_fails_when_trucks_vanish_inside_a_station() -> None:
     probe = _replay_mm1(seed=3, arrival_rate=0.8, service_rate=1.0, customers=20_000, lose_every=50)
     end = float(probe.series()["time"][-1])
-    check = probe.little(0.0, end)
+    # Nobody should still be inside once the last customer has been served.
+    check = probe.little(0.0, end, expected_inside=0)
     assert not check.holds
-    assert check.relative_error > 10 * check.tolerance
     assert check.in_station_at_end == 400
+    assert probe.little(0.0, end, expected_inside=400).holds
+
+
+def test_littles_law_counts_the_stays_still_running_at_the_end_of_the_window() -> None:
+    yard = StationProbe("yard", None)
+    a = yard.arrive(0.0)
+    yard.start_service(0.0, a)
+    b = yard.arrive(50.0)
+    yard.start_service(50.0, b)
+    yard.end_service(60.0, a)
+    # L = (60 + 50) / 100; two stays, W = (60 + 50) / 2, lambda = 2 / 100.
+    check = yard.little(0.0, 100.0, expected_inside=1)
+    assert check.mean_number == pytest.approx(1.1)
+    assert check.little_product == pytest.approx(1.1)
+    assert check.holds
+
+
+def test_littles_law_breaks_when_the_level_and_the_records_disagree() -> None:
+    bay = StationProbe("bay", 1)
+    c = bay.arrive(0.0)
+    bay.start_service(10.0, c)
+    bay.end_service(20.0, c)
+    bay._times.values[0, 2] = 90.0  # a record that says the stay lasted 90 s, not 20 s
+    assert not bay.little(0.0, 100.0).holds
 
 
 def test_littles_law_on_an_idle_station_holds_trivially_but_not_when_someone_is_stuck() -> None:
     assert StationProbe("bay", 1).little(0.0, 100.0).holds
     stuck = StationProbe("bay", 1)
     stuck.arrive(0.0)
-    assert not stuck.little(0.0, 100.0).holds
+    assert not stuck.little(0.0, 100.0, expected_inside=0).holds
+    assert stuck.little(0.0, 100.0, expected_inside=1).holds
 
 
 def test_a_counter_gives_time_weighted_mean_and_maximum() -> None:

@@ -1,0 +1,96 @@
+"""``gatetwin loadtest``: load-test the clearance core from the command line.
+
+``loadtest_command`` is a plain function with typer options; ``twin.cli`` registers it with
+``app.command("loadtest")(loadtest_command)``. The exit code is 0 when nothing was lost, the
+core's books are consistent and the audit chain verifies; 1 otherwise; 2 for bad options.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twin.loadtest import LoadConfig, LoadMode, LoadReport, run
+from twin.visitgen import NAMED_MIXES, parse_mix
+
+
+def loadtest_command(
+    mode: LoadMode = typer.Option(LoadMode.MAX, "--mode", help="max: as fast as possible; rate: hold --rate for --duration."),
+    rate: float = typer.Option(10_000.0, "--rate", help="Rate mode: target events per second."),
+    duration: float = typer.Option(10.0, "--duration", help="Rate mode: seconds to hold the rate."),
+    visits: int = typer.Option(2_000, "--visits", help="Max mode: visits declared in all; each runs to its end."),
+    open_visits: int = typer.Option(100, "--open", help="Visits open at once (e.g. 100, 10000, 100000)."),
+    bad_share: float = typer.Option(0.02, "--bad-share", help="Share of visits meeting one piece of bad input."),
+    seed: int = typer.Option(1, "--seed", help="Seed of every random choice; same seed, same stream."),
+    mix: str = typer.Option("national", "--mix",
+                            help=f"A named mix ({', '.join(NAMED_MIXES)}) and/or shares, e.g. 'lang-son,agv=0.2'."),
+    json_output: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    memory: bool = typer.Option(True, "--memory/--no-memory", help="Measure bytes per open visit (tracemalloc pass)."),
+) -> None:
+    """Replay recorded visits through the clearance core and report its speed, memory and integrity."""
+    try:
+        config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
+                            bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory)
+    except ValueError as exc:
+        typer.echo(f"gatetwin loadtest: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    errors = Console(stderr=True)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    unit = "events" if mode is LoadMode.RATE else "visits"
+    with Progress(*columns, console=errors, transient=True, disable=json_output or not errors.is_terminal) as bar:
+        task = bar.add_task(f"loadtest ({unit})", total=None)
+        report = run(config, on_chunk=lambda done, total: bar.update(task, completed=done, total=total))
+    if json_output:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        show(report, Console())
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def show(report: LoadReport, console: Console) -> None:
+    """The report as tables for a person at a terminal."""
+    summary = Table(title=f"core load test ({report.mode} mode, {report.open_target:,} open, seed {report.seed})",
+                    show_header=False)
+    summary.add_column("measure")
+    summary.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("events handled", f"{report.events:,}"),
+        ("visits completed / declared", f"{report.visits_completed:,} / {report.visits_declared:,}"),
+        ("events per second", f"{report.events_per_s:,.0f}"),
+        ("visits per second", f"{report.visits_per_s:,.1f}"),
+        ("handle latency P50 / P99 / max (us)", f"{report.p50_us:,.1f} / {report.p99_us:,.1f} / {report.max_us:,.0f}"),
+    ]
+    if report.target_rate is not None:
+        rows += [("target / achieved rate (events/s)", f"{report.target_rate:,.0f} / {report.achieved_rate:,.0f}"),
+                 ("lag P99 / max (ms)", f"{report.lag_p99_ms:,.2f} / {report.lag_max_ms:,.2f}"),
+                 ("kept up", "yes" if report.kept_up else "NO")]
+    if report.bytes_per_open_visit is not None:
+        rows.append(("memory per open visit", f"{report.bytes_per_open_visit:,.0f} B (at {report.memory_open_visits:,} open)"))
+    rows += [
+        ("peak RSS", f"{report.peak_rss_mb:,.1f} MB"),
+        ("lost visits", str(report.lost_visits)),
+        ("core invariants", "hold" if not report.invariant_problems else "; ".join(report.invariant_problems[:3])),
+        ("audit chain", f"{'verifies' if report.audit_ok else 'BROKEN'} ({report.audit_records:,} records, "
+                        f"{report.audit_segments} drained segments)"),
+        ("surprises (unexpected refusals / reviews)", f"{report.unexpected_refusals} / {report.unexpected_reviews}"),
+    ]
+    for name, value in rows:
+        summary.add_row(name, value)
+    console.print(summary)
+    for title, counts in (("commands by kind", report.commands_by_kind), ("refusals by class", report.refusals_by_class),
+                          ("bad input by kind", report.incidents)):
+        if counts:
+            table = Table(title=title)
+            table.add_column("kind")
+            table.add_column("count", justify="right")
+            for name, count in counts.items():
+                table.add_row(name, f"{count:,}")
+            console.print(table)
+    for line in report.surprises:
+        console.print(f"[yellow]surprise:[/yellow] {line}")

@@ -1,0 +1,462 @@
+"""Load-testing the clearance core: replay recorded visits through ``GateCore.handle`` and measure.
+
+``run(LoadConfig(...))`` drives a ``GateWorld`` (``twin.visitgen``) in chunks: each chunk of the
+``(event, now)`` stream is recorded against the world's own core first (not measured), then
+replayed on the core under test, timing only ``handle`` (``time.perf_counter_ns`` around each
+call, into a preallocated numpy array). Two modes:
+
+* ``max``: as fast as possible, over ``visits`` complete visits with ``open_visits`` open at once;
+* ``rate``: a target rate of events per second for a duration, paced in wall time; the report
+  says whether the core kept up (achieved rate, lag behind the schedule). Pacing restarts at each
+  chunk, so the time spent recording the next chunk never counts as lag.
+
+Long runs stay bounded in memory: finished visits go to the core's archive (``archive_limit``),
+the audit trail is drained after every chunk and each drained segment is verified to chain onto
+the one before, latencies are folded into a histogram, and the stream is dropped chunk by chunk.
+After the run: every visit declared departed, was refused, or is still open (none lost), the
+core's own invariants hold, and the audit chain verifies. Memory per open visit is measured on a
+separate pass with ``tracemalloc`` (the core's allocations with the visits open, declaration
+included, divided by the number open).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import pickle
+import resource
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from gate import events as ev
+from gate.audit import GENESIS, AuditLog, verify_chain
+from gate.commands import Command, RefuseEvent
+from gate.config import GateConfig
+from gate.core import GateCore
+from gate.declaration import Declaration
+from twin.visitgen import EVENT_KINDS, GateWorld, Mix, RecordedStream
+
+
+class LoadMode(str, Enum):
+    MAX = "max"
+    RATE = "rate"
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """What to load the core with. Errors name the ``gatetwin loadtest`` option at fault."""
+
+    mode: LoadMode = LoadMode.MAX
+    visits: int = 2_000  #: max mode: visits declared in all (every one runs to its end)
+    open_visits: int = 100  #: visits open at once
+    rate: float = 10_000.0  #: rate mode: target events per second
+    duration_s: float = 10.0  #: rate mode: how long to keep the rate
+    bad_share: float = 0.02  #: share of visits meeting one piece of bad input
+    seed: int = 1
+    mix: Mix = field(default_factory=Mix)
+    lead_time_s: float = 6 * 3600.0  #: mean time from declaration to arrival at the gate
+    chunk_events: int = 200_000  #: events recorded, then replayed, at a time
+    archive_limit: int = 10_000  #: finished visits the core keeps for queries
+    measure_memory: bool = True
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, LoadMode):
+            raise ValueError(f"--mode: must be one of {', '.join(m.value for m in LoadMode)} (got {self.mode!r})")
+        if self.open_visits < 1:
+            raise ValueError(f"--open: must be at least 1 (got {self.open_visits})")
+        if self.mode is LoadMode.MAX and self.visits < self.open_visits:
+            raise ValueError(f"--visits ({self.visits}) must be at least --open ({self.open_visits})")
+        if self.mode is LoadMode.RATE:
+            if not (math.isfinite(self.rate) and self.rate > 0):
+                raise ValueError(f"--rate: must be a positive number of events per second (got {self.rate})")
+            if not (math.isfinite(self.duration_s) and self.duration_s > 0):
+                raise ValueError(f"--duration: must be a positive number of seconds (got {self.duration_s})")
+        if not 0.0 <= self.bad_share <= 1.0:
+            raise ValueError(f"--bad-share: must be a share between 0 and 1 (got {self.bad_share})")
+        if self.chunk_events < 1_000:
+            raise ValueError(f"chunk_events: must be at least 1000 (got {self.chunk_events})")
+        if self.archive_limit < 0:
+            raise ValueError(f"archive_limit: must not be negative (got {self.archive_limit})")
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+class LatencyHistogram:
+    """Durations in nanoseconds, folded into log-spaced bins 2 % wide (plus exact count, sum, max).
+
+    Quantiles are read to within one bin (2 %), so a run of any length keeps a fixed footprint.
+    """
+
+    LOW_NS = 50.0
+    STEP = math.log(1.02)
+    BINS = int(math.ceil(math.log(1e12 / 50.0) / math.log(1.02))) + 1
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(self.BINS, dtype=np.int64)
+        self.n = 0
+        self.total_ns = 0.0
+        self.max_ns = 0.0
+
+    def add(self, ns: np.ndarray) -> None:
+        if ns.size == 0:
+            return
+        values = np.maximum(ns.astype(np.float64), self.LOW_NS)
+        index = np.minimum((np.log(values / self.LOW_NS) / self.STEP).astype(np.int64), self.BINS - 1)
+        self.counts += np.bincount(index, minlength=self.BINS)
+        self.n += int(ns.size)
+        self.total_ns += float(ns.sum())
+        self.max_ns = max(self.max_ns, float(ns.max()))
+
+    def quantile_ns(self, q: float) -> float:
+        """The ``q`` quantile (0..1), as the middle of its bin, never above the maximum; NaN if empty."""
+        if self.n == 0:
+            return math.nan
+        rank = max(1, math.ceil(q * self.n))
+        k = int(np.searchsorted(np.cumsum(self.counts), rank))
+        return min(self.LOW_NS * math.exp((k + 0.5) * self.STEP), self.max_ns)
+
+    @property
+    def mean_ns(self) -> float:
+        return self.total_ns / self.n if self.n else math.nan
+
+
+class AuditTrail:
+    """Checks the drained segments of one core's audit log: each verifies and chains onto the last."""
+
+    def __init__(self) -> None:
+        self.head = GENESIS
+        self.next_seq = 0
+        self.segments = 0
+        self.first_bad: int | None = None
+
+    def drain(self, log: AuditLog) -> None:
+        start_hash, records = log.drain()
+        if not records:
+            return
+        self.segments += 1
+        if self.first_bad is None:
+            bad = self.next_seq if start_hash != self.head else verify_chain(records, start_hash,
+                                                                              start_seq=self.next_seq)
+            self.first_bad = bad
+        self.head = records[-1].hash
+        self.next_seq += len(records)
+
+    @property
+    def records(self) -> int:
+        return self.next_seq
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None
+
+
+def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray) -> list[list[Command]]:
+    """Feed ``stream`` to ``core`` as fast as possible; each ``handle``'s duration into ``durations_ns``."""
+    events, times = stream.events, stream.times
+    outs: list[list[Command]] = [[]] * len(events)
+    handle, on_timer, clock = core.handle, core.on_timer, time.perf_counter_ns
+    for lo, hi, ticks in stream.segments():
+        for t in ticks:
+            on_timer(t)
+        for i in range(lo, hi):
+            t0 = clock()
+            out = handle(events[i], times[i])
+            durations_ns[i] = clock() - t0
+            outs[i] = out
+    return outs
+
+
+def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_ns: np.ndarray,
+                 lags_ns: np.ndarray) -> list[list[Command]]:
+    """Feed ``stream`` to ``core`` at ``rate`` events per second of wall time.
+
+    Event ``i`` is due ``i / rate`` seconds after the start; the core is never fed early. Its lag
+    (how late ``handle`` started) goes into ``lags_ns``.
+    """
+    events, times = stream.events, stream.times
+    outs: list[list[Command]] = [[]] * len(events)
+    handle, on_timer, clock = core.handle, core.on_timer, time.perf_counter_ns
+    interval = 1e9 / rate
+    base = clock()
+    for lo, hi, ticks in stream.segments():
+        for t in ticks:
+            on_timer(t)
+        for i in range(lo, hi):
+            due = base + int(i * interval)
+            now = clock()
+            if now < due:
+                if due - now > 200_000:  # sleep when far ahead, spin the last stretch for precision
+                    time.sleep((due - now - 100_000) / 1e9)
+                while clock() < due:
+                    pass
+            t0 = clock()
+            out = handle(events[i], times[i])
+            t1 = clock()
+            durations_ns[i] = t1 - t0
+            lags_ns[i] = t0 - due
+            outs[i] = out
+    return outs
+
+
+#: Refusal reasons by class, first match wins: (class, any of these phrases).
+REFUSAL_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("malformed event", ("malformed ",)),
+    ("bad time", ("time went backwards", "time must be")),
+    ("invalid declaration", ("declaration rejected",)),
+    ("unknown plate", ("no open declaration for plate",)),
+    ("not yet workable", ("cannot be decided yet",)),
+    ("out of order", (" cannot ", "without entry permission", "was not dispatched", "is not under way")),
+    ("not authorised", ("lacks the", "may not", "is not an officer", "cannot take payment", "cannot confirm",
+                        "is not a yard operator", "did not make", "is not an administrator", "is not traffic police")),
+    ("unknown or closed visit", ("unknown visit", "is closed", "unknown AGV mission")),
+    ("unknown device", ("unknown device", "is a ", "stands at")),
+    ("already decided or paid", ("already", "awaiting confirmation")),
+    ("no open review", ("no open review", "review stays open", "not about a plate")),
+)
+
+
+def refusal_class(reason: str) -> str:
+    """The class of a refusal reason (``REFUSAL_CLASSES``), or ``"other"``."""
+    for name, phrases in REFUSAL_CLASSES:
+        if any(p in reason for p in phrases):
+            return name
+    return "other"
+
+
+@dataclass(frozen=True)
+class MemoryMeasure:
+    open_visits: int
+    bytes_total: int
+
+    @property
+    def bytes_per_open_visit(self) -> float:
+        return self.bytes_total / self.open_visits if self.open_visits else math.nan
+
+
+def measure_memory(stream: RecordedStream, config: GateConfig) -> MemoryMeasure:
+    """The bytes a fresh core holds after replaying ``stream``, traced with ``tracemalloc``.
+
+    Each submitted declaration is rebuilt from a pickle inside the traced window, so its memory
+    counts as the core's (as it would for a declaration arriving from the platform). Finished
+    visits are not archived and the audit is drained, so what remains belongs to open visits
+    and the core's indexes.
+    """
+    events, times = stream.events, stream.times
+    blobs = {i: pickle.dumps(e.declaration) for i, e in enumerate(events)
+             if type(e) is ev.DeclarationSubmitted and isinstance(e.declaration, Declaration)}
+    quiet = config.model_copy(update={"archive_limit": 0})
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        core = GateCore(quiet)
+        for lo, hi, ticks in stream.segments():
+            for t in ticks:
+                core.on_timer(t)
+            for i in range(lo, hi):
+                event = events[i]
+                blob = blobs.get(i)
+                if blob is not None:
+                    event = ev.DeclarationSubmitted(event.account_id, pickle.loads(blob))
+                core.handle(event, times[i])
+        event = None
+        core.audit.drain()
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    return MemoryMeasure(core.open_visits(), after - before)
+
+
+def _rss_mb() -> float | None:
+    """The resident set size now, from /proc (Linux); None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * resource.getpagesize() / 2**20
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+@dataclass
+class LoadReport:
+    """What a load test measured and checked."""
+
+    mode: str
+    seed: int
+    open_target: int
+    events: int
+    timer_calls: int
+    visits_declared: int
+    visits_completed: int
+    visits_open: int
+    elapsed_s: float
+    events_per_s: float
+    visits_per_s: float
+    p50_us: float
+    p90_us: float
+    p99_us: float
+    max_us: float
+    mean_us: float
+    latency_by_kind: dict[str, dict[str, float]]
+    commands_by_kind: dict[str, int]
+    refusals_by_class: dict[str, int]
+    manual_reviews: int
+    peak_rss_mb: float
+    rss_mb: list[float]
+    bytes_per_open_visit: float | None
+    memory_open_visits: int | None
+    lost_visits: int
+    invariant_problems: list[str]
+    audit_records: int
+    audit_segments: int
+    audit_ok: bool
+    incidents: dict[str, int]
+    unexpected_refusals: int
+    unexpected_reviews: int
+    surprises: list[str]
+    target_rate: float | None = None
+    achieved_rate: float | None = None
+    lag_p99_ms: float | None = None
+    lag_max_ms: float | None = None
+    kept_up: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Nothing lost, the core's books consistent, the audit chain intact."""
+        return self.lost_visits == 0 and not self.invariant_problems and self.audit_ok
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field, plus ``ok``."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["ok"] = self.ok
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+
+
+def _memory_prefix(stream: RecordedStream, world: GateWorld, open_visits: int) -> RecordedStream:
+    """The start of the first chunk, up to where the world stops keeping ``open_visits`` open."""
+    end = min(len(stream), open_visits + max(2_000, 2 * open_visits))
+    if world.tail_index is not None:
+        end = min(end, world.tail_index)
+    return stream.prefix(end)
+
+
+def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) -> LoadReport:
+    """Run one load test and check its results. ``on_chunk(done, total)`` is told the progress."""
+    rate_mode = config.mode is LoadMode.RATE
+    target_events = int(round(config.rate * config.duration_s)) if rate_mode else None
+    world = GateWorld(seed=config.seed, open_visits=config.open_visits,
+                      total_visits=None if rate_mode else config.visits, mix=config.mix,
+                      bad_share=config.bad_share, lead_time_s=config.lead_time_s, archive_limit=config.archive_limit)
+    core = GateCore(world.config)
+    latency, lag = LatencyHistogram(), LatencyHistogram()
+    kind_ns = np.zeros(len(EVENT_KINDS))
+    kind_n = np.zeros(len(EVENT_KINDS), dtype=np.int64)
+    commands: Counter[str] = Counter()
+    refusals: Counter[str] = Counter()
+    trail = AuditTrail()
+    memory_stream: RecordedStream | None = None
+    first_chunk = config.chunk_events
+    if config.measure_memory:
+        first_chunk = max(first_chunk, 3 * config.open_visits + 2_000)
+    durations = np.zeros(first_chunk, dtype=np.int64)
+    lags = np.zeros(first_chunk if rate_mode else 0, dtype=np.int64)
+    elapsed = 0.0
+    timer_calls = 0
+    rss: list[float] = []
+    while True:
+        wanted = first_chunk if world.recorded == 0 else config.chunk_events
+        if target_events is not None:
+            wanted = min(wanted, target_events - world.recorded)
+        stream = world.record(wanted)
+        if config.measure_memory and memory_stream is None:
+            memory_stream = _memory_prefix(stream, world, config.open_visits)
+        n = len(stream)
+        started = time.perf_counter()
+        if rate_mode:
+            outs = replay_paced(core, stream, config.rate, durations, lags)
+        else:
+            outs = replay(core, stream, durations)
+        elapsed += time.perf_counter() - started
+        timer_calls += len(stream.ticks)
+        latency.add(durations[:n])
+        if rate_mode:
+            lag.add(lags[:n])
+        kind_ns += np.bincount(stream.kinds, weights=durations[:n], minlength=len(EVENT_KINDS))
+        kind_n += np.bincount(stream.kinds, minlength=len(EVENT_KINDS))
+        for out in outs:
+            for c in out:
+                commands[type(c).__name__] += 1
+                if type(c) is RefuseEvent:
+                    refusals[refusal_class(c.reason)] += 1
+        del outs, stream
+        trail.drain(core.audit)
+        current = _rss_mb()
+        if current is not None:
+            rss.append(round(current, 1))
+        if on_chunk is not None:
+            done = world.recorded if rate_mode else _completed(core)
+            on_chunk(done, target_events if target_events is not None else config.visits)
+        if world.finished or (target_events is not None and world.recorded >= target_events):
+            break
+    peak_rss = _peak_rss_mb()
+    trail.drain(core.audit)
+    stats = core.stats
+    completed = _completed(core)
+    lost = stats["declarations_accepted"] - completed - core.open_visits()
+    memory = measure_memory(memory_stream, world.config) if memory_stream is not None else None
+    events = int(kind_n.sum())
+    by_kind = {EVENT_KINDS[k].__name__: {"count": int(kind_n[k]), "mean_us": round(kind_ns[k] / kind_n[k] / 1e3, 2)}
+               for k in range(len(EVENT_KINDS)) if kind_n[k]}
+    report = LoadReport(
+        mode=config.mode.value, seed=config.seed, open_target=config.open_visits, events=events,
+        timer_calls=timer_calls, visits_declared=world.stats.visits_declared, visits_completed=completed,
+        visits_open=core.open_visits(), elapsed_s=round(elapsed, 4),
+        events_per_s=round(events / elapsed, 1) if elapsed else math.nan,
+        visits_per_s=round(completed / elapsed, 1) if elapsed else math.nan,
+        p50_us=_us(latency.quantile_ns(0.50)), p90_us=_us(latency.quantile_ns(0.90)),
+        p99_us=_us(latency.quantile_ns(0.99)), max_us=_us(latency.max_ns), mean_us=_us(latency.mean_ns),
+        latency_by_kind=by_kind, commands_by_kind=dict(commands.most_common()),
+        refusals_by_class=dict(refusals.most_common()), manual_reviews=stats["manual_reviews"],
+        peak_rss_mb=round(peak_rss, 1), rss_mb=rss,
+        bytes_per_open_visit=round(memory.bytes_per_open_visit, 1) if memory else None,
+        memory_open_visits=memory.open_visits if memory else None,
+        lost_visits=lost, invariant_problems=core.check_invariants()[:20], audit_records=trail.records,
+        audit_segments=trail.segments, audit_ok=trail.ok and trail.records == core.audit.count,
+        incidents=dict(sorted(world.stats.incidents.items())), unexpected_refusals=world.stats.unexpected_refusals,
+        unexpected_reviews=world.stats.unexpected_reviews, surprises=list(world.stats.surprises),
+    )
+    if rate_mode:
+        report.target_rate = config.rate
+        report.achieved_rate = report.events_per_s
+        report.lag_p99_ms = round(lag.quantile_ns(0.99) / 1e6, 3)
+        report.lag_max_ms = round(lag.max_ns / 1e6, 3)
+        # Kept up: within 5 % of the target rate, and 99 % of events started within 100 ms of their time.
+        report.kept_up = report.events_per_s >= 0.95 * config.rate and report.lag_p99_ms <= 100.0
+    return report
+
+
+def _completed(core: GateCore) -> int:
+    stats = core.stats
+    return stats["departed"] + stats["refused_visits"] + stats["cancelled"]
+
+
+def _us(ns: float) -> float:
+    return round(ns / 1e3, 2) if math.isfinite(ns) else math.nan

@@ -1,0 +1,394 @@
+"""A truck's life at the gate, as a SimPy process that follows the core's routing.
+
+The truck drives the approach road (reporting GPS positions), is seen at staging, waits there
+(in a staging area if its driver obeys the traffic police, else on the road) until the core
+calls it forward, and from then on goes wherever the core's ``RouteTo`` commands send it:
+barrier 1, scale, scanner, yard, inspection bay, barrier 2, or away. Each physical step uses the
+emulated device (cameras read the plate, barriers must be opened for it, the scale weighs it).
+
+While it waits for a device, a new route can arrive (a scanner faulted, the yard filled up, the
+declaration was returned): the truck leaves the queue it was in and follows the new route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from gate.commands import RouteTo
+from gate.enums import CrossingMode, Station
+from gate.identifiers import normalize_plate
+from twin.fleet import closed_at
+from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
+from twin.world import GateWorld, TruckRun
+
+ProcessGenerator = Generator[simpy.Event, Any, Any]
+
+#: Driving times between places inside the gate area, in seconds.
+DRIVE_S = {
+    "to_entry": 90.0,  # staging area to barrier 1
+    "to_scale": 30.0,
+    "to_scanner": 60.0,
+    "to_yard": 60.0,
+    "to_bay": 60.0,
+    "to_exit": 60.0,  # yard gate to barrier 2
+}
+STAGING_OCCUPANCY = "staging_occupancy"
+
+
+def truck_life(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    """The whole life of one truck, from the approach road to departure (or not)."""
+    env = w.env
+    yield env.timeout(max(0.0, t.plan.arrival_s - env.now))
+    w.probes.log.stamp(t.row, "arrival", env.now)
+    while True:
+        yield from _approach(w, t)
+        reopens = closed_at(w.scenario, env.now)
+        if reopens is not None:  # the gate is closed: queue on the road until it reopens
+            _road_queue(w, +1)
+            yield env.timeout(reopens - env.now)
+            _road_queue(w, -1)
+        result = yield from _at_gate(w, t)
+        if result != "turned_back":
+            t.outcome = result
+            w.probes.log.set(t.row, "outcome", result)
+            return
+        # Turned back for re-declaration: drive away, wait for the amended declaration, come back.
+        w.probes.log.stamp(t.row, "returned_at", env.now)
+        w.probes.log.set(t.row, "outcome", "returned")
+        t.outcome = "returned"
+        if t.reaccepted is not None:
+            yield t.reaccepted
+        w.probes.log.set(t.row, "outcome", "inside")
+        t.outcome = "inside"
+
+
+def _approach(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    demand = w.scenario.demand
+    km, speed = demand.approach_road_km, demand.approach_speed_kmh
+    ping_s = w.scenario.traffic.gps_ping_s
+    travel_s = km / speed * 3600.0
+    driven = 0.0
+    while driven < travel_s:
+        step = min(ping_s, travel_s - driven)
+        yield w.env.timeout(step)
+        driven += step
+        remaining = max(0.0, km * (1.0 - driven / travel_s))
+        if remaining > 0:
+            w.report(_ping(t, remaining, speed))
+
+
+def _ping(t: TruckRun, km: float, speed: float) -> Any:
+    from gate.events import GpsPing
+
+    return GpsPing(f"app-{t.visit_id}", t.plan.truth.plate, km, speed)
+
+
+def _road_queue(w: GateWorld, delta: int) -> None:
+    now = w.env.now
+    w.counter(ROAD_QUEUE_TRUCKS).add(now, delta)
+    w.counter(ROAD_QUEUE_KM).add(now, delta * w.scenario.demand.queue_spacing_m / 1000.0)
+
+
+def _enter(w: GateWorld, t: TruckRun, station: str, served: bool = True) -> int:
+    """The truck arrives at a station probe (and, unless it must queue, is in it at once)."""
+    probe = w.station(station)
+    customer = probe.arrive(w.env.now)
+    if served:
+        probe.start_service(w.env.now, customer)
+    t.places.add(station)
+    return customer
+
+
+def _leave(w: GateWorld, t: TruckRun, station: str, customer: int | None, abandoned: bool = False) -> None:
+    probe = w.station(station)
+    if abandoned:
+        probe.abandon(w.env.now, customer)
+    else:
+        probe.end_service(w.env.now, customer)
+    t.places.discard(station)
+
+
+def next_route(t: TruckRun) -> simpy.Event:
+    """The truck's pending request for its next route (one at a time, reused until answered)."""
+    if t.pending_get is None:
+        t.pending_get = t.mailbox.get()
+    return t.pending_get
+
+
+def take_route(t: TruckRun) -> RouteTo:
+    event = t.pending_get
+    assert event is not None and event.triggered
+    t.pending_get = None
+    route: RouteTo = event.value
+    return route
+
+
+def _identify(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
+    """Drive past a camera; if it could not identify the truck, the officer types the plate."""
+    camera = w.equipment.cameras[camera_id]
+    read = yield camera.observe(t.plan.truth)
+    threshold = w.core.config.plate_confidence_threshold
+    plate = normalize_plate(read.plate) if read.plate else None
+    if plate == t.plan.truth.plate and read.confidence >= threshold:
+        return
+    review_id = w.claim_plate_review(camera_id, plate)
+    if review_id is not None:
+        yield from w.enter_plate_by_hand(t, review_id)
+
+
+def _at_gate(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    """From the staging camera to departure. Returns departed / refused / turned_back."""
+    env = w.env
+    while True:  # back to staging when the yard filled up while the truck was at barrier 1
+        route = yield from _staging(w, t)
+        if route.station is Station.AWAY:
+            return _away(w, t)
+        result = yield from _entry(w, t, route)
+        if result == "staging":
+            continue
+        if result != "entered":
+            return result
+        return (yield from _inside(w, t))
+
+
+def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    env = w.env
+    log = w.probes.log
+    log.stamp(t.row, "staging_in", env.now)
+    cameras = [d for d in w.equipment.cameras if d.startswith("cam-staging")]
+    area_has_room = w.counter(STAGING_OCCUPANCY)
+    channelled = w.scenario.traffic.channelling and w.drivers.obeys_hold(t.plan, env.now)
+    capacity = sum(_capacity(v) for v in w.scenario.layout.staging_areas.values())
+    in_area = channelled and area_has_room.level < capacity
+    if in_area:
+        area_has_room.add(env.now, 1)
+    else:
+        _road_queue(w, +1)
+    customer = _enter(w, t, "staging")
+    if cameras:
+        yield from _identify(w, t, cameras[0])
+    while True:
+        yield next_route(t)
+        route = take_route(t)
+        if route.station in (Station.ENTRY_LANE, Station.AWAY):
+            break
+    reopens = closed_at(w.scenario, env.now)
+    if reopens is not None and route.station is Station.ENTRY_LANE:
+        yield env.timeout(reopens - env.now)
+    if in_area:
+        area_has_room.add(env.now, -1)
+    else:
+        _road_queue(w, -1)
+    _leave(w, t, "staging", customer)
+    log.stamp(t.row, "staging_out", env.now)
+    return route
+
+
+def _capacity(value: int | str) -> float:
+    return float("inf") if value == "unlimited" else float(value)
+
+
+def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
+    """Barrier 1. Returns entered / staging (sent back) / turned_back / refused."""
+    env = w.env
+    yield env.timeout(DRIVE_S["to_entry"])
+    barrier_id = route.device_id or next(iter(w.equipment.barriers))
+    lane = barrier_id.removeprefix("barrier-in-")
+    w.probes.log.stamp(t.row, "entry_in", env.now)
+    customer = _enter(w, t, "entry_lane")
+    camera = f"cam-in-{lane}"
+    if camera in w.equipment.cameras:
+        yield from _identify(w, t, camera)
+    passing = w.equipment.barriers[barrier_id].pass_vehicle(t.plan.truth)
+    onward: RouteTo | None = None  # a route for after the barrier (e.g. the scale), kept aside
+    while not passing.triggered:
+        if onward is not None:
+            yield passing
+            break
+        get = next_route(t)
+        yield passing | get
+        if passing.triggered and not get.triggered:
+            break
+        new_route = take_route(t)
+        if new_route.station in (Station.STAGING, Station.AWAY):
+            if not passing.triggered:
+                passing.interrupt("sent away from barrier 1")
+            _leave(w, t, "entry_lane", customer)
+            if new_route.station is Station.STAGING:
+                return "staging"
+            return _away(w, t)
+        onward = new_route
+    t.onward = onward
+    _leave(w, t, "entry_lane", customer)
+    if passing.value is False:
+        return "staging"
+    w.probes.log.stamp(t.row, "entry_out", env.now)
+    return "entered"
+
+
+def _away(w: GateWorld, t: TruckRun) -> str:
+    return "turned_back" if w.core.visit(t.visit_id) is not None and _returned(w, t) else "refused"
+
+
+def _returned(w: GateWorld, t: TruckRun) -> bool:
+    view = w.core.visit(t.visit_id)
+    return view is not None and view.location.value == "returned"
+
+
+def _use_device(w: GateWorld, t: TruckRun, device_id: str, work: Any) -> ProcessGenerator:
+    """Queue for a device, use it, leave; abandon the queue if a new route arrives first.
+
+    Returns the new route if one interrupted the wait, else None.
+    """
+    env = w.env
+    customer = _enter(w, t, device_id, served=False)
+    probe = w.station(device_id)
+    resource = w.device_resources[device_id]
+    request = resource.request()
+    get = next_route(t)
+    yield request | get
+    if not request.triggered:
+        request.cancel()
+        _leave(w, t, device_id, customer, abandoned=True)
+        return take_route(t)
+    probe.start_service(env.now, customer)
+    process = work()
+    yield process | get
+    _leave(w, t, device_id, customer)
+    resource.release(request)
+    if not process.triggered:
+        process.interrupt("re-routed")
+        return take_route(t)
+    return None
+
+
+def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    """From barrier 1 to barrier 2, following the core's routes."""
+    env = w.env
+    log = w.probes.log
+    where = "lane"
+    yard_customer = bay_customer = None
+    while True:
+        if t.onward is not None:
+            route, t.onward = t.onward, None
+        else:
+            yield next_route(t)
+            route = take_route(t)
+        while route is not None:
+            station = route.station
+            if station is Station.SCALE and route.device_id:
+                yield env.timeout(DRIVE_S["to_scale"])
+                log.stamp(t.row, "scale_in", env.now)
+                scale = w.equipment.scales[route.device_id]
+                route = yield from _use_device(w, t, route.device_id, lambda: scale.weigh(t.plan.truth))
+                log.stamp(t.row, "scale_out", env.now)
+                continue
+            if station is Station.SCANNER and route.device_id:
+                yield env.timeout(DRIVE_S["to_scanner"])
+                log.stamp(t.row, "scanner_in", env.now)
+                scanner = w.equipment.scanners[route.device_id]
+                route = yield from _use_device(w, t, route.device_id, lambda: scanner.scan_vehicle(t.plan.truth))
+                log.stamp(t.row, "scanner_out", env.now)
+                continue
+            if station is Station.YARD:
+                if where == "bay":
+                    _leave(w, t, "inspection", bay_customer)
+                    log.stamp(t.row, "inspection_out", env.now)
+                if where != "yard":
+                    yield env.timeout(DRIVE_S["to_yard"])
+                    if "cam-yard-in" in w.equipment.cameras:
+                        yield from _identify(w, t, "cam-yard-in")
+                    if not t.in_yard:
+                        t.in_yard = True
+                        w.counter(YARD_OCCUPANCY).add(env.now, 1)
+                        yard_customer = _enter(w, t, "yard")
+                        log.stamp(t.row, "yard_in", env.now)
+                    where = "yard"
+                    _yard_business(w, t)
+                route = None
+                continue
+            if station is Station.INSPECTION:
+                yield env.timeout(DRIVE_S["to_bay"])
+                log.stamp(t.row, "inspection_in", env.now)
+                bay_customer = _enter(w, t, "inspection")
+                if "cam-bay" in w.equipment.cameras:
+                    yield from _identify(w, t, "cam-bay")
+                where = "bay"
+                route = None
+                continue
+            if station is Station.EXIT_LANE:
+                if where == "bay":
+                    _leave(w, t, "inspection", bay_customer)
+                    log.stamp(t.row, "inspection_out", env.now)
+                if "cam-yard-out" in w.equipment.cameras:
+                    yield from _identify(w, t, "cam-yard-out")
+                if t.in_yard:
+                    t.in_yard = False
+                    w.counter(YARD_OCCUPANCY).add(env.now, -1)
+                    _leave(w, t, "yard", yard_customer)
+                    log.stamp(t.row, "yard_out", env.now)
+                where = "exit"
+                result = yield from _exit(w, t)
+                if isinstance(result, RouteTo):
+                    route = result  # sent back into the yard
+                    where = "exit"
+                    continue
+                return result
+            if station is Station.AWAY:
+                _leave_yard(w, t, yard_customer)
+                if where == "bay":
+                    _leave(w, t, "inspection", bay_customer)
+                return "refused"
+            route = None
+
+
+def _yard_business(w: GateWorld, t: TruckRun) -> None:
+    """What happens once a truck is parked: the fee at the counter, the AGV handover."""
+    if t.fee_state == "due":
+        w.pay_at_counter(t)
+    if t.plan.declaration.crossing_mode is CrossingMode.AGV_LANE and not t.handed_over:
+        w.env.process(w.hand_over_containers(t))
+    if t.plan.declaration.transshipment and not t.loading_registered:
+        t.loading_registered = True
+        w.env.process(w.register_loading(t))
+
+
+def _leave_yard(w: GateWorld, t: TruckRun, yard_customer: int | None) -> None:
+    if t.in_yard:
+        t.in_yard = False
+        w.counter(YARD_OCCUPANCY).add(w.env.now, -1)
+        _leave(w, t, "yard", yard_customer)
+        w.probes.log.stamp(t.row, "yard_out", w.env.now)
+
+
+def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    """Barrier 2. Returns "departed", or the route back into the yard."""
+    env = w.env
+    yield env.timeout(DRIVE_S["to_exit"])
+    exits = sorted(b for b in w.equipment.barriers if b.startswith("barrier-out-"))
+    barrier_id = min(exits, key=lambda b: w.equipment.barriers[b].queue_length)
+    lane = barrier_id.removeprefix("barrier-out-")
+    w.probes.log.stamp(t.row, "exit_in", env.now)
+    customer = _enter(w, t, "exit_lane")
+    camera = f"cam-out-{lane}"
+    if camera in w.equipment.cameras:
+        yield from _identify(w, t, camera)
+    passing = w.equipment.barriers[barrier_id].pass_vehicle(t.plan.truth)
+    while not passing.triggered:
+        get = next_route(t)
+        yield passing | get
+        if passing.triggered:
+            break
+        route = take_route(t)
+        if route.station is Station.YARD:
+            passing.interrupt("sent back into the yard")
+            _leave(w, t, "exit_lane", customer)
+            if t.fee_state not in ("online", "counter", "paid"):
+                t.fee_state = "due"
+            return route
+    _leave(w, t, "exit_lane", customer)
+    w.probes.log.stamp(t.row, "departed", env.now)
+    return "departed"

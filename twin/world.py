@@ -1,0 +1,395 @@
+"""The wired gate: the clearance core inside a SimPy world of devices, trucks and people.
+
+The core runs unchanged. This module only translates:
+
+* every event a device emulator or a person reports goes to ``core.handle(event, env.now)``;
+* every command the core returns is carried out by the device, truck or person it names;
+* the core's timers (``next_deadline`` / ``on_timer``) are kept armed with a SimPy process.
+
+Reports can arrive while a command is being carried out (a device may answer at once); they
+are queued and handled in order, so the core never sees re-entrant calls. Nothing here makes a
+clearance decision: people's decisions come from the policies in ``twin.people``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from gate import commands as cmd
+from gate import events as ev
+from gate.core import GateCore
+from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, PaymentMethod, Role, Station, TrafficAction
+from gate.identifiers import normalize_plate
+from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
+from scenarios.schema import Scenario
+from twin.fleet import TruckPlan
+from twin.people import Declarants, Drivers, Officers
+from twin.probes import CounterProbe, StationProbe, TruckLog
+from twin.streams import Sampler
+
+K = ClearanceKind
+ProcessGenerator = Generator[simpy.Event, Any, Any]
+
+#: The account each officer role acts under in the twin.
+ROLE_ACCOUNT: dict[Role, str] = {role: f"{role.value}-1" for role in Role if role is not Role.DECLARANT}
+#: How long an officer takes to type a plate the camera could not read, and to look at a review.
+MANUAL_PLATE_S = 45.0
+REVIEW_S = 300.0
+
+
+@dataclass(slots=True)
+class TruckRun:
+    """A truck's state during the run (the plan is what was decided before it started)."""
+
+    plan: TruckPlan
+    row: int
+    mailbox: simpy.Store
+    error: str
+    owner: str
+    amended: bool = False
+    returns: int = 0
+    fee_state: str = "none"  # none | online | counter | paid
+    in_yard: bool = False
+    outcome: str = "inside"
+    pending_get: simpy.Event | None = None
+    onward: Any = None  # a route received while waiting at barrier 1, for after it
+    places: set[str] = field(default_factory=set)  # the station probes the truck is in now
+    reaccepted: simpy.Event | None = None
+    channel: str = ""
+    handed_over: bool = False
+    loading_registered: bool = False
+
+    @property
+    def visit_id(self) -> str:
+        return self.plan.visit_id
+
+
+@dataclass(slots=True)
+class Equipment:
+    """The emulated devices of one gate, by id."""
+
+    barriers: dict[str, Barrier] = field(default_factory=dict)
+    cameras: dict[str, PlateCamera] = field(default_factory=dict)
+    scales: dict[str, Scale] = field(default_factory=dict)
+    scanners: dict[str, Scanner] = field(default_factory=dict)
+    fleet: AgvFleet | None = None
+    link: PartnerLink | None = None
+
+    def all(self) -> list[Any]:
+        devices: list[Any] = [*self.barriers.values(), *self.cameras.values(), *self.scales.values(),
+                              *self.scanners.values()]
+        devices += [d for d in (self.fleet, self.link) if d is not None]
+        return devices
+
+
+@dataclass(slots=True)
+class Probes:
+    """Everything measured during a run (read by ``twin.run.collect``)."""
+
+    log: TruckLog
+    stations: dict[str, StationProbe]
+    counters: dict[str, CounterProbe]
+
+
+class GateWorld:
+    """One replication's world: environment, core, devices, desks, trucks and probes."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, core: GateCore, equipment: Equipment,
+                 desks: dict[Role, AgencyDesk], task_samplers: dict[ClearanceKind, Sampler],
+                 declarants: Declarants, drivers: Drivers, officers: Officers, probes: Probes,
+                 rng: np.random.Generator, handover_s: Sampler | None) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.core = core
+        self.equipment = equipment
+        self.desks = desks
+        self.task_samplers = task_samplers
+        self.declarants = declarants
+        self.drivers = drivers
+        self.officers = officers
+        self.probes = probes
+        self.rng = rng
+        self.handover_s = handover_s
+        self.trucks: dict[str, TruckRun] = {}
+        self.traffic_hold = False
+        self.commands = Counter[str]()
+        self.refusals = Counter[str]()
+        self.escalations = Counter[str]()
+        self.sla_tasks = Counter[str]()
+        self.events_handled = 0
+        self.generated = 0  # trucks the run was given (set by ``wire``)
+        self.timer_calls = 0
+        self._inbox: deque[ev.Event] = deque()
+        self._draining = False
+        self._alarm_at: float | None = None
+        self.plate_reviews: dict[tuple[str, str | None], deque[str]] = {}
+        self.device_resources: dict[str, simpy.Resource] = {}
+        for device_id in (*equipment.scales, *equipment.scanners):
+            self.device_resources[device_id] = simpy.Resource(env, capacity=1)
+        for device in equipment.all():
+            device.connect(self.report)
+        self._executors: dict[type, Callable[[Any], None]] = {
+            cmd.OpenBarrier: self._open_barrier,
+            cmd.KeepClosed: self._keep_closed,
+            cmd.RouteTo: self._route,
+            cmd.RequestScan: self._request_scan,
+            cmd.AssignTask: self._assign_task,
+            cmd.Escalate: self._escalate,
+            cmd.ReturnForRedeclaration: self._returned,
+            cmd.AcceptDeclaration: self._accepted,
+            cmd.RejectDeclaration: self._rejected,
+            cmd.RequestFee: self._fee_requested,
+            cmd.DispatchAgv: self._dispatch_agv,
+            cmd.SendManifest: self._send_manifest,
+            cmd.TrafficAdvice: self._traffic_advice,
+            cmd.ManualReview: self._manual_review,
+            cmd.RefuseEvent: self._refused,
+        }
+
+    # ------------------------------------------------------------------ core in the loop
+
+    def report(self, event: ev.Event) -> None:
+        """A device or a person reports an event; the core handles it at the current time."""
+        self._inbox.append(event)
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._inbox:
+                event = self._inbox.popleft()
+                self.events_handled += 1
+                for command in self.core.handle(event, self.env.now):
+                    self.execute(command)
+        finally:
+            self._draining = False
+        self._arm_timer()
+
+    def execute(self, command: cmd.Command) -> None:
+        self.commands[type(command).__name__] += 1
+        self._executors[type(command)](command)
+
+    def _arm_timer(self) -> None:
+        deadline = self.core.next_deadline()
+        if deadline is None or (self._alarm_at is not None and self._alarm_at <= deadline):
+            return
+        self._alarm_at = deadline
+        self.env.process(self._alarm(deadline))
+
+    def _alarm(self, at: float) -> ProcessGenerator:
+        yield self.env.timeout(max(0.0, at - self.env.now))
+        if self._alarm_at == at:
+            self._alarm_at = None
+        self.timer_calls += 1
+        for command in self.core.on_timer(self.env.now):
+            self.execute(command)
+        self._arm_timer()
+
+    # ------------------------------------------------------------------ devices
+
+    def _open_barrier(self, c: cmd.OpenBarrier) -> None:
+        self.equipment.barriers[c.device_id].open(c)
+
+    def _keep_closed(self, c: cmd.KeepClosed) -> None:
+        barrier = self.equipment.barriers.get(c.device_id)
+        if barrier is not None:
+            barrier.keep_closed(c)
+
+    def _request_scan(self, c: cmd.RequestScan) -> None:
+        self.equipment.scanners[c.device_id].scan(c)
+
+    def _dispatch_agv(self, c: cmd.DispatchAgv) -> None:
+        assert self.equipment.fleet is not None, "the core dispatched an AGV at a gate without an AGV lane"
+        self.equipment.fleet.dispatch(c)
+
+    def _send_manifest(self, c: cmd.SendManifest) -> None:
+        assert self.equipment.link is not None, "the core sent a manifest at a gate without a partner link"
+        self.equipment.link.send_manifest(c)
+
+    # ------------------------------------------------------------------ trucks
+
+    def _route(self, c: cmd.RouteTo) -> None:
+        truck = self.trucks.get(c.visit_id)
+        if truck is not None:
+            truck.mailbox.put(c)
+
+    def _traffic_advice(self, c: cmd.TrafficAdvice) -> None:
+        if c.visit_id is None and self.scenario.traffic.channelling:
+            self.traffic_hold = c.action is TrafficAction.HOLD
+
+    def _accepted(self, c: cmd.AcceptDeclaration) -> None:
+        truck = self.trucks.get(c.visit_id)
+        if truck is None:
+            return
+        truck.channel = c.channel
+        self.probes.log.set(truck.row, "channel", c.channel)
+        self.probes.log.set(truck.row, "fee_vnd", c.fee_vnd)
+        if c.version > 1 and truck.reaccepted is not None and not truck.reaccepted.triggered:
+            truck.reaccepted.succeed()
+
+    def _rejected(self, c: cmd.RejectDeclaration) -> None:
+        self.refusals[f"declaration rejected: {c.errors[0] if c.errors else ''}"] += 1
+
+    def _refused(self, c: cmd.RefuseEvent) -> None:
+        self.refusals[f"{c.event_kind}: {c.reason.split(':')[0]}"] += 1
+
+    def _escalate(self, c: cmd.Escalate) -> None:
+        self.escalations[c.role.value] += 1
+
+    def _returned(self, c: cmd.ReturnForRedeclaration) -> None:
+        truck = self.trucks[c.visit_id]
+        truck.returns += 1
+        self.probes.log.incr(truck.row, "redeclarations")
+        truck.reaccepted = self.env.event()
+        self.declarants.on_returned(truck.plan, self.env.now)
+        self.env.process(self._amend(truck))
+
+    def _amend(self, truck: TruckRun) -> ProcessGenerator:
+        yield self.env.timeout(self.declarants.amendment_delay_s(truck.plan, self.env.now))
+        truck.error = ""
+        truck.amended = True
+        self.report(ev.DeclarationAmended(truck.owner, truck.visit_id, truck.plan.declaration))
+
+    # ------------------------------------------------------------------ agencies
+
+    def _assign_task(self, c: cmd.AssignTask) -> None:
+        self.sla_tasks[c.role.value] += 1
+        truck = self.trucks.get(c.visit_id)
+        if truck is not None:
+            self.env.process(self._officer_task(c, truck))
+
+    def _officer_task(self, c: cmd.AssignTask, truck: TruckRun) -> ProcessGenerator:
+        desk = self.desks.get(c.role)
+        if desk is None:  # the layout staffs no such agency: the task waits for ever (and escalates)
+            return
+        priority = 0 if (truck.plan.perishable and self.scenario.demand.perishable.priority) else 1
+        yield desk.serve(priority, service_s=self.task_samplers.get(c.clearance))
+        view = self.core.visit(c.visit_id)
+        clearance = view.clearance(c.clearance) if view is not None else None
+        if clearance is None or clearance.status is not ClearanceStatus.ASSIGNED:
+            return  # decided or withdrawn meanwhile (e.g. the vehicle was turned back)
+        outcome, reasons = self.officers.decide(c.role, c.clearance, truck.plan, truck.error, truck.amended,
+                                                self.env.now)
+        self.report(ev.ClearanceDecided(ROLE_ACCOUNT[c.role], c.visit_id, c.clearance, outcome, reasons))
+
+    # ------------------------------------------------------------------ fees
+
+    def _fee_requested(self, c: cmd.RequestFee) -> None:
+        truck = self.trucks.get(c.visit_id)
+        if truck is None or truck.fee_state in ("online", "counter"):
+            return
+        if truck.fee_state == "none" and truck.plan.pays_online:
+            truck.fee_state = "online"
+            self.env.process(self._pay_online(truck, c.amount_vnd))
+        elif truck.in_yard:
+            self.pay_at_counter(truck, c.amount_vnd)
+        else:
+            truck.fee_state = "due"  # paid at the counter once the truck is in the yard
+
+    def _pay_online(self, truck: TruckRun, amount: int) -> ProcessGenerator:
+        yield self.env.timeout(self.declarants.online_payment_delay_s(truck.plan, self.env.now))
+        reference = f"BANK-{truck.visit_id}-{truck.returns}"
+        self.report(ev.FeePaid(truck.owner, truck.visit_id, amount, PaymentMethod.ONLINE, reference))
+        confirm = self.task_samplers.get(K.FEE)
+        yield self.env.timeout(confirm() if confirm is not None else 600.0)
+        self.report(ev.PaymentConfirmed(ROLE_ACCOUNT[Role.FEE_COLLECTOR], truck.visit_id, reference))
+        truck.fee_state = "paid"
+
+    def pay_at_counter(self, truck: TruckRun, amount: int | None = None) -> None:
+        """The driver pays at the fee counter (the truck is in the yard)."""
+        if truck.fee_state in ("online", "counter", "paid"):
+            return
+        view = self.core.visit(truck.visit_id)
+        if view is None:
+            return
+        due = view.fee_vnd - view.fee_paid_vnd if amount is None else amount
+        if due <= 0:
+            return
+        truck.fee_state = "counter"
+        self.env.process(self._pay_counter(truck, due))
+
+    def _pay_counter(self, truck: TruckRun, amount: int) -> ProcessGenerator:
+        desk = self.desks.get(Role.FEE_COLLECTOR)
+        if desk is not None:
+            yield desk.serve(1)
+        self.report(ev.FeePaid(ROLE_ACCOUNT[Role.FEE_COLLECTOR], truck.visit_id, amount, PaymentMethod.DIRECT,
+                               f"COUNTER-{truck.visit_id}-{truck.returns}"))
+        truck.fee_state = "paid"
+
+    # ------------------------------------------------------------------ reviews
+
+    def _manual_review(self, c: cmd.ManualReview) -> None:
+        truck = self.trucks.get(c.visit_id) if c.visit_id else None
+        if truck is not None:
+            self.probes.log.incr(truck.row, "manual_reviews")
+        spec = self.core.devices.get(c.device_id) if c.device_id else None
+        if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA:
+            self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append(c.review_id)
+        if spec is not None and spec.kind is DeviceKind.BARRIER and c.plate and "by hand" in c.reason:
+            self.env.process(self._override_barrier(c.device_id or "", c.plate, c.review_id))
+            return
+        self.env.process(self._supervise(c.review_id))
+
+    def claim_plate_review(self, device_id: str, plate: str | None) -> str | None:
+        """The review raised for this vehicle's read at ``device_id``, if one was raised."""
+        queue = self.plate_reviews.get((device_id, normalize_plate(plate) if plate else None))
+        return queue.popleft() if queue else None
+
+    def _override_barrier(self, barrier_id: str, plate: str, review_id: str) -> ProcessGenerator:
+        yield self.env.timeout(MANUAL_PLATE_S)
+        self.equipment.barriers[barrier_id].manual_override(plate)
+        if review_id in self.core.reviews:
+            self.report(ev.ReviewResolved(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, "opened by hand"))
+
+    def _supervise(self, review_id: str) -> ProcessGenerator:
+        """A supervisor closes what nobody else did."""
+        yield self.env.timeout(REVIEW_S)
+        if review_id in self.core.reviews:
+            self.report(ev.ReviewResolved(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, "checked by the supervisor"))
+
+    def enter_plate_by_hand(self, truck: TruckRun, review_id: str) -> ProcessGenerator:
+        """The officer at the checkpoint types the vehicle's plate for its review."""
+        yield self.env.timeout(MANUAL_PLATE_S)
+        if review_id in self.core.reviews:
+            self.report(ev.ManualPlateEntered(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, truck.plan.truth.plate))
+
+    # ------------------------------------------------------------------ AGV handover
+
+    def hand_over_containers(self, truck: TruckRun) -> ProcessGenerator:
+        """The yard operator's crane moves each AGV container from the truck to the AGV stack."""
+        truck.handed_over = True
+        for container in truck.plan.declaration.containers:
+            yield self.env.timeout(self.handover_s() if self.handover_s is not None else 180.0)
+            self.probes.log.incr(truck.row, "agv_containers")
+            self.report(ev.ContainerHandedOver(ROLE_ACCOUNT[Role.YARD_OPERATOR], truck.visit_id, container.number))
+
+    def register_loading(self, truck: TruckRun) -> ProcessGenerator:
+        """The enterprise registers the transshipment once the truck is parked."""
+        yield self.env.timeout(self.declarants.loading_registration_delay_s(truck.plan, self.env.now))
+        self.report(ev.LoadingRegistered(truck.owner, truck.visit_id))
+
+    # ------------------------------------------------------------------ declarations
+
+    def declare(self, truck: TruckRun) -> ProcessGenerator:
+        yield self.env.timeout(max(0.0, truck.plan.declare_at_s - self.env.now))
+        self.probes.log.stamp(truck.row, "declared_at", self.env.now)
+        self.report(ev.DeclarationSubmitted(truck.owner, truck.plan.declaration))
+
+    def station(self, name: str) -> StationProbe:
+        return self.probes.stations[name]
+
+    def counter(self, name: str) -> CounterProbe:
+        return self.probes.counters[name]
+
+    def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
+        view = self.core.visit(visit_id)
+        c = view.clearance(kind) if view is not None else None
+        return c.status if c is not None else None
+
+
+__all__ = ["GateWorld", "TruckRun", "Equipment", "Probes", "ROLE_ACCOUNT", "Station"]
