@@ -31,7 +31,7 @@ import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 from gate.audit import AuditLog
 from gate.commands import (
@@ -134,6 +134,18 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_HANDLERS: dict[type, Any] = {}
+
+
+def _handlers() -> dict[type, Any]:
+    """The handler table (``gate.handlers`` imports this module, so it is loaded on first use)."""
+    if not _HANDLERS:
+        from gate.handlers import HANDLERS
+
+        _HANDLERS.update(HANDLERS)
+    return _HANDLERS
+
+
 class Refusal(str):
     """A handler's verdict that its event is refused; the text is the reason."""
 
@@ -198,8 +210,7 @@ class GateCore:
 
     def handle(self, event: Event, now: float) -> list[Command]:
         """Apply one event at time ``now``; return what devices and people must do next."""
-        from gate.handlers import HANDLERS
-
+        handlers = _handlers()
         out: list[Command] = []
         kind = type(event).__name__
         actor = sender(event)
@@ -215,7 +226,7 @@ class GateCore:
         bad = problem(event)
         if bad is not None:
             return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
-        visit_id, verdict = HANDLERS[type(event)](self, event, when, out)
+        visit_id, verdict = handlers[type(event)](self, event, when, out)
         if isinstance(verdict, Refusal):
             return self._refused(out, kind, actor, visit_id, str(verdict), when)
         self.audit.append(when, actor, kind, visit_id, True, verdict or "")

@@ -133,8 +133,16 @@ def problem(event: Any) -> str | None:
     return None
 
 
+_SENDER_FIELD: dict[type, str] = {cls: "account_id" for cls in ev.PERSON_EVENTS}
+_SENDER_FIELD.update({cls: "device_id" for cls in ev.DEVICE_EVENTS})
+
+
 def sender(event: Any) -> str:
     """Who sent ``event``, for the audit: its account or device, or a description if garbled."""
+    field = _SENDER_FIELD.get(type(event))
+    value = getattr(event, field, None) if field is not None else None
+    if type(value) is str and value:
+        return value if len(value) <= _ID_MAX else value[:_ID_MAX]
     for attr in ("account_id", "device_id"):
         value = getattr(event, attr, None)
         if isinstance(value, str) and value:
