@@ -10,8 +10,11 @@ Rules of this module:
 - The hashed text is an unambiguous encoding: every free-text field is prefixed with its
   length, so no choice of actor, action or reason can make two different records encode
   alike. Times are hashed as ``repr(float(time))``, so ``5`` and ``5.0`` hash the same.
-- ``append`` is on the core's hot path (one record per decision): it builds one string, one
-  SHA-256 and one record, and nothing else.
+- ``write`` is on the core's hot path (one record per decision): it builds one string and one
+  SHA-256, and keeps the fields as a plain tuple. The ``AuditRecord`` objects are built when
+  someone reads ``records``, drains or verifies: a frozen dataclass costs about as much to
+  build as the hash itself, and most records are only ever read in bulk, if at all.
+  ``append`` is ``write`` followed by building the record, for callers that want it back.
 - Long runs keep memory bounded by ``drain``-ing retained records to a sink; the chain
   continues across drains, and the drained segments joined in order verify from ``GENESIS``.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: The hash the first record chains from.
@@ -84,26 +87,30 @@ def verify_chain(
         return None
     if start_seq is None:
         start_seq = 0 if start_hash == GENESIS else records[0].seq
+    rows = (
+        (r.seq, r.time, r.actor, r.action, r.visit_id, r.accepted, r.reason, r.prev_hash, r.hash) for r in records
+    )
+    return _first_bad(rows, start_hash, start_seq)
+
+
+#: A record's fields in ``AuditRecord`` order: seq, time, actor, action, visit_id, accepted,
+#: reason, prev_hash, hash.
+_Row = tuple[int, float, str, str, "str | None", bool, str, str, str]
+
+
+def _first_bad(rows: Iterable[_Row], start_hash: str, start_seq: int) -> int | None:
+    """``verify_chain`` over records given as field tuples (as the log keeps those not yet built)."""
     prev = start_hash
     expected_seq = start_seq
-    for record in records:
+    for row in rows:
+        seq, time, actor, action, visit_id, accepted, reason, prev_hash, digest = row
         if (
-            record.seq != expected_seq
-            or record.prev_hash != prev
-            or record.hash
-            != record_hash(
-                record.seq,
-                record.time,
-                record.actor,
-                record.action,
-                record.visit_id,
-                record.accepted,
-                record.reason,
-                record.prev_hash,
-            )
+            seq != expected_seq
+            or prev_hash != prev
+            or digest != record_hash(seq, time, actor, action, visit_id, accepted, reason, prev_hash)
         ):
             return expected_seq
-        prev = record.hash
+        prev = digest
         expected_seq += 1
     return None
 
@@ -115,35 +122,53 @@ class AuditLog:
     ``head_hash`` cover the whole chain, drained or not.
     """
 
-    __slots__ = ("_records", "_count", "_head", "_start_hash", "_start_seq")
+    __slots__ = ("_records", "_pending", "_count", "_head", "_start_hash", "_start_seq")
 
     def __init__(self) -> None:
         self._records: list[AuditRecord] = []
+        # Records written but not yet built, as AuditRecord field tuples, oldest first; they
+        # follow every record in ``_records``.
+        self._pending: list[_Row] = []
         self._count = 0
         self._head = GENESIS
         self._start_hash = GENESIS  # the hash the first retained record chains from
         self._start_seq = 0  # the seq of the first retained record
 
-    def append(
+    def write(
         self, time: float, actor: str, action: str, visit_id: str | None, accepted: bool, reason: str
-    ) -> AuditRecord:
-        """Add a record at ``time`` and return it. ``time`` must be finite."""
+    ) -> None:
+        """Add a record at ``time``, chained and hashed now, built as an ``AuditRecord`` on first read.
+
+        ``time`` must be finite.
+        """
         if not math.isfinite(time):
             raise ValueError(f"audit record {self._count} ({action!r} by {actor!r}): time must be finite (got {time!r})")
         time = float(time)
         seq = self._count
         prev = self._head
         digest = record_hash(seq, time, actor, action, visit_id, accepted, reason, prev)
-        record = AuditRecord(seq, time, actor, action, visit_id, accepted, reason, prev, digest)
-        self._records.append(record)
+        self._pending.append((seq, time, actor, action, visit_id, accepted, reason, prev, digest))
         self._count = seq + 1
         self._head = digest
-        return record
+
+    def append(
+        self, time: float, actor: str, action: str, visit_id: str | None, accepted: bool, reason: str
+    ) -> AuditRecord:
+        """Add a record at ``time`` and return it. ``time`` must be finite."""
+        self.write(time, actor, action, visit_id, accepted, reason)
+        return self.records[-1]
+
+    def _build_pending(self) -> list[AuditRecord]:
+        """Build the written records into ``AuditRecord`` objects; return the retained list."""
+        if self._pending:
+            self._records.extend([AuditRecord(*fields) for fields in self._pending])
+            self._pending = []
+        return self._records
 
     @property
     def records(self) -> list[AuditRecord]:
         """Retained records, oldest first. The log's own list: read it, do not change it."""
-        return self._records
+        return self._build_pending()
 
     @property
     def count(self) -> int:
@@ -160,7 +185,7 @@ class AuditLog:
 
         Nothing is retained afterwards; the next record chains from the last one drained.
         """
-        start_hash, records = self._start_hash, self._records
+        start_hash, records = self._start_hash, self._build_pending()
         self._records = []
         self._start_hash = self._head
         self._start_seq = self._count
@@ -172,13 +197,25 @@ class AuditLog:
         Besides the chain itself this checks that no retained record is missing at the end and
         that the last one is the record ``head_hash`` names.
         """
-        records = self._records
+        # Records not yet built are checked as they are kept: building them only to verify
+        # them would double the cost of an end-of-run check.
+        records, pending = self._records, self._pending
         bad = verify_chain(records, self._start_hash, start_seq=self._start_seq)
         if bad is not None:
             return bad
+        if pending:
+            after = records[-1].hash if records else self._start_hash
+            bad = _first_bad(pending, after, self._start_seq + len(records))
+            if bad is not None:
+                return bad
         retained = self._count - self._start_seq
-        if len(records) != retained:
-            return self._start_seq + min(len(records), retained)
-        if records and records[-1].hash != self._head:
-            return records[-1].seq
-        return None
+        kept = len(records) + len(pending)
+        if kept != retained:
+            return self._start_seq + min(kept, retained)
+        if pending:
+            last_seq, last_hash = pending[-1][0], pending[-1][8]
+        elif records:
+            last_seq, last_hash = records[-1].seq, records[-1].hash
+        else:
+            return None
+        return last_seq if last_hash != self._head else None

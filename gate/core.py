@@ -103,6 +103,16 @@ GOODS_CLEARANCES = (
     K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_DOCUMENTS, K.CUSTOMS_INSPECTION, K.LOADING,
 )
 _BEFORE_ENTRY = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE})
+#: Where a vehicle can still be sent to a scanner.
+_BEFORE_SCAN = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE, Location.SCALE})
+# Members read on every event, bound once: in Python 3.11 reading a member off its Enum class
+# (``ClearanceStatus.PASSED``) goes through EnumType's ``__getattr__`` hook and costs several
+# times a global read, which adds up on the hot path.
+_PASSED, _REQUIRED, _ASSIGNED = S.PASSED, S.REQUIRED, S.ASSIGNED
+_EXIT_CHECK = K.BORDER_GUARD_EXIT
+_ENTRY_LANE, _SCALE, _YARD, _INSPECTION, _EXIT_LANE = (
+    Location.ENTRY_LANE, Location.SCALE, Location.YARD, Location.INSPECTION, Location.EXIT_LANE,
+)
 _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
     GoodsCategory.LIVE_ANIMALS: K.ANIMAL_QUARANTINE,
     GoodsCategory.ANIMAL_PRODUCTS: K.ANIMAL_QUARANTINE,
@@ -210,26 +220,28 @@ class GateCore:
 
     def handle(self, event: Event, now: float) -> list[Command]:
         """Apply one event at time ``now``; return what devices and people must do next."""
-        handlers = _handlers()
         out: list[Command] = []
-        kind = type(event).__name__
+        event_type = type(event)
+        kind = event_type.__name__
         actor = sender(event)
         self.stats["events"] += 1
-        # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
-        last = self._last_now if math.isfinite(self._last_now) else 0.0
         when = _finite_time(now)
-        if when is None:
-            return self._refused(out, kind, actor, None, f"time must be a finite number (got {_shown(now)})", last)
-        if when < self._last_now:
-            return self._refused(out, kind, actor, None, f"time went backwards: {when:g} after {last:g}", last)
+        if when is None or when < self._last_now:
+            # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
+            last = self._last_now if math.isfinite(self._last_now) else 0.0
+            if when is None:
+                reason = f"time must be a finite number (got {_shown(now)})"
+            else:
+                reason = f"time went backwards: {when:g} after {last:g}"
+            return self._refused(out, kind, actor, None, reason, last)
         self._last_now = when
         bad = problem(event)
         if bad is not None:
             return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
-        visit_id, verdict = handlers[type(event)](self, event, when, out)
+        visit_id, verdict = (_HANDLERS or _handlers())[event_type](self, event, when, out)
         if isinstance(verdict, Refusal):
             return self._refused(out, kind, actor, visit_id, str(verdict), when)
-        self.audit.append(when, actor, kind, visit_id, True, verdict or "")
+        self.audit.write(when, actor, kind, visit_id, True, verdict or "")
         return out
 
     def next_deadline(self) -> float | None:
@@ -265,6 +277,19 @@ class GateCore:
         """A snapshot of an open or archived visit, or None if the core has no such visit."""
         v = self.active.get(visit_id) or self.archive.get(visit_id)
         return VisitView.of(v) if v is not None else None
+
+    def clearance_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
+        """The status of one clearance of an open or archived visit; None when the core has no such
+        visit or the visit does not need that clearance. Builds no snapshot: cheap enough per task."""
+        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        c = v.clearances.get(kind) if v is not None else None
+        return c.status if c is not None else None
+
+    def fee_due(self, visit_id: str) -> int | None:
+        """The fee still owed on an open or archived visit (its fee less what was paid), or None
+        when the core has no such visit. Builds no snapshot."""
+        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        return v.fee_vnd - v.fee_paid_vnd if v is not None else None
 
     def visit_by_plate(self, plate: str) -> VisitView | None:
         """A snapshot of the open visit of a plate (any spacing or case), or None."""
@@ -352,7 +377,7 @@ class GateCore:
     def _refused(self, out: list[Command], kind: str, actor: str, visit_id: str | None, reason: str,
                  now: float) -> list[Command]:
         self.stats["refused"] += 1
-        self.audit.append(now, actor, kind, visit_id, False, reason)
+        self.audit.write(now, actor, kind, visit_id, False, reason)
         out.append(RefuseEvent(kind, actor, reason, visit_id))
         return out
 
@@ -401,7 +426,7 @@ class GateCore:
         here = visit.location
         there = TRANSITIONS[here][trigger]
         if there is not here:
-            if here is Location.ENTRY_LANE:
+            if here is _ENTRY_LANE:
                 self.release_lane(visit)
             counts = self.location_counts
             counts[here] -= 1
@@ -435,7 +460,7 @@ class GateCore:
     def assign(self, visit: Visit, kind: ClearanceKind, now: float, out: list[Command]) -> None:
         """Put a required clearance on its agency's work list, with its service-level deadline."""
         c = visit.clearances.get(kind)
-        if c is None or c.status is not S.REQUIRED or kind is K.FEE:
+        if c is None or c.status is not _REQUIRED or kind is K.FEE:
             return
         if kind is K.LOADING and not visit.loading_registered:
             return
@@ -443,7 +468,7 @@ class GateCore:
             return
         role = CLEARANCE_ROLE[kind]
         due = now + self.config.timeouts.sla_s.get(role, 86_400.0)
-        c.status = S.ASSIGNED
+        c.status = _ASSIGNED
         c.assigned_at = now
         c.deadline_token = self.deadlines.schedule(due, "sla", (visit.visit_id, kind))
         self.work[role][(visit.visit_id, kind)] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
@@ -455,7 +480,7 @@ class GateCore:
             return
         workable = WORKABLE[visit.location]
         for kind, c in visit.clearances.items():
-            if c.status is S.REQUIRED and kind in workable and kind is not K.BORDER_GUARD_EXIT:
+            if c.status is _REQUIRED and kind in workable and kind is not _EXIT_CHECK:
                 self.assign(visit, kind, now, out)
 
     def settle(self, visit: Visit, kind: ClearanceKind, status: ClearanceStatus, actor: str, now: float,
@@ -506,9 +531,8 @@ class GateCore:
         """Red channel, not yet scanned, scanner-first policy, and a scanner that works."""
         c = visit.clearances.get(K.CUSTOMS_INSPECTION)
         return (
-            c is not None and c.status is S.REQUIRED and visit.scan_result is None
-            and self.config.scanner_first and visit.location in (Location.OUTSIDE, Location.STAGING,
-                                                                   Location.ENTRY_LANE, Location.SCALE)
+            c is not None and c.status is _REQUIRED and visit.scan_result is None
+            and self.config.scanner_first and visit.location in _BEFORE_SCAN
             and any(s not in self.faulted for s in self.scanners)
         )
 
@@ -601,7 +625,7 @@ class GateCore:
     def route_onward(self, visit: Visit, now: float, out: list[Command]) -> None:
         """After barrier 1, the scale, or the scanner: send the vehicle to its next station."""
         loc = visit.location
-        if loc in (Location.ENTRY_LANE,) and visit.weight_kg is None and visit.scale is None:
+        if loc is _ENTRY_LANE and visit.weight_kg is None and visit.scale is None:
             scales = self.working(self.scales)
             if scales:
                 scale = min(scales, key=lambda s: len(self.scale_queue[s]))
@@ -609,7 +633,7 @@ class GateCore:
                 self.scale_queue[scale][visit.visit_id] = None
                 out.append(RouteTo(visit.visit_id, visit.plate, Station.SCALE, scale))
                 return
-        if loc in (Location.ENTRY_LANE, Location.SCALE) and visit.scanner is None and self.wants_scan(visit):
+        if (loc is _ENTRY_LANE or loc is _SCALE) and visit.scanner is None and self.wants_scan(visit):
             scanners = self.working(self.scanners)
             scanner = min(scanners, key=lambda s: len(self.scanner_queue[s]))
             visit.scanner = scanner
@@ -624,16 +648,16 @@ class GateCore:
         if visit.awaiting_amendment:
             return
         loc = visit.location
-        if loc is Location.ENTRY_LANE and not visit.entry_granted:
+        if loc is _ENTRY_LANE and not visit.entry_granted:
             if all(visit.passed(k) for k in ENTRY_CLEARANCES):
                 self.open_entry(visit, now, out)
-        elif loc in (Location.YARD, Location.INSPECTION):
+        elif loc is _YARD or loc is _INSPECTION:
             if self.ready_to_exit(visit):
                 out.append(RouteTo(visit.visit_id, visit.plate, Station.EXIT_LANE, None))
-        elif loc is Location.EXIT_LANE and visit.exit_device is not None and not visit.exit_granted:
+        elif loc is _EXIT_LANE and visit.exit_device is not None and not visit.exit_granted:
             if self.ready_to_exit(visit):
-                bge = visit.clearances.get(K.BORDER_GUARD_EXIT)
-                if bge is not None and bge.status is S.REQUIRED:
+                bge = visit.clearances.get(_EXIT_CHECK)
+                if bge is not None and bge.status is _REQUIRED:
                     if self.config.automated_border_check:
                         self.settle(visit, K.BORDER_GUARD_EXIT, S.PASSED, "core:automated-check", now)
                     else:
@@ -647,7 +671,7 @@ class GateCore:
     def ready_to_exit(self, visit: Visit) -> bool:
         """Every clearance but the exit check has passed, and any AGV containers are handed over."""
         for kind, c in visit.clearances.items():
-            if kind is not K.BORDER_GUARD_EXIT and c.status is not S.PASSED:
+            if kind is not _EXIT_CHECK and c.status is not _PASSED:
                 return False
         if visit.declaration.crossing_mode is CrossingMode.AGV_LANE:
             return all(c.number in visit.handed_over for c in visit.declaration.containers)
@@ -761,7 +785,7 @@ class GateCore:
         due = self.work[role][(visit_id, kind)].due if (visit_id, kind) in self.work[role] else now
         c.escalated = True
         self.stats["escalations"] += 1
-        self.audit.append(now, "core", "Escalate", visit_id, True, f"{role.value} has not decided {kind.value}")
+        self.audit.write(now, "core", "Escalate", visit_id, True, f"{role.value} has not decided {kind.value}")
         out.append(Escalate(role, visit_id, kind, now - due))
 
     def _payment_unconfirmed(self, visit_id: str, now: float, out: list[Command]) -> None:
@@ -772,7 +796,7 @@ class GateCore:
         if fee is None or fee.status is not S.PENDING_CONFIRMATION:
             return
         visit.payment_overdue = True
-        self.audit.append(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
+        self.audit.write(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
         self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
                     visit_id, None, visit.plate, kind=f"payment-unconfirmed:{visit_id}")
 
@@ -783,13 +807,13 @@ class GateCore:
         if mission.manifest_attempts < self.config.timeouts.manifest_max_attempts:
             mission.manifest_attempts += 1
             self.stats["manifest_resends"] += 1
-            self.audit.append(now, "core", "ManifestResent", mission.visit_id, True,
-                              f"{mission_id} attempt {mission.manifest_attempts}")
+            self.audit.write(now, "core", "ManifestResent", mission.visit_id, True,
+                             f"{mission_id} attempt {mission.manifest_attempts}")
             self.send_manifest(mission, now, out)
         else:
             mission.state = AgvMissionState.FAILED
             self.stats["agv_failed"] += 1
-            self.audit.append(now, "core", "ManifestFailed", mission.visit_id, False,
-                              f"{mission_id}: no acknowledgement after {mission.manifest_attempts} attempts")
+            self.audit.write(now, "core", "ManifestFailed", mission.visit_id, False,
+                             f"{mission_id}: no acknowledgement after {mission.manifest_attempts} attempts")
             self.review(out, f"partner side never acknowledged manifest {mission_id}", now, mission.visit_id,
                         self.partner_link, None, kind=f"manifest:{mission_id}")

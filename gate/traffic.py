@@ -17,6 +17,11 @@ from gate.config import TrafficConfig
 from gate.enums import TrafficAction
 
 
+# Bound once: ``assess`` runs on every GPS ping, and reading a member off its Enum class is slow
+# in Python 3.11 (it goes through EnumType's ``__getattr__`` hook).
+_HOLD, _RELEASE = TrafficAction.HOLD, TrafficAction.RELEASE
+
+
 class Corridor:
     """Positions last reported by vehicles on their way in."""
 
@@ -51,11 +56,11 @@ class Corridor:
         self.yard_fill = yard_fill
         pressure = (self.within_horizon + staging_waiting) / self.config.gate_capacity_per_h
         self.risk = min(1.0, max(pressure, yard_fill))
-        if self.action is TrafficAction.RELEASE and self.risk >= self.config.hold_above:
-            self.action = TrafficAction.HOLD
+        if self.action is _RELEASE and self.risk >= self.config.hold_above:
+            self.action = _HOLD
             return self.action
-        if self.action is TrafficAction.HOLD and self.risk <= self.config.release_below:
-            self.action = TrafficAction.RELEASE
+        if self.action is _HOLD and self.risk <= self.config.release_below:
+            self.action = _RELEASE
             return self.action
         return None
 

@@ -40,6 +40,8 @@ def _plate(value: Any) -> str | None:
 
 def _number(lo: float, hi: float) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
+        if type(value) is float and lo <= value <= hi:  # the usual case; NaN and inf fail the range test
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return "must be a finite number"
         if not lo <= value <= hi:
@@ -121,12 +123,18 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
 }
 
 
+#: The same rules as pairs, to walk without building a dict view on every event.
+_CHECKS: dict[type, tuple[tuple[str, Callable[[Any], str | None]], ...]] = {
+    cls: tuple(rules.items()) for cls, rules in _RULES.items()
+}
+
+
 def problem(event: Any) -> str | None:
     """The first malformed field of ``event`` as ``field: reason``, or None when well formed."""
-    rules = _RULES.get(type(event))
-    if rules is None:
+    checks = _CHECKS.get(type(event))
+    if checks is None:
         return f"unknown event type {type(event).__name__}"
-    for name, check in rules.items():
+    for name, check in checks:
         reason = check(getattr(event, name, None))
         if reason is not None:
             return f"{name}: {reason}"

@@ -13,6 +13,10 @@ from gate.declaration import Declaration
 from gate.enums import AgvMissionState, Channel, ClearanceKind, ClearanceStatus, Location, ScanResult, Site
 
 
+# Bound once: reading a member off its Enum class is slow in Python 3.11, and ``passed`` is hot.
+_PASSED = ClearanceStatus.PASSED
+
+
 @dataclass(slots=True)
 class Clearance:
     """One agency requirement on a visit: its status, who decided it, and its service-level timer."""
@@ -74,7 +78,7 @@ class Visit:
     def passed(self, kind: ClearanceKind) -> bool:
         """Whether a clearance has passed (a clearance the visit does not need counts as passed)."""
         c = self.clearances.get(kind)
-        return c is None or c.status is ClearanceStatus.PASSED
+        return c is None or c.status is _PASSED
 
 
 @dataclass(slots=True)

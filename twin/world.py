@@ -156,16 +156,18 @@ class GateWorld:
 
     def report(self, event: ev.Event) -> None:
         """A device or a person reports an event; the core handles it at the current time."""
-        self._inbox.append(event)
+        inbox = self._inbox
+        inbox.append(event)
         if self._draining:
             return
         self._draining = True
+        handle, execute, env = self.core.handle, self.execute, self.env
         try:
-            while self._inbox:
-                event = self._inbox.popleft()
+            while inbox:
+                event = inbox.popleft()
                 self.events_handled += 1
-                for command in self.core.handle(event, self.env.now):
-                    self.execute(command)
+                for command in handle(event, env.now):
+                    execute(command)
         finally:
             self._draining = False
         self._arm_timer()
@@ -269,9 +271,7 @@ class GateWorld:
             return
         priority = 0 if (truck.plan.perishable and self.scenario.demand.perishable.priority) else 1
         yield desk.serve(priority, service_s=self.task_samplers.get(c.clearance))
-        view = self.core.visit(c.visit_id)
-        clearance = view.clearance(c.clearance) if view is not None else None
-        if clearance is None or clearance.status is not ClearanceStatus.ASSIGNED:
+        if self.core.clearance_status(c.visit_id, c.clearance) is not ClearanceStatus.ASSIGNED:
             return  # decided or withdrawn meanwhile (e.g. the vehicle was turned back)
         outcome, reasons = self.officers.decide(c.role, c.clearance, truck.plan, truck.error, truck.amended,
                                                 self.env.now)
@@ -304,10 +304,10 @@ class GateWorld:
         """The driver pays at the fee counter (the truck is in the yard)."""
         if truck.fee_state in ("online", "counter", "paid"):
             return
-        view = self.core.visit(truck.visit_id)
-        if view is None:
+        owed = self.core.fee_due(truck.visit_id)
+        if owed is None:
             return
-        due = view.fee_vnd - view.fee_paid_vnd if amount is None else amount
+        due = owed if amount is None else amount
         if due <= 0:
             return
         truck.fee_state = "counter"
@@ -387,9 +387,8 @@ class GateWorld:
         return self.probes.counters[name]
 
     def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
-        view = self.core.visit(visit_id)
-        c = view.clearance(kind) if view is not None else None
-        return c.status if c is not None else None
+        """The core's status of one clearance of a visit (None if unknown)."""
+        return self.core.clearance_status(visit_id, kind)
 
 
 __all__ = ["GateWorld", "TruckRun", "Equipment", "Probes", "ROLE_ACCOUNT", "Station"]

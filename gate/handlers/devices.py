@@ -14,13 +14,17 @@ from gate.risk import upgrade
 from gate.transitions import Trigger
 from gate.visit import Visit
 
+#: Sites where a camera watches over a barrier (a set: reading Enum members off the class is slow).
+_BARRIER_SITES = frozenset({Site.BARRIER_1, Site.BARRIER_2})
+_OUTSIDE = Location.OUTSIDE  # read on every GPS ping
+
 
 def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verdict:
     """A camera read a plate: a doubtful read goes to an officer, a confident one moves the visit."""
     spec = device_of(core, e.device_id, DeviceKind.PLATE_CAMERA)
     if isinstance(spec, Refusal):
         return None, spec
-    barrier = core.barrier_at(spec) if spec.site in (Site.BARRIER_1, Site.BARRIER_2) else None
+    barrier = core.barrier_at(spec) if spec.site in _BARRIER_SITES else None
     if e.plate is None or e.confidence < core.config.plate_confidence_threshold:
         candidate = normalize_plate(e.plate) if e.plate else None
         what = "no plate read" if e.plate is None else f"low confidence {e.confidence:.2f} for {candidate}"
@@ -39,7 +43,7 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
     trigger = SITE_TRIGGER.get(spec.site)
     if trigger is None:
         return None, Refusal(f"camera {device_id} stands at {spec.site.value}, which is not a checkpoint")
-    barrier = core.barrier_at(spec) if spec.site in (Site.BARRIER_1, Site.BARRIER_2) else None
+    barrier = core.barrier_at(spec) if spec.site in _BARRIER_SITES else None
     visit = visit_for_plate(core, raw_plate, device_id, now, out)
     if isinstance(visit, Refusal):
         if barrier is not None:
@@ -386,7 +390,7 @@ def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
     if visit_id is None:
         return None, Refusal(f"no open declaration for plate {normalize_plate(e.plate)}")
     visit = core.active[visit_id]
-    if visit.location is not Location.OUTSIDE:
+    if visit.location is not _OUTSIDE:
         return visit_id, f"ignored: vehicle is {visit.location.value}"
     core.corridor.ping(visit_id, float(e.km_to_gate))
     core.advise_traffic(now, out)

@@ -1,0 +1,46 @@
+"""The cheap read-only queries (``clearance_status``, ``fee_due``) agree with the visit snapshots."""
+
+from __future__ import annotations
+
+from gate.enums import ClearanceKind, ClearanceStatus, PaymentMethod
+from tests.unit.core.support import GateRun
+
+K = ClearanceKind
+S = ClearanceStatus
+
+
+def _statuses_from_snapshot(run: GateRun, visit_id: str) -> dict[ClearanceKind, ClearanceStatus]:
+    view = run.core.visit(visit_id)
+    assert view is not None
+    return {c.kind: c.status for c in view.clearances}
+
+
+def test_clearance_status_follows_a_visit_through_the_gate_as_its_snapshot_does() -> None:
+    run = GateRun()
+    visit = run.declare()
+    for step in (lambda: None, lambda: run.to_yard(visit), lambda: run.pay(visit)):
+        step()
+        expected = _statuses_from_snapshot(run, visit)
+        assert {kind: run.core.clearance_status(visit, kind) for kind in expected} == expected
+    assert run.core.clearance_status(visit, K.FEE) is S.PASSED
+
+
+def test_clearance_status_is_none_for_an_unknown_visit_or_a_clearance_the_visit_does_not_need() -> None:
+    run = GateRun()
+    visit = run.declare()
+    assert run.core.clearance_status("NO-SUCH-VISIT", K.MEDICAL) is None
+    needed = _statuses_from_snapshot(run, visit)
+    not_needed = next(kind for kind in ClearanceKind if kind not in needed)
+    assert run.core.clearance_status(visit, not_needed) is None
+
+
+def test_fee_due_is_the_fee_less_what_was_paid_and_none_for_an_unknown_visit() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.to_yard(visit)
+    view = run.core.visit(visit)
+    assert view is not None and view.fee_vnd > 0
+    assert run.core.fee_due(visit) == view.fee_vnd
+    run.pay(visit, amount=200_000, method=PaymentMethod.DIRECT)
+    assert run.core.fee_due(visit) == view.fee_vnd - 200_000
+    assert run.core.fee_due("NO-SUCH-VISIT") is None
