@@ -73,7 +73,8 @@ def show(report: LoadReport, console: Console) -> None:
     if report.bytes_per_open_visit is not None:
         rows.append(("memory per open visit", f"{report.bytes_per_open_visit:,.0f} B (at {report.memory_open_visits:,} open)"))
     rows += [
-        ("peak RSS", f"{report.peak_rss_mb:,.1f} MB"),
+        ("peak RSS (process)", f"{report.peak_rss_mb:,.1f} MB"),
+        ("full garbage collections during replay", str(report.gc_full_collections)),
         ("lost visits", str(report.lost_visits)),
         ("core invariants", "hold" if not report.invariant_problems else "; ".join(report.invariant_problems[:3])),
         ("audit chain", f"{'verifies' if report.audit_ok else 'BROKEN'} ({report.audit_records:,} records, "

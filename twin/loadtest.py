@@ -16,7 +16,8 @@ the one before, latencies are folded into a histogram, and the stream is dropped
 After the run: every visit declared departed, was refused, or is still open (none lost), the
 core's own invariants hold, and the audit chain verifies. Memory per open visit is measured on a
 separate pass with ``tracemalloc`` (the core's allocations with the visits open, declaration
-included, divided by the number open).
+included, divided by the number open). Peak RSS is the whole process's: the core under test plus
+the recording world (which holds a core of its own) and one chunk of the stream.
 """
 
 from __future__ import annotations
@@ -320,7 +321,11 @@ class LoadReport:
     refusals_by_class: dict[str, int]
     manual_reviews: int
     peak_rss_mb: float
+    #: Resident set size after each chunk: flat over a long run when memory stays bounded.
     rss_mb: list[float]
+    #: CPython's full (generation 2) collections during the replay; each scans every live object,
+    #: so with many open visits each is a pause of its own (see max_us).
+    gc_full_collections: int
     bytes_per_open_visit: float | None
     memory_open_visits: int | None
     lost_visits: int
@@ -380,6 +385,7 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
     lags = np.zeros(first_chunk if rate_mode else 0, dtype=np.int64)
     elapsed = 0.0
     timer_calls = 0
+    full_collections = 0
     rss: list[float] = []
     while True:
         wanted = first_chunk if world.recorded == 0 else config.chunk_events
@@ -389,12 +395,14 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
         if config.measure_memory and memory_stream is None:
             memory_stream = _memory_prefix(stream, world, config.open_visits)
         n = len(stream)
+        collections_before = gc.get_stats()[2]["collections"]
         started = time.perf_counter()
         if rate_mode:
             outs = replay_paced(core, stream, config.rate, durations, lags)
         else:
             outs = replay(core, stream, durations)
         elapsed += time.perf_counter() - started
+        full_collections += gc.get_stats()[2]["collections"] - collections_before
         timer_calls += len(stream.ticks)
         latency.add(durations[:n])
         if rate_mode:
@@ -435,7 +443,7 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
         p99_us=_us(latency.quantile_ns(0.99)), max_us=_us(latency.max_ns), mean_us=_us(latency.mean_ns),
         latency_by_kind=by_kind, commands_by_kind=dict(commands.most_common()),
         refusals_by_class=dict(refusals.most_common()), manual_reviews=stats["manual_reviews"],
-        peak_rss_mb=round(peak_rss, 1), rss_mb=rss,
+        peak_rss_mb=round(peak_rss, 1), rss_mb=rss, gc_full_collections=full_collections,
         bytes_per_open_visit=round(memory.bytes_per_open_visit, 1) if memory else None,
         memory_open_visits=memory.open_visits if memory else None,
         lost_visits=lost, invariant_problems=core.check_invariants()[:20], audit_records=trail.records,

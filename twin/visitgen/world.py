@@ -451,7 +451,7 @@ class GateWorld:
                 target = self.trucks.get(getattr(c, "visit_id", ""))
                 if target is not None:
                     handler(c, target, now, away, returned)
-        for visit_id in away - returned:
+        for visit_id in sorted(away - returned):
             target = self.trucks.get(visit_id)
             if target is not None:  # refused by an officer: the vehicle leaves for good
                 target.refused = True

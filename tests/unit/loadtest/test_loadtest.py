@@ -1,0 +1,177 @@
+"""The load test: replays match recordings, runs lose nothing, the report says what it measured."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from gate.audit import AuditLog, AuditRecord
+from gate.core import GateCore
+from twin.cli_loadtest import loadtest_command
+from twin.loadtest import AuditTrail, LatencyHistogram, LoadConfig, LoadMode, measure_memory, refusal_class, replay, run
+from twin.visitgen import GateWorld
+
+JSON_KEYS = {"events", "visits_completed", "events_per_s", "visits_per_s", "p50_us", "p99_us", "max_us",
+             "peak_rss_mb", "bytes_per_open_visit", "commands_by_kind", "refusals_by_class", "lost_visits",
+             "invariant_problems", "audit_ok", "ok"}
+
+
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command("loadtest")(loadtest_command)
+    app.command("version")(lambda: None)  # a second command keeps "loadtest" a named subcommand
+    return app
+
+
+def test_a_recorded_stream_replayed_on_a_fresh_core_gives_the_same_commands() -> None:
+    world = GateWorld(seed=5, open_visits=50, total_visits=150, bad_share=0.3)
+    stream = world.record_all(keep_commands=True)
+    core = GateCore(world.config)
+    replayed = replay(core, stream, np.zeros(len(stream), dtype=np.int64))
+    assert stream.commands is not None
+    assert replayed == stream.commands
+    assert core.stats == world.core.stats
+
+
+def test_a_stream_recorded_in_chunks_replays_like_one_recorded_whole() -> None:
+    whole = GateWorld(seed=6, open_visits=20, total_visits=60).record_all()
+    world = GateWorld(seed=6, open_visits=20, total_visits=60)
+    chunks = []
+    while not world.finished:
+        chunks.append(world.record(137))
+    assert [e for c in chunks for e in c.events] == whole.events
+    assert [c.start_index for c in chunks] == [137 * k for k in range(len(chunks))]
+
+
+def test_a_small_max_mode_run_completes_every_visit_and_the_audit_verifies() -> None:
+    report = run(LoadConfig(visits=300, open_visits=100, bad_share=0.0, seed=3, chunk_events=2_000))
+    assert report.visits_completed == report.visits_declared == 300
+    assert report.visits_open == 0 and report.lost_visits == 0
+    assert report.invariant_problems == []
+    assert report.audit_ok and report.audit_records == report.events and report.audit_segments > 1
+    assert report.events_per_s > 0 and 0 < report.p50_us <= report.p99_us <= report.max_us
+    # one acceptance per declaration, and one more per amendment after a return
+    assert report.commands_by_kind["AcceptDeclaration"] == 300 + report.commands_by_kind.get("ReturnForRedeclaration", 0)
+    assert report.refusals_by_class == {} and report.ok
+    assert report.memory_open_visits is not None and report.memory_open_visits > 90
+    assert report.bytes_per_open_visit is not None and report.bytes_per_open_visit > 1_000
+
+
+def test_bad_input_produces_refusals_and_reviews_but_no_lost_visit() -> None:
+    report = run(LoadConfig(visits=400, open_visits=100, bad_share=0.4, seed=8, measure_memory=False))
+    assert report.ok and report.lost_visits == 0
+    assert report.manual_reviews > 40 and sum(report.refusals_by_class.values()) > 40
+    assert {"unknown plate", "invalid declaration", "not authorised", "out of order"} <= set(report.refusals_by_class)
+    assert report.unexpected_refusals == 0 and report.unexpected_reviews == 0, report.surprises
+
+
+def test_the_json_report_has_the_documented_keys() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--visits", "150", "--open", "50", "--json", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert JSON_KEYS <= set(data)
+    assert data["ok"] is True and data["visits_completed"] == 150
+
+
+def test_the_cli_names_a_bad_option_and_exits_with_2() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--visits", "10", "--open", "50"])
+    assert result.exit_code == 2
+    assert "--visits (10) must be at least --open (50)" in result.output
+
+
+def test_rate_mode_paces_the_replay_near_the_target() -> None:
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=1_000.0, duration_s=0.6, open_visits=50, measure_memory=False))
+    assert report.events == 600
+    assert 0.4 <= report.elapsed_s <= 1.2  # loosely: the replay waited for its schedule
+    assert report.achieved_rate is not None and 500.0 <= report.achieved_rate <= 1_500.0
+    assert report.lag_p99_ms is not None and report.kept_up is not None and report.ok
+
+
+class _Segment:
+    """Stands in for an audit log whose next drained segment was tampered with on the way."""
+
+    def __init__(self, start_hash: str, records: list[AuditRecord]) -> None:
+        self.segment = (start_hash, records)
+
+    def drain(self) -> tuple[str, list[AuditRecord]]:
+        return self.segment
+
+
+def _log(times: range) -> AuditLog:
+    log = AuditLog()
+    for k in times:
+        log.append(float(k), "cam-in-1", "PlateRead", None, True, "ok")
+    return log
+
+
+def test_drained_audit_segments_that_verify_and_chain_pass() -> None:
+    log, trail = _log(range(5)), AuditTrail()
+    trail.drain(log)
+    log.append(5.0, "guard-1", "ClearanceDecided", "LT00000001", True, "passed")
+    trail.drain(log)
+    assert trail.ok and trail.records == 6 and trail.segments == 2
+
+
+def test_a_forged_audit_record_is_detected() -> None:
+    log, trail = _log(range(8)), AuditTrail()
+    start, records = log.drain()
+    records[6] = dataclasses.replace(records[6], reason="forged")
+    trail.drain(_Segment(start, records))  # type: ignore[arg-type]
+    assert not trail.ok and trail.first_bad == 6
+
+
+def test_a_missing_audit_segment_is_detected() -> None:
+    log, trail = _log(range(4)), AuditTrail()
+    trail.drain(log)
+    log.append(4.0, "cam-in-1", "PlateRead", None, True, "ok")
+    log.drain()  # this segment never reaches the trail
+    log.append(5.0, "cam-in-1", "PlateRead", None, True, "ok")
+    trail.drain(log)
+    assert not trail.ok and trail.first_bad == 4
+
+
+def test_memory_per_open_visit_counts_the_visits_left_open() -> None:
+    world = GateWorld(seed=1, open_visits=200, total_visits=400)
+    stream = world.record(200)  # just the declarations: every visit open
+    measure = measure_memory(stream, world.config)
+    assert measure.open_visits == 200
+    assert 1_000 < measure.bytes_per_open_visit < 100_000
+
+
+@pytest.mark.parametrize(("reason", "expected"), [
+    ("no open declaration for plate 14C-123.45; did the device mean 14C-I23.45?", "unknown plate"),
+    ("account yard-1 lacks the medical role to decide medical", "not authorised"),
+    ("vehicle 14C-123.45 cannot pass barrier 2: exit granted is not given", "out of order"),
+    ("declaration rejected: containers.0.number: ISO 6346 check digit is wrong", "invalid declaration"),
+    ("medical cannot be decided yet: vehicle 14C-123.45 is outside", "not yet workable"),
+    ("something new", "other"),
+])
+def test_refusal_reasons_fall_into_classes(reason: str, expected: str) -> None:
+    assert refusal_class(reason) == expected
+
+
+def test_latency_quantiles_are_read_to_within_a_bin() -> None:
+    histogram = LatencyHistogram()
+    values = np.random.default_rng(0).lognormal(mean=10.0, sigma=0.7, size=50_000).astype(np.int64)
+    histogram.add(values[:20_000])
+    histogram.add(values[20_000:])
+    for q in (0.5, 0.99):
+        assert histogram.quantile_ns(q) == pytest.approx(float(np.quantile(values, q)), rel=0.02)
+    assert histogram.max_ns == values.max() and histogram.n == values.size
+
+
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"visits": 50, "open_visits": 100}, r"--visits \(50\) must be at least --open \(100\)"),
+    ({"open_visits": 0}, "--open: must be at least 1"),
+    ({"mode": LoadMode.RATE, "rate": 0.0}, "--rate: must be a positive"),
+    ({"mode": LoadMode.RATE, "duration_s": -1.0}, "--duration: must be a positive"),
+    ({"bad_share": 1.5}, "--bad-share: must be a share"),
+])
+def test_a_bad_load_config_is_refused_naming_the_option(fields: dict[str, object], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        LoadConfig(**fields)  # type: ignore[arg-type]
