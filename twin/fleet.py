@@ -107,10 +107,45 @@ def closed_at(scenario: Scenario, now_s: float) -> float | None:
     return None
 
 
-def _pick(rng: np.random.Generator, shares: dict, ) -> object:  # type: ignore[type-arg]
-    keys = list(shares)
-    p = np.asarray([shares[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+class WeightedDraw:
+    """Draws an index with fixed weights, exactly as ``Generator.choice(n, p=weights / sum)`` does.
+
+    ``choice`` builds the cumulative weights, draws one uniform and searches it on every call:
+    an O(n) pass per truck over thousands of declarants. The table is built once here; each draw
+    uses the stream the same way (one ``random()``), so the numbers are those ``choice`` gives.
+    """
+
+    __slots__ = ("_cdf", "_problem")
+
+    def __init__(self, weights: np.ndarray | list[float], name: str) -> None:
+        p = np.asarray(weights, dtype=float)
+        # A table nobody draws from may be empty (no container trucks, no sizes): it fails on use.
+        self._problem: str | None = None
+        if p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
+            self._problem = f"{name}: weights must be finite, non-negative and not all zero (got {p.tolist()})"
+            p = np.ones(1)
+        cdf = np.cumsum(p / p.sum())
+        cdf /= cdf[-1]
+        self._cdf = cdf
+
+    def draw(self, rng: np.random.Generator) -> int:
+        """One index in ``range(len(weights))``."""
+        if self._problem is not None:
+            raise ValueError(self._problem)
+        return int(self._cdf.searchsorted(rng.random(), side="right"))
+
+
+class _Mix:
+    """A scenario's share table (value -> share), drawn from with ``WeightedDraw``."""
+
+    __slots__ = ("_keys", "_draw")
+
+    def __init__(self, shares: dict, name: str) -> None:  # type: ignore[type-arg]
+        self._keys = list(shares)
+        self._draw = WeightedDraw([shares[k] for k in self._keys], name)
+
+    def pick(self, rng: np.random.Generator) -> object:
+        return self._keys[self._draw.draw(rng)]
 
 
 def _vn_plate(rng: np.random.Generator, i: int) -> str:
@@ -150,14 +185,19 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
     # Enterprise volumes are skewed: a few large declarants make many trips (Zipf-like weights).
     weights = 1.0 / np.arange(1, len(declarants) + 1) ** 0.8
     weights /= weights.sum()
+    declarant_draw = WeightedDraw(weights, "declarants")
+    directions = _Mix(demand.direction_mix, "demand.direction_mix")
+    vehicle_classes = _Mix(demand.vehicle_class_mix, "demand.vehicle_class_mix")
+    cargo = _Mix(demand.cargo_mix, "demand.cargo_mix")
+    container_sizes = _Mix(demand.container_sizes, "demand.container_sizes")
     plans: list[TruckPlan] = []
     for i, arrival in enumerate(arrivals):
-        direction: Direction = _pick(rng, demand.direction_mix)  # type: ignore[assignment]
-        vehicle_class: VehicleClass = _pick(rng, demand.vehicle_class_mix)  # type: ignore[assignment]
-        category: GoodsCategory = _pick(rng, demand.cargo_mix)  # type: ignore[assignment]
+        direction: Direction = directions.pick(rng)  # type: ignore[assignment]
+        vehicle_class: VehicleClass = vehicle_classes.pick(rng)  # type: ignore[assignment]
+        category: GoodsCategory = cargo.pick(rng)  # type: ignore[assignment]
         containers: list[dict[str, object]] = []
         if vehicle_class is VehicleClass.CONTAINER:
-            size = int(_pick(rng, demand.container_sizes))  # type: ignore[call-overload]
+            size = int(container_sizes.pick(rng))  # type: ignore[call-overload]
             count = 2 if size == 20 and rng.random() < 0.3 else 1
             for k in range(count):
                 owner = _OWNERS[int(rng.integers(len(_OWNERS)))]
@@ -180,7 +220,7 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
         if rng.random() < demand.declaration_error_rate:
             error = "papers" if rng.random() < 0.5 else "goods"
         lead_s = float(rng.uniform(1.0, 12.0)) * HOUR
-        declarant = declarants[int(rng.choice(len(declarants), p=weights))]
+        declarant = declarants[declarant_draw.draw(rng)]
         declaration = Declaration.model_validate({
             "declaration_id": f"{id_prefix}{i:07d}",
             "declarant_id": declarant,
