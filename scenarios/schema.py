@@ -9,6 +9,7 @@ A scenario file is YAML with these sections (only ``name``, ``description``, ``s
     agencies    officers per role, shifts, service times, return rates
     devices     plate camera, barrier, scale, scanner and partner-link models; outages
     traffic     channelling by the traffic police and driver compliance
+    agents      Mesa agents for enterprises, drivers and traffic police (off by default)
     core        the clearance core's settings (gate.config models embedded as they are)
     closures    days the gate is closed (Tet); demand_windows: peaks and lulls
     run         horizon, warm-up, replications, seed
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig
 from gate.enums import Channel, Direction, Role
+from scenarios.agents import AgentsSettings
 from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
 from scenarios.devices import Devices, Outage
 from scenarios.errors import Problems
@@ -92,6 +94,7 @@ class Scenario(BaseModel):
     agencies: Agencies = Agencies()
     devices: Devices = Devices()
     traffic: TrafficSettings = TrafficSettings()
+    agents: AgentsSettings = AgentsSettings()
     core: CoreSettings = CoreSettings()
     closures: tuple[Closure, ...] = ()
     demand_windows: tuple[DemandWindow, ...] = ()

@@ -8,8 +8,8 @@ scenario and the seed, ``wire`` connects it (devices report to the world, trucks
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import simpy
 
@@ -48,9 +48,16 @@ class People:
     declarants: Declarants
     drivers: Drivers
     officers: Officers
+    #: The trucks as the people planned them (which enterprise sends each, when it declares,
+    #: whether its data are wrong); None keeps the plans the factory was given.
+    plans: list[TruckPlan] | None = None
+    #: Declarants' compliance scores known before the run, added to ``core.risk.compliance``.
+    compliance: Mapping[str, float] = field(default_factory=dict)
+    #: Called once the world is wired, to start the people's own processes (corridor, police).
+    start: Callable[[GateWorld], None] | None = None
 
 
-#: Makes the people of one replication; ``agents`` provides one that uses Mesa.
+#: Makes the people of one replication; ``twin.agents_people.agents_people`` uses Mesa agents.
 PeopleFactory = Callable[[Scenario, Streams, list[TruckPlan]], People]
 
 
@@ -62,11 +69,12 @@ def statistical_people(scenario: Scenario, streams: Streams, plans: list[TruckPl
     )
 
 
-def gate_config(scenario: Scenario) -> GateConfig:
+def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = None) -> GateConfig:
     """The clearance core's configuration for this scenario's gate.
 
     Without plate cameras (phase 1) every checkpoint still has a plate terminal, where an
     officer types the plate: the core sees the same events, later and without errors.
+    ``compliance`` adds declarants' known scores to the scenario's (the scenario's win on a clash).
     """
     core = scenario.core
     layout = scenario.layout
@@ -78,11 +86,14 @@ def gate_config(scenario: Scenario) -> GateConfig:
             yard_capacity[vehicle_class] = 0
     staging = {name: (1_000_000 if math.isinf(capacity_value(v)) else int(capacity_value(v)))
                for name, v in layout.staging_areas.items()}
+    risk = core.risk
+    if compliance:
+        risk = risk.model_copy(update={"compliance": {**compliance, **risk.compliance}})
     return GateConfig(
         gate_id=scenario.name,
         devices=device_inventory(layout, plate_cameras=True),
         accounts=accounts,
-        risk=core.risk,
+        risk=risk,
         weight=core.weight,
         fees=core.fees,
         traffic=core.traffic,
@@ -197,20 +208,32 @@ def build_probes(scenario: Scenario, equipment: Equipment) -> Probes:
 
 def build(scenario: Scenario, replication: int = 0, seed: int | None = None,
           people_factory: PeopleFactory = statistical_people) -> GateWorld:
-    """Everything one replication needs, wired and ready for ``env.run``."""
+    """Everything one replication needs, wired and ready for ``env.run``.
+
+    With the default people, a scenario with ``agents.enabled`` gets the Mesa agents
+    (``twin.agents_people``); a factory passed explicitly is always used as given.
+    """
     streams = Streams(scenario.run.seed if seed is None else seed, replication)
     env = simpy.Environment()
-    core = GateCore(gate_config(scenario))
+    plans = make_trucks(scenario, streams)
+    if people_factory is statistical_people and scenario.agents.enabled:
+        from twin.agents_people import agents_people  # Mesa is imported only when agents are used
+
+        people_factory = agents_people
+    people = people_factory(scenario, streams, plans)
+    if people.plans is not None:
+        plans = people.plans
+    core = GateCore(gate_config(scenario, people.compliance))
     equipment = build_equipment(env, scenario, streams)
     desks, tasks = build_desks(env, scenario, streams)
-    plans = make_trucks(scenario, streams)
-    people = people_factory(scenario, streams, plans)
     probes = build_probes(scenario, equipment)
     lane = scenario.layout.agv_lane
     handover = sampler(lane.handover_s, streams.get("yard/cranes")) if lane is not None else None
     world = GateWorld(env, scenario, core, equipment, desks, tasks, people.declarants, people.drivers,
                       people.officers, probes, streams.get("world"), handover)
     wire(world, plans)
+    if people.start is not None:
+        people.start(world)
     return world
 
 

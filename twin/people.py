@@ -10,18 +10,30 @@ asks one of these policies:
 * ``Officers`` — what an agency decides on a task, given what is true about the truck.
 
 The statistical defaults below follow the scenario's rates. The Mesa agents of ``agents/``
-provide the same methods with richer behaviour (an enterprise's history, a driver's habits).
+(wired by ``twin.agents_people``) provide the same methods with richer behaviour (an
+enterprise's habits, a driver's speed and obedience), and two more seams:
+
+* ``CorridorDrivers`` — drivers who drive a modelled approach corridor and wait at staging
+  where the traffic police direct them; the truck process hands those two stretches over.
+* ``Reporting`` — a policy that measured something of its own adds it to the run's results.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from gate.enums import ClearanceKind, Outcome, Role
 from scenarios.schema import Scenario
 from twin.fleet import TruckPlan
+
+if TYPE_CHECKING:
+    import simpy
+
+    from gate.commands import RouteTo
+    from twin.world import GateWorld, TruckRun
 
 K = ClearanceKind
 #: The checks that look at the goods, and so can catch wrong goods data.
@@ -51,6 +63,50 @@ class Drivers(Protocol):
     def obeys_hold(self, plan: TruckPlan, now: float) -> bool:
         """Whether the driver waits in a staging area when told to hold."""
         ...
+
+
+@runtime_checkable
+class CorridorDrivers(Drivers, Protocol):
+    """Drivers with a model of the approach corridor and of where trucks wait at staging.
+
+    ``approach`` drives the truck from the start of the tracked road to the staging checkpoint
+    (reporting GPS positions to the core); ``reach_checkpoint`` puts it where it stops there,
+    before the plate read; ``wait_at_staging`` keeps it wherever the traffic police direct it
+    until the core sends it on (to barrier 1 or away) and returns that route. Whoever moves a
+    truck between the road and a staging area keeps the road-queue and staging counters right.
+    """
+
+    def approach(self, world: GateWorld, truck: TruckRun) -> Generator[simpy.Event, Any, None]:
+        """Drive the approach road up to the staging checkpoint."""
+        ...
+
+    def reach_checkpoint(self, world: GateWorld, truck: TruckRun) -> None:
+        """The truck stops at the checkpoint (on the road, at the back of the queue)."""
+        ...
+
+    def wait_at_staging(self, world: GateWorld, truck: TruckRun) -> Generator[simpy.Event, Any, RouteTo]:
+        """Wait at staging until the truck drives on; returns the route it follows (entry lane or away)."""
+        ...
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    """A behaviour model that measured something of its own during the run."""
+
+    def results(self, world: GateWorld) -> dict[str, Any]:
+        """What it adds to the replication's ``extra`` (DataFrames are written as tables)."""
+        ...
+
+
+def people_results(world: GateWorld) -> dict[str, Any]:
+    """What the world's people policies measured (each policy object counted once)."""
+    extra: dict[str, Any] = {}
+    seen: list[object] = []
+    for policy in (world.declarants, world.drivers, world.officers):
+        if isinstance(policy, Reporting) and not any(policy is other for other in seen):
+            seen.append(policy)
+            extra.update(policy.results(world))
+    return extra
 
 
 class Officers(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from twin.build import PeopleFactory, build, statistical_people
+from twin.people import people_results
 from twin.results import (
     InvariantCheck,
     ReplicationResult,
@@ -129,6 +130,7 @@ def world_extra(world: GateWorld) -> dict[str, Any]:
                 if fleet is not None else {}),
         "events_handled": world.events_handled,
         "open_reviews": len(core.reviews),
+        **people_results(world),  # what the people's own models measured (e.g. the Mesa agents)
     }
 
 

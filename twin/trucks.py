@@ -21,6 +21,7 @@ from gate.commands import RouteTo
 from gate.enums import CrossingMode, Station
 from gate.identifiers import normalize_plate
 from twin.fleet import closed_at
+from twin.people import CorridorDrivers
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
 from twin.world import GateWorld, TruckRun
 
@@ -66,6 +67,9 @@ def truck_life(w: GateWorld, t: TruckRun) -> ProcessGenerator:
 
 
 def _approach(w: GateWorld, t: TruckRun) -> ProcessGenerator:
+    if isinstance(w.drivers, CorridorDrivers):  # the drivers' own corridor model drives the road
+        yield from w.drivers.approach(w, t)
+        return
     demand = w.scenario.demand
     km, speed = demand.approach_road_km, demand.approach_speed_kmh
     ping_s = w.scenario.traffic.gps_ping_s
@@ -159,6 +163,20 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     log = w.probes.log
     log.stamp(t.row, "staging_in", env.now)
     cameras = [d for d in w.equipment.cameras if d.startswith("cam-staging")]
+    if isinstance(w.drivers, CorridorDrivers):  # the drivers and the traffic police decide where it waits
+        w.drivers.reach_checkpoint(w, t)
+        customer = _enter(w, t, "staging")
+        if cameras:
+            yield from _identify(w, t, cameras[0])
+            while _returned(w, t) and t.reaccepted is not None and not t.reaccepted.triggered:
+                # Its declaration was returned while it drove in: the core refused the read. It waits
+                # at the checkpoint for the amended declaration, then drives past the camera again.
+                yield t.reaccepted
+                yield from _identify(w, t, cameras[0])
+        route = yield from w.drivers.wait_at_staging(w, t)
+        _leave(w, t, "staging", customer)
+        log.stamp(t.row, "staging_out", env.now)
+        return route
     area_has_room = w.counter(STAGING_OCCUPANCY)
     channelled = w.scenario.traffic.channelling and w.drivers.obeys_hold(t.plan, env.now)
     capacity = sum(_capacity(v) for v in w.scenario.layout.staging_areas.values())
