@@ -1,0 +1,473 @@
+"""Numbers the dashboard pages show, computed from a run's results (no Streamlit here).
+
+Hours are counted from the start of the run (hour 0 is midnight of day 1). Time-weighted
+means treat every series as a step function: a value holds until the next change, and the
+last value holds to the end of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.replay import clock_label
+from scenarios.schema import Scenario
+from twin.probes import ROAD_QUEUE_TRUCKS
+from twin.results import RunResult, kpi_order, kpi_unit
+from twin.stats import mean_ci
+
+HOUR = 3600.0
+MINUTE = 60.0
+#: The series the wiring keeps for trucks held at the staging areas.
+STAGING_OCCUPANCY = "staging_occupancy"
+
+#: Headline KPIs of the overview, in order: KPI name and the label a stakeholder reads.
+HEADLINES: tuple[tuple[str, str], ...] = (
+    ("throughput_per_day", "Trucks cleared per day"),
+    ("time_at_gate_p50", "Time at the gate, median"),
+    ("time_at_gate_p95", "Time at the gate, 95th percentile"),
+    ("road_queue_km_max", "Longest queue on the approach road"),
+    ("yard_occupancy_max", "Yard occupancy, peak"),
+    ("redeclarations", "Re-declarations"),
+    ("fee_revenue_vnd", "Fee revenue"),
+)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline KPI: its mean over replications and 95 % confidence half width."""
+
+    kpi: str
+    label: str
+    mean: float
+    half_width: float
+    unit: str
+    replications: int
+
+    @property
+    def value_text(self) -> str:
+        """The mean with its unit, e.g. "813 trucks/day"."""
+        return format_quantity(self.mean, self.unit)
+
+    @property
+    def interval_text(self) -> str:
+        """The confidence interval in words, e.g. "95 % CI ± 46 (5 replications)"."""
+        if math.isnan(self.mean):
+            return "not measured in this run"
+        if math.isnan(self.half_width):
+            return f"one replication: no confidence interval ({self.replications} replication)"
+        return f"95 % CI ± {format_quantity(self.half_width, self.unit)} ({self.replications} replications)"
+
+
+def format_number(value: float) -> str:
+    """A number for reading: thousands separated, three significant digits below 1,000."""
+    if value is None or math.isnan(value):
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}"
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """A value with its unit; money in millions of VND, shares as percentages."""
+    if value is None or math.isnan(value):
+        return "-"
+    if unit == "VND":
+        return f"{value / 1e6:,.1f} M VND"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "count":
+        return format_number(value)
+    return f"{format_number(value)} {unit}".strip()
+
+
+def headlines(summary: Mapping[str, Any]) -> list[Headline]:
+    """The overview's headline KPIs from a run summary (missing KPIs come back as NaN)."""
+    kpis = summary.get("kpis", {})
+    replications = int(summary.get("replications", 0))
+    result = []
+    for kpi, label in HEADLINES:
+        entry = kpis.get(kpi, {})
+        result.append(Headline(
+            kpi=kpi,
+            label=label,
+            mean=_float(entry.get("mean")),
+            half_width=_float(entry.get("half_width")),
+            unit=kpi_unit(kpi),
+            replications=replications,
+        ))
+    return result
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def kpi_table(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """Every KPI of a run: mean, 95 % confidence half width, unit and replications measured."""
+    kpis = summary.get("kpis", {})
+    rows = [
+        {"KPI": name, "mean": _float(kpis[name].get("mean")), "± 95 % CI": _float(kpis[name].get("half_width")),
+         "unit": kpis[name].get("unit") or kpi_unit(name), "replications": int(kpis[name].get("n", 0))}
+        for name in kpi_order(kpis)
+    ]
+    return pd.DataFrame(rows, columns=["KPI", "mean", "± 95 % CI", "unit", "replications"])
+
+
+# --- series by the hour -----------------------------------------------------------------------
+
+def hours_of(end: float) -> int:
+    """Whole or started hours in a run that ends at ``end`` seconds."""
+    return max(1, int(math.ceil(end / HOUR - 1e-9)))
+
+
+def hourly_integral(time: np.ndarray, values: np.ndarray, hours: int) -> np.ndarray:
+    """Integral of a step series over each hour [h, h+1), in value x seconds.
+
+    Before the first change the series counts as 0; NaN values count as 0.
+    """
+    time = np.asarray(time, dtype=float)
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    edges = np.arange(hours + 1, dtype=float) * HOUR
+    if time.size == 0:
+        return np.zeros(hours)
+    # Cumulative integral at each change time, then interpolated (linearly: a step's integral
+    # grows linearly) at the hour edges.
+    widths = np.diff(time)
+    cumulative = np.concatenate(([0.0], np.cumsum(widths * values[:-1])))
+
+    def integral_to(t: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(time, t, side="right") - 1
+        before = index < 0
+        index = np.clip(index, 0, time.size - 1)
+        out = cumulative[index] + (t - time[index]) * values[index]
+        return np.where(before, 0.0, out)
+
+    return np.diff(integral_to(edges))
+
+
+def hourly_mean(series: Mapping[str, np.ndarray], metric: str, hours: int) -> np.ndarray:
+    """Time-weighted mean of one metric of a series in each hour."""
+    return hourly_integral(series["time"], series[metric], hours) / HOUR
+
+
+def hourly_utilisation(series: Mapping[str, np.ndarray], hours: int) -> np.ndarray:
+    """Busy server-time over available server-time in each hour; NaN with no server available
+    (a device down) or unlimited servers."""
+    servers = np.asarray(series["servers"], dtype=float)
+    if servers.size == 0 or np.isnan(servers).all():
+        return np.full(hours, math.nan)
+    available = hourly_integral(series["time"], servers, hours)
+    busy = hourly_integral(series["time"], series["busy"], hours)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(available > 0, busy / available, math.nan)
+
+
+def station_names(series: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
+    """Stations (series with queue, busy and servers) in recording order."""
+    return [name for name, arrays in series.items() if {"queue", "busy", "servers"} <= set(arrays)]
+
+
+def station_hour_table(series: Mapping[str, Mapping[str, np.ndarray]], end: float, what: str) -> pd.DataFrame:
+    """Stations (rows) by hour (columns): ``what`` is "utilisation" or "queue" (mean waiting).
+
+    Utilisation rows are only given for stations with a finite number of servers.
+    """
+    if what not in ("utilisation", "queue"):
+        raise ValueError(f"station_hour_table: what must be 'utilisation' or 'queue' (got {what!r})")
+    hours = hours_of(end)
+    rows: dict[str, np.ndarray] = {}
+    for name in station_names(series):
+        if what == "utilisation":
+            values = hourly_utilisation(series[name], hours)
+            if np.isnan(values).all():
+                continue
+        else:
+            values = hourly_mean(series[name], "queue", hours)
+        rows[name] = values
+    if what == "queue" and ROAD_QUEUE_TRUCKS in series:
+        rows["approach road"] = hourly_mean(series[ROAD_QUEUE_TRUCKS], "value", hours)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(range(hours)))
+
+
+#: Station stays for the time-at-station table: name, in-stamp, out-stamp.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("staging", "staging_in", "staging_out"),
+    ("entry lane", "entry_in", "entry_out"),
+    ("weighbridge", "scale_in", "scale_out"),
+    ("scanner", "scanner_in", "scanner_out"),
+    ("yard", "yard_in", "yard_out"),
+    ("inspection bay", "inspection_in", "inspection_out"),
+    ("exit lane", "exit_in", "departed"),
+)
+
+
+def stage_minutes_by_hour(trucks: pd.DataFrame, end: float) -> pd.DataFrame:
+    """Mean minutes trucks spent at each station (rows), by the hour they reached it (columns).
+
+    Only finished stays count (both stamps present); an hour in which no truck reached the
+    station is NaN.
+    """
+    hours = hours_of(end)
+    rows: dict[str, np.ndarray] = {}
+    for name, in_stamp, out_stamp in STAGES:
+        begin = trucks[in_stamp].to_numpy(dtype=float)
+        leave = trucks[out_stamp].to_numpy(dtype=float)
+        done = ~np.isnan(begin) & ~np.isnan(leave) & (leave >= begin)
+        if not done.any():
+            continue
+        hour = np.minimum((begin[done] // HOUR).astype(int), hours - 1)
+        minutes = (leave[done] - begin[done]) / MINUTE
+        total = np.bincount(hour, weights=minutes, minlength=hours)
+        count = np.bincount(hour, minlength=hours)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rows[name] = np.where(count > 0, total / np.maximum(count, 1), math.nan)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(range(hours)))
+
+
+def hourly_flow(trucks: pd.DataFrame, series: Mapping[str, Mapping[str, np.ndarray]], end: float) -> pd.DataFrame:
+    """Per hour: trucks arriving, trucks departing, and trucks waiting (mean, all queues).
+
+    "Waiting" adds every station's queue, the trucks held at staging and the queue on the
+    approach road, time-weighted over the hour.
+    """
+    hours = hours_of(end)
+    arrival = trucks["arrival"].to_numpy(dtype=float)
+    departed = trucks["departed"].to_numpy(dtype=float)
+
+    def per_hour(times: np.ndarray) -> np.ndarray:
+        times = times[~np.isnan(times) & (times < hours * HOUR)]
+        return np.bincount((times // HOUR).astype(int), minlength=hours)[:hours]
+
+    waiting = np.zeros(hours)
+    for name in station_names(series):
+        waiting += hourly_mean(series[name], "queue", hours)
+    for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS):
+        if name in series:
+            waiting += hourly_mean(series[name], "value", hours)
+    frame = pd.DataFrame({
+        "hour": np.arange(hours),
+        "from": [clock_label(h * HOUR) for h in range(hours)],
+        "arrivals": per_hour(arrival),
+        "departures": per_hour(departed),
+        "waiting (mean trucks)": waiting,
+    })
+    return frame
+
+
+def busiest_hours(flow: pd.DataFrame, top: int = 3) -> pd.DataFrame:
+    """The ``top`` hours with the most arrivals (ties: more trucks waiting first, then earlier)."""
+    ranked = flow.sort_values(["arrivals", "waiting (mean trucks)", "hour"], ascending=[False, False, True], kind="stable")
+    return ranked.head(top).reset_index(drop=True)
+
+
+def queue_onsets(series: Mapping[str, Mapping[str, np.ndarray]], threshold: float) -> pd.DataFrame:
+    """Where the queue forms first: when each queue first reached ``threshold`` trucks.
+
+    Queues: every station's waiting line, trucks held at staging, and the approach road.
+    Sorted by that time; queues that never reached the threshold come last (time NaN).
+    """
+    if not threshold > 0:
+        raise ValueError(f"queue_onsets: threshold must be more than 0 trucks (got {threshold})")
+    sources: list[tuple[str, Mapping[str, np.ndarray], str]] = []
+    if ROAD_QUEUE_TRUCKS in series:
+        sources.append(("approach road", series[ROAD_QUEUE_TRUCKS], "value"))
+    if STAGING_OCCUPANCY in series:
+        sources.append(("held at staging", series[STAGING_OCCUPANCY], "value"))
+    sources += [(name, series[name], "queue") for name in station_names(series)]
+    rows = []
+    for place, arrays, metric in sources:
+        time = np.asarray(arrays["time"], dtype=float)
+        level = np.nan_to_num(np.asarray(arrays[metric], dtype=float))
+        reached = np.flatnonzero(level >= threshold)
+        peak_index = int(np.argmax(level)) if level.size else -1
+        first = float(time[reached[0]]) if reached.size else math.nan
+        rows.append({
+            "queue": place,
+            "first reached": clock_label(first) if reached.size else "never",
+            "first_time_s": first,
+            "peak (trucks)": float(level[peak_index]) if peak_index >= 0 else 0.0,
+            "peak at": clock_label(float(time[peak_index])) if peak_index >= 0 and level[peak_index] > 0 else "-",
+        })
+    frame = pd.DataFrame(rows, columns=["queue", "first reached", "first_time_s", "peak (trucks)", "peak at"])
+    return frame.sort_values("first_time_s", na_position="last", kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class DownPeriod:
+    """A device (or station) out of service from ``start`` to ``end`` (seconds)."""
+
+    device: str
+    start: float
+    end: float
+    cause: str
+
+
+def planned_outages(scenario: Scenario, end: float) -> list[DownPeriod]:
+    """The outages the scenario schedules, per device, clipped to the run."""
+    periods = []
+    for outage in scenario.devices.outages:
+        start = outage.start_h * HOUR
+        if start >= end:
+            continue
+        for device in scenario.outage_devices(outage):
+            periods.append(DownPeriod(device, start, min(end, outage.end_h * HOUR), "planned outage"))
+    return sorted(periods, key=lambda p: (p.start, p.device))
+
+
+def recorded_outages(series: Mapping[str, Mapping[str, np.ndarray]], end: float) -> list[DownPeriod]:
+    """Periods in which a station's series shows fewer servers than its most (a device down)."""
+    periods = []
+    for name in station_names(series):
+        time = np.asarray(series[name]["time"], dtype=float)
+        servers = np.asarray(series[name]["servers"], dtype=float)
+        if servers.size == 0 or np.isnan(servers).all():
+            continue
+        down = servers < np.nanmax(servers)
+        # Starts and ends of each run of "down" steps.
+        edges = np.diff(np.concatenate(([0], down.astype(np.int8), [0])))
+        for first, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            until = float(time[stop]) if stop < time.size else float(end)
+            periods.append(DownPeriod(name, float(time[first]), until, "fewer servers recorded"))
+    return sorted(periods, key=lambda p: (p.start, p.device))
+
+
+def total_waiting(series: Mapping[str, Mapping[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """All trucks waiting (station queues, held at staging, approach road) as one step series."""
+    parts = [(series[name]["time"], series[name]["queue"]) for name in station_names(series)]
+    parts += [(series[name]["time"], series[name]["value"]) for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS) if name in series]
+    if not parts:
+        return np.zeros(1), np.zeros(1)
+    time = np.unique(np.concatenate([np.asarray(t, dtype=float) for t, _ in parts]))
+    total = np.zeros(time.size)
+    for t, v in parts:
+        t = np.asarray(t, dtype=float)
+        if t.size == 0:
+            continue
+        index = np.searchsorted(t, time, side="right") - 1
+        values = np.nan_to_num(np.asarray(v, dtype=float))
+        total += np.where(index >= 0, values[np.clip(index, 0, t.size - 1)], 0.0)
+    return time, total
+
+
+def outage_effects(periods: Sequence[DownPeriod], series: Mapping[str, Mapping[str, np.ndarray]],
+                   trucks: pd.DataFrame) -> pd.DataFrame:
+    """What each down period did: trucks waiting (all queues) when it began and at most during
+    it; how long after it the waiting fell back to its level at the start ("backlog cleared
+    after", NaN if not by the end of the run); and the time at the gate of trucks that reached
+    the gate during it, against all departed trucks.
+    """
+    time, waiting = total_waiting(series)
+    departed = trucks["outcome"].astype(object) == "departed"
+    gate_start = trucks["staging_in"].fillna(trucks["entry_in"]).to_numpy(dtype=float)
+    at_gate = trucks["time_at_gate"].to_numpy(dtype=float) / MINUTE
+    overall = float(np.nanmean(at_gate[departed])) if departed.any() else math.nan
+    rows = []
+    for period in periods:
+        before_index = int(np.searchsorted(time, period.start, side="left")) - 1
+        at_start = float(waiting[before_index]) if before_index >= 0 else 0.0
+        during = (time >= period.start) & (time < period.end)
+        most = float(max(at_start, waiting[during].max(initial=0.0)))
+        after = time >= period.end
+        cleared = np.flatnonzero(waiting[after] <= at_start)
+        end_index = int(np.searchsorted(time, period.end, side="right")) - 1
+        still_low = end_index >= 0 and waiting[end_index] <= at_start
+        cleared_after = 0.0 if still_low else ((float(time[after][cleared[0]]) - period.end) / HOUR if cleared.size else math.nan)
+        hit = departed.to_numpy() & (gate_start >= period.start) & (gate_start < period.end)
+        rows.append({
+            "device": period.device,
+            "cause": period.cause,
+            "down from": clock_label(period.start),
+            "down until": clock_label(period.end),
+            "hours down": (period.end - period.start) / HOUR,
+            "trucks waiting at start": at_start,
+            "most trucks waiting": most,
+            "backlog cleared after (h)": cleared_after,
+            "time at gate, trucks arriving then (min)": float(np.mean(at_gate[hit])) if hit.any() else math.nan,
+            "time at gate, all trucks (min)": overall,
+        })
+    columns = ["device", "cause", "down from", "down until", "hours down", "trucks waiting at start", "most trucks waiting",
+               "backlog cleared after (h)", "time at gate, trucks arriving then (min)", "time at gate, all trucks (min)"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- agencies, devices, AGVs ------------------------------------------------------------------
+
+def _per_replication(run: RunResult, section: str) -> list[Mapping[str, Any]]:
+    return [rep.extra.get(section) or {} for rep in run.replications]
+
+
+def agency_table(run: RunResult) -> pd.DataFrame:
+    """Each agency's workload over the run: means over replications.
+
+    ``SLA misses`` are tasks the agency left longer than its time limit (the core escalated
+    them); the share is of the tasks assigned.
+    """
+    sections = _per_replication(run, "agencies")
+    roles = list(dict.fromkeys(role for section in sections for role in section))
+    rows = []
+    for role in roles:
+        entries = [section[role] for section in sections if role in section]
+
+        def mean(field: str, entries: Sequence[Mapping[str, Any]] = entries) -> float:
+            values = [float(e[field]) for e in entries if isinstance(e.get(field), (int, float))]
+            return float(np.mean(values)) if values else math.nan
+
+        officers = entries[0].get("officers")
+        assigned, misses = mean("tasks_assigned"), mean("sla_misses")
+        rows.append({
+            "agency": role.replace("_", " "),
+            "officers": str(officers),
+            "tasks assigned": assigned,
+            "tasks done": mean("tasks_done"),
+            "utilisation": mean("utilisation"),
+            "mean wait (min)": mean("mean_wait_min"),
+            "SLA misses": misses,
+            "SLA missed share": misses / assigned if assigned > 0 else math.nan,
+        })
+    columns = ["agency", "officers", "tasks assigned", "tasks done", "utilisation", "mean wait (min)", "SLA misses",
+               "SLA missed share"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def device_table(run: RunResult) -> pd.DataFrame:
+    """Each device's faults and hours down, as means over replications, most downtime first."""
+    sections = _per_replication(run, "devices")
+    devices = list(dict.fromkeys(device for section in sections for device in section))
+    rows = []
+    for device in devices:
+        entries = [section[device] for section in sections if device in section]
+        rows.append({
+            "device": device,
+            "faults": float(np.mean([float(e.get("faults", 0)) for e in entries])),
+            "hours down": float(np.mean([float(e.get("downtime_h", 0.0)) for e in entries])),
+        })
+    frame = pd.DataFrame(rows, columns=["device", "faults", "hours down"])
+    return frame.sort_values(["hours down", "faults", "device"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
+
+
+def agv_summary(run: RunResult) -> dict[str, tuple[float, float]] | None:
+    """AGV fleet figures (mean, 95 % half width over replications); None without an AGV lane."""
+    sections = [section for section in _per_replication(run, "agv") if section]
+    if not sections:
+        return None
+    result = {}
+    for field, label in (("delivered", "containers delivered"), ("utilisation", "fleet utilisation"),
+                         ("breakdowns", "breakdowns")):
+        result[label] = mean_ci([float(section.get(field, math.nan)) for section in sections])
+    return result
+
+
+def command_counts(run: RunResult) -> pd.DataFrame:
+    """Commands the core issued, by type: mean per replication."""
+    sections = _per_replication(run, "commands")
+    names = sorted({name for section in sections for name in section})
+    rows = [{"command": name, "per replication": float(np.mean([float(s.get(name, 0)) for s in sections]))} for name in names]
+    return pd.DataFrame(rows, columns=["command", "per replication"])

@@ -1,0 +1,98 @@
+"""Agencies and devices: each agency's workload and missed time limits; device faults and what
+they did to the queues; the AGV lane's throughput."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from dashboard.analysis import (
+    agency_table,
+    agv_summary,
+    command_counts,
+    device_table,
+    format_number,
+    outage_effects,
+    planned_outages,
+    recorded_outages,
+)
+from dashboard.charts import agency_figure, device_downtime_figure
+from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
+from twin.plots import queue_length_figure
+
+page_setup("Agencies and devices")
+loaded = require_run()
+if loaded is not None:
+    run = loaded.run
+    end = loaded.horizon_h * 3600.0
+
+    st.markdown("#### Agencies")
+    agencies = agency_table(run)
+    if agencies.empty:
+        st.info("This run recorded no agency workload.")
+    else:
+        worked = agencies.dropna(subset=["utilisation"]).sort_values("utilisation", ascending=False)
+        missed = agencies.sort_values("SLA misses", ascending=False).iloc[0]
+        lines = []
+        if not worked.empty:
+            lines.append(f"Busiest agency: **{worked.iloc[0]['agency']}** ({worked.iloc[0]['utilisation']:.0%} of officer time).")
+        if missed["SLA misses"] > 0:
+            lines.append(f"Most missed time limits: **{missed['agency']}** ({missed['SLA misses']:.1f} of "
+                         f"{missed['tasks assigned']:.1f} tasks per replication).")
+        else:
+            lines.append("No agency missed a time limit.")
+        st.markdown(" ".join(lines))
+        table(agencies, {"tasks assigned": "%.1f", "tasks done": "%.1f", "utilisation": "%.2f", "mean wait (min)": "%.1f",
+                         "SLA misses": "%.1f", "SLA missed share": "%.2f"}, key="agencies.table")
+        show_figure(agency_figure(agencies), "Share of officer time in use, and tasks assigned against tasks that "
+                    "waited past the agency's time limit (means per replication).")
+
+    st.markdown("#### Devices")
+    devices = device_table(run)
+    failed = devices[(devices["faults"] > 0) | (devices["hours down"] > 0)]
+    if failed.empty:
+        st.info(f"None of the {len(devices)} devices failed or was taken down in this run.")
+    else:
+        st.markdown(f"{len(failed)} of {len(devices)} devices were down at some point.")
+        show_figure(device_downtime_figure(devices), "Hours each device was down, mean per replication.")
+    table(devices, {"faults": "%.1f", "hours down": "%.2f"}, key="agencies.devices")
+
+    replication = pick_replication(loaded, "agencies.replication")
+    rep = run.replications[replication]
+    periods = recorded_outages(rep.series, end)
+    if loaded.scenario is not None:
+        periods = planned_outages(loaded.scenario, end) + periods
+    st.markdown("#### What the outages did")
+    if periods:
+        effects = outage_effects(periods, rep.series, rep.trucks)
+        table(effects, {"hours down": "%.2f", "trucks waiting at start": "%.0f", "most trucks waiting": "%.0f",
+                        "backlog cleared after (h)": "%.2f", "time at gate, trucks arriving then (min)": "%.1f",
+                        "time at gate, all trucks (min)": "%.1f"}, key="agencies.outages")
+        cleared = effects["backlog cleared after (h)"]
+        if cleared.isna().any():
+            st.warning("After at least one outage the backlog had not cleared by the end of the run.")
+        affected = [name for name in dict.fromkeys(p.device for p in periods) if name in rep.series]
+        if affected:
+            show_figure(queue_length_figure(rep.series, affected, end, "Queues at the stations that were down"),
+                        "Trucks waiting at each station that went down; red shading: no server available.")
+    else:
+        st.info("No outage is known for this replication: the scenario plans none, or it is not known here, "
+                "and the station series show no drop in servers. Random faults still count in the table above.")
+
+    st.markdown("#### AGV lane")
+    agv = agv_summary(run)
+    if agv is None:
+        st.info("This gate has no AGV lane.")
+    else:
+        per_day = run.summary.get("kpis", {}).get("agv_containers_per_day", {})
+        columns = st.columns(4)
+        mean, half = per_day.get("mean"), per_day.get("half_width")
+        columns[0].metric("Containers per day", format_number(math.nan if mean is None else float(mean)),
+                          help="± " + format_number(math.nan if half is None else float(half)) + " (95 % CI)")
+        for column, (label, (value, width)) in zip(columns[1:], agv.items(), strict=True):
+            text = f"{value:.0%}" if label == "fleet utilisation" else format_number(value)
+            column.metric(label.capitalize(), text, help=f"mean per replication; ± {format_number(width)} (95 % CI)")
+
+    with st.expander("Commands the clearance core issued (per replication)"):
+        table(command_counts(run), {"per replication": "%.1f"}, key="agencies.commands")

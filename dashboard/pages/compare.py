@@ -1,0 +1,124 @@
+"""Compare layouts: two or more runs side by side, each difference from the baseline with its
+confidence interval, and the best run on each KPI."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.analysis import format_number
+from dashboard.jobs import RunRequest
+from dashboard.state import loaded_runs, post_message, request_runs
+from dashboard.ui import page_setup, show_figure, table
+from scenarios import ScenarioError, format_errors, library_names, load_scenario, with_overrides
+from twin.compare import comparison_plot, compare_runs
+
+SELECTION_KEY = "compare.runs"
+PICK_KEY = "gatetwin.compare_pick"
+
+
+def with_ci(mean: float, half_width: float) -> str:
+    """"mean ± half width", or the mean alone without an interval."""
+    if math.isnan(mean):
+        return "-"
+    return format_number(mean) if math.isnan(half_width) else f"{format_number(mean)} ± {format_number(half_width)}"
+
+
+def side_by_side(comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per KPI: each run's mean ± CI, each difference from the baseline, the best run."""
+    runs = list(dict.fromkeys(comparison["run"]))
+    rows = []
+    for kpi, group in comparison.groupby("kpi", sort=False):
+        by_run = {row["run"]: row for row in group.to_dict("records")}
+        row: dict[str, object] = {"KPI": kpi, "unit": group["unit"].iloc[0], "better": group["direction"].iloc[0]}
+        for run in runs:
+            entry = by_run.get(run)
+            row[run] = with_ci(entry["mean"], entry["half_width"]) if entry else "-"
+        for run in runs[1:]:
+            entry = by_run.get(run)
+            if entry is None:
+                row[f"{run} − baseline"] = "-"
+                continue
+            verdict = entry["verdict"] if entry["verdict"] not in ("n/a",) else ""
+            row[f"{run} − baseline"] = f"{with_ci(entry['difference'], entry['difference_half_width'])} {verdict}".strip()
+        row["best"] = group["best"].iloc[0] or "-"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def launch_comparison() -> None:
+    """Run library scenarios with one seed (common random numbers), for a paired comparison."""
+    with st.expander("Run layouts to compare (same seed for all, paired by replication)", expanded=len(loaded_runs()) < 2):
+        chosen = st.multiselect("Library scenarios (the first is the baseline)", library_names(), key="compare.launch")
+        columns = st.columns(3)
+        hours = columns[0].number_input("Simulated hours", min_value=0.5, max_value=24.0 * 60, value=24.0, step=1.0,
+                                        key="compare.hours")
+        reps = columns[1].number_input("Replications", min_value=2, max_value=100, value=5, step=1, key="compare.reps",
+                                       help="At least two, for confidence intervals.")
+        seed = columns[2].number_input("Seed (all scenarios)", min_value=0, value=1, step=1, key="compare.seed")
+        if st.button("Run and compare", key="compare.start", disabled=len(chosen) < 2, icon=":material/play_arrow:"):
+            try:
+                requests = [RunRequest(with_overrides(load_scenario(name), horizon_h=float(hours)), int(reps), int(seed))
+                            for name in chosen]
+            except ScenarioError as err:
+                for line in format_errors(err):
+                    st.error(line)
+                return
+            st.session_state[PICK_KEY] = []
+            request_runs(requests, group="compare")
+            post_message("info", f"Started {len(requests)} runs; they are compared here as they finish.")
+            st.rerun()
+
+
+page_setup("Compare layouts")
+launch_comparison()
+runs = loaded_runs()
+if len(runs) < 2:
+    st.info("Open at least two runs to compare them: run them above, or open them on the 'Run or open' page.")
+else:
+    labels = list(runs)
+    picked = [label for label in st.session_state.pop(PICK_KEY, []) if label in runs]
+    if len(picked) >= 2:
+        st.session_state[SELECTION_KEY] = picked
+    elif SELECTION_KEY not in st.session_state:
+        st.session_state[SELECTION_KEY] = labels[: min(3, len(labels))]
+    else:
+        st.session_state[SELECTION_KEY] = [label for label in st.session_state[SELECTION_KEY] if label in runs]
+    selected = st.multiselect("Runs to compare (the first is the baseline)", labels, key=SELECTION_KEY)
+    options = st.columns(2)
+    only_significant = options[0].toggle("Only KPIs with a clear difference", key="compare.significant",
+                                         help="A difference is clear when its 95 % interval excludes zero.")
+    with_stations = options[1].toggle("Include per-station KPIs", key="compare.stations")
+    if len(selected) < 2:
+        st.warning("Choose at least two runs.")
+    else:
+        chosen_runs = [runs[label].run for label in selected]
+        comparison = compare_runs(chosen_runs, selected)
+        shown = comparison
+        if not with_stations:
+            shown = shown[~shown["kpi"].str.endswith(("_utilisation", "_mean_wait"))]
+        if only_significant:
+            clear = set(shown.loc[shown["significant"], "kpi"])
+            shown = shown[shown["kpi"].isin(clear)]
+        seeds = [tuple(run.summary.get("seeds", [])) for run in chosen_runs]
+        paired = all(set(seed) & set(seeds[0]) for seed in seeds[1:])
+        st.caption(
+            f"Baseline: {selected[0]}. "
+            + ("Replications are paired by seed (common random numbers), so the intervals are tight."
+               if paired else "The runs share no seed, so differences use Welch's interval for independent runs.")
+        )
+        judged = shown[(shown["direction"] != "neutral") & (shown["best"] != "")].drop_duplicates("kpi")
+        wins = judged["best"].value_counts()
+        columns = st.columns(len(selected))
+        for column, label in zip(columns, selected, strict=True):
+            column.metric(label, f"best on {int(wins.get(label, 0))} KPI(s)")
+        if shown.empty:
+            st.info("No KPI left with these filters.")
+        else:
+            table(side_by_side(shown), key="compare.table")
+            show_figure(comparison_plot(shown), "Change of each KPI against the baseline, in percent of the baseline's "
+                        "mean, with 95 % intervals. Green: clearly better; red: clearly worse; grey: no clear difference.")
+        st.download_button("Download the comparison (CSV)", comparison.to_csv(index=False).encode("utf-8"),
+                           file_name="comparison.csv", mime="text/csv", key="compare.download")

@@ -1,0 +1,61 @@
+"""Overview: the scenario, the headline KPIs with confidence intervals, and the run's health."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.analysis import headlines, kpi_table
+from dashboard.ui import first_line, page_setup, require_run, show_figure, table
+from scenarios import describe
+from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
+
+page_setup("Overview")
+loaded = require_run()
+if loaded is not None:
+    run = loaded.run
+    manifest = run.manifest
+    st.subheader(run.scenario_name)
+    site = f"{loaded.scenario.site} · " if loaded.scenario is not None else ""
+    st.caption(f"{site}seed {manifest.get('seed', '?')} · {len(run.replications)} replication(s) · "
+               f"{loaded.horizon_h:g} simulated hours · scenario hash {run.scenario_hash[:12]} · from {loaded.source}")
+    if run.failed:
+        st.error(f"This run did not finish cleanly: {first_line(run.failed)}")
+    broken = [(i, c) for i, rep in enumerate(run.replications) for c in rep.invariants if not c.holds]
+    if broken:
+        st.warning(f"{len(broken)} invariant check(s) failed; the numbers below may be wrong. See 'Checks' below.")
+
+    st.markdown("#### Headline KPIs (mean over replications, 95 % confidence interval)")
+    items = headlines(run.summary)
+    for row_start in range(0, len(items), 4):
+        columns = st.columns(4)
+        for column, item in zip(columns, items[row_start:row_start + 4], strict=False):
+            with column:
+                st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
+                st.caption(item.interval_text)
+
+    if loaded.scenario is not None:
+        with st.expander("The scenario", expanded=False):
+            st.code(describe(loaded.scenario), language=None)
+    else:
+        st.caption("The scenario file of this run is not known here (it is not in the library with this hash).")
+
+    trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
+    show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled"),
+                "Histograms of the time at the gate and in the system, with the median and 95th percentile.")
+    first = run.replications[0]
+    levels = [name for name in LEVEL_LABELS if name in first.series]
+    if levels:
+        show_figure(levels_figure(first.series, levels, loaded.horizon_h * 3600.0,
+                                  f"Levels over time: replication 0 (seed {first.seed})"),
+                    "Yard occupancy and the queue on the approach road over the run.")
+
+    with st.expander("Every KPI", expanded=False):
+        table(kpi_table(run.summary), {"mean": "%.3f", "± 95 % CI": "%.3f"}, key="overview-kpis")
+    with st.expander("Checks (conservation, Little's law, the core's books)", expanded=bool(broken)):
+        checks = pd.DataFrame(
+            [{"replication": i, "check": c.name, "holds": c.holds, "detail": c.detail}
+             for i, rep in enumerate(run.replications) for c in rep.invariants],
+            columns=["replication", "check", "holds", "detail"],
+        )
+        table(checks, key="overview-checks")

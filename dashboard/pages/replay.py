@@ -1,0 +1,94 @@
+"""Gate replay: the gate drawn from above with the trucks at each place, at a moment you choose.
+
+The counts come from the per-truck stage timestamps (``dashboard.replay``). The time slider
+moves in steps; "Play" advances it by one step per tick until the end of the run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard.replay import PLACE_LABELS, PLACES, Stays, agv_handover, clock_label, series_value_at, stays
+from dashboard.charts import gate_schematic_figure, place_timeline_figure
+from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
+from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS
+
+TIME_KEY = "replay.minute"
+PLAYING_KEY = "replay.playing"
+STEP_KEY = "replay.step"
+TICK_S = 1.0
+STEPS_MIN = {"15 minutes": 15, "30 minutes": 30, "1 hour": 60, "3 hours": 180}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _stays(trucks: pd.DataFrame) -> Stays:
+    return stays(trucks)
+
+
+def _toggle_play() -> None:
+    st.session_state[PLAYING_KEY] = not st.session_state.get(PLAYING_KEY, False)
+
+
+page_setup("Gate replay")
+loaded = require_run()
+if loaded is not None:
+    replication = pick_replication(loaded, "replay.replication")
+    rep = loaded.run.replications[replication]
+    trucks = rep.trucks
+    occupancy = _stays(trucks)
+    end_min = int(round(loaded.horizon_h * 60))
+    grid = np.arange(0, end_min * 60 + 1, 300.0)
+    timeline = occupancy.timeline(grid)
+    peaks = {place: int(timeline[place].max()) for place in PLACES}
+    stations = set(rep.stations)
+    absent = [place for place, prefix in (("scale", "scale-"), ("scanner", "scanner-"), ("inspection", "inspection"))
+              if not any(name.startswith(prefix) for name in stations)]
+    has_agv = bool(rep.extra.get("agv"))
+
+    controls = st.columns([1, 1, 3], vertical_alignment="bottom")
+    with controls[0]:
+        step_name = st.selectbox("Step", list(STEPS_MIN), key=STEP_KEY)
+    with controls[1]:
+        playing = bool(st.session_state.get(PLAYING_KEY, False))
+        st.button("Pause" if playing else "Play", key="replay.play", on_click=_toggle_play,
+                  icon=":material/pause:" if playing else ":material/play_arrow:")
+    step = STEPS_MIN[step_name]
+    options = list(range(0, end_min + 1, step))
+    if options[-1] != end_min:
+        options.append(end_min)
+
+    @st.fragment(run_every=TICK_S if playing else None)
+    def replay_view() -> None:
+        current = st.session_state.get(TIME_KEY, options[len(options) // 2])
+        current = min(options, key=lambda m: abs(m - current))
+        if st.session_state.get(PLAYING_KEY):
+            following = [m for m in options if m > current]
+            if following:
+                current = following[0]
+            else:
+                st.session_state[PLAYING_KEY] = False
+        st.session_state[TIME_KEY] = current
+        minute = st.select_slider("Time", options=options, key=TIME_KEY, format_func=lambda m: clock_label(m * 60.0))
+        now = minute * 60.0
+        counts = occupancy.counts_at(now)
+        road = (series_value_at(rep.series.get(ROAD_QUEUE_TRUCKS), now), series_value_at(rep.series.get(ROAD_QUEUE_KM), now))
+        agv = agv_handover(trucks, now) if has_agv else None
+        when = clock_label(now)
+        show_figure(gate_schematic_figure(counts, when, peaks, absent, road, agv),
+                    f"Trucks at each place at {when}; darker boxes are nearer their peak of the run.")
+        left, right = st.columns([1, 2])
+        with left:
+            frame = pd.DataFrame({
+                "place": [PLACE_LABELS[p] for p in PLACES],
+                "trucks now": [counts[p] for p in PLACES],
+                "most in the run": [peaks[p] for p in PLACES],
+            })
+            table(frame, key="replay-counts")
+            st.caption(f"{sum(counts.values())} trucks on the approach road or inside the gate at {when}.")
+        with right:
+            show_figure(place_timeline_figure(timeline, now, [p for p in PLACES if peaks[p] > 0] or list(PLACES)),
+                        "Trucks at each place over the run; the black line is the moment shown above.")
+
+    replay_view()

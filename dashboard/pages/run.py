@@ -1,0 +1,135 @@
+"""Run or open: run a library scenario or an uploaded scenario file in the background, or open
+results saved by ``gatetwin run --out``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.jobs import RunRequest
+from dashboard.state import loaded_runs, open_folder, post_message, request_runs, runs_dir
+from dashboard.ui import page_setup, table
+from scenarios import ScenarioError, ScenarioIssue, describe, format_errors, library_names, load_scenario, validate_scenario, with_overrides
+from scenarios.schema import Scenario
+from scenarios.yaml_reader import read_yaml
+from twin.results import SUMMARY_FILE
+
+#: Largest scenario file accepted for upload, in bytes (a scenario is a few kilobytes).
+MAX_UPLOAD_BYTES = 1_000_000
+
+
+def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
+    """Hours, replications and seed for ``scenario``, and a Run button; the request when pressed."""
+    key = f"{key}.{scenario.name}"
+    columns = st.columns(3)
+    hours = columns[0].number_input("Simulated hours", min_value=0.5, max_value=24.0 * 60, step=1.0,
+                                    value=float(scenario.run.horizon_h), key=f"{key}.hours")
+    reps = columns[1].number_input("Replications", min_value=1, max_value=100, step=1,
+                                   value=int(scenario.run.replications), key=f"{key}.reps",
+                                   help="Two or more give confidence intervals.")
+    seed = columns[2].number_input("Seed", min_value=0, step=1, value=int(scenario.run.seed), key=f"{key}.seed",
+                                   help="The same seed gives the same results, bit for bit.")
+    if not st.button("Run", key=f"{key}.run", type="primary", icon=":material/play_arrow:"):
+        return None
+    try:
+        changed = with_overrides(scenario, horizon_h=float(hours))
+    except ScenarioError as err:
+        for line in format_errors(err):
+            st.error(line)
+        return None
+    return RunRequest(changed, replications=int(reps), seed=int(seed))
+
+
+def uploaded_scenario(name: str, data: bytes) -> Scenario:
+    """A scenario from an uploaded YAML file; ``ScenarioError`` (one issue per problem) otherwise."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ScenarioError(name, [ScenarioIssue("", f"is {len(data):,} bytes; a scenario file is at most {MAX_UPLOAD_BYTES:,}")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(name, [ScenarioIssue("", f"cannot read the file: not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    return validate_scenario(read_yaml(text, name), name)
+
+
+def saved_folders() -> list[Path]:
+    """Results folders found under the dashboard's runs folder and ./out, newest first."""
+    roots = {runs_dir(), Path("out")}
+    found = {summary.parent.resolve() for root in roots if root.is_dir() for summary in root.glob(f"*/{SUMMARY_FILE}")}
+    found |= {summary.parent.resolve() for root in roots if root.is_dir() for summary in root.glob(f"*/*/{SUMMARY_FILE}")}
+    return sorted(found, key=lambda p: (p / SUMMARY_FILE).stat().st_mtime, reverse=True)
+
+
+page_setup("Run or open")
+library_tab, upload_tab, open_tab = st.tabs(["Library scenario", "Upload a scenario file", "Open saved results"])
+
+with library_tab:
+    names = library_names()
+    name = st.selectbox("Scenario", names, key="run.library", index=names.index("huu_nghi_2025") if "huu_nghi_2025" in names else 0)
+    scenario = load_scenario(name)
+    st.caption(scenario.description.strip())
+    with st.expander("What this scenario describes"):
+        st.code(describe(scenario), language=None)
+    request = run_controls(scenario, "run.library")
+    if request is not None:
+        request_runs([request], group="run")
+        post_message("info", f"Started {name}: its progress shows in the sidebar; its results open when it finishes.")
+        st.rerun()
+
+with upload_tab:
+    upload = st.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="run.upload",
+                              help="The format of scenarios/library/*.yaml; see 'gatetwin scenarios show NAME --json'.")
+    if upload is not None:
+        try:
+            custom = uploaded_scenario(upload.name, upload.getvalue())
+        except ScenarioError as err:
+            st.error(f"{upload.name} is not a valid scenario ({len(err.errors)} problem(s)):")
+            for line in format_errors(err):
+                st.error(line)
+        else:
+            st.success(f"{upload.name}: a valid scenario, '{custom.name}'.")
+            with st.expander("What this scenario describes", expanded=True):
+                st.code(describe(custom), language=None)
+            request = run_controls(custom, "run.upload")
+            if request is not None:
+                request_runs([request], group="run")
+                post_message("info", f"Started {custom.name}: its progress shows in the sidebar.")
+                st.rerun()
+
+with open_tab:
+    folders = saved_folders()
+    if folders:
+        chosen = st.selectbox("Results found", folders, key="run.found", format_func=str)
+        if st.button("Open", key="run.open_found"):
+            try:
+                opened = open_folder(chosen)
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                post_message("success", f"Opened {opened.label}.")
+                st.rerun()
+    typed = st.text_input("Results folder", key="run.folder", placeholder="out/huu_nghi_2025",
+                          help="A folder written by 'gatetwin run --out' (it holds summary.json).")
+    if st.button("Open folder", key="run.open_folder"):
+        if not typed.strip():
+            st.error("Results folder: type the path of a folder written by 'gatetwin run --out'.")
+        else:
+            try:
+                opened = open_folder(Path(typed.strip()))
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                post_message("success", f"Opened {opened.label}.")
+                st.rerun()
+
+st.markdown("#### Open results")
+runs = loaded_runs()
+if runs:
+    table(pd.DataFrame(
+        [{"results": label, "replications": len(item.run.replications), "hours": item.horizon_h, "from": item.source}
+         for label, item in runs.items()]),
+        key="run.loaded",
+    )
+else:
+    st.caption("None yet.")

@@ -1,0 +1,267 @@
+"""What one dashboard session has open: the runs it loaded, the one shown, the runs it waits for.
+
+Every page reads the run to show with ``current_run()``. Runs come from three places: a
+scenario run in the background (``dashboard.jobs``), a results folder written by
+``gatetwin run --out`` (read through ``read_results``, cached by folder and file stamp), and
+the folders named in the ``GATETWIN_RESULTS`` environment variable, opened when a session
+starts (``gatetwin dashboard --results DIR`` sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.jobs import JobBoard, JobKey, JobStatus, RunRequest
+from scenarios import ScenarioError, library_names, load_scenario, scenario_hash, with_overrides
+from scenarios.schema import Scenario
+from twin.results import SUMMARY_FILE, RunResult, load_results
+
+#: Results folders to open when a session starts, separated by ``os.pathsep``.
+RESULTS_ENV = "GATETWIN_RESULTS"
+#: Where runs started from the dashboard write their results (default ``out/dashboard``).
+RUNS_DIR_ENV = "GATETWIN_DASHBOARD_RUNS"
+DEFAULT_RUNS_DIR = Path("out") / "dashboard"
+
+_RUNS = "gatetwin.runs"
+_SHOWN = "gatetwin.shown"
+_PICK = "gatetwin.pick"
+_PENDING = "gatetwin.pending"
+_MESSAGES = "gatetwin.messages"
+_PRELOADED = "gatetwin.preloaded"
+#: Key of the sidebar's "results shown" selector.
+SHOWN_WIDGET = "gatetwin.shown_widget"
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A run open in this session: its results, where they came from, and its scenario if known."""
+
+    label: str
+    run: RunResult
+    source: str
+    scenario: Scenario | None
+
+    @property
+    def horizon_h(self) -> float:
+        """Simulated hours (from the manifest; the stations' window as a fallback)."""
+        extra = self.run.manifest.get("extra", {}) if isinstance(self.run.manifest, dict) else {}
+        if "horizon_h" in extra:
+            return float(extra["horizon_h"])
+        ends = [s.end for rep in self.run.replications for s in rep.stations.values()]
+        return max(ends, default=0.0) / 3600.0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A run this session asked for and has not received yet."""
+
+    key: JobKey
+    group: str
+
+
+def runs_dir() -> Path:
+    """Where the dashboard writes the results of the runs it starts."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR)
+
+
+@st.cache_resource(show_spinner=False)
+def _board(folder: str) -> JobBoard:
+    return JobBoard(Path(folder))
+
+
+def job_board() -> JobBoard:
+    """The process-wide board of background runs (one per results folder)."""
+    return _board(str(runs_dir().resolve()))
+
+
+def loaded_runs() -> dict[str, LoadedRun]:
+    """This session's open runs, by label, in the order they were opened."""
+    runs: dict[str, LoadedRun] = st.session_state.setdefault(_RUNS, {})
+    return runs
+
+
+def run_label(run: RunResult, horizon_h: float) -> str:
+    """A short name for a run: scenario, seed, replications and hours."""
+    seed = run.manifest.get("seed", "?") if isinstance(run.manifest, dict) else "?"
+    return f"{run.scenario_name} · seed {seed} · {len(run.replications)} rep · {horizon_h:g} h"
+
+
+def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show: bool = True) -> LoadedRun:
+    """Open a run in this session (a run from the same source replaces the earlier one).
+
+    ``show``: make it the run the pages show (applied on the next script run).
+    """
+    runs = loaded_runs()
+    for label, loaded in list(runs.items()):
+        if loaded.source == source:
+            del runs[label]
+    scenario = scenario if scenario is not None else find_scenario(run)
+    draft = LoadedRun(label="", run=run, source=source, scenario=scenario)
+    base = run_label(run, draft.horizon_h)
+    label, n = base, 1
+    while label in runs:
+        n += 1
+        label = f"{base} ({n})"
+    loaded = LoadedRun(label=label, run=run, source=source, scenario=scenario)
+    runs[label] = loaded
+    if show or _SHOWN not in st.session_state:
+        st.session_state[_SHOWN] = label
+        st.session_state[_PICK] = label
+    return loaded
+
+
+def current_run() -> LoadedRun | None:
+    """The run the pages show, or None when nothing is open."""
+    runs = loaded_runs()
+    label = st.session_state.get(_SHOWN)
+    if label in runs:
+        return runs[label]
+    return next(iter(runs.values()), None)
+
+
+def run_picker() -> None:
+    """The sidebar's choice of the run shown on every page."""
+    runs = loaded_runs()
+    if not runs:
+        st.sidebar.caption("No results open yet.")
+        return
+    labels = list(runs)
+    pick = st.session_state.pop(_PICK, None)
+    if pick in runs:
+        st.session_state[SHOWN_WIDGET] = pick
+    elif st.session_state.get(SHOWN_WIDGET) not in runs:
+        st.session_state[SHOWN_WIDGET] = st.session_state.get(_SHOWN) if st.session_state.get(_SHOWN) in runs else labels[0]
+    shown = st.sidebar.selectbox("Results shown", labels, key=SHOWN_WIDGET,
+                                 help="Every page shows this run; open more on 'Run or open'.")
+    st.session_state[_SHOWN] = shown
+    loaded = runs[shown]
+    st.sidebar.caption(f"from {loaded.source}")
+
+
+# --- reading saved results ---------------------------------------------------------------------
+
+def _stamp(folder: Path) -> str:
+    stat = (folder / SUMMARY_FILE).stat()
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
+
+
+@st.cache_data(show_spinner="Reading results ...", max_entries=32)
+def _read(folder: str, stamp: str) -> RunResult:
+    return load_results(Path(folder))
+
+
+def read_results(folder: Path) -> RunResult:
+    """A results folder written by ``gatetwin run --out`` (cached until its summary changes).
+
+    Raises ``ValueError`` with one line naming the folder and the problem.
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such folder")
+    if not (folder / SUMMARY_FILE).is_file():
+        raise ValueError(f"{folder}: not a gatetwin results folder (no {SUMMARY_FILE}); write one with 'gatetwin run --out'")
+    try:
+        return _read(str(folder.resolve()), _stamp(folder))
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})") from None
+
+
+def open_folder(folder: Path, show: bool = True) -> LoadedRun:
+    """Read a results folder and open it in this session; ``ValueError`` when it cannot be read."""
+    run = read_results(folder)
+    return add_run(run, source=str(Path(folder).expanduser().resolve()), show=show)
+
+
+def preload_from_environment() -> None:
+    """Open the folders named in ``GATETWIN_RESULTS``, once per session; report any that fail."""
+    if st.session_state.get(_PRELOADED):
+        return
+    st.session_state[_PRELOADED] = True
+    for index, entry in enumerate(filter(None, os.environ.get(RESULTS_ENV, "").split(os.pathsep))):
+        try:
+            open_folder(Path(entry), show=index == 0)
+        except ValueError as exc:
+            post_message("error", str(exc))
+
+
+def find_scenario(run: RunResult) -> Scenario | None:
+    """The library scenario a saved run was made from, if its hash says so (with or without a
+    changed horizon, as ``gatetwin run --hours`` makes); None otherwise."""
+    if run.scenario_name not in library_names():
+        return None
+    extra = run.manifest.get("extra", {}) if isinstance(run.manifest, dict) else {}
+    try:
+        scenario = load_scenario(run.scenario_name)
+        candidates = [scenario]
+        if "horizon_h" in extra:
+            candidates.append(with_overrides(scenario, horizon_h=float(extra["horizon_h"])))
+    except ScenarioError:
+        return None
+    return next((c for c in candidates if scenario_hash(c) == run.scenario_hash), None)
+
+
+# --- background runs ---------------------------------------------------------------------------
+
+def request_runs(requests: list[RunRequest], group: str) -> None:
+    """Queue runs on the board for this session; finished ones open when the session polls."""
+    board = job_board()
+    pending: list[Pending] = st.session_state.setdefault(_PENDING, [])
+    for request in requests:
+        job = board.submit(request)
+        if all(p.key != job.key for p in pending):
+            pending.append(Pending(job.key, group))
+
+
+def pending_runs() -> list[Pending]:
+    """Runs this session is waiting for."""
+    pending: list[Pending] = st.session_state.setdefault(_PENDING, [])
+    return pending
+
+
+def collect_finished() -> list[LoadedRun]:
+    """Open this session's finished runs; post a message for each failed or cancelled one.
+
+    Runs of the "compare" group are queued for the compare page's selection.
+    """
+    board = job_board()
+    opened: list[LoadedRun] = []
+    still: list[Pending] = []
+    for item in pending_runs():
+        job = board.get(item.key)
+        if job is None:
+            post_message("error", f"a run was dropped from the board before it finished ({item.key.scenario_hash[:10]})")
+            continue
+        if not job.status.finished:
+            still.append(item)
+            continue
+        if job.status is JobStatus.DONE and job.result is not None:
+            source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
+            loaded = add_run(job.result, source, job.request.scenario, show=item.group != "compare")
+            opened.append(loaded)
+            if item.group == "compare":
+                st.session_state.setdefault("gatetwin.compare_pick", []).append(loaded.label)
+            if job.problem:
+                post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
+        elif job.status is JobStatus.CANCELLED:
+            post_message("info", f"{job.label}: cancelled")
+        else:
+            post_message("error", f"{job.label}: failed: {job.error}")
+    st.session_state[_PENDING] = still
+    return opened
+
+
+def post_message(kind: str, text: str) -> None:
+    """A message to show once, at the top of the next page drawn ("error", "warning", "info")."""
+    if kind not in ("error", "warning", "info", "success"):
+        raise ValueError(f"post_message: kind must be error, warning, info or success (got {kind!r})")
+    st.session_state.setdefault(_MESSAGES, []).append((kind, text))
+
+
+def show_messages() -> None:
+    """Show and clear the messages posted since the last page was drawn."""
+    for kind, text in st.session_state.pop(_MESSAGES, []):
+        getattr(st, kind)(text)

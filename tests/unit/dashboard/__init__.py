@@ -1,0 +1,1 @@
+"""Tests of the dashboard: its computations, background runs, launcher and every page."""

@@ -1,0 +1,47 @@
+"""Fixtures: saved results written once per session, and a clean environment per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.state import RESULTS_ENV, RUNS_DIR_ENV
+from tests.unit.dashboard.support import APP, write_saved_runs
+from twin.results import RunResult, load_results
+
+
+@pytest.fixture(scope="session")
+def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_saved_runs(tmp_path_factory.mktemp("saved-runs"))
+
+
+@pytest.fixture(scope="session")
+def baseline_run(saved_runs: dict[str, Path]) -> RunResult:
+    return load_results(saved_runs["baseline"])
+
+
+@pytest.fixture(autouse=True)
+def dashboard_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test: no results opened at start, and its own folder for dashboard runs."""
+    monkeypatch.delenv(RESULTS_ENV, raising=False)
+    runs = tmp_path / "dashboard-runs"
+    monkeypatch.setenv(RUNS_DIR_ENV, str(runs))
+    return runs
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """The dashboard with the given results folders open, after its first run."""
+
+    def start(*folders: Path) -> AppTest:
+        monkeypatch.setenv(RESULTS_ENV, os.pathsep.join(str(folder) for folder in folders))
+        app = AppTest.from_file(str(APP), default_timeout=60)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app
+
+    return start

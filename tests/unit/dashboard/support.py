@@ -1,0 +1,44 @@
+"""Small runs of the twin saved as results folders, shared by the dashboard and browser tests.
+
+The scenarios are the smart gate (every agency works round the clock, so a few hours from
+midnight already clear trucks) at a busy 2,000 trucks a day, for 5 hours with 2 replications;
+the second adds a 90-minute scanner outage, so the two make a comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios import load_scenario, with_overrides
+from scenarios.schema import Scenario
+from twin.run import RunOptions, run_scenario
+
+APP = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
+
+
+def busy_smart_gate(hours: float = 5.0, replications: int = 2) -> Scenario:
+    """The smart gate at 2,000 trucks a day, cut to ``hours``."""
+    return with_overrides(load_scenario("huu_nghi_smart_gate"), horizon_h=hours, replications=replications,
+                          **{"demand.trucks_per_day": 2000})
+
+
+def with_scanner_outage(scenario: Scenario, start: str = "02:30", hours: float = 1.5) -> Scenario:
+    """``scenario`` with scanner-1 down from ``start`` for ``hours``."""
+    return with_overrides(scenario, **{"devices.outages": [{"device": "scanner-1", "start": start, "duration_h": hours}]})
+
+
+def write_saved_runs(root: Path) -> dict[str, Path]:
+    """Run both scenarios and save them under ``root``; their folders by name.
+
+    The PNG plots of the results folder are left out: the dashboard draws its own figures
+    and never reads them, and drawing them would double the time this takes.
+    """
+    base = busy_smart_gate()
+    folders = {"baseline": root / "baseline", "outage": root / "outage"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(base, RunOptions(out=folders["baseline"]))
+        run_scenario(with_scanner_outage(base), RunOptions(out=folders["outage"]))
+    return folders

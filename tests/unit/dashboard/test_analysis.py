@@ -1,0 +1,193 @@
+"""The numbers the pages show: KPIs with intervals, hourly tables, queues, outages, agencies."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.analysis import (
+    HEADLINES,
+    DownPeriod,
+    agency_table,
+    agv_summary,
+    busiest_hours,
+    device_table,
+    format_quantity,
+    headlines,
+    hourly_flow,
+    hourly_integral,
+    hourly_utilisation,
+    kpi_table,
+    outage_effects,
+    planned_outages,
+    queue_onsets,
+    stage_minutes_by_hour,
+    station_hour_table,
+)
+from tests.unit.dashboard.support import busy_smart_gate, with_scanner_outage
+from twin.probes import ROAD_QUEUE_TRUCKS
+from twin.results import ReplicationResult, RunResult
+
+HOUR = 3600.0
+
+
+def station(times: list[float], queue: list[float], busy: list[float] | None = None,
+            servers: list[float] | None = None) -> dict[str, np.ndarray]:
+    n = len(times)
+    return {"time": np.array(times, dtype=float), "queue": np.array(queue, dtype=float),
+            "busy": np.array(busy if busy is not None else [0.0] * n, dtype=float),
+            "servers": np.array(servers if servers is not None else [1.0] * n, dtype=float)}
+
+
+def run_with(extras: list[dict[str, object]], summary: dict[str, object] | None = None) -> RunResult:
+    reps = [ReplicationResult(seed=i, trucks=pd.DataFrame(), stations={}, series={}, kpis={}, extra=extra)
+            for i, extra in enumerate(extras)]
+    return RunResult("test", "0" * 64, reps, manifest={"seed": 0}, summary=summary or {"kpis": {}, "replications": len(reps)})
+
+
+def test_the_headlines_carry_mean_interval_and_unit_from_the_summary() -> None:
+    summary = {"replications": 5, "kpis": {
+        "throughput_per_day": {"mean": 812.6, "half_width": 31.2},
+        "time_at_gate_p95": {"mean": 75.0, "half_width": None},
+        "fee_revenue_vnd": {"mean": 745_300_000.0, "half_width": 12_000_000.0},
+    }}
+    items = {item.kpi: item for item in headlines(summary)}
+    assert [item.label for item in headlines(summary)] == [label for _, label in HEADLINES]
+    assert items["throughput_per_day"].value_text == "813 trucks/day"
+    assert items["throughput_per_day"].interval_text == "95 % CI ± 31.2 trucks/day (5 replications)"
+    assert items["fee_revenue_vnd"].value_text == "745.3 M VND"
+    assert "no confidence interval" in items["time_at_gate_p95"].interval_text
+    assert items["road_queue_km_max"].value_text == "-"
+    assert items["road_queue_km_max"].interval_text == "not measured in this run"
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (1234.4, "trucks", "1,234 trucks"), (0.456, "share", "46%"), (3.0, "count", "3"), (12.345, "min", "12.3 min"),
+    (math.nan, "min", "-"), (0.0, "km", "0 km"),
+])
+def test_quantities_read_with_their_units(value: float, unit: str, text: str) -> None:
+    assert format_quantity(value, unit) == text
+
+
+def test_the_kpi_table_lists_every_kpi_in_report_order() -> None:
+    summary = {"kpis": {"scanner-1_utilisation": {"mean": 0.5, "half_width": 0.1, "n": 3, "unit": "share"},
+                        "trucks_arrived": {"mean": 10.0, "half_width": 1.0, "n": 3, "unit": "trucks"}}}
+    table = kpi_table(summary)
+    assert table["KPI"].tolist() == ["trucks_arrived", "scanner-1_utilisation"]
+    assert table.loc[1, "± 95 % CI"] == 0.1
+
+
+def test_an_hourly_integral_splits_a_step_at_the_hour() -> None:
+    # 2 from 0:30 to 1:30, then 4 to the end (2 h).
+    integral = hourly_integral(np.array([0.0, 0.5 * HOUR, 1.5 * HOUR]), np.array([0.0, 2.0, 4.0]), hours=2)
+    np.testing.assert_allclose(integral, [2.0 * 0.5 * HOUR, (2.0 * 0.5 + 4.0 * 0.5) * HOUR])
+
+
+def test_hourly_utilisation_is_busy_time_over_available_server_time() -> None:
+    series = station([0.0, 0.5 * HOUR, HOUR], [0, 0, 0], busy=[1, 2, 0], servers=[2, 2, 0])
+    utilisation = hourly_utilisation(series, hours=2)
+    assert utilisation[0] == pytest.approx((0.5 + 1.0) / 2.0)
+    assert math.isnan(utilisation[1])  # no server at all in hour 1
+
+
+def test_stations_with_unlimited_room_have_no_utilisation_row() -> None:
+    series = {"yard": station([0.0], [0], servers=[math.nan]), "scanner-1": station([0.0], [0], busy=[1])}
+    assert station_hour_table(series, 2 * HOUR, "utilisation").index.tolist() == ["scanner-1"]
+    assert station_hour_table(series, 2 * HOUR, "queue").index.tolist() == ["yard", "scanner-1"]
+    with pytest.raises(ValueError, match="'utilisation' or 'queue'"):
+        station_hour_table(series, HOUR, "waits")
+
+
+def test_the_queue_forms_first_where_it_first_reaches_the_threshold() -> None:
+    series = {
+        "scale-1": station([0.0, 100.0, 900.0], [0, 2, 6]),
+        "scanner-1": station([0.0, 500.0], [0, 5]),
+        ROAD_QUEUE_TRUCKS: {"time": np.array([0.0, 2000.0]), "value": np.array([0.0, 9.0])},
+    }
+    onsets = queue_onsets(series, threshold=5)
+    assert onsets["queue"].tolist() == ["scanner-1", "scale-1", "approach road"]
+    assert onsets.loc[0, "first_time_s"] == 500.0
+    assert queue_onsets(series, threshold=7)["queue"].tolist()[0] == "approach road"
+    never = queue_onsets(series, threshold=10)
+    assert never["first reached"].tolist() == ["never"] * 3
+    with pytest.raises(ValueError, match="threshold"):
+        queue_onsets(series, threshold=0)
+
+
+def test_the_busiest_hours_have_the_most_arrivals() -> None:
+    trucks = pd.DataFrame({"arrival": [100.0, 3700.0, 3800.0, 7300.0, 7400.0, 7500.0, math.nan],
+                           "departed": [900.0, 4000.0, math.nan, 8000.0, math.nan, math.nan, math.nan]})
+    flow = hourly_flow(trucks, {}, 3 * HOUR)
+    assert flow["arrivals"].tolist() == [1, 2, 3]
+    assert flow["departures"].tolist() == [1, 1, 1]
+    assert busiest_hours(flow, top=2)["hour"].tolist() == [2, 1]
+
+
+def test_time_at_each_station_is_averaged_by_the_hour_trucks_got_there() -> None:
+    trucks = pd.DataFrame({name: [math.nan] * 3 for name in
+                           ("staging_in", "staging_out", "entry_in", "entry_out", "scale_in", "scale_out", "scanner_in",
+                            "scanner_out", "yard_in", "yard_out", "inspection_in", "inspection_out", "exit_in", "departed")})
+    trucks["yard_in"] = [600.0, 1200.0, HOUR + 60.0]
+    trucks["yard_out"] = [1200.0, 3000.0, math.nan]  # the third is still parked
+    table = stage_minutes_by_hour(trucks, 2 * HOUR)
+    assert table.index.tolist() == ["yard"]
+    assert table.loc["yard", 0] == pytest.approx((10.0 + 30.0) / 2)
+    assert math.isnan(table.loc["yard", 1])
+
+
+def test_an_outage_reports_the_backlog_and_how_long_it_took_to_clear() -> None:
+    series = {"scanner-1": station([0.0, HOUR, 1.5 * HOUR, 2 * HOUR, 2.5 * HOUR, 3 * HOUR], [1, 1, 6, 4, 2, 1],
+                                   servers=[1, 0, 0, 1, 1, 1])}
+    trucks = pd.DataFrame({"outcome": ["departed", "departed"], "staging_in": [0.5 * HOUR, 1.2 * HOUR],
+                           "entry_in": [math.nan, math.nan], "time_at_gate": [600.0, 3000.0]})
+    effects = outage_effects([DownPeriod("scanner-1", HOUR, 2 * HOUR, "planned outage")], series, trucks)
+    row = effects.iloc[0]
+    assert row["hours down"] == 1.0
+    assert row["trucks waiting at start"] == 1
+    assert row["most trucks waiting"] == 6
+    assert row["backlog cleared after (h)"] == pytest.approx(1.0)
+    assert row["time at gate, trucks arriving then (min)"] == 50.0
+    assert row["time at gate, all trucks (min)"] == 30.0
+
+
+def test_a_backlog_not_cleared_by_the_end_is_reported_as_unknown() -> None:
+    series = {"scale-1": station([0.0, HOUR, 2 * HOUR], [0, 3, 2])}
+    trucks = pd.DataFrame({"outcome": ["inside"], "staging_in": [math.nan], "entry_in": [math.nan], "time_at_gate": [math.nan]})
+    effects = outage_effects([DownPeriod("scale-1", HOUR, 1.5 * HOUR, "planned outage")], series, trucks)
+    assert math.isnan(effects.loc[0, "backlog cleared after (h)"])
+
+
+def test_planned_outages_come_from_the_scenario_and_are_cut_at_the_end_of_the_run() -> None:
+    scenario = with_scanner_outage(busy_smart_gate(hours=3.0), start="02:00", hours=4.0)
+    [period] = planned_outages(scenario, end=3 * HOUR)
+    assert (period.device, period.start, period.end) == ("scanner-1", 2 * HOUR, 3 * HOUR)
+    assert planned_outages(scenario, end=HOUR) == []
+
+
+def test_agency_workload_is_averaged_over_replications() -> None:
+    desk = {"officers": 2, "tasks_done": 10, "utilisation": 0.5, "mean_wait_min": 1.0, "tasks_assigned": 10, "sla_misses": 2}
+    run = run_with([{"agencies": {"customs": desk}},
+                    {"agencies": {"customs": {**desk, "tasks_assigned": 30, "sla_misses": 4, "utilisation": 0.7}}}])
+    row = agency_table(run).iloc[0]
+    assert row["agency"] == "customs"
+    assert row["tasks assigned"] == 20.0
+    assert row["SLA misses"] == 3.0
+    assert row["SLA missed share"] == pytest.approx(0.15)
+    assert row["utilisation"] == pytest.approx(0.6)
+
+
+def test_devices_with_the_most_downtime_come_first() -> None:
+    run = run_with([{"devices": {"cam-in-1": {"faults": 0, "downtime_h": 0.0}, "scanner-1": {"faults": 1, "downtime_h": 4.0}}}])
+    assert device_table(run)["device"].tolist() == ["scanner-1", "cam-in-1"]
+
+
+def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:
+    assert agv_summary(run_with([{"agv": {}}])) is None
+    summary = agv_summary(run_with([{"agv": {"delivered": 4, "utilisation": 0.2, "breakdowns": 0}},
+                                    {"agv": {"delivered": 6, "utilisation": 0.4, "breakdowns": 1}}]))
+    assert summary is not None
+    assert summary["containers delivered"][0] == 5.0
+    assert summary["fleet utilisation"][0] == pytest.approx(0.3)

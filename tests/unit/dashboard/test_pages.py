@@ -1,0 +1,264 @@
+"""Every dashboard page, driven through Streamlit's AppTest on small saved runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from dashboard.analysis import HEADLINES, headlines
+from dashboard.replay import clock_label, passage_end
+from tests.unit.dashboard.support import APP, busy_smart_gate, with_scanner_outage
+from twin.probes import YARD_OCCUPANCY
+from twin.results import RunResult
+
+PAGES = ["pages/overview.py", "pages/replay.py", "pages/compare.py", "pages/bottlenecks.py", "pages/agencies.py",
+         "pages/run.py"]
+OpenApp = Callable[..., AppTest]
+
+
+@pytest.fixture(autouse=True)
+def no_plots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs started from the dashboard skip the PNG plots of their results folder (unused here, slow)."""
+    monkeypatch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+
+
+def go(app: AppTest, page: str) -> AppTest:
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def table_with(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table on the page that has ``column``."""
+    [frame] = [table.value for table in app.dataframe if column in table.value.columns]
+    return frame
+
+
+def wait_for_runs(app: AppTest, timeout: float = 60.0) -> None:
+    """Rerun the page, as the browser's polling does, until no run is pending."""
+    deadline = time.monotonic() + timeout
+    while app.session_state["gatetwin.pending"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
+    assert not app.session_state["gatetwin.pending"], "runs still pending"
+    assert not app.exception, [e.value for e in app.exception]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_with_nothing_loaded(page: str) -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, page)
+    if page != "pages/run.py":
+        assert any("No results are open yet" in info.value for info in app.info) or page == "pages/compare.py"
+    assert app.title[0].value
+
+
+def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenApp, saved_runs: dict[str, Path],
+                                                                  baseline_run: RunResult) -> None:
+    app = open_app(saved_runs["baseline"])
+    assert [metric.label for metric in app.metric] == [label for _, label in HEADLINES]
+    expected = headlines(baseline_run.summary)
+    assert [metric.value for metric in app.metric] == [item.value_text for item in expected]
+    captions = [caption.value for caption in app.caption]
+    for item in expected:
+        assert item.interval_text in captions
+    assert any("95 % CI ±" in text for text in captions)
+    assert len(app.image) == 2  # truck times, levels over time
+    assert app.sidebar.selectbox(key="gatetwin.shown_widget").value.startswith("huu_nghi_smart_gate")
+
+
+def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs: dict[str, Path],
+                                                  baseline_run: RunResult) -> None:
+    app = go(open_app(saved_runs["baseline"]), "pages/replay.py")
+    replication = app.selectbox(key="replay.replication").value
+    trucks = baseline_run.replications[replication].trucks
+    yard = baseline_run.replications[replication].series[YARD_OCCUPANCY]
+    slider = app.select_slider(key="replay.minute")
+    assert slider.options[0] == "day 1, 00:00" and slider.options[-1] == "day 1, 05:00"
+    shown: dict[int, list[int]] = {}
+    images: set[str] = set()
+    for minute in (60, 195):
+        app.select_slider(key="replay.minute").set_value(minute).run()
+        counts = table_with(app, "trucks now").set_index("place")["trucks now"]
+        shown[minute] = counts.tolist()
+        images.add(app.image[0].proto.imgs[0].url)
+        time_s = minute * 60.0
+        # Checked against quantities the twin recorded by other means: trucks that arrived and
+        # had not finished, and the yard occupancy probe (the yard plus its inspection bays).
+        arrived = (trucks["arrival"].to_numpy() <= time_s) & (passage_end(trucks) > time_s)
+        assert counts.sum() == int(arrived.sum())
+        index = int(np.searchsorted(yard["time"], time_s, side="right")) - 1
+        assert counts["Yard"] + counts["Inspection bays"] == yard["value"][index]
+    assert shown[60] != shown[195]
+    assert len(images) == 2
+
+
+def test_play_moves_the_replay_forward_one_step_at_a_time(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"]), "pages/replay.py")
+    app.selectbox(key="replay.step").set_value("1 hour").run()
+    app.select_slider(key="replay.minute").set_value(180).run()
+    app.button(key="replay.play").click().run()
+    assert app.session_state["replay.playing"]
+    assert app.select_slider(key="replay.minute").value == 240
+    assert app.button(key="replay.play").label == "Pause"
+    app.run()  # one tick
+    assert app.select_slider(key="replay.minute").value == 300
+    app.run()  # the end of the run: playing stops there
+    assert app.select_slider(key="replay.minute").value == 300
+    assert not app.session_state["replay.playing"]
+
+
+def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "pages/compare.py")
+    selected = app.multiselect(key="compare.runs").value
+    assert len(selected) == 2
+    table = table_with(app, "KPI")
+    assert list(table.columns) == ["KPI", "unit", "better", selected[0], selected[1], f"{selected[1]} − baseline", "best"]
+    assert "throughput_per_day" in table["KPI"].tolist()
+    assert not any(name.endswith("_utilisation") for name in table["KPI"])
+    assert table[selected[0]].str.contains("±").any()
+    assert [metric.label for metric in app.metric] == selected
+    assert len(app.image) == 1
+    every_kpi = len(table)
+    app.toggle(key="compare.stations").set_value(True).run()
+    assert len(table_with(app, "KPI")) > every_kpi
+    app.toggle(key="compare.significant").set_value(True).run()
+    if app.dataframe:
+        clear = table_with(app, "KPI")[f"{selected[1]} − baseline"]
+        assert clear.str.contains("better|worse|equal").all()
+        assert len(clear) < every_kpi
+    else:
+        assert any("No KPI left" in info.value for info in app.info)
+
+
+def test_swapping_the_baseline_flips_the_sign_of_the_differences(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "pages/compare.py")
+    first, second = app.multiselect(key="compare.runs").value
+    before = table_with(app, "KPI").set_index("KPI")[f"{second} − baseline"]["time_at_gate_mean"]
+    app.multiselect(key="compare.runs").set_value([second, first]).run()
+    after = table_with(app, "KPI").set_index("KPI")[f"{first} − baseline"]["time_at_gate_mean"]
+    assert before.split(" ")[0].lstrip("-") == after.split(" ")[0].lstrip("-")
+    assert before.startswith("-") != after.startswith("-") or before.startswith("0")
+
+
+def test_bottlenecks_name_where_the_queue_forms_first(open_app: OpenApp, saved_runs: dict[str, Path],
+                                                      baseline_run: RunResult) -> None:
+    app = go(open_app(saved_runs["baseline"]), "pages/bottlenecks.py")
+    assert app.slider(key="bottlenecks.threshold").value == 5
+    assert len(app.image) == 5  # three heat maps, the hourly flow, the queues
+    stations = table_with(app, "station")
+    assert set(stations["station"]) == set(baseline_run.replications[0].stations)
+    app.slider(key="bottlenecks.threshold").set_value(1).run()
+    replication = app.selectbox(key="bottlenecks.replication").value
+    series = baseline_run.replications[replication].series
+    # The earliest moment any waiting line (a station's queue, trucks held at staging, the
+    # approach road) held a truck, found by scanning the series directly.
+    firsts = {}
+    for name, arrays in series.items():
+        level = arrays["queue"] if "queue" in arrays else arrays["value"]
+        if name not in (YARD_OCCUPANCY, "road_queue_km") and (level >= 1).any():
+            firsts[name] = arrays["time"][np.argmax(level >= 1)]
+    onsets = table_with(app, "first reached")
+    assert onsets["first reached"].iloc[0] == clock_label(min(firsts.values()))
+    assert app.success[0].value.startswith(f"With 1 or more trucks, the queue forms first at **{onsets['queue'].iloc[0]}**")
+    app.slider(key="bottlenecks.threshold").set_value(50).run()
+    assert any("No queue reached 50 trucks" in info.value for info in app.info)
+
+
+def test_agencies_page_shows_workload_devices_and_the_agv_lane(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["outage"]), "pages/agencies.py")
+    agencies = table_with(app, "agency")
+    assert "customs" in agencies["agency"].tolist()
+    devices = table_with(app, "device")
+    assert "scanner-1" in devices["device"].tolist()
+    assert devices.iloc[0]["device"] == "scanner-1" and devices.iloc[0]["hours down"] == pytest.approx(1.5)
+    assert [metric.label for metric in app.metric][0] == "Containers per day"
+    assert len(app.image) >= 2  # agency workload, device downtime
+
+
+def test_opening_a_folder_that_is_not_results_says_which_and_why(tmp_path: Path) -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "pages/run.py")
+    app.text_input(key="run.folder").set_value(str(tmp_path)).run()
+    app.button(key="run.open_folder").click().run()
+    assert [error.value for error in app.error] == [
+        f"{tmp_path}: not a gatetwin results folder (no summary.json); write one with 'gatetwin run --out'"]
+
+
+def test_opening_a_saved_folder_shows_it_on_every_page(saved_runs: dict[str, Path]) -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "pages/run.py")
+    app.text_input(key="run.folder").set_value(str(saved_runs["outage"])).run()
+    app.button(key="run.open_folder").click().run()
+    assert not app.exception
+    assert [s.value for s in app.success][0].startswith("Opened huu_nghi_smart_gate")
+    go(app, "pages/overview.py")
+    assert len(app.metric) == len(HEADLINES)
+
+
+def test_results_named_at_start_that_cannot_be_read_are_reported(open_app: OpenApp, tmp_path: Path,
+                                                                  saved_runs: dict[str, Path]) -> None:
+    app = open_app(tmp_path / "missing", saved_runs["baseline"])
+    assert [error.value for error in app.error] == [f"{tmp_path / 'missing'}: no such folder"]
+    assert len(app.metric) == len(HEADLINES)
+
+
+def test_a_library_scenario_runs_in_the_background_and_opens_when_done() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "pages/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.seed").set_value(11).run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    assert any(info.value.startswith("Started huu_nghi_smart_gate") for info in app.info)
+    assert app.session_state["gatetwin.pending"]
+    wait_for_runs(app)
+    shown = app.sidebar.selectbox(key="gatetwin.shown_widget").value
+    assert shown == "huu_nghi_smart_gate · seed 11 · 1 rep · 1 h"
+    go(app, "pages/overview.py")
+    assert app.metric[0].label == "Trucks cleared per day"
+
+
+def test_an_uploaded_file_with_mistakes_gets_one_line_per_problem() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "pages/run.py")
+    broken = b"name: my_gate\ndescription: test\nsite: Huu Nghi\nlayout: {entry_lanes: -1, exit_lanes: 1}\n"
+    app.file_uploader(key="run.upload").set_value(("my_gate.yaml", broken, "application/x-yaml")).run()
+    errors = [error.value for error in app.error]
+    assert errors[0].startswith("my_gate.yaml is not a valid scenario")
+    assert "my_gate.yaml: layout.entry_lanes: must be >= 1 (got -1)" in errors
+    assert "my_gate.yaml: demand: required field is missing" in errors
+    assert all("\n" not in line for line in errors)
+    not_text = b"\xff\xfe\x00bad"
+    app.file_uploader(key="run.upload").set_value(("binary.yaml", not_text, "application/x-yaml")).run()
+    assert any("binary.yaml: cannot read the file: not UTF-8 text" in error.value for error in app.error)
+
+
+def test_an_uploaded_scenario_with_an_outage_shows_what_the_outage_did() -> None:
+    scenario = with_scanner_outage(busy_smart_gate(hours=3.0, replications=1), start="02:00", hours=0.5)
+    text = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False).encode("utf-8")
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "pages/run.py")
+    app.file_uploader(key="run.upload").set_value(("outage.yaml", text, "application/x-yaml")).run()
+    assert [s.value for s in app.success] == [f"outage.yaml: a valid scenario, '{scenario.name}'."]
+    app.button(key=f"run.upload.{scenario.name}.run").click().run()
+    wait_for_runs(app)
+    go(app, "pages/agencies.py")
+    outages = table_with(app, "backlog cleared after (h)")
+    assert outages["device"].tolist() == ["scanner-1"]
+    assert outages["cause"].tolist() == ["planned outage"]
+    assert outages["down from"].tolist() == ["day 1, 02:00"]
+    assert outages["hours down"].tolist() == [0.5]
