@@ -20,6 +20,13 @@ Between the checkpoint and barrier 1 lies the gate's **forecourt**, which holds
 ``corridor.forecourt_per_lane`` trucks per entry lane; a truck called forward drives on only
 when there is room there. Without channelling, the trucks waiting for that room stand on the
 road; with channelling, most of them wait in the staging areas.
+
+A run with the agents adds to its results four KPIs (truck-hours queued on the road and in the
+staging areas, and the mean minutes a truck waited at the checkpoint on the road and in an
+area), the agents' ``DataCollector`` series every ``collect_every_s`` (trucks driving per road
+segment of ``corridor.segment_km``, trucks waiting on the road / in areas / for the forecourt,
+the HOLD advice, declarations awaiting amendment), one row per passage and one per enterprise
+(``extra_agents_*.parquet``), and the plot ``agents.png``.
 """
 
 from __future__ import annotations

@@ -21,6 +21,11 @@ Every move between the road and a staging area goes through ``_place``, which ke
 road-queue counters (trucks and km) and the staging-occupancy counter in step with the
 corridor model. Wall-clock seconds spent inside the agents' own calls are added up in
 ``agent_seconds`` (not in the results: those must not depend on the machine).
+
+``AgentPeople.results`` hands the run its KPIs (``twin.people.PEOPLE_KPIS``: truck-hours on the
+road and in the staging areas, mean waits at the checkpoint) and the ``DataCollector`` series
+(``CORRIDOR_SERIES``, ``DECLARANT_SERIES``), which ``twin.results.write_results`` writes as
+Parquet tables and ``twin.plots`` draws as ``agents.png``.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from scenarios.schema import Scenario
 from scenarios.values import capacity_value
 from twin.build import People
 from twin.fleet import TruckPlan, closed_at
-from twin.people import StatisticalOfficers
+from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES, PEOPLE_KPIS, StatisticalOfficers
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS
 from twin.stats import time_integral
 from twin.streams import Streams, sampler
@@ -102,6 +107,7 @@ class AgentPeople:
         self._next_step = 0.0
         self._corridor_idle: simpy.Event | None = None
         self._checkpoint_idle: simpy.Event | None = None
+        self._observed_at = -math.inf  # when the series were last sampled
 
     def _replan(self, plan: TruckPlan) -> TruckPlan:
         """The truck as its enterprise sends it: the sender, when it declares, whether the data are wrong."""
@@ -330,12 +336,17 @@ class AgentPeople:
         env = world.env
         every = self.scenario.agents.collect_every_s
         while True:
-            self._sync(world)
-            started = perf_counter()
-            self.corridor.observe(env.now)
-            self.enterprises.observe(env.now)
-            self.agent_seconds += perf_counter() - started
+            self._sample(world)
             yield env.timeout(every)
+
+    def _sample(self, world: GateWorld) -> None:
+        now = world.env.now
+        self._sync(world)
+        started = perf_counter()
+        self.corridor.observe(now)
+        self.enterprises.observe(now)
+        self.agent_seconds += perf_counter() - started
+        self._observed_at = now
 
     def start(self, world: GateWorld) -> None:
         """Start the corridor clock, the checkpoint, the patrol (with channelling) and the observer."""
@@ -348,26 +359,38 @@ class AgentPeople:
     # ------------------------------------------------------------------ results
 
     def results(self, world: GateWorld) -> dict[str, Any]:
-        """The agents' summary and tables for ``ReplicationResult.extra``."""
+        """The agents' KPIs, summary and tables for ``ReplicationResult.extra``.
+
+        KPIs (over the run's window, after the warm-up): truck-hours queued on the road and in the
+        staging areas, and the mean minutes a truck waited on the road and in an area at the
+        checkpoint (over the trucks that left it in the window). Tables: the corridor's and the
+        enterprises' ``DataCollector`` series, one row per passage and one per enterprise.
+        """
         start, end = self.scenario.run.warmup_h * HOUR, self.scenario.run.horizon_h * HOUR
+        if world.env.now > self._observed_at:  # the series end with the run, not at the last sample before it
+            self._sample(world)
         road = world.counter(ROAD_QUEUE_TRUCKS).series()
         areas = world.counter(STAGING_OCCUPANCY).series()
         passages = self.corridor.collector.get_table_dataframe("passages")
         police = self.corridor.police
 
+        in_window = passages["left_s"].to_numpy(dtype=float) >= start
+
         def mean_min(column: str) -> float:
-            values = passages[column].to_numpy(dtype=float)
+            values = passages[column].to_numpy(dtype=float)[in_window]
             return float(values.mean() / 60.0) if values.size else 0.0
 
+        kpis = {
+            "road_queue_truck_h": time_integral(road["time"], road["value"], start, end) / HOUR,
+            "staging_area_truck_h": time_integral(areas["time"], areas["value"], start, end) / HOUR,
+            "road_wait_mean_min": mean_min("road_wait_s"),
+            "area_wait_mean_min": mean_min("area_wait_s"),
+        }
         summary = {
             "enterprises": len(self.enterprises.enterprises),
             "compliance_scores_seeded": len(self.compliance),
-            "road_queue_truck_h": time_integral(road["time"], road["value"], start, end) / HOUR,
-            "staging_area_truck_h": time_integral(areas["time"], areas["value"], start, end) / HOUR,
             "passages": len(passages),
             "approach_mean_min": mean_min("approach_s"),
-            "road_wait_mean_min": mean_min("road_wait_s"),
-            "area_wait_mean_min": mean_min("area_wait_s"),
             "waiting_at_checkpoint_at_end": len(self.corridor.road) + sum(len(o) for o in self.corridor.occupants.values()),
             "police_directed": police.directed,
             "police_orders_ignored": police.ignored,
@@ -377,10 +400,11 @@ class AgentPeople:
         }
         enterprises = pd.DataFrame(self.enterprises.table())
         return {
+            PEOPLE_KPIS: kpis,
             "agents": summary,
-            "agents_corridor": self.corridor.collector.get_model_vars_dataframe(),
+            CORRIDOR_SERIES: self.corridor.collector.get_model_vars_dataframe(),
             "agents_passages": passages,
-            "agents_enterprise_series": self.enterprises.collector.get_model_vars_dataframe(),
+            DECLARANT_SERIES: self.enterprises.collector.get_model_vars_dataframe(),
             "agents_enterprises": enterprises,
         }
 

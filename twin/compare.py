@@ -45,6 +45,12 @@ KPI_DIRECTION: dict[str, str] = {
     "manual_reviews": LOWER,
     "fee_revenue_vnd": HIGHER,
     "agv_containers_per_day": HIGHER,
+    # With the Mesa agents: waiting on the road is worse; waiting in a staging area is where
+    # channelling means trucks to wait, so it is reported without judging.
+    "road_queue_truck_h": LOWER,
+    "road_wait_mean_min": LOWER,
+    "staging_area_truck_h": NEUTRAL,
+    "area_wait_mean_min": NEUTRAL,
 }
 #: Per-station KPIs, by name suffix.
 STATION_KPI_DIRECTION: dict[str, str] = {"_utilisation": NEUTRAL, "_mean_wait": LOWER}

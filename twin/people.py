@@ -89,12 +89,21 @@ class CorridorDrivers(Drivers, Protocol):
         ...
 
 
+#: Keys of the people's results in a replication's ``extra``: KPIs of their own (merged into the
+#: replication's KPIs, so summaries and comparisons carry them with confidence intervals), and the
+#: Mesa ``DataCollector`` series the plots draw (``twin.plots.agents_figure``).
+PEOPLE_KPIS = "kpis"
+CORRIDOR_SERIES = "agents_corridor"
+DECLARANT_SERIES = "agents_enterprise_series"
+
+
 @runtime_checkable
 class Reporting(Protocol):
     """A behaviour model that measured something of its own during the run."""
 
     def results(self, world: GateWorld) -> dict[str, Any]:
-        """What it adds to the replication's ``extra`` (DataFrames are written as tables)."""
+        """What it adds to the replication's ``extra``: DataFrames are written as tables, a mapping
+        under ``PEOPLE_KPIS`` joins the replication's KPIs, other values go into summary.json."""
         ...
 
 

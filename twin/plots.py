@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
 from twin.stats import mean_ci
 
@@ -38,6 +39,11 @@ QUEUE_PLOT = "queue_length.png"
 TIMES_PLOT = "truck_times.png"
 UTILISATION_PLOT = "utilisation.png"
 LEVELS_PLOT = "levels.png"
+AGENTS_PLOT = "agents.png"
+#: Columns of the corridor series that count trucks per road segment ("trucks_km_0_5", ...).
+_SEGMENT_PREFIX = "trucks_km_"
+_CHECKPOINT_COLUMNS = (("waiting_on_road", "on the road"), ("waiting_in_areas", "in staging areas"),
+                       ("awaiting_forecourt", "called, waiting for the forecourt"))
 
 
 def _extended(time: np.ndarray, values: np.ndarray, end: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -154,6 +160,53 @@ def levels_figure(
     return figure
 
 
+def agents_figure(corridor: pd.DataFrame | None, declarants: pd.DataFrame | None, title: str = "") -> Figure:
+    """The Mesa agents' ``DataCollector`` series: trucks driving per road segment, trucks waiting
+    at the checkpoint (on the road, in staging areas; HOLD advice shaded) and declarations
+    waiting for an amendment. A panel whose frame is missing or empty is left out."""
+    panels: list[str] = []
+    if corridor is not None and len(corridor):
+        panels += ["segments", "checkpoint"]
+    if declarants is not None and len(declarants):
+        panels.append("declarants")
+    figure = Figure(figsize=(10, 1.2 + 2.2 * max(1, len(panels))), layout="constrained")
+    axes = figure.subplots(max(1, len(panels)), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, panel in zip(axes, panels, strict=False):
+        if panel == "segments":
+            assert corridor is not None
+            hours = corridor["time_h"].to_numpy(dtype=float)
+            for column in (c for c in corridor.columns if c.startswith(_SEGMENT_PREFIX)):
+                low, high = column.removeprefix(_SEGMENT_PREFIX).split("_")
+                ax.plot(hours, corridor[column].to_numpy(dtype=float), linewidth=1.2, label=f"{low}-{high} km")
+            ax.set_title("Trucks driving on the approach road, by distance to the checkpoint", loc="left", fontsize=10)
+        elif panel == "checkpoint":
+            assert corridor is not None
+            hours = corridor["time_h"].to_numpy(dtype=float)
+            for column, label in _CHECKPOINT_COLUMNS:
+                if column in corridor:
+                    ax.step(hours, corridor[column].to_numpy(dtype=float), where="post", linewidth=1.2, label=label)
+            if "hold_advice" in corridor:
+                hold = corridor["hold_advice"].to_numpy(dtype=float) > 0
+                ax.fill_between(hours, 0, 1, where=hold, step="post", color="tab:red", alpha=0.12,
+                                transform=ax.get_xaxis_transform(), label="HOLD advice")
+            ax.set_title("Trucks waiting at the staging checkpoint", loc="left", fontsize=10)
+        else:
+            assert declarants is not None
+            hours = declarants["time_h"].to_numpy(dtype=float)
+            ax.step(hours, declarants["declarations_awaiting_amendment"].to_numpy(dtype=float), where="post",
+                    color="tab:purple", linewidth=1.2, label="awaiting amendment")
+            ax.set_title("Returned declarations waiting for the enterprise's amendment", loc="left", fontsize=10)
+        ax.set_ylabel("declarations" if panel == "declarants" else "trucks")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    if not panels:
+        axes[0].text(0.5, 0.5, "no agent series", ha="center", va="center", transform=axes[0].transAxes)
+    axes[-1].set_xlabel("time (hours)")
+    figure.suptitle(title or "Agents")
+    return figure
+
+
 def save_figure(figure: Figure, path: Path) -> Path:
     """Save a figure as PNG at the report resolution."""
     figure.savefig(path, dpi=DPI)
@@ -164,8 +217,9 @@ def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
     """Save the run's plots as PNG files in ``out_dir``; return their paths.
 
     Time series show the first replication; histograms pool every replication's trucks;
-    utilisation is the mean over replications with its confidence half width. A plot with
-    nothing to show (no replication, no station, no level) is not written.
+    utilisation is the mean over replications with its confidence half width; the Mesa agents'
+    series (when the run used them) go into ``AGENTS_PLOT``. A plot with nothing to show (no
+    replication, no station, no level, no agents) is not written.
     """
     out_dir = Path(out_dir)
     if not run.replications:
@@ -193,4 +247,9 @@ def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
     if known or others:
         figure = levels_figure(first.series, known + others, end, f"Levels over time: {label}")
         paths.append(save_figure(figure, out_dir / LEVELS_PLOT))
+    corridor, declarants = first.extra.get(CORRIDOR_SERIES), first.extra.get(DECLARANT_SERIES)
+    if isinstance(corridor, pd.DataFrame) or isinstance(declarants, pd.DataFrame):
+        figure = agents_figure(corridor if isinstance(corridor, pd.DataFrame) else None,
+                               declarants if isinstance(declarants, pd.DataFrame) else None, f"Agents: {label}")
+        paths.append(save_figure(figure, out_dir / AGENTS_PLOT))
     return paths

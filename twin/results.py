@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from twin.people import PEOPLE_KPIS
 from twin.plots import write_plots
 from twin.probes import (
     ROAD_QUEUE_KM,
@@ -64,6 +65,11 @@ KPI_UNITS: dict[str, str] = {
     "manual_reviews": "count",
     "fee_revenue_vnd": "VND",
     "agv_containers_per_day": "containers/day",
+    # Measured by the Mesa agents (``agents.enabled``) and merged from ``extra[PEOPLE_KPIS]``.
+    "road_queue_truck_h": "truck-h",
+    "staging_area_truck_h": "truck-h",
+    "road_wait_mean_min": "min",
+    "area_wait_mean_min": "min",
 }
 #: Per-station KPIs are named ``<station><suffix>``.
 STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
@@ -246,7 +252,8 @@ def collect_replication(
 ) -> ReplicationResult:
     """Read every probe of a finished replication over [start, end] into a result.
 
-    Adds the conservation invariant and Little's law for each station to ``invariants``.
+    Adds the conservation invariant and Little's law for each station to ``invariants``. KPIs the
+    people's models measured themselves (``extra[PEOPLE_KPIS]``) join the replication's KPIs.
     """
     probes: list[StationProbe | CounterProbe] = [*stations, *counters]
     names = [probe.name for probe in probes]
@@ -260,14 +267,17 @@ def collect_replication(
     expected = expected_inside or {}
     checks.extend(little_invariant(probe.little(start, end, expected_inside=expected.get(probe.name)))
                   for probe in stations)
+    extra = dict(extra or {})
+    kpis = replication_kpis(frame, summaries, series, start, end)
+    kpis.update({name: float(value) for name, value in extra.pop(PEOPLE_KPIS, {}).items()})
     return ReplicationResult(
         seed=seed,
         trucks=frame,
         stations=summaries,
         series=series,
-        kpis=replication_kpis(frame, summaries, series, start, end),
+        kpis=kpis,
         invariants=checks,
-        extra=dict(extra or {}),
+        extra=extra,
     )
 
 
