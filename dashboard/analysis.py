@@ -17,6 +17,7 @@ import pandas as pd
 
 from dashboard.replay import clock_label
 from scenarios.schema import Scenario
+from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.probes import ROAD_QUEUE_TRUCKS
 from twin.results import RunResult, kpi_order, kpi_unit
 from twin.stats import mean_ci
@@ -35,6 +36,25 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("yard_occupancy_max", "Yard occupancy, peak"),
     ("redeclarations", "Re-declarations"),
     ("fee_revenue_vnd", "Fee revenue"),
+)
+#: KPIs the Mesa agents measure when a run uses them (``agents.enabled``), with their labels.
+AGENT_HEADLINES: tuple[tuple[str, str], ...] = (
+    ("road_queue_truck_h", "Truck-hours queued on the road"),
+    ("staging_area_truck_h", "Truck-hours in staging areas"),
+    ("road_wait_mean_min", "Mean wait on the road"),
+    ("area_wait_mean_min", "Mean wait in a staging area"),
+)
+#: What the agents counted (``extra["agents"]``), with the label a planner reads, in this order.
+AGENT_ACTIVITY: tuple[tuple[str, str], ...] = (
+    ("passages", "trucks that drove the approach corridor"),
+    ("approach_mean_min", "mean drive along the corridor (min)"),
+    ("police_directed", "trucks the traffic police directed to a staging area"),
+    ("police_orders_ignored", "hold orders drivers ignored"),
+    ("police_spills", "trucks turned back to the road from a full staging area"),
+    ("manual_releases", "manual releases by the police"),
+    ("manual_release_trucks", "trucks released manually"),
+    ("waiting_at_checkpoint_at_end", "trucks still waiting at the checkpoint at the end"),
+    ("enterprises", "enterprises declaring"),
 )
 
 
@@ -88,12 +108,12 @@ def format_quantity(value: float, unit: str) -> str:
     return f"{format_number(value)} {unit}".strip()
 
 
-def headlines(summary: Mapping[str, Any]) -> list[Headline]:
-    """The overview's headline KPIs from a run summary (missing KPIs come back as NaN)."""
+def headlines(summary: Mapping[str, Any], which: Sequence[tuple[str, str]] = HEADLINES) -> list[Headline]:
+    """Headline KPIs (``which``: KPI name and label) from a run summary; missing KPIs come back as NaN."""
     kpis = summary.get("kpis", {})
     replications = int(summary.get("replications", 0))
     result = []
-    for kpi, label in HEADLINES:
+    for kpi, label in which:
         entry = kpis.get(kpi, {})
         result.append(Headline(
             kpi=kpi,
@@ -471,3 +491,113 @@ def command_counts(run: RunResult) -> pd.DataFrame:
     names = sorted({name for section in sections for name in section})
     rows = [{"command": name, "per replication": float(np.mean([float(s.get(name, 0)) for s in sections]))} for name in names]
     return pd.DataFrame(rows, columns=["command", "per replication"])
+
+
+# --- the Mesa agents --------------------------------------------------------------------------
+
+def agent_series(run: RunResult, replication: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The agents' ``DataCollector`` frames of one replication: the corridor (trucks by road
+    segment, waiting at the checkpoint, HOLD advice) and the declarants (declarations awaiting
+    amendment); None for a frame the run does not have."""
+    extra = run.replications[replication].extra
+    frames = (extra.get(CORRIDOR_SERIES), extra.get(DECLARANT_SERIES))
+    return tuple(frame if isinstance(frame, pd.DataFrame) and len(frame) else None for frame in frames)  # type: ignore[return-value]
+
+
+def uses_agents(run: RunResult) -> bool:
+    """Whether the run's drivers, police or enterprises were Mesa agents (they left their series)."""
+    return any(frame is not None for index in range(len(run.replications)) for frame in agent_series(run, index))
+
+
+def agent_activity(run: RunResult) -> pd.DataFrame:
+    """What the agents counted, mean per replication with its 95 % half width (NaN with one)."""
+    sections = _per_replication(run, "agents")
+    rows = []
+    for field, label in AGENT_ACTIVITY:
+        values = [float(section[field]) for section in sections if isinstance(section.get(field), (int, float))]
+        if values:
+            mean, half_width = mean_ci(values)
+            rows.append({"what": label, "per replication": mean, "± 95 % CI": half_width})
+    return pd.DataFrame(rows, columns=["what", "per replication", "± 95 % CI"])
+
+
+def corridor_segments(corridor: pd.DataFrame) -> list[str]:
+    """The corridor series' columns counting trucks per road segment, nearest the gate first."""
+    return [column for column in corridor.columns if column.startswith("trucks_km_")]
+
+
+def corridor_at(corridor: pd.DataFrame, hour: float) -> tuple[pd.DataFrame, float]:
+    """Trucks on each stretch of the approach corridor at the agents' last count at or before
+    ``hour`` (the first count when ``hour`` comes before it), and the hour of that count."""
+    times = corridor["time_h"].to_numpy(dtype=float)
+    row = corridor.iloc[max(0, int(np.searchsorted(times, hour, side="right")) - 1)]
+    places = [(f"driving, {c.removeprefix('trucks_km_').replace('_', '-')} km from the checkpoint", c)
+              for c in corridor_segments(corridor)]
+    places += [(label, column) for column, label in (("waiting_on_road", "waiting on the road at the checkpoint"),
+                                                     ("waiting_in_areas", "waiting in staging areas"),
+                                                     ("awaiting_forecourt", "called, waiting for the forecourt"))
+               if column in corridor]
+    frame = pd.DataFrame({"where": [label for label, _ in places], "trucks": [int(row[c]) for _, c in places]})
+    return frame, float(row["time_h"])
+
+
+# --- comparing runs ---------------------------------------------------------------------------
+
+def with_ci(mean: float, half_width: float) -> str:
+    """"mean ± half width", or the mean alone without an interval."""
+    if math.isnan(mean):
+        return "-"
+    return format_number(mean) if math.isnan(half_width) else f"{format_number(mean)} ± {format_number(half_width)}"
+
+
+def winner(group: pd.DataFrame) -> tuple[str, bool]:
+    """The run that wins one KPI (its rows of the comparison, baseline first) and whether it wins
+    clearly: a run beating the baseline by an interval that excludes zero, or the baseline when
+    every other run is clearly worse. "tie" when every run has the same mean; "" for a neutral KPI."""
+    if group["direction"].iloc[0] == "neutral" or not group["best"].iloc[0]:
+        return "", False
+    means = group["mean"].dropna()
+    if len(means) == len(group) and means.nunique() == 1:
+        return "tie", False
+    best = str(group["best"].iloc[0])
+    baseline = str(group["run"].iloc[0])
+    others = group.iloc[1:]
+    if best == baseline:
+        return best, bool((others["verdict"] == "worse").all())
+    return best, bool((others.loc[others["run"] == best, "verdict"] == "better").all())
+
+
+def winners(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Per judged KPI (not neutral): the winning run and whether it wins clearly."""
+    rows = []
+    for kpi, group in comparison.groupby("kpi", sort=False):
+        best, clear = winner(group)
+        if best:
+            rows.append({"kpi": kpi, "best": best, "clear": clear})
+    return pd.DataFrame(rows, columns=["kpi", "best", "clear"])
+
+
+def side_by_side(comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per KPI: each difference from the baseline and the winner first (what a planner
+    reads), then each run's mean ± CI, the unit and which direction is better."""
+    runs = list(dict.fromkeys(comparison["run"]))
+    rows = []
+    for kpi, group in comparison.groupby("kpi", sort=False):
+        by_run = {row["run"]: row for row in group.to_dict("records")}
+        row: dict[str, object] = {"KPI": kpi}
+        for run in runs[1:]:
+            entry = by_run.get(run)
+            if entry is None:
+                row[f"{run} − baseline"] = "-"
+                continue
+            verdict = entry["verdict"] if entry["verdict"] not in ("n/a",) else ""
+            row[f"{run} − baseline"] = f"{with_ci(entry['difference'], entry['difference_half_width'])} {verdict}".strip()
+        best, clear = winner(group)
+        row["best"] = (f"{best} (clear)" if clear else best) if best else "-"
+        for run in runs:
+            entry = by_run.get(run)
+            row[run] = with_ci(entry["mean"], entry["half_width"]) if entry else "-"
+        row["unit"] = group["unit"].iloc[0]
+        row["better"] = group["direction"].iloc[0]
+        rows.append(row)
+    return pd.DataFrame(rows)

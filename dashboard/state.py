@@ -18,17 +18,18 @@ import streamlit as st
 from dashboard.jobs import JobBoard, JobKey, JobStatus, RunRequest
 from scenarios import ScenarioError, library_names, load_scenario, scenario_hash, with_overrides
 from scenarios.schema import Scenario
+from twin.cli import DASHBOARD_RESULTS_ENV, DASHBOARD_RUNS_DIR, DASHBOARD_RUNS_ENV
 from twin.results import SUMMARY_FILE, RunResult, load_results
 
-#: Results folders to open when a session starts, separated by ``os.pathsep``.
-RESULTS_ENV = "GATETWIN_RESULTS"
-#: Where runs started from the dashboard write their results (default ``out/dashboard``).
-RUNS_DIR_ENV = "GATETWIN_DASHBOARD_RUNS"
-DEFAULT_RUNS_DIR = Path("out") / "dashboard"
+#: Results folders to open when a session starts (``os.pathsep`` between them), where runs
+#: started from the dashboard write their results, and that folder's default: set by
+#: ``gatetwin dashboard``, which owns these names (twin/ may not import the dashboard).
+RESULTS_ENV = DASHBOARD_RESULTS_ENV
+RUNS_DIR_ENV = DASHBOARD_RUNS_ENV
+DEFAULT_RUNS_DIR = DASHBOARD_RUNS_DIR
 
 _RUNS = "gatetwin.runs"
 _SHOWN = "gatetwin.shown"
-_PICK = "gatetwin.pick"
 _PENDING = "gatetwin.pending"
 _MESSAGES = "gatetwin.messages"
 _PRELOADED = "gatetwin.preloaded"
@@ -110,7 +111,6 @@ def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show:
     runs[label] = loaded
     if show or _SHOWN not in st.session_state:
         st.session_state[_SHOWN] = label
-        st.session_state[_PICK] = label
     return loaded
 
 
@@ -124,22 +124,42 @@ def current_run() -> LoadedRun | None:
 
 
 def run_picker() -> None:
-    """The sidebar's choice of the run shown on every page."""
+    """The sidebar's choice of the run shown on every page.
+
+    The choice lives in a key of its own: Streamlit gives a widget a new identity on each page
+    and drops the state of the last page's one, so the selector is set from that key on every
+    script run, and a change made in it is copied back by its callback.
+    """
     runs = loaded_runs()
     if not runs:
         st.sidebar.caption("No results open yet.")
         return
-    labels = list(runs)
-    pick = st.session_state.pop(_PICK, None)
-    if pick in runs:
-        st.session_state[SHOWN_WIDGET] = pick
-    elif st.session_state.get(SHOWN_WIDGET) not in runs:
-        st.session_state[SHOWN_WIDGET] = st.session_state.get(_SHOWN) if st.session_state.get(_SHOWN) in runs else labels[0]
-    shown = st.sidebar.selectbox("Results shown", labels, key=SHOWN_WIDGET,
+    if st.session_state.get(_SHOWN) not in runs:
+        st.session_state[_SHOWN] = next(iter(runs))
+    st.session_state[SHOWN_WIDGET] = st.session_state[_SHOWN]
+    shown = st.sidebar.selectbox("Results shown", list(runs), key=SHOWN_WIDGET, on_change=_remember_shown,
                                  help="Every page shows this run; open more on 'Run or open'.")
-    st.session_state[_SHOWN] = shown
-    loaded = runs[shown]
-    st.sidebar.caption(f"from {loaded.source}")
+    source = runs[shown].source
+    st.sidebar.caption(f"from {short_source(source)}", help=f"from {source}")
+
+
+def short_source(source: str, longest: int = 32) -> str:
+    """``source`` with each long folder path cut to its last two parts (``…/saved/baseline``);
+    a path inside the working folder is shown relative to it."""
+    words = []
+    for word in source.split(" "):
+        if word.startswith("/"):
+            path = Path(word)
+            if Path.cwd() != Path(Path.cwd().anchor) and path.is_relative_to(Path.cwd()):
+                word = str(path.relative_to(Path.cwd()))
+            if len(word) > longest and len(path.parts) > 3:
+                word = "…/" + "/".join(path.parts[-2:])
+        words.append(word)
+    return " ".join(words)
+
+
+def _remember_shown() -> None:
+    st.session_state[_SHOWN] = st.session_state[SHOWN_WIDGET]
 
 
 # --- reading saved results ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dashboard.state import (
 FIGURE_DPI = 100
 #: Seconds between two looks at the background runs while any is unfinished.
 POLL_S = 1.0
-RUN_PAGE = "pages/run.py"
+RUN_PAGE = "views/run.py"
 
 
 def page_setup(title: str) -> None:

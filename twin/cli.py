@@ -5,6 +5,7 @@
     gatetwin compare A B [C ...] [--reps N] [--seed S] [--out DIR]
     gatetwin scenarios list | show NAME | validate FILE ...
     gatetwin loadtest [...]          load-test the clearance core alone
+    gatetwin dashboard [RESULTS_DIR ...] [--port P]   the Streamlit dashboard
 
 Exit codes: 0 done; 1 the run failed or broke an invariant (results are still written);
 2 bad input (a broken scenario file, an unknown name, a bad option), one line per problem.
@@ -12,7 +13,12 @@ Exit codes: 0 done; 1 the run failed or broke an invariant (results are still wr
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import typer
@@ -23,7 +29,7 @@ from rich.table import Table
 from scenarios import ScenarioError, describe, format_errors, library_names, library_path, load_scenario, with_overrides
 from scenarios.schema import Scenario
 from twin.cli_loadtest import loadtest_command
-from twin.results import RunResult, kpi_order, kpi_unit
+from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.",
@@ -186,3 +192,77 @@ def scenarios_validate(files: list[Path] = typer.Argument(..., help="Scenario YA
                 typer.echo(line, err=True)
     if bad:
         raise typer.Exit(code=2)
+
+
+# --- gatetwin dashboard -------------------------------------------------------------------------
+# twin/ never imports the dashboard (ARCHITECTURE.md): the command finds the dashboard's entry
+# script as a file and serves it with Streamlit in a child process. The two sides share only the
+# environment variables below, which the dashboard reads from here.
+
+#: Results folders the dashboard opens when a session starts, separated by ``os.pathsep``.
+DASHBOARD_RESULTS_ENV = "GATETWIN_RESULTS"
+#: Where runs started from the dashboard write their results.
+DASHBOARD_RUNS_ENV = "GATETWIN_DASHBOARD_RUNS"
+DASHBOARD_RUNS_DIR = Path("out") / "dashboard"
+
+
+def dashboard_app_path() -> Path:
+    """The dashboard's entry script, ``dashboard/app.py``, found without importing the dashboard."""
+    spec = importlib.util.find_spec("dashboard")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the 'dashboard' package is not installed alongside gatetwin")
+    path = Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the dashboard's entry script is missing")
+    return path
+
+
+def dashboard_invocation(results: Sequence[Path], port: int, address: str, headless: bool, runs_dir: Path,
+                         base: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that serve the dashboard on ``address:port``.
+
+    Streamlit runs with this interpreter, so the dashboard sees the packages the CLI sees.
+    Raises ``ValueError`` for a bad port or the first folder that is not a results folder.
+    """
+    if not 1 <= port <= 65535:
+        raise ValueError(f"--port must be 1-65535 (got {port})")
+    for folder in results:
+        if not (folder / SUMMARY_FILE).is_file():
+            raise ValueError(f"{folder}: not a gatetwin results folder (no {SUMMARY_FILE}); write one with 'gatetwin run --out'")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(dashboard_app_path()),
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+    ]
+    environment = dict(os.environ if base is None else base)
+    environment[DASHBOARD_RESULTS_ENV] = os.pathsep.join(str(folder.resolve()) for folder in results)
+    environment[DASHBOARD_RUNS_ENV] = str(runs_dir.resolve())
+    return command, environment
+
+
+@app.command()
+def dashboard(
+    results: list[Path] | None = typer.Argument(None, help="Results folders (from 'gatetwin run --out') to open at start.",
+                                                show_default=False),
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve the dashboard on."),
+    address: str = typer.Option("127.0.0.1", "--address", help="Address to listen on; 0.0.0.0 shares it on the network."),
+    runs_dir: Path = typer.Option(DASHBOARD_RUNS_DIR, "--runs-dir", help="Where runs started from the dashboard are saved."),
+    headless: bool = typer.Option(False, "--headless", help="Do not open a browser window."),
+) -> None:
+    """Serve the Streamlit dashboard until interrupted (Ctrl-C)."""
+    try:
+        command, environment = dashboard_invocation(list(results or []), port, address, headless, runs_dir)
+    except (ValueError, FileNotFoundError) as exc:
+        typer.echo(f"gatetwin dashboard: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"gatetwin dashboard: serving on http://{address}:{port} (Ctrl-C stops it)", err=True)
+    server = subprocess.Popen(command, env=environment)
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:
+        # Streamlit, in the same process group, got the same Ctrl-C and is shutting down.
+        server.wait()
+        code = 0
+    raise typer.Exit(code=code)

@@ -4,8 +4,9 @@ Each page is opened, checked for Streamlit's error box and its key elements, and
 photographed. Screenshots go to a temporary folder, or to ``GATETWIN_SCREENSHOTS`` when set
 (``GATETWIN_SCREENSHOTS=docs/img ./dev test tests/browser`` refreshes the README's images).
 
-Chromium must be at /usr/bin/chromium (``.ci/run`` installs it). Without it the test fails
-in CI (``CI=true``) and is skipped elsewhere, saying why.
+Chromium must be at /usr/bin/chromium (``.ci/run`` installs it). Without it (or without
+Python's playwright) the tests fail in CI (``CI`` set, as ``.ci/run`` sets it) and are skipped
+elsewhere, saying why.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from dashboard.launch import dashboard_environment, streamlit_command
 from tests.unit.dashboard.support import write_saved_runs
+from twin.cli import dashboard_invocation
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +34,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 SCREENSHOTS_ENV = "GATETWIN_SCREENSHOTS"
 START_TIMEOUT_S = 60.0
+#: Milliseconds to wait for anything the page draws.
+DRAW_TIMEOUT_MS = 60_000
 #: Pages by URL path, with a text each must show once drawn.
 PAGES = {
     "overview": ("", "Trucks cleared per day"),
@@ -38,15 +45,35 @@ PAGES = {
     "agencies": ("agencies", "What the outages did"),
     "run": ("run", "Open results"),
 }
+NAVIGATION = ["Overview", "Gate replay", "Compare layouts", "Bottlenecks", "Agencies and devices", "Run or open"]
 
 
-def _chromium() -> Path:
-    if CHROMIUM.is_file():
-        return CHROMIUM
-    reason = f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium), as .ci/run does"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> None:
+    """Fail in CI, where the browser must be there; skip elsewhere, saying why."""
+    if _in_ci():
+        pytest.fail(f"{reason} (CI is set, so the browser tests must run)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module (checked before the dashboard is started)."""
+    if not CHROMIUM.is_file():
+        _unavailable(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium), as .ci/run does")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Python's playwright is missing; install the dev extras (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def _free_port() -> int:
@@ -71,17 +98,17 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dashboard_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A dashboard server on a free loopback port with two saved runs open; stopped by its PID."""
     root = tmp_path_factory.mktemp("browser")
     folders = write_saved_runs(root / "saved")
     port = _free_port()
-    environment = dashboard_environment([folders["baseline"], folders["outage"]], root / "dashboard-runs")
+    command, environment = dashboard_invocation([folders["baseline"], folders["outage"]], port, "127.0.0.1", True,
+                                                root / "dashboard-runs")
     environment["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     log = root / "streamlit.log"
     with log.open("wb") as output:
-        server = subprocess.Popen(streamlit_command(port, "127.0.0.1", headless=True), env=environment,
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, log)
@@ -102,87 +129,90 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _settled(page: object) -> None:
-    """Wait until Streamlit has finished running the page's script."""
-    from playwright.sync_api import Page
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (a new Streamlit session) per test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
-    assert isinstance(page, Page)
-    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+
+def _open(page: Page, url: str, marker: str) -> None:
+    """Go to ``url`` and wait until the page shows ``marker`` and Streamlit has finished its script."""
+    page.goto(url)
+    page.get_by_text(marker).first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+
+
+def _settled(page: Page) -> None:
+    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=DRAW_TIMEOUT_MS)
     page.wait_for_load_state("networkidle")
 
 
-def test_every_page_draws_without_an_error_in_a_real_browser(dashboard_url: str, screenshots: Path) -> None:
-    from playwright.sync_api import sync_playwright
+def _no_error_box(page: Page, where: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, f"{where}: an exception is shown"
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, f"{where}: an error is shown"
 
-    chromium = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            for name, (path, marker) in PAGES.items():
-                page.goto(f"{dashboard_url}/{path}")
-                page.get_by_text(marker).first.wait_for(timeout=60_000)
-                _settled(page)
-                assert page.locator('[data-testid="stException"]').count() == 0, f"{name}: an exception is shown"
-                assert page.locator('[data-testid="stSidebar"]').get_by_text("Results shown").count() == 1, name
-                if name != "run":
-                    assert page.locator('[data-testid="stImage"]').count() >= 1, f"{name}: no figure"
-                page.screenshot(path=str(screenshots / f"dashboard-{name}.png"), full_page=name in ("overview", "replay"))
 
-            # The overview: seven headline KPIs, each with its interval.
-            page.goto(dashboard_url)
-            page.get_by_text("Trucks cleared per day").first.wait_for(timeout=60_000)
-            _settled(page)
+def test_every_page_draws_without_an_error_in_a_real_browser(page: Page, dashboard_url: str, screenshots: Path) -> None:
+    from playwright.sync_api import expect
+
+    for name, (path, marker) in PAGES.items():
+        _open(page, f"{dashboard_url}/{path}", marker)
+        _no_error_box(page, name)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        # The navigation lists the pages by title (app.py's st.navigation, not a folder listing).
+        expect(sidebar.locator('[data-testid="stSidebarNavLink"]')).to_contain_text(NAVIGATION)
+        expect(sidebar.get_by_role("combobox", name="Results shown")).to_have_value(
+            "huu_nghi_smart_gate · seed 870 · 2 rep · 5 h")
+        if name != "run":
+            assert page.locator('[data-testid="stImage"]').count() >= 1, f"{name}: no figure"
+        if name == "overview":
             assert page.locator('[data-testid="stMetric"]').count() == 7
             assert page.get_by_text("95 % CI ±").count() >= 1
-        finally:
-            browser.close()
+        if name == "compare":
+            assert page.locator('[data-testid="stMetric"]').count() == 2  # wins per run
+            expect(page.get_by_text("Change of each KPI against the baseline").first).to_be_visible()
+        page.screenshot(path=str(screenshots / f"dashboard-{name}.png"))
 
 
-def test_the_replay_slider_moves_the_clock_shown(dashboard_url: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    chromium = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.goto(f"{dashboard_url}/replay")
-            page.get_by_text("Trucks at each place over the run").first.wait_for(timeout=60_000)
-            _settled(page)
-            slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
-            before = slider.get_attribute("aria-valuetext")
-            slider.focus()
-            for _ in range(4):
-                page.keyboard.press("ArrowRight")
-            after = slider.get_attribute("aria-valuetext")
-            assert before != after
-            # The rerun draws the counts for the new moment (the caption names it).
-            page.get_by_text(f"inside the gate at {after}.").first.wait_for(timeout=60_000)
-            _settled(page)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+def test_the_replay_slider_moves_the_clock_and_the_counts_shown(page: Page, dashboard_url: str) -> None:
+    _open(page, f"{dashboard_url}/replay", "Trucks at each place over the run")
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    before = slider.get_attribute("aria-valuetext")
+    picture = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    slider.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    after = slider.get_attribute("aria-valuetext")
+    assert before != after
+    # The rerun draws the counts for the new moment (the caption names it) and a new schematic.
+    page.get_by_text(f"inside the gate at {after}.").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    assert page.locator('[data-testid="stImage"] img').first.get_attribute("src") != picture
+    _no_error_box(page, "replay")
 
 
-def test_a_scenario_run_from_the_browser_opens_its_results(dashboard_url: str) -> None:
-    from playwright.sync_api import sync_playwright
+def test_a_scenario_run_from_the_browser_opens_its_results(page: Page, dashboard_url: str) -> None:
+    from playwright.sync_api import expect
 
-    chromium = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.goto(f"{dashboard_url}/run")
-            page.get_by_text("Open results").first.wait_for(timeout=60_000)
-            _settled(page)
-            hours = page.get_by_label("Simulated hours").first
-            hours.fill("1")
-            hours.press("Enter")
-            _settled(page)
-            page.get_by_role("button", name="Run", exact=True).first.click()
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            sidebar.get_by_text("huu_nghi_2025 · seed 870 · 1 rep · 1 h").first.wait_for(timeout=90_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    _open(page, f"{dashboard_url}/run", "Open results")
+    hours = page.get_by_label("Simulated hours").first
+    hours.fill("1")
+    hours.press("Enter")
+    _settled(page)
+    page.get_by_role("button", name="Run", exact=True).first.click()
+    # The run goes to the background; finished, it opens and becomes the one every page shows.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("combobox", name="Results shown")).to_have_value(
+        "huu_nghi_2025 · seed 870 · 1 rep · 1 h", timeout=DRAW_TIMEOUT_MS)
+    expect(sidebar.get_by_text("from run in the dashboard, saved to")).to_be_visible()
+    _settled(page)
+    _no_error_box(page, "run")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
+    page.get_by_text("Trucks cleared per day").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    expect(page.get_by_role("heading", name="huu_nghi_2025")).to_be_visible()
+    _no_error_box(page, "overview after the run")

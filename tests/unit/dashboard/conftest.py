@@ -10,13 +10,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.state import RESULTS_ENV, RUNS_DIR_ENV
-from tests.unit.dashboard.support import APP, write_saved_runs
+from tests.unit.dashboard.support import APP, write_agents_run, write_saved_runs
 from twin.results import RunResult, load_results
 
 
 @pytest.fixture(scope="session")
 def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_saved_runs(tmp_path_factory.mktemp("saved-runs"))
+
+
+@pytest.fixture(scope="session")
+def agents_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_agents_run(tmp_path_factory.mktemp("agents-run") / "channelling_on")
+
+
+@pytest.fixture(scope="session")
+def agents_run(agents_run_folder: Path) -> RunResult:
+    return load_results(agents_run_folder)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 The scenarios are the smart gate (every agency works round the clock, so a few hours from
 midnight already clear trucks) at a busy 2,000 trucks a day, for 5 hours with 2 replications;
-the second adds a 90-minute scanner outage, so the two make a comparison.
+the second adds a 90-minute scanner outage, so the two make a comparison. A third, the
+channelling scenario up to its morning peak, has drivers, traffic police and enterprises as
+Mesa agents.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ def busy_smart_gate(hours: float = 5.0, replications: int = 2) -> Scenario:
 
 
 def with_scanner_outage(scenario: Scenario, start: str = "02:30", hours: float = 1.5) -> Scenario:
-    """``scenario`` with scanner-1 down from ``start`` for ``hours``."""
-    return with_overrides(scenario, **{"devices.outages": [{"device": "scanner-1", "start": start, "duration_h": hours}]})
+    """``scenario`` with scanner-1 down from ``start`` for ``hours``, named for it."""
+    return with_overrides(scenario, name=f"{scenario.name}_scanner_down",
+                          **{"devices.outages": [{"device": "scanner-1", "start": start, "duration_h": hours}]})
 
 
 def write_saved_runs(root: Path) -> dict[str, Path]:
@@ -42,3 +45,13 @@ def write_saved_runs(root: Path) -> dict[str, Path]:
         run_scenario(base, RunOptions(out=folders["baseline"]))
         run_scenario(with_scanner_outage(base), RunOptions(out=folders["outage"]))
     return folders
+
+
+def write_agents_run(folder: Path, hours: float = 10.0) -> Path:
+    """``channelling_on`` (its people are Mesa agents) for ``hours`` from midnight, 2 replications,
+    saved to ``folder`` without PNG plots."""
+    scenario = with_overrides(load_scenario("channelling_on"), horizon_h=hours, replications=2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(scenario, RunOptions(out=folder))
+    return folder

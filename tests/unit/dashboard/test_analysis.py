@@ -10,6 +10,10 @@ import pytest
 
 from dashboard.analysis import (
     HEADLINES,
+    agent_activity,
+    corridor_at,
+    uses_agents,
+    winners,
     DownPeriod,
     agency_table,
     agv_summary,
@@ -191,3 +195,56 @@ def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:
     assert summary is not None
     assert summary["containers delivered"][0] == 5.0
     assert summary["fleet utilisation"][0] == pytest.approx(0.3)
+
+
+def _comparison(kpi: str, direction: str, means: list[float], verdicts: list[str]) -> pd.DataFrame:
+    """The rows ``twin.compare.compare_runs`` gives for one KPI of runs "A" (baseline), "B", ..."""
+    runs = [chr(ord("A") + i) for i in range(len(means))]
+    sign = 1.0 if direction == "lower" else -1.0
+    best = "" if direction == "neutral" else runs[min(range(len(means)), key=lambda i: (sign * means[i], i))]
+    return pd.DataFrame({"kpi": kpi, "unit": "min", "direction": direction, "run": runs, "mean": means,
+                         "verdict": ["baseline", *verdicts], "best": best})
+
+
+@pytest.mark.parametrize(("direction", "means", "verdicts", "expected"), [
+    ("lower", [30.0, 20.0], ["better"], ("B", True)),
+    ("lower", [30.0, 29.0], ["no clear difference"], ("B", False)),
+    ("higher", [900.0, 700.0, 650.0], ["worse", "worse"], ("A", True)),
+    ("higher", [900.0, 700.0, 899.0], ["worse", "no clear difference"], ("A", False)),
+    ("lower", [0.0, 0.0], ["equal"], ("tie", False)),
+    ("lower", [30.0, 20.0, 10.0], ["better", "better"], ("C", True)),
+])
+def test_a_layout_wins_a_kpi_clearly_only_when_its_interval_against_the_baseline_excludes_zero(
+        direction: str, means: list[float], verdicts: list[str], expected: tuple[str, bool]) -> None:
+    [row] = winners(_comparison("time_at_gate_p95", direction, means, verdicts)).to_dict("records")
+    assert (row["best"], row["clear"]) == expected
+
+
+def test_neutral_kpis_have_no_winner() -> None:
+    assert winners(_comparison("trucks_arrived", "neutral", [100.0, 120.0], ["n/a"])).empty
+
+
+def test_the_agents_activity_is_the_mean_over_replications_with_its_interval(agents_run: RunResult) -> None:
+    assert uses_agents(agents_run)
+    activity = agent_activity(agents_run).set_index("what")
+    directed = [rep.extra["agents"]["police_directed"] for rep in agents_run.replications]
+    row = activity.loc["trucks the traffic police directed to a staging area"]
+    assert row["per replication"] == pytest.approx(np.mean(directed))
+    assert row["± 95 % CI"] == pytest.approx(12.706 * np.std(directed, ddof=1) / math.sqrt(2), rel=1e-3)
+
+
+def test_a_run_without_agents_says_so(baseline_run: RunResult) -> None:
+    assert not uses_agents(baseline_run)
+    assert agent_activity(baseline_run).empty
+
+
+def test_the_corridor_shown_at_a_moment_is_the_agents_last_count_at_or_before_it() -> None:
+    corridor = pd.DataFrame({"time_h": [0.0, 0.25, 0.5], "trucks_km_0_5": [0, 3, 7], "trucks_km_5_10": [1, 2, 4],
+                             "waiting_on_road": [0, 0, 5], "waiting_in_areas": [0, 1, 2]})
+    shown, counted = corridor_at(corridor, 0.49)
+    assert counted == 0.25
+    assert shown.set_index("where")["trucks"].to_dict() == {
+        "driving, 0-5 km from the checkpoint": 3, "driving, 5-10 km from the checkpoint": 2,
+        "waiting on the road at the checkpoint": 0, "waiting in staging areas": 1}
+    assert corridor_at(corridor, 0.5)[1] == 0.5
+    assert corridor_at(corridor, 9.0)[0]["trucks"].tolist() == [7, 4, 5, 2]

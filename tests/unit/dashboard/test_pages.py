@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,14 +13,16 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from dashboard.analysis import HEADLINES, headlines
+from dashboard.analysis import AGENT_HEADLINES, HEADLINES, headlines
 from dashboard.replay import clock_label, passage_end
 from tests.unit.dashboard.support import APP, busy_smart_gate, with_scanner_outage
+from scenarios.schema import Scenario
 from twin.probes import YARD_OCCUPANCY
 from twin.results import RunResult
+from twin.run import RunOptions
 
-PAGES = ["pages/overview.py", "pages/replay.py", "pages/compare.py", "pages/bottlenecks.py", "pages/agencies.py",
-         "pages/run.py"]
+PAGES = ["views/overview.py", "views/replay.py", "views/compare.py", "views/bottlenecks.py", "views/agencies.py",
+         "views/run.py"]
 OpenApp = Callable[..., AppTest]
 
 
@@ -56,8 +59,8 @@ def test_every_page_opens_with_nothing_loaded(page: str) -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
     go(app, page)
-    if page != "pages/run.py":
-        assert any("No results are open yet" in info.value for info in app.info) or page == "pages/compare.py"
+    if page != "views/run.py":
+        assert any("No results are open yet" in info.value for info in app.info) or page == "views/compare.py"
     assert app.title[0].value
 
 
@@ -77,7 +80,7 @@ def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenA
 
 def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs: dict[str, Path],
                                                   baseline_run: RunResult) -> None:
-    app = go(open_app(saved_runs["baseline"]), "pages/replay.py")
+    app = go(open_app(saved_runs["baseline"]), "views/replay.py")
     replication = app.selectbox(key="replay.replication").value
     trucks = baseline_run.replications[replication].trucks
     yard = baseline_run.replications[replication].series[YARD_OCCUPANCY]
@@ -102,7 +105,7 @@ def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs:
 
 
 def test_play_moves_the_replay_forward_one_step_at_a_time(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
-    app = go(open_app(saved_runs["baseline"]), "pages/replay.py")
+    app = go(open_app(saved_runs["baseline"]), "views/replay.py")
     app.selectbox(key="replay.step").set_value("1 hour").run()
     app.select_slider(key="replay.minute").set_value(180).run()
     app.button(key="replay.play").click().run()
@@ -117,15 +120,19 @@ def test_play_moves_the_replay_forward_one_step_at_a_time(open_app: OpenApp, sav
 
 
 def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
-    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "pages/compare.py")
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "views/compare.py")
     selected = app.multiselect(key="compare.runs").value
     assert len(selected) == 2
     table = table_with(app, "KPI")
-    assert list(table.columns) == ["KPI", "unit", "better", selected[0], selected[1], f"{selected[1]} − baseline", "best"]
+    assert list(table.columns) == ["KPI", f"{selected[1]} − baseline", "best", selected[0], selected[1], "unit", "better"]
     assert "throughput_per_day" in table["KPI"].tolist()
     assert not any(name.endswith("_utilisation") for name in table["KPI"])
     assert table[selected[0]].str.contains("±").any()
     assert [metric.label for metric in app.metric] == selected
+    winners = table.loc[table["best"] != "-", "best"]
+    assert set(winners.str.removesuffix(" (clear)")) <= {*selected, "tie"}
+    clear = winners[winners.str.endswith(" (clear)")].str.removesuffix(" (clear)").value_counts()
+    assert [metric.value for metric in app.metric] == [f"clearly best on {clear.get(label, 0)} KPI(s)" for label in selected]
     assert len(app.image) == 1
     every_kpi = len(table)
     app.toggle(key="compare.stations").set_value(True).run()
@@ -140,7 +147,7 @@ def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, 
 
 
 def test_swapping_the_baseline_flips_the_sign_of_the_differences(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
-    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "pages/compare.py")
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"]), "views/compare.py")
     first, second = app.multiselect(key="compare.runs").value
     before = table_with(app, "KPI").set_index("KPI")[f"{second} − baseline"]["time_at_gate_mean"]
     app.multiselect(key="compare.runs").set_value([second, first]).run()
@@ -151,7 +158,7 @@ def test_swapping_the_baseline_flips_the_sign_of_the_differences(open_app: OpenA
 
 def test_bottlenecks_name_where_the_queue_forms_first(open_app: OpenApp, saved_runs: dict[str, Path],
                                                       baseline_run: RunResult) -> None:
-    app = go(open_app(saved_runs["baseline"]), "pages/bottlenecks.py")
+    app = go(open_app(saved_runs["baseline"]), "views/bottlenecks.py")
     assert app.slider(key="bottlenecks.threshold").value == 5
     assert len(app.image) == 5  # three heat maps, the hourly flow, the queues
     stations = table_with(app, "station")
@@ -174,7 +181,7 @@ def test_bottlenecks_name_where_the_queue_forms_first(open_app: OpenApp, saved_r
 
 
 def test_agencies_page_shows_workload_devices_and_the_agv_lane(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
-    app = go(open_app(saved_runs["outage"]), "pages/agencies.py")
+    app = go(open_app(saved_runs["outage"]), "views/agencies.py")
     agencies = table_with(app, "agency")
     assert "customs" in agencies["agency"].tolist()
     devices = table_with(app, "device")
@@ -187,7 +194,7 @@ def test_agencies_page_shows_workload_devices_and_the_agv_lane(open_app: OpenApp
 def test_opening_a_folder_that_is_not_results_says_which_and_why(tmp_path: Path) -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
-    go(app, "pages/run.py")
+    go(app, "views/run.py")
     app.text_input(key="run.folder").set_value(str(tmp_path)).run()
     app.button(key="run.open_folder").click().run()
     assert [error.value for error in app.error] == [
@@ -197,12 +204,12 @@ def test_opening_a_folder_that_is_not_results_says_which_and_why(tmp_path: Path)
 def test_opening_a_saved_folder_shows_it_on_every_page(saved_runs: dict[str, Path]) -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
-    go(app, "pages/run.py")
+    go(app, "views/run.py")
     app.text_input(key="run.folder").set_value(str(saved_runs["outage"])).run()
     app.button(key="run.open_folder").click().run()
     assert not app.exception
     assert [s.value for s in app.success][0].startswith("Opened huu_nghi_smart_gate")
-    go(app, "pages/overview.py")
+    go(app, "views/overview.py")
     assert len(app.metric) == len(HEADLINES)
 
 
@@ -216,7 +223,7 @@ def test_results_named_at_start_that_cannot_be_read_are_reported(open_app: OpenA
 def test_a_library_scenario_runs_in_the_background_and_opens_when_done() -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
-    go(app, "pages/run.py")
+    go(app, "views/run.py")
     app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
     app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
     app.number_input(key="run.library.huu_nghi_smart_gate.seed").set_value(11).run()
@@ -226,14 +233,16 @@ def test_a_library_scenario_runs_in_the_background_and_opens_when_done() -> None
     wait_for_runs(app)
     shown = app.sidebar.selectbox(key="gatetwin.shown_widget").value
     assert shown == "huu_nghi_smart_gate · seed 11 · 1 rep · 1 h"
-    go(app, "pages/overview.py")
+    go(app, "views/overview.py")
     assert app.metric[0].label == "Trucks cleared per day"
+    assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == shown
+    assert "seed 11 · 1 replication(s) · 1 simulated hours" in app.caption[0].value
 
 
 def test_an_uploaded_file_with_mistakes_gets_one_line_per_problem() -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
-    go(app, "pages/run.py")
+    go(app, "views/run.py")
     broken = b"name: my_gate\ndescription: test\nsite: Huu Nghi\nlayout: {entry_lanes: -1, exit_lanes: 1}\n"
     app.file_uploader(key="run.upload").set_value(("my_gate.yaml", broken, "application/x-yaml")).run()
     errors = [error.value for error in app.error]
@@ -251,14 +260,128 @@ def test_an_uploaded_scenario_with_an_outage_shows_what_the_outage_did() -> None
     text = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False).encode("utf-8")
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
-    go(app, "pages/run.py")
+    go(app, "views/run.py")
     app.file_uploader(key="run.upload").set_value(("outage.yaml", text, "application/x-yaml")).run()
     assert [s.value for s in app.success] == [f"outage.yaml: a valid scenario, '{scenario.name}'."]
     app.button(key=f"run.upload.{scenario.name}.run").click().run()
     wait_for_runs(app)
-    go(app, "pages/agencies.py")
+    go(app, "views/agencies.py")
     outages = table_with(app, "backlog cleared after (h)")
     assert outages["device"].tolist() == ["scanner-1"]
     assert outages["cause"].tolist() == ["planned outage"]
     assert outages["down from"].tolist() == ["day 1, 02:00"]
     assert outages["hours down"].tolist() == [0.5]
+
+
+def test_every_page_draws_a_run_whose_people_were_mesa_agents(open_app: OpenApp, agents_run_folder: Path) -> None:
+    app = open_app(agents_run_folder)
+    for page in PAGES:
+        go(app, page)
+        assert not app.error, [error.value for error in app.error]
+
+
+def test_the_overview_shows_the_agents_kpis_with_their_intervals(open_app: OpenApp, agents_run_folder: Path,
+                                                                 agents_run: RunResult) -> None:
+    app = open_app(agents_run_folder)
+    labels = [metric.label for metric in app.metric]
+    assert labels == [label for _, label in HEADLINES] + [label for _, label in AGENT_HEADLINES]
+    expected = headlines(agents_run.summary, AGENT_HEADLINES)
+    assert [metric.value for metric in app.metric][len(HEADLINES):] == [item.value_text for item in expected]
+    road_wait = agents_run.summary["kpis"]["road_wait_mean_min"]
+    assert expected[2].mean == road_wait["mean"] and road_wait["n"] == 2
+    captions = [caption.value for caption in app.caption]
+    assert all(item.interval_text in captions for item in expected)
+
+
+def test_an_overview_without_agents_shows_no_agent_section(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = open_app(saved_runs["baseline"])
+    assert not any("Mesa agents" in markdown.value for markdown in app.markdown)
+
+
+def test_bottlenecks_draw_the_agents_series_and_what_the_police_did(open_app: OpenApp, agents_run_folder: Path,
+                                                                    agents_run: RunResult) -> None:
+    app = go(open_app(agents_run_folder), "views/bottlenecks.py")
+    assert len(app.image) == 6  # the five figures of every run, and the agents' series
+    assert any("Mesa agents" in markdown.value for markdown in app.markdown)
+    activity = table_with(app, "what").set_index("what")["per replication"]
+    ignored = [rep.extra["agents"]["police_orders_ignored"] for rep in agents_run.replications]
+    assert activity["hold orders drivers ignored"] == pytest.approx(np.mean(ignored))
+    first = app.image[-1].proto.imgs[0].url
+    other = 1 - app.selectbox(key="bottlenecks.replication").value
+    app.selectbox(key="bottlenecks.replication").set_value(other).run()
+    assert app.image[-1].proto.imgs[0].url != first
+
+
+def test_the_replay_shows_the_corridor_the_agents_counted_at_the_moment_chosen(open_app: OpenApp, agents_run_folder: Path,
+                                                                               agents_run: RunResult) -> None:
+    app = go(open_app(agents_run_folder), "views/replay.py")
+    replication = app.selectbox(key="replay.replication").value
+    corridor = agents_run.replications[replication].extra["agents_corridor"]
+    shown = {}
+    for minute in (7 * 60, 9 * 60 + 30):
+        app.select_slider(key="replay.minute").set_value(minute).run()
+        counted = table_with(app, "where").set_index("where")["trucks"]
+        row = corridor[corridor["time_h"] == minute / 60.0].iloc[0]
+        assert counted["driving, 0-5 km from the checkpoint"] == row["trucks_km_0_5"]
+        assert counted["waiting in staging areas"] == row["waiting_in_areas"]
+        shown[minute] = counted.tolist()
+        assert any(f"counted them at {clock_label(minute * 60.0)}" in caption.value for caption in app.caption)
+    assert shown[7 * 60] != shown[9 * 60 + 30]
+
+
+def test_the_run_chosen_in_the_sidebar_stays_chosen_on_every_page(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = open_app(saved_runs["baseline"], saved_runs["outage"])
+    picker = app.sidebar.selectbox(key="gatetwin.shown_widget")
+    first, second = picker.options
+    assert picker.value == first
+    picker.set_value(second).run()
+    assert str(saved_runs["outage"].resolve()) in app.caption[0].value
+    for page in PAGES:
+        go(app, page)
+        assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == second, page
+        [caption] = [caption for caption in app.sidebar.caption if caption.value.startswith("from ")]
+        assert caption.value == f"from …/{saved_runs['outage'].parent.name}/outage", page
+        assert caption.proto.help == f"from {saved_runs['outage'].resolve()}", page
+
+
+def test_a_long_run_shows_its_progress_survives_page_changes_and_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twin.run import run_scenario
+
+    release = threading.Event()
+    calls: list[str] = []
+
+    def held_run(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        calls.append(scenario.name)
+        progress(0, 0.5)
+        release.wait(60)
+        return run_scenario(scenario, options, progress=progress)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", held_run)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    deadline = time.monotonic() + 30
+    while not any(p.proto.text.endswith(": 50%") for p in app.sidebar.get("progress")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        app.run()
+    [bar] = app.sidebar.get("progress")
+    assert bar.proto.text == "huu_nghi_smart_gate (seed 870, 1 replication(s), 1 h): 50%"
+    # Widget reruns and page changes meanwhile neither stop nor restart the run.
+    for page in ("views/overview.py", "views/replay.py", "views/compare.py", "views/run.py"):
+        go(app, page)
+        assert [p.proto.text for p in app.sidebar.get("progress")] == [bar.proto.text], page
+    app.selectbox(key="run.library").set_value("huu_nghi_2025").run()
+    assert app.session_state["gatetwin.pending"]
+    release.set()
+    wait_for_runs(app)
+    assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == "huu_nghi_smart_gate · seed 870 · 1 rep · 1 h"
+    assert not app.sidebar.get("progress")
+    # The same run asked for again comes from the cache at once.
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    wait_for_runs(app, timeout=5.0)
+    assert calls == ["huu_nghi_smart_gate"]

@@ -9,16 +9,19 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis import (
+    agent_activity,
+    agent_series,
     busiest_hours,
     hourly_flow,
     queue_onsets,
     stage_minutes_by_hour,
     station_hour_table,
     station_names,
+    uses_agents,
 )
 from dashboard.charts import hour_heatmap_figure, hourly_flow_figure
 from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
-from twin.plots import queue_length_figure
+from twin.plots import agents_figure, queue_length_figure
 from twin.results import RunResult
 
 
@@ -103,3 +106,17 @@ if loaded is not None:
     table(onsets.drop(columns=["first_time_s"]), {"peak (trucks)": "%.0f"}, key="bottlenecks.onsets")
     show_figure(queue_length_figure(rep.series, station_names(rep.series), end, "Trucks waiting at each station"),
                 "Queue at each station over the run; red shading: no server available.")
+
+    if uses_agents(run):
+        st.markdown("#### On the approach road and at staging (Mesa agents)")
+        corridor, declarants = agent_series(run, replication)
+        if corridor is None and declarants is None:
+            st.info(f"Replication {replication} left no agent series.")
+        else:
+            show_figure(agents_figure(corridor, declarants, f"Agents: replication {replication} (seed {rep.seed})"),
+                        "Trucks driving each stretch of the approach road; trucks waiting at the staging checkpoint "
+                        "(on the road, in staging areas; red: the platform advised HOLD); returned declarations "
+                        "waiting for the enterprise's amendment.")
+        activity = agent_activity(run)
+        if not activity.empty:
+            table(activity, {"per replication": "%.1f", "± 95 % CI": "%.1f"}, key="bottlenecks.agents")

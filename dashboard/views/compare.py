@@ -3,12 +3,9 @@ confidence interval, and the best run on each KPI."""
 
 from __future__ import annotations
 
-import math
-
-import pandas as pd
 import streamlit as st
 
-from dashboard.analysis import format_number
+from dashboard.analysis import side_by_side, winners
 from dashboard.jobs import RunRequest
 from dashboard.state import loaded_runs, post_message, request_runs
 from dashboard.ui import page_setup, show_figure, table
@@ -17,35 +14,6 @@ from twin.compare import comparison_plot, compare_runs
 
 SELECTION_KEY = "compare.runs"
 PICK_KEY = "gatetwin.compare_pick"
-
-
-def with_ci(mean: float, half_width: float) -> str:
-    """"mean ± half width", or the mean alone without an interval."""
-    if math.isnan(mean):
-        return "-"
-    return format_number(mean) if math.isnan(half_width) else f"{format_number(mean)} ± {format_number(half_width)}"
-
-
-def side_by_side(comparison: pd.DataFrame) -> pd.DataFrame:
-    """One row per KPI: each run's mean ± CI, each difference from the baseline, the best run."""
-    runs = list(dict.fromkeys(comparison["run"]))
-    rows = []
-    for kpi, group in comparison.groupby("kpi", sort=False):
-        by_run = {row["run"]: row for row in group.to_dict("records")}
-        row: dict[str, object] = {"KPI": kpi, "unit": group["unit"].iloc[0], "better": group["direction"].iloc[0]}
-        for run in runs:
-            entry = by_run.get(run)
-            row[run] = with_ci(entry["mean"], entry["half_width"]) if entry else "-"
-        for run in runs[1:]:
-            entry = by_run.get(run)
-            if entry is None:
-                row[f"{run} − baseline"] = "-"
-                continue
-            verdict = entry["verdict"] if entry["verdict"] not in ("n/a",) else ""
-            row[f"{run} − baseline"] = f"{with_ci(entry['difference'], entry['difference_half_width'])} {verdict}".strip()
-        row["best"] = group["best"].iloc[0] or "-"
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def launch_comparison() -> None:
@@ -109,11 +77,16 @@ else:
             + ("Replications are paired by seed (common random numbers), so the intervals are tight."
                if paired else "The runs share no seed, so differences use Welch's interval for independent runs.")
         )
-        judged = shown[(shown["direction"] != "neutral") & (shown["best"] != "")].drop_duplicates("kpi")
-        wins = judged["best"].value_counts()
+        judged = winners(shown)
+        clear_wins = judged.loc[judged["clear"], "best"].value_counts()
+        best_means = judged["best"].value_counts()
         columns = st.columns(len(selected))
         for column, label in zip(columns, selected, strict=True):
-            column.metric(label, f"best on {int(wins.get(label, 0))} KPI(s)")
+            column.metric(label, f"clearly best on {int(clear_wins.get(label, 0))} KPI(s)",
+                          help="A clear win: the run's 95 % interval against the baseline excludes zero (for the "
+                               "baseline: every other run is clearly worse).")
+            column.caption(f"best mean on {int(best_means.get(label, 0))} of {len(judged)} KPI(s) judged; "
+                           f"{int((judged['best'] == 'tie').sum())} tie(s)")
         if shown.empty:
             st.info("No KPI left with these filters.")
         else:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard.analysis import agent_series, corridor_at
 from dashboard.replay import PLACE_LABELS, PLACES, Stays, agv_handover, clock_label, series_value_at, stays
 from dashboard.charts import gate_schematic_figure, place_timeline_figure
 from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
@@ -46,6 +47,7 @@ if loaded is not None:
     absent = [place for place, prefix in (("scale", "scale-"), ("scanner", "scanner-"), ("inspection", "inspection"))
               if not any(name.startswith(prefix) for name in stations)]
     has_agv = bool(rep.extra.get("agv"))
+    corridor, _ = agent_series(loaded.run, replication)
 
     controls = st.columns([1, 1, 3], vertical_alignment="bottom")
     with controls[0]:
@@ -90,5 +92,11 @@ if loaded is not None:
         with right:
             show_figure(place_timeline_figure(timeline, now, [p for p in PLACES if peaks[p] > 0] or list(PLACES)),
                         "Trucks at each place over the run; the black line is the moment shown above.")
+        if corridor is not None:
+            on_corridor, counted_h = corridor_at(corridor, now / 3600.0)
+            st.markdown("##### On the approach corridor (Mesa agents)")
+            table(on_corridor, key="replay-corridor")
+            st.caption(f"Trucks on each stretch of the approach road as the agents counted them at "
+                       f"{clock_label(counted_h * 3600.0)}, their last count at or before {when}.")
 
     replay_view()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.analysis import headlines, kpi_table
+from dashboard.analysis import AGENT_HEADLINES, headlines, kpi_table, uses_agents
 from dashboard.ui import first_line, page_setup, require_run, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
@@ -30,6 +30,16 @@ if loaded is not None:
     for row_start in range(0, len(items), 4):
         columns = st.columns(4)
         for column, item in zip(columns, items[row_start:row_start + 4], strict=False):
+            with column:
+                st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
+                st.caption(item.interval_text)
+
+    if uses_agents(run):
+        st.markdown("#### Drivers, traffic police and enterprises (Mesa agents)")
+        st.caption("This run modelled them as agents; their series over the day are on 'Bottlenecks', the "
+                   "trucks on each stretch of the approach road on 'Gate replay'.")
+        columns = st.columns(4)
+        for column, item in zip(columns, headlines(run.summary, AGENT_HEADLINES), strict=True):
             with column:
                 st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
                 st.caption(item.interval_text)

@@ -1,0 +1,147 @@
+"""``gatetwin dashboard``: the Streamlit invocation it builds, its errors, and a real start and stop."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dashboard
+from dashboard.state import DEFAULT_RUNS_DIR, RESULTS_ENV, RUNS_DIR_ENV
+from twin.cli import app, dashboard_app_path, dashboard_invocation
+
+APP_FILE = Path(dashboard.__file__).resolve().parent / "app.py"
+
+
+class FakeServer:
+    """Stands in for the Streamlit child process: records how it was started, exits at once."""
+
+    started: list[tuple[list[str], dict[str, str]]] = []
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        FakeServer.started.append((command, env))
+
+    def wait(self) -> int:
+        return 3
+
+
+@pytest.fixture
+def fake_server(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, str]]]:
+    FakeServer.started = []
+    monkeypatch.setattr("twin.cli.subprocess.Popen", FakeServer)
+    return FakeServer.started
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_the_dashboard_is_the_app_file_served_by_this_interpreters_streamlit(tmp_path: Path) -> None:
+    command, _ = dashboard_invocation([], 8600, "127.0.0.1", True, tmp_path)
+    assert command[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_FILE)]
+    assert dashboard_app_path() == APP_FILE
+    assert option(command, "--server.port") == "8600"
+    assert option(command, "--server.address") == "127.0.0.1"
+    assert option(command, "--server.headless") == "true"
+    assert option(command, "--browser.gatherUsageStats") == "false"
+
+
+def test_results_folders_and_the_runs_folder_reach_the_dashboard_through_its_environment(
+        saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    _, environment = dashboard_invocation([saved_runs["baseline"], saved_runs["outage"]], 8501, "127.0.0.1", False,
+                                          tmp_path / "runs", base={"PATH": "/bin"})
+    assert environment[RESULTS_ENV].split(os.pathsep) == [str(saved_runs["baseline"].resolve()),
+                                                          str(saved_runs["outage"].resolve())]
+    assert environment[RUNS_DIR_ENV] == str((tmp_path / "runs").resolve())
+    assert environment["PATH"] == "/bin"
+
+
+def test_the_command_starts_streamlit_with_the_folders_given_and_passes_on_its_exit_code(
+        fake_server: list[tuple[list[str], dict[str, str]]], saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["dashboard", str(saved_runs["baseline"]), str(saved_runs["outage"]),
+                                      "--port", "8765", "--headless", "--runs-dir", str(tmp_path)])
+    assert result.exit_code == 3, result.output
+    [(command, environment)] = fake_server
+    assert command[3:5] == ["run", str(APP_FILE)]
+    assert option(command, "--server.port") == "8765"
+    assert option(command, "--server.headless") == "true"
+    assert environment[RESULTS_ENV] == os.pathsep.join(str(saved_runs[k].resolve()) for k in ("baseline", "outage"))
+    assert environment[RUNS_DIR_ENV] == str(tmp_path.resolve())
+    assert "serving on http://127.0.0.1:8765" in result.output
+
+
+def test_without_arguments_the_command_serves_on_the_default_port_with_nothing_open(
+        fake_server: list[tuple[list[str], dict[str, str]]]) -> None:
+    CliRunner().invoke(app, ["dashboard"])
+    [(command, environment)] = fake_server
+    assert option(command, "--server.port") == "8501"
+    assert option(command, "--server.address") == "127.0.0.1"
+    assert option(command, "--server.headless") == "false"
+    assert environment[RESULTS_ENV] == ""
+    assert environment[RUNS_DIR_ENV] == str(DEFAULT_RUNS_DIR.resolve())
+
+
+def test_a_folder_that_is_not_results_stops_the_command_with_one_line(
+        fake_server: list[tuple[list[str], dict[str, str]]], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["dashboard", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path}: not a gatetwin results folder (no summary.json)" in result.output
+    assert not fake_server
+
+
+def test_a_port_out_of_range_is_refused(fake_server: list[tuple[list[str], dict[str, str]]], tmp_path: Path) -> None:
+    assert CliRunner().invoke(app, ["dashboard", "--port", "70000"]).exit_code == 2
+    assert not fake_server
+    with pytest.raises(ValueError, match="--port must be 1-65535"):
+        dashboard_invocation([], 0, "127.0.0.1", True, tmp_path)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_the_command_serves_the_dashboard_until_ctrl_c(saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    script = shutil.which("gatetwin", path=str(Path(sys.executable).parent))
+    cli = [script] if script else [sys.executable, "-c", "from twin.cli import app; app()"]
+    port = _free_port()
+    log = tmp_path / "dashboard.log"
+    environment = dict(os.environ, STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
+    with log.open("wb") as output:
+        # A session of its own, so Ctrl-C (SIGINT to the group) reaches the command and Streamlit,
+        # as it does in a terminal.
+        server = subprocess.Popen([*cli, "dashboard", str(saved_runs["baseline"]), "--headless", "--port", str(port),
+                                   "--runs-dir", str(tmp_path / "runs")],
+                                  stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60.0
+        while not _healthy(url) and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _healthy(url), log.read_text(errors="replace")[-3000:]
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
+        assert not _healthy(url)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=15)
+    assert f"serving on {url}" in log.read_text(errors="replace")
