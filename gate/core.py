@@ -72,6 +72,7 @@ from gate.identifiers import confusable_key
 from gate.risk import ComplianceLedger
 from gate.traffic import Corridor
 from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
+from gate.validation import WELL_FORMED as _WELL_FORMED
 from gate.validation import problem, sender
 from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem
 from gate.yard import Staging, Yard
@@ -110,6 +111,8 @@ _BEFORE_SCAN = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LAN
 # times a global read, which adds up on the hot path.
 _PASSED, _REQUIRED, _ASSIGNED = S.PASSED, S.REQUIRED, S.ASSIGNED
 _EXIT_CHECK = K.BORDER_GUARD_EXIT
+_FEE, _LOADING, _INSPECTION_CHECK = K.FEE, K.LOADING, K.CUSTOMS_INSPECTION
+_AGV_LANE = CrossingMode.AGV_LANE
 _ENTRY_LANE, _SCALE, _YARD, _INSPECTION, _EXIT_LANE = (
     Location.ENTRY_LANE, Location.SCALE, Location.YARD, Location.INSPECTION, Location.EXIT_LANE,
 )
@@ -121,6 +124,9 @@ _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
 }
 #: Dispatches of one AGV mission before a fault hands it to people.
 MAX_AGV_DISPATCHES = 3
+
+
+_INF = math.inf
 
 
 def _finite_time(now: object) -> float | None:
@@ -223,9 +229,14 @@ class GateCore:
         out: list[Command] = []
         event_type = type(event)
         kind = event_type.__name__
-        actor = sender(event)
+        # The common case in one pass: a well-formed event of a known type gives its sender at once.
+        well_formed = _WELL_FORMED.get(event_type)
+        actor = well_formed(event) if well_formed is not None else None
+        checked = actor is not None
+        if actor is None:
+            actor = sender(event)
         self.stats["events"] += 1
-        when = _finite_time(now)
+        when = now if type(now) is float and -_INF < now < _INF else _finite_time(now)
         if when is None or when < self._last_now:
             # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
             last = self._last_now if math.isfinite(self._last_now) else 0.0
@@ -235,9 +246,10 @@ class GateCore:
                 reason = f"time went backwards: {when:g} after {last:g}"
             return self._refused(out, kind, actor, None, reason, last)
         self._last_now = when
-        bad = problem(event)
-        if bad is not None:
-            return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
+        if not checked:
+            bad = problem(event)
+            if bad is not None:
+                return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
         visit_id, verdict = (_HANDLERS or _handlers())[event_type](self, event, when, out)
         if isinstance(verdict, Refusal):
             return self._refused(out, kind, actor, visit_id, str(verdict), when)
@@ -460,11 +472,11 @@ class GateCore:
     def assign(self, visit: Visit, kind: ClearanceKind, now: float, out: list[Command]) -> None:
         """Put a required clearance on its agency's work list, with its service-level deadline."""
         c = visit.clearances.get(kind)
-        if c is None or c.status is not _REQUIRED or kind is K.FEE:
+        if c is None or c.status is not _REQUIRED or kind is _FEE:
             return
-        if kind is K.LOADING and not visit.loading_registered:
+        if kind is _LOADING and not visit.loading_registered:
             return
-        if kind is K.CUSTOMS_INSPECTION and self.wants_scan(visit):
+        if kind is _INSPECTION_CHECK and self.wants_scan(visit):
             return
         role = CLEARANCE_ROLE[kind]
         due = now + self.config.timeouts.sla_s.get(role, 86_400.0)
@@ -662,7 +674,7 @@ class GateCore:
                         self.settle(visit, K.BORDER_GUARD_EXIT, S.PASSED, "core:automated-check", now)
                     else:
                         self.assign(visit, K.BORDER_GUARD_EXIT, now, out)
-                if visit.passed(K.BORDER_GUARD_EXIT):
+                if visit.passed(_EXIT_CHECK):
                     visit.exit_granted = True
                     out.append(OpenBarrier(visit.exit_device, visit.visit_id, visit.plate))
         if visit.handed_over:
@@ -673,7 +685,7 @@ class GateCore:
         for kind, c in visit.clearances.items():
             if kind is not _EXIT_CHECK and c.status is not _PASSED:
                 return False
-        if visit.declaration.crossing_mode is CrossingMode.AGV_LANE:
+        if visit.declaration.crossing_mode is _AGV_LANE:
             return all(c.number in visit.handed_over for c in visit.declaration.containers)
         return True
 

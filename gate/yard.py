@@ -20,12 +20,15 @@ from gate.enums import VehicleClass
 class Yard:
     """Parking slots by vehicle class: occupied (counted by the yard-gate cameras) and reserved."""
 
-    __slots__ = ("capacity", "occupied", "reserved")
+    __slots__ = ("capacity", "occupied", "reserved", "_fill")
 
     def __init__(self, config: YardConfig) -> None:
         self.capacity: dict[VehicleClass, int | None] = {c: config.capacity.get(c) for c in VehicleClass}
         self.occupied: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
         self.reserved: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
+        # ``fill_ratio`` as last computed, None once a count changed: it is read on every GPS ping,
+        # and the counts change only through the methods below.
+        self._fill: float | None = None
 
     def has_room(self, vehicle_class: VehicleClass) -> bool:
         """Whether one more vehicle of this class fits, counting slots held for vehicles on their way."""
@@ -35,22 +38,26 @@ class Yard:
     def reserve(self, vehicle_class: VehicleClass) -> None:
         """Hold a slot for a vehicle called forward."""
         self.reserved[vehicle_class] += 1
+        self._fill = None
 
     def cancel_reservation(self, vehicle_class: VehicleClass) -> None:
         """Give a held slot back."""
         if self.reserved[vehicle_class] > 0:
             self.reserved[vehicle_class] -= 1
+            self._fill = None
 
     def enter(self, vehicle_class: VehicleClass, had_reservation: bool) -> None:
         """A vehicle entered the yard (using its held slot, if it had one)."""
         if had_reservation:
             self.cancel_reservation(vehicle_class)
         self.occupied[vehicle_class] += 1
+        self._fill = None
 
     def leave(self, vehicle_class: VehicleClass) -> None:
         """A vehicle left the yard."""
         if self.occupied[vehicle_class] > 0:
             self.occupied[vehicle_class] -= 1
+            self._fill = None
 
     @property
     def total_occupied(self) -> int:
@@ -59,11 +66,14 @@ class Yard:
 
     def fill_ratio(self) -> float:
         """The fullest class's share of its capacity (0 when every class is unlimited)."""
+        if self._fill is not None:
+            return self._fill
         ratio = 0.0
         for c, cap in self.capacity.items():
             if cap is not None:
                 used = self.occupied[c] + self.reserved[c]
                 ratio = max(ratio, 1.0 if cap == 0 else used / cap)
+        self._fill = ratio
         return ratio
 
 

@@ -30,11 +30,15 @@ def loadtest_command(
                             help=f"A named mix ({', '.join(NAMED_MIXES)}) and/or shares, e.g. 'lang-son,agv=0.2'."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     memory: bool = typer.Option(True, "--memory/--no-memory", help="Measure bytes per open visit (tracemalloc pass)."),
+    gc_freeze: bool = typer.Option(True, "--gc-freeze/--no-gc-freeze",
+                                   help="gc.freeze() after recording each chunk, so full collections skip the "
+                                        "recorded stream (and the visits open at that moment)."),
 ) -> None:
     """Replay recorded visits through the clearance core and report its speed, memory and integrity."""
     try:
         config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
-                            bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory)
+                            bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory,
+                            gc_freeze=gc_freeze)
     except ValueError as exc:
         typer.echo(f"gatetwin loadtest: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -62,7 +66,8 @@ def show(report: LoadReport, console: Console) -> None:
     rows: list[tuple[str, str]] = [
         ("events handled", f"{report.events:,}"),
         ("visits completed / declared", f"{report.visits_completed:,} / {report.visits_declared:,}"),
-        ("events per second", f"{report.events_per_s:,.0f}"),
+        ("events per second (wall clock)", f"{report.events_per_s:,.0f}"),
+        ("events per CPU second", f"{report.cpu_events_per_s:,.0f}"),
         ("visits per second", f"{report.visits_per_s:,.1f}"),
         ("handle latency P50 / P99 / max (us)", f"{report.p50_us:,.1f} / {report.p99_us:,.1f} / {report.max_us:,.0f}"),
     ]
@@ -75,6 +80,9 @@ def show(report: LoadReport, console: Console) -> None:
     rows += [
         ("peak RSS (process)", f"{report.peak_rss_mb:,.1f} MB"),
         ("full garbage collections during replay", str(report.gc_full_collections)),
+        ("garbage collection CPU ms (gen 0 / 1 / 2), longest",
+         " / ".join(f"{ms:,.0f}" for ms in report.gc_ms_by_generation) + f", {report.gc_max_pause_ms:,.1f}"
+         + (" (stream frozen)" if report.gc_freeze else "")),
         ("lost visits", str(report.lost_visits)),
         ("core invariants", "hold" if not report.invariant_problems else "; ".join(report.invariant_problems[:3])),
         ("audit chain", f"{'verifies' if report.audit_ok else 'BROKEN'} ({report.audit_records:,} records, "

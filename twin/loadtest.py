@@ -18,6 +18,12 @@ core's own invariants hold, and the audit chain verifies. Memory per open visit 
 separate pass with ``tracemalloc`` (the core's allocations with the visits open, declaration
 included, divided by the number open). Peak RSS is the whole process's: the core under test plus
 the recording world (which holds a core of its own) and one chunk of the stream.
+
+Rates are given by the wall clock and by the thread's CPU clock (``cpu_events_per_s``), which
+other processes on a shared machine cannot inflate. After recording each chunk the harness calls
+``gc.freeze()`` (``gc_freeze``, on by default), so that CPython's full collections do not keep
+rescanning the recorded stream; the report gives the collections that still ran and their CPU
+time. Commands are tallied in batches as the replay goes and then dropped, as a shell would.
 """
 
 from __future__ import annotations
@@ -67,6 +73,10 @@ class LoadConfig:
     archive_limit: int = 10_000  #: finished visits the core keeps for queries
     measure_memory: bool = True
     progress: bool = False
+    #: ``gc.freeze()`` after recording each chunk, so that CPython's full collections do not
+    #: rescan the recorded stream (the harness's, not the core's); the visits open at that
+    #: moment are frozen with it. The report says whether it was on, and what the collections cost.
+    gc_freeze: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.mode, LoadMode):
@@ -130,6 +140,30 @@ class LatencyHistogram:
         return self.total_ns / self.n if self.n else math.nan
 
 
+class GcPauses:
+    """CPython's garbage collections while installed in ``gc.callbacks`` and ``active``: how many,
+    and how long (CPU time of this thread, so another process sharing the machine does not count)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.count = [0, 0, 0]
+        self.total_s = [0.0, 0.0, 0.0]
+        self.max_s = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if not self.active:
+            return
+        if phase == "start":
+            self._started = time.thread_time()
+            return
+        spent = time.thread_time() - self._started
+        generation = int(info["generation"])
+        self.count[generation] += 1
+        self.total_s[generation] += spent
+        self.max_s = max(self.max_s, spent)
+
+
 class AuditTrail:
     """Checks the drained segments of one core's audit log: each verifies and chains onto the last."""
 
@@ -160,11 +194,63 @@ class AuditTrail:
         return self.first_bad is None
 
 
-def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray) -> list[list[Command]]:
-    """Feed ``stream`` to ``core`` as fast as possible; each ``handle``'s duration into ``durations_ns``."""
+#: Commands handed to a replay's sink at a time.
+SINK_BATCH = 1_000
+
+
+def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | None,
+           clock: Callable[[], int] = time.perf_counter_ns,
+           sink: Callable[[list[list[Command]]], None] | None = None) -> list[list[Command]]:
+    """Feed ``stream`` to ``core`` as fast as possible; each ``handle``'s duration into ``durations_ns``.
+
+    ``clock`` is wall time by default; ``time.thread_time_ns`` measures CPU time instead (dearer
+    to read, but blind to other processes taking the CPU away mid-event). Without
+    ``durations_ns`` nothing is timed per event, so the loop costs no more than the calls.
+
+    Returns each event's commands, or, with a ``sink``, hands them to it ``SINK_BATCH`` events at
+    a time (outside the per-event timing) and returns nothing: a shell delivers commands and lets
+    them go, and holding a whole chunk's commands alive would make the collector's work the
+    harness's rather than the core's.
+    """
     events, times = stream.events, stream.times
     outs: list[list[Command]] = [[]] * len(events)
-    handle, on_timer, clock = core.handle, core.on_timer, time.perf_counter_ns
+    handle, on_timer = core.handle, core.on_timer
+    if durations_ns is None:
+        if sink is not None:
+            batch: list[list[Command]] = []
+            for lo, hi, ticks in stream.segments():
+                for t in ticks:
+                    on_timer(t)
+                for i in range(lo, hi):
+                    batch.append(handle(events[i], times[i]))
+                    if len(batch) >= SINK_BATCH:
+                        sink(batch)
+                        batch = []
+            if batch:
+                sink(batch)
+            return []
+        for lo, hi, ticks in stream.segments():
+            for t in ticks:
+                on_timer(t)
+            for i in range(lo, hi):
+                outs[i] = handle(events[i], times[i])
+        return outs
+    if sink is not None:
+        batch = []
+        for lo, hi, ticks in stream.segments():
+            for t in ticks:
+                on_timer(t)
+            for i in range(lo, hi):
+                t0 = clock()
+                out = handle(events[i], times[i])
+                durations_ns[i] = clock() - t0
+                batch.append(out)
+                if len(batch) >= SINK_BATCH:
+                    sink(batch)
+                    batch = []
+        if batch:
+            sink(batch)
+        return []
     for lo, hi, ticks in stream.segments():
         for t in ticks:
             on_timer(t)
@@ -246,13 +332,16 @@ class MemoryMeasure:
 def measure_memory(stream: RecordedStream, config: GateConfig) -> MemoryMeasure:
     """The bytes a fresh core holds after replaying ``stream``, traced with ``tracemalloc``.
 
-    Each submitted declaration is rebuilt from a pickle inside the traced window, so its memory
-    counts as the core's (as it would for a declaration arriving from the platform). Finished
-    visits are not archived and the audit is drained, so what remains belongs to open visits
-    and the core's indexes.
+    Each submitted declaration is rebuilt inside the traced window the way one arrives from the
+    platform: its fields as fresh data (unpickled, so no string is shared with the recorded
+    stream), validated into a ``Declaration``. Its memory therefore counts as the core's. (An
+    unpickled pydantic model itself would not do: unpickling grows each model's ``__dict__``
+    and fields-set item by item, about 2.7 KB more per declaration than validation builds.)
+    Finished visits are not archived and the audit is drained, so what remains belongs to open
+    visits and the core's indexes.
     """
     events, times = stream.events, stream.times
-    blobs = {i: pickle.dumps(e.declaration) for i, e in enumerate(events)
+    blobs = {i: pickle.dumps(e.declaration.model_dump()) for i, e in enumerate(events)
              if type(e) is ev.DeclarationSubmitted and isinstance(e.declaration, Declaration)}
     quiet = config.model_copy(update={"archive_limit": 0})
     gc.collect()
@@ -267,7 +356,7 @@ def measure_memory(stream: RecordedStream, config: GateConfig) -> MemoryMeasure:
                 event = events[i]
                 blob = blobs.get(i)
                 if blob is not None:
-                    event = ev.DeclarationSubmitted(event.account_id, pickle.loads(blob))
+                    event = ev.DeclarationSubmitted(event.account_id, Declaration.model_validate(pickle.loads(blob)))
                 core.handle(event, times[i])
         event = None
         core.audit.drain()
@@ -310,6 +399,10 @@ class LoadReport:
     visits_open: int
     elapsed_s: float
     events_per_s: float
+    #: CPU seconds of this thread in the replay (``time.thread_time``), and events per CPU second:
+    #: on a machine shared with other work the wall-clock rate understates the core; this does not.
+    cpu_s: float
+    cpu_events_per_s: float
     visits_per_s: float
     p50_us: float
     p90_us: float
@@ -323,9 +416,15 @@ class LoadReport:
     peak_rss_mb: float
     #: Resident set size after each chunk: flat over a long run when memory stays bounded.
     rss_mb: list[float]
-    #: CPython's full (generation 2) collections during the replay; each scans every live object,
-    #: so with many open visits each is a pause of its own (see max_us).
+    #: CPython's full (generation 2) collections during the replay; each scans every live object
+    #: not frozen, so with many open visits each is a pause of its own (see max_us).
     gc_full_collections: int
+    #: Whether the harness froze the recorded stream (``LoadConfig.gc_freeze``).
+    gc_freeze: bool
+    #: CPU milliseconds spent in garbage collection during the replay, by generation, and the
+    #: longest single collection.
+    gc_ms_by_generation: list[float]
+    gc_max_pause_ms: float
     bytes_per_open_visit: float | None
     memory_open_visits: int | None
     lost_visits: int
@@ -365,12 +464,44 @@ def _memory_prefix(stream: RecordedStream, world: GateWorld, open_visits: int) -
 
 def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) -> LoadReport:
     """Run one load test and check its results. ``on_chunk(done, total)`` is told the progress."""
-    rate_mode = config.mode is LoadMode.RATE
-    target_events = int(round(config.rate * config.duration_s)) if rate_mode else None
     world = GateWorld(seed=config.seed, open_visits=config.open_visits,
-                      total_visits=None if rate_mode else config.visits, mix=config.mix,
+                      total_visits=None if config.mode is LoadMode.RATE else config.visits, mix=config.mix,
                       bad_share=config.bad_share, lead_time_s=config.lead_time_s, archive_limit=config.archive_limit)
     core = GateCore(world.config)
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
+    try:
+        report = _run_chunks(config, world, core, pauses, on_chunk)
+    finally:
+        gc.callbacks.remove(pauses)
+        if config.gc_freeze:
+            gc.unfreeze()
+    return report
+
+
+class _Tally:
+    """Counts commands by kind and refusals by class, timing itself (wall and CPU)."""
+
+    def __init__(self, commands: Counter[str], refusals: Counter[str]) -> None:
+        self.commands, self.refusals = commands, refusals
+        self.wall_s = self.cpu_s = 0.0
+
+    def __call__(self, outs: list[list[Command]]) -> None:
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        commands, refusals = self.commands, self.refusals
+        for out in outs:
+            for c in out:
+                commands[type(c).__name__] += 1
+                if type(c) is RefuseEvent:
+                    refusals[refusal_class(c.reason)] += 1
+        self.wall_s += time.perf_counter() - started
+        self.cpu_s += time.thread_time() - cpu_started
+
+
+def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: GcPauses,
+                on_chunk: Callable[[int, int], None] | None) -> LoadReport:
+    rate_mode = config.mode is LoadMode.RATE
+    target_events = int(round(config.rate * config.duration_s)) if rate_mode else None
     latency, lag = LatencyHistogram(), LatencyHistogram()
     kind_ns = np.zeros(len(EVENT_KINDS))
     kind_n = np.zeros(len(EVENT_KINDS), dtype=np.int64)
@@ -383,25 +514,33 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
         first_chunk = max(first_chunk, 3 * config.open_visits + 2_000)
     durations = np.zeros(first_chunk, dtype=np.int64)
     lags = np.zeros(first_chunk if rate_mode else 0, dtype=np.int64)
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     timer_calls = 0
     full_collections = 0
     rss: list[float] = []
+    harness = _Tally(commands, refusals)
     while True:
         wanted = first_chunk if world.recorded == 0 else config.chunk_events
         if target_events is not None:
             wanted = min(wanted, target_events - world.recorded)
         stream = world.record(wanted)
+        if config.gc_freeze:
+            gc.freeze()
         if config.measure_memory and memory_stream is None:
             memory_stream = _memory_prefix(stream, world, config.open_visits)
         n = len(stream)
         collections_before = gc.get_stats()[2]["collections"]
-        started = time.perf_counter()
+        pauses.active = True
+        sink_wall, sink_cpu = harness.wall_s, harness.cpu_s
+        started, cpu_started = time.perf_counter(), time.thread_time()
         if rate_mode:
             outs = replay_paced(core, stream, config.rate, durations, lags)
         else:
-            outs = replay(core, stream, durations)
-        elapsed += time.perf_counter() - started
+            outs = replay(core, stream, durations, sink=harness)
+        # The tally's own time is the harness's, not the core's.
+        elapsed += time.perf_counter() - started - (harness.wall_s - sink_wall)
+        cpu += time.thread_time() - cpu_started - (harness.cpu_s - sink_cpu)
+        pauses.active = False
         full_collections += gc.get_stats()[2]["collections"] - collections_before
         timer_calls += len(stream.ticks)
         latency.add(durations[:n])
@@ -409,11 +548,7 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
             lag.add(lags[:n])
         kind_ns += np.bincount(stream.kinds, weights=durations[:n], minlength=len(EVENT_KINDS))
         kind_n += np.bincount(stream.kinds, minlength=len(EVENT_KINDS))
-        for out in outs:
-            for c in out:
-                commands[type(c).__name__] += 1
-                if type(c) is RefuseEvent:
-                    refusals[refusal_class(c.reason)] += 1
+        harness(outs)
         del outs, stream
         trail.drain(core.audit)
         current = _rss_mb()
@@ -438,12 +573,15 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
         timer_calls=timer_calls, visits_declared=world.stats.visits_declared, visits_completed=completed,
         visits_open=core.open_visits(), elapsed_s=round(elapsed, 4),
         events_per_s=round(events / elapsed, 1) if elapsed else math.nan,
+        cpu_s=round(cpu, 4), cpu_events_per_s=round(events / cpu, 1) if cpu else math.nan,
         visits_per_s=round(completed / elapsed, 1) if elapsed else math.nan,
         p50_us=_us(latency.quantile_ns(0.50)), p90_us=_us(latency.quantile_ns(0.90)),
         p99_us=_us(latency.quantile_ns(0.99)), max_us=_us(latency.max_ns), mean_us=_us(latency.mean_ns),
         latency_by_kind=by_kind, commands_by_kind=dict(commands.most_common()),
         refusals_by_class=dict(refusals.most_common()), manual_reviews=stats["manual_reviews"],
         peak_rss_mb=round(peak_rss, 1), rss_mb=rss, gc_full_collections=full_collections,
+        gc_freeze=config.gc_freeze, gc_ms_by_generation=[round(t * 1e3, 1) for t in pauses.total_s],
+        gc_max_pause_ms=round(pauses.max_s * 1e3, 2),
         bytes_per_open_visit=round(memory.bytes_per_open_visit, 1) if memory else None,
         memory_open_visits=memory.open_visits if memory else None,
         lost_visits=lost, invariant_problems=core.check_invariants()[:20], audit_records=trail.records,

@@ -26,6 +26,10 @@ from gate.visit import Visit
 
 # ---------------------------------------------------------------------------- agency decisions
 
+# Members read on every decision, bound once (reading one off its Enum class is slow in Python 3.11).
+_DECIDED = frozenset({S.PASSED, S.RETURNED, S.REFUSED})
+_FEE, _PASSED, _ASSIGNED, _OUTCOME_PASSED = K.FEE, S.PASSED, S.ASSIGNED, Outcome.PASSED
+
 
 def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out: Out) -> Verdict:
     """An officer passed, returned or refused one clearance of a visit."""
@@ -38,13 +42,13 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
     c = visit.clearances.get(e.clearance)
     if c is None:
         return visit.visit_id, Refusal(f"{e.clearance.value} is not required for visit {visit.visit_id}")
-    if e.clearance is K.FEE:
+    if e.clearance is _FEE:
         # The fee is settled by money (FeePaid, PaymentConfirmed); the collector may only refuse the visit.
         if e.outcome is not Outcome.REFUSED:
             return visit.visit_id, Refusal("the fee is settled by payment (FeePaid, PaymentConfirmed), not by a decision")
         refuse_visit(core, visit, K.FEE, e.reasons or ("refused",), e.account_id, now, out)
         return visit.visit_id, f"fee refused: {'; '.join(e.reasons)}"
-    if c.status in (S.PASSED, S.RETURNED, S.REFUSED):
+    if c.status in _DECIDED:
         if c.status.value == e.outcome.value:
             return visit.visit_id, f"repeat: {e.clearance.value} already {c.status.value}"
         # Until the vehicle has crossed, its agency can still stop it: a refusal may follow a pass
@@ -54,11 +58,11 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
         earlier = c.status.value
         refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
         return visit.visit_id, f"{e.clearance.value} refused after it was {earlier}: {'; '.join(e.reasons)}"
-    if c.status is not S.ASSIGNED:
+    if c.status is not _ASSIGNED:
         return visit.visit_id, Refusal(
             f"{e.clearance.value} cannot be decided yet: vehicle {visit.plate} is {visit.location.value}")
-    if e.outcome is Outcome.PASSED:
-        core.settle(visit, e.clearance, S.PASSED, e.account_id, now, e.reasons)
+    if e.outcome is _OUTCOME_PASSED:
+        core.settle(visit, e.clearance, _PASSED, e.account_id, now, e.reasons)
         core.progress(visit, now, out)
         return visit.visit_id, f"{e.clearance.value} passed"
     if e.outcome is Outcome.RETURNED:

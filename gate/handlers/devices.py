@@ -17,11 +17,12 @@ from gate.visit import Visit
 #: Sites where a camera watches over a barrier (a set: reading Enum members off the class is slow).
 _BARRIER_SITES = frozenset({Site.BARRIER_1, Site.BARRIER_2})
 _OUTSIDE = Location.OUTSIDE  # read on every GPS ping
+_CAMERA, _BARRIER, _SCALE = DeviceKind.PLATE_CAMERA, DeviceKind.BARRIER, DeviceKind.SCALE
 
 
 def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verdict:
     """A camera read a plate: a doubtful read goes to an officer, a confident one moves the visit."""
-    spec = device_of(core, e.device_id, DeviceKind.PLATE_CAMERA)
+    spec = device_of(core, e.device_id, _CAMERA)
     if isinstance(spec, Refusal):
         return None, spec
     barrier = core.barrier_at(spec) if spec.site in _BARRIER_SITES else None
@@ -198,7 +199,7 @@ _ARRIVALS: dict[Site, Callable[[GateCore, Visit, Location, str | None, float, Ou
 
 def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Out) -> Verdict:
     """The scale weighed a vehicle: check it against the declaration."""
-    spec = device_of(core, e.device_id, DeviceKind.SCALE)
+    spec = device_of(core, e.device_id, _SCALE)
     if isinstance(spec, Refusal):
         return None, spec
     visit = visit_for_plate(core, e.plate, e.device_id, now, out)
@@ -282,7 +283,7 @@ def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out)
 
 def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out) -> Verdict:
     """A vehicle went through barrier 1 (it is inside) or barrier 2 (it has departed)."""
-    spec = device_of(core, e.device_id, DeviceKind.BARRIER)
+    spec = device_of(core, e.device_id, _BARRIER)
     if isinstance(spec, Refusal):
         return None, spec
     visit = visit_for_plate(core, e.plate, e.device_id, now, out)
@@ -310,7 +311,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
 
 def on_barrier_moved(core: GateCore, e: ev.BarrierOpened | ev.BarrierClosed, now: float, out: Out) -> Verdict:
     """A barrier opened or closed: recorded, nothing follows from it."""
-    spec = device_of(core, e.device_id, DeviceKind.BARRIER)
+    spec = device_of(core, e.device_id, _BARRIER)
     if isinstance(spec, Refusal):
         return None, spec
     return None, "opened" if isinstance(e, ev.BarrierOpened) else "closed"

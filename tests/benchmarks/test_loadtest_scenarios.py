@@ -22,7 +22,8 @@ def test_loadtest_scenario(benchmark: BenchmarkFixture, name: str) -> None:
     assert report.unexpected_refusals == 0 and report.unexpected_reviews == 0, report.surprises
     benchmark.extra_info.update({
         "events": report.events, "visits": report.visits_completed, "events_per_s": report.events_per_s,
-        "visits_per_s": report.visits_per_s, "p50_us": report.p50_us, "p99_us": report.p99_us,
-        "max_us": report.max_us, "bytes_per_open_visit": report.bytes_per_open_visit,
-        "peak_rss_mb": report.peak_rss_mb,
+        "cpu_events_per_s": report.cpu_events_per_s, "visits_per_s": report.visits_per_s,
+        "p50_us": report.p50_us, "p99_us": report.p99_us, "max_us": report.max_us,
+        "bytes_per_open_visit": report.bytes_per_open_visit, "peak_rss_mb": report.peak_rss_mb,
+        "gc_full_collections": report.gc_full_collections, "gc_ms_by_generation": report.gc_ms_by_generation,
     })

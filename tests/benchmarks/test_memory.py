@@ -1,7 +1,8 @@
 """Memory per open visit (goal: at most 8 KB), measured with tracemalloc on a fresh core.
 
-The core replays a stream that leaves the visits open; each declaration is rebuilt from a
-pickle inside the traced window, so it counts as the core's (``twin.loadtest.measure_memory``).
+The core replays a stream that leaves the visits open; each declaration is rebuilt inside the
+traced window the way one arrives from the platform (its fields as fresh data, validated into a
+``Declaration``), so it counts as the core's (``twin.loadtest.measure_memory``).
 """
 
 from __future__ import annotations

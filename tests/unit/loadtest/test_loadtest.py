@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
+import pickle
 
 import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from gate import events as ev
 from gate.audit import AuditLog, AuditRecord
 from gate.core import GateCore
+from gate.declaration import Declaration
 from twin.cli_loadtest import loadtest_command
 from twin.loadtest import AuditTrail, LatencyHistogram, LoadConfig, LoadMode, measure_memory, refusal_class, replay, run
 from twin.visitgen import GateWorld
@@ -175,3 +179,35 @@ def test_latency_quantiles_are_read_to_within_a_bin() -> None:
 def test_a_bad_load_config_is_refused_naming_the_option(fields: dict[str, object], named: str) -> None:
     with pytest.raises(ValueError, match=named):
         LoadConfig(**fields)  # type: ignore[arg-type]
+
+
+def test_a_replay_timed_per_event_or_not_at_all_gives_the_same_commands() -> None:
+    stream = GateWorld(seed=9, open_visits=30, total_visits=90, bad_share=0.2).record_all()
+    world_config = GateWorld(seed=9, open_visits=30, total_visits=90).config
+    timed_core, untimed_core = GateCore(world_config), GateCore(world_config)
+    durations = np.zeros(len(stream), dtype=np.int64)
+    timed = replay(timed_core, stream, durations)
+    untimed = replay(untimed_core, stream, None)
+    assert timed == untimed and timed_core.stats == untimed_core.stats
+    assert timed_core.audit.head_hash == untimed_core.audit.head_hash
+    assert (durations > 0).all()
+
+
+def test_the_report_gives_cpu_time_and_garbage_collection_and_leaves_nothing_frozen() -> None:
+    for freeze in (True, False):
+        report = run(LoadConfig(visits=200, open_visits=50, seed=4, measure_memory=False, gc_freeze=freeze,
+                                chunk_events=1_000))
+        assert report.ok and report.gc_freeze is freeze
+        assert 0 < report.cpu_s and report.cpu_events_per_s == pytest.approx(report.events / report.cpu_s, rel=0.01)
+        assert len(report.gc_ms_by_generation) == 3 and report.gc_max_pause_ms >= 0.0
+        assert gc.get_freeze_count() == 0
+
+
+def test_memory_is_measured_on_declarations_validated_afresh_equal_to_the_recorded_ones() -> None:
+    world = GateWorld(seed=3, open_visits=40, total_visits=80)
+    stream = world.record(40)
+    declarations = [e.declaration for e in stream.events if isinstance(e, ev.DeclarationSubmitted)]
+    assert declarations
+    for d in declarations:
+        again = Declaration.model_validate(pickle.loads(pickle.dumps(d.model_dump())))
+        assert again == d and again is not d
