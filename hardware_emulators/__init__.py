@@ -11,6 +11,7 @@ from hardware_emulators.agency import AgencyDesk
 from hardware_emulators.agv import AgvFleet
 from hardware_emulators.barrier import Barrier
 from hardware_emulators.base import (
+    WITHDRAWN,
     EmulatedDevice,
     FaultModel,
     Outage,
@@ -28,6 +29,7 @@ from hardware_emulators.scanner import THROUGHPUT_PER_H, Scanner, ScannerKind
 __all__ = [
     "CONFUSIONS",
     "THROUGHPUT_PER_H",
+    "WITHDRAWN",
     "AgencyDesk",
     "AgvFleet",
     "Barrier",

@@ -22,7 +22,13 @@ from collections.abc import Sequence
 import simpy
 
 from gate.enums import Role
-from hardware_emulators.base import SECONDS_PER_DAY, ProcessGenerator, Sampler, draw_duration
+from hardware_emulators.base import (
+    SECONDS_PER_DAY,
+    ProcessGenerator,
+    Sampler,
+    SortedPriorityResource,
+    draw_duration,
+)
 
 _DAY = SECONDS_PER_DAY
 #: Priority of the roster's off-duty requests: ahead of every task (tasks use 0 or more).
@@ -87,7 +93,7 @@ class AgencyDesk:
         self._service_s = service_s
         self.fatigue_per_h = float(fatigue_per_h)
         #: The officers: one slot each; the roster holds them off shift.
-        self.desk = simpy.PriorityResource(env, capacity=officers)
+        self.desk: simpy.PriorityResource = SortedPriorityResource(env, capacity=officers)
         self._in_service: dict[int, float] = {}
         self._next_task = 0
         self._closed_busy_s = 0.0
@@ -173,9 +179,13 @@ class AgencyDesk:
         ``service_s`` replaces the desk's service time for this task (e.g. customs officers
         check documents quickly but take long over a physical inspection).
         """
+        return self.env.process(self.work(priority, service_s))
+
+    def work(self, priority: int = 0, service_s: Sampler | None = None) -> ProcessGenerator:
+        """``serve`` as a generator, for a process that does the task itself (``yield from``)."""
         if priority < 0:
             raise ValueError(f"{self.name}: task priority must be >= 0 (got {priority})")
-        return self.env.process(self._serve(priority, service_s or self._service_s))
+        return self._serve(priority, service_s or self._service_s)
 
     def _serve(self, priority: int, service_s: Sampler) -> ProcessGenerator:
         arrived = self.env.now

@@ -81,6 +81,9 @@ class Barrier(EmulatedDevice):
         # in the same instant do not interrupt it twice.
         self._stop_requested = False
         self._changed = Signal(env)
+        # Vehicles waiting for the arm, by plate: only leave for its own plate can let one pass,
+        # so a change wakes just the vehicles whose plate the arm is up for.
+        self._waiting_for: dict[str, simpy.Event] = {}
         #: Where the arm is: "down", "raising", "up" or "lowering".
         self.arm = "down"
         #: Times the arm rose on a command from the core.
@@ -103,7 +106,7 @@ class Barrier(EmulatedDevice):
         """Queue leave for ``command.plate`` to pass; the arm rises for it in turn."""
         self._check_addressed(command.device_id)
         self._pending.append(_Authorisation(plate=command.plate, visit_id=command.visit_id, manual=False))
-        self._changed.fire()
+        self._fire()
 
     def keep_closed(self, command: KeepClosed) -> None:
         """Count the refusal and withdraw any leave not yet used by the vehicle it names.
@@ -128,7 +131,7 @@ class Barrier(EmulatedDevice):
             self.revoked += 1
             if self.arm == "raising":
                 self._stop_arm("revoked")
-            self._changed.fire()
+            self._fire()
 
     # --- hooks for the twin and for officers ----------------------------------------------
 
@@ -149,7 +152,7 @@ class Barrier(EmulatedDevice):
                 self._pending.remove(auth)
                 break
         self._pending.appendleft(_Authorisation(plate=plate, visit_id=None, manual=True))
-        self._changed.fire()
+        self._fire()
 
     def pass_vehicle(self, vehicle: VehicleTruth) -> simpy.Process:
         """The truck's part: wait until the arm is up for its plate, then drive through.
@@ -179,6 +182,22 @@ class Barrier(EmulatedDevice):
         return None
 
     # --- the arm ----------------------------------------------------------------------------
+
+    def _fire(self) -> None:
+        """Something changed: wake the controller and the vehicles the arm is now up for."""
+        plate = self.open_for
+        if plate is not None:
+            waiting = self._waiting_for.pop(plate, None)
+            if waiting is not None:
+                waiting.succeed()
+        self._changed.fire()
+
+    def _wait_for_arm(self, plate: str) -> simpy.Event:
+        """The event that wakes a vehicle of ``plate`` when the arm may be up for it."""
+        waiting = self._waiting_for.get(plate)
+        if waiting is None:
+            waiting = self._waiting_for[plate] = self.env.event()
+        return waiting
 
     def _check_addressed(self, device_id: str) -> None:
         if device_id != self.device_id:
@@ -218,7 +237,7 @@ class Barrier(EmulatedDevice):
             else:
                 self.opens += 1
             self._emit(BarrierOpened(device_id=self.device_id))
-            self._changed.fire()
+            self._fire()
             dropped = False
             while not (auth.passed or auth.revoked or dropped):
                 try:
@@ -254,14 +273,18 @@ class Barrier(EmulatedDevice):
             self._controller.interrupt(cause)
 
     def _on_recovery(self) -> None:
-        self._changed.fire()
+        self._fire()
 
     def _pass(self, vehicle: VehicleTruth) -> ProcessGenerator:
+        plate = vehicle.plate
         self.vehicles_waiting += 1
         try:
-            while self.open_for != vehicle.plate or self._passing:
-                yield self._changed.wait()
+            while self.open_for != plate or self._passing:
+                yield self._wait_for_arm(plate)
         except simpy.Interrupt:
+            waiting = self._waiting_for.get(plate)
+            if waiting is not None and not waiting.callbacks:
+                del self._waiting_for[plate]
             return False
         finally:
             self.vehicles_waiting -= 1
@@ -274,5 +297,5 @@ class Barrier(EmulatedDevice):
         auth.passed = True
         self.passes += 1
         self._emit(VehiclePassed(device_id=self.device_id, plate=vehicle.plate))
-        self._changed.fire()
+        self._fire()
         return True

@@ -16,12 +16,15 @@ Rules every emulator follows:
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.resources.resource import SortedQueue
 
 from gate.events import DeviceFaulted, DeviceRecovered, Event
 from gate.ports import Report
@@ -57,6 +60,31 @@ def exponential(rng: np.random.Generator, mean: float) -> Sampler:
     if not math.isfinite(mean) or mean <= 0:
         raise ValueError(f"exponential sampler: mean must be a finite number > 0 (got {mean})")
     return lambda: float(rng.exponential(mean))
+
+
+# --- a priority resource for long queues ---------------------------------------------------
+
+_KEY = attrgetter("key")
+
+
+class _InsertionSortedQueue(SortedQueue):
+    """Waiting requests kept in ``key`` order as each one arrives.
+
+    The order of SimPy's ``SortedQueue``, which sorts the whole queue again on every arrival:
+    a request goes after every request with an equal key (the sort is stable), which is where
+    ``insort`` puts it, at the cost of a binary search instead of a sort.
+    """
+
+    def append(self, item: Any) -> None:
+        if self.maxlen is not None and len(self) >= self.maxlen:
+            raise RuntimeError("Cannot append event. Queue is full.")
+        insort(self, item, key=_KEY)
+
+
+class SortedPriorityResource(simpy.PriorityResource):
+    """``simpy.PriorityResource`` serving in the same order, with a queue that stays cheap when long."""
+
+    PutQueue = _InsertionSortedQueue
 
 
 # --- validation helpers shared by the emulators ---------------------------------------------
@@ -216,6 +244,21 @@ class Signal:
         """Wake every process waiting now; later waiters wait for the next fire."""
         fired, self._event = self._event, self._env.event()
         fired.succeed()
+
+
+class _Withdrawn:
+    """The cause of an interrupt that takes a vehicle off a device before its work is done."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "WITHDRAWN"
+
+
+#: Interrupt a scale's or scanner's work process with this cause when its vehicle is sent
+#: elsewhere (e.g. re-routed by the core): the process ends at once, reports nothing and frees
+#: the device. Any other cause is a fault, after which the work starts again once the device is up.
+WITHDRAWN = _Withdrawn()
 
 
 # --- faults ---------------------------------------------------------------------------------

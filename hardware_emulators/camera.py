@@ -183,9 +183,10 @@ class PlateCamera(EmulatedDevice):
 
     def observe(self, vehicle: VehicleTruth) -> simpy.Process:
         """A vehicle triggers the camera; the process reports and returns its ``PlateRead``."""
-        return self.env.process(self._observe(vehicle))
+        return self.env.process(self.read_vehicle(vehicle))
 
-    def _observe(self, vehicle: VehicleTruth) -> ProcessGenerator:
+    def read_vehicle(self, vehicle: VehicleTruth) -> ProcessGenerator:
+        """``observe`` as a generator, for a process that waits for the read itself (``yield from``)."""
         yield self.env.timeout(draw_duration(self.device_id, "latency_s", self._latency_s))
         if self.is_down:
             self.reads_while_down += 1

@@ -26,6 +26,7 @@ import simpy
 from gate.events import WeightMeasured
 from hardware_emulators.base import (
     SECONDS_PER_DAY,
+    WITHDRAWN,
     EmulatedDevice,
     OutageLike,
     ProcessGenerator,
@@ -150,22 +151,35 @@ class Scale(EmulatedDevice):
         """The vehicle queues for the platform, settles and is weighed.
 
         The process reports and returns the ``WeightMeasured``; the vehicle has left the
-        platform when it ends.
+        platform when it ends. Interrupted with ``WITHDRAWN`` (the vehicle was sent elsewhere),
+        it ends at once, reports nothing and returns None.
         """
         return self.env.process(self._weigh(vehicle))
 
     def _weigh(self, vehicle: VehicleTruth) -> ProcessGenerator:
         with self.platform.request() as request:
-            yield request
+            try:
+                yield request
+            except simpy.Interrupt as interrupt:
+                if interrupt.cause is WITHDRAWN:
+                    return None
+                raise
             since = self._occupied_since = self.env.now
             try:
                 while True:
                     while self.is_down:
-                        yield self.fault_model.when_up()
+                        try:
+                            yield self.fault_model.when_up()
+                        except simpy.Interrupt as interrupt:
+                            if interrupt.cause is WITHDRAWN:
+                                return None
+                            raise
                     self._weighing = self.env.active_process
                     try:
                         yield self.env.timeout(draw_duration(self.device_id, "settle_s", self._settle_s))
-                    except simpy.Interrupt:
+                    except simpy.Interrupt as interrupt:
+                        if interrupt.cause is WITHDRAWN:
+                            return None
                         self.aborted += 1
                         continue
                     finally:

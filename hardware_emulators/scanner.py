@@ -22,6 +22,7 @@ from gate.commands import RequestScan
 from gate.enums import ScanResult
 from gate.events import ScanCompleted
 from hardware_emulators.base import (
+    WITHDRAWN,
     EmulatedDevice,
     OutageLike,
     ProcessGenerator,
@@ -127,21 +128,37 @@ class Scanner(EmulatedDevice):
         self._requested.setdefault(command.plate, deque()).append(command)
 
     def scan_vehicle(self, vehicle: VehicleTruth) -> simpy.Process:
-        """The vehicle queues for the tunnel and is scanned; the process returns the ``ScanCompleted``."""
+        """The vehicle queues for the tunnel and is scanned; the process returns the ``ScanCompleted``.
+
+        Interrupted with ``WITHDRAWN`` (the vehicle was sent elsewhere), it ends at once, reports
+        nothing and returns None.
+        """
         return self.env.process(self._scan_vehicle(vehicle))
 
     def _scan_vehicle(self, vehicle: VehicleTruth) -> ProcessGenerator:
         with self.tunnel.request() as request:
-            yield request
+            try:
+                yield request
+            except simpy.Interrupt as interrupt:
+                if interrupt.cause is WITHDRAWN:
+                    return None
+                raise
             since = self._occupied_since = self.env.now
             try:
                 while True:
                     while self.is_down:
-                        yield self.fault_model.when_up()
+                        try:
+                            yield self.fault_model.when_up()
+                        except simpy.Interrupt as interrupt:
+                            if interrupt.cause is WITHDRAWN:
+                                return None
+                            raise
                     self._scanning = self.env.active_process
                     try:
                         yield self.env.timeout(draw_duration(self.device_id, "scan_s", self._scan_s))
-                    except simpy.Interrupt:
+                    except simpy.Interrupt as interrupt:
+                        if interrupt.cause is WITHDRAWN:
+                            return None
                         self.aborted += 1
                         continue
                     finally:

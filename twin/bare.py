@@ -1,133 +1,242 @@
 """The bare SimPy reference model: the same layout and the same trucks, nothing else.
 
 The twin's speed is reported as a ratio against this model, measured in the same run
-(ARCHITECTURE.md, "Performance budget"). It has the stations of the twin's gate — staging,
-entry lanes, scales, scanners, agency officers, the yard, exit lanes — with the scenario's
-service times and the same arrival process, but no clearance core, no device emulators, no
-probes and no people models: each truck simply queues for each resource in turn. The channel
-and the quarantine a truck needs are drawn with the scenario's shares.
+(ARCHITECTURE.md, "Performance budget"). It has the stations of the twin's gate with the
+scenario's service times and the same arrival process, but no clearance core, no device
+emulators, no probes and no people models: each truck queues for each resource in turn.
 
-It answers no planner's question; it is the cheapest honest SimPy model of the same flow.
+What it shares with the twin, station by station:
+
+* the arrivals (the same ``arrivals`` stream) and the approach road's driving time;
+* the yard slots per vehicle class, held from the call forward at staging to departure;
+* the plate read at each checkpoint (the camera's latency, or an officer typing the plate
+  where the layout has no cameras) and the driving times inside the gate (``DRIVE_S``);
+* the agencies' officers, on their shifts (off shift a desk holds every slot ahead of the
+  waiting tasks, as ``AgencyDesk`` does), perishables first where the scenario says so: the
+  documentary check of a yellow declaration starts when the truck sets off, the medical check
+  at staging, the border check at each barrier, quarantine, the fee at the counter for those
+  who do not pay online, the physical inspection of a red truck (``inspection_s``) where there
+  is no scanner to clear it, and the loading approval in the yard;
+* the barrier arms (one cycle up and one down per truck), the scales and the scanners.
+
+Channel, cargo, vehicle class, online payment and transshipment are drawn with the scenario's
+shares, one block of uniforms for all trucks. It answers no planner's question; it is the
+cheapest honest SimPy model of the same flow.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
+from typing import Any
 
 import numpy as np
 import simpy
 
-from gate.enums import GoodsCategory, Role
+from gate.declaration import PERISHABLE_CATEGORIES
+from gate.enums import GoodsCategory, Role, VehicleClass
+from hardware_emulators.base import SortedPriorityResource
 from scenarios.schema import Scenario
+from scenarios.staff import AgencyStaff
 from scenarios.values import capacity_value, clock_hours
 from twin.fleet import arrival_times
+from twin.run import run_gc
 from twin.streams import Sampler, Streams, sampler
+from twin.trucks import DRIVE_S
+from twin.world import MANUAL_PLATE_S
 
 HOUR = 3600.0
+DAY = 24 * HOUR
 _QUARANTINE = {GoodsCategory.LIVE_ANIMALS: Role.ANIMAL_QUARANTINE, GoodsCategory.ANIMAL_PRODUCTS: Role.ANIMAL_QUARANTINE,
                GoodsCategory.PLANTS_FRUIT: Role.PLANT_QUARANTINE, GoodsCategory.FOODSTUFF: Role.HEALTH_QUARANTINE}
+#: "unlimited" officers or yard slots: enough that nobody ever waits for one.
+_UNLIMITED = 100_000
+#: Off-duty holds go ahead of every task (tasks use priority 0 or 1).
+_OFF_DUTY = -1
+ProcessGenerator = Generator[simpy.Event, Any, Any]
+
+
+def off_duty(shifts: tuple[tuple[str, str], ...], horizon_s: float) -> list[tuple[float, float]]:
+    """The spells in ``[0, horizon_s]`` when none of the daily ``shifts`` is on, as (start, end) seconds."""
+    on: list[tuple[float, float]] = []
+    for day in range(-1, math.ceil(horizon_s / DAY) + 1):
+        for start, end in shifts:
+            s, e = clock_hours(start) * HOUR, clock_hours(end) * HOUR
+            on.append((s + day * DAY, (e if e > s else e + DAY) + day * DAY))
+    on.sort()
+    gaps: list[tuple[float, float]] = []
+    covered = 0.0
+    for s, e in on:
+        if s > covered and covered < horizon_s:
+            gaps.append((covered, min(s, horizon_s)))
+        covered = max(covered, e)
+    if covered < horizon_s:
+        gaps.append((covered, horizon_s))
+    return gaps
+
+
+class _Desk:
+    """One agency's officers: a slot each, held by the roster while they are off duty."""
+
+    def __init__(self, env: simpy.Environment, staff: AgencyStaff, service: Sampler, horizon_s: float) -> None:
+        self.env = env
+        self.count = _UNLIMITED if staff.officers == "unlimited" else int(staff.officers)
+        self.slots = SortedPriorityResource(env, capacity=self.count)
+        self.service = service
+        spells = off_duty(staff.shifts, horizon_s)
+        if spells:
+            env.process(self._roster(spells))
+
+    def _roster(self, spells: list[tuple[float, float]]) -> ProcessGenerator:
+        env, slots = self.env, self.slots
+        for start, end in spells:
+            yield env.timeout(start - env.now)
+            held = [slots.request(priority=_OFF_DUTY) for _ in range(self.count)]
+            yield env.timeout(end - env.now)
+            for request in held:
+                if request.triggered:
+                    slots.release(request)
+                else:
+                    request.cancel()
+
+    def task(self, priority: int, service: Sampler | None = None) -> simpy.Process:
+        return self.env.process(self._serve(priority, service or self.service))
+
+    def _serve(self, priority: int, service: Sampler) -> ProcessGenerator:
+        with self.slots.request(priority=priority) as officer:
+            yield officer
+            yield self.env.timeout(service())
 
 
 class BareGate:
     """Resources and service times of one gate, for the reference model."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, streams: Streams) -> None:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, streams: Streams, trucks: int = 0) -> None:
         self.env = env
         self.scenario = scenario
-        layout = scenario.layout
-        self.rng = streams.get("bare")
+        layout, devices, demand, agencies = scenario.layout, scenario.devices, scenario.demand, scenario.agencies
+        horizon_s = scenario.run.horizon_h * HOUR
+        self.rng = rng = streams.get("bare")
+        self.approach_s = demand.approach_road_km / demand.approach_speed_kmh * HOUR
+        # The barrier arms: one per lane, each busy for a cycle up and a cycle down per truck.
         self.entry = simpy.Resource(env, capacity=layout.entry_lanes)
         self.exit = simpy.Resource(env, capacity=layout.exit_lanes)
+        self.barrier_s = sampler(devices.barrier.cycle_s, rng)
         self.scales = simpy.Resource(env, capacity=layout.scales) if layout.scales else None
+        self.settle_s = sampler(devices.scale.settle_s, rng)
         self.scanners = simpy.Resource(env, capacity=layout.scanner_count) if layout.scanner_count else None
-        yard = sum(capacity_value(v) for v in layout.yard.values())
-        self.yard = simpy.Resource(env, capacity=int(yard) if math.isfinite(yard) else 1_000_000)
-        devices = scenario.devices
-        self.barrier_s = sampler(devices.barrier.cycle_s, self.rng)
-        self.settle_s = sampler(devices.scale.settle_s, self.rng)
         scanner_model = devices.scanners.drive_through
         if layout.scanners:
             scanner_model = getattr(devices.scanners, layout.scanners[0].type.value)
-        self.scan_s = sampler(scanner_model.scan_s, self.rng)
-        self.officers: dict[Role, simpy.Resource] = {}
-        self.service: dict[Role, Sampler] = {}
+        self.scan_s = sampler(scanner_model.scan_s, rng)
+        camera = devices.plate_camera
+        self.read_s: Sampler = sampler(camera.latency_s, rng) if camera is not None else (lambda: MANUAL_PLATE_S)
+        # Yard slots per vehicle class; a class the layout leaves out has none.
+        self.yards: dict[VehicleClass, simpy.Resource | None] = {}
+        for vehicle_class in VehicleClass:
+            slots = capacity_value(layout.yard.get(vehicle_class, 0))
+            self.yards[vehicle_class] = (simpy.Resource(env, capacity=_UNLIMITED if math.isinf(slots) else int(slots))
+                                         if slots > 0 else None)
+        self.desks: dict[Role, _Desk] = {}
         for role in (Role.MEDICAL, Role.BORDER_GUARD, Role.HEALTH_QUARANTINE, Role.ANIMAL_QUARANTINE,
                      Role.PLANT_QUARANTINE, Role.CUSTOMS, Role.FEE_COLLECTOR):
-            staff = scenario.agencies.for_role(role)
-            if staff.officers == 0:
-                continue
-            count = 100_000 if staff.officers == "unlimited" else int(staff.officers)
-            self.officers[role] = simpy.Resource(env, capacity=count)
-            self.service[role] = sampler(staff.service_s, self.rng)
-        self.open_h = min((clock_hours(s[0]) for s in scenario.agencies.border_guard.shifts), default=0.0)
-        risk = scenario.core.risk
-        self.p_red, self.p_yellow = risk.expected_red, risk.expected_yellow
-        cargo = scenario.demand.cargo_mix
-        self.categories = list(cargo)
-        self.cargo_p = np.asarray([cargo[c] for c in self.categories], dtype=float)
-        self.cargo_p /= self.cargo_p.sum()
+            staff = agencies.for_role(role)
+            if staff.officers != 0:
+                self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s)
+        self.inspection_s = sampler(agencies.customs.inspection_s, rng)
+        self.loading_s = sampler(agencies.customs.loading_s, rng)
+        core = scenario.core
+        self.medical = core.medical_check
+        self.border_checks = not core.automated_border_check
+        self.p_red, self.p_yellow = core.risk.expected_red, core.risk.expected_yellow
+        self.p_online = agencies.fee_collector.online_share
+        self.p_transship = demand.transshipment_share
+        self.perishables_first = demand.perishable.priority
+        self.categories = list(demand.cargo_mix)
+        self.cargo_cdf = _cdf([demand.cargo_mix[c] for c in self.categories])
+        self.classes = list(demand.vehicle_class_mix)
+        self.class_cdf = _cdf([demand.vehicle_class_mix[c] for c in self.classes])
+        #: Per truck: channel, cargo, vehicle class, online payment, transshipment.
+        self.uniforms = rng.random((trucks, 5))
         self.departed = 0
 
-    def officer(self, role: Role) -> simpy.events.Process | None:
-        if role not in self.officers:
-            return None
-        return self.env.process(self._serve(role))
+    def task(self, role: Role, priority: int, service: Sampler | None = None) -> simpy.Process | None:
+        desk = self.desks.get(role)
+        return desk.task(priority, service) if desk is not None else None
 
-    def _serve(self, role: Role):  # type: ignore[no-untyped-def]
-        with self.officers[role].request() as request:
-            yield request
-            yield self.env.timeout(self.service[role]())
-
-    def truck(self, arrival: float):  # type: ignore[no-untyped-def]
+    def truck(self, index: int, arrival: float) -> ProcessGenerator:
         env = self.env
+        u_channel, u_cargo, u_class, u_online, u_transship = self.uniforms[index].tolist()
+        category = self.categories[int(np.searchsorted(self.cargo_cdf, u_cargo, side="right"))]
+        vehicle_class = self.classes[int(np.searchsorted(self.class_cdf, u_class, side="right"))]
+        red, yellow = u_channel < self.p_red, self.p_red <= u_channel < self.p_red + self.p_yellow
+        priority = 0 if self.perishables_first and category in PERISHABLE_CATEGORIES else 1
         yield env.timeout(arrival - env.now)
-        yield env.timeout(self.scenario.demand.approach_road_km / self.scenario.demand.approach_speed_kmh * HOUR)
-        yard_slot = self.yard.request()
-        yield yard_slot
-        medical = self.officer(Role.MEDICAL)
-        if medical is not None:
-            yield medical
-        with self.entry.request() as lane:
-            yield lane
-            guard = self.officer(Role.BORDER_GUARD)
-            if guard is not None:
-                yield guard
-            yield env.timeout(self.barrier_s())
-        u = self.rng.random()
-        red, yellow = u < self.p_red, self.p_red <= u < self.p_red + self.p_yellow
+        documents = self.task(Role.CUSTOMS, priority) if yellow else None  # checked while the truck drives in
+        yield env.timeout(self.approach_s + self.read_s())  # the approach road, the plate read at staging
+        yard = self.yards[vehicle_class]
+        if yard is None:  # no slots for its class: it waits at staging for ever
+            return
+        slot = yard.request()
+        yield slot  # called forward
+        medical = self.task(Role.MEDICAL, priority) if self.medical else None
+        yield env.timeout(DRIVE_S["to_entry"] + self.read_s())
+        guard = self.task(Role.BORDER_GUARD, priority) if self.border_checks else None
+        for check in (medical, guard):
+            if check is not None:
+                yield check
+        with self.entry.request() as arm:
+            yield arm
+            yield env.timeout(self.barrier_s() + self.barrier_s())
         if self.scales is not None:
+            yield env.timeout(DRIVE_S["to_scale"])
             with self.scales.request() as scale:
                 yield scale
                 yield env.timeout(self.settle_s())
-        if red and self.scanners is not None:
-            with self.scanners.request() as scanner:
+        scanned = red and self.scanners is not None
+        if scanned:
+            yield env.timeout(DRIVE_S["to_scanner"])
+            with self.scanners.request() as scanner:  # type: ignore[union-attr]
                 yield scanner
                 yield env.timeout(self.scan_s())
-        category = self.categories[int(self.rng.choice(len(self.categories), p=self.cargo_p))]
-        work = [self.officer(Role.FEE_COLLECTOR)]
+        yield env.timeout(DRIVE_S["to_yard"] + self.read_s())
+        work = [documents]
         if category in _QUARANTINE:
-            work.append(self.officer(_QUARANTINE[category]))
-        if red or yellow:
-            work.append(self.officer(Role.CUSTOMS))
+            work.append(self.task(_QUARANTINE[category], priority))
+        if red and not scanned:  # a clear scan passes the inspection; without a scanner, customs inspect
+            work.append(self.task(Role.CUSTOMS, priority, self.inspection_s))
+        if u_online >= self.p_online:
+            work.append(self.task(Role.FEE_COLLECTOR, 1))
+        if u_transship < self.p_transship:
+            work.append(self.task(Role.CUSTOMS, priority, self.loading_s))
         pending = [p for p in work if p is not None]
         if pending:
             yield env.all_of(pending)
-        self.yard.release(yard_slot)
-        with self.exit.request() as lane:
-            yield lane
-            guard = self.officer(Role.BORDER_GUARD)
-            if guard is not None:
-                yield guard
-            yield env.timeout(self.barrier_s())
+        yield env.timeout(DRIVE_S["to_exit"] + self.read_s() + self.read_s())  # yard gate out, exit lane
+        if self.border_checks:
+            yield self.task(Role.BORDER_GUARD, priority)  # type: ignore[misc]
+        with self.exit.request() as arm:
+            yield arm
+            yield env.timeout(self.barrier_s() + self.barrier_s())
+        yard.release(slot)
         self.departed += 1
+
+
+def _cdf(shares: list[float]) -> np.ndarray:
+    """The inner bounds of the shares on [0, 1): ``searchsorted(bounds, u, "right")`` picks one."""
+    cdf = np.cumsum(np.asarray(shares, dtype=float))
+    bounds: np.ndarray = cdf[:-1] / cdf[-1]
+    return bounds
 
 
 def run_bare(scenario: Scenario, replication: int = 0, seed: int | None = None) -> BareGate:
     """Run the reference model over the scenario's horizon with the twin's arrivals."""
     streams = Streams(scenario.run.seed if seed is None else seed, replication)
     env = simpy.Environment()
-    gate = BareGate(env, scenario, streams)
-    for arrival in arrival_times(scenario, streams.get("arrivals")):
-        env.process(gate.truck(float(arrival)))
-    env.run(until=scenario.run.horizon_h * HOUR)
+    arrivals = arrival_times(scenario, streams.get("arrivals"))
+    gate = BareGate(env, scenario, streams, len(arrivals))
+    for index, arrival in enumerate(arrivals.tolist()):
+        env.process(gate.truck(index, arrival))
+    with run_gc():  # the twin's settings, so that both run under the same collector
+        env.run(until=scenario.run.horizon_h * HOUR)
     return gate

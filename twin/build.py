@@ -32,7 +32,7 @@ from twin.people import (
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY, CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler, Streams, sampler
 from twin.trucks import STAGING_OCCUPANCY, truck_life
-from twin.world import MANUAL_PLATE_S, ROLE_ACCOUNT, Equipment, GateWorld, Probes, TruckRun
+from twin.world import MANUAL_PLATE_S, ROLE_ACCOUNT, Equipment, GateWorld, Mailbox, Probes, TruckRun
 
 HOUR = 3600.0
 _AGENCY_ROLES = (Role.MEDICAL, Role.BORDER_GUARD, Role.HEALTH_QUARANTINE, Role.ANIMAL_QUARANTINE,
@@ -246,7 +246,7 @@ def wire(world: GateWorld, plans: list[TruckPlan]) -> None:
             vehicle_class=d.vehicle_class.value, cargo=sorted(c.value for c in d.categories)[0],
             crossing_mode=d.crossing_mode.value,
         )
-        truck = TruckRun(plan=plan, row=row, mailbox=simpy.Store(world.env), error=plan.error,
+        truck = TruckRun(plan=plan, row=row, mailbox=Mailbox(world.env), error=plan.error,
                          owner=f"ent-{d.declarant_id}")
         world.trucks[plan.visit_id] = truck
         world.env.process(world.declare(truck))

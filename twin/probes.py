@@ -61,28 +61,36 @@ class _Buffer:
 
 
 class _StepSeries:
-    """A step series: change times and named values; a second change at one instant replaces the first."""
+    """A step series: change times and named values; a second change at one instant replaces the first.
 
-    __slots__ = ("_names", "_rows", "last_time")
+    Rows are kept as tuples in a list while the run goes, and become arrays when read.
+    """
+
+    __slots__ = ("_width", "_names", "_rows", "_arrays", "last_time")
 
     def __init__(self, names: tuple[str, ...], start: float, initial: tuple[float, ...]) -> None:
         self._names = names
-        self._rows = _Buffer(1 + len(names))
+        self._width = 1 + len(names)
+        self._rows: list[tuple[float, ...]] = []
+        self._arrays: dict[str, np.ndarray] | None = None
         self.last_time = math.nan
         self.record(start, initial)
 
     def record(self, now: float, values: tuple[float, ...]) -> None:
-        rows = self._rows
-        row = rows.size - 1 if now == self.last_time else rows.new_row()
-        rows.data[row, 0] = now
-        rows.data[row, 1:] = values
-        self.last_time = now
+        if now == self.last_time:
+            self._rows[-1] = (now, *values)
+        else:
+            self._rows.append((now, *values))
+            self.last_time = now
+        self._arrays = None
 
     def arrays(self) -> dict[str, np.ndarray]:
-        table = self._rows.values
-        result = {"time": table[:, 0].copy()}
-        result.update({name: table[:, i + 1].copy() for i, name in enumerate(self._names)})
-        return result
+        if self._arrays is None:
+            table = np.array(self._rows, dtype=float).reshape(len(self._rows), self._width)
+            arrays = {"time": table[:, 0]}
+            arrays.update({name: table[:, i + 1] for i, name in enumerate(self._names)})
+            self._arrays = arrays
+        return {name: values.copy() for name, values in self._arrays.items()}
 
 
 def _check_now(kind: str, name: str, now: float, last: float) -> float:
@@ -439,6 +447,7 @@ TRUCK_TIME_COLUMNS: tuple[str, ...] = (
 )
 TRUCK_COUNT_COLUMNS: tuple[str, ...] = ("redeclarations", "manual_reviews", "fee_vnd", "agv_containers")
 TRUCK_COLUMNS: tuple[str, ...] = ("truck_id", *TRUCK_STRING_COLUMNS, *TRUCK_TIME_COLUMNS, *TRUCK_COUNT_COLUMNS)
+_STRING, _TIME, _COUNT = frozenset(TRUCK_STRING_COLUMNS), frozenset(TRUCK_TIME_COLUMNS), frozenset(TRUCK_COUNT_COLUMNS)
 #: Where a truck's passage ended; "inside" means it was still in the corridor or gate at the end.
 OUTCOMES: frozenset[str] = frozenset({"departed", "returned", "refused", "inside"})
 
@@ -494,25 +503,25 @@ class TruckLog:
 
     def stamp(self, row: int, column: str, now: float) -> None:
         """Record that the truck reached a stage (a time column) at ``now``."""
-        if column not in TRUCK_TIME_COLUMNS:
+        if column not in _TIME:
             raise ValueError(f"TruckLog.stamp: {column!r} is not a time column; time columns: {', '.join(TRUCK_TIME_COLUMNS)}")
         self._columns[column][self._row(row)] = float(now)
 
     def set(self, row: int, column: str, value: Any) -> None:
         """Set one cell; the value must suit the column (text, time or count)."""
         row = self._row(row)
-        if column in TRUCK_STRING_COLUMNS:
+        if column in _STRING:
             if isinstance(value, Enum):
                 value = value.value
             if not isinstance(value, str):
                 raise TypeError(f"TruckLog: column {column!r} holds text (got {value!r})")
             if column == "outcome" and value not in OUTCOMES:
                 raise ValueError(f"TruckLog: outcome must be one of {', '.join(sorted(OUTCOMES))} (got {value!r})")
-        elif column in TRUCK_TIME_COLUMNS:
+        elif column in _TIME:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"TruckLog: column {column!r} holds a time in seconds (got {value!r})")
             value = float(value)
-        elif column in TRUCK_COUNT_COLUMNS or column == "truck_id":
+        elif column in _COUNT or column == "truck_id":
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"TruckLog: column {column!r} holds a whole number (got {value!r})")
             value = int(value)
@@ -522,7 +531,7 @@ class TruckLog:
 
     def incr(self, row: int, column: str, by: int = 1) -> None:
         """Add ``by`` to a count column."""
-        if column not in TRUCK_COUNT_COLUMNS:
+        if column not in _COUNT:
             raise ValueError(f"TruckLog.incr: {column!r} is not a count column; count columns: {', '.join(TRUCK_COUNT_COLUMNS)}")
         if isinstance(by, bool) or not isinstance(by, (int, np.integer)):
             raise TypeError(f"TruckLog.incr: by must be a whole number (got {by!r})")

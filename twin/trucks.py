@@ -13,6 +13,7 @@ declaration was returned): the truck leaves the queue it was in and follows the 
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import lru_cache
 from typing import Any
 
 import simpy
@@ -20,10 +21,10 @@ import simpy
 from gate.commands import RouteTo
 from gate.enums import CrossingMode, Station
 from gate.identifiers import normalize_plate
+from hardware_emulators import WITHDRAWN
 from twin.fleet import closed_at
-from twin.people import CorridorDrivers
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
-from twin.world import GateWorld, TruckRun
+from twin.world import GateWorld, PingPlan, TruckRun
 
 ProcessGenerator = Generator[simpy.Event, Any, Any]
 
@@ -67,27 +68,33 @@ def truck_life(w: GateWorld, t: TruckRun) -> ProcessGenerator:
 
 
 def _approach(w: GateWorld, t: TruckRun) -> ProcessGenerator:
-    if isinstance(w.drivers, CorridorDrivers):  # the drivers' own corridor model drives the road
-        yield from w.drivers.approach(w, t)
+    corridor = w.corridor_drivers
+    if corridor is not None:  # the drivers' own corridor model drives the road
+        yield from corridor.approach(w, t)
         return
     demand = w.scenario.demand
-    km, speed = demand.approach_road_km, demand.approach_speed_kmh
-    ping_s = w.scenario.traffic.gps_ping_s
-    travel_s = km / speed * 3600.0
+    speed = demand.approach_speed_kmh
+    plan = ping_plan(demand.approach_road_km, speed, w.scenario.traffic.gps_ping_s)
+    env = w.env
+    end = w.drive_approach(t, plan, speed)  # the GPS pings on the way
+    if plan:
+        yield env.timeout(end - env.now)
+        if env.now != end:  # rounding: arrive at the very instant the stretches add up to
+            yield env.timeout(end - env.now)
+
+
+@lru_cache(maxsize=16)
+def ping_plan(km: float, speed_kmh: float, ping_s: float) -> PingPlan:
+    """The approach road as driven: stretches of ``ping_s`` seconds (the last one shorter), each
+    with the km still to go after it. The driver app pings after each stretch but the last."""
+    travel_s = km / speed_kmh * 3600.0
+    plan = []
     driven = 0.0
     while driven < travel_s:
         step = min(ping_s, travel_s - driven)
-        yield w.env.timeout(step)
         driven += step
-        remaining = max(0.0, km * (1.0 - driven / travel_s))
-        if remaining > 0:
-            w.report(_ping(t, remaining, speed))
-
-
-def _ping(t: TruckRun, km: float, speed: float) -> Any:
-    from gate.events import GpsPing
-
-    return GpsPing(f"app-{t.visit_id}", t.plan.truth.plate, km, speed)
+        plan.append((step, max(0.0, km * (1.0 - driven / travel_s))))
+    return tuple(plan)
 
 
 def _road_queue(w: GateWorld, delta: int) -> None:
@@ -133,7 +140,7 @@ def take_route(t: TruckRun) -> RouteTo:
 def _identify(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
     """Drive past a camera; if it could not identify the truck, the officer types the plate."""
     camera = w.equipment.cameras[camera_id]
-    read = yield camera.observe(t.plan.truth)
+    read = yield from camera.read_vehicle(t.plan.truth)
     threshold = w.core.config.plate_confidence_threshold
     plate = normalize_plate(read.plate) if read.plate else None
     if plate == t.plan.truth.plate and read.confidence >= threshold:
@@ -162,9 +169,10 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     env = w.env
     log = w.probes.log
     log.stamp(t.row, "staging_in", env.now)
-    cameras = [d for d in w.equipment.cameras if d.startswith("cam-staging")]
-    if isinstance(w.drivers, CorridorDrivers):  # the drivers and the traffic police decide where it waits
-        w.drivers.reach_checkpoint(w, t)
+    cameras = w.staging_cameras
+    corridor = w.corridor_drivers
+    if corridor is not None:  # the drivers and the traffic police decide where it waits
+        corridor.reach_checkpoint(w, t)
         customer = _enter(w, t, "staging")
         if cameras:
             yield from _identify(w, t, cameras[0])
@@ -173,14 +181,13 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
                 # at the checkpoint for the amended declaration, then drives past the camera again.
                 yield t.reaccepted
                 yield from _identify(w, t, cameras[0])
-        route = yield from w.drivers.wait_at_staging(w, t)
+        route = yield from corridor.wait_at_staging(w, t)
         _leave(w, t, "staging", customer)
         log.stamp(t.row, "staging_out", env.now)
         return route
     area_has_room = w.counter(STAGING_OCCUPANCY)
     channelled = w.scenario.traffic.channelling and w.drivers.obeys_hold(t.plan, env.now)
-    capacity = sum(_capacity(v) for v in w.scenario.layout.staging_areas.values())
-    in_area = channelled and area_has_room.level < capacity
+    in_area = channelled and area_has_room.level < w.staging_capacity
     if in_area:
         area_has_room.add(env.now, 1)
     else:
@@ -203,10 +210,6 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     _leave(w, t, "staging", customer)
     log.stamp(t.row, "staging_out", env.now)
     return route
-
-
-def _capacity(value: int | str) -> float:
-    return float("inf") if value == "unlimited" else float(value)
 
 
 def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
@@ -278,7 +281,7 @@ def _use_device(w: GateWorld, t: TruckRun, device_id: str, work: Any) -> Process
     _leave(w, t, device_id, customer)
     resource.release(request)
     if not process.triggered:
-        process.interrupt("re-routed")
+        process.interrupt(WITHDRAWN)
         return take_route(t)
     return None
 
@@ -386,8 +389,8 @@ def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     """Barrier 2. Returns "departed", or the route back into the yard."""
     env = w.env
     yield env.timeout(DRIVE_S["to_exit"])
-    exits = sorted(b for b in w.equipment.barriers if b.startswith("barrier-out-"))
-    barrier_id = min(exits, key=lambda b: w.equipment.barriers[b].queue_length)
+    barriers = w.equipment.barriers
+    barrier_id = min(w.exit_barriers, key=lambda b: barriers[b].queue_length)
     lane = barrier_id.removeprefix("barrier-out-")
     w.probes.log.stamp(t.row, "exit_in", env.now)
     customer = _enter(w, t, "exit_lane")

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from heapq import heappop, heappush, heapreplace
+from itertools import count
 from typing import Any
 
 import numpy as np
@@ -29,12 +31,14 @@ from gate.identifiers import normalize_plate
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
 from scenarios.schema import Scenario
 from twin.fleet import TruckPlan
-from twin.people import Declarants, Drivers, Officers
+from twin.people import CorridorDrivers, Declarants, Drivers, Officers
 from twin.probes import CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler
 
 K = ClearanceKind
 ProcessGenerator = Generator[simpy.Event, Any, Any]
+#: The approach road as driven: each stretch's seconds and the km still to go after it.
+PingPlan = tuple[tuple[float, float], ...]
 
 #: The account each officer role acts under in the twin.
 ROLE_ACCOUNT: dict[Role, str] = {role: f"{role.value}-1" for role in Role if role is not Role.DECLARANT}
@@ -43,13 +47,41 @@ MANUAL_PLATE_S = 45.0
 REVIEW_S = 300.0
 
 
+class Mailbox:
+    """The routes the core sent one truck, oldest first: ``simpy.Store`` for a single reader,
+    without the store's bookkeeping (a ``put`` is not an event of its own)."""
+
+    __slots__ = ("env", "items", "_waiting")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.items: deque[Any] = deque()
+        self._waiting: deque[simpy.Event] = deque()
+
+    def put(self, item: Any) -> None:
+        """Deliver ``item`` to the oldest ``get`` waiting, else keep it."""
+        if self._waiting:
+            self._waiting.popleft().succeed(item)
+        else:
+            self.items.append(item)
+
+    def get(self) -> simpy.Event:
+        """An event that succeeds with the oldest item (at once if one is kept)."""
+        event = self.env.event()
+        if self.items:
+            event.succeed(self.items.popleft())
+        else:
+            self._waiting.append(event)
+        return event
+
+
 @dataclass(slots=True)
 class TruckRun:
     """A truck's state during the run (the plan is what was decided before it started)."""
 
     plan: TruckPlan
     row: int
-    mailbox: simpy.Store
+    mailbox: Mailbox
     error: str
     owner: str
     amended: bool = False
@@ -106,18 +138,18 @@ class GateWorld:
                  rng: np.random.Generator, handover_s: Sampler | None) -> None:
         self.env = env
         self.scenario = scenario
-        self.core = core
+        self._core = core
         self.equipment = equipment
         self.desks = desks
         self.task_samplers = task_samplers
         self.declarants = declarants
-        self.drivers = drivers
+        self.drivers = drivers  # also sets ``corridor_drivers``
         self.officers = officers
         self.probes = probes
         self.rng = rng
         self.handover_s = handover_s
         self.trucks: dict[str, TruckRun] = {}
-        self.traffic_hold = False
+        self._traffic_hold = False
         self.commands = Counter[str]()
         self.refusals = Counter[str]()
         self.escalations = Counter[str]()
@@ -127,8 +159,16 @@ class GateWorld:
         self.timer_calls = 0
         self._inbox: deque[ev.Event] = deque()
         self._draining = False
+        # GPS pings of the trucks on the approach road, due but not yet handed to the core.
+        self._pings: list[tuple[float, int, int, str, str, float, PingPlan]] = []
+        self._ping_order = count()
+        self._delivering = False
         self._alarm_at: float | None = None
         self.plate_reviews: dict[tuple[str, str | None], deque[str]] = {}
+        #: What the trucks look up on every passage, worked out once from the layout.
+        self.staging_cameras = [d for d in equipment.cameras if d.startswith("cam-staging")]
+        self.exit_barriers = sorted(b for b in equipment.barriers if b.startswith("barrier-out-"))
+        self.staging_capacity = sum(_capacity(v) for v in scenario.layout.staging_areas.values())
         self.device_resources: dict[str, simpy.Resource] = {}
         for device_id in (*equipment.scales, *equipment.scanners):
             self.device_resources[device_id] = simpy.Resource(env, capacity=1)
@@ -152,24 +192,111 @@ class GateWorld:
             cmd.RefuseEvent: self._refused,
         }
 
+    @property
+    def drivers(self) -> Drivers:
+        return self._drivers
+
+    @drivers.setter
+    def drivers(self, drivers: Drivers) -> None:
+        self._drivers = drivers
+        #: The drivers, when they model the approach corridor themselves (else None).
+        self.corridor_drivers: CorridorDrivers | None = drivers if isinstance(drivers, CorridorDrivers) else None
+
     # ------------------------------------------------------------------ core in the loop
+
+    @property
+    def core(self) -> GateCore:
+        """The clearance core, told of every GPS ping sent before now (``send_due_pings``)."""
+        self.send_due_pings()
+        return self._core
+
+    @property
+    def traffic_hold(self) -> bool:
+        """The traffic police hold arrivals at staging (the core's latest advice, pings included)."""
+        self.send_due_pings()
+        return self._traffic_hold
+
+    @traffic_hold.setter
+    def traffic_hold(self, hold: bool) -> None:
+        self._traffic_hold = hold
 
     def report(self, event: ev.Event) -> None:
         """A device or a person reports an event; the core handles it at the current time."""
-        inbox = self._inbox
-        inbox.append(event)
-        if self._draining:
+        if self._draining:  # reported while a command is carried out: handled next, in order
+            self._inbox.append(event)
             return
+        self.send_due_pings()
+        self._handle(event, self.env.now)
+
+    def _handle(self, event: ev.Event, now: float) -> None:
+        """The core handles ``event`` at ``now``, then whatever is reported meanwhile, in order."""
         self._draining = True
-        handle, execute, env = self.core.handle, self.execute, self.env
+        handle, execute, inbox = self._core.handle, self.execute, self._inbox
         try:
+            self.events_handled += 1
+            for command in handle(event, now):
+                execute(command)
             while inbox:
-                event = inbox.popleft()
                 self.events_handled += 1
-                for command in handle(event, env.now):
+                for command in handle(inbox.popleft(), now):
                     execute(command)
         finally:
             self._draining = False
+        self._arm_timer()
+
+    # ------------------------------------------------------------------ GPS pings
+
+    def drive_approach(self, truck: TruckRun, plan: PingPlan, speed_kmh: float) -> float:
+        """The truck starts down the approach road now; returns when it reaches the end.
+
+        Its driver app pings the core after each stretch of ``plan`` but the last. The pings are
+        not SimPy events: each is handed to the core at its own time, in time order with every
+        other ping, before anything else reaches the core or reads what pings change (``report``,
+        ``core``, ``traffic_hold``, ``send_due_pings``). So the core sees the very events, at the
+        very times, it would see if every ping woke the truck, without the truck being woken.
+        """
+        at = self.env.now
+        if len(plan) > 1:
+            first_ping = at + plan[0][0]
+            heappush(self._pings, (first_ping, next(self._ping_order), 0, f"app-{truck.visit_id}",
+                                   truck.plan.truth.plate, speed_kmh, plan))
+        for step, _ in plan:
+            at += step
+        return at
+
+    def send_due_pings(self) -> None:
+        """Hand the core every GPS ping sent before now (reading ``core`` does it first)."""
+        pings = self._pings
+        if pings and pings[0][0] < self.env.now and not self._delivering:
+            self._deliver_pings(self.env.now)
+
+    def _deliver_pings(self, before: float) -> None:
+        """Hand the core, in time order, every ping due before ``before``.
+
+        Each ping is handled at its own time, followed by whatever its commands made anyone
+        report, as ``report`` would have done then.
+        """
+        pings, order, inbox = self._pings, self._ping_order, self._inbox
+        handle, execute, ping = self._core.handle, self.execute, ev.GpsPing
+        self._delivering = self._draining = True
+        try:
+            while pings and pings[0][0] < before:
+                at, _, k, app, plate, speed, plan = pings[0]
+                if k + 2 < len(plan):  # the truck drives on to its next ping
+                    heapreplace(pings, (at + plan[k + 1][0], next(order), k + 1, app, plate, speed, plan))
+                else:
+                    heappop(pings)
+                remaining = plan[k][1]
+                if remaining > 0:
+                    self.events_handled += 1
+                    for command in handle(ping(app, plate, remaining, speed), at):
+                        execute(command)
+                    while inbox:
+                        self.events_handled += 1
+                        for command in handle(inbox.popleft(), at):
+                            execute(command)
+        finally:
+            self._delivering = self._draining = False
         self._arm_timer()
 
     def execute(self, command: cmd.Command) -> None:
@@ -177,18 +304,21 @@ class GateWorld:
         self._executors[type(command)](command)
 
     def _arm_timer(self) -> None:
-        deadline = self.core.next_deadline()
+        deadline = self._core.next_deadline()
         if deadline is None or (self._alarm_at is not None and self._alarm_at <= deadline):
             return
         self._alarm_at = deadline
-        self.env.process(self._alarm(deadline))
+        alarm = self.env.timeout(max(0.0, deadline - self.env.now))
+        alarm.callbacks.append(lambda _: self._alarm(deadline))
 
-    def _alarm(self, at: float) -> ProcessGenerator:
-        yield self.env.timeout(max(0.0, at - self.env.now))
+    def _alarm(self, at: float) -> None:
+        """The core's next deadline came: it acts on what is due (an alarm overtaken by an
+        earlier deadline still rings, and finds nothing to do)."""
+        core = self.core  # first the pings sent before now
         if self._alarm_at == at:
             self._alarm_at = None
         self.timer_calls += 1
-        for command in self.core.on_timer(self.env.now):
+        for command in core.on_timer(self.env.now):
             self.execute(command)
         self._arm_timer()
 
@@ -222,7 +352,7 @@ class GateWorld:
 
     def _traffic_advice(self, c: cmd.TrafficAdvice) -> None:
         if c.visit_id is None and self.scenario.traffic.channelling:
-            self.traffic_hold = c.action is TrafficAction.HOLD
+            self._traffic_hold = c.action is TrafficAction.HOLD
 
     def _accepted(self, c: cmd.AcceptDeclaration) -> None:
         truck = self.trucks.get(c.visit_id)
@@ -270,7 +400,7 @@ class GateWorld:
         if desk is None:  # the layout staffs no such agency: the task waits for ever (and escalates)
             return
         priority = 0 if (truck.plan.perishable and self.scenario.demand.perishable.priority) else 1
-        yield desk.serve(priority, service_s=self.task_samplers.get(c.clearance))
+        yield from desk.work(priority, self.task_samplers.get(c.clearance))
         if self.core.clearance_status(c.visit_id, c.clearance) is not ClearanceStatus.ASSIGNED:
             return  # decided or withdrawn meanwhile (e.g. the vehicle was turned back)
         outcome, reasons = self.officers.decide(c.role, c.clearance, truck.plan, truck.error, truck.amended,
@@ -316,7 +446,7 @@ class GateWorld:
     def _pay_counter(self, truck: TruckRun, amount: int) -> ProcessGenerator:
         desk = self.desks.get(Role.FEE_COLLECTOR)
         if desk is not None:
-            yield desk.serve(1)
+            yield from desk.work(1)
         self.report(ev.FeePaid(ROLE_ACCOUNT[Role.FEE_COLLECTOR], truck.visit_id, amount, PaymentMethod.DIRECT,
                                f"COUNTER-{truck.visit_id}-{truck.returns}"))
         truck.fee_state = "paid"
@@ -391,4 +521,8 @@ class GateWorld:
         return self.core.clearance_status(visit_id, kind)
 
 
-__all__ = ["GateWorld", "TruckRun", "Equipment", "Probes", "ROLE_ACCOUNT", "Station"]
+def _capacity(value: int | str) -> float:
+    return float("inf") if value == "unlimited" else float(value)
+
+
+__all__ = ["GateWorld", "Mailbox", "TruckRun", "Equipment", "Probes", "ROLE_ACCOUNT", "Station"]
