@@ -473,6 +473,14 @@ def device_table(run: RunResult) -> pd.DataFrame:
     return frame.sort_values(["hours down", "faults", "device"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
 
 
+def faults_text(faults: float, replications: int) -> str:
+    """A device's faults for reading: "1 fault", "3 faults", or with several replications a
+    mean such as "0.33 faults per replication"."""
+    count = f"{faults:.2f}".rstrip("0").rstrip(".")
+    text = f"{count} fault" + ("" if count == "1" else "s")
+    return text + " per replication" if replications > 1 else text
+
+
 def agv_summary(run: RunResult) -> dict[str, tuple[float, float]] | None:
     """AGV fleet figures (mean, 95 % half width over replications); None without an AGV lane."""
     sections = [section for section in _per_replication(run, "agv") if section]

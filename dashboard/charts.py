@@ -16,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from dashboard.analysis import faults_text
 from dashboard.replay import MOVING, PLACE_LABELS, ROAD
 
 HOUR = 3600.0
@@ -211,8 +212,9 @@ def agency_figure(table: pd.DataFrame) -> Figure:
     return figure
 
 
-def device_downtime_figure(table: pd.DataFrame) -> Figure:
-    """Hours each device was down (devices that never failed are left out)."""
+def device_downtime_figure(table: pd.DataFrame, replications: int) -> Figure:
+    """Hours each device was down (devices that never failed are left out), as means over the
+    run's ``replications``; each device is labelled with its faults."""
     failed = table[(table["hours down"] > 0) | (table["faults"] > 0)]
     figure = Figure(figsize=(8, 1.4 + 0.4 * max(1, len(failed))), layout="constrained")
     ax = figure.subplots()
@@ -222,9 +224,9 @@ def device_downtime_figure(table: pd.DataFrame) -> Figure:
     else:
         positions = np.arange(len(failed))
         ax.barh(positions, failed["hours down"], color="tab:red")
-        ax.set_yticks(positions, [f"{d} ({f:g} faults)" for d, f in zip(failed["device"], failed["faults"], strict=True)])
+        ax.set_yticks(positions, [f"{d} ({faults_text(f, replications)})" for d, f in zip(failed["device"], failed["faults"], strict=True)])
         ax.invert_yaxis()
-        ax.set_xlabel("hours down (mean per replication)")
+        ax.set_xlabel("hours down (mean per replication)" if replications > 1 else "hours down")
         ax.grid(axis="x", alpha=0.3)
     figure.suptitle("Device downtime")
     return figure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
 
+from dashboard.analysis import format_number
 from dashboard.jobs import JobStatus
 from dashboard.state import (
     LoadedRun,
@@ -68,19 +70,61 @@ def first_line(text: str | None) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def replication_key(loaded: LoadedRun, key: str) -> str:
+    """The key of a page's replication picker (``key``) while it shows ``loaded``.
+
+    One widget per run: Streamlit keeps a keyed widget's identity when its options change, so a
+    picker shared by every run would go on showing the label chosen for the run shown before.
+    """
+    return f"{key}[{loaded.label}]"
+
+
 def pick_replication(loaded: LoadedRun, key: str) -> int:
     """A choice of replication when the run has several (pages that show one replication)."""
     reps = loaded.run.replications
     if len(reps) == 1:
         return 0
-    return int(st.selectbox("Replication", list(range(len(reps))), key=key,
-                            format_func=lambda r: f"replication {r} (seed {reps[r].seed})"))
+    return int(st.selectbox("Replication", list(range(len(reps))), key=replication_key(loaded, key),
+                            format_func=lambda r: f"replication {r} (seed {reps[r].seed})",
+                            help="Replication r of a run uses the run's seed and its own random streams; "
+                                 "runs with the same seed share replication r's random numbers."))
 
 
-def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, **kwargs: Any) -> None:
-    """A data frame shown with fixed number formats (printf-style, per column)."""
-    config = {name: st.column_config.NumberColumn(name, format=fmt) for name, fmt in (formats or {}).items()}
-    st.dataframe(frame, hide_index=True, column_config=config, **kwargs)
+#: What a table shows for a missing number (NaN), rather than Streamlit's "None".
+MISSING = "—"
+
+
+def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, *, missing: dict[str, str] | None = None,
+          labels: dict[str, tuple[str, str]] | None = None, widths: dict[str, str | int] | None = None,
+          pinned: tuple[str, ...] = (), **kwargs: Any) -> None:
+    """A data frame shown with fixed number formats (printf-style, per column).
+
+    A number column with a missing value is shown as text: each number in its format, each
+    missing one as ``missing[column]`` (``MISSING`` by default). ``labels`` gives a column a
+    short heading and its full meaning as the heading's help; ``widths`` a column's width
+    ("small", "medium", "large" or pixels); ``pinned`` columns stay in view when a table wider
+    than the page is scrolled. The data keep their column names.
+    """
+    formats, missing, labels, widths = formats or {}, missing or {}, labels or {}, widths or {}
+    shown = frame
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        label, help_text = labels.get(name, (name, None))
+        common: dict[str, Any] = {"label": label, "help": help_text, "width": widths.get(name),
+                                  "pinned": True if name in pinned else None}
+        column = frame[name]
+        if pd.api.types.is_float_dtype(column) and column.isna().any():
+            fmt = formats.get(name)
+            blank = missing.get(name, MISSING)
+            if shown is frame:
+                shown = frame.copy()
+            shown[name] = [blank if math.isnan(v) else (fmt % v if fmt else format_number(v)) for v in column]
+            config[name] = st.column_config.TextColumn(alignment="right", **common)
+        elif name in formats:
+            config[name] = st.column_config.NumberColumn(format=formats[name], **common)
+        elif name in labels or name in widths or name in pinned:
+            config[name] = st.column_config.Column(**common)
+    st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
 
 
 def _progress_panel() -> None:

@@ -16,8 +16,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -119,7 +122,7 @@ def run(
 @app.command()
 def compare(
     scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files; the first is the baseline."),
-    reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (paired by seed)."),
+    reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="One seed for all (common random numbers)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours for every scenario."),
     out: Path | None = typer.Option(None, "--out", help="Write the table, plot and each run here."),
@@ -251,18 +254,66 @@ def dashboard(
     runs_dir: Path = typer.Option(DASHBOARD_RUNS_DIR, "--runs-dir", help="Where runs started from the dashboard are saved."),
     headless: bool = typer.Option(False, "--headless", help="Do not open a browser window."),
 ) -> None:
-    """Serve the Streamlit dashboard until interrupted (Ctrl-C)."""
+    """Serve the Streamlit dashboard until interrupted (Ctrl-C, or SIGTERM to this process)."""
     try:
         command, environment = dashboard_invocation(list(results or []), port, address, headless, runs_dir)
     except (ValueError, FileNotFoundError) as exc:
         typer.echo(f"gatetwin dashboard: {exc}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(f"gatetwin dashboard: serving on http://{address}:{port} (Ctrl-C stops it)", err=True)
-    server = subprocess.Popen(command, env=environment)
+    raise typer.Exit(code=serve(command, environment))
+
+
+#: Signals that stop the dashboard; the command passes them on to Streamlit.
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+#: Seconds Streamlit gets to shut down after a stop signal before it is killed.
+STOP_GRACE_S = 15.0
+
+
+def serve(command: list[str], environment: dict[str, str], grace_s: float = STOP_GRACE_S) -> int:
+    """Run ``command`` (the Streamlit server) until it exits or this process is told to stop.
+
+    The server runs in a process group of its own. SIGINT (Ctrl-C) and SIGTERM (``kill PID``)
+    sent to this process are passed on to that whole group, and the command waits for the
+    server to shut down, killing the group if it is still there ``grace_s`` seconds later: the
+    command never returns with the server still serving. The exit code is the server's, 0 when
+    it stopped as asked, or 128 plus the signal that ended it otherwise.
+    """
+    received: list[int] = []
+    server: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        if server is not None:
+            _signal_group(server.pid, signum)
+
+    handle = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS} if handle else {}
     try:
-        code = server.wait()
-    except KeyboardInterrupt:
-        # Streamlit, in the same process group, got the same Ctrl-C and is shutting down.
-        server.wait()
-        code = 0
-    raise typer.Exit(code=code)
+        server = subprocess.Popen(command, env=environment, process_group=0)
+        if received:  # a signal came while the server was starting
+            _signal_group(server.pid, received[0])
+        deadline: float | None = None
+        while True:
+            try:
+                code = server.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if received and deadline is None:
+                    deadline = time.monotonic() + grace_s
+                if deadline is not None and time.monotonic() > deadline:
+                    _signal_group(server.pid, signal.SIGKILL)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received and (code == 0 or -code in received):
+        return 0
+    return 128 - code if code < 0 else code
+
+
+def _signal_group(leader: int, signum: int) -> None:
+    """Send ``signum`` to the process group led by ``leader`` (gone already: nothing to do)."""
+    try:
+        os.killpg(leader, signum)
+    except ProcessLookupError:
+        pass

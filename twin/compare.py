@@ -1,9 +1,12 @@
 """Comparing runs: which layout or policy does better on each KPI, and by how much.
 
-The first run is the baseline. Runs that share seeds are compared replication by replication
-(common random numbers: the same trucks arrive in both, so the difference is mostly the
-layout's); runs with different seeds fall back to Welch's interval for independent samples.
-Whether more is better depends on the KPI: ``KPI_DIRECTION`` says so.
+The first run is the baseline. A replication is named by its seed and its index in the run
+(together they fix its random streams), so replication i of two runs with the same seed saw
+the same random numbers: such runs are compared replication by replication (common random
+numbers: the same trucks arrive in both, so the difference is mostly the layout's). Runs that
+share no replication fall back to Welch's interval for independent samples; ``pairing`` says
+which of the two a comparison used. Whether more is better depends on the KPI:
+``KPI_DIRECTION`` says so.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -88,30 +92,69 @@ def _labels(runs: Sequence[RunResult], labels: Sequence[str] | None) -> list[str
     return result
 
 
+def replication_ids(run: RunResult) -> list[tuple[int, int]]:
+    """Each replication of ``run`` as (seed, replication index), in the run's order.
+
+    Summaries written before ``replication_ids`` was recorded give the seed of each
+    replication in order; their index is its place in that list.
+    """
+    summary = run.summary
+    if "replication_ids" in summary:
+        return [(int(seed), int(index)) for seed, index in summary["replication_ids"]]
+    return [(int(seed), index) for index, seed in enumerate(summary.get("seeds", []))]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """How a run's replications are matched with the baseline's.
+
+    ``pairs`` holds (index in the run, index in the baseline) of each replication both ran,
+    with the same seed and index; empty when the runs share none, or when a run names a
+    replication twice, so the differences are taken as independent samples.
+    """
+
+    pairs: tuple[tuple[int, int], ...]
+
+    @property
+    def paired(self) -> bool:
+        """Whether the difference is taken replication by replication."""
+        return bool(self.pairs)
+
+    @property
+    def kind(self) -> str:
+        """"paired" or "unpaired", as the comparison table's ``pairing`` column says."""
+        return "paired" if self.paired else "unpaired"
+
+
+def pairing(run: RunResult, baseline: RunResult) -> Pairing:
+    """The replications ``run`` and ``baseline`` share, by seed and replication index."""
+    ours, theirs = replication_ids(run), replication_ids(baseline)
+    if len(set(ours)) != len(ours) or len(set(theirs)) != len(theirs):
+        return Pairing(())
+    position = {rep: index for index, rep in enumerate(ours)}
+    return Pairing(tuple((position[rep], index) for index, rep in enumerate(theirs) if rep in position))
+
+
 def _per_replication(run: RunResult, kpi: str) -> list[float]:
     entry = run.summary["kpis"].get(kpi)
     if entry is None:
-        return [math.nan] * len(run.summary["seeds"])
+        return [math.nan] * len(replication_ids(run))
     return [float(v) for v in entry["per_replication"]]
 
 
 def _difference(run: RunResult, baseline: RunResult, kpi: str) -> tuple[float, float, str]:
     """Mean difference run - baseline, its half width, and how replications were matched.
 
-    Replications are paired on the seeds both runs used (each seed once per run); without a
-    shared seed the runs are independent samples.
+    Replications are paired on the (seed, index) both runs ran; without a shared one the
+    runs are independent samples.
     """
-    seeds, base_seeds = run.summary["seeds"], baseline.summary["seeds"]
     ours, theirs = _per_replication(run, kpi), _per_replication(baseline, kpi)
-    unique = len(set(seeds)) == len(seeds) and len(set(base_seeds)) == len(base_seeds)
-    common = [seed for seed in base_seeds if seed in set(seeds)]
-    if common and unique:
-        by_seed = dict(zip(seeds, ours, strict=True))
-        base_by_seed = dict(zip(base_seeds, theirs, strict=True))
-        diff, half = paired_difference([by_seed[s] for s in common], [base_by_seed[s] for s in common])
-        return diff, half, "paired"
-    diff, half = welch_difference(ours, theirs)
-    return diff, half, "unpaired"
+    matched = pairing(run, baseline)
+    if matched.paired:
+        diff, half = paired_difference([ours[i] for i, _ in matched.pairs], [theirs[j] for _, j in matched.pairs])
+    else:
+        diff, half = welch_difference(ours, theirs)
+    return diff, half, matched.kind
 
 
 def _verdict(direction: str, difference: float, half_width: float) -> str:
@@ -187,13 +230,32 @@ def _with_ci(value: float, half_width: float) -> str:
     return text if math.isnan(half_width) or math.isnan(value) else f"{text} ± {_number(half_width)}"
 
 
+def describe_pairing(table: pd.DataFrame) -> str:
+    """How the comparison ``table`` matched each run's replications with the baseline's, in words."""
+    rows = table[table["verdict"] != "baseline"].drop_duplicates("run")
+    paired = [str(run) for run, kind in zip(rows["run"], rows["pairing"], strict=True) if kind == "paired"]
+    unpaired = [str(run) for run, kind in zip(rows["run"], rows["pairing"], strict=True) if kind != "paired"]
+    if rows.empty:
+        return "Nothing to compare with the baseline."
+    if paired and not unpaired:
+        return ("Differences are paired by replication: each replication has the same seed and index, so the same "
+                "random numbers, as the baseline's (common random numbers).")
+    if unpaired and not paired:
+        return ("The runs share no replication (seed and replication index), so differences use Welch's interval "
+                "for independent samples.")
+    return (f"Paired by replication with the baseline (common random numbers): {', '.join(paired)}. Sharing no "
+            f"replication with it, so compared as independent samples (Welch's interval): {', '.join(unpaired)}.")
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The comparison as a plain-text table: each run's mean ± CI, then each difference.
 
-    A difference is called better or worse only when its confidence interval excludes zero.
+    A difference is called better or worse only when its confidence interval excludes zero;
+    the caption says how the replications were matched (``describe_pairing``).
     """
     runs = list(dict.fromkeys(table["run"]))
-    grid = Table(title="Comparison with " + (runs[0] if runs else "-"), caption="better / worse: the 95 % interval of the difference excludes zero")
+    caption = describe_pairing(table) + " better / worse: the 95 % interval of the difference excludes zero."
+    grid = Table(title="Comparison with " + (runs[0] if runs else "-"), caption=caption)
     grid.add_column("KPI")
     grid.add_column("unit")
     for run in runs:

@@ -30,8 +30,8 @@ _MINUTE = 60.0
 #: Title and unit of the levels the wiring records under these names.
 LEVEL_LABELS: dict[str, tuple[str, str]] = {
     YARD_OCCUPANCY: ("Yard occupancy", "trucks"),
-    ROAD_QUEUE_TRUCKS: ("Queue on the approach road", "trucks"),
-    ROAD_QUEUE_KM: ("Queue on the approach road", "km"),
+    ROAD_QUEUE_TRUCKS: ("Trucks queued on the approach road", "trucks"),
+    ROAD_QUEUE_KM: ("Length of the queue on the approach road", "km"),
 }
 
 #: File names written by ``write_plots``.

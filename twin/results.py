@@ -284,7 +284,10 @@ def collect_replication(
 def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDENCE) -> dict[str, Any]:
     """Each KPI's mean, confidence half width and per-replication values; pooled truck times.
 
-    A KPI a replication lacks counts as NaN there and is left out of its mean.
+    A KPI a replication lacks counts as NaN there and is left out of its mean. ``reps[i]`` is
+    replication i of the run: ``replication_ids`` pairs each seed with that index, which
+    together name the replication's random streams (``twin.streams.Streams(seed, i)``), so
+    two runs' replications with the same id saw the same random numbers.
     """
     names = kpi_order({name for rep in reps for name in rep.kpis})
     kpis: dict[str, Any] = {}
@@ -308,6 +311,7 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
     return {
         "replications": len(reps),
         "seeds": [int(rep.seed) for rep in reps],
+        "replication_ids": [[int(rep.seed), index] for index, rep in enumerate(reps)],
         "confidence": confidence,
         "kpis": kpis,
         "pooled": {

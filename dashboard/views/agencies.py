@@ -21,6 +21,21 @@ from dashboard.charts import agency_figure, device_downtime_figure
 from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
 from twin.plots import queue_length_figure
 
+#: Short headings of the outage table (the help of each says it in full), so that it fits the page.
+OUTAGE_HEADINGS = {
+    "down from": ("from", "When the device went down."),
+    "down until": ("until", "When it was back in service."),
+    "hours down": ("down (h)", "Hours the device was down."),
+    "trucks waiting at start": ("queue at start", "Trucks waiting (every queue) when the outage began."),
+    "most trucks waiting": ("queue at most", "The most trucks waiting (every queue) during the outage."),
+    "backlog cleared after (h)": ("cleared after (h)", "Hours after the outage until the waiting fell back to its "
+                                  "level at the start."),
+    "time at gate, trucks arriving then (min)": ("gate time then (min)", "Mean time at the gate of the trucks that "
+                                                 "reached the gate during the outage."),
+}
+#: The same for every outage: said under the table rather than repeated in a column.
+ALL_TRUCKS_GATE_TIME = "time at gate, all trucks (min)"
+
 page_setup("Agencies and devices")
 loaded = require_run()
 if loaded is not None:
@@ -55,8 +70,9 @@ if loaded is not None:
         st.info(f"None of the {len(devices)} devices failed or was taken down in this run.")
     else:
         st.markdown(f"{len(failed)} of {len(devices)} devices were down at some point.")
-        show_figure(device_downtime_figure(devices), "Hours each device was down, mean per replication.")
-    table(devices, {"faults": "%.1f", "hours down": "%.2f"}, key="agencies.devices")
+        show_figure(device_downtime_figure(devices, len(run.replications)),
+                    "Hours each device was down, mean per replication.")
+    table(devices, {"faults": "%.2f", "hours down": "%.2f"}, key="agencies.devices")
 
     replication = pick_replication(loaded, "agencies.replication")
     rep = run.replications[replication]
@@ -66,9 +82,13 @@ if loaded is not None:
     st.markdown("#### What the outages did")
     if periods:
         effects = outage_effects(periods, rep.series, rep.trucks)
-        table(effects, {"hours down": "%.2f", "trucks waiting at start": "%.0f", "most trucks waiting": "%.0f",
-                        "backlog cleared after (h)": "%.2f", "time at gate, trucks arriving then (min)": "%.1f",
-                        "time at gate, all trucks (min)": "%.1f"}, key="agencies.outages")
+        table(effects.drop(columns=[ALL_TRUCKS_GATE_TIME]),
+              {"hours down": "%.2f", "trucks waiting at start": "%.0f", "most trucks waiting": "%.0f",
+               "backlog cleared after (h)": "%.2f", "time at gate, trucks arriving then (min)": "%.1f"},
+              missing={"backlog cleared after (h)": "not by the end"}, labels=OUTAGE_HEADINGS, key="agencies.outages")
+        overall = effects[ALL_TRUCKS_GATE_TIME].iloc[0]
+        st.caption(f"For comparison, the mean time at the gate of all departed trucks in this replication: "
+                   f"{format_number(overall)} min.")
         cleared = effects["backlog cleared after (h)"]
         if cleared.isna().any():
             st.warning("After at least one outage the backlog had not cleared by the end of the run.")

@@ -72,7 +72,8 @@ if loaded is not None:
         st.markdown(message)
         table(stations, {"utilisation": "%.2f", "utilisation ± CI": "%.2f", "mean wait (min)": "%.2f",
                          "mean wait ± CI": "%.2f", "longest queue": "%.1f", "trucks per hour": "%.1f",
-                         "mean time there (min)": "%.1f"}, key="bottlenecks.stations")
+                         "mean time there (min)": "%.1f"},
+              missing={"utilisation": "unlimited", "utilisation ± CI": "unlimited"}, key="bottlenecks.stations")
 
     replication = pick_replication(loaded, "bottlenecks.replication")
     rep = run.replications[replication]

@@ -10,7 +10,7 @@ from dashboard.jobs import RunRequest
 from dashboard.state import loaded_runs, post_message, request_runs
 from dashboard.ui import page_setup, show_figure, table
 from scenarios import ScenarioError, format_errors, library_names, load_scenario, with_overrides
-from twin.compare import comparison_plot, compare_runs
+from twin.compare import comparison_plot, compare_runs, describe_pairing
 
 SELECTION_KEY = "compare.runs"
 PICK_KEY = "gatetwin.compare_pick"
@@ -70,13 +70,7 @@ else:
         if only_significant:
             clear = set(shown.loc[shown["significant"], "kpi"])
             shown = shown[shown["kpi"].isin(clear)]
-        seeds = [tuple(run.summary.get("seeds", [])) for run in chosen_runs]
-        paired = all(set(seed) & set(seeds[0]) for seed in seeds[1:])
-        st.caption(
-            f"Baseline: {selected[0]}. "
-            + ("Replications are paired by seed (common random numbers), so the intervals are tight."
-               if paired else "The runs share no seed, so differences use Welch's interval for independent runs.")
-        )
+        st.caption(f"Baseline: {selected[0]}. {describe_pairing(comparison)}")
         judged = winners(shown)
         clear_wins = judged.loc[judged["clear"], "best"].value_counts()
         best_means = judged["best"].value_counts()
@@ -90,7 +84,9 @@ else:
         if shown.empty:
             st.info("No KPI left with these filters.")
         else:
-            table(side_by_side(shown), key="compare.table")
+            wide = side_by_side(shown)
+            table(wide, widths={name: "medium" for name in wide.columns if name not in ("KPI", "unit", "better")},
+                  pinned=("KPI",), key="compare.table")
             show_figure(comparison_plot(shown), "Change of each KPI against the baseline, in percent of the baseline's "
                         "mean, with 95 % intervals. Green: clearly better; red: clearly worse; grey: no clear difference.")
         st.download_button("Download the comparison (CSV)", comparison.to_csv(index=False).encode("utf-8"),

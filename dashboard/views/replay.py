@@ -80,14 +80,16 @@ if loaded is not None:
         when = clock_label(now)
         show_figure(gate_schematic_figure(counts, when, peaks, absent, road, agv),
                     f"Trucks at each place at {when}; darker boxes are nearer their peak of the run.")
-        left, right = st.columns([1, 2])
+        left, right = st.columns([2, 3])
         with left:
             frame = pd.DataFrame({
                 "place": [PLACE_LABELS[p] for p in PLACES],
                 "trucks now": [counts[p] for p in PLACES],
                 "most in the run": [peaks[p] for p in PLACES],
             })
-            table(frame, key="replay-counts")
+            table(frame, labels={"trucks now": ("now", f"Trucks there at {when}."),
+                                 "most in the run": ("peak", "The most trucks there at any moment of the run.")},
+                  widths={"place": "medium", "trucks now": "small", "most in the run": "small"}, key="replay-counts")
             st.caption(f"{sum(counts.values())} trucks on the approach road or inside the gate at {when}.")
         with right:
             show_figure(place_timeline_figure(timeline, now, [p for p in PLACES if peaks[p] > 0] or list(PLACES)),

@@ -1,8 +1,10 @@
 """The dashboard served by ``streamlit run`` and driven in Debian's headless Chromium.
 
 Each page is opened, checked for Streamlit's error box and its key elements, and
-photographed. Screenshots go to a temporary folder, or to ``GATETWIN_SCREENSHOTS`` when set
-(``GATETWIN_SCREENSHOTS=docs/img ./dev test tests/browser`` refreshes the README's images).
+photographed. Screenshots go to a temporary folder, or to the folder ``GATETWIN_SCREENSHOTS``
+names, to look at what the tests saw: small runs of a few hours, not the README's pictures.
+Those, docs/img/dashboard-*.png, come from full-day runs made by ``scripts/screenshots.py``
+(``.venv/bin/python scripts/screenshots.py``); do not point ``GATETWIN_SCREENSHOTS`` at docs/img.
 
 Chromium must be at /usr/bin/chromium (``.ci/run`` installs it). Without it (or without
 Python's playwright) the tests fail in CI (``CI`` set, as ``.ci/run`` sets it) and are skipped
@@ -12,6 +14,7 @@ elsewhere, saying why.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -22,11 +25,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.unit.dashboard.support import write_saved_runs
+from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_saved_runs
 from twin.cli import dashboard_invocation
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = pytest.mark.browser
 
@@ -123,6 +126,12 @@ def dashboard_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
+def other_seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved run not open at start: another seed, three replications."""
+    return write_other_seed_run(tmp_path_factory.mktemp("browser-other") / "other_seed")
+
+
+@pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(os.environ[SCREENSHOTS_ENV]) if os.environ.get(SCREENSHOTS_ENV) else tmp_path_factory.mktemp("screens")
     folder.mkdir(parents=True, exist_ok=True)
@@ -216,3 +225,50 @@ def test_a_scenario_run_from_the_browser_opens_its_results(page: Page, dashboard
     _settled(page)
     expect(page.get_by_role("heading", name="huu_nghi_2025")).to_be_visible()
     _no_error_box(page, "overview after the run")
+
+
+def _choose(page: Page, combobox: Locator, option: str) -> None:
+    """Pick ``option`` in a Streamlit selectbox and wait for the rerun it starts."""
+    combobox.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _settled(page)
+
+
+def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, dashboard_url: str,
+                                                                    other_seed_folder: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, f"{dashboard_url}/run", "Open results")
+    page.get_by_role("tab", name="Open saved results").click()
+    folder = page.get_by_role("textbox", name="Results folder")
+    folder.fill(str(other_seed_folder))
+    folder.press("Enter")
+    _settled(page)
+    page.get_by_role("button", name="Open folder").click()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    runs = sidebar.get_by_role("combobox", name="Results shown")
+    other = f"huu_nghi_smart_gate · seed {OTHER_SEED} · 3 rep · 1 h"
+    expect(runs).to_have_value(other, timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    baseline = "huu_nghi_smart_gate · seed 870 · 2 rep · 5 h"
+    _choose(page, runs, baseline)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Bottlenecks").click()
+    page.get_by_text("Where the queue forms first").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    replication = page.get_by_role("combobox", name="Replication")
+    expect(replication).to_have_value("replication 0 (seed 870)")
+    _choose(page, replication, "replication 1 (seed 870)")
+    expect(page.get_by_text("Over the day (replication 1, seed 870)")).to_be_visible()
+    _choose(page, runs, other)
+    # The picker offers the other run's replications now and shows one of them, the one the page
+    # draws, not the label chosen for the baseline; a run newly shown starts at its first.
+    page.get_by_text(f"seed {OTHER_SEED})").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    expect(replication).to_have_value(re.compile(rf"replication \d \(seed {OTHER_SEED}\)"))
+    shown = replication.input_value().removeprefix("replication ").split(" ")[0]
+    expect(page.get_by_text(f"Over the day (replication {shown}, seed {OTHER_SEED})")).to_be_visible()
+    assert shown == "0"
+    replication.click()
+    expect(page.get_by_role("option")).to_have_text([f"replication {r} (seed {OTHER_SEED})" for r in range(3)])
+    page.keyboard.press("Escape")
+    _no_error_box(page, "bottlenecks after changing the run shown")

@@ -10,13 +10,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.state import RESULTS_ENV, RUNS_DIR_ENV
-from tests.unit.dashboard.support import APP, write_agents_run, write_saved_runs
+from tests.unit.dashboard.support import APP, write_agents_run, write_other_seed_run, write_saved_runs
 from twin.results import RunResult, load_results
 
 
 @pytest.fixture(scope="session")
 def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_saved_runs(tmp_path_factory.mktemp("saved-runs"))
+
+
+@pytest.fixture(scope="session")
+def other_seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_other_seed_run(tmp_path_factory.mktemp("other-seed") / "other_seed")
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,20 @@ def write_saved_runs(root: Path) -> dict[str, Path]:
     return folders
 
 
+#: Seed of ``write_other_seed_run``: not the smart gate's own (870).
+OTHER_SEED = 871
+
+
+def write_other_seed_run(folder: Path, hours: float = 1.0, replications: int = 3) -> Path:
+    """The busy smart gate with seed ``OTHER_SEED``, ``replications`` replications of ``hours``,
+    saved to ``folder`` without PNG plots: a run whose replications differ from the saved runs'
+    in seed and number."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(busy_smart_gate(hours, replications), RunOptions(seed=OTHER_SEED, out=folder))
+    return folder
+
+
 def write_agents_run(folder: Path, hours: float = 10.0) -> Path:
     """``channelling_on`` (its people are Mesa agents) for ``hours`` from midnight, 2 replications,
     saved to ``folder`` without PNG plots."""

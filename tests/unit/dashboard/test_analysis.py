@@ -19,6 +19,7 @@ from dashboard.analysis import (
     agv_summary,
     busiest_hours,
     device_table,
+    faults_text,
     format_quantity,
     headlines,
     hourly_flow,
@@ -31,7 +32,9 @@ from dashboard.analysis import (
     stage_minutes_by_hour,
     station_hour_table,
 )
+from dashboard.charts import device_downtime_figure
 from tests.unit.dashboard.support import busy_smart_gate, with_scanner_outage
+from twin.plots import LEVEL_LABELS, levels_figure
 from twin.probes import ROAD_QUEUE_TRUCKS
 from twin.results import ReplicationResult, RunResult
 
@@ -186,6 +189,32 @@ def test_agency_workload_is_averaged_over_replications() -> None:
 def test_devices_with_the_most_downtime_come_first() -> None:
     run = run_with([{"devices": {"cam-in-1": {"faults": 0, "downtime_h": 0.0}, "scanner-1": {"faults": 1, "downtime_h": 4.0}}}])
     assert device_table(run)["device"].tolist() == ["scanner-1", "cam-in-1"]
+
+
+@pytest.mark.parametrize(("faults", "replications", "text"), [
+    (1.0, 1, "1 fault"), (3.0, 1, "3 faults"), (0.0, 1, "0 faults"), (1 / 3, 3, "0.33 faults per replication"),
+    (1.0, 3, "1 fault per replication"), (2.5, 2, "2.5 faults per replication"),
+])
+def test_device_faults_read_as_counts_or_means_per_replication(faults: float, replications: int, text: str) -> None:
+    assert faults_text(faults, replications) == text
+
+
+def test_the_downtime_chart_labels_each_device_with_its_faults_in_words() -> None:
+    run = run_with([{"devices": {"scanner-1": {"faults": 1, "downtime_h": 4.0}, "barrier-out-1": {"faults": 1, "downtime_h": 0.1}}},
+                    {"devices": {"scanner-1": {"faults": 1, "downtime_h": 4.0}, "barrier-out-1": {"faults": 0, "downtime_h": 0.0}}},
+                    {"devices": {"scanner-1": {"faults": 1, "downtime_h": 4.0}, "barrier-out-1": {"faults": 0, "downtime_h": 0.0}}}])
+    figure = device_downtime_figure(device_table(run), len(run.replications))
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    assert labels == ["scanner-1 (1 fault per replication)", "barrier-out-1 (0.33 faults per replication)"]
+
+
+def test_the_approach_road_panels_have_titles_of_their_own(baseline_run: RunResult) -> None:
+    series = baseline_run.replications[0].series
+    names = [name for name in LEVEL_LABELS if name in series]
+    assert len(names) == 3
+    figure = levels_figure(series, names, 5 * HOUR)
+    titles = [ax.get_title(loc="left") for ax in figure.axes]
+    assert len(set(titles)) == len(titles) == 3, titles
 
 
 def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:

@@ -26,17 +26,21 @@ class FakeServer:
     """Stands in for the Streamlit child process: records how it was started, exits at once."""
 
     started: list[tuple[list[str], dict[str, str]]] = []
+    groups: list[int | None] = []
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], env: dict[str, str], process_group: int | None = None) -> None:
         FakeServer.started.append((command, env))
+        FakeServer.groups.append(process_group)
+        self.pid = -1
 
-    def wait(self) -> int:
+    def wait(self, timeout: float | None = None) -> int:
         return 3
 
 
 @pytest.fixture
 def fake_server(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, str]]]:
     FakeServer.started = []
+    FakeServer.groups = []
     monkeypatch.setattr("twin.cli.subprocess.Popen", FakeServer)
     return FakeServer.started
 
@@ -77,6 +81,7 @@ def test_the_command_starts_streamlit_with_the_folders_given_and_passes_on_its_e
     assert environment[RESULTS_ENV] == os.pathsep.join(str(saved_runs[k].resolve()) for k in ("baseline", "outage"))
     assert environment[RUNS_DIR_ENV] == str(tmp_path.resolve())
     assert "serving on http://127.0.0.1:8765" in result.output
+    assert FakeServer.groups == [0]  # a process group of its own, so stop signals reach all of it
 
 
 def test_without_arguments_the_command_serves_on_the_default_port_with_nothing_open(
@@ -119,29 +124,74 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_the_command_serves_the_dashboard_until_ctrl_c(saved_runs: dict[str, Path], tmp_path: Path) -> None:
+def _session_processes(session: int) -> list[int]:
+    """Processes still alive in ``session`` (its leader's PID), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, session_id = fields[0], int(fields[3])
+        if session_id == session and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def _start_dashboard(saved_runs: dict[str, Path], tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """``gatetwin dashboard`` in a session of its own (as in a terminal), once it serves."""
     script = shutil.which("gatetwin", path=str(Path(sys.executable).parent))
     cli = [script] if script else [sys.executable, "-c", "from twin.cli import app; app()"]
     port = _free_port()
     log = tmp_path / "dashboard.log"
     environment = dict(os.environ, STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
     with log.open("wb") as output:
-        # A session of its own, so Ctrl-C (SIGINT to the group) reaches the command and Streamlit,
-        # as it does in a terminal.
         server = subprocess.Popen([*cli, "dashboard", str(saved_runs["baseline"]), "--headless", "--port", str(port),
                                    "--runs-dir", str(tmp_path / "runs")],
                                   stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60.0
+    while not _healthy(url) and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if not _healthy(url):
+        _stop_session(server)
+        pytest.fail(log.read_text(errors="replace")[-3000:])
+    return server, url, log
+
+
+def _stop_session(server: subprocess.Popen[bytes]) -> None:
+    """Kill whatever is left of a session this test started, by PID."""
+    for pid in _session_processes(server.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if server.poll() is None:
+        server.wait(timeout=15)
+
+
+def test_the_command_serves_the_dashboard_until_ctrl_c(saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    server, url, log = _start_dashboard(saved_runs, tmp_path)
     try:
-        deadline = time.monotonic() + 60.0
-        while not _healthy(url) and server.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert _healthy(url), log.read_text(errors="replace")[-3000:]
+        # Ctrl-C in a terminal: SIGINT to the foreground process group, the command's.
         os.killpg(server.pid, signal.SIGINT)
         assert server.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
         assert not _healthy(url)
+        assert _session_processes(server.pid) == []
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=15)
+        _stop_session(server)
     assert f"serving on {url}" in log.read_text(errors="replace")
+
+
+def test_sigterm_to_the_command_alone_stops_streamlit_too(saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    server, url, log = _start_dashboard(saved_runs, tmp_path)
+    try:
+        assert len(_session_processes(server.pid)) >= 2  # the command and the Streamlit server
+        os.kill(server.pid, signal.SIGTERM)  # stopped by its PID, as a service manager does
+        assert server.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
+        assert not _healthy(url)
+        assert _session_processes(server.pid) == [], "a process of the dashboard is still running"
+    finally:
+        _stop_session(server)

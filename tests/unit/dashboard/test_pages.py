@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -12,10 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
 from dashboard.analysis import AGENT_HEADLINES, HEADLINES, headlines
 from dashboard.replay import clock_label, passage_end
-from tests.unit.dashboard.support import APP, busy_smart_gate, with_scanner_outage
+from tests.unit.dashboard.support import APP, OTHER_SEED, busy_smart_gate, with_scanner_outage
 from scenarios.schema import Scenario
 from twin.probes import YARD_OCCUPANCY
 from twin.results import RunResult
@@ -42,6 +44,12 @@ def table_with(app: AppTest, column: str) -> pd.DataFrame:
     """The one table on the page that has ``column``."""
     [frame] = [table.value for table in app.dataframe if column in table.value.columns]
     return frame
+
+
+def replication_picker(app: AppTest) -> Selectbox:
+    """The page's one "Replication" selectbox."""
+    [picker] = [box for box in app.selectbox if box.label == "Replication"]
+    return picker
 
 
 def wait_for_runs(app: AppTest, timeout: float = 60.0) -> None:
@@ -81,7 +89,7 @@ def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenA
 def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs: dict[str, Path],
                                                   baseline_run: RunResult) -> None:
     app = go(open_app(saved_runs["baseline"]), "views/replay.py")
-    replication = app.selectbox(key="replay.replication").value
+    replication = replication_picker(app).value
     trucks = baseline_run.replications[replication].trucks
     yard = baseline_run.replications[replication].series[YARD_OCCUPANCY]
     slider = app.select_slider(key="replay.minute")
@@ -164,7 +172,7 @@ def test_bottlenecks_name_where_the_queue_forms_first(open_app: OpenApp, saved_r
     stations = table_with(app, "station")
     assert set(stations["station"]) == set(baseline_run.replications[0].stations)
     app.slider(key="bottlenecks.threshold").set_value(1).run()
-    replication = app.selectbox(key="bottlenecks.replication").value
+    replication = replication_picker(app).value
     series = baseline_run.replications[replication].series
     # The earliest moment any waiting line (a station's queue, trucks held at staging, the
     # approach road) held a truck, found by scanning the series directly.
@@ -307,15 +315,15 @@ def test_bottlenecks_draw_the_agents_series_and_what_the_police_did(open_app: Op
     ignored = [rep.extra["agents"]["police_orders_ignored"] for rep in agents_run.replications]
     assert activity["hold orders drivers ignored"] == pytest.approx(np.mean(ignored))
     first = app.image[-1].proto.imgs[0].url
-    other = 1 - app.selectbox(key="bottlenecks.replication").value
-    app.selectbox(key="bottlenecks.replication").set_value(other).run()
+    other = 1 - replication_picker(app).value
+    replication_picker(app).set_value(other).run()
     assert app.image[-1].proto.imgs[0].url != first
 
 
 def test_the_replay_shows_the_corridor_the_agents_counted_at_the_moment_chosen(open_app: OpenApp, agents_run_folder: Path,
                                                                                agents_run: RunResult) -> None:
     app = go(open_app(agents_run_folder), "views/replay.py")
-    replication = app.selectbox(key="replay.replication").value
+    replication = replication_picker(app).value
     corridor = agents_run.replications[replication].extra["agents_corridor"]
     shown = {}
     for minute in (7 * 60, 9 * 60 + 30):
@@ -385,3 +393,53 @@ def test_a_long_run_shows_its_progress_survives_page_changes_and_is_cached(monke
     app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
     wait_for_runs(app, timeout=5.0)
     assert calls == ["huu_nghi_smart_gate"]
+
+
+@pytest.mark.parametrize("page", ["views/bottlenecks.py", "views/replay.py"])
+def test_the_replication_picker_shows_the_replications_of_the_run_now_shown(
+        open_app: OpenApp, saved_runs: dict[str, Path], other_seed_folder: Path, page: str) -> None:
+    app = go(open_app(saved_runs["baseline"], other_seed_folder), page)
+    picker = replication_picker(app)
+    assert picker.options == ["replication 0 (seed 870)", "replication 1 (seed 870)"]
+    picker.set_value(1).run()
+    before = replication_picker(app)
+    assert before.value == 1
+    runs = app.sidebar.selectbox(key="gatetwin.shown_widget")
+    runs.set_value(runs.options[1]).run()
+    assert not app.exception, [e.value for e in app.exception]
+    after = replication_picker(app)
+    assert after.options == [f"replication {r} (seed {OTHER_SEED})" for r in range(3)]
+    # A picker of its own for this run: the browser draws it afresh, so the label it shows is
+    # one of this run's, not the one chosen before.
+    assert after.id != before.id
+    assert after.value == 0
+    if page == "views/bottlenecks.py":
+        assert any(f"(replication 0, seed {OTHER_SEED})" in markdown.value for markdown in app.markdown)
+
+
+def test_stations_with_unlimited_room_show_their_utilisation_as_unlimited(open_app: OpenApp, saved_runs: dict[str, Path],
+                                                                          baseline_run: RunResult) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/bottlenecks.py")
+    stations = table_with(app, "station").set_index("station")
+    utilisation = baseline_run.summary["kpis"]
+    unlimited = [name for name in stations.index if math.isnan(utilisation[f"{name}_utilisation"]["mean"])]
+    limited = [name for name in stations.index if name not in unlimited]
+    assert unlimited and limited
+    assert (stations.loc[unlimited, "utilisation"] == "unlimited").all()
+    for name in limited:
+        assert stations.loc[name, "utilisation"] == f"{utilisation[f'{name}_utilisation']['mean']:.2f}"
+    assert "None" not in stations.astype(str).to_numpy()
+
+
+def test_compare_says_replications_were_paired_only_when_they_were(open_app: OpenApp, saved_runs: dict[str, Path],
+                                                                   other_seed_folder: Path) -> None:
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"], other_seed_folder), "views/compare.py")
+    baseline, outage, other = app.multiselect(key="compare.runs").options
+    app.multiselect(key="compare.runs").set_value([baseline, outage]).run()
+    [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
+    assert "paired by replication" in caption and "Welch" not in caption
+    arrived = table_with(app, "KPI").set_index("KPI").loc["trucks_arrived", f"{outage} − baseline"]
+    assert arrived == "0 ± 0"  # the same trucks in both runs, replication by replication
+    app.multiselect(key="compare.runs").set_value([baseline, other]).run()
+    [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
+    assert "share no replication" in caption and "Welch" in caption

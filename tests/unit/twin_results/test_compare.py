@@ -86,13 +86,19 @@ def test_runs_with_different_seeds_are_compared_as_independent_samples() -> None
     assert row["verdict"] == "better"
 
 
-def test_runs_sharing_some_seeds_are_paired_on_those_seeds_only() -> None:
-    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 50.0, 40.0]})
-    variant = _run("b", [2, 3, 4], {"time_at_gate_mean": [45.0, 35.0, 99.0]})
+def test_runs_sharing_some_replications_are_paired_on_those_only() -> None:
+    baseline = _run("a", [1, 1, 1], {"time_at_gate_mean": [30.0, 50.0, 40.0]})
+    variant = _run("b", [1, 1, 1, 1], {"time_at_gate_mean": [25.0, 45.0, 35.0, 99.0]})
     row = _row(compare_runs([baseline, variant]), "time_at_gate_mean", "b")
     assert row["pairing"] == "paired"
-    assert row["difference"] == pytest.approx(-5.0)  # seeds 2 and 3 only: 45 - 50 and 35 - 40
+    assert row["difference"] == pytest.approx(-5.0)  # replications 0-2 of seed 1 only, not the fourth
     assert row["difference_half_width"] == 0.0
+
+
+def test_the_same_seeds_in_another_order_are_other_replications() -> None:
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 50.0, 40.0]})
+    variant = _run("b", [2, 3, 4], {"time_at_gate_mean": [45.0, 35.0, 99.0]})
+    assert _row(compare_runs([baseline, variant]), "time_at_gate_mean", "b")["pairing"] == "unpaired"
 
 
 def test_utilisation_is_reported_but_not_judged() -> None:
