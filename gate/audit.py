@@ -99,6 +99,21 @@ def verify_chain(
 _Row = tuple[int, float, str, str, "str | None", bool, str, str, str]
 
 
+#: Length-prefixed forms of the senders and actions written lately, as ``record_hash`` encodes a
+#: string field. Emptied whenever it holds ``_LABELS_MAX``, so that garbled senders cannot grow it.
+_LABELS: dict[str, str] = {}
+_LABELS_MAX = 4096
+
+
+def _label(text: str) -> str:
+    """``text`` as the record encoding writes a string field: its length, a colon, the text."""
+    label = f"{len(text)}:{text}"
+    if len(_LABELS) >= _LABELS_MAX:
+        _LABELS.clear()
+    _LABELS[text] = label
+    return label
+
+
 def _first_bad(rows: Iterable[_Row], start_hash: str, start_seq: int) -> int | None:
     """``verify_chain`` over records given as field tuples (as the log keeps those not yet built)."""
     prev = start_hash
@@ -150,8 +165,13 @@ class AuditLog:
         seq = self._count
         prev = self._head
         # ``record_hash``'s encoding, inlined: this runs once per event (tests hold the two equal).
+        # Senders and actions are few and recur on every event, so their length-prefixed forms
+        # are remembered (``_label``). Visits and reasons are not: with many visits open they
+        # would rarely be found, and remembering them would cost more than it saves.
+        actor_label = _LABELS.get(actor) or _label(actor)
+        action_label = _LABELS.get(action) or _label(action)
         text = (
-            f"{_DOMAIN}\x1f{seq}\x1f{time!r}\x1f{len(actor)}:{actor}\x1f{len(action)}:{action}\x1f"
+            f"{_DOMAIN}\x1f{seq}\x1f{time!r}\x1f{actor_label}\x1f{action_label}\x1f"
             f"{'-' if visit_id is None else f'{len(visit_id)}:{visit_id}'}\x1f{'1' if accepted else '0'}"
             f"\x1f{len(reason)}:{reason}\x1f{prev}"
         )

@@ -111,6 +111,9 @@ _BEFORE_SCAN = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LAN
 # times a global read, which adds up on the hot path.
 _PASSED, _REQUIRED, _ASSIGNED = S.PASSED, S.REQUIRED, S.ASSIGNED
 _EXIT_CHECK = K.BORDER_GUARD_EXIT
+_MEDICAL, _ENTRY_CHECK = K.MEDICAL, K.BORDER_GUARD_ENTRY
+assert ENTRY_CLEARANCES == (_MEDICAL, _ENTRY_CHECK)  # ``progress`` reads the two by name
+_TO_SCALE, _TO_YARD, _TO_EXIT_LANE, _TO_ENTRY_LANE = Station.SCALE, Station.YARD, Station.EXIT_LANE, Station.ENTRY_LANE
 _FEE, _LOADING, _INSPECTION_CHECK = K.FEE, K.LOADING, K.CUSTOMS_INSPECTION
 _AGV_LANE = CrossingMode.AGV_LANE
 _ENTRY_LANE, _SCALE, _YARD, _INSPECTION, _EXIT_LANE = (
@@ -122,11 +125,19 @@ _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
     GoodsCategory.PLANTS_FRUIT: K.PLANT_QUARANTINE,
     GoodsCategory.FOODSTUFF: K.HEALTH_QUARANTINE,
 }
+#: ``_QUARANTINE_FOR`` in the order of the categories' values: the order a visit's quarantines are listed in.
+_QUARANTINE_ORDER = tuple(sorted(_QUARANTINE_FOR.items(), key=lambda item: item[0].value))
 #: Dispatches of one AGV mission before a fault hands it to people.
 MAX_AGV_DISPATCHES = 3
 
 
 _INF = math.inf
+
+#: ``TRANSITIONS`` and ``GUARDS`` in one table: location -> trigger -> (next location, guard or None).
+_STEPS: dict[Location, dict[Trigger, tuple[Location, str | None]]] = {
+    here: {trigger: (there, GUARDS.get((here, trigger))) for trigger, there in row.items()}
+    for here, row in TRANSITIONS.items()
+}
 
 
 def _finite_time(now: object) -> float | None:
@@ -150,16 +161,18 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-_HANDLERS: dict[type, Any] = {}
+#: Per event type: its fast shape check (or None), its handler, and its name as the audit writes it.
+_ROUTES: dict[type, tuple[Any, Any, str]] = {}
 
 
-def _handlers() -> dict[type, Any]:
-    """The handler table (``gate.handlers`` imports this module, so it is loaded on first use)."""
-    if not _HANDLERS:
+def _route(event_type: type) -> tuple[Any, Any, str]:
+    """The route of an event type; the table is filled on first use (``gate.handlers`` imports
+    this module). A type without a handler gets no well-formed check, so ``problem`` refuses it."""
+    if not _ROUTES:
         from gate.handlers import HANDLERS
 
-        _HANDLERS.update(HANDLERS)
-    return _HANDLERS
+        _ROUTES.update({cls: (_WELL_FORMED.get(cls), handler, cls.__name__) for cls, handler in HANDLERS.items()})
+    return _ROUTES.get(event_type) or (None, None, event_type.__name__)
 
 
 class Refusal(str):
@@ -180,6 +193,10 @@ class GateCore:
         self.active: dict[str, Visit] = {}
         self.archive: OrderedDict[str, Visit] = OrderedDict()
         self.by_plate: dict[str, str] = {}
+        #: The same index to the open visits themselves (kept with ``by_plate``): one lookup per read.
+        self.plate_visits: dict[str, Visit] = {}
+        #: Per plate camera: (its spec, the location trigger at its site, the barrier it watches or None).
+        self.camera_steps: dict[str, tuple[DeviceSpec, Trigger | None, str | None]] = {}
         self.by_confusable: dict[str, str] = {}
         #: The last archived visit of each plate, to recognise late repeats about a vehicle that left.
         self.closed_by_plate: dict[str, str] = {}
@@ -228,9 +245,9 @@ class GateCore:
         """Apply one event at time ``now``; return what devices and people must do next."""
         out: list[Command] = []
         event_type = type(event)
-        kind = event_type.__name__
+        route = _ROUTES.get(event_type)
+        well_formed, handler, kind = route if route is not None else _route(event_type)
         # The common case in one pass: a well-formed event of a known type gives its sender at once.
-        well_formed = _WELL_FORMED.get(event_type)
         actor = well_formed(event) if well_formed is not None else None
         checked = actor is not None
         if actor is None:
@@ -250,7 +267,7 @@ class GateCore:
             bad = problem(event)
             if bad is not None:
                 return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
-        visit_id, verdict = (_HANDLERS or _handlers())[event_type](self, event, when, out)
+        visit_id, verdict = handler(self, event, when, out)
         if isinstance(verdict, Refusal):
             return self._refused(out, kind, actor, visit_id, str(verdict), when)
         self.audit.write(when, actor, kind, visit_id, True, verdict or "")
@@ -351,11 +368,15 @@ class GateCore:
         lanes = {b: 0 for b in self.lane_load}
         for v in self.active.values():
             counted[v.location] += 1
+            if self.plate_visits.get(v.plate) is not v:
+                problems.append(f"{v.visit_id}: plate index to visits does not point at it")
             if v.location in TERMINAL_LOCATIONS:
                 problems.append(f"{v.visit_id} is {v.location.value} but still open")
             if self.by_plate.get(v.plate) != v.visit_id:
                 problems.append(f"{v.visit_id}: plate index does not point at it")
             vehicle_class = v.declaration.vehicle_class
+            if (v.vehicle_class, v.crossing_mode) != (vehicle_class, v.declaration.crossing_mode):
+                problems.append(f"{v.visit_id}: vehicle class or crossing mode differs from its declaration's")
             in_yard[vehicle_class] += v.in_yard
             reserved[vehicle_class] += v.reserved_slot
             if v.lane_held and v.entry_device in lanes:
@@ -370,6 +391,9 @@ class GateCore:
             problems.append("a visit is both open and archived")
         if len(self.by_plate) != len(self.active):
             problems.append(f"plate index holds {len(self.by_plate)} plates for {len(self.active)} open visits")
+        if len(self.plate_visits) != len(self.active):
+            problems.append(
+                f"plate index to visits holds {len(self.plate_visits)} plates for {len(self.active)} open visits")
         for vehicle_class in in_yard:
             if in_yard[vehicle_class] != self.yard.occupied[vehicle_class]:
                 problems.append(f"yard occupancy of {vehicle_class.value}: books {self.yard.occupied[vehicle_class]}, "
@@ -432,11 +456,11 @@ class GateCore:
 
     def move(self, visit: Visit, trigger: Trigger, now: float) -> str | None:
         """Apply a location trigger. None when done (or a harmless repeat); else why it is illegal."""
-        illegal = self.illegal_move(visit, trigger)
-        if illegal is not None:
-            return illegal
         here = visit.location
-        there = TRANSITIONS[here][trigger]
+        step = _STEPS[here].get(trigger)
+        if step is None or (step[1] is not None and not getattr(visit, step[1])):
+            return self.illegal_move(visit, trigger)
+        there = step[0]
         if there is not here:
             if here is _ENTRY_LANE:
                 self.release_lane(visit)
@@ -454,9 +478,9 @@ class GateCore:
         if self.config.medical_check:
             kinds.append(K.MEDICAL)
         kinds.append(K.BORDER_GUARD_ENTRY)
-        for category in sorted(declaration.categories, key=lambda c: c.value):
-            quarantine = _QUARANTINE_FOR.get(category)
-            if quarantine is not None and quarantine not in kinds:
+        categories = {line.category for line in declaration.goods}
+        for category, quarantine in _QUARANTINE_ORDER:
+            if category in categories and quarantine not in kinds:
                 kinds.append(quarantine)
         if channel is Channel.YELLOW:
             kinds.append(K.CUSTOMS_DOCUMENTS)
@@ -482,8 +506,9 @@ class GateCore:
         due = now + self.config.timeouts.sla_s.get(role, 86_400.0)
         c.status = _ASSIGNED
         c.assigned_at = now
-        c.deadline_token = self.deadlines.schedule(due, "sla", (visit.visit_id, kind))
-        self.work[role][(visit.visit_id, kind)] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
+        key = (visit.visit_id, kind)
+        c.deadline_token = self.deadlines.schedule(due, "sla", key)
+        self.work[role][key] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
         out.append(AssignTask(role, visit.visit_id, kind, due))
 
     def assign_workable(self, visit: Visit, now: float, out: list[Command]) -> None:
@@ -509,8 +534,8 @@ class GateCore:
     def unassign(self, visit: Visit, kind: ClearanceKind) -> None:
         """Put an assigned clearance back to 'required' (the vehicle left where it could be done)."""
         c = visit.clearances[kind]
-        if c.status is S.ASSIGNED:
-            c.status = S.REQUIRED
+        if c.status is _ASSIGNED:
+            c.status = _REQUIRED
             c.assigned_at = None
             self.deadlines.cancel(c.deadline_token)
             self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
@@ -535,13 +560,22 @@ class GateCore:
 
     # --- devices in the flow
 
+    def least_busy(self, device_ids: Iterable[str], queues: dict[str, dict[str, None]]) -> str | None:
+        """The first working device among ``device_ids`` with the fewest vehicles queued; None if none works."""
+        faulted = self.faulted
+        best, least = None, 0
+        for device in device_ids:
+            if device not in faulted and (best is None or len(queues[device]) < least):
+                best, least = device, len(queues[device])
+        return best
+
     def working(self, device_ids: Iterable[str]) -> list[str]:
         """The devices among ``device_ids`` that are not faulted, in order."""
         return [d for d in device_ids if d not in self.faulted]
 
     def wants_scan(self, visit: Visit) -> bool:
         """Red channel, not yet scanned, scanner-first policy, and a scanner that works."""
-        c = visit.clearances.get(K.CUSTOMS_INSPECTION)
+        c = visit.clearances.get(_INSPECTION_CHECK)
         return (
             c is not None and c.status is _REQUIRED and visit.scan_result is None
             and self.config.scanner_first and visit.location in _BEFORE_SCAN
@@ -550,10 +584,14 @@ class GateCore:
 
     def entry_lane_for(self, visit: Visit) -> str | None:
         """The working entry barrier with the fewest vehicles sent to it (ties: inventory order)."""
-        lanes = self.working(self.entry_barriers) or self.entry_barriers
-        if not lanes:
-            return None
-        return min(lanes, key=lambda b: self.lane_load[b])
+        faulted, load = self.faulted, self.lane_load
+        best, least = None, 0
+        for lane in self.entry_barriers:  # the first of the least loaded working lanes
+            if lane not in faulted and (best is None or load[lane] < least):
+                best, least = lane, load[lane]
+        if best is None and self.entry_barriers:  # every lane faulted: the least loaded of them all
+            best = min(self.entry_barriers, key=load.__getitem__)
+        return best
 
     def barrier_at(self, camera: DeviceSpec) -> str | None:
         """The barrier a camera watches over: the one of its lane at its site, else any at its site."""
@@ -563,7 +601,7 @@ class GateCore:
     def call_forward(self, visit: Visit, now: float, out: list[Command], area: str | None = None) -> None:
         """Send a vehicle from staging (or the road) to an entry lane, holding a yard slot for it."""
         if not visit.reserved_slot and not visit.in_yard:
-            self.yard.reserve(visit.declaration.vehicle_class)
+            self.yard.reserve(visit.vehicle_class)
             visit.reserved_slot = True
         lane = self.entry_lane_for(visit)
         if lane is not None and visit.entry_device is None:
@@ -571,20 +609,20 @@ class GateCore:
         if area is not None:
             out.append(TrafficAdvice(area, TrafficAction.RELEASE, visit.visit_id, visit.plate, None,
                                      self.corridor.risk, "called forward: a yard slot is free"))
-        out.append(RouteTo(visit.visit_id, visit.plate, Station.ENTRY_LANE, visit.entry_device))
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_ENTRY_LANE, visit.entry_device))
 
     def hold_at_staging(self, visit: Visit, reason: str, out: list[Command]) -> None:
         """Keep a vehicle waiting at staging (in arrival order) and tell traffic police."""
         area = self.staging.area_of.get(visit.visit_id)
         if visit.visit_id not in self.staging:
             area = self.staging.choose_area()
-            self.staging.add(visit.visit_id, visit.declaration.vehicle_class, visit.declaration.perishable, area)
+            self.staging.add(visit.visit_id, visit.vehicle_class, visit.declaration.perishable, area)
         out.append(TrafficAdvice(area or "approach", TrafficAction.HOLD, visit.visit_id, visit.plate, None,
                                  self.corridor.risk, reason if area else reason + "; staging areas full"))
 
     def slot_freed(self, visit: Visit, now: float, out: list[Command]) -> None:
         """A yard slot of this vehicle's class became free: call the next waiting vehicle forward."""
-        vehicle_class = visit.declaration.vehicle_class
+        vehicle_class = visit.vehicle_class
         while self.yard.has_room(vehicle_class):
             area_hint = None
             next_id = self.staging.pop_next(vehicle_class)
@@ -605,7 +643,7 @@ class GateCore:
 
     def release_slot(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Give back whatever yard capacity the visit holds, then call the next vehicle forward."""
-        vehicle_class = visit.declaration.vehicle_class
+        vehicle_class = visit.vehicle_class
         freed = False
         if visit.reserved_slot:
             self.yard.cancel_reservation(vehicle_class)
@@ -638,12 +676,11 @@ class GateCore:
         """After barrier 1, the scale, or the scanner: send the vehicle to its next station."""
         loc = visit.location
         if loc is _ENTRY_LANE and visit.weight_kg is None and visit.scale is None:
-            scales = self.working(self.scales)
-            if scales:
-                scale = min(scales, key=lambda s: len(self.scale_queue[s]))
+            scale = self.least_busy(self.scales, self.scale_queue)
+            if scale is not None:
                 visit.scale = scale
                 self.scale_queue[scale][visit.visit_id] = None
-                out.append(RouteTo(visit.visit_id, visit.plate, Station.SCALE, scale))
+                out.append(RouteTo(visit.visit_id, visit.plate, _TO_SCALE, scale))
                 return
         if (loc is _ENTRY_LANE or loc is _SCALE) and visit.scanner is None and self.wants_scan(visit):
             scanners = self.working(self.scanners)
@@ -653,7 +690,7 @@ class GateCore:
             out.append(RouteTo(visit.visit_id, visit.plate, Station.SCANNER, scanner))
             out.append(RequestScan(scanner, visit.visit_id, visit.plate))
             return
-        out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_YARD, None))
 
     def progress(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Whatever the visit can do next, now that something about it changed."""
@@ -661,19 +698,22 @@ class GateCore:
             return
         loc = visit.location
         if loc is _ENTRY_LANE and not visit.entry_granted:
-            if all(visit.passed(k) for k in ENTRY_CLEARANCES):
+            clearances = visit.clearances  # ENTRY_CLEARANCES, unrolled: this runs on most events
+            medical, entry_check = clearances.get(_MEDICAL), clearances.get(_ENTRY_CHECK)
+            if (medical is None or medical.status is _PASSED) and (
+                    entry_check is None or entry_check.status is _PASSED):
                 self.open_entry(visit, now, out)
         elif loc is _YARD or loc is _INSPECTION:
             if self.ready_to_exit(visit):
-                out.append(RouteTo(visit.visit_id, visit.plate, Station.EXIT_LANE, None))
+                out.append(RouteTo(visit.visit_id, visit.plate, _TO_EXIT_LANE, None))
         elif loc is _EXIT_LANE and visit.exit_device is not None and not visit.exit_granted:
             if self.ready_to_exit(visit):
                 bge = visit.clearances.get(_EXIT_CHECK)
                 if bge is not None and bge.status is _REQUIRED:
                     if self.config.automated_border_check:
-                        self.settle(visit, K.BORDER_GUARD_EXIT, S.PASSED, "core:automated-check", now)
+                        self.settle(visit, _EXIT_CHECK, _PASSED, "core:automated-check", now)
                     else:
-                        self.assign(visit, K.BORDER_GUARD_EXIT, now, out)
+                        self.assign(visit, _EXIT_CHECK, now, out)
                 if visit.passed(_EXIT_CHECK):
                     visit.exit_granted = True
                     out.append(OpenBarrier(visit.exit_device, visit.visit_id, visit.plate))
@@ -685,21 +725,21 @@ class GateCore:
         for kind, c in visit.clearances.items():
             if kind is not _EXIT_CHECK and c.status is not _PASSED:
                 return False
-        if visit.declaration.crossing_mode is _AGV_LANE:
+        if visit.crossing_mode is _AGV_LANE:
             return all(c.number in visit.handed_over for c in visit.declaration.containers)
         return True
 
     def open_entry(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Barrier 1 opens when the entry checks passed and a yard slot is held for the vehicle."""
         if not visit.reserved_slot and not visit.in_yard:
-            if not self.yard.has_room(visit.declaration.vehicle_class):
+            if not self.yard.has_room(visit.vehicle_class):
                 if visit.entry_device is not None:
                     out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate,
                                           ("yard full: wait at staging",)))
                 out.append(RouteTo(visit.visit_id, visit.plate, Station.STAGING, None))
                 self.hold_at_staging(visit, "yard full", out)
                 return
-            self.yard.reserve(visit.declaration.vehicle_class)
+            self.yard.reserve(visit.vehicle_class)
             visit.reserved_slot = True
         barrier = visit.entry_device
         if barrier is None:
@@ -728,6 +768,7 @@ class GateCore:
         del self.active[visit.visit_id]
         if self.by_plate.get(visit.plate) == visit.visit_id:
             del self.by_plate[visit.plate]
+            del self.plate_visits[visit.plate]
         key = confusable_key(visit.plate)
         if self.by_confusable.get(key) == visit.plate:
             del self.by_confusable[key]

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gate.commands import store_through_slots
 from gate.declaration import Declaration
-from gate.enums import AgvMissionState, Channel, ClearanceKind, ClearanceStatus, Location, ScanResult, Site
+from gate.enums import (
+    AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ScanResult, Site, VehicleClass,
+)
 
 
 # Bound once: reading a member off its Enum class is slow in Python 3.11, and ``passed`` is hot.
@@ -31,45 +34,52 @@ class Clearance:
     deadline_token: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Visit:
-    """One passage of one vehicle: where it is, what it still needs, and what it holds (slot, lane)."""
+    """One passage of one vehicle: where it is, what it still needs, and what it holds (slot, lane).
+
+    The fields most events read come first: a slotted object is laid out in field order, so
+    they share a few cache lines, which is what an event costs when many visits are open.
+    ``vehicle_class`` and ``crossing_mode`` repeat the declaration's, kept with it, for the same reason.
+    """
 
     visit_id: str
-    declaration: Declaration
-    owner: str  # the account that declared it
     plate: str
-    created_at: float
-    channel: Channel
-    channel_reasons: tuple[str, ...]
-    fee_vnd: int
-    clearances: dict[ClearanceKind, Clearance]
     location: Location = Location.OUTSIDE
+    clearances: dict[ClearanceKind, Clearance]
+    last_site: Site | None = None  # where a camera (or an officer) last identified the vehicle
     updated_at: float = 0.0
+    history: list[tuple[float, Location]] = field(default_factory=list)
+    awaiting_amendment: bool = False
+    entry_granted: bool = False
+    exit_granted: bool = False
+    reserved_slot: bool = False
+    in_yard: bool = False
+    entry_device: str | None = None  # the barrier 1 opened (or to open) for this vehicle
+    lane_held: bool = False  # counted in the load of ``entry_device`` until it is through or gone
+    vehicle_class: VehicleClass
+    crossing_mode: CrossingMode
+    handed_over: list[str] = field(default_factory=list)
+    scanner: str | None = None  # the scanner this vehicle is routed to, until it is scanned
+    scale: str | None = None
+    exit_device: str | None = None
+    declaration: Declaration
+    loading_registered: bool = False
+    weight_kg: float | None = None
+    scan_result: ScanResult | None = None
+    channel: Channel
+    fee_vnd: int
     fee_paid_vnd: int = 0
+    owner: str  # the account that declared it
+    created_at: float
+    channel_reasons: tuple[str, ...]
     payment_reference: str | None = None
     payment_token: int = 0
     payment_pending_vnd: int = 0  # an online payment awaiting confirmation
     payment_overdue: bool = False  # ... and not confirmed in time
-    awaiting_amendment: bool = False
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
-    entry_granted: bool = False
-    exit_granted: bool = False
-    entry_device: str | None = None  # the barrier 1 opened (or to open) for this vehicle
-    lane_held: bool = False  # counted in the load of ``entry_device`` until it is through or gone
-    exit_device: str | None = None
-    reserved_slot: bool = False
-    in_yard: bool = False
-    weight_kg: float | None = None
     weight_flagged: bool = False
-    scan_result: ScanResult | None = None
-    scanner: str | None = None  # the scanner this vehicle is routed to, until it is scanned
-    scale: str | None = None
-    loading_registered: bool = False
-    last_site: Site | None = None  # where a camera (or an officer) last identified the vehicle
-    handed_over: list[str] = field(default_factory=list)
-    history: list[tuple[float, Location]] = field(default_factory=list)
 
     def pending(self) -> list[ClearanceKind]:
         """Required clearances not yet passed, in a stable order."""
@@ -181,6 +191,7 @@ class VisitView:
         )
 
 
+@store_through_slots
 @dataclass(frozen=True, slots=True)
 class WorkItem:
     """One task on an agency's work list."""

@@ -17,7 +17,7 @@ def on_container_handed_over(core: GateCore, e: ev.ContainerHandedOver, now: flo
     visit = open_visit(core, e.visit_id)
     if isinstance(visit, Refusal):
         return e.visit_id, visit
-    if visit.declaration.crossing_mode is not CrossingMode.AGV_LANE:
+    if visit.crossing_mode is not CrossingMode.AGV_LANE:
         return visit.visit_id, Refusal("the declaration does not use the AGV lane")
     if core.agv_fleet is None or core.partner_link is None:
         return visit.visit_id, Refusal("this gate has no AGV lane")

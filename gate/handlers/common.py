@@ -49,6 +49,11 @@ def open_visit(core: GateCore, visit_id: str) -> Visit | Refusal:
     visit = core.active.get(visit_id)
     if visit is not None:
         return visit
+    return not_open(core, visit_id)
+
+
+def not_open(core: GateCore, visit_id: str) -> Refusal:
+    """Why there is no open visit with this id (it is closed, or unknown)."""
     if visit_id in core.archive:
         return Refusal(f"visit {visit_id} is closed ({core.archive[visit_id].location.value})")
     return Refusal(f"unknown visit {visit_id}")
@@ -66,10 +71,15 @@ def device_of(core: GateCore, device_id: str, kind: DeviceKind) -> Any:
 
 def visit_for_plate(core: GateCore, plate: str, device_id: str, now: float, out: Out) -> Visit | Refusal:
     """The open visit of a plate a device reported; an unknown plate needs an officer."""
+    # A plate an open visit holds is in normal form already (normalising is idempotent), so the
+    # usual read is found as sent; only a miss needs the normal form.
+    visit = core.plate_visits.get(plate)
+    if visit is not None:
+        return visit
     plate = normalize_plate(plate)
-    visit_id = core.by_plate.get(plate)
-    if visit_id is not None:
-        return core.active[visit_id]
+    visit = core.plate_visits.get(plate)
+    if visit is not None:
+        return visit
     closed = core.archive.get(core.closed_by_plate.get(plate, ""))
     if closed is not None and closed.location is Location.DEPARTED and core.devices[device_id].site is Site.BARRIER_2:
         # The camera or loop behind barrier 2 reporting a vehicle that just left: not an officer's matter.

@@ -17,7 +17,9 @@ from gate.enums import (
     Station,
     VehicleClass,
 )
-from gate.handlers.common import K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, open_visit, roles_of
+from gate.handlers.common import (
+    K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit, roles_of,
+)
 from gate.handlers.devices import plate_seen
 from gate.identifiers import normalize_plate, plate_problem
 from gate.transitions import Trigger
@@ -29,19 +31,29 @@ from gate.visit import Visit
 # Members read on every decision, bound once (reading one off its Enum class is slow in Python 3.11).
 _DECIDED = frozenset({S.PASSED, S.RETURNED, S.REFUSED})
 _FEE, _PASSED, _ASSIGNED, _OUTCOME_PASSED = K.FEE, S.PASSED, S.ASSIGNED, Outcome.PASSED
+_REQUIRED, _PENDING_CONFIRMATION = S.REQUIRED, S.PENDING_CONFIRMATION
+_DIRECT, _FEE_COLLECTOR = PaymentMethod.DIRECT, Role.FEE_COLLECTOR
+_PASSED_NOTE = {kind: f"{kind.value} passed" for kind in ClearanceKind}
+_NO_ROLES: frozenset[Role] = frozenset()
 
 
 def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out: Out) -> Verdict:
     """An officer passed, returned or refused one clearance of a visit."""
-    visit = open_visit(core, e.visit_id)
-    if isinstance(visit, Refusal):
-        return e.visit_id, visit
-    role = CLEARANCE_ROLE[e.clearance]
-    if role not in roles_of(core, e.account_id):
-        return visit.visit_id, Refusal(f"account {e.account_id} lacks the {role.value} role to decide {e.clearance.value}")
-    c = visit.clearances.get(e.clearance)
+    visit = core.active.get(e.visit_id)
+    if visit is None:
+        return e.visit_id, not_open(core, e.visit_id)
+    kind = e.clearance
+    role = CLEARANCE_ROLE[kind]
+    if role not in core.accounts.get(e.account_id, _NO_ROLES):
+        return visit.visit_id, Refusal(f"account {e.account_id} lacks the {role.value} role to decide {kind.value}")
+    c = visit.clearances.get(kind)
     if c is None:
-        return visit.visit_id, Refusal(f"{e.clearance.value} is not required for visit {visit.visit_id}")
+        return visit.visit_id, Refusal(f"{kind.value} is not required for visit {visit.visit_id}")
+    status = c.status
+    if status is _ASSIGNED and e.outcome is _OUTCOME_PASSED and kind is not _FEE:  # the usual decision
+        core.settle(visit, kind, _PASSED, e.account_id, now, e.reasons)
+        core.progress(visit, now, out)
+        return visit.visit_id, _PASSED_NOTE[kind]
     if e.clearance is _FEE:
         # The fee is settled by money (FeePaid, PaymentConfirmed); the collector may only refuse the visit.
         if e.outcome is not Outcome.REFUSED:
@@ -139,26 +151,26 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
     visit = open_visit(core, e.visit_id)
     if isinstance(visit, Refusal):
         return e.visit_id, visit
-    c = visit.clearances.get(K.FEE)
+    c = visit.clearances.get(_FEE)
     if c is None:
         return visit.visit_id, Refusal("no fee is due for this visit")
-    if c.status is S.PASSED:
+    if c.status is _PASSED:
         return visit.visit_id, Refusal(f"the fee is already paid ({amount_text(visit.fee_paid_vnd)})")
-    if e.method is PaymentMethod.DIRECT:
-        if Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+    if e.method is _DIRECT:
+        if _FEE_COLLECTOR not in roles_of(core, e.account_id):
             return visit.visit_id, Refusal(f"account {e.account_id} cannot take payment at the counter")
-        if c.status is S.PENDING_CONFIRMATION:
+        if c.status is _PENDING_CONFIRMATION:
             if not visit.payment_overdue:
                 return visit.visit_id, Refusal(f"an online payment {visit.payment_reference} is awaiting confirmation")
             # Never confirmed in time: the driver pays at the counter instead, and the online payment is void.
             _drop_pending_payment(core, visit)
         _credit(core, visit, e.amount_vnd, e.account_id, now, out)
         return visit.visit_id, f"paid {amount_text(e.amount_vnd)} at the counter"
-    if e.account_id != visit.owner and Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+    if e.account_id != visit.owner and _FEE_COLLECTOR not in roles_of(core, e.account_id):
         return visit.visit_id, Refusal(f"account {e.account_id} may not pay for {visit.visit_id}")
-    if c.status is S.PENDING_CONFIRMATION:
+    if c.status is _PENDING_CONFIRMATION:
         return visit.visit_id, Refusal(f"payment {visit.payment_reference} is already awaiting confirmation")
-    c.status = S.PENDING_CONFIRMATION
+    c.status = _PENDING_CONFIRMATION
     visit.payment_reference = e.reference
     visit.payment_token = core.deadlines.schedule(now + core.config.timeouts.payment_confirmation_s, "payment",
                                                   visit.visit_id)
@@ -169,7 +181,7 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
 def _drop_pending_payment(core: GateCore, visit: Visit) -> None:
     """Forget the online payment awaiting confirmation."""
     core.deadlines.cancel(visit.payment_token)
-    visit.clearances[K.FEE].status = S.REQUIRED
+    visit.clearances[_FEE].status = _REQUIRED
     visit.payment_pending_vnd = 0
     visit.payment_reference = None
     visit.payment_overdue = False
@@ -180,10 +192,10 @@ def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out
     visit = open_visit(core, e.visit_id)
     if isinstance(visit, Refusal):
         return e.visit_id, visit
-    if Role.FEE_COLLECTOR not in roles_of(core, e.account_id):
+    if _FEE_COLLECTOR not in roles_of(core, e.account_id):
         return visit.visit_id, Refusal(f"account {e.account_id} cannot confirm payments")
-    c = visit.clearances.get(K.FEE)
-    if c is None or c.status is not S.PENDING_CONFIRMATION:
+    c = visit.clearances.get(_FEE)
+    if c is None or c.status is not _PENDING_CONFIRMATION:
         return visit.visit_id, Refusal("no online payment is awaiting confirmation")
     if e.reference != visit.payment_reference:
         return visit.visit_id, Refusal(f"reference {e.reference} does not match the pending payment {visit.payment_reference}")
@@ -198,7 +210,7 @@ def _credit(core: GateCore, visit: Visit, amount: int, actor: str, now: float, o
     visit.fee_paid_vnd += amount
     core.stats["fees_collected_vnd"] += amount
     if visit.fee_paid_vnd >= visit.fee_vnd:
-        core.settle(visit, K.FEE, S.PASSED, actor, now)
+        core.settle(visit, _FEE, _PASSED, actor, now)
         core.progress(visit, now, out)
     else:
         out.append(RequestFee(visit.visit_id, visit.fee_vnd - visit.fee_paid_vnd, "part of the fee is still due"))

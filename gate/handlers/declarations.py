@@ -16,6 +16,7 @@ from gate.visit import Clearance, Visit
 
 
 _CHANNEL_ORDER = (Channel.GREEN, Channel.YELLOW, Channel.RED)
+_CHANNEL_VALUE = {channel: channel.value for channel in Channel}
 
 
 def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: float, out: Out) -> Verdict:
@@ -50,18 +51,20 @@ def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: fl
         visit_id=d.declaration_id, declaration=d, owner=e.account_id, plate=d.vehicle_plate, created_at=now,
         channel=decision.channel, channel_reasons=decision.reasons, fee_vnd=fee,
         clearances=core.required_clearances(d, decision.channel, fee), updated_at=now,
-        history=[(now, Location.OUTSIDE)],
+        history=[(now, Location.OUTSIDE)], vehicle_class=d.vehicle_class, crossing_mode=d.crossing_mode,
     )
     core.active[visit.visit_id] = visit
     core.by_plate[visit.plate] = visit.visit_id
+    core.plate_visits[visit.plate] = visit
     core.by_confusable[confusable_key(visit.plate)] = visit.plate
     core.location_counts[Location.OUTSIDE] += 1
     core.stats["declarations_accepted"] += 1
-    out.append(AcceptDeclaration(d.declaration_id, 1, visit.visit_id, decision.channel.value, fee))
+    channel = _CHANNEL_VALUE[decision.channel]
+    out.append(AcceptDeclaration(d.declaration_id, 1, visit.visit_id, channel, fee))
     if fee > 0:
         out.append(RequestFee(visit.visit_id, fee, "border-gate infrastructure fee"))
     core.assign_workable(visit, now, out)
-    return visit.visit_id, f"channel {decision.channel.value} ({'; '.join(decision.reasons)}); fee {amount_text(fee)}"
+    return visit.visit_id, f"channel {channel} ({'; '.join(decision.reasons)}); fee {amount_text(fee)}"
 
 
 def _no_agv_lane_for(core: GateCore, d: Declaration) -> bool:
@@ -115,11 +118,14 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     d = parsed.model_copy(update={"version": old.version + 1})
     if d.vehicle_plate != visit.plate:
         del core.by_plate[visit.plate]
+        del core.plate_visits[visit.plate]
         core.by_confusable.pop(confusable_key(visit.plate), None)
         visit.plate = d.vehicle_plate
         core.by_plate[visit.plate] = visit.visit_id
+        core.plate_visits[visit.plate] = visit
         core.by_confusable[confusable_key(visit.plate)] = visit.plate
     visit.declaration = d
+    visit.vehicle_class, visit.crossing_mode = d.vehicle_class, d.crossing_mode
     core.stats["amendments"] += 1
     # The channel is never lowered by an amendment; rules on the new data may raise it.
     decision = assess_channel(d, core.config.risk, core.ledger.score(d.declarant_id))

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from gate import events as ev
 from gate.commands import KeepClosed, RequestFee, RequestScan, RouteTo
+from gate.config import DeviceSpec
 from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
-from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station
+from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
 from gate.handlers.common import K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
 from gate.risk import upgrade
@@ -18,15 +19,29 @@ from gate.visit import Visit
 _BARRIER_SITES = frozenset({Site.BARRIER_1, Site.BARRIER_2})
 _OUTSIDE = Location.OUTSIDE  # read on every GPS ping
 _CAMERA, _BARRIER, _SCALE = DeviceKind.PLATE_CAMERA, DeviceKind.BARRIER, DeviceKind.SCALE
+# More members read on the common paths, bound once for the same reason.
+_ENTRY_LANE, _YARD, _AT_SCALE = Location.ENTRY_LANE, Location.YARD, Location.SCALE
+_ENTRY_CHECK, _EXIT_CHECK, _INSPECTION_CHECK, _FEE = (
+    K.BORDER_GUARD_ENTRY, K.BORDER_GUARD_EXIT, K.CUSTOMS_INSPECTION, K.FEE)
+_ASSIGNED, _PASSED, _REQUIRED = S.ASSIGNED, S.PASSED, S.REQUIRED
+_TO_YARD, _TO_INSPECTION = Station.YARD, Station.INSPECTION
+_WEIGHED = Trigger.WEIGHED
+_BARRIER_1, _BARRIER_2 = Site.BARRIER_1, Site.BARRIER_2
+_REPEAT_READ = {site: f"repeat read at {site.value}" for site in Site}
+_KIND_VALUE = {kind: kind.value for kind in K}
+_CLASS_VALUE = {vehicle_class: vehicle_class.value for vehicle_class in VehicleClass}
 
 
 def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verdict:
     """A camera read a plate: a doubtful read goes to an officer, a confident one moves the visit."""
-    spec = device_of(core, e.device_id, _CAMERA)
-    if isinstance(spec, Refusal):
-        return None, spec
-    barrier = core.barrier_at(spec) if spec.site in _BARRIER_SITES else None
+    step = core.camera_steps.get(e.device_id)
+    if step is None:
+        spec = device_of(core, e.device_id, _CAMERA)
+        if isinstance(spec, Refusal):
+            return None, spec
+        step = camera_step(core, spec)
     if e.plate is None or e.confidence < core.config.plate_confidence_threshold:
+        barrier = step[2]
         candidate = normalize_plate(e.plate) if e.plate else None
         what = "no plate read" if e.plate is None else f"low confidence {e.confidence:.2f} for {candidate}"
         visit_id = core.by_plate.get(candidate) if candidate else None
@@ -38,13 +53,22 @@ def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verd
     return plate_seen(core, e.device_id, e.plate, now, out)
 
 
+def camera_step(core: GateCore, spec: DeviceSpec) -> tuple[DeviceSpec, Trigger | None, str | None]:
+    """What a plate identified at this device's site does: its spec, the location trigger of the
+    site (None where it is no checkpoint), and the barrier it watches over (or None). Kept per
+    plate camera, which the configuration fixes for the core's life."""
+    step = (spec, SITE_TRIGGER.get(spec.site), core.barrier_at(spec) if spec.site in _BARRIER_SITES else None)
+    if spec.kind is _CAMERA:
+        core.camera_steps[spec.device_id] = step
+    return step
+
+
 def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: Out) -> Verdict:
     """A plate identified at a camera's site (by the camera, or by an officer's manual entry)."""
-    spec = core.devices[device_id]
-    trigger = SITE_TRIGGER.get(spec.site)
+    step = core.camera_steps.get(device_id)
+    spec, trigger, barrier = step if step is not None else camera_step(core, core.devices[device_id])
     if trigger is None:
         return None, Refusal(f"camera {device_id} stands at {spec.site.value}, which is not a checkpoint")
-    barrier = core.barrier_at(spec) if spec.site in _BARRIER_SITES else None
     visit = visit_for_plate(core, raw_plate, device_id, now, out)
     if isinstance(visit, Refusal):
         if barrier is not None:
@@ -57,20 +81,21 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
             out.append(KeepClosed(barrier, visit.visit_id, visit.plate, (illegal,)))
         core.review(out, illegal, now, visit.visit_id, device_id, visit.plate, kind="out-of-order")
         return visit.visit_id, Refusal(illegal)
-    if visit.location is before and visit.last_site is spec.site:
-        return visit.visit_id, f"repeat read at {spec.site.value}"
-    visit.last_site = spec.site
-    return visit.visit_id, _ARRIVALS[spec.site](core, visit, before, barrier, now, out)
+    site = spec.site
+    if visit.location is before and visit.last_site is site:
+        return visit.visit_id, _REPEAT_READ[site]
+    visit.last_site = site
+    return visit.visit_id, _ARRIVALS[site](core, visit, before, barrier, now, out)
 
 
 def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
     """Seen at staging: called forward if a yard slot is free and nobody waits ahead, else held."""
-    if before is Location.ENTRY_LANE:
+    if before is _ENTRY_LANE:
         # Back from barrier 1 without passing it: the barrier must be opened for it again.
         visit.entry_granted = False
     core.corridor.arrived(visit.visit_id)
     core.assign_workable(visit, now, out)
-    vehicle_class = visit.declaration.vehicle_class
+    vehicle_class = visit.vehicle_class
     if visit.reserved_slot or (core.yard.has_room(vehicle_class) and not _others_waiting(core, visit)):
         core.call_forward(visit, now, out)
         note = "called forward"
@@ -83,7 +108,7 @@ def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: st
 
 def _others_waiting(core: GateCore, visit: Visit) -> bool:
     """Arrival order: a newcomer does not overtake vehicles of its class already waiting."""
-    return core.staging.class_count[visit.declaration.vehicle_class] > 0
+    return core.staging.class_count[visit.vehicle_class] > 0
 
 
 def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
@@ -93,17 +118,18 @@ def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: 
     if barrier is not None:
         core.hold_lane(visit, barrier)
     core.assign_workable(visit, now, out)
-    bge = visit.clearances[K.BORDER_GUARD_ENTRY]
-    if core.config.automated_border_check and bge.status is S.ASSIGNED:
-        core.settle(visit, K.BORDER_GUARD_ENTRY, S.PASSED, "core:automated-check", now)
+    bge = visit.clearances[_ENTRY_CHECK]
+    if core.config.automated_border_check and bge.status is _ASSIGNED:
+        core.settle(visit, _ENTRY_CHECK, _PASSED, "core:automated-check", now)
     core.progress(visit, now, out)
-    return "entry granted" if visit.entry_granted else "awaiting entry checks: " + ", ".join(
-        k.value for k in ENTRY_CLEARANCES if not visit.passed(k))
+    if visit.entry_granted:
+        return "entry granted"
+    return "awaiting entry checks: " + ", ".join([_KIND_VALUE[k] for k in ENTRY_CLEARANCES if not visit.passed(k)])
 
 
 def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
     """Seen at the yard gate going in: the yard counts it and the yard work is assigned."""
-    vehicle_class = visit.declaration.vehicle_class
+    vehicle_class = visit.vehicle_class
     if not visit.in_yard:
         if not visit.reserved_slot and not core.yard.has_room(vehicle_class):
             # Back in without being sent (it had given its slot up on the way out): the count follows
@@ -121,11 +147,11 @@ def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str |
         core.scale_queue[visit.scale].pop(visit.visit_id, None)
         visit.scale = None
     core.assign_workable(visit, now, out)
-    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
-    if inspection is not None and inspection.status is S.ASSIGNED and visit.location is Location.YARD:
-        out.append(RouteTo(visit.visit_id, visit.plate, Station.INSPECTION, None))
+    inspection = visit.clearances.get(_INSPECTION_CHECK)
+    if inspection is not None and inspection.status is _ASSIGNED and visit.location is _YARD:
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_INSPECTION, None))
     core.progress(visit, now, out)
-    return f"in the yard ({core.yard.occupied[vehicle_class]} {vehicle_class.value})"
+    return f"in the yard ({core.yard.occupied[vehicle_class]} {_CLASS_VALUE[vehicle_class]})"
 
 
 def _arrived_inspection(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float,
@@ -142,7 +168,7 @@ def _exit_blockers(core: GateCore, visit: Visit) -> tuple[str, ...]:
         return ("awaiting amended declaration",)
     if core.ready_to_exit(visit):
         return ()
-    blockers = tuple(f"{k.value} not passed" for k in visit.pending() if k is not K.BORDER_GUARD_EXIT)
+    blockers = tuple(f"{k.value} not passed" for k in visit.pending() if k is not _EXIT_CHECK)
     return blockers or ("containers not yet handed over to the AGV lane",)
 
 
@@ -153,7 +179,7 @@ def _arrived_yard_gate_out(core: GateCore, visit: Visit, before: Location, barri
     if blockers:
         # It will be sent back in, so its slot stays its own: giving it to a vehicle called forward
         # meanwhile would overfill the yard when it returns.
-        out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_YARD, None))
         return "left the yard before clearance; sent back: " + "; ".join(blockers)
     core.release_slot(visit, now, out)
     return "left the yard"
@@ -169,15 +195,15 @@ def _arrived_barrier_2(core: GateCore, visit: Visit, before: Location, barrier: 
         return "at barrier 2 (no barrier configured)"
     if blockers:
         out.append(KeepClosed(barrier, visit.visit_id, visit.plate, blockers))
-        fee = visit.clearances.get(K.FEE)
-        if fee is not None and fee.status is S.REQUIRED:
+        fee = visit.clearances.get(_FEE)
+        if fee is not None and fee.status is _REQUIRED:
             out.append(RequestFee(visit.visit_id, visit.fee_vnd - visit.fee_paid_vnd, "exit refused until the fee is paid"))
-        vehicle_class = visit.declaration.vehicle_class
+        vehicle_class = visit.vehicle_class
         if not visit.in_yard and not visit.reserved_slot and core.yard.has_room(vehicle_class):
             core.yard.reserve(vehicle_class)
             visit.reserved_slot = True
         if visit.in_yard or visit.reserved_slot:
-            out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
+            out.append(RouteTo(visit.visit_id, visit.plate, _TO_YARD, None))
             visit.exit_device = None
             return "kept closed, sent back to the yard: " + "; ".join(blockers)
         # Its slot went to another vehicle and the yard is full: it waits here, and the barrier
@@ -189,11 +215,11 @@ def _arrived_barrier_2(core: GateCore, visit: Visit, before: Location, barrier: 
 
 _ARRIVALS: dict[Site, Callable[[GateCore, Visit, Location, str | None, float, Out], str]] = {
     Site.STAGING: _arrived_staging,
-    Site.BARRIER_1: _arrived_barrier_1,
+    _BARRIER_1: _arrived_barrier_1,
     Site.YARD_GATE_IN: _arrived_yard,
     Site.INSPECTION_BAY: _arrived_inspection,
     Site.YARD_GATE_OUT: _arrived_yard_gate_out,
-    Site.BARRIER_2: _arrived_barrier_2,
+    _BARRIER_2: _arrived_barrier_2,
 }
 
 
@@ -208,11 +234,11 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
     if not e.stable and not e.overload:
         return visit.visit_id, "unstable reading ignored"
     before = visit.location
-    illegal = core.move(visit, Trigger.WEIGHED, now)
+    illegal = core.move(visit, _WEIGHED, now)
     if illegal is not None:
         core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
         return visit.visit_id, Refusal(illegal)
-    if before is Location.SCALE:
+    if before is _AT_SCALE:
         return visit.visit_id, "repeat weighing ignored"
     if visit.scale is not None:
         core.scale_queue[visit.scale].pop(visit.visit_id, None)
@@ -289,7 +315,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
     visit = visit_for_plate(core, e.plate, e.device_id, now, out)
     if isinstance(visit, Refusal):
         return None, visit
-    if spec.site is Site.BARRIER_1:
+    if spec.site is _BARRIER_1:
         if not visit.entry_granted:
             reason = f"{visit.plate} passed barrier 1 without entry permission ({visit.location.value})"
             core.review(out, reason, now, visit.visit_id, e.device_id, visit.plate, kind="unauthorised-passage")
@@ -298,7 +324,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
             return visit.visit_id, "repeat: already through barrier 1"
         core.release_lane(visit)
         return visit.visit_id, "passed barrier 1"
-    if spec.site is not Site.BARRIER_2:
+    if spec.site is not _BARRIER_2:
         return visit.visit_id, Refusal(f"barrier {e.device_id} stands at {spec.site.value}")
     illegal = core.move(visit, Trigger.PASSED_BARRIER_2, now)
     if illegal is not None:
@@ -387,10 +413,13 @@ def on_device_recovered(core: GateCore, e: ev.DeviceRecovered, now: float, out: 
 
 def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
     """The driver app reported a position on the approach: update the congestion risk."""
-    visit_id = core.by_plate.get(normalize_plate(e.plate))
-    if visit_id is None:
-        return None, Refusal(f"no open declaration for plate {normalize_plate(e.plate)}")
-    visit = core.active[visit_id]
+    visit = core.plate_visits.get(e.plate)  # found as sent unless the plate needs its normal form
+    if visit is None:
+        plate = normalize_plate(e.plate)
+        visit = core.plate_visits.get(plate)
+        if visit is None:
+            return None, Refusal(f"no open declaration for plate {plate}")
+    visit_id = visit.visit_id
     if visit.location is not _OUTSIDE:
         return visit_id, f"ignored: vehicle is {visit.location.value}"
     core.corridor.ping(visit_id, float(e.km_to_gate))

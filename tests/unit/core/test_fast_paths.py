@@ -3,24 +3,35 @@
 ``WELL_FORMED`` (one compiled check per event type) must never accept an event that ``problem``
 refuses, and must name the same sender; the plate normal form, the yard's remembered fill
 ratio and the audit's inlined hashing must equal what they replace, whatever they are given.
+So must the rest: the audit's remembered sender and action labels, the one-table move, the
+plate index to the visits themselves, the cameras' remembered sites, and the commands built
+through their slots.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gate import events as ev
-from gate.audit import GENESIS, AuditLog, record_hash
+from gate.audit import _LABELS, _LABELS_MAX, GENESIS, AuditLog, record_hash
+from gate.commands import ALL_COMMANDS, FieldError, RefuseEvent
 from gate.config import YardConfig
-from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult, VehicleClass
+from gate.enums import ClearanceKind, Location, Outcome, PaymentMethod, Role, ScanResult, VehicleClass
+from gate.events import GpsPing
 from gate.identifiers import _PLATE_NOISE, normalize_plate
 from gate.validation import _CHECKS, WELL_FORMED, problem, sender
+from gate.transitions import GUARDS, Trigger, next_location
+from gate.visit import WorkItem
 from gate.yard import Yard
+from tests.unit.core.support import GateRun, of_type
 
 #: Values of every shape a field may be handed: right and wrong types, edges of each range.
 ANY_VALUE = st.one_of(
@@ -158,3 +169,79 @@ def test_a_time_that_is_not_finite_is_still_refused_by_the_audit() -> None:
         else:
             raise AssertionError(f"{bad!r} was accepted")
     assert log.count == 0
+
+
+def test_written_records_hash_as_record_hash_defines_once_the_remembered_senders_are_full() -> None:
+    log = AuditLog()
+    senders = [f"dev-{i}" for i in range(_LABELS_MAX + 50)]
+    for i, actor in enumerate(senders):
+        log.write(float(i), actor, "PlateRead", None, True, "")
+    log.write(1e9, senders[-1], f"Action-{len(senders)}", "V-1", False, "late")
+    assert len(_LABELS) <= _LABELS_MAX
+    prev = GENESIS
+    for record in log.records:
+        assert record.hash == record_hash(record.seq, record.time, record.actor, record.action, record.visit_id,
+                                          record.accepted, record.reason, prev)
+        prev = record.hash
+    assert log.verify() is None
+
+
+@pytest.mark.parametrize("here", list(Location))
+@pytest.mark.parametrize("entry_granted", [False, True])
+@pytest.mark.parametrize("exit_granted", [False, True])
+def test_a_move_goes_where_the_transition_table_and_its_guards_say(here: Location, entry_granted: bool,
+                                                                    exit_granted: bool) -> None:
+    for trigger in Trigger:
+        run = GateRun()
+        visit = run.core.active[run.declare()]
+        run.core.location_counts[visit.location] -= 1
+        run.core.location_counts[here] += 1
+        visit.location, visit.entry_granted, visit.exit_granted = here, entry_granted, exit_granted
+        there = next_location(here, trigger)
+        guard = GUARDS.get((here, trigger))
+        allowed = there is not None and (guard is None or getattr(visit, guard))
+        verdict = run.core.move(visit, trigger, 5.0)
+        assert (verdict is None) == allowed, (here, trigger, verdict)
+        assert verdict == run.core.illegal_move(visit, trigger) if not allowed else verdict is None
+        assert visit.location is (there if allowed else here)
+
+
+def test_reads_of_a_plate_in_any_spacing_or_case_find_the_same_visit_and_keep_both_plate_indexes_in_step() -> None:
+    run = GateRun()
+    first, second = run.declare("DEC-0001", "12C-000.01"), run.declare("DEC-0002", "12C-000.02")
+    run.read("cam-staging", "12c-000.01")
+    run.read("cam-staging", " 12c-000.02 ")
+    assert (run.location(first), run.location(second)) == (Location.STAGING, Location.STAGING)
+    assert run.core.plate_visits == {"12C-000.01": run.core.active[first], "12C-000.02": run.core.active[second]}
+    pings = [run.send(GpsPing("app", plate, 3.0, 40.0)) for plate in ("12C-000.01", " 12c-000.01", "12C-999.99")]
+    assert [r.reason for p in pings for r in of_type(p, RefuseEvent)] == ["no open declaration for plate 12C-999.99"]
+    run.through(first)
+    assert run.location(first) is Location.DEPARTED
+    assert list(run.core.plate_visits) == ["12C-000.02"] and run.core.check_invariants() == []
+
+
+def test_a_plate_read_from_a_device_that_is_no_camera_is_refused_every_time() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_staging(visit)
+    for _ in range(2):
+        refusal = run.refused(run.read("barrier-in-1", "12C-000.01"))
+        assert refusal.reason == "device barrier-in-1 is of kind barrier, not plate_camera"
+    assert "barrier-in-1" not in run.core.camera_steps and "cam-staging" in run.core.camera_steps
+
+
+@pytest.mark.parametrize("cls", [*ALL_COMMANDS, FieldError, WorkItem], ids=lambda cls: cls.__name__)
+def test_commands_built_through_their_slots_take_the_same_arguments_and_hold_the_same_fields(cls: type) -> None:
+    plain = dataclasses.make_dataclass(cls.__name__, [(f.name, f.type, f) for f in dataclasses.fields(cls)],
+                                       frozen=True, slots=True)
+    given = {f.name: f"value of {f.name}" for f in dataclasses.fields(cls)}
+    required = {f.name: given[f.name] for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+    for args, kwargs in (((), given), (tuple(given.values()), {}), ((), required)):
+        built, reference = cls(*args, **kwargs), plain(*args, **kwargs)
+        assert dataclasses.astuple(built) == dataclasses.astuple(reference)
+        assert built == cls(**dataclasses.asdict(built)) and hash(built) == hash(cls(**dataclasses.asdict(built)))
+    assert inspect.signature(cls) == inspect.signature(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(cls(**given), next(iter(given)), "changed")
+    with pytest.raises(TypeError):
+        cls(*given.values(), "one too many")
