@@ -97,6 +97,8 @@ class AgencyDesk:
         self._in_service: dict[int, float] = {}
         self._next_task = 0
         self._closed_busy_s = 0.0
+        #: Tasks given to the desk so far (each ``serve``/``work``), whether or not an officer took them up yet.
+        self.tasks_assigned = 0
         #: Tasks started and finished so far.
         self.tasks_started = 0
         self.tasks_done = 0
@@ -189,6 +191,7 @@ class AgencyDesk:
 
     def _serve(self, priority: int, service_s: Sampler) -> ProcessGenerator:
         arrived = self.env.now
+        self.tasks_assigned += 1
         with self.desk.request(priority=priority) as officer:
             yield officer
             started = self.env.now

@@ -297,6 +297,22 @@ class StationProbe:
         self._queue -= 1
         self._record(now)
 
+    def withdraw(self, now: float, customer: int | None = None) -> None:
+        """A customer in service leaves before its service is done (e.g. taken off a faulted
+        scanner): a server is free again, and the customer counts as abandoned, not completed."""
+        now = self._now(now)
+        if self._busy == 0:
+            raise ValueError(f"station {self.name!r}: withdraw at t={now} but no server is busy")
+        if customer is None:
+            customer = self._front(self._serving, _IN_SERVICE)
+        else:
+            customer = self._customer(customer, _IN_SERVICE, "withdraw")
+        self._state.data[customer] = _ABANDONED
+        self._times.data[customer, 2] = now
+        self._trim(self._serving, _IN_SERVICE)
+        self._busy -= 1
+        self._record(now)
+
     def set_servers(self, now: float, servers: int | None) -> None:
         """Change the servers available, e.g. a device faulted -> 0; None means unlimited."""
         now = self._now(now)
@@ -458,6 +474,10 @@ class TruckLog:
     Times are simulation seconds. Stamping a stage twice keeps the later time (a returned
     truck that comes back is measured on its accepted passage); ``redeclarations`` counts the
     returns. Strings default to "" and the outcome to "inside".
+
+    ``scale_out`` / ``scanner_out`` mean weighed / scanned: a truck taken off the scale or the
+    scanner before its work was done (re-routed, e.g. the device faulted) keeps its ``*_in``
+    (it was there) and no ``*_out``; one re-routed on its way there has neither.
     """
 
     def __init__(self, capacity: int = 1024) -> None:

@@ -136,7 +136,7 @@ def world_extra(world: GateWorld) -> dict[str, Any]:
             "tasks_done": desk.tasks_done,
             "utilisation": desk.utilisation(),
             "mean_wait_min": (desk.wait_s / desk.tasks_started / 60.0) if desk.tasks_started else 0.0,
-            "tasks_assigned": world.sla_tasks.get(role.value, 0),
+            "tasks_assigned": desk.tasks_assigned,
             "sla_misses": world.escalations.get(role.value, 0),
         }
         for role, desk in world.desks.items()

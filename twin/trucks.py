@@ -104,7 +104,11 @@ def _road_queue(w: GateWorld, delta: int) -> None:
 
 
 def _enter(w: GateWorld, t: TruckRun, station: str, served: bool = True) -> int:
-    """The truck arrives at a station probe (and, unless it must queue, is in it at once)."""
+    """The truck arrives at a station probe (and, unless it must queue, is in it at once).
+
+    At staging every truck queues: the wait there is the hold (in a staging area, on the road or
+    before the forecourt) until it is called forward, and ``_leave_staging`` ends it.
+    """
     probe = w.station(station)
     customer = probe.arrive(w.env.now)
     if served:
@@ -173,7 +177,7 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     corridor = w.corridor_drivers
     if corridor is not None:  # the drivers and the traffic police decide where it waits
         corridor.reach_checkpoint(w, t)
-        customer = _enter(w, t, "staging")
+        customer = _enter(w, t, "staging", served=False)
         if cameras:
             yield from _identify(w, t, cameras[0])
             while _returned(w, t) and t.reaccepted is not None and not t.reaccepted.triggered:
@@ -182,7 +186,7 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
                 yield t.reaccepted
                 yield from _identify(w, t, cameras[0])
         route = yield from corridor.wait_at_staging(w, t)
-        _leave(w, t, "staging", customer)
+        _leave_staging(w, t, customer, route)
         log.stamp(t.row, "staging_out", env.now)
         return route
     area_has_room = w.counter(STAGING_OCCUPANCY)
@@ -192,7 +196,7 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         area_has_room.add(env.now, 1)
     else:
         _road_queue(w, +1)
-    customer = _enter(w, t, "staging")
+    customer = _enter(w, t, "staging", served=False)
     if cameras:
         yield from _identify(w, t, cameras[0])
     while True:
@@ -207,9 +211,19 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         area_has_room.add(env.now, -1)
     else:
         _road_queue(w, -1)
-    _leave(w, t, "staging", customer)
+    _leave_staging(w, t, customer, route)
     log.stamp(t.row, "staging_out", env.now)
     return route
+
+
+def _leave_staging(w: GateWorld, t: TruckRun, customer: int, route: RouteTo) -> None:
+    """The truck's wait at staging ends: called forward to barrier 1 (its wait is over and it
+    drives on), or sent away without being called (it leaves the queue unserved)."""
+    if route.station is Station.ENTRY_LANE:
+        w.station("staging").start_service(w.env.now, customer)
+        _leave(w, t, "staging", customer)
+    else:
+        _leave(w, t, "staging", customer, abandoned=True)
 
 
 def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
@@ -278,11 +292,13 @@ def _use_device(w: GateWorld, t: TruckRun, device_id: str, work: Any) -> Process
     probe.start_service(env.now, customer)
     process = work()
     yield process | get
-    _leave(w, t, device_id, customer)
     resource.release(request)
-    if not process.triggered:
+    t.places.discard(device_id)
+    if not process.triggered:  # taken off the device before its work was done
+        probe.withdraw(env.now, customer)
         process.interrupt(WITHDRAWN)
         return take_route(t)
+    probe.end_service(env.now, customer)
     return None
 
 
@@ -302,22 +318,29 @@ def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
             station = route.station
             if station is Station.SCALE and route.device_id:
                 yield env.timeout(DRIVE_S["to_scale"])
+                if next_route(t).triggered:  # re-routed on the way (e.g. the scale faulted): never weighed
+                    route = take_route(t)
+                    continue
                 log.stamp(t.row, "scale_in", env.now)
                 scale = w.equipment.scales[route.device_id]
                 route = yield from _use_device(w, t, route.device_id, lambda: scale.weigh(t.plan.truth))
-                log.stamp(t.row, "scale_out", env.now)
+                if route is None:  # weighed; a truck withdrawn from the scale keeps no scale_out
+                    log.stamp(t.row, "scale_out", env.now)
                 continue
             if station is Station.SCANNER and route.device_id:
                 yield env.timeout(DRIVE_S["to_scanner"])
+                if next_route(t).triggered:  # re-routed on the way (e.g. the scanner faulted): never scanned
+                    route = take_route(t)
+                    continue
                 log.stamp(t.row, "scanner_in", env.now)
                 scanner = w.equipment.scanners[route.device_id]
                 route = yield from _use_device(w, t, route.device_id, lambda: scanner.scan_vehicle(t.plan.truth))
-                log.stamp(t.row, "scanner_out", env.now)
+                if route is None:  # scanned; a truck withdrawn from the scanner keeps no scanner_out
+                    log.stamp(t.row, "scanner_out", env.now)
                 continue
             if station is Station.YARD:
                 if where == "bay":
-                    _leave(w, t, "inspection", bay_customer)
-                    log.stamp(t.row, "inspection_out", env.now)
+                    _leave_bay(w, t, bay_customer)
                 if where != "yard":
                     yield env.timeout(DRIVE_S["to_yard"])
                     if "cam-yard-in" in w.equipment.cameras:
@@ -334,7 +357,24 @@ def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
             if station is Station.INSPECTION:
                 yield env.timeout(DRIVE_S["to_bay"])
                 log.stamp(t.row, "inspection_in", env.now)
-                bay_customer = _enter(w, t, "inspection")
+                bays = w.inspection_bays
+                bay_customer = _enter(w, t, "inspection", served=bays is None)
+                if bays is not None:  # wait for a free bay (or a new route)
+                    request = bays.request()
+                    get = next_route(t)
+                    yield request | get
+                    if not request.triggered:
+                        request.cancel()
+                        _leave(w, t, "inspection", bay_customer, abandoned=True)
+                        t.at_bay = None
+                        where = "bays"
+                        route = take_route(t)
+                        continue
+                    t.bay_request = request
+                    w.station("inspection").start_service(env.now, bay_customer)
+                    if t.at_bay is None or t.at_bay.triggered:
+                        t.at_bay = env.event()
+                    t.at_bay.succeed()  # the officer sent to inspect it can start
                 if "cam-bay" in w.equipment.cameras:
                     yield from _identify(w, t, "cam-bay")
                 where = "bay"
@@ -342,8 +382,7 @@ def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
                 continue
             if station is Station.EXIT_LANE:
                 if where == "bay":
-                    _leave(w, t, "inspection", bay_customer)
-                    log.stamp(t.row, "inspection_out", env.now)
+                    _leave_bay(w, t, bay_customer)
                 if "cam-yard-out" in w.equipment.cameras:
                     yield from _identify(w, t, "cam-yard-out")
                 if t.in_yard:
@@ -361,9 +400,21 @@ def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
             if station is Station.AWAY:
                 _leave_yard(w, t, yard_customer)
                 if where == "bay":
-                    _leave(w, t, "inspection", bay_customer)
+                    _leave_bay(w, t, bay_customer, stamp=False)
                 return "refused"
             route = None
+
+
+def _leave_bay(w: GateWorld, t: TruckRun, bay_customer: int | None, stamp: bool = True) -> None:
+    """The truck drives out of its inspection bay, which is free for the next one."""
+    _leave(w, t, "inspection", bay_customer)
+    if stamp:
+        w.probes.log.stamp(t.row, "inspection_out", w.env.now)
+    bays = w.inspection_bays
+    if t.bay_request is not None and bays is not None:
+        bays.release(t.bay_request)
+        t.bay_request = None
+    t.at_bay = None
 
 
 def _yard_business(w: GateWorld, t: TruckRun) -> None:

@@ -96,6 +96,8 @@ class TruckRun:
     channel: str = ""
     handed_over: bool = False
     loading_registered: bool = False
+    at_bay: simpy.Event | None = None  # succeeds when the truck has an inspection bay
+    bay_request: Any = None  # its hold on a bay while it stands in one
 
     @property
     def visit_id(self) -> str:
@@ -172,8 +174,17 @@ class GateWorld:
         self.device_resources: dict[str, simpy.Resource] = {}
         for device_id in (*equipment.scales, *equipment.scanners):
             self.device_resources[device_id] = simpy.Resource(env, capacity=1)
+        #: The inspection bays, one truck each; None when the layout has unlimited bays, or none
+        #: (then an inspection waits for no bay).
+        bays = _capacity(scenario.layout.inspection_bays)
+        self.inspection_bays: simpy.Resource | None = None
+        if 0 < bays < float("inf"):
+            self.inspection_bays = simpy.Resource(env, capacity=int(bays))
+            if "inspection" in probes.stations:
+                probes.stations["inspection"].set_servers(env.now, int(bays))
         for device in equipment.all():
-            device.connect(self.report)
+            probe = probes.stations.get(device.device_id)
+            device.connect(self.report if probe is None else self._station_device_report(probe))
         self._executors: dict[type, Callable[[Any], None]] = {
             cmd.OpenBarrier: self._open_barrier,
             cmd.KeepClosed: self._keep_closed,
@@ -219,6 +230,21 @@ class GateWorld:
     @traffic_hold.setter
     def traffic_hold(self, hold: bool) -> None:
         self._traffic_hold = hold
+
+    def _station_device_report(self, probe: StationProbe) -> Callable[[ev.Event], None]:
+        """``report`` for a device that is a station (a scale, a scanner): while the device is
+        down, planned outage or random fault alike, its station has no server."""
+        servers = probe.servers
+        report = self.report
+
+        def station_report(event: ev.Event) -> None:
+            if isinstance(event, ev.DeviceFaulted):
+                probe.set_servers(self.env.now, 0)
+            elif isinstance(event, ev.DeviceRecovered):
+                probe.set_servers(self.env.now, servers)
+            report(event)
+
+        return station_report
 
     def report(self, event: ev.Event) -> None:
         """A device or a person reports an event; the core handles it at the current time."""
@@ -348,6 +374,8 @@ class GateWorld:
     def _route(self, c: cmd.RouteTo) -> None:
         truck = self.trucks.get(c.visit_id)
         if truck is not None:
+            if c.station is Station.INSPECTION and self.inspection_bays is not None and truck.at_bay is None:
+                truck.at_bay = self.env.event()  # sent to the bays: succeeds once it stands in one
             truck.mailbox.put(c)
 
     def _traffic_advice(self, c: cmd.TrafficAdvice) -> None:
@@ -399,6 +427,8 @@ class GateWorld:
         desk = self.desks.get(c.role)
         if desk is None:  # the layout staffs no such agency: the task waits for ever (and escalates)
             return
+        if c.clearance is K.CUSTOMS_INSPECTION and truck.at_bay is not None and not truck.at_bay.triggered:
+            yield truck.at_bay  # a physical inspection is done at a bay: the officer starts once the truck has one
         priority = 0 if (truck.plan.perishable and self.scenario.demand.perishable.priority) else 1
         yield from desk.work(priority, self.task_samplers.get(c.clearance))
         if self.core.clearance_status(c.visit_id, c.clearance) is not ClearanceStatus.ASSIGNED:

@@ -117,3 +117,14 @@ def test_a_task_can_bring_its_own_service_time(env, rng) -> None:
     assert quick.value == 60.0
     assert slow.value == 2700.0
     assert env.now == 2760.0
+
+
+def test_a_desk_counts_every_task_given_to_it_as_assigned_waiting_or_done(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.FEE_COLLECTOR, officers=1, shifts=[(0, 24)], service_s=constant(600))
+    served: list[tuple[float, float]] = []
+    for at in (0.0, 0.0, 0.0):
+        _task_at(env, desk, at, served)
+    env.run(until=700)
+    assert (desk.tasks_assigned, desk.tasks_started, desk.tasks_done, desk.queue_length) == (3, 2, 1, 1)
+    env.run(until=2000)
+    assert desk.tasks_assigned == desk.tasks_done == 3
