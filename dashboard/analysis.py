@@ -342,6 +342,22 @@ def planned_outages(scenario: Scenario, end: float) -> list[DownPeriod]:
     return sorted(periods, key=lambda p: (p.start, p.device))
 
 
+def known_outages(planned: Sequence[DownPeriod], recorded: Sequence[DownPeriod]) -> list[DownPeriod]:
+    """Every outage once: each recorded period, named by the plan it overlaps when there is one,
+    plus the planned outages no recorded period of the same device overlaps (a plan the results
+    cannot show, e.g. a device without a station)."""
+
+    def overlap(a: DownPeriod, b: DownPeriod) -> bool:
+        return a.device == b.device and a.start < b.end and b.start < a.end
+
+    kept = []
+    for r in recorded:
+        plan = next((p for p in planned if overlap(p, r)), None)
+        kept.append(r if plan is None else DownPeriod(r.device, r.start, r.end, plan.cause))
+    kept += [p for p in planned if not any(overlap(p, r) for r in recorded)]
+    return sorted(kept, key=lambda p: (p.start, p.device))
+
+
 def recorded_outages(series: Mapping[str, Mapping[str, np.ndarray]], end: float) -> list[DownPeriod]:
     """Periods in which a station's series shows fewer servers than its most (a device down)."""
     periods = []
@@ -360,9 +376,17 @@ def recorded_outages(series: Mapping[str, Mapping[str, np.ndarray]], end: float)
 
 
 def total_waiting(series: Mapping[str, Mapping[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """All trucks waiting (station queues, held at staging, approach road) as one step series."""
-    parts = [(series[name]["time"], series[name]["queue"]) for name in station_names(series)]
-    parts += [(series[name]["time"], series[name]["value"]) for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS) if name in series]
+    """All trucks waiting (station queues, held at staging, approach road) as one step series.
+
+    The staging station's queue already holds every truck waiting to be called forward, in a
+    staging area or on the road; only results without that station (older runs) add the
+    staging-area and road-queue counters instead.
+    """
+    stations = station_names(series)
+    parts = [(series[name]["time"], series[name]["queue"]) for name in stations]
+    if "staging" not in stations:
+        parts += [(series[name]["time"], series[name]["value"])
+                  for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS) if name in series]
     if not parts:
         return np.zeros(1), np.zeros(1)
     time = np.unique(np.concatenate([np.asarray(t, dtype=float) for t, _ in parts]))

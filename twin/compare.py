@@ -159,8 +159,11 @@ def _difference(run: RunResult, baseline: RunResult, kpi: str) -> tuple[float, f
 
 def _verdict(direction: str, difference: float, half_width: float) -> str:
     """Better or worse only when the interval excludes zero; a layout is not "better" by noise."""
-    if direction == NEUTRAL or math.isnan(difference):
+    if math.isnan(difference):
         return "n/a"
+    if direction == NEUTRAL:
+        # Neither way is better, but a planner still wants to know the runs clearly differ.
+        return "different" if math.isfinite(half_width) and abs(difference) > half_width else "n/a"
     if difference == 0:
         return "equal"
     if not (math.isfinite(half_width) and abs(difference) > half_width):
@@ -173,7 +176,8 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
 
     ``significant`` says whether the difference's confidence interval excludes zero.
     ``verdict`` is "baseline", "better" or "worse" (significant, judged by the KPI's
-    direction), "no clear difference", "equal", or "n/a" (neutral KPI or nothing to compare).
+    direction), "no clear difference", "equal", "different" (a neutral KPI whose interval
+    excludes zero), or "n/a" (a neutral KPI without a clear difference, or nothing to compare).
     ``best`` names the run with the best mean on that KPI ("" for a neutral KPI).
     """
     if not runs:

@@ -14,6 +14,7 @@ from dashboard.analysis import (
     device_table,
     format_number,
     outage_effects,
+    known_outages,
     planned_outages,
     recorded_outages,
 )
@@ -78,7 +79,7 @@ if loaded is not None:
     rep = run.replications[replication]
     periods = recorded_outages(rep.series, end)
     if loaded.scenario is not None:
-        periods = planned_outages(loaded.scenario, end) + periods
+        periods = known_outages(planned_outages(loaded.scenario, end), periods)
     st.markdown("#### What the outages did")
     if periods:
         effects = outage_effects(periods, rep.series, rep.trucks)

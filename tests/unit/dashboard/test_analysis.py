@@ -15,6 +15,8 @@ from dashboard.analysis import (
     uses_agents,
     winners,
     DownPeriod,
+    known_outages,
+    total_waiting,
     agency_table,
     agv_summary,
     busiest_hours,
@@ -277,3 +279,22 @@ def test_the_corridor_shown_at_a_moment_is_the_agents_last_count_at_or_before_it
         "waiting on the road at the checkpoint": 0, "waiting in staging areas": 1}
     assert corridor_at(corridor, 0.5)[1] == 0.5
     assert corridor_at(corridor, 9.0)[0]["trucks"].tolist() == [7, 4, 5, 2]
+
+
+def test_an_outage_both_planned_and_recorded_is_listed_once_by_its_cause_and_an_unrecorded_plan_is_kept() -> None:
+    recorded = [DownPeriod("scanner-1", 9 * HOUR, 13 * HOUR, "fewer servers recorded")]
+    planned = [DownPeriod("scanner-1", 9 * HOUR, 13 * HOUR, "planned outage"),
+               DownPeriod("partner-link", 2 * HOUR, 3 * HOUR, "planned outage")]
+    assert known_outages(planned, recorded) == [
+        planned[1], DownPeriod("scanner-1", 9 * HOUR, 13 * HOUR, "planned outage")]
+
+
+def test_trucks_held_at_staging_are_counted_once_in_all_trucks_waiting() -> None:
+    t = np.array([0.0, 10.0])
+    station = {"time": t, "queue": np.array([3.0, 1.0]), "busy": np.zeros(2), "servers": np.ones(2)}
+    counters = {"staging_occupancy": {"time": t, "value": np.array([2.0, 1.0])},
+                ROAD_QUEUE_TRUCKS: {"time": t, "value": np.array([1.0, 0.0])}}
+    _, with_staging_station = total_waiting({"staging": station, "scale-1": station, **counters})
+    assert with_staging_station.tolist() == [6.0, 2.0]  # the two station queues only
+    _, without = total_waiting({"scale-1": station, **counters})
+    assert without.tolist() == [6.0, 2.0]  # scale queue + staging area + road
