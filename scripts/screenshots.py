@@ -40,11 +40,9 @@ pixels may still differ a little between Chromium and font versions.
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from dashboard.serving import free_port, wait_healthy  # noqa: E402
 from twin.cli import dashboard_invocation  # noqa: E402
 
 if TYPE_CHECKING:
@@ -96,27 +95,6 @@ def run_scenarios(results: Path, reuse: bool) -> dict[str, Path]:
         subprocess.run([str(gatetwin), "run", name, "--reps", str(REPLICATIONS), "--out", str(folder), "--quiet"],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return folders
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_healthy(url: str, server: subprocess.Popen[bytes], server_log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}:\n{server_log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer on {url} within {START_TIMEOUT_S:.0f} s")
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:
@@ -292,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://127.0.0.1:{port}"
     log(f"dashboard PID {server.pid} on {url} (log: {server_log})")
     try:
-        wait_healthy(url, server, server_log)
+        wait_healthy(url, server, server_log, START_TIMEOUT_S)
         take(url, args.images, args.replay_at)
     finally:
         stop(server)

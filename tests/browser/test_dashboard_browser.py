@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from dashboard.serving import free_port, wait_healthy
 from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_saved_runs
 from twin.cli import dashboard_invocation
 
@@ -79,25 +77,11 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with code {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not answer on {url} within {START_TIMEOUT_S:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+    try:
+        wait_healthy(url, server, log, START_TIMEOUT_S)
+    except RuntimeError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +89,7 @@ def dashboard_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
     """A dashboard server on a free loopback port with two saved runs open; stopped by its PID."""
     root = tmp_path_factory.mktemp("browser")
     folders = write_saved_runs(root / "saved")
-    port = _free_port()
+    port = free_port()
     command, environment = dashboard_invocation([folders["baseline"], folders["outage"]], port, "127.0.0.1", True,
                                                 root / "dashboard-runs")
     environment["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"

@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import dashboard
+from dashboard.serving import free_port, is_healthy
 from dashboard.state import DEFAULT_RUNS_DIR, RESULTS_ENV, RUNS_DIR_ENV
 from twin.cli import app, dashboard_app_path, dashboard_invocation
 
@@ -110,20 +109,6 @@ def test_a_port_out_of_range_is_refused(fake_server: list[tuple[list[str], dict[
         dashboard_invocation([], 0, "127.0.0.1", True, tmp_path)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def _session_processes(session: int) -> list[int]:
     """Processes still alive in ``session`` (its leader's PID), from /proc."""
     found = []
@@ -144,7 +129,7 @@ def _start_dashboard(saved_runs: dict[str, Path], tmp_path: Path) -> tuple[subpr
     """``gatetwin dashboard`` in a session of its own (as in a terminal), once it serves."""
     script = shutil.which("gatetwin", path=str(Path(sys.executable).parent))
     cli = [script] if script else [sys.executable, "-c", "from twin.cli import app; app()"]
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dashboard.log"
     environment = dict(os.environ, STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
     with log.open("wb") as output:
@@ -153,9 +138,9 @@ def _start_dashboard(saved_runs: dict[str, Path], tmp_path: Path) -> tuple[subpr
                                   stdout=output, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60.0
-    while not _healthy(url) and server.poll() is None and time.monotonic() < deadline:
+    while not is_healthy(url) and server.poll() is None and time.monotonic() < deadline:
         time.sleep(0.3)
-    if not _healthy(url):
+    if not is_healthy(url):
         _stop_session(server)
         pytest.fail(log.read_text(errors="replace")[-3000:])
     return server, url, log
@@ -178,7 +163,7 @@ def test_the_command_serves_the_dashboard_until_ctrl_c(saved_runs: dict[str, Pat
         # Ctrl-C in a terminal: SIGINT to the foreground process group, the command's.
         os.killpg(server.pid, signal.SIGINT)
         assert server.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
-        assert not _healthy(url)
+        assert not is_healthy(url)
         assert _session_processes(server.pid) == []
     finally:
         _stop_session(server)
@@ -191,7 +176,7 @@ def test_sigterm_to_the_command_alone_stops_streamlit_too(saved_runs: dict[str, 
         assert len(_session_processes(server.pid)) >= 2  # the command and the Streamlit server
         os.kill(server.pid, signal.SIGTERM)  # stopped by its PID, as a service manager does
         assert server.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
-        assert not _healthy(url)
+        assert not is_healthy(url)
         assert _session_processes(server.pid) == [], "a process of the dashboard is still running"
     finally:
         _stop_session(server)
