@@ -261,6 +261,46 @@ class _Withdrawn:
 WITHDRAWN = _Withdrawn()
 
 
+class SingleVehicleDevice(EmulatedDevice):
+    """A device that works on one vehicle at a time (a weighbridge platform, a scanner tunnel).
+
+    ``_work_when_up`` waits for the device to be up and then works for a drawn time; a fault in
+    the middle aborts the work (counted in ``aborted``) and it starts again after the repair; a
+    ``WITHDRAWN`` interrupt ends it at once.
+    """
+
+    #: The process working right now (a fault interrupts it), if any.
+    _working: simpy.Process | None = None
+    #: Work cut short by a fault (done again after the repair).
+    aborted: int = 0
+
+    def _work_when_up(self, draw_s: Callable[[], float]) -> Generator[simpy.Event, Any, bool]:
+        """Work on the vehicle until done (True) or until it is withdrawn (False)."""
+        while True:
+            while self.is_down:
+                try:
+                    yield self.fault_model.when_up()
+                except simpy.Interrupt as interrupt:
+                    if interrupt.cause is WITHDRAWN:
+                        return False
+                    raise
+            self._working = self.env.active_process
+            try:
+                yield self.env.timeout(draw_s())
+            except simpy.Interrupt as interrupt:
+                if interrupt.cause is WITHDRAWN:
+                    return False
+                self.aborted += 1
+                continue
+            finally:
+                self._working = None
+            return True
+
+    def _on_fault(self, reason: str) -> None:
+        if self._working is not None:
+            self._working.interrupt(reason)
+
+
 # --- faults ---------------------------------------------------------------------------------
 
 

@@ -27,10 +27,10 @@ from gate.events import WeightMeasured
 from hardware_emulators.base import (
     SECONDS_PER_DAY,
     WITHDRAWN,
-    EmulatedDevice,
     OutageLike,
     ProcessGenerator,
     Sampler,
+    SingleVehicleDevice,
     VehicleTruth,
     draw_duration,
     require_positive,
@@ -70,7 +70,7 @@ def parse_frame(text: str) -> tuple[float, bool, bool]:
     return (-value if sign == "-" else value), status == "ST", status == "OL"
 
 
-class Scale(EmulatedDevice):
+class Scale(SingleVehicleDevice):
     """A weighbridge (implements ``gate.ports.ScalePort``).
 
     Args:
@@ -112,7 +112,6 @@ class Scale(EmulatedDevice):
         self._settle_s = settle_s
         #: The weighing platform: one vehicle at a time.
         self.platform = simpy.Resource(env, capacity=1)
-        self._weighing: simpy.Process | None = None
         self._occupied_since: float | None = None
         self._closed_busy_s = 0.0
         #: Vehicles weighed (reports made).
@@ -166,25 +165,9 @@ class Scale(EmulatedDevice):
                 raise
             since = self._occupied_since = self.env.now
             try:
-                while True:
-                    while self.is_down:
-                        try:
-                            yield self.fault_model.when_up()
-                        except simpy.Interrupt as interrupt:
-                            if interrupt.cause is WITHDRAWN:
-                                return None
-                            raise
-                    self._weighing = self.env.active_process
-                    try:
-                        yield self.env.timeout(draw_duration(self.device_id, "settle_s", self._settle_s))
-                    except simpy.Interrupt as interrupt:
-                        if interrupt.cause is WITHDRAWN:
-                            return None
-                        self.aborted += 1
-                        continue
-                    finally:
-                        self._weighing = None
-                    break
+                done = yield from self._work_when_up(lambda: draw_duration(self.device_id, "settle_s", self._settle_s))
+                if not done:
+                    return None
                 gross_kg, overload = self.reading(vehicle.gross_kg)
                 measured = WeightMeasured(
                     device_id=self.device_id,
@@ -201,6 +184,3 @@ class Scale(EmulatedDevice):
                 self._closed_busy_s += self.env.now - since
                 self._occupied_since = None
 
-    def _on_fault(self, reason: str) -> None:
-        if self._weighing is not None:
-            self._weighing.interrupt(reason)

@@ -23,10 +23,10 @@ from gate.enums import ScanResult
 from gate.events import ScanCompleted
 from hardware_emulators.base import (
     WITHDRAWN,
-    EmulatedDevice,
     OutageLike,
     ProcessGenerator,
     Sampler,
+    SingleVehicleDevice,
     VehicleTruth,
     draw_duration,
     require_probability,
@@ -41,7 +41,7 @@ THROUGHPUT_PER_H: dict[str, tuple[float, float]] = {
 }
 
 
-class Scanner(EmulatedDevice):
+class Scanner(SingleVehicleDevice):
     """A container scanner (implements ``gate.ports.ScannerPort``).
 
     Args:
@@ -81,7 +81,6 @@ class Scanner(EmulatedDevice):
         #: ``RequestScan`` commands received.
         self.requests_received = 0
         self._requested: dict[str, deque[RequestScan]] = {}
-        self._scanning: simpy.Process | None = None
         self._occupied_since: float | None = None
         self._closed_busy_s = 0.0
         #: Scans completed, and how many of them were flagged suspect.
@@ -145,25 +144,9 @@ class Scanner(EmulatedDevice):
                 raise
             since = self._occupied_since = self.env.now
             try:
-                while True:
-                    while self.is_down:
-                        try:
-                            yield self.fault_model.when_up()
-                        except simpy.Interrupt as interrupt:
-                            if interrupt.cause is WITHDRAWN:
-                                return None
-                            raise
-                    self._scanning = self.env.active_process
-                    try:
-                        yield self.env.timeout(draw_duration(self.device_id, "scan_s", self._scan_s))
-                    except simpy.Interrupt as interrupt:
-                        if interrupt.cause is WITHDRAWN:
-                            return None
-                        self.aborted += 1
-                        continue
-                    finally:
-                        self._scanning = None
-                    break
+                done = yield from self._work_when_up(lambda: draw_duration(self.device_id, "scan_s", self._scan_s))
+                if not done:
+                    return None
                 completed = self._assess(vehicle)
                 self._emit(completed)
                 return completed
@@ -191,6 +174,3 @@ class Scanner(EmulatedDevice):
             image_ref=f"{self.device_id}/{visit}/{self.scanned}",
         )
 
-    def _on_fault(self, reason: str) -> None:
-        if self._scanning is not None:
-            self._scanning.interrupt(reason)
