@@ -45,6 +45,18 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path, timeout_s
     raise RuntimeError(f"streamlit did not answer on {url} within {timeout_s:.0f} s:\n{_tail(log)}")
 
 
+def stop_server(server: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
+    """Stop the server by its PID: SIGTERM, then SIGKILL if it is still running after ``grace_s``."""
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=grace_s)
+
+
 def _tail(log: Path) -> str:
     try:
         return log.read_text(errors="replace")[-3000:]

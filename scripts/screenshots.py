@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard.serving import free_port, wait_healthy  # noqa: E402
+from dashboard.serving import free_port, stop_server, wait_healthy  # noqa: E402
 from twin.cli import dashboard_invocation  # noqa: E402
 
 if TYPE_CHECKING:
@@ -95,18 +95,6 @@ def run_scenarios(results: Path, reuse: bool) -> dict[str, Path]:
         subprocess.run([str(gatetwin), "run", name, "--reps", str(REPLICATIONS), "--out", str(folder), "--quiet"],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return folders
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop the server by its PID: SIGTERM, then SIGKILL after 15 s."""
-    if server.poll() is not None:
-        return
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=15)
 
 
 def content_height(page: Page) -> int:
@@ -273,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_healthy(url, server, server_log, START_TIMEOUT_S)
         take(url, args.images, args.replay_at)
     finally:
-        stop(server)
+        stop_server(server)
         log(f"stopped PID {server.pid}")
     return 0
 

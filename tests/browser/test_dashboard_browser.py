@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dashboard.serving import free_port, wait_healthy
+from dashboard.serving import free_port, stop_server, wait_healthy
 from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_saved_runs
 from twin.cli import dashboard_invocation
 
@@ -101,12 +101,7 @@ def dashboard_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
         _wait_healthy(url, server, log)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
+        stop_server(server)
 
 
 @pytest.fixture(scope="module")
