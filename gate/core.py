@@ -206,7 +206,8 @@ class GateCore:
         self.deadlines = Deadlines()
         self.audit = AuditLog()
         self.ledger = ComplianceLedger(cfg.risk)
-        self.work: dict[Role, dict[tuple[str, ClearanceKind], WorkItem]] = {r: {} for r in Role}
+        #: Each agency's work list, keyed by the clearance itself (its identity: no hashing of ids).
+        self.work: dict[Role, dict[Clearance, WorkItem]] = {r: {} for r in Role}
         self.reviews: dict[str, Review] = {}
         self._review_keys: dict[tuple[str | None, str | None, str], str] = {}
         self._review_key_of: dict[str, tuple[str | None, str | None, str]] = {}
@@ -508,7 +509,7 @@ class GateCore:
         c.assigned_at = now
         key = (visit.visit_id, kind)
         c.deadline_token = self.deadlines.schedule(due, "sla", key)
-        self.work[role][key] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
+        self.work[role][c] = WorkItem(visit.visit_id, visit.plate, kind, now, due)
         out.append(AssignTask(role, visit.visit_id, kind, due))
 
     def assign_workable(self, visit: Visit, now: float, out: list[Command]) -> None:
@@ -529,7 +530,7 @@ class GateCore:
         c.decided_by = actor
         c.reasons = reasons
         self.deadlines.cancel(c.deadline_token)
-        self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+        self.work[CLEARANCE_ROLE[kind]].pop(c, None)
 
     def unassign(self, visit: Visit, kind: ClearanceKind) -> None:
         """Put an assigned clearance back to 'required' (the vehicle left where it could be done)."""
@@ -538,7 +539,7 @@ class GateCore:
             c.status = _REQUIRED
             c.assigned_at = None
             self.deadlines.cancel(c.deadline_token)
-            self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+            self.work[CLEARANCE_ROLE[kind]].pop(c, None)
 
     def set_channel(self, visit: Visit, channel: Channel, reason: str, now: float, out: list[Command]) -> None:
         """Raise the visit's channel (never lower it) and add the customs clearance it needs."""
@@ -613,8 +614,8 @@ class GateCore:
 
     def hold_at_staging(self, visit: Visit, reason: str, out: list[Command]) -> None:
         """Keep a vehicle waiting at staging (in arrival order) and tell traffic police."""
-        area = self.staging.area_of.get(visit.visit_id)
-        if visit.visit_id not in self.staging:
+        area = self.staging.area_of(visit.visit_id)
+        if area is None and visit.visit_id not in self.staging:
             area = self.staging.choose_area()
             self.staging.add(visit.visit_id, visit.vehicle_class, visit.declaration.perishable, area)
         out.append(TrafficAdvice(area or "approach", TrafficAction.HOLD, visit.visit_id, visit.plate, None,
@@ -624,16 +625,15 @@ class GateCore:
         """A yard slot of this vehicle's class became free: call the next waiting vehicle forward."""
         vehicle_class = visit.vehicle_class
         while self.yard.has_room(vehicle_class):
-            area_hint = None
-            next_id = self.staging.pop_next(vehicle_class)
-            if next_id is None:
+            popped = self.staging.pop_next(vehicle_class)
+            if popped is None:
                 break
+            next_id = popped[0]
             waiting = self.active.get(next_id)
             if waiting is None or waiting.awaiting_amendment:
                 continue
             if waiting.location is Location.STAGING:
-                area_hint = self.staging.area_of.get(next_id) or next(iter(self.staging.area_capacity), "staging")
-                self.call_forward(waiting, now, out, area=area_hint)
+                self.call_forward(waiting, now, out, area=next(iter(self.staging.area_capacity), "staging"))
             elif waiting.location is Location.ENTRY_LANE:
                 # Sent back from barrier 1 because the yard was full, and not yet back at staging:
                 # it keeps its place in the queue, and the barrier opens for it where it stands.
@@ -756,14 +756,14 @@ class GateCore:
         self.release_slot(visit, now, out)
         self.release_lane(visit)
         self.staging.discard(visit.visit_id)
-        self.corridor.arrived(visit.visit_id)
+        self.corridor.arrived(visit)
         if visit.scanner is not None:
             self.scanner_queue[visit.scanner].pop(visit.visit_id, None)
         if visit.scale is not None:
             self.scale_queue[visit.scale].pop(visit.visit_id, None)
         for kind, c in visit.clearances.items():
             self.deadlines.cancel(c.deadline_token)
-            self.work[CLEARANCE_ROLE[kind]].pop((visit.visit_id, kind), None)
+            self.work[CLEARANCE_ROLE[kind]].pop(c, None)
         self.deadlines.cancel(visit.payment_token)
         del self.active[visit.visit_id]
         if self.by_plate.get(visit.plate) == visit.visit_id:
@@ -835,7 +835,8 @@ class GateCore:
         if c is None or c.status is not S.ASSIGNED or c.assigned_at is None:
             return
         role = CLEARANCE_ROLE[kind]
-        due = self.work[role][(visit_id, kind)].due if (visit_id, kind) in self.work[role] else now
+        item = self.work[role].get(c)
+        due = item.due if item is not None else now
         c.escalated = True
         self.stats["escalations"] += 1
         self.audit.write(now, "core", "Escalate", visit_id, True, f"{role.value} has not decided {kind.value}")

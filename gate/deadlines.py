@@ -1,68 +1,78 @@
 """Timers of the core: when it next needs waking, and what is due.
 
-A binary heap with lazy cancellation: cancelling only forgets the token, and a dead entry is
-dropped when it reaches the top. So that long service-level timers cancelled early cannot pile
-up, the heap is rebuilt from the live entries whenever dead ones outnumber live ones (amortised
-O(1) per operation).
+A binary heap with lazy cancellation. Each entry is its own token: a short list
+``[when, seq, kind, key]`` that ``schedule`` returns and ``cancel`` marks dead (``kind`` becomes
+None), so neither touches any table that grows with the number of timers. A dead entry is dropped
+when it reaches the top; so that long service-level timers cancelled early cannot pile up, the
+heap is rebuilt from the live entries whenever dead ones outnumber live ones (amortised O(1) per
+operation). Entries order by time, then by scheduling order (``seq`` is unique), so ties fire in
+the order they were scheduled and the comparison never reaches ``kind`` or ``key``.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Hashable
+from typing import Any, TypeAlias
+
+#: A scheduled entry, and the token that cancels it: ``[when, seq, kind, key]``, ``kind`` None
+#: once it fired or was cancelled. Read it only through ``Deadlines``.
+Timer: TypeAlias = list[Any]
 
 
 class Deadlines:
     """Scheduled (time, kind, key) entries, each cancellable by the token ``schedule`` returns."""
 
-    __slots__ = ("_heap", "_live", "_next_token")
+    __slots__ = ("_heap", "_live", "_seq")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, str, Hashable]] = []
-        self._live: set[int] = set()
-        self._next_token = 0
+        self._heap: list[Timer] = []
+        self._live = 0
+        self._seq = 0
 
     def __len__(self) -> int:
-        return len(self._live)
+        return self._live
 
-    def schedule(self, when: float, kind: str, key: Hashable) -> int:
+    def schedule(self, when: float, kind: str, key: Hashable) -> Timer:
         """Schedule ``(kind, key)`` at ``when``; returns the token that cancels it."""
-        self._next_token += 1
-        token = self._next_token
-        heapq.heappush(self._heap, (when, token, kind, key))
-        self._live.add(token)
-        if len(self._heap) > 2 * len(self._live) + 1024:
+        self._seq += 1
+        timer: Timer = [when, self._seq, kind, key]
+        heapq.heappush(self._heap, timer)
+        self._live += 1
+        if len(self._heap) > 2 * self._live + 1024:
             self._compact()
-        return token
+        return timer
 
-    def cancel(self, token: int) -> None:
-        """Cancel a scheduled entry (a token already fired or cancelled is ignored)."""
-        self._live.discard(token)
+    def cancel(self, token: Timer | None) -> None:
+        """Cancel a scheduled entry (None, or a token already fired or cancelled, is ignored)."""
+        if token is not None and token[2] is not None:
+            token[2] = None
+            self._live -= 1
 
     def next_time(self) -> float | None:
         """The time of the earliest live entry, or None."""
         heap = self._heap
-        while heap and heap[0][1] not in self._live:
+        while heap and heap[0][2] is None:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
     def pending(self) -> list[tuple[float, str, Hashable]]:
         """Every live entry as (time, kind, key), earliest first. O(n log n): for probes and tests."""
-        live = self._live
-        return [(when, kind, key) for when, token, kind, key in sorted(self._heap) if token in live]
+        return [(when, kind, key) for when, _, kind, key in sorted(self._heap) if kind is not None]
 
     def pop_due(self, now: float) -> list[tuple[str, Hashable]]:
         """Every live entry due at or before ``now``, earliest first (ties in scheduling order)."""
         due: list[tuple[str, Hashable]] = []
         heap = self._heap
-        live = self._live
         while heap and heap[0][0] <= now:
-            _, token, kind, key = heapq.heappop(heap)
-            if token in live:
-                live.discard(token)
-                due.append((kind, key))
+            timer = heapq.heappop(heap)
+            kind = timer[2]
+            if kind is not None:
+                timer[2] = None
+                self._live -= 1
+                due.append((kind, timer[3]))
         return due
 
     def _compact(self) -> None:
-        self._heap = [entry for entry in self._heap if entry[1] in self._live]
+        self._heap = [timer for timer in self._heap if timer[2] is not None]
         heapq.heapify(self._heap)

@@ -13,8 +13,13 @@ nothing changes (hysteresis), so the advice does not flicker. All updates are O(
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gate.config import TrafficConfig
 from gate.enums import TrafficAction
+
+if TYPE_CHECKING:
+    from gate.visit import Visit
 
 
 # Bound once: ``assess`` runs on every GPS ping, and reading a member off its Enum class is slow
@@ -23,33 +28,38 @@ _HOLD, _RELEASE = TrafficAction.HOLD, TrafficAction.RELEASE
 
 
 class Corridor:
-    """Positions last reported by vehicles on their way in."""
+    """How many vehicles on their way in last reported a position within the horizon.
 
-    __slots__ = ("config", "km_to_gate", "within_horizon", "action", "risk", "yard_fill")
+    Each visit keeps the distance it last reported (``Visit.km_to_gate``, None once it is no
+    longer on the way in), so a ping touches the visit it is about and nothing else.
+    """
+
+    __slots__ = ("config", "within_horizon", "action", "risk", "yard_fill")
 
     def __init__(self, config: TrafficConfig) -> None:
         self.config = config
-        self.km_to_gate: dict[str, float] = {}
         self.within_horizon = 0
         self.action = TrafficAction.RELEASE
         self.risk = 0.0
         self.yard_fill = 0.0
 
-    def ping(self, visit_id: str, km: float) -> None:
+    def ping(self, visit: Visit, km: float) -> None:
         """Record a vehicle's reported distance to the gate."""
         horizon = self.config.horizon_km
-        before = self.km_to_gate.get(visit_id)
+        before = visit.km_to_gate
         if before is not None and before <= horizon:
             self.within_horizon -= 1
-        self.km_to_gate[visit_id] = km
+        visit.km_to_gate = km
         if km <= horizon:
             self.within_horizon += 1
 
-    def arrived(self, visit_id: str) -> None:
+    def arrived(self, visit: Visit) -> None:
         """The vehicle reached the gate area (or left the flow): it no longer approaches."""
-        before = self.km_to_gate.pop(visit_id, None)
-        if before is not None and before <= self.config.horizon_km:
-            self.within_horizon -= 1
+        before = visit.km_to_gate
+        if before is not None:
+            visit.km_to_gate = None
+            if before <= self.config.horizon_km:
+                self.within_horizon -= 1
 
     def assess(self, staging_waiting: int, yard_fill: float) -> TrafficAction | None:
         """Update the risk; return the new advice when it changes, else None."""

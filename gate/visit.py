@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gate.commands import store_through_slots
+from gate.deadlines import Timer
 from gate.declaration import Declaration
 from gate.enums import (
     AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ScanResult, Site, VehicleClass,
@@ -20,9 +21,12 @@ from gate.enums import (
 _PASSED = ClearanceStatus.PASSED
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Clearance:
-    """One agency requirement on a visit: its status, who decided it, and its service-level timer."""
+    """One agency requirement on a visit: its status, who decided it, and its service-level timer.
+
+    Compared and hashed by identity: each is one requirement of one visit, and the agency work
+    lists are keyed by it."""
 
     kind: ClearanceKind
     status: ClearanceStatus = ClearanceStatus.REQUIRED
@@ -31,7 +35,7 @@ class Clearance:
     decided_by: str | None = None
     reasons: tuple[str, ...] = ()
     escalated: bool = False
-    deadline_token: int = 0
+    deadline_token: Timer | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -46,6 +50,7 @@ class Visit:
     visit_id: str
     plate: str
     location: Location = Location.OUTSIDE
+    km_to_gate: float | None = None  # last reported on the way in; None once arrived or gone
     clearances: dict[ClearanceKind, Clearance]
     last_site: Site | None = None  # where a camera (or an officer) last identified the vehicle
     updated_at: float = 0.0
@@ -74,7 +79,7 @@ class Visit:
     created_at: float
     channel_reasons: tuple[str, ...]
     payment_reference: str | None = None
-    payment_token: int = 0
+    payment_token: Timer | None = None
     payment_pending_vnd: int = 0  # an online payment awaiting confirmation
     payment_overdue: bool = False  # ... and not confirmed in time
     return_reasons: tuple[str, ...] = ()
@@ -102,7 +107,7 @@ class Mission:
     manifest_attempts: int = 1
     dispatch_attempts: int = 0
     dispatched_at: float | None = None
-    token: int = 0
+    token: Timer | None = None
 
 
 @dataclass(slots=True)

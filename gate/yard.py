@@ -78,10 +78,13 @@ class Yard:
 
 
 class Staging:
-    """Vehicles waiting at the staging areas to be called forward."""
+    """Vehicles waiting at the staging areas to be called forward.
 
-    __slots__ = ("_queues", "_waiting", "perishable_priority", "area_capacity", "area_count", "area_of", "_class_of",
-                 "class_count")
+    One entry per waiting vehicle holds its class and area, so that adding or forgetting a
+    vehicle is one lookup in one table however many vehicles wait.
+    """
+
+    __slots__ = ("_queues", "_entries", "perishable_priority", "area_capacity", "area_count", "class_count")
 
     def __init__(self, config: YardConfig) -> None:
         self.perishable_priority = config.perishable_priority
@@ -91,16 +94,20 @@ class Staging:
         self._queues: dict[tuple[VehicleClass, bool], deque[str]] = {
             (c, p): deque() for c in VehicleClass for p in (True, False)
         }
-        self._waiting: set[str] = set()
-        self._class_of: dict[str, VehicleClass] = {}
+        # visit id -> (vehicle class, staging area or None when it waits on the road)
+        self._entries: dict[str, tuple[VehicleClass, str | None]] = {}
         self.class_count: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
-        self.area_of: dict[str, str] = {}
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return len(self._entries)
 
     def __contains__(self, visit_id: str) -> bool:
-        return visit_id in self._waiting
+        return visit_id in self._entries
+
+    def area_of(self, visit_id: str) -> str | None:
+        """The staging area a waiting vehicle is in (None when it waits on the road or not at all)."""
+        entry = self._entries.get(visit_id)
+        return entry[1] if entry is not None else None
 
     def choose_area(self) -> str | None:
         """The nearest staging area with room, or None when all are full."""
@@ -111,34 +118,36 @@ class Staging:
 
     def add(self, visit_id: str, vehicle_class: VehicleClass, perishable: bool, area: str | None) -> None:
         """Put a vehicle at the back of its class's queue (or the perishable queue) in ``area``."""
-        if visit_id in self._waiting:
+        entries = self._entries
+        if visit_id in entries:
             return
         self._queues[(vehicle_class, perishable and self.perishable_priority)].append(visit_id)
-        self._waiting.add(visit_id)
-        self._class_of[visit_id] = vehicle_class
+        entries[visit_id] = (vehicle_class, area)
         self.class_count[vehicle_class] += 1
         if area is not None:
-            self.area_of[visit_id] = area
             self.area_count[area] = self.area_count.get(area, 0) + 1
 
-    def discard(self, visit_id: str) -> None:
-        """Forget a waiting vehicle (it left staging some other way)."""
-        if visit_id in self._waiting:
-            self._waiting.discard(visit_id)
-            self.class_count[self._class_of.pop(visit_id)] -= 1
-            area = self.area_of.pop(visit_id, None)
-            if area is not None:
-                self.area_count[area] -= 1
+    def discard(self, visit_id: str) -> str | None:
+        """Forget a waiting vehicle (it left staging some other way); returns the area it waited in."""
+        entry = self._entries.pop(visit_id, None)
+        if entry is None:
+            return None
+        vehicle_class, area = entry
+        self.class_count[vehicle_class] -= 1
+        if area is not None:
+            self.area_count[area] -= 1
+        return area
 
-    def pop_next(self, vehicle_class: VehicleClass) -> str | None:
-        """The next vehicle of this class to call forward: perishables first if prioritised."""
+    def pop_next(self, vehicle_class: VehicleClass) -> tuple[str, str | None] | None:
+        """The next vehicle of this class to call forward (perishables first if prioritised), with
+        the area it waited in; None when none of the class waits."""
+        entries = self._entries
         for perishable in (True, False):
             queue = self._queues[(vehicle_class, perishable)]
             while queue:
                 visit_id = queue.popleft()
-                if visit_id in self._waiting:
-                    self.discard(visit_id)
-                    return visit_id
+                if visit_id in entries:
+                    return visit_id, self.discard(visit_id)
         return None
 
     def waiting_in(self, area: str) -> int:

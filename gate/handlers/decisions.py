@@ -108,7 +108,7 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
         visit.entry_device = None
         visit.entry_granted = False
         core.staging.discard(visit.visit_id)
-        core.corridor.arrived(visit.visit_id)
+        core.corridor.arrived(visit)
         core.release_slot(visit, now, out)
 
 
@@ -289,9 +289,10 @@ def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now:
     released = 0
     for vehicle_class in (VehicleClass.CONTAINER, VehicleClass.TRUCK, VehicleClass.SMALL):
         while released < e.count:
-            visit_id = core.staging.pop_next(vehicle_class)
-            if visit_id is None:
+            popped = core.staging.pop_next(vehicle_class)
+            if popped is None:
                 break
+            visit_id = popped[0]
             visit = core.active.get(visit_id)
             if visit is None or visit.location is not Location.STAGING:
                 continue

@@ -93,7 +93,7 @@ def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: st
     if before is _ENTRY_LANE:
         # Back from barrier 1 without passing it: the barrier must be opened for it again.
         visit.entry_granted = False
-    core.corridor.arrived(visit.visit_id)
+    core.corridor.arrived(visit)
     core.assign_workable(visit, now, out)
     vehicle_class = visit.vehicle_class
     if visit.reserved_slot or (core.yard.has_room(vehicle_class) and not _others_waiting(core, visit)):
@@ -113,7 +113,7 @@ def _others_waiting(core: GateCore, visit: Visit) -> bool:
 
 def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
     """Seen at barrier 1: the entry checks are assigned, and the barrier opens when they pass."""
-    core.corridor.arrived(visit.visit_id)
+    core.corridor.arrived(visit)
     core.staging.discard(visit.visit_id)
     if barrier is not None:
         core.hold_lane(visit, barrier)
@@ -422,6 +422,6 @@ def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
     visit_id = visit.visit_id
     if visit.location is not _OUTSIDE:
         return visit_id, f"ignored: vehicle is {visit.location.value}"
-    core.corridor.ping(visit_id, float(e.km_to_gate))
+    core.corridor.ping(visit, float(e.km_to_gate))
     core.advise_traffic(now, out)
     return visit_id, None

@@ -485,8 +485,9 @@ class GateUnderFire(RuleBasedStateMachine):
         assert all(0 <= staging.area_count[a] <= cap for a, cap in staging.area_capacity.items())
         assert sum(staging.class_count.values()) == len(staging) >= 0
         corridor = core.corridor
-        assert set(corridor.km_to_gate) <= set(core.active)
-        near = sum(1 for km in corridor.km_to_gate.values() if km <= corridor.config.horizon_km)
+        assert all(v.km_to_gate is None for v in core.archive.values())
+        near = sum(1 for v in core.active.values()
+                   if v.km_to_gate is not None and v.km_to_gate <= corridor.config.horizon_km)
         assert corridor.within_horizon == near
         assert 0.0 <= core.congestion_risk <= 1.0
 
