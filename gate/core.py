@@ -628,12 +628,13 @@ class GateCore:
             popped = self.staging.pop_next(vehicle_class)
             if popped is None:
                 break
-            next_id = popped[0]
+            next_id, area = popped
             waiting = self.active.get(next_id)
             if waiting is None or waiting.awaiting_amendment:
                 continue
             if waiting.location is Location.STAGING:
-                self.call_forward(waiting, now, out, area=next(iter(self.staging.area_capacity), "staging"))
+                # Released from where it was held: its staging area, or the approach when every area was full.
+                self.call_forward(waiting, now, out, area=area or "approach")
             elif waiting.location is Location.ENTRY_LANE:
                 # Sent back from barrier 1 because the yard was full, and not yet back at staging:
                 # it keeps its place in the queue, and the barrier opens for it where it stands.

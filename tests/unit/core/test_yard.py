@@ -202,3 +202,16 @@ def test_a_vehicle_driving_back_into_a_full_yard_on_its_own_is_counted_and_repor
     assert only(answer, ManualReview).reason == f"{plate(100)} re-entered a full yard without a slot"
     assert run.core.stats["yard_overflows"] == 1
     assert run.core.yard.occupied[VehicleClass.TRUCK] == 1 and run.core.yard.reserved[VehicleClass.TRUCK] == 1
+
+
+def test_a_vehicle_called_forward_is_released_from_the_staging_area_it_waited_in() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK, staging={"staging-1": 1, "staging-2": 1}))
+    occupant = fill_the_yard(run)
+    first, second, third = (run.declare(f"DEC-{n:04d}", plate(n)) for n in (1, 2, 3))
+    held = [only(run.arrive_at_staging(v), TrafficAdvice) for v in (first, second, third)]
+    assert [a.area for a in held] == ["staging-1", "staging-2", "approach"]
+    run.send(StagingReleaseOrdered("police-1", "staging-1", 1))  # first goes by hand, without a slot
+    run.clear_goods(occupant)
+    released = [a for a in of_type(run.leave(occupant), TrafficAdvice) if a.action is TrafficAction.RELEASE]
+    assert [(a.visit_id, a.area) for a in released] == [(second, "staging-2")]
+    assert run.core.staging.waiting_in("staging-2") == 0 and third in run.core.staging
