@@ -201,7 +201,8 @@ class AgencyDesk:
             self.tasks_started += 1
             self._in_service[task] = started
             duration = draw_duration(self.name, "service_s", service_s)
-            duration *= 1.0 + self.fatigue_per_h * self.hours_into_shift(started)
+            if self.fatigue_per_h:  # without fatigue the factor is exactly 1
+                duration *= 1.0 + self.fatigue_per_h * self.hours_into_shift(started)
             try:
                 yield self.env.timeout(duration)
             finally:

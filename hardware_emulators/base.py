@@ -78,7 +78,10 @@ class _InsertionSortedQueue(SortedQueue):
     def append(self, item: Any) -> None:
         if self.maxlen is not None and len(self) >= self.maxlen:
             raise RuntimeError("Cannot append event. Queue is full.")
-        insort(self, item, key=_KEY)
+        if not self or item.key >= self[-1].key:  # the usual case: it goes last
+            list.append(self, item)
+        else:
+            insort(self, item, key=_KEY)
 
 
 class SortedPriorityResource(simpy.PriorityResource):
@@ -241,9 +244,15 @@ class Signal:
         return self._event
 
     def fire(self) -> None:
-        """Wake every process waiting now; later waiters wait for the next fire."""
-        fired, self._event = self._event, self._env.event()
-        fired.succeed()
+        """Wake every process waiting now; later waiters wait for the next fire.
+
+        Waiters yield the event ``wait()`` gives them at once, so an event nobody has yielded
+        yet has no callbacks: with no one to wake it stays armed for the next fire.
+        """
+        fired = self._event
+        if fired.callbacks:
+            self._event = self._env.event()
+            fired.succeed()
 
 
 class _Withdrawn:

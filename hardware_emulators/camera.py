@@ -142,6 +142,7 @@ class PlateCamera(EmulatedDevice):
             if w.start_s > SECONDS_PER_DAY or w.end_s > SECONDS_PER_DAY:
                 raise ValueError(f"{device_id}: night windows are times of day, 0-86400 s (got {w})")
         self.rain = _as_windows(rain)
+        self._fixed_shares: tuple[float, float, float] | None = None
         self._correct_confidence = correct_confidence
         self._misread_confidence = misread_confidence
         #: Reads reported, by outcome.
@@ -198,7 +199,13 @@ class PlateCamera(EmulatedDevice):
         return read
 
     def _read(self, plate: str) -> PlateRead:
-        p_correct, p_mis, _ = self.shares(self.env.now)
+        # Without night or rain windows the shares never change: worked out once.
+        shares = self._fixed_shares
+        if shares is None:
+            shares = self.shares(self.env.now)
+            if not (self.night or self.rain):
+                self._fixed_shares = shares
+        p_correct, p_mis, _ = shares
         u = float(self._rng.random())
         if u < p_correct:
             self.correct_reads += 1

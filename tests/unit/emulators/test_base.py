@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import numpy as np
 import pytest
 import simpy
 
 from gate.events import DeviceFaulted, DeviceRecovered
 from hardware_emulators import FaultModel, Outage, PartnerLink, Scale, VehicleTruth, constant, exponential, uniform
+from hardware_emulators.base import Signal
 from tests.unit.emulators.support import EventLog
 
 
@@ -120,3 +123,41 @@ def test_an_injected_fault_takes_the_device_down_at_once_for_its_duration(
     env.process(operator())
     env.run(until=1000)
     assert log.entries == [(500, DeviceFaulted("partner", "cable cut")), (620, DeviceRecovered("partner"))]
+
+
+def test_a_signal_wakes_every_waiter_at_each_fire_and_a_fire_with_nobody_waiting_wakes_nobody_later(
+        env: simpy.Environment) -> None:
+    signal = Signal(env)
+    woken: list[tuple[str, float]] = []
+
+    def waiter(name: str, start: float) -> Generator[simpy.Event, object, None]:
+        yield env.timeout(start)
+        yield signal.wait()
+        woken.append((name, env.now))
+
+    def firer() -> Generator[simpy.Event, object, None]:
+        for at in (1.0, 5.0, 9.0):
+            yield env.timeout(at - env.now)
+            signal.fire()
+
+    env.process(waiter("early", 0.0))
+    env.process(waiter("also early", 0.5))
+    env.process(waiter("after the first fire", 2.0))
+    env.process(waiter("after the second fire", 6.0))
+    env.process(firer())
+    env.run()
+    assert woken == [("early", 1.0), ("also early", 1.0), ("after the first fire", 5.0), ("after the second fire", 9.0)]
+    quiet = Signal(env)
+    quiet.fire()  # nobody waits: nothing is scheduled, and a later waiter waits for the next fire
+    late: list[float] = []
+
+    def late_waiter() -> Generator[simpy.Event, object, None]:
+        yield quiet.wait()
+        late.append(env.now)
+
+    env.process(late_waiter())
+    env.run(until=env.now + 10)
+    assert late == []
+    quiet.fire()
+    env.run(until=env.now + 1)
+    assert len(late) == 1
