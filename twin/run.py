@@ -45,7 +45,10 @@ def run_gc() -> Iterator[None]:
     plans, declarations, visits, audit records). With CPython's defaults the collector re-scans
     the live ones again and again, a large share of the run's time. Here what exists when the run
     starts is frozen (left out of collections until the run ends), and young objects are
-    collected in batches of ``RUN_GC_THRESHOLD``. Nothing the model computes depends on it.
+    collected in batches of ``RUN_GC_THRESHOLD``. At the end the objects still young join the
+    oldest generation with the frozen ones (the results, the world and its books are read
+    afterwards, so most of them are alive): the collector's defaults come back without a
+    collection of the last batch at the first allocation. Nothing the model computes depends on it.
     """
     thresholds = gc.get_threshold()
     gc.freeze()
@@ -53,6 +56,7 @@ def run_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()
         gc.set_threshold(*thresholds)
         gc.unfreeze()
 
