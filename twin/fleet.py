@@ -12,6 +12,7 @@ Trucks that would arrive while the gate is closed are held back and arrive over 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,7 +116,7 @@ class WeightedDraw:
     uses the stream the same way (one ``random()``), so the numbers are those ``choice`` gives.
     """
 
-    __slots__ = ("_cdf", "_problem")
+    __slots__ = ("_cdf", "_bounds", "_problem")
 
     def __init__(self, weights: np.ndarray | list[float], name: str) -> None:
         p = np.asarray(weights, dtype=float)
@@ -127,12 +128,14 @@ class WeightedDraw:
         cdf = np.cumsum(p / p.sum())
         cdf /= cdf[-1]
         self._cdf = cdf
+        #: The same table as Python floats: a binary search on it finds what ``searchsorted`` does.
+        self._bounds: list[float] = cdf.tolist()
 
     def draw(self, rng: np.random.Generator) -> int:
         """One index in ``range(len(weights))``."""
         if self._problem is not None:
             raise ValueError(self._problem)
-        return int(self._cdf.searchsorted(rng.random(), side="right"))
+        return bisect_right(self._bounds, rng.random())
 
 
 class _Mix:
@@ -206,7 +209,9 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
         transship = (not agv) and rng.random() < demand.transshipment_share
         load_lo, load_hi = _LOAD_KG[vehicle_class]
         cargo_kg = float(rng.uniform(load_lo, load_hi))
-        tare = _TARE_KG[vehicle_class] + sum(_CONTAINER_TARE_KG[int(c["size_ft"])] for c in containers)  # type: ignore[call-overload]
+        tare = _TARE_KG[vehicle_class]
+        if containers:
+            tare += sum(_CONTAINER_TARE_KG[int(c["size_ft"])] for c in containers)  # type: ignore[call-overload,misc]
         true_gross = round(tare + cargo_kg, 0)
         if rng.random() < demand.weight_misdeclaration_rate:
             declared_gross = true_gross * (1.0 - float(rng.uniform(0.08, 0.2)))  # under-declared

@@ -179,6 +179,7 @@ class StationProbe:
     def __init__(self, name: str, servers: int | None, start: float = 0.0) -> None:
         self.name = name
         self._servers = self._checked_servers(servers)
+        self._servers_f = self._servers_value()
         self.start = float(start)
         self._queue = 0
         self._busy = 0
@@ -217,10 +218,21 @@ class StationProbe:
         return math.nan if self._servers is None else float(self._servers)
 
     def _record(self, now: float) -> None:
-        self._steps.record(now, (float(self._queue), float(self._busy), self._servers_value()))
+        # ``_StepSeries.record`` inlined: a probe records at every change of every truck.
+        steps = self._steps
+        row = (now, self._queue, self._busy, self._servers_f)
+        if now == steps.last_time:
+            steps._rows[-1] = row
+        else:
+            steps._rows.append(row)
+            steps.last_time = now
+        steps._arrays = None
 
     def _now(self, now: float) -> float:
-        return _check_now("station", self.name, now, self._steps.last_time)
+        last = self._steps.last_time
+        if now.__class__ is float and now >= last:  # in time order (NaN never is)
+            return now
+        return _check_now("station", self.name, now, last)
 
     def _customer(self, customer: int, expected: int, action: str) -> int:
         if not 0 <= customer < self._state.size:
@@ -317,6 +329,7 @@ class StationProbe:
         """Change the servers available, e.g. a device faulted -> 0; None means unlimited."""
         now = self._now(now)
         self._servers = self._checked_servers(servers)
+        self._servers_f = self._servers_value()
         self._record(now)
 
     def series(self) -> dict[str, np.ndarray]:
@@ -525,7 +538,9 @@ class TruckLog:
         """Record that the truck reached a stage (a time column) at ``now``."""
         if column not in _TIME:
             raise ValueError(f"TruckLog.stamp: {column!r} is not a time column; time columns: {', '.join(TRUCK_TIME_COLUMNS)}")
-        self._columns[column][self._row(row)] = float(now)
+        if not 0 <= row < self._size:
+            self._row(row)  # raises
+        self._columns[column][row] = float(now)
 
     def set(self, row: int, column: str, value: Any) -> None:
         """Set one cell; the value must suit the column (text, time or count)."""

@@ -145,9 +145,8 @@ def _identify(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
     """Drive past a camera; if it could not identify the truck, the officer types the plate."""
     camera = w.equipment.cameras[camera_id]
     read = yield from camera.read_vehicle(t.plan.truth)
-    threshold = w.core.config.plate_confidence_threshold
     plate = normalize_plate(read.plate) if read.plate else None
-    if plate == t.plan.truth.plate and read.confidence >= threshold:
+    if plate == t.plan.truth.plate and read.confidence >= w.core_config.plate_confidence_threshold:
         return
     review_id = w.claim_plate_review(camera_id, plate)
     if review_id is not None:

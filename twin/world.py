@@ -13,10 +13,11 @@ clearance decision: people's decisions come from the policies in ``twin.people``
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from heapq import heappop, heappush, heapreplace
+from heapq import heappop, heappush
 from itertools import count
 from typing import Any
 
@@ -25,6 +26,7 @@ import simpy
 
 from gate import commands as cmd
 from gate import events as ev
+from gate.config import GateConfig
 from gate.core import GateCore
 from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, PaymentMethod, Role, Station, TrafficAction
 from gate.identifiers import normalize_plate
@@ -141,6 +143,7 @@ class GateWorld:
         self.env = env
         self.scenario = scenario
         self._core = core
+        self._next_deadline = core.next_deadline
         self.equipment = equipment
         self.desks = desks
         self.task_samplers = task_samplers
@@ -161,9 +164,15 @@ class GateWorld:
         self.timer_calls = 0
         self._inbox: deque[ev.Event] = deque()
         self._draining = False
-        # GPS pings of the trucks on the approach road, due but not yet handed to the core.
-        self._pings: list[tuple[float, int, int, str, str, float, PingPlan]] = []
+        # GPS pings of the trucks on the approach road, not yet handed to the core, each as
+        # (when, order, stretch, (app, plate, speed, route)) and taken in (when, order) order.
+        # Most come in that order already (trucks drive the same road one after another): those
+        # wait in a FIFO line; any that would overtake the line's last one wait in a heap.
+        self._ping_line: deque[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = deque()
+        self._pings: list[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = []
         self._ping_order = count()
+        #: When the next ping is due (inf: none).
+        self._ping_due = math.inf
         self._delivering = False
         self._alarm_at: float | None = None
         self.plate_reviews: dict[tuple[str, str | None], deque[str]] = {}
@@ -222,6 +231,11 @@ class GateWorld:
         return self._core
 
     @property
+    def core_config(self) -> GateConfig:
+        """The core's configuration (reading it hands the core nothing: pings wait)."""
+        return self._core.config
+
+    @property
     def traffic_hold(self) -> bool:
         """The traffic police hold arrivals at staging (the core's latest advice, pings included)."""
         self.send_due_pings()
@@ -251,22 +265,25 @@ class GateWorld:
         if self._draining:  # reported while a command is carried out: handled next, in order
             self._inbox.append(event)
             return
-        self.send_due_pings()
-        self._handle(event, self.env.now)
+        now = self.env.now
+        if self._ping_due < now and not self._delivering:  # ``send_due_pings``
+            self._deliver_pings(now)
+        self._handle(event, now)
 
     def _handle(self, event: ev.Event, now: float) -> None:
         """The core handles ``event`` at ``now``, then whatever is reported meanwhile, in order."""
         self._draining = True
         handle, execute, inbox = self._core.handle, self.execute, self._inbox
+        handled = 1
         try:
-            self.events_handled += 1
             for command in handle(event, now):
                 execute(command)
             while inbox:
-                self.events_handled += 1
+                handled += 1
                 for command in handle(inbox.popleft(), now):
                     execute(command)
         finally:
+            self.events_handled += handled
             self._draining = False
         self._arm_timer()
 
@@ -282,19 +299,29 @@ class GateWorld:
         very times, it would see if every ping woke the truck, without the truck being woken.
         """
         at = self.env.now
-        if len(plan) > 1:
-            first_ping = at + plan[0][0]
-            heappush(self._pings, (first_ping, next(self._ping_order), 0, f"app-{truck.visit_id}",
-                                   truck.plan.truth.plate, speed_kmh, plan))
-        for step, _ in plan:
+        route = _ping_route(plan)
+        if route.last >= 0:
+            first = at + route.steps[0]
+            self._queue_ping((first, next(self._ping_order), 0,
+                              (f"app-{truck.visit_id}", truck.plan.truth.plate, speed_kmh, route)))
+            if first < self._ping_due:
+                self._ping_due = first
+        for step in route.steps:
             at += step
         return at
 
     def send_due_pings(self) -> None:
         """Hand the core every GPS ping sent before now (reading ``core`` does it first)."""
-        pings = self._pings
-        if pings and pings[0][0] < self.env.now and not self._delivering:
-            self._deliver_pings(self.env.now)
+        now = self.env.now
+        if self._ping_due < now and not self._delivering:
+            self._deliver_pings(now)
+
+    def _queue_ping(self, ping: tuple[float, int, int, tuple[str, str, float, _PingRoute]]) -> None:
+        line = self._ping_line
+        if not line or ping[0] >= line[-1][0]:  # orders only grow: it goes after the line's last
+            line.append(ping)
+        else:
+            heappush(self._pings, ping)
 
     def _deliver_pings(self, before: float) -> None:
         """Hand the core, in time order, every ping due before ``before``.
@@ -302,27 +329,47 @@ class GateWorld:
         Each ping is handled at its own time, followed by whatever its commands made anyone
         report, as ``report`` would have done then.
         """
-        pings, order, inbox = self._pings, self._ping_order, self._inbox
+        line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
         handle, execute, ping = self._core.handle, self.execute, ev.GpsPing
+        handled = 0
         self._delivering = self._draining = True
         try:
-            while pings and pings[0][0] < before:
-                at, _, k, app, plate, speed, plan = pings[0]
-                if k + 2 < len(plan):  # the truck drives on to its next ping
-                    heapreplace(pings, (at + plan[k + 1][0], next(order), k + 1, app, plate, speed, plan))
+            while True:
+                if line and (not heap or line[0] < heap[0]):
+                    at, _, k, truck = line[0]
+                    if not at < before:
+                        break
+                    line.popleft()
+                elif heap:
+                    at, _, k, truck = heap[0]
+                    if not at < before:
+                        break
+                    heappop(heap)
                 else:
-                    heappop(pings)
-                remaining = plan[k][1]
+                    break
+                app, plate, speed, route = truck
+                if k < route.last:  # the truck drives on to its next ping
+                    following = (at + route.steps[k + 1], next(order), k + 1, truck)
+                    if not line or following[0] >= line[-1][0]:
+                        line.append(following)
+                    else:
+                        heappush(heap, following)
+                remaining = route.km_left[k]
                 if remaining > 0:
-                    self.events_handled += 1
-                    for command in handle(ping(app, plate, remaining, speed), at):
-                        execute(command)
+                    handled += 1
+                    commands = handle(ping(app, plate, remaining, speed), at)
+                    if commands:
+                        for command in commands:
+                            execute(command)
                     while inbox:
-                        self.events_handled += 1
+                        handled += 1
                         for command in handle(inbox.popleft(), at):
                             execute(command)
         finally:
+            self.events_handled += handled
             self._delivering = self._draining = False
+            due = line[0][0] if line else math.inf
+            self._ping_due = heap[0][0] if heap and heap[0][0] < due else due
         self._arm_timer()
 
     def execute(self, command: cmd.Command) -> None:
@@ -330,8 +377,11 @@ class GateWorld:
         self._executors[type(command)](command)
 
     def _arm_timer(self) -> None:
-        deadline = self._core.next_deadline()
-        if deadline is None or (self._alarm_at is not None and self._alarm_at <= deadline):
+        deadline = self._next_deadline()
+        if deadline is None:
+            return
+        armed = self._alarm_at
+        if armed is not None and armed <= deadline:
             return
         self._alarm_at = deadline
         alarm = self.env.timeout(max(0.0, deadline - self.env.now))
@@ -549,6 +599,33 @@ class GateWorld:
     def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
         """The core's status of one clearance of a visit (None if unknown)."""
         return self.core.clearance_status(visit_id, kind)
+
+
+class _PingRoute:
+    """A ping plan laid out for the delivery loop: each stretch's seconds and km to go after it,
+    and the last stretch after which another ping follows (-1: the road has no ping)."""
+
+    __slots__ = ("steps", "km_left", "last")
+
+    def __init__(self, plan: PingPlan) -> None:
+        self.steps = tuple(step for step, _ in plan)
+        self.km_left = tuple(km for _, km in plan)
+        self.last = len(plan) - 2
+
+
+#: Routes by the plan they were laid out from (plans come from a cache, so the same few recur).
+_ROUTES: dict[int, tuple[PingPlan, _PingRoute]] = {}
+
+
+def _ping_route(plan: PingPlan) -> _PingRoute:
+    known = _ROUTES.get(id(plan))
+    if known is not None and known[0] is plan:
+        return known[1]
+    if len(_ROUTES) > 64:
+        _ROUTES.clear()
+    route = _PingRoute(plan)
+    _ROUTES[id(plan)] = (plan, route)
+    return route
 
 
 def _capacity(value: int | str) -> float:

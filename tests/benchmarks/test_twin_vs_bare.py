@@ -23,7 +23,7 @@ from twin.results import ReplicationResult
 from twin.run import run_replication
 
 HOURS = 8.0
-ROUNDS = 3
+ROUNDS = 5
 #: Well below the ratio this benchmark measures: a run under it is a regression, not noise.
 RATIO_FLOOR = 0.03
 

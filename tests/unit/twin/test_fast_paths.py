@@ -83,6 +83,56 @@ def test_the_core_read_in_the_middle_of_a_run_has_the_pings_sent_before_then() -
         assert sum(1 for r in world.core.audit.records if r.action == "GpsPing") == sent > 0
 
 
+class _PingSink:
+    """Stands in for the core: keeps every ping it is handed, with the time it was handled at."""
+
+    def __init__(self) -> None:
+        self.pings: list[tuple[float, str, float]] = []
+
+    def handle(self, event: object, now: float) -> list[object]:
+        self.pings.append((now, event.device_id, event.km_to_gate))  # type: ignore[attr-defined]
+        return []
+
+    def next_deadline(self) -> None:
+        return None
+
+
+def test_pings_of_trucks_on_roads_of_different_lengths_and_speeds_reach_the_core_in_time_order() -> None:
+    world = build(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=1), 0, 1)
+    sink = _PingSink()
+    world._core = sink  # type: ignore[assignment]
+    world._next_deadline = sink.next_deadline
+    env = world.env = simpy.Environment()
+    trucks = list(world.trucks.values())[:12]
+    # A slow truck on a long road is overtaken by faster ones that set off later, and pings of
+    # differently spaced plans interleave: the later ones cannot just queue behind the earlier.
+    plans = [(ping_plan(km, speed, ping_s), speed) for km, speed, ping_s in
+             ((12.0, 20.0, 60.0), (3.0, 60.0, 45.0), (8.0, 40.0, 60.0), (5.0, 30.0, 37.0))]
+    expected: list[tuple[float, str, float]] = []
+
+    def set_off() -> Generator[simpy.Event, object, None]:
+        for i, truck in enumerate(trucks):
+            yield env.timeout(17.0 * (i % 5) + 3.0)
+            plan, speed = plans[i % len(plans)]
+            end = world.drive_approach(truck, plan, speed)
+            times = _ping_times(env.now, plan)
+            assert end == (times[-1][0] + plan[-1][0] if times else env.now + plan[0][0])
+            expected.extend((at, f"app-{truck.visit_id}", km) for at, km in times if km > 0)
+            if i == 5:
+                world.send_due_pings()  # a read in the middle hands over what is due, no more
+                assert sorted(sink.pings) == sorted(p for p in expected if p[0] < env.now) != []
+
+    env.process(set_off())
+    env.run(until=2 * HOUR)
+    world.send_due_pings()
+    assert len(sink.pings) == len(expected) > 12 * 5
+    assert sorted(sink.pings) == sorted(expected)
+    assert [at for at, _, _ in sink.pings] == sorted(at for at, _, _ in expected)
+    for app in {a for _, a, _ in expected}:  # each truck's pings in its own order, km counting down
+        assert [p for p in sink.pings if p[1] == app] == [p for p in expected if p[1] == app]
+    assert world.events_handled == len(sink.pings)
+
+
 # --------------------------------------------------------------------------- barriers
 
 
@@ -249,6 +299,23 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it() -> None:
     with pytest.raises(RuntimeError), run_gc():
         raise RuntimeError("the run failed")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_what_a_run_keeps_joins_the_oldest_generation_without_a_collection_at_its_end() -> None:
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    with run_gc():
+        kept = [[i] for i in range(50_000)]  # young objects, still alive when the run ends
+        gc.callbacks.append(count)
+    try:
+        assert collections == [] and gc.get_count()[0] < 100
+        assert len(kept) == 50_000 and gc.get_freeze_count() == 0
+    finally:
+        gc.callbacks.remove(count)
 
 
 # --------------------------------------------------------------------------- the bare reference model
