@@ -262,15 +262,15 @@ class GateCore:
                 reason = f"time must be a finite number (got {_shown(now)})"
             else:
                 reason = f"time went backwards: {when:g} after {last:g}"
-            return self._refused(out, kind, actor, None, reason, last)
+            return self.refuse(out, kind, actor, None, reason, last)
         self._last_now = when
         if not checked:
             bad = problem(event)
             if bad is not None:
-                return self._refused(out, kind, actor, None, f"malformed {kind}: {bad}", when)
+                return self.refuse(out, kind, actor, None, f"malformed {kind}: {bad}", when)
         visit_id, verdict = handler(self, event, when, out)
         if isinstance(verdict, Refusal):
-            return self._refused(out, kind, actor, visit_id, str(verdict), when)
+            return self.refuse(out, kind, actor, visit_id, str(verdict), when)
         self.audit.write(when, actor, kind, visit_id, True, verdict or "")
         return out
 
@@ -411,8 +411,9 @@ class GateCore:
     def _devices_at(self, kind: DeviceKind, site: Site | None) -> list[str]:
         return [d.device_id for d in self.config.devices if d.kind is kind and (site is None or d.site is site)]
 
-    def _refused(self, out: list[Command], kind: str, actor: str, visit_id: str | None, reason: str,
-                 now: float) -> list[Command]:
+    def refuse(self, out: list[Command], kind: str, actor: str, visit_id: str | None, reason: str,
+               now: float) -> list[Command]:
+        """Refuse an event, or one part of it (a position of a batch): count it, audit it, tell the sender."""
         self.stats["refused"] += 1
         self.audit.write(now, actor, kind, visit_id, False, reason)
         out.append(RefuseEvent(kind, actor, reason, visit_id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
 
@@ -256,6 +256,34 @@ class GpsPing:
     speed_kmh: float
 
 
+class Position(NamedTuple):
+    """One vehicle's reported position in a telematics batch (``PositionsReported``)."""
+
+    plate: str
+    km_to_gate: float
+    speed_kmh: float
+
+
+#: The most positions one ``PositionsReported`` may carry; a longer batch is malformed.
+MAX_POSITIONS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class PositionsReported:
+    """The telematics server delivered the positions the driver apps sent since its last delivery.
+
+    Fleet-tracking servers collect the apps' positions and push them on in batches (every minute,
+    say): the core takes one event per batch instead of one per position. Each position is
+    checked as a ``GpsPing`` would be; a bad one is refused on its own (the rest still count),
+    and the congestion risk is assessed once, after the whole batch. Positions are taken in
+    order, so a vehicle reported twice ends where its last position puts it. ``positions`` holds
+    ``Position`` tuples (plain ``(plate, km_to_gate, speed_kmh)`` tuples are accepted too).
+    """
+
+    device_id: str
+    positions: tuple[Position, ...]
+
+
 Event = Union[
     DeclarationSubmitted,
     DeclarationAmended,
@@ -282,6 +310,7 @@ Event = Union[
     AgvArrived,
     AgvFaulted,
     GpsPing,
+    PositionsReported,
 ]
 
 PERSON_EVENTS: tuple[type, ...] = (
@@ -312,5 +341,6 @@ DEVICE_EVENTS: tuple[type, ...] = (
     AgvArrived,
     AgvFaulted,
     GpsPing,
+    PositionsReported,
 )
 ALL_EVENTS: tuple[type, ...] = PERSON_EVENTS + DEVICE_EVENTS

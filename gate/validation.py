@@ -91,6 +91,14 @@ def _reasons(value: Any) -> str | None:
     return None
 
 
+def _positions(value: Any) -> str | None:
+    # Only the batch's shape: each position is checked on its own (``position_problem``), so that
+    # one bad position does not cost the others.
+    if not isinstance(value, tuple) or len(value) > ev.MAX_POSITIONS:
+        return f"must be a tuple of at most {ev.MAX_POSITIONS:,} positions"
+    return None
+
+
 _ENUMS: dict[type, int] = {}
 _FAST_FORM.update({
     _id: f"type(v) is str and 0 < len(v) <= {_ID_MAX}",
@@ -98,6 +106,7 @@ _FAST_FORM.update({
     _plate: "type(v) is str and 1 <= len(v) <= 20",
     _opt_plate: "v is None or (type(v) is str and 1 <= len(v) <= 20)",
     _flag: "type(v) is bool",
+    _positions: f"type(v) is tuple and len(v) <= {ev.MAX_POSITIONS}",
     _reasons: "type(v) is tuple and (not v or (len(v) <= 50 and all(type(r) is str and len(r) <= 2000 for r in v)))",
 })
 
@@ -143,7 +152,22 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
     ev.AgvArrived: {"device_id": _id, "mission_id": _id},
     ev.AgvFaulted: {"device_id": _id, "mission_id": _id, "reason": _text},
     ev.GpsPing: {"device_id": _id, "plate": _plate, "km_to_gate": _number(0.0, 5000.0), "speed_kmh": _number(0.0, 200.0)},
+    ev.PositionsReported: {"device_id": _id, "positions": _positions},
 }
+
+#: The checks of one position in a ``PositionsReported`` batch: those of a ``GpsPing``'s fields.
+_POSITION_CHECKS = tuple((name, _RULES[ev.GpsPing][name]) for name in ev.Position._fields)
+
+
+def position_problem(position: Any) -> str | None:
+    """What is wrong with one position of a batch, as ``field: reason``; None when it is sound."""
+    if not isinstance(position, tuple) or len(position) != len(_POSITION_CHECKS):
+        return "must be a (plate, km_to_gate, speed_kmh) position"
+    for (name, check), value in zip(_POSITION_CHECKS, position):
+        reason = check(value)
+        if reason is not None:
+            return f"{name}: {reason}"
+    return None
 
 
 #: The same rules as pairs, to walk without building a dict view on every event.

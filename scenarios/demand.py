@@ -179,3 +179,7 @@ class TrafficSettings(BaseModel):
     driver_compliance: Share = 0.9
     #: How often the driver's app reports a GPS position.
     gps_ping_s: Positive = 60.0
+    #: How often the telematics server hands the core, as one batch (``PositionsReported``), the
+    #: positions the apps sent since its last delivery; null: each position reaches the core on
+    #: its own (``GpsPing``) the moment the app sends it.
+    gps_feed_s: Positive | None = 60.0

@@ -9,7 +9,8 @@ and the drivers of the run; officers stay statistical.
 SimPy is the only clock. ``AgentPeople.start`` adds these processes to the world:
 
 * the **corridor clock** steps the drivers on the road every ``step_s`` (only while someone
-  drives), reports each one's position to the core as a ``GpsPing`` and wakes each truck at
+  drives), reports their positions to the core (one ``PositionsReported`` per step through the
+  telematics feed, or a ``GpsPing`` each without one) and wakes each truck at
   the moment it reaches the back of the queue;
 * the **checkpoint** lets trucks the core called forward drive on to barrier 1 when the
   forecourt has room (looking every ``release_check_s`` while trucks wait for it);
@@ -186,9 +187,8 @@ class AgentPeople:
             yield env.timeout(max(0.0, self._next_step - env.now))
             now = env.now
             self._next_step = now + self.step_s
-            for driver in list(self.corridor.active):
-                if 0.0 < driver.km <= road_km:
-                    world.report(ev.GpsPing(f"app-{driver.visit_id}", driver.plate, driver.km, driver.speed_kmh))
+            world.report_positions([(f"app-{driver.visit_id}", ev.Position(driver.plate, driver.km, driver.speed_kmh))
+                                    for driver in list(self.corridor.active) if 0.0 < driver.km <= road_km])
             self._sync(world)
             started = perf_counter()
             arrivals = self.corridor.advance(now, self._next_step)

@@ -171,7 +171,11 @@ class GateWorld:
         self._ping_line: deque[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = deque()
         self._pings: list[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = []
         self._ping_order = count()
-        #: When the next ping is due (inf: none).
+        #: With a telematics feed, how often it delivers its batch of positions (None: each ping
+        #: reaches the core on its own).
+        self._feed_s = scenario.traffic.gps_feed_s
+        #: When the core is next due to hear of pings (inf: none): the next ping's own time, or,
+        #: with a feed, the delivery that will carry it.
         self._ping_due = math.inf
         self._delivering = False
         self._alarm_at: float | None = None
@@ -304,8 +308,9 @@ class GateWorld:
             first = at + route.steps[0]
             self._queue_ping((first, next(self._ping_order), 0,
                               (f"app-{truck.visit_id}", truck.plan.truth.plate, speed_kmh, route)))
-            if first < self._ping_due:
-                self._ping_due = first
+            due = self._delivery(first)
+            if due < self._ping_due:
+                self._ping_due = due
         for step in route.steps:
             at += step
         return at
@@ -323,12 +328,20 @@ class GateWorld:
         else:
             heappush(self._pings, ping)
 
-    def _deliver_pings(self, before: float) -> None:
-        """Hand the core, in time order, every ping due before ``before``.
+    def _delivery(self, sent: float) -> float:
+        """When a ping sent at ``sent`` reaches the core: at once, or with the feed's next batch."""
+        feed = self._feed_s
+        return sent if feed is None else _feed_time(sent, feed)
 
-        Each ping is handled at its own time, followed by whatever its commands made anyone
-        report, as ``report`` would have done then.
+    def _deliver_pings(self, before: float) -> None:
+        """Hand the core, in time order, every ping (or batch of them) due before ``before``.
+
+        Each ping, or each feed delivery, is handled at its own time, followed by whatever its
+        commands made anyone report, as ``report`` would have done then.
         """
+        if self._feed_s is not None:
+            self._deliver_batches(before)
+            return
         line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
         handle, execute, ping = self._core.handle, self.execute, ev.GpsPing
         handled = 0
@@ -371,6 +384,74 @@ class GateWorld:
             due = line[0][0] if line else math.inf
             self._ping_due = heap[0][0] if heap and heap[0][0] < due else due
         self._arm_timer()
+
+    def _deliver_batches(self, before: float) -> None:
+        """The telematics feed: every delivery due before ``before``, each at its own time, as
+        one ``PositionsReported`` holding, in the order sent, the pings sent since the last one."""
+        feed = self._feed_s
+        assert feed is not None
+        line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
+        handle, execute, position, batch = self._core.handle, self.execute, ev.Position, ev.PositionsReported
+        handled = 0
+        self._delivering = self._draining = True
+        try:
+            while line or heap:
+                first = line[0][0] if line and (not heap or line[0] < heap[0]) else heap[0][0]
+                delivery = _feed_time(first, feed)
+                if not delivery < before:
+                    break
+                positions = []
+                while True:  # every ping sent by the delivery, in (time, order) order
+                    if line and (not heap or line[0] < heap[0]):
+                        at, _, k, truck = line[0]
+                        if at > delivery:
+                            break
+                        line.popleft()
+                    elif heap:
+                        at, _, k, truck = heap[0]
+                        if at > delivery:
+                            break
+                        heappop(heap)
+                    else:
+                        break
+                    _, plate, speed, route = truck
+                    if k < route.last:  # the truck drives on to its next ping
+                        following = (at + route.steps[k + 1], next(order), k + 1, truck)
+                        if not line or following[0] >= line[-1][0]:
+                            line.append(following)
+                        else:
+                            heappush(heap, following)
+                    remaining = route.km_left[k]
+                    if remaining > 0:
+                        positions.append(position(plate, remaining, speed))
+                if not positions:
+                    continue
+                handled += 1
+                commands = handle(batch(_FEED, tuple(positions)), delivery)
+                if commands:
+                    for command in commands:
+                        execute(command)
+                while inbox:
+                    handled += 1
+                    for command in handle(inbox.popleft(), delivery):
+                        execute(command)
+        finally:
+            self.events_handled += handled
+            self._delivering = self._draining = False
+            due = line[0][0] if line else math.inf
+            if heap and heap[0][0] < due:
+                due = heap[0][0]
+            self._ping_due = math.inf if due == math.inf else _feed_time(due, feed)
+        self._arm_timer()
+
+    def report_positions(self, sent: list[tuple[str, ev.Position]]) -> None:
+        """Positions the driver apps send now, as ``(app, position)`` (the drivers' corridor
+        model steps them all at once): with a feed, one batch; else one ``GpsPing`` each."""
+        if self._feed_s is None:
+            for app, p in sent:
+                self.report(ev.GpsPing(app, p.plate, p.km_to_gate, p.speed_kmh))
+        elif sent:
+            self.report(ev.PositionsReported(_FEED, tuple(p for _, p in sent)))
 
     def execute(self, command: cmd.Command) -> None:
         self.commands[type(command).__name__] += 1
@@ -599,6 +680,16 @@ class GateWorld:
     def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
         """The core's status of one clearance of a visit (None if unknown)."""
         return self.core.clearance_status(visit_id, kind)
+
+
+#: The device id the telematics feed reports as.
+_FEED = "telematics"
+
+
+def _feed_time(sent: float, feed_s: float) -> float:
+    """The first delivery of a feed every ``feed_s`` seconds at or after ``sent``."""
+    delivery = math.ceil(sent / feed_s) * feed_s
+    return delivery if delivery >= sent else delivery + feed_s  # a quotient rounded down
 
 
 class _PingRoute:

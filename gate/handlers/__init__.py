@@ -36,6 +36,7 @@ from gate.handlers.devices import (
     on_device_recovered,
     on_gps_ping,
     on_plate_read,
+    on_positions_reported,
     on_scan_completed,
     on_vehicle_passed,
     on_weight_measured,
@@ -68,4 +69,5 @@ HANDLERS: dict[type, Callable[[GateCore, Any, float, Out], Verdict]] = {
     ev.AgvArrived: on_agv_arrived,
     ev.AgvFaulted: on_agv_faulted,
     ev.GpsPing: on_gps_ping,
+    ev.PositionsReported: on_positions_reported,
 }

@@ -11,6 +11,7 @@ from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
 from gate.handlers.common import K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
+from gate.validation import position_problem
 from gate.risk import upgrade
 from gate.transitions import Trigger
 from gate.visit import Visit
@@ -425,3 +426,48 @@ def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
     core.corridor.ping(visit, float(e.km_to_gate))
     core.advise_traffic(now, out)
     return visit_id, None
+
+
+_POSITIONS = ev.PositionsReported.__name__
+
+
+def on_positions_reported(core: GateCore, e: ev.PositionsReported, now: float, out: Out) -> Verdict:
+    """The telematics server delivered a batch of positions: apply each, then assess the risk once.
+
+    A position that is malformed or names no open declaration is refused on its own (audited and
+    answered, as a ``GpsPing`` would be, naming its place in the batch); one about a vehicle that
+    already reached the gate is ignored. The batch itself is audited with what came of it.
+    """
+    plates, ping = core.plate_visits, core.corridor.ping
+    applied = ignored = refused = 0
+    for index, position in enumerate(e.positions):
+        # The usual position, checked in one expression; anything else takes the full checks.
+        usual = (type(position) is ev.Position or type(position) is tuple) and len(position) == 3
+        if usual:
+            plate, km, speed = position
+            usual = (type(plate) is str and 1 <= len(plate) <= 20 and type(km) is float and 0.0 <= km <= 5000.0
+                     and type(speed) is float and 0.0 <= speed <= 200.0)
+        if not usual:
+            bad = position_problem(position)
+            if bad is not None:
+                refused += 1
+                core.refuse(out, _POSITIONS, e.device_id, None, f"position {index}: {bad}", now)
+                continue
+            plate, km = position[0], float(position[1])
+        visit = plates.get(plate)
+        if visit is None:
+            plate = normalize_plate(plate)
+            visit = plates.get(plate)
+            if visit is None:
+                refused += 1
+                core.refuse(out, _POSITIONS, e.device_id, None,
+                            f"position {index}: no open declaration for plate {plate}", now)
+                continue
+        if visit.location is not _OUTSIDE:
+            ignored += 1
+            continue
+        ping(visit, km)
+        applied += 1
+    if applied:
+        core.advise_traffic(now, out)
+    return None, f"{len(e.positions)} positions: {applied} applied, {ignored} at the gate, {refused} refused"

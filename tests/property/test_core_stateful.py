@@ -73,6 +73,8 @@ from gate.events import (
     Event,
     FeePaid,
     GpsPing,
+    Position,
+    PositionsReported,
     LoadingRegistered,
     ManifestAcknowledged,
     ManualPlateEntered,
@@ -219,6 +221,7 @@ class GateUnderFire(RuleBasedStateMachine):
         self.now = 0.0
         self.handled = 0
         self.timer_records = 0
+        self.position_refusals = 0  # positions of telematics batches refused one by one (one record each)
         self.declared: set[str] = set()
         self.reviews: list[str] = []
         self.missions: list[str] = []
@@ -236,7 +239,7 @@ class GateUnderFire(RuleBasedStateMachine):
         before = self.core.audit.count
         answer = self.core.handle(event, self.now)
         self.handled += 1
-        assert self.core.audit.count == before + 1, "every event leaves exactly one audit record"
+        written = self.core.audit.count - before
         for command in answer:
             if isinstance(command, AcceptDeclaration) and command.version == 1:
                 self.declared.add(command.visit_id)
@@ -245,7 +248,15 @@ class GateUnderFire(RuleBasedStateMachine):
             elif isinstance(command, SendManifest):
                 self.missions.append(command.mission_id)
         refusals = [c for c in answer if isinstance(c, RefuseEvent)]
-        assert len(refusals) == (0 if self.core.audit.records[-1].accepted else 1)
+        accepted = self.core.audit.records[-1].accepted
+        if type(event) is PositionsReported and accepted:
+            # a batch: one refusal (audited and answered) per bad position, then the batch itself
+            assert written == 1 + len(refusals), "a batch leaves its refusals and one record of its own"
+            assert [r.reason for r in self.core.audit.records[-written:-1]] == [r.reason for r in refusals]
+            self.position_refusals += len(refusals)
+        else:
+            assert written == 1, "every event leaves exactly one audit record"
+            assert len(refusals) == (0 if accepted else 1)
         self.last_device_event = event if type(event) in DEVICE_EVENTS else None
         return answer
 
@@ -354,6 +365,13 @@ class GateUnderFire(RuleBasedStateMachine):
     @rule(seen=st.sampled_from(PLATES), km=st.floats(0.0, 60.0), speed=st.floats(0.0, 90.0))
     def gps_ping(self, seen: str, km: float, speed: float) -> None:
         self.send(GpsPing("app", seen, km, speed))
+
+    @rule(positions=st.lists(st.one_of(
+        st.builds(Position, st.sampled_from(PLATES), st.floats(0.0, 60.0), st.floats(0.0, 90.0)),
+        st.tuples(st.sampled_from(PLATES), st.floats(allow_nan=True), st.floats(-5.0, 300.0)),
+        st.just(("garbage",))), max_size=6))
+    def telematics_batch(self, positions: list[object]) -> None:
+        self.send(PositionsReported("telematics", tuple(positions)))  # type: ignore[arg-type]
 
     @precondition(lambda self: self.last_device_event is not None)
     @rule()
@@ -507,7 +525,7 @@ class GateUnderFire(RuleBasedStateMachine):
     def the_audit_chain_is_whole(self) -> None:
         audit = self.core.audit
         assert audit.verify() is None
-        assert audit.count == self.handled + self.timer_records
+        assert audit.count == self.handled + self.timer_records + self.position_refusals
         assert self.core.stats["events"] == self.handled
 
 

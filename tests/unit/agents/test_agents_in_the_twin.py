@@ -138,19 +138,27 @@ def test_only_drivers_on_the_road_are_stepped_and_nobody_when_the_road_is_empty(
     assert stepped_off_road == []
 
 
-def test_drivers_report_their_positions_to_the_core_as_they_drive(monkeypatch: pytest.MonkeyPatch) -> None:
-    world = build(_channelling(True, hours=1.0), 0, SEED)
-    pings: list[ev.GpsPing] = []
+@pytest.mark.parametrize("feed_s", [None, 60.0])
+def test_drivers_report_their_positions_to_the_core_as_they_drive(monkeypatch: pytest.MonkeyPatch,
+                                                                 feed_s: float | None) -> None:
+    scenario = with_overrides(_channelling(True, hours=1.0), **{"traffic.gps_feed_s": feed_s})
+    world = build(scenario, 0, SEED)
+    positions: list[tuple[float, float]] = []  # (time, km to go)
     report = world.report
 
     def recording(event: ev.Event) -> None:
         if isinstance(event, ev.GpsPing):
-            pings.append(event)
+            assert feed_s is None, "with a feed, the positions come in batches"
+            positions.append((world.env.now, event.km_to_gate))
+        elif isinstance(event, ev.PositionsReported):
+            assert feed_s is not None and event.positions
+            positions.extend((world.env.now, p.km_to_gate) for p in event.positions)
         report(event)
 
     monkeypatch.setattr(world, "report", recording)
     world.env.run(until=HOUR)
-    assert pings and all(0.0 < p.km_to_gate <= world.scenario.demand.approach_road_km for p in pings)
+    assert positions and all(0.0 < km <= world.scenario.demand.approach_road_km for _, km in positions)
+    assert world.core.stats["refused"] == 0
 
 
 # ---------------------------------------------------------------------- enterprises

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Generator
 
 import numpy as np
@@ -10,10 +11,11 @@ import pytest
 import simpy
 
 from gate.commands import OpenBarrier, RequestScan
-from gate.events import ScanCompleted, VehiclePassed, WeightMeasured
+from gate.events import PositionsReported, ScanCompleted, VehiclePassed, WeightMeasured
 from hardware_emulators import WITHDRAWN, Barrier, Scale, Scanner, VehicleTruth, constant
 from hardware_emulators.base import SortedPriorityResource
 from scenarios import load_scenario, with_overrides
+from scenarios.schema import Scenario
 from twin.bare import off_duty, run_bare
 from twin.build import build
 from twin.fleet import arrival_times
@@ -52,8 +54,13 @@ def _ping_times(arrival: float, plan: tuple[tuple[float, float], ...]) -> list[t
     return pings
 
 
+def _one_by_one(hours: float) -> Scenario:
+    """A scenario without a telematics feed: each ping reaches the core on its own."""
+    return with_overrides(load_scenario("huu_nghi_2025"), horizon_h=hours, **{"traffic.gps_feed_s": None})
+
+
 def test_the_core_gets_every_gps_ping_at_its_own_time_in_time_order() -> None:
-    scenario = with_overrides(load_scenario("huu_nghi_2025"), horizon_h=3)
+    scenario = _one_by_one(3)
     world = build(scenario, 0, 1)
     world.env.run(until=3 * HOUR)
     records = world.core.audit.records
@@ -72,7 +79,7 @@ def test_the_core_gets_every_gps_ping_at_its_own_time_in_time_order() -> None:
 
 
 def test_the_core_read_in_the_middle_of_a_run_has_the_pings_sent_before_then() -> None:
-    scenario = with_overrides(load_scenario("huu_nghi_2025"), horizon_h=3)
+    scenario = _one_by_one(3)
     world = build(scenario, 0, 1)
     plan = ping_plan(scenario.demand.approach_road_km, scenario.demand.approach_speed_kmh,
                      scenario.traffic.gps_ping_s)
@@ -98,7 +105,7 @@ class _PingSink:
 
 
 def test_pings_of_trucks_on_roads_of_different_lengths_and_speeds_reach_the_core_in_time_order() -> None:
-    world = build(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=1), 0, 1)
+    world = build(_one_by_one(1), 0, 1)
     sink = _PingSink()
     world._core = sink  # type: ignore[assignment]
     world._next_deadline = sink.next_deadline
@@ -131,6 +138,75 @@ def test_pings_of_trucks_on_roads_of_different_lengths_and_speeds_reach_the_core
     for app in {a for _, a, _ in expected}:  # each truck's pings in its own order, km counting down
         assert [p for p in sink.pings if p[1] == app] == [p for p in expected if p[1] == app]
     assert world.events_handled == len(sink.pings)
+
+
+class _FeedSink:
+    """Stands in for the core behind a telematics feed: keeps each batch with its delivery time."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[float, PositionsReported]] = []
+
+    def handle(self, event: object, now: float) -> list[object]:
+        assert isinstance(event, PositionsReported)
+        self.batches.append((now, event))
+        return []
+
+    def next_deadline(self) -> None:
+        return None
+
+
+def test_the_feed_hands_the_core_every_ping_in_the_batch_of_the_next_minute_in_the_order_sent() -> None:
+    world = build(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=1, **{"traffic.gps_feed_s": 60.0}), 0, 1)
+    sink = _FeedSink()
+    world._core = sink  # type: ignore[assignment]
+    world._next_deadline = sink.next_deadline
+    env = world.env = simpy.Environment()
+    trucks = list(world.trucks.values())[:12]
+    plans = [(ping_plan(km, speed, ping_s), speed) for km, speed, ping_s in
+             ((12.0, 20.0, 60.0), (3.0, 60.0, 45.0), (8.0, 40.0, 60.0), (5.0, 30.0, 37.0))]
+    sent: list[tuple[float, str, float]] = []  # (time sent, plate, km)
+
+    def delivered(before: float) -> list[tuple[float, str, float]]:
+        return [(t, p.plate, p.km_to_gate) for t, batch in sink.batches for p in batch.positions if t < before]
+
+    def set_off() -> Generator[simpy.Event, object, None]:
+        for i, truck in enumerate(trucks):
+            yield env.timeout(17.0 * (i % 5) + 3.0)
+            plan, speed = plans[i % len(plans)]
+            world.drive_approach(truck, plan, speed)
+            sent.extend((at, truck.plan.truth.plate, km) for at, km in _ping_times(env.now, plan) if km > 0)
+            if i == 5:
+                world.send_due_pings()  # a read in the middle hands over the batches due, no more
+                due = [(math.ceil(at / 60.0) * 60.0, plate, km) for at, plate, km in sorted(sent)]
+                assert sorted(delivered(math.inf)) == sorted(d for d in due if d[0] < env.now) != []
+
+    env.process(set_off())
+    env.run(until=2 * HOUR)
+    world.send_due_pings()
+    times = [t for t, _ in sink.batches]
+    assert times == sorted(set(times)) and all(t % 60.0 == 0.0 for t in times)  # one batch a minute at most
+    assert all(batch.device_id == "telematics" and batch.positions for _, batch in sink.batches)
+    # every ping sent, in the first batch at or after it, after every ping sent before it
+    expected = [(math.ceil(at / 60.0) * 60.0, plate, km) for at, plate, km in sorted(sent, key=lambda s: s[0])]
+    assert len(sent) > 12 * 5
+    assert sorted(delivered(math.inf)) == sorted(expected)
+    for plate in {p for _, p, _ in sent}:  # each truck's positions in its own order, km counting down
+        assert [d for d in delivered(math.inf) if d[1] == plate] == [e for e in expected if e[1] == plate]
+    assert world.events_handled == len(sink.batches)
+
+
+def test_with_the_feed_the_core_hears_of_as_many_positions_as_pings_were_sent_in_far_fewer_events() -> None:
+    batched = run_replication(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=3), 0, 1)[1]
+    alone = run_replication(_one_by_one(3), 0, 1)[1]
+    records = batched.core.audit.records
+    batches = [r for r in records if r.action == "PositionsReported"]
+    pings = [r for r in alone.core.audit.records if r.action == "GpsPing"]
+    assert batches and all(r.time % 60.0 == 0.0 and r.accepted for r in batches)
+    # the same trucks drive the same road: every ping is in a batch, save those sent in the last minute
+    positions = sum(int(r.reason.split(" ")[0]) for r in batches)
+    assert len(pings) - len(batched.trucks) <= positions <= len(pings)
+    assert len(batches) <= 3 * 60 and batched.core.stats["events"] < alone.core.stats["events"] - len(pings) / 2
+    assert batched.core.stats["refused"] == alone.core.stats["refused"] == 0
 
 
 # --------------------------------------------------------------------------- barriers

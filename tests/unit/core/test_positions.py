@@ -1,0 +1,132 @@
+"""Batches of positions from the telematics server (``PositionsReported``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.commands import Command, RefuseEvent, TrafficAdvice
+from gate.config import TrafficConfig
+from gate.enums import Location, TrafficAction
+from gate.events import MAX_POSITIONS, GpsPing, Position, PositionsReported
+from tests.unit.core.support import GateRun, gate_config, of_type, plate
+
+#: The gate clears 10 trucks an hour: 8 trucks near the gate are a risk of 0.8.
+SLOW_GATE = TrafficConfig(gate_capacity_per_h=10.0, horizon_km=20.0, hold_above=0.8, release_below=0.6)
+
+
+@pytest.fixture
+def run() -> GateRun:
+    gate = GateRun(gate_config(traffic=SLOW_GATE))
+    for n in range(1, 11):
+        gate.declare(f"DEC-{n:04d}", plate(n))
+    return gate
+
+
+def batch(*positions: object) -> PositionsReported:
+    return PositionsReported("telematics", tuple(positions))  # type: ignore[arg-type]
+
+
+def near(*trucks: int, km: float = 10.0) -> PositionsReported:
+    return batch(*(Position(plate(n), km, 40.0) for n in trucks))
+
+
+def advice(commands: list[Command]) -> list[TrafficAdvice]:
+    return [c for c in commands if isinstance(c, TrafficAdvice) and c.visit_id is None]
+
+
+def test_a_batch_counts_each_vehicle_as_its_pings_would(run: GateRun) -> None:
+    run.send(near(1, 2, 3))
+    assert run.core.congestion_risk == pytest.approx(0.3)
+    one_by_one = GateRun(gate_config(traffic=SLOW_GATE))
+    for n in range(1, 11):
+        one_by_one.declare(f"DEC-{n:04d}", plate(n))
+    for n in (1, 2, 3):
+        one_by_one.send(GpsPing("app", plate(n), 10.0, 40.0))
+    assert one_by_one.core.congestion_risk == run.core.congestion_risk
+    assert run.core.corridor.within_horizon == one_by_one.core.corridor.within_horizon == 3
+
+
+def test_a_batch_that_crosses_the_threshold_advises_one_hold_after_the_whole_batch(run: GateRun) -> None:
+    answer = run.send(near(*range(1, 11)))
+    assert [(a.action, a.congestion_risk) for a in advice(answer)] == [(TrafficAction.HOLD, 1.0)]
+
+
+def test_a_vehicle_reported_twice_in_one_batch_ends_where_its_last_position_puts_it(run: GateRun) -> None:
+    run.send(batch(Position(plate(1), 30.0, 40.0), Position(plate(1), 5.0, 40.0), Position(plate(2), 5.0, 40.0),
+                   Position(plate(2), 50.0, 40.0)))
+    assert run.core.corridor.within_horizon == 1
+
+
+def test_plain_tuples_and_whole_numbers_are_accepted_as_positions(run: GateRun) -> None:
+    answer = run.send(batch((plate(1), 10, 40), (plate(2).lower(), 12.5, 30.0)))
+    assert of_type(answer, RefuseEvent) == []
+    assert run.core.corridor.within_horizon == 2
+
+
+def test_bad_positions_are_refused_one_by_one_and_the_rest_still_count(run: GateRun) -> None:
+    answer = run.send(batch(
+        Position(plate(1), 10.0, 40.0),
+        Position(plate(2), -1.0, 40.0),
+        Position("29LD-123.45", 3.0, 40.0),
+        "garbage",
+        (plate(3), 10.0),
+        Position(plate(4), float("nan"), 40.0),
+        Position(plate(5), 10.0, 40.0),
+    ))
+    refusals = of_type(answer, RefuseEvent)
+    assert [(r.event_kind, r.sender, r.reason) for r in refusals] == [
+        ("PositionsReported", "telematics", "position 1: km_to_gate: must be between 0 and 5000"),
+        ("PositionsReported", "telematics", "position 2: no open declaration for plate 29LD-123.45"),
+        ("PositionsReported", "telematics", "position 3: must be a (plate, km_to_gate, speed_kmh) position"),
+        ("PositionsReported", "telematics", "position 4: must be a (plate, km_to_gate, speed_kmh) position"),
+        ("PositionsReported", "telematics", "position 5: km_to_gate: must be a finite number"),
+    ]
+    assert run.core.corridor.within_horizon == 2
+    records = run.core.audit.records
+    assert [(r.accepted, r.reason) for r in records[-6:-1]] == [(False, r.reason) for r in refusals]
+    assert (records[-1].action, records[-1].accepted, records[-1].reason) == (
+        "PositionsReported", True, "7 positions: 2 applied, 0 at the gate, 5 refused")
+    assert run.core.stats["refused"] == 5
+
+
+def test_a_vehicle_already_at_the_gate_is_ignored_and_the_batch_says_so(run: GateRun) -> None:
+    run.send(near(1))
+    run.arrive_at_staging("DEC-0001")
+    assert run.location("DEC-0001") is Location.STAGING
+    assert of_type(run.send(near(1, 2)), RefuseEvent) == []
+    assert run.core.corridor.within_horizon == 1
+    assert run.core.audit.records[-1].reason == "2 positions: 1 applied, 1 at the gate, 0 refused"
+
+
+def test_an_empty_batch_is_accepted_and_changes_nothing(run: GateRun) -> None:
+    assert run.send(batch()) == []
+    assert run.core.audit.records[-1].reason == "0 positions: 0 applied, 0 at the gate, 0 refused"
+    assert run.core.corridor.within_horizon == 0
+
+
+@pytest.mark.parametrize("positions", [None, [("12C-000.01", 1.0, 1.0)], "positions", ((),) * (MAX_POSITIONS + 1)])
+def test_a_batch_that_is_not_a_tuple_of_positions_is_refused_whole(run: GateRun, positions: object) -> None:
+    answer = run.send(PositionsReported("telematics", positions))  # type: ignore[arg-type]
+    refusal = run.refused(answer)
+    assert refusal.reason == f"malformed PositionsReported: positions: must be a tuple of at most {MAX_POSITIONS:,} positions"
+    assert run.core.corridor.within_horizon == 0
+
+
+def test_a_repeated_batch_changes_nothing_more(run: GateRun) -> None:
+    run.send(near(1, 2, 3))
+    before = (run.core.corridor.within_horizon, run.core.congestion_risk)
+    assert advice(run.send(near(1, 2, 3))) == []
+    assert (run.core.corridor.within_horizon, run.core.congestion_risk) == before
+
+
+def test_the_same_batches_give_the_same_audit_chain() -> None:
+    def chain() -> str:
+        gate = GateRun(gate_config(traffic=SLOW_GATE))
+        for n in range(1, 6):
+            gate.declare(f"DEC-{n:04d}", plate(n))
+        gate.send(near(1, 2, 3, 9))
+        gate.send(batch(Position(plate(4), 2.0, 10.0), "x"))
+        assert gate.core.audit.verify() is None
+        return gate.core.audit.head_hash
+
+    assert chain() == chain()
