@@ -22,9 +22,10 @@ from typing import Any
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from gate.core import GateCore
-from tests.benchmarks.conftest import CompleteVisits, fresh_core
+from gate.events import GpsPing, Position, PositionsReported
+from tests.benchmarks.conftest import SEED, CompleteVisits, fresh_core
 from twin.loadtest import replay
-from twin.visitgen import RecordedStream
+from twin.visitgen import GateWorld, RecordedStream
 
 
 #: The loosest ratio of the core's CPU time to the dispatch floor's that passes. It measured 46 to
@@ -105,3 +106,67 @@ def test_dict_dispatch_reference_over_the_same_events(benchmark: BenchmarkFixtur
 
     assert benchmark.pedantic(dispatch, rounds=5, iterations=1) == len(stream)
     benchmark.extra_info["events_per_s"] = round(len(stream) / benchmark.stats.stats.min)
+
+
+#: Vehicles on the approach road, and the telematics deliveries timed (one position each per delivery).
+ON_THE_ROAD = 1_000
+DELIVERIES = 30
+
+
+def test_positions_in_telematics_batches_against_one_gps_ping_each(benchmark: BenchmarkFixture) -> None:
+    """The same positions handed to the core as ``PositionsReported`` batches (one a minute, every
+    vehicle on the road in each) and, as the reference, as one ``GpsPing`` each."""
+    world = GateWorld(seed=SEED, open_visits=ON_THE_ROAD, total_visits=ON_THE_ROAD)
+    declared = world.record(ON_THE_ROAD)
+    plates = sorted(world.core.plate_visits)  # the vehicles declared by now, all still on their way
+    assert len(plates) >= 0.99 * ON_THE_ROAD
+    start = declared.times[-1] + 60.0
+    positions = [[Position(plate, 30.0 - 0.9 * k - (i % 7) * 0.1, 45.0) for i, plate in enumerate(plates)]
+                 for k in range(DELIVERIES)]
+    batches = [(PositionsReported("telematics", tuple(ps)), start + 60.0 * k) for k, ps in enumerate(positions)]
+    pings = [(GpsPing("app", p.plate, p.km_to_gate, p.speed_kmh), start + 60.0 * k + 0.001 * i)
+             for k, ps in enumerate(positions) for i, p in enumerate(ps)]
+
+    def declared_core() -> GateCore:
+        core = fresh_core(world.config, declared)
+        gc.collect()
+        return core
+
+    def feed(core: GateCore, events: list[tuple[Any, float]]) -> None:
+        handle = core.handle
+        for event, now in events:
+            handle(event, now)
+
+    ping_seconds: list[float] = []
+    for _ in range(3):
+        core = declared_core()
+        started = time.thread_time()
+        feed(core, pings)
+        ping_seconds.append(time.thread_time() - started)
+        assert core.stats["refused"] == 0
+    batch_seconds: list[float] = []
+    cores: list[GateCore] = []
+
+    def timed(core: GateCore) -> None:
+        started = time.thread_time()
+        feed(core, batches)
+        batch_seconds.append(time.thread_time() - started)
+
+    def setup() -> tuple[tuple[GateCore], dict[str, Any]]:
+        cores.append(declared_core())
+        return (cores[-1],), {}
+
+    benchmark.pedantic(timed, setup=setup, rounds=3, iterations=1)  # type: ignore[no-untyped-call]
+    core = cores[-1]
+    assert core.stats["refused"] == 0 and core.corridor.within_horizon == len(plates)
+    assert core.audit.records[-1].reason == f"{len(plates)} positions: {len(plates)} applied, 0 at the gate, 0 refused"
+    n = len(plates) * DELIVERIES
+    batched, single = min(batch_seconds), min(ping_seconds)
+    benchmark.extra_info.update({
+        "positions": n, "positions_per_batch": len(plates),
+        "cpu_positions_per_s_batched": round(n / batched), "cpu_positions_per_s_one_ping_each": round(n / single),
+        "cpu_us_per_position_batched": round(batched / n * 1e6, 3),
+        "cpu_us_per_gps_ping": round(single / n * 1e6, 3),
+        "batched_to_one_each_speedup": round(single / batched, 2),
+    })
+    assert batched < single, "a position in a batch costs more than a GpsPing of its own"
