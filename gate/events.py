@@ -281,7 +281,7 @@ class PositionsReported:
     """
 
     device_id: str
-    positions: tuple[Position, ...]
+    positions: tuple[Position | tuple[str, float, float], ...]
 
 
 Event = Union[

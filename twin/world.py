@@ -391,7 +391,7 @@ class GateWorld:
         feed = self._feed_s
         assert feed is not None
         line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
-        handle, execute, position, batch = self._core.handle, self.execute, ev.Position, ev.PositionsReported
+        handle, execute, batch = self._core.handle, self.execute, ev.PositionsReported
         handled = 0
         self._delivering = self._draining = True
         try:
@@ -400,7 +400,7 @@ class GateWorld:
                 delivery = _feed_time(first, feed)
                 if not delivery < before:
                     break
-                positions = []
+                positions: list[tuple[str, float, float]] = []  # plain tuples: the core takes them as Positions
                 while True:  # every ping sent by the delivery, in (time, order) order
                     if line and (not heap or line[0] < heap[0]):
                         at, _, k, truck = line[0]
@@ -423,7 +423,7 @@ class GateWorld:
                             heappush(heap, following)
                     remaining = route.km_left[k]
                     if remaining > 0:
-                        positions.append(position(plate, remaining, speed))
+                        positions.append((plate, remaining, speed))
                 if not positions:
                     continue
                 handled += 1

@@ -152,7 +152,7 @@ def test_drivers_report_their_positions_to_the_core_as_they_drive(monkeypatch: p
             positions.append((world.env.now, event.km_to_gate))
         elif isinstance(event, ev.PositionsReported):
             assert feed_s is not None and event.positions
-            positions.extend((world.env.now, p.km_to_gate) for p in event.positions)
+            positions.extend((world.env.now, km) for _, km, _ in event.positions)
         report(event)
 
     monkeypatch.setattr(world, "report", recording)

@@ -167,7 +167,7 @@ def test_the_feed_hands_the_core_every_ping_in_the_batch_of_the_next_minute_in_t
     sent: list[tuple[float, str, float]] = []  # (time sent, plate, km)
 
     def delivered(before: float) -> list[tuple[float, str, float]]:
-        return [(t, p.plate, p.km_to_gate) for t, batch in sink.batches for p in batch.positions if t < before]
+        return [(t, plate, km) for t, batch in sink.batches for plate, km, _ in batch.positions if t < before]
 
     def set_off() -> Generator[simpy.Event, object, None]:
         for i, truck in enumerate(trucks):
