@@ -277,17 +277,9 @@ class GateWorld:
     def _handle(self, event: ev.Event, now: float) -> None:
         """The core handles ``event`` at ``now``, then whatever is reported meanwhile, in order."""
         self._draining = True
-        handle, execute, inbox = self._core.handle, self.execute, self._inbox
-        handled = 1
         try:
-            for command in handle(event, now):
-                execute(command)
-            while inbox:
-                handled += 1
-                for command in handle(inbox.popleft(), now):
-                    execute(command)
+            self.events_handled += self._hand_over(event, now)
         finally:
-            self.events_handled += handled
             self._draining = False
         self._arm_timer()
 
@@ -334,115 +326,79 @@ class GateWorld:
         return sent if feed is None else _feed_time(sent, feed)
 
     def _deliver_pings(self, before: float) -> None:
-        """Hand the core, in time order, every ping (or batch of them) due before ``before``.
+        """Hand the core, in time order, every delivery of pings due before ``before``.
 
-        Each ping, or each feed delivery, is handled at its own time, followed by whatever its
-        commands made anyone report, as ``report`` would have done then.
+        A delivery is one ping at its own time, or, with a telematics feed, every ping sent since
+        the feed's last delivery as one batch at the feed's time. Each is handled at its time,
+        followed by whatever its commands made anyone report, as ``report`` would have done then.
         """
-        if self._feed_s is not None:
-            self._deliver_batches(before)
-            return
-        line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
-        handle, execute, ping = self._core.handle, self.execute, ev.GpsPing
-        handled = 0
-        self._delivering = self._draining = True
-        try:
-            while True:
-                if line and (not heap or line[0] < heap[0]):
-                    at, _, k, truck = line[0]
-                    if not at < before:
-                        break
-                    line.popleft()
-                elif heap:
-                    at, _, k, truck = heap[0]
-                    if not at < before:
-                        break
-                    heappop(heap)
-                else:
-                    break
-                app, plate, speed, route = truck
-                if k < route.last:  # the truck drives on to its next ping
-                    following = (at + route.steps[k + 1], next(order), k + 1, truck)
-                    if not line or following[0] >= line[-1][0]:
-                        line.append(following)
-                    else:
-                        heappush(heap, following)
-                remaining = route.km_left[k]
-                if remaining > 0:
-                    handled += 1
-                    commands = handle(ping(app, plate, remaining, speed), at)
-                    if commands:
-                        for command in commands:
-                            execute(command)
-                    while inbox:
-                        handled += 1
-                        for command in handle(inbox.popleft(), at):
-                            execute(command)
-        finally:
-            self.events_handled += handled
-            self._delivering = self._draining = False
-            due = line[0][0] if line else math.inf
-            self._ping_due = heap[0][0] if heap and heap[0][0] < due else due
-        self._arm_timer()
-
-    def _deliver_batches(self, before: float) -> None:
-        """The telematics feed: every delivery due before ``before``, each at its own time, as
-        one ``PositionsReported`` holding, in the order sent, the pings sent since the last one."""
         feed = self._feed_s
-        assert feed is not None
-        line, heap, order, inbox = self._ping_line, self._pings, self._ping_order, self._inbox
-        handle, execute, batch = self._core.handle, self.execute, ev.PositionsReported
+        line, heap = self._ping_line, self._pings
+        take, hand_over = self._take_ping, self._hand_over
         handled = 0
         self._delivering = self._draining = True
         try:
             while line or heap:
                 first = line[0][0] if line and (not heap or line[0] < heap[0]) else heap[0][0]
-                delivery = _feed_time(first, feed)
+                delivery = first if feed is None else _feed_time(first, feed)
                 if not delivery < before:
                     break
+                bound = math.nextafter(delivery, math.inf)  # every ping sent by the delivery
+                if feed is None:
+                    while (ping := take(bound)) is not None:
+                        at, (app, plate, speed, _), remaining = ping
+                        if remaining > 0:
+                            handled += hand_over(ev.GpsPing(app, plate, remaining, speed), at)
+                    continue
                 positions: list[tuple[str, float, float]] = []  # plain tuples: the core takes them as Positions
-                while True:  # every ping sent by the delivery, in (time, order) order
-                    if line and (not heap or line[0] < heap[0]):
-                        at, _, k, truck = line[0]
-                        if at > delivery:
-                            break
-                        line.popleft()
-                    elif heap:
-                        at, _, k, truck = heap[0]
-                        if at > delivery:
-                            break
-                        heappop(heap)
-                    else:
-                        break
-                    _, plate, speed, route = truck
-                    if k < route.last:  # the truck drives on to its next ping
-                        following = (at + route.steps[k + 1], next(order), k + 1, truck)
-                        if not line or following[0] >= line[-1][0]:
-                            line.append(following)
-                        else:
-                            heappush(heap, following)
-                    remaining = route.km_left[k]
+                while (ping := take(bound)) is not None:
+                    _, (_, plate, speed, _), remaining = ping
                     if remaining > 0:
                         positions.append((plate, remaining, speed))
-                if not positions:
-                    continue
-                handled += 1
-                commands = handle(batch(_FEED, tuple(positions)), delivery)
-                if commands:
-                    for command in commands:
-                        execute(command)
-                while inbox:
-                    handled += 1
-                    for command in handle(inbox.popleft(), delivery):
-                        execute(command)
+                if positions:
+                    handled += hand_over(ev.PositionsReported(_FEED, tuple(positions)), delivery)
         finally:
             self.events_handled += handled
             self._delivering = self._draining = False
             due = line[0][0] if line else math.inf
             if heap and heap[0][0] < due:
                 due = heap[0][0]
-            self._ping_due = math.inf if due == math.inf else _feed_time(due, feed)
+            self._ping_due = due if feed is None or due == math.inf else _feed_time(due, feed)
         self._arm_timer()
+
+    def _take_ping(self, bound: float) -> tuple[float, tuple[str, str, float, _PingRoute], float] | None:
+        """The next ping sent before ``bound``, as (time, truck, km to go), taken off the line, with
+        its truck's next ping queued in its place; None when there is none."""
+        line, heap = self._ping_line, self._pings
+        if line and (not heap or line[0] < heap[0]):
+            at, _, k, truck = line[0]
+            if not at < bound:
+                return None
+            line.popleft()
+        elif heap:
+            at, _, k, truck = heap[0]
+            if not at < bound:
+                return None
+            heappop(heap)
+        else:
+            return None
+        route = truck[3]
+        if k < route.last:  # the truck drives on to its next ping
+            self._queue_ping((at + route.steps[k + 1], next(self._ping_order), k + 1, truck))
+        return at, truck, route.km_left[k]
+
+    def _hand_over(self, event: ev.Event, at: float) -> int:
+        """The core handles ``event`` at ``at``, then what its commands made anyone report; the
+        number of events handled."""
+        handle, execute, inbox = self._core.handle, self.execute, self._inbox
+        handled = 1
+        for command in handle(event, at):
+            execute(command)
+        while inbox:
+            handled += 1
+            for command in handle(inbox.popleft(), at):
+                execute(command)
+        return handled
 
     def report_positions(self, sent: list[tuple[str, ev.Position]]) -> None:
         """Positions the driver apps send now, as ``(app, position)`` (the drivers' corridor

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from gate.commands import AcceptDeclaration, Command, ManualReview, RefuseEvent
-from gate.config import DeviceSpec, GateConfig, RiskConfig, YardConfig
+from gate.commands import AcceptDeclaration, Command, ManualReview, RefuseEvent, TrafficAdvice
+from gate.config import DeviceSpec, GateConfig, RiskConfig, TrafficConfig, YardConfig
 from gate.core import GateCore
 from gate.enums import (
     CLEARANCE_ROLE,
@@ -313,3 +313,20 @@ class GateRun:
     def all_commands(self) -> list[Command]:
         return [c for answer in self.answers for c in answer]
 
+
+
+#: The gate clears 10 trucks an hour: 8 trucks near the gate are a risk of 0.8.
+SLOW_GATE = TrafficConfig(gate_capacity_per_h=10.0, horizon_km=20.0, hold_above=0.8, release_below=0.6)
+
+
+def ten_on_the_way() -> GateRun:
+    """The slow gate with ten vehicles declared (``DEC-0001`` .. ``DEC-0010``), none arrived yet."""
+    gate = GateRun(gate_config(traffic=SLOW_GATE))
+    for n in range(1, 11):
+        gate.declare(f"DEC-{n:04d}", plate(n))
+    return gate
+
+
+def general_advice(commands: list[Command]) -> list[TrafficAdvice]:
+    """Advice to traffic police about the approach as a whole (not about one vehicle)."""
+    return [c for c in commands if isinstance(c, TrafficAdvice) and c.visit_id is None]

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from gate.commands import Command, RefuseEvent, TrafficAdvice
-from gate.config import TrafficConfig
+from gate.commands import RefuseEvent
 from gate.enums import Location, TrafficAction
 from gate.events import MAX_POSITIONS, GpsPing, Position, PositionsReported
-from tests.unit.core.support import GateRun, gate_config, of_type, plate
-
-#: The gate clears 10 trucks an hour: 8 trucks near the gate are a risk of 0.8.
-SLOW_GATE = TrafficConfig(gate_capacity_per_h=10.0, horizon_km=20.0, hold_above=0.8, release_below=0.6)
+from tests.unit.core.support import SLOW_GATE, GateRun, gate_config, general_advice, of_type, plate, ten_on_the_way
 
 
 @pytest.fixture
 def run() -> GateRun:
-    gate = GateRun(gate_config(traffic=SLOW_GATE))
-    for n in range(1, 11):
-        gate.declare(f"DEC-{n:04d}", plate(n))
-    return gate
+    return ten_on_the_way()
 
 
 def batch(*positions: object) -> PositionsReported:
@@ -30,16 +23,10 @@ def near(*trucks: int, km: float = 10.0) -> PositionsReported:
     return batch(*(Position(plate(n), km, 40.0) for n in trucks))
 
 
-def advice(commands: list[Command]) -> list[TrafficAdvice]:
-    return [c for c in commands if isinstance(c, TrafficAdvice) and c.visit_id is None]
-
-
 def test_a_batch_counts_each_vehicle_as_its_pings_would(run: GateRun) -> None:
     run.send(near(1, 2, 3))
     assert run.core.congestion_risk == pytest.approx(0.3)
-    one_by_one = GateRun(gate_config(traffic=SLOW_GATE))
-    for n in range(1, 11):
-        one_by_one.declare(f"DEC-{n:04d}", plate(n))
+    one_by_one = ten_on_the_way()
     for n in (1, 2, 3):
         one_by_one.send(GpsPing("app", plate(n), 10.0, 40.0))
     assert one_by_one.core.congestion_risk == run.core.congestion_risk
@@ -48,7 +35,7 @@ def test_a_batch_counts_each_vehicle_as_its_pings_would(run: GateRun) -> None:
 
 def test_a_batch_that_crosses_the_threshold_advises_one_hold_after_the_whole_batch(run: GateRun) -> None:
     answer = run.send(near(*range(1, 11)))
-    assert [(a.action, a.congestion_risk) for a in advice(answer)] == [(TrafficAction.HOLD, 1.0)]
+    assert [(a.action, a.congestion_risk) for a in general_advice(answer)] == [(TrafficAction.HOLD, 1.0)]
 
 
 def test_a_vehicle_reported_twice_in_one_batch_ends_where_its_last_position_puts_it(run: GateRun) -> None:
@@ -115,7 +102,7 @@ def test_a_batch_that_is_not_a_tuple_of_positions_is_refused_whole(run: GateRun,
 def test_a_repeated_batch_changes_nothing_more(run: GateRun) -> None:
     run.send(near(1, 2, 3))
     before = (run.core.corridor.within_horizon, run.core.congestion_risk)
-    assert advice(run.send(near(1, 2, 3))) == []
+    assert general_advice(run.send(near(1, 2, 3))) == []
     assert (run.core.corridor.within_horizon, run.core.congestion_risk) == before
 
 

@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gate.commands import Command, TrafficAdvice
-from gate.config import TrafficConfig
 from gate.enums import Location, TrafficAction, VehicleClass
 from gate.events import GpsPing
-from tests.unit.core.support import GateRun, gate_config, of_type, plate
-
-#: The gate clears 10 trucks an hour: 8 trucks near the gate are a risk of 0.8.
-SLOW_GATE = TrafficConfig(gate_capacity_per_h=10.0, horizon_km=20.0, hold_above=0.8, release_below=0.6)
-
-
-def general_advice(commands: list[Command]) -> list[TrafficAdvice]:
-    """Advice to traffic police about the approach as a whole (not about one vehicle)."""
-    return [c for c in commands if isinstance(c, TrafficAdvice) and c.visit_id is None]
+from tests.unit.core.support import SLOW_GATE, GateRun, gate_config, general_advice, of_type, plate, ten_on_the_way
 
 
 def ping(run: GateRun, n: int, km: float) -> list[Command]:
@@ -25,10 +16,7 @@ def ping(run: GateRun, n: int, km: float) -> list[Command]:
 
 @pytest.fixture
 def run() -> GateRun:
-    gate = GateRun(gate_config(traffic=SLOW_GATE))
-    for n in range(1, 11):
-        gate.declare(f"DEC-{n:04d}", plate(n))
-    return gate
+    return ten_on_the_way()
 
 
 def test_pings_near_the_gate_raise_the_congestion_risk(run: GateRun) -> None:

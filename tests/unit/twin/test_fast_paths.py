@@ -22,6 +22,7 @@ from twin.fleet import arrival_times
 from twin.run import RUN_GC_THRESHOLD, run_gc, run_replication
 from twin.streams import Streams
 from twin.trucks import ping_plan
+from twin.world import GateWorld, PingPlan, TruckRun
 
 HOUR = 3600.0
 
@@ -90,6 +91,22 @@ def test_the_core_read_in_the_middle_of_a_run_has_the_pings_sent_before_then() -
         assert sum(1 for r in world.core.audit.records if r.action == "GpsPing") == sent > 0
 
 
+def _roads_to(sink: object, feed_s: float | None) -> tuple[GateWorld, simpy.Environment, list[TruckRun],
+                                                           list[tuple[PingPlan, float]]]:
+    """A world whose core is ``sink``, on a fresh clock, with 12 trucks and four roads to send them down.
+
+    A slow truck on a long road is overtaken by faster ones that set off later, and pings of
+    differently spaced plans interleave: the later ones cannot just queue behind the earlier.
+    """
+    world = build(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=1, **{"traffic.gps_feed_s": feed_s}), 0, 1)
+    world._core = sink  # type: ignore[assignment]
+    world._next_deadline = sink.next_deadline  # type: ignore[attr-defined]
+    env = world.env = simpy.Environment()
+    plans = [(ping_plan(km, speed, ping_s), speed) for km, speed, ping_s in
+             ((12.0, 20.0, 60.0), (3.0, 60.0, 45.0), (8.0, 40.0, 60.0), (5.0, 30.0, 37.0))]
+    return world, env, list(world.trucks.values())[:12], plans
+
+
 class _PingSink:
     """Stands in for the core: keeps every ping it is handed, with the time it was handled at."""
 
@@ -105,16 +122,8 @@ class _PingSink:
 
 
 def test_pings_of_trucks_on_roads_of_different_lengths_and_speeds_reach_the_core_in_time_order() -> None:
-    world = build(_one_by_one(1), 0, 1)
     sink = _PingSink()
-    world._core = sink  # type: ignore[assignment]
-    world._next_deadline = sink.next_deadline
-    env = world.env = simpy.Environment()
-    trucks = list(world.trucks.values())[:12]
-    # A slow truck on a long road is overtaken by faster ones that set off later, and pings of
-    # differently spaced plans interleave: the later ones cannot just queue behind the earlier.
-    plans = [(ping_plan(km, speed, ping_s), speed) for km, speed, ping_s in
-             ((12.0, 20.0, 60.0), (3.0, 60.0, 45.0), (8.0, 40.0, 60.0), (5.0, 30.0, 37.0))]
+    world, env, trucks, plans = _roads_to(sink, feed_s=None)
     expected: list[tuple[float, str, float]] = []
 
     def set_off() -> Generator[simpy.Event, object, None]:
@@ -156,14 +165,8 @@ class _FeedSink:
 
 
 def test_the_feed_hands_the_core_every_ping_in_the_batch_of_the_next_minute_in_the_order_sent() -> None:
-    world = build(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=1, **{"traffic.gps_feed_s": 60.0}), 0, 1)
     sink = _FeedSink()
-    world._core = sink  # type: ignore[assignment]
-    world._next_deadline = sink.next_deadline
-    env = world.env = simpy.Environment()
-    trucks = list(world.trucks.values())[:12]
-    plans = [(ping_plan(km, speed, ping_s), speed) for km, speed, ping_s in
-             ((12.0, 20.0, 60.0), (3.0, 60.0, 45.0), (8.0, 40.0, 60.0), (5.0, 30.0, 37.0))]
+    world, env, trucks, plans = _roads_to(sink, feed_s=60.0)
     sent: list[tuple[float, str, float]] = []  # (time sent, plate, km)
 
     def delivered(before: float) -> list[tuple[float, str, float]]:
