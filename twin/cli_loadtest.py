@@ -28,6 +28,9 @@ def loadtest_command(
     seed: int = typer.Option(1, "--seed", help="Seed of every random choice; same seed, same stream."),
     mix: str = typer.Option("national", "--mix",
                             help=f"A named mix ({', '.join(NAMED_MIXES)}) and/or shares, e.g. 'lang-son,agv=0.2'."),
+    gps_feed_s: float | None = typer.Option(
+        None, "--gps-feed-s", help="GPS positions through a telematics feed delivering a batch every SECONDS "
+                                   "(default: one GpsPing per position)."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     memory: bool = typer.Option(True, "--memory/--no-memory", help="Measure bytes per open visit (tracemalloc pass)."),
     gc_freeze: bool = typer.Option(True, "--gc-freeze/--no-gc-freeze",
@@ -38,7 +41,7 @@ def loadtest_command(
     try:
         config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
                             bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory,
-                            gc_freeze=gc_freeze)
+                            gc_freeze=gc_freeze, gps_feed_s=gps_feed_s)
     except ValueError as exc:
         typer.echo(f"gatetwin loadtest: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -75,6 +78,8 @@ def show(report: LoadReport, console: Console) -> None:
         rows += [("target / achieved rate (events/s)", f"{report.target_rate:,.0f} / {report.achieved_rate:,.0f}"),
                  ("lag P99 / max (ms)", f"{report.lag_p99_ms:,.2f} / {report.lag_max_ms:,.2f}"),
                  ("kept up", "yes" if report.kept_up else "NO")]
+    if report.gps_feed_s is not None:
+        rows.append(("GPS positions in telematics batches", f"{report.gps_positions:,} (a batch every {report.gps_feed_s:g} s)"))
     if report.bytes_per_open_visit is not None:
         rows.append(("memory per open visit", f"{report.bytes_per_open_visit:,.0f} B (at {report.memory_open_visits:,} open)"))
     rows += [

@@ -77,6 +77,9 @@ class LoadConfig:
     #: rescan the recorded stream (the harness's, not the core's); the visits open at that
     #: moment are frozen with it. The report says whether it was on, and what the collections cost.
     gc_freeze: bool = True
+    #: GPS positions through a telematics feed delivering every this many seconds, as
+    #: ``PositionsReported`` batches; None: one ``GpsPing`` each.
+    gps_feed_s: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.mode, LoadMode):
@@ -94,6 +97,8 @@ class LoadConfig:
             raise ValueError(f"--bad-share: must be a share between 0 and 1 (got {self.bad_share})")
         if self.chunk_events < 1_000:
             raise ValueError(f"chunk_events: must be at least 1000 (got {self.chunk_events})")
+        if self.gps_feed_s is not None and not (math.isfinite(self.gps_feed_s) and self.gps_feed_s > 0):
+            raise ValueError(f"--gps-feed-s: must be a positive number of seconds (got {self.gps_feed_s})")
         if self.archive_limit < 0:
             raise ValueError(f"archive_limit: must not be negative (got {self.archive_limit})")
 
@@ -441,6 +446,10 @@ class LoadReport:
     lag_p99_ms: float | None = None
     lag_max_ms: float | None = None
     kept_up: bool | None = None
+    #: The telematics feed's period (None: one ``GpsPing`` per position), and the positions its
+    #: batches carried (each batch is one event).
+    gps_feed_s: float | None = None
+    gps_positions: int = 0
 
     @property
     def ok(self) -> bool:
@@ -466,7 +475,8 @@ def run(config: LoadConfig, on_chunk: Callable[[int, int], None] | None = None) 
     """Run one load test and check its results. ``on_chunk(done, total)`` is told the progress."""
     world = GateWorld(seed=config.seed, open_visits=config.open_visits,
                       total_visits=None if config.mode is LoadMode.RATE else config.visits, mix=config.mix,
-                      bad_share=config.bad_share, lead_time_s=config.lead_time_s, archive_limit=config.archive_limit)
+                      bad_share=config.bad_share, lead_time_s=config.lead_time_s, archive_limit=config.archive_limit,
+                      gps_feed_s=config.gps_feed_s)
     core = GateCore(world.config)
     pauses = GcPauses()
     gc.callbacks.append(pauses)
@@ -518,6 +528,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
     timer_calls = 0
     full_collections = 0
     rss: list[float] = []
+    positions = 0
     harness = _Tally(commands, refusals)
     while True:
         wanted = first_chunk if world.recorded == 0 else config.chunk_events
@@ -548,6 +559,8 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
             lag.add(lags[:n])
         kind_ns += np.bincount(stream.kinds, weights=durations[:n], minlength=len(EVENT_KINDS))
         kind_n += np.bincount(stream.kinds, minlength=len(EVENT_KINDS))
+        if config.gps_feed_s is not None:
+            positions += sum(len(e.positions) for e in stream.events if type(e) is ev.PositionsReported)
         harness(outs)
         del outs, stream
         trail.drain(core.audit)
@@ -588,6 +601,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
         audit_segments=trail.segments, audit_ok=trail.ok and trail.records == core.audit.count,
         incidents=dict(sorted(world.stats.incidents.items())), unexpected_refusals=world.stats.unexpected_refusals,
         unexpected_reviews=world.stats.unexpected_reviews, surprises=list(world.stats.surprises),
+        gps_feed_s=config.gps_feed_s, gps_positions=positions,
     )
     if rate_mode:
         report.target_rate = config.rate

@@ -21,6 +21,7 @@ default ``TimeoutConfig``, so a clean stream escalates nothing; the core's timer
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -72,6 +73,7 @@ class Act(Enum):
     SUBMIT_INVALID = "submit_invalid"
     AMEND = "amend"
     PING = "ping"
+    FEED = "feed"  # a telematics delivery: the positions pinged since the last one
     READ = "read"
     BAD_READ = "bad_read"
     MANUAL_ENTRY = "manual_entry"
@@ -233,7 +235,8 @@ class GateWorld:
 
     def __init__(self, *, seed: int, open_visits: int, total_visits: int | None, mix: Mix | None = None,
                  bad_share: float = 0.0, lead_time_s: float = 6 * 3600.0, declarants: int = 400,
-                 gps_pings: int = 3, archive_limit: int = 10_000, config: GateConfig | None = None) -> None:
+                 gps_pings: int = 3, gps_feed_s: float | None = None, archive_limit: int = 10_000,
+                 config: GateConfig | None = None) -> None:
         if open_visits < 1:
             raise ValueError(f"open_visits must be at least 1 (got {open_visits})")
         if total_visits is not None and total_visits < open_visits:
@@ -242,12 +245,17 @@ class GateWorld:
             raise ValueError(f"bad_share must be a share between 0 and 1 (got {bad_share})")
         if lead_time_s <= 0:
             raise ValueError(f"lead_time_s must be positive (got {lead_time_s})")
+        if gps_feed_s is not None and not (math.isfinite(gps_feed_s) and gps_feed_s > 0):
+            raise ValueError(f"gps_feed_s must be a positive number of seconds (got {gps_feed_s})")
         self.mix = mix or Mix()
         self.open_visits = open_visits
         self.total_visits = total_visits
         self.bad_share = bad_share
         self.lead_time_s = lead_time_s
         self.gps_pings = gps_pings
+        #: With a telematics feed, how often it delivers; pings wait in ``_feed`` by delivery time.
+        self.gps_feed_s = gps_feed_s
+        self._feed: dict[float, list[tuple[Truck, int, str, float, float]]] = {}
         # Arrivals per hour in steady state: every open visit turns over in about lead + 2 h at the gate.
         throughput_h = open_visits * 3600.0 / (lead_time_s + 7200.0)
         self.config = config or loadtest_gate_config(self.mix, gate_capacity_per_h=max(60.0, 1.5 * throughput_h),
@@ -312,6 +320,10 @@ class GateWorld:
             truck = action.truck
             if truck is not None and (truck.refused or (action.epoch >= 0 and action.epoch != truck.epoch)):
                 continue  # the vehicle was refused or turned back: this move no longer happens
+            if action.act is Act.FEED:
+                action.event = self._delivery(t)
+                if action.event is None:
+                    continue
             out = core.handle(action.event, t)
             self._now = t
             events.append(action.event)
@@ -385,9 +397,32 @@ class GateWorld:
         for k in range(self.gps_pings, 0, -1):
             t = arrival - 900.0 * k
             if t > now:
-                self._at(t, ev.GpsPing("driver-app", truck.plate, round(speed * k / 4.0, 2), round(speed, 1)),
-                         truck, Act.PING, bound=True)
+                km, kmh = round(speed * k / 4.0, 2), round(speed, 1)
+                if self.gps_feed_s is None:
+                    self._at(t, ev.GpsPing("driver-app", truck.plate, km, kmh), truck, Act.PING, bound=True)
+                else:
+                    self._to_feed(t, truck, km, kmh)
         self._read(truck, Site.STAGING, arrival)
+
+    def _to_feed(self, t: float, truck: Truck, km: float, kmh: float) -> None:
+        """A ping sent at ``t`` waits for the feed's next delivery (scheduled with its first ping)."""
+        feed = self.gps_feed_s
+        assert feed is not None
+        delivery = math.ceil(t / feed) * feed
+        if delivery < t:  # a quotient rounded down
+            delivery += feed
+        waiting = self._feed.get(delivery)
+        if waiting is None:
+            waiting = self._feed[delivery] = []
+            self._at(delivery, None, None, Act.FEED)
+        waiting.append((truck, truck.epoch, truck.plate, km, kmh))
+
+    def _delivery(self, t: float) -> ev.PositionsReported | None:
+        """The feed's delivery at ``t``: the positions still meant (not of a vehicle since refused,
+        turned back or gone), in the order pinged; None when none is left."""
+        positions = tuple((plate, km, kmh) for truck, epoch, plate, km, kmh in self._feed.pop(t)
+                          if truck.epoch == epoch and not truck.refused and self.trucks.get(truck.visit_id) is truck)
+        return ev.PositionsReported("telematics", positions) if positions else None
 
     def _read(self, truck: Truck, site: Site, t: float) -> None:
         """The camera at ``site`` sees the truck: a good read, or the truck's bad-read incident."""

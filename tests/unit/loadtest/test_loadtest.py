@@ -175,6 +175,8 @@ def test_latency_quantiles_are_read_to_within_a_bin() -> None:
     ({"mode": LoadMode.RATE, "rate": 0.0}, "--rate: must be a positive"),
     ({"mode": LoadMode.RATE, "duration_s": -1.0}, "--duration: must be a positive"),
     ({"bad_share": 1.5}, "--bad-share: must be a share"),
+    ({"gps_feed_s": 0.0}, "--gps-feed-s: must be a positive number of seconds"),
+    ({"gps_feed_s": float("nan")}, "--gps-feed-s: must be a positive number of seconds"),
 ])
 def test_a_bad_load_config_is_refused_naming_the_option(fields: dict[str, object], named: str) -> None:
     with pytest.raises(ValueError, match=named):
@@ -211,3 +213,18 @@ def test_memory_is_measured_on_declarations_validated_afresh_equal_to_the_record
     for d in declarations:
         again = Declaration.model_validate(pickle.loads(pickle.dumps(d.model_dump())))
         assert again == d and again is not d
+
+
+def test_with_a_telematics_feed_the_positions_come_in_batches_and_nothing_is_lost() -> None:
+    alone = run(LoadConfig(visits=600, open_visits=200, seed=4, measure_memory=False))
+    fed = run(LoadConfig(visits=600, open_visits=200, seed=4, measure_memory=False, gps_feed_s=60.0))
+    assert fed.ok and fed.lost_visits == 0 and fed.visits_completed == 600
+    assert fed.unexpected_refusals == 0 and fed.unexpected_reviews == 0, fed.surprises
+    batches = fed.latency_by_kind["PositionsReported"]["count"]
+    pings = alone.latency_by_kind["GpsPing"]["count"]
+    assert "GpsPing" not in fed.latency_by_kind and alone.gps_positions == 0 and alone.gps_feed_s is None
+    # the same pings, fewer events: those of a vehicle turned back before the delivery are void
+    assert 0.95 * pings <= fed.gps_positions <= pings and batches < fed.gps_positions
+    assert fed.events - batches == alone.events - pings
+    result = CliRunner().invoke(_cli(), ["loadtest", "--visits", "150", "--open", "50", "--gps-feed-s", "0"])
+    assert result.exit_code == 2 and "--gps-feed-s: must be a positive number of seconds" in result.output

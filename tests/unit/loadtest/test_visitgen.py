@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gate import events as ev
+from gate.core import GateCore
 from gate.enums import CrossingMode, VehicleClass
 from gate.identifiers import confusable_key, container_problem, plate_problem
+from twin.loadtest import replay
 from twin.visitgen import (
     NAMED_MIXES,
     Draws,
@@ -156,3 +159,20 @@ def test_a_bad_mix_is_refused_naming_the_share(text: str, named: str) -> None:
 def test_the_world_refuses_fewer_visits_than_it_must_keep_open() -> None:
     with pytest.raises(ValueError, match=r"total_visits \(10\) must be at least open_visits \(20\)"):
         GateWorld(seed=1, open_visits=20, total_visits=10)
+
+
+def test_a_world_with_a_telematics_feed_sends_the_positions_in_batches_at_the_feed_s_times() -> None:
+    world = GateWorld(seed=11, open_visits=80, total_visits=240, bad_share=0.2, gps_feed_s=120.0)
+    stream = world.record_all(keep_commands=True)
+    batches = [(t, e) for e, t in zip(stream.events, stream.times) if type(e) is ev.PositionsReported]
+    assert batches and not any(type(e) is ev.GpsPing for e in stream.events)
+    assert all(t % 120.0 == 0.0 and e.positions for t, e in batches)
+    assert len({t for t, _ in batches}) == len(batches)  # one delivery per feed time
+    assert world.stats.unexpected_refusals == 0 and world.stats.unexpected_reviews == 0, world.stats.surprises
+    core = GateCore(world.config)  # and it replays the same
+    assert replay(core, stream, None) == stream.commands and core.audit.head_hash == world.core.audit.head_hash
+
+
+def test_a_feed_period_that_is_not_a_positive_number_is_refused() -> None:
+    with pytest.raises(ValueError, match="gps_feed_s must be a positive number of seconds"):
+        GateWorld(seed=1, open_visits=5, total_visits=5, gps_feed_s=0.0)
