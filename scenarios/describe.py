@@ -102,6 +102,10 @@ def describe(scenario: Scenario) -> str:
         f"medical check {'on' if core.medical_check else 'off'}; "
         f"traffic channelling {'on' if s.traffic.channelling else 'off'}"
     )
+    feed = s.traffic.gps_feed_s
+    lines.append(f"  GPS: a position every {s.traffic.gps_ping_s:g} s, "
+                 + (f"reaching the core in telematics batches every {feed:g} s" if feed is not None
+                    else "each reaching the core on its own"))
     for closure in s.closures:
         lines.append(f"Closure: day {closure.start_day} for {closure.days:g} day(s), backlog arrives over {closure.surge_days:g} day(s)")
     for window in s.demand_windows:

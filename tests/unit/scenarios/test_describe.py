@@ -55,3 +55,10 @@ def test_describe_marks_an_agency_without_officers() -> None:
 def test_describe_shows_unlimited_officers() -> None:
     scenario = with_overrides(load_scenario("huu_nghi_2025"), **{"agencies.customs.officers": "unlimited"})
     assert "customs: unlimited officer(s)" in describe(scenario)
+
+
+def test_describe_says_how_gps_positions_reach_the_core() -> None:
+    scenario = load_scenario("huu_nghi_2025")
+    assert "GPS: a position every 60 s, reaching the core in telematics batches every 60 s" in describe(scenario)
+    alone = with_overrides(scenario, **{"traffic.gps_feed_s": None, "traffic.gps_ping_s": 30.0})
+    assert "GPS: a position every 30 s, each reaching the core on its own" in describe(alone)
