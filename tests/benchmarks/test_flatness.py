@@ -23,6 +23,8 @@ that many objects: the share of the core's ratio that no change to its algorithm
 
 The assertion is loose (2.0): it catches a scan over all visits on the hot path, which would
 multiply the cost a hundredfold at 100,000 open visits. The goal of 1.2 is reported, not asserted.
+The machine-independent witness of "no scans" is in the normal suite:
+``tests/unit/loadtest/test_work_per_event.py`` counts the lines of ``gate/`` run per event.
 """
 
 from __future__ import annotations
