@@ -288,11 +288,12 @@ class GateWorld:
     def drive_approach(self, truck: TruckRun, plan: PingPlan, speed_kmh: float) -> float:
         """The truck starts down the approach road now; returns when it reaches the end.
 
-        Its driver app pings the core after each stretch of ``plan`` but the last. The pings are
-        not SimPy events: each is handed to the core at its own time, in time order with every
-        other ping, before anything else reaches the core or reads what pings change (``report``,
-        ``core``, ``traffic_hold``, ``send_due_pings``). So the core sees the very events, at the
-        very times, it would see if every ping woke the truck, without the truck being woken.
+        Its driver app pings after each stretch of ``plan`` but the last. The pings are not SimPy
+        events: each is handed to the core at its own time (or, with a telematics feed, in the
+        feed's next batch, at the batch's time), in time order with every other ping, before
+        anything else reaches the core or reads what pings change (``report``, ``core``,
+        ``traffic_hold``, ``send_due_pings``). So the core sees the very events, at the very
+        times, it would see if every ping woke the truck, without the truck being woken.
         """
         at = self.env.now
         route = _ping_route(plan)
