@@ -159,6 +159,25 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
 _POSITION_CHECKS = tuple((name, _RULES[ev.GpsPing][name]) for name in ev.Position._fields)
 
 
+def _compile_usual_position() -> Callable[[Any], bool]:
+    """True for a position every check accepts in its fast form (a ``Position`` or plain tuple of
+    three); False when not sure, and then ``position_problem`` decides."""
+    lines = ["def usual_position(p):",
+             f"    if (type(p) is not _Position and type(p) is not tuple) or len(p) != {len(_POSITION_CHECKS)}:",
+             "        return False"]
+    for i, (_, check) in enumerate(_POSITION_CHECKS):
+        lines += [f"    v = p[{i}]", f"    if not ({_FAST_FORM[check]}):", "        return False"]
+    lines.append("    return True")
+    namespace: dict[str, Any] = {"_Position": ev.Position}
+    exec("\n".join(lines), namespace)  # code built only from the rule table above
+    usual: Callable[[Any], bool] = namespace["usual_position"]
+    return usual
+
+
+#: The common case of ``position_problem`` returning None, in one call (the checks' fast forms).
+usual_position = _compile_usual_position()
+
+
 def position_problem(position: Any) -> str | None:
     """What is wrong with one position of a batch, as ``field: reason``; None when it is sound."""
     if not isinstance(position, tuple) or len(position) != len(_POSITION_CHECKS):

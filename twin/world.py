@@ -36,6 +36,7 @@ from twin.fleet import TruckPlan
 from twin.people import CorridorDrivers, Declarants, Drivers, Officers
 from twin.probes import CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler
+from twin.telematics import FEED_DEVICE, next_delivery
 
 K = ClearanceKind
 ProcessGenerator = Generator[simpy.Event, Any, Any]
@@ -324,7 +325,7 @@ class GateWorld:
     def _delivery(self, sent: float) -> float:
         """When a ping sent at ``sent`` reaches the core: at once, or with the feed's next batch."""
         feed = self._feed_s
-        return sent if feed is None else _feed_time(sent, feed)
+        return sent if feed is None else next_delivery(sent, feed)
 
     def _deliver_pings(self, before: float) -> None:
         """Hand the core, in time order, every delivery of pings due before ``before``.
@@ -341,7 +342,7 @@ class GateWorld:
         try:
             while line or heap:
                 first = line[0][0] if line and (not heap or line[0] < heap[0]) else heap[0][0]
-                delivery = first if feed is None else _feed_time(first, feed)
+                delivery = self._delivery(first)
                 if not delivery < before:
                     break
                 bound = math.nextafter(delivery, math.inf)  # every ping sent by the delivery
@@ -357,14 +358,14 @@ class GateWorld:
                     if remaining > 0:
                         positions.append((plate, remaining, speed))
                 if positions:
-                    handled += hand_over(ev.PositionsReported(_FEED, tuple(positions)), delivery)
+                    handled += hand_over(ev.PositionsReported(FEED_DEVICE, tuple(positions)), delivery)
         finally:
             self.events_handled += handled
             self._delivering = self._draining = False
             due = line[0][0] if line else math.inf
             if heap and heap[0][0] < due:
                 due = heap[0][0]
-            self._ping_due = due if feed is None or due == math.inf else _feed_time(due, feed)
+            self._ping_due = due if due == math.inf else self._delivery(due)
         self._arm_timer()
 
     def _take_ping(self, bound: float) -> tuple[float, tuple[str, str, float, _PingRoute], float] | None:
@@ -408,7 +409,7 @@ class GateWorld:
             for app, p in sent:
                 self.report(ev.GpsPing(app, p.plate, p.km_to_gate, p.speed_kmh))
         elif sent:
-            self.report(ev.PositionsReported(_FEED, tuple(p for _, p in sent)))
+            self.report(ev.PositionsReported(FEED_DEVICE, tuple(p for _, p in sent)))
 
     def execute(self, command: cmd.Command) -> None:
         self.commands[type(command).__name__] += 1
@@ -637,16 +638,6 @@ class GateWorld:
     def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
         """The core's status of one clearance of a visit (None if unknown)."""
         return self.core.clearance_status(visit_id, kind)
-
-
-#: The device id the telematics feed reports as.
-_FEED = "telematics"
-
-
-def _feed_time(sent: float, feed_s: float) -> float:
-    """The first delivery of a feed every ``feed_s`` seconds at or after ``sent``."""
-    delivery = math.ceil(sent / feed_s) * feed_s
-    return delivery if delivery >= sent else delivery + feed_s  # a quotient rounded down
 
 
 class _PingRoute:

@@ -11,9 +11,9 @@ from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
 from gate.handlers.common import K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
-from gate.validation import position_problem
 from gate.risk import upgrade
 from gate.transitions import Trigger
+from gate.validation import position_problem, usual_position
 from gate.visit import Visit
 
 #: Sites where a camera watches over a barrier (a set: reading Enum members off the class is slow).
@@ -441,13 +441,9 @@ def on_positions_reported(core: GateCore, e: ev.PositionsReported, now: float, o
     plates, ping = core.plate_visits, core.corridor.ping
     applied = ignored = refused = 0
     for index, position in enumerate(e.positions):
-        # The usual position, checked in one expression; anything else takes the full checks.
-        usual = (type(position) is ev.Position or type(position) is tuple) and len(position) == 3
-        if usual:
-            plate, km, speed = position
-            usual = (type(plate) is str and 1 <= len(plate) <= 20 and type(km) is float and 0.0 <= km <= 5000.0
-                     and type(speed) is float and 0.0 <= speed <= 200.0)
-        if not usual:
+        if usual_position(position):  # the common case in one call; anything else takes the full checks
+            plate, km, _ = position
+        else:
             bad = position_problem(position)
             if bad is not None:
                 refused += 1

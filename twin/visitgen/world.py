@@ -35,6 +35,7 @@ from gate.config import GateConfig
 from gate.core import GateCore
 from gate.declaration import Declaration
 from gate.enums import ClearanceKind, CrossingMode, Outcome, PaymentMethod, Role, ScanResult, Site, Station
+from twin.telematics import FEED_DEVICE, next_delivery
 from twin.visitgen.declarations import (
     Draws,
     Mix,
@@ -406,11 +407,8 @@ class GateWorld:
 
     def _to_feed(self, t: float, truck: Truck, km: float, kmh: float) -> None:
         """A ping sent at ``t`` waits for the feed's next delivery (scheduled with its first ping)."""
-        feed = self.gps_feed_s
-        assert feed is not None
-        delivery = math.ceil(t / feed) * feed
-        if delivery < t:  # a quotient rounded down
-            delivery += feed
+        assert self.gps_feed_s is not None
+        delivery = next_delivery(t, self.gps_feed_s)
         waiting = self._feed.get(delivery)
         if waiting is None:
             waiting = self._feed[delivery] = []
@@ -422,7 +420,7 @@ class GateWorld:
         turned back or gone), in the order pinged; None when none is left."""
         positions = tuple((plate, km, kmh) for truck, epoch, plate, km, kmh in self._feed.pop(t)
                           if truck.epoch == epoch and not truck.refused and self.trucks.get(truck.visit_id) is truck)
-        return ev.PositionsReported("telematics", positions) if positions else None
+        return ev.PositionsReported(FEED_DEVICE, positions) if positions else None
 
     def _read(self, truck: Truck, site: Site, t: float) -> None:
         """The camera at ``site`` sees the truck: a good read, or the truck's bad-read incident."""

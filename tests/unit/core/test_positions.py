@@ -117,3 +117,17 @@ def test_the_same_batches_give_the_same_audit_chain() -> None:
         return gate.core.audit.head_hash
 
     assert chain() == chain()
+
+
+@pytest.mark.parametrize("position", [
+    Position("12C-000.01", 3.0, 40.0), ("12C-000.01", 3.0, 40.0), ("12C-000.01", 3, 40.0), ("", 3.0, 40.0),
+    ("12C-000.01", 5000.5, 40.0), ("12C-000.01", 3.0, -0.1), ("12C-000.01", float("inf"), 40.0), ("x" * 21, 1.0, 1.0),
+    ("12C-000.01", 3.0), ["12C-000.01", 3.0, 40.0], ("12C-000.01", True, 40.0),
+])
+def test_the_fast_check_of_a_position_never_accepts_what_the_full_checks_refuse(position: object) -> None:
+    from gate.validation import position_problem, usual_position
+
+    if usual_position(position):
+        assert position_problem(position) is None
+    # and the fast check takes the usual positions, as sent by the twin and the load test
+    assert usual_position(("12C-000.01", 3.0, 40.0)) and usual_position(Position("12C-000.01", 3.0, 40.0))
