@@ -249,6 +249,6 @@ def wire(world: GateWorld, plans: list[TruckPlan]) -> None:
         truck = TruckRun(plan=plan, row=row, mailbox=Mailbox(world.env), error=plan.error,
                          owner=f"ent-{d.declarant_id}")
         world.trucks[plan.visit_id] = truck
-        world.env.process(world.declare(truck))
+        world.declare(truck)
         world.env.process(truck_life(world, truck))
     world.generated = len(plans)

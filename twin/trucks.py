@@ -424,7 +424,7 @@ def _yard_business(w: GateWorld, t: TruckRun) -> None:
         w.env.process(w.hand_over_containers(t))
     if t.plan.declaration.transshipment and not t.loading_registered:
         t.loading_registered = True
-        w.env.process(w.register_loading(t))
+        w.register_loading(t)
 
 
 def _leave_yard(w: GateWorld, t: TruckRun, yard_customer: int | None) -> None:
