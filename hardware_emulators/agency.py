@@ -218,6 +218,6 @@ class AgencyDesk:
                 self.tasks_done += 1
                 done(duration)
 
-            env.timeout(duration).callbacks.append(finish)  # type: ignore[union-attr]
+            env.timeout(duration).callbacks.append(finish)
 
-        officer.callbacks.append(start)  # type: ignore[union-attr]
+        officer.callbacks.append(start)

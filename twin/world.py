@@ -172,6 +172,11 @@ class GateWorld:
         self._ping_line: deque[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = deque()
         self._pings: list[tuple[float, int, int, tuple[str, str, float, _PingRoute]]] = []
         self._ping_order = count()
+        # With a telematics feed the pings are gathered by truck instead: each truck on the road
+        # as a ``_Trip`` (its next ping's time and stretch), in the order they set off; every
+        # delivery walks them once, taking what each sent since the last one.
+        self._trips: list[_Trip] = []
+        self._next_trip_ping = math.inf  # when the first of them sends its next ping
         #: With a telematics feed, how often it delivers its batch of positions (None: each ping
         #: reaches the core on its own).
         self._feed_s = scenario.traffic.gps_feed_s
@@ -290,18 +295,24 @@ class GateWorld:
         """The truck starts down the approach road now; returns when it reaches the end.
 
         Its driver app pings after each stretch of ``plan`` but the last. The pings are not SimPy
-        events: each is handed to the core at its own time (or, with a telematics feed, in the
-        feed's next batch, at the batch's time), in time order with every other ping, before
-        anything else reaches the core or reads what pings change (``report``, ``core``,
-        ``traffic_hold``, ``send_due_pings``). So the core sees the very events, at the very
-        times, it would see if every ping woke the truck, without the truck being woken.
+        events: each is handed to the core at its own time, in time order with every other ping
+        (or, with a telematics feed, in the feed's next batch, at the batch's time, each truck's
+        positions in the order sent), before anything else reaches the core or reads what pings
+        change (``report``, ``core``, ``traffic_hold``, ``send_due_pings``). So the core sees the
+        very events, at the very times, it would see if every ping woke the truck, without the
+        truck being woken.
         """
         at = self.env.now
         route = _ping_route(plan)
         if route.last >= 0:
             first = at + route.steps[0]
-            self._queue_ping((first, next(self._ping_order), 0,
-                              (f"app-{truck.visit_id}", truck.plan.truth.plate, speed_kmh, route)))
+            if self._feed_s is not None:
+                self._trips.append(_Trip(truck.plan.truth.plate, speed_kmh, route, first))
+                if first < self._next_trip_ping:
+                    self._next_trip_ping = first
+            else:
+                self._queue_ping((first, next(self._ping_order), 0,
+                                  (f"app-{truck.visit_id}", truck.plan.truth.plate, speed_kmh, route)))
             due = self._delivery(first)
             if due < self._ping_due:
                 self._ping_due = due
@@ -334,39 +345,83 @@ class GateWorld:
         the feed's last delivery as one batch at the feed's time. Each is handled at its time,
         followed by whatever its commands made anyone report, as ``report`` would have done then.
         """
-        feed = self._feed_s
+        self._delivering = self._draining = True
+        try:
+            if self._feed_s is None:
+                due = self._deliver_each_ping(before)
+            else:
+                due = self._deliver_feed(before, self._feed_s)
+        finally:
+            self._delivering = self._draining = False
+        self._ping_due = due if due == math.inf else self._delivery(due)
+        self._arm_timer()
+
+    def _deliver_each_ping(self, before: float) -> float:
+        """Without a feed: each ping sent before ``before`` as a ``GpsPing`` at its own time;
+        returns when the next ping is sent (inf: none is pending)."""
         line, heap = self._ping_line, self._pings
         take, hand_over = self._take_ping, self._hand_over
         handled = 0
-        self._delivering = self._draining = True
         try:
             while line or heap:
                 first = line[0][0] if line and (not heap or line[0] < heap[0]) else heap[0][0]
-                delivery = self._delivery(first)
-                if not delivery < before:
+                if not first < before:
                     break
-                bound = math.nextafter(delivery, math.inf)  # every ping sent by the delivery
-                if feed is None:
-                    while (ping := take(bound)) is not None:
-                        at, (app, plate, speed, _), remaining = ping
-                        if remaining > 0:
-                            handled += hand_over(ev.GpsPing(app, plate, remaining, speed), at)
-                    continue
-                positions: list[tuple[str, float, float]] = []  # plain tuples: the core takes them as Positions
+                bound = math.nextafter(first, math.inf)  # every ping sent at that instant
                 while (ping := take(bound)) is not None:
-                    _, (_, plate, speed, _), remaining = ping
+                    at, (app, plate, speed, _), remaining = ping
                     if remaining > 0:
-                        positions.append((plate, remaining, speed))
-                if positions:
-                    handled += hand_over(ev.PositionsReported(FEED_DEVICE, tuple(positions)), delivery)
+                        handled += hand_over(ev.GpsPing(app, plate, remaining, speed), at)
         finally:
             self.events_handled += handled
-            self._delivering = self._draining = False
-            due = line[0][0] if line else math.inf
-            if heap and heap[0][0] < due:
-                due = heap[0][0]
-            self._ping_due = due if due == math.inf else self._delivery(due)
-        self._arm_timer()
+        due = line[0][0] if line else math.inf
+        return heap[0][0] if heap and heap[0][0] < due else due
+
+    def _deliver_feed(self, before: float, feed: float) -> float:
+        """With a feed: each delivery due before ``before``, as one ``PositionsReported`` of the
+        positions sent since the last; returns when the next ping is sent (inf: none is pending)."""
+        inf = math.inf
+        trips = self._trips
+        first = self._next_trip_ping
+        handled = 0
+        try:
+            while first < inf:
+                delivery = next_delivery(first, feed)
+                if not delivery < before:
+                    break
+                bound = math.nextafter(delivery, inf)  # every ping sent by the delivery
+                positions: list[tuple[str, float, float]] = []  # plain tuples: the core takes them as Positions
+                on_road: list[_Trip] = []
+                first = inf
+                for trip in trips:
+                    at = trip.at
+                    if at < bound:
+                        route, k = trip.route, trip.k
+                        km_left, steps, last = route.km_left, route.steps, route.last
+                        while True:
+                            remaining = km_left[k]
+                            if remaining > 0:
+                                positions.append((trip.plate, remaining, trip.speed))
+                            if k == last:  # its last ping: the truck reaches the end of the road
+                                at = inf
+                                break
+                            k += 1
+                            at += steps[k]
+                            if not at < bound:
+                                break
+                        if at == inf:
+                            continue
+                        trip.at, trip.k = at, k
+                    on_road.append(trip)
+                    if at < first:
+                        first = at
+                trips = self._trips = on_road
+                if positions:
+                    handled += self._hand_over(ev.PositionsReported(FEED_DEVICE, tuple(positions)), delivery)
+        finally:
+            self.events_handled += handled
+            self._next_trip_ping = first
+        return first
 
     def _take_ping(self, bound: float) -> tuple[float, tuple[str, str, float, _PingRoute], float] | None:
         """The next ping sent before ``bound``, as (time, truck, km to go), taken off the line, with
@@ -524,7 +579,7 @@ class GateWorld:
         """The inspection starts once the truck stands in a bay (at once where it is not sent to one)."""
         at_bay = truck.at_bay
         if at_bay is not None and not at_bay.triggered:
-            at_bay.callbacks.append(lambda _: self._officer_task(c, truck, desk))  # type: ignore[union-attr]
+            at_bay.callbacks.append(lambda _: self._officer_task(c, truck, desk))
         else:
             self._officer_task(c, truck, desk)
 
@@ -652,10 +707,10 @@ class GateWorld:
         self.probes.log.stamp(truck.row, "declared_at", self.env.now)
         self.report(ev.DeclarationSubmitted(truck.owner, truck.plan.declaration))
 
-    def _after(self, delay: float, then: Callable[[simpy.Event], object]) -> None:
+    def _after(self, delay: float, then: Callable[[simpy.Event], None]) -> None:
         """``then`` is called ``delay`` seconds from now: a timeout's callback, no process of its own
-        (a person's single later step costs a quarter of what a process for it would)."""
-        self.env.timeout(delay).callbacks.append(then)  # type: ignore[union-attr]
+        (one SimPy step, where a process for it would take three: its start, the timeout, its end)."""
+        self.env.timeout(delay).callbacks.append(then)
 
     def station(self, name: str) -> StationProbe:
         return self.probes.stations[name]
@@ -666,6 +721,20 @@ class GateWorld:
     def assigned_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
         """The core's status of one clearance of a visit (None if unknown)."""
         return self.core.clearance_status(visit_id, kind)
+
+
+class _Trip:
+    """A truck on the approach road, as the telematics feed tracks it: when it sends its next
+    ping, and after which stretch of its route."""
+
+    __slots__ = ("plate", "speed", "route", "at", "k")
+
+    def __init__(self, plate: str, speed: float, route: _PingRoute, at: float) -> None:
+        self.plate = plate
+        self.speed = speed
+        self.route = route
+        self.at = at
+        self.k = 0
 
 
 class _PingRoute:

@@ -1,11 +1,11 @@
-"""``WeightedDraw`` gives the very numbers ``Generator.choice(n, p=...)`` gives, from the same stream."""
+"""The fleet's own draws give the very numbers numpy's ``choice`` and ``uniform`` give, from the same stream."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from twin.fleet import WeightedDraw
+from twin.fleet import WeightedDraw, _uniform
 
 
 @pytest.mark.parametrize("weights", [
@@ -29,3 +29,12 @@ def test_bad_weights_are_refused_by_name_when_drawn_from(weights: list[float]) -
     draw = WeightedDraw(weights, "demand.cargo_mix")
     with pytest.raises(ValueError, match="demand.cargo_mix: weights must be"):
         draw.draw(np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("low, high", [(1.0, 12.0), (0.08, 0.2), (800.0, 3_500.0), (0.5, 4.0), (-3.0, 3.0)])
+def test_the_fleet_s_uniform_draw_matches_numpy_uniform_draw_for_draw(low: float, high: float) -> None:
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    got = [_uniform(ours, low, high) for _ in range(20_000)]
+    expected = [float(numpys.uniform(low, high)) for _ in range(20_000)]
+    assert got == expected
+    assert ours.random() == numpys.random()
