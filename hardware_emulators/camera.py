@@ -36,6 +36,7 @@ from hardware_emulators.base import (
     Sampler,
     VehicleTruth,
     draw_duration,
+    draw_uniform,
     require_probability,
 )
 
@@ -222,4 +223,4 @@ class PlateCamera(EmulatedDevice):
         return PlateRead(self.device_id, None, 0.0)
 
     def _confidence(self, bounds: Sequence[float]) -> float:
-        return float(self._rng.uniform(bounds[0], bounds[1]))
+        return draw_uniform(self._rng, bounds[0], bounds[1])

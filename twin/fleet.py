@@ -20,7 +20,7 @@ import numpy as np
 from gate.declaration import PERISHABLE_CATEGORIES, Declaration
 from gate.enums import CrossingMode, Direction, GoodsCategory, VehicleClass
 from gate.identifiers import iso6346_check_digit
-from hardware_emulators.base import VehicleTruth
+from hardware_emulators.base import VehicleTruth, draw_uniform
 from scenarios.schema import Scenario
 from twin.streams import Streams
 
@@ -176,12 +176,6 @@ def _origin(direction: Direction, rng: np.random.Generator) -> str:
     return ("TH", "LA", "KH")[int(rng.integers(3))]
 
 
-def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
-    """``float(rng.uniform(low, high))``, the very same number (numpy computes
-    ``low + (high - low) * random()``), at a third of the cost of a scalar ``uniform`` call."""
-    return low + (high - low) * rng.random()
-
-
 def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | None = None,
                 id_prefix: str = "D") -> list[TruckPlan]:
     """Every truck of the run, in arrival order. ``declarants`` are enterprise ids to draw from."""
@@ -214,13 +208,13 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
         agv = bool(containers) and direction is Direction.EXPORT and rng.random() < demand.agv_share
         transship = (not agv) and rng.random() < demand.transshipment_share
         load_lo, load_hi = _LOAD_KG[vehicle_class]
-        cargo_kg = _uniform(rng, load_lo, load_hi)
+        cargo_kg = draw_uniform(rng, load_lo, load_hi)
         tare = _TARE_KG[vehicle_class]
         if containers:
             tare += sum(_CONTAINER_TARE_KG[int(c["size_ft"])] for c in containers)  # type: ignore[call-overload,misc]
         true_gross = round(tare + cargo_kg, 0)
         if rng.random() < demand.weight_misdeclaration_rate:
-            declared_gross = true_gross * (1.0 - _uniform(rng, 0.08, 0.2))  # under-declared
+            declared_gross = true_gross * (1.0 - draw_uniform(rng, 0.08, 0.2))  # under-declared
         else:
             declared_gross = true_gross * (1.0 + float(rng.normal(0.0, 0.01)))
         declared_gross = round(max(declared_gross, cargo_kg + 1.0), 0)
@@ -230,7 +224,7 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
         error = ""
         if rng.random() < demand.declaration_error_rate:
             error = "papers" if rng.random() < 0.5 else "goods"
-        lead_s = _uniform(rng, 1.0, 12.0) * HOUR
+        lead_s = draw_uniform(rng, 1.0, 12.0) * HOUR
         declarant = declarants[declarant_draw.draw(rng)]
         declaration = Declaration.model_validate({
             "declaration_id": f"{id_prefix}{i:07d}",
@@ -242,7 +236,7 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
             "driver": {"name": f"Driver {i}", "id_number": f"ID{i:08d}", "nationality": nationality},
             "containers": containers,
             "goods": [{"hs_code": hs, "description": description, "quantity": round(cargo_kg, 0), "unit": "kg",
-                       "gross_kg": round(cargo_kg, 0), "value_usd": round(cargo_kg * _uniform(rng, 0.5, 4.0), 0),
+                       "gross_kg": round(cargo_kg, 0), "value_usd": round(cargo_kg * draw_uniform(rng, 0.5, 4.0), 0),
                        "origin": _origin(direction, rng), "category": category}],
             "declared_gross_kg": declared_gross,
             "crossing_mode": CrossingMode.AGV_LANE if agv else CrossingMode.ROAD_HANDOVER,

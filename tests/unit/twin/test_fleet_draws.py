@@ -1,11 +1,12 @@
-"""The fleet's own draws give the very numbers numpy's ``choice`` and ``uniform`` give, from the same stream."""
+"""The fleet's and the emulators' own draws give the very numbers numpy's ``choice`` and ``uniform`` give, from the same stream."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from twin.fleet import WeightedDraw, _uniform
+from hardware_emulators.base import draw_uniform
+from twin.fleet import WeightedDraw
 
 
 @pytest.mark.parametrize("weights", [
@@ -32,9 +33,9 @@ def test_bad_weights_are_refused_by_name_when_drawn_from(weights: list[float]) -
 
 
 @pytest.mark.parametrize("low, high", [(1.0, 12.0), (0.08, 0.2), (800.0, 3_500.0), (0.5, 4.0), (-3.0, 3.0)])
-def test_the_fleet_s_uniform_draw_matches_numpy_uniform_draw_for_draw(low: float, high: float) -> None:
+def test_the_uniform_draw_of_the_fleet_and_the_cameras_matches_numpy_uniform_draw_for_draw(low: float, high: float) -> None:
     ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
-    got = [_uniform(ours, low, high) for _ in range(20_000)]
+    got = [draw_uniform(ours, low, high) for _ in range(20_000)]
     expected = [float(numpys.uniform(low, high)) for _ in range(20_000)]
     assert got == expected
     assert ours.random() == numpys.random()
