@@ -190,8 +190,7 @@ class AgencyDesk:
         """``serve`` without an event: ``done(seconds)`` is called the moment the task is finished.
 
         The task is a request for an officer and, once granted, a timeout, each with a callback:
-        no SimPy process of its own, which is what a desk handling thousands of tasks a day
-        spends most of its time on otherwise.
+        no SimPy process of its own, whose start and end would be two more steps per task.
         """
         if priority < 0:
             raise ValueError(f"{self.name}: task priority must be >= 0 (got {priority})")

@@ -4,7 +4,8 @@ The core runs unchanged. This module only translates:
 
 * every event a device emulator or a person reports goes to ``core.handle(event, env.now)``;
 * every command the core returns is carried out by the device, truck or person it names;
-* the core's timers (``next_deadline`` / ``on_timer``) are kept armed with a SimPy process.
+* the core's timers (``next_deadline`` / ``on_timer``) are kept armed with a SimPy timeout;
+* people's later steps (officers' tasks, submissions, payments, reviews) are timeout callbacks.
 
 Reports can arrive while a command is being carried out (a device may answer at once); they
 are queued and handled in order, so the core never sees re-entrant calls. Nothing here makes a
