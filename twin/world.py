@@ -479,8 +479,7 @@ class GateWorld:
         if armed is not None and armed <= deadline:
             return
         self._alarm_at = deadline
-        alarm = self.env.timeout(max(0.0, deadline - self.env.now))
-        alarm.callbacks.append(lambda _: self._alarm(deadline))
+        self._after(max(0.0, deadline - self.env.now), lambda _: self._alarm(deadline))
 
     def _alarm(self, at: float) -> None:
         """The core's next deadline came: it acts on what is due (an alarm overtaken by an
