@@ -1,8 +1,8 @@
 """The ``gatetwin`` command line.
 
     gatetwin                         the default scenario, end to end, report in ./out/default
-    gatetwin run SCENARIO [--reps N] [--seed S] [--hours H] [--out DIR]
-    gatetwin compare A B [C ...] [--reps N] [--seed S] [--out DIR]
+    gatetwin run SCENARIO [--reps N] [--seed S] [--hours H] [--out DIR] [--jobs J]
+    gatetwin compare A B [C ...] [--reps N] [--seed S] [--out DIR] [--jobs J]
     gatetwin scenarios list | show NAME | validate FILE ...
     gatetwin loadtest [...]          load-test the clearance core alone
     gatetwin dashboard [RESULTS_DIR ...] [--port P]   the Streamlit dashboard
@@ -33,7 +33,7 @@ from scenarios import ScenarioError, describe, format_errors, library_names, lib
 from scenarios.schema import Scenario
 from twin.cli_loadtest import loadtest_command
 from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
-from twin.run import InvariantViolation, RunOptions, run_scenario
+from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.",
                   no_args_is_help=False, add_completion=False)
@@ -59,16 +59,29 @@ def _load(source: str, **overrides: object) -> Scenario:
         raise typer.Exit(code=2) from None
 
 
-def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | None, quiet: bool) -> RunResult | None:
+_JOBS_HELP = ("Replications run at once, each in a process of its own (default: one per CPU, "
+              "up to the replications). The results do not depend on it.")
+
+
+def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | None, quiet: bool,
+         jobs: int | None = None) -> RunResult | None:
     errors = Console(stderr=True)
     total = reps or scenario.run.replications
+    workers = min(total, jobs if jobs is not None else usable_cpus())
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True, disable=quiet or not errors.is_terminal) as bar:
-        task = bar.add_task(f"{scenario.name}: {total} replication(s)", total=total)
+        at_once = f", {workers} at once" if workers > 1 else ""
+        task = bar.add_task(f"{scenario.name}: {total} replication(s){at_once}", total=total)
+        fractions: dict[int, float] = {}  # how far each replication has gone; they run side by side
+
+        def advance(replication: int, fraction: float) -> None:
+            fractions[replication] = fraction
+            bar.update(task, completed=sum(fractions.values()))
+
         try:
-            return run_scenario(scenario, RunOptions(replications=reps, seed=seed, out=out),
-                                progress=lambda r, f: bar.update(task, completed=r + f))
+            return run_scenario(scenario, RunOptions(replications=reps, seed=seed, out=out, jobs=workers),
+                                progress=advance)
         except InvariantViolation as exc:
             typer.echo(f"gatetwin: {scenario.name}: {exc}", err=True)
         except RuntimeError as exc:
@@ -97,7 +110,8 @@ def _summary_table(run: RunResult) -> Table:
 def main(ctx: typer.Context) -> None:
     """With no command: run the default scenario end to end and write its report to ./out/default."""
     if ctx.invoked_subcommand is None:
-        run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False)
+        run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False,
+            jobs=None)
 
 
 @app.command()
@@ -108,11 +122,12 @@ def run(
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", help="Write results here (default: ./out/<scenario>)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
 ) -> None:
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
     loaded = _load(scenario, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
-    result = _run(loaded, reps, seed, out_dir, quiet)
+    result = _run(loaded, reps, seed, out_dir, quiet, jobs)
     if result is None:
         raise typer.Exit(code=1)
     Console().print(_summary_table(result))
@@ -127,6 +142,7 @@ def compare(
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours for every scenario."),
     out: Path | None = typer.Option(None, "--out", help="Write the table, plot and each run here."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
 ) -> None:
     """Run layouts with the same seeds and compare every KPI, with paired confidence intervals."""
     from twin.compare import compare_runs, comparison_plot, format_table
@@ -140,7 +156,7 @@ def compare(
     runs: list[RunResult] = []
     for i, scenario in enumerate(loaded):
         sub = out / f"{i + 1}-{scenario.name}" if out is not None else None
-        result = _run(scenario, reps, common_seed, sub, quiet)
+        result = _run(scenario, reps, common_seed, sub, quiet, jobs)
         if result is None:
             raise typer.Exit(code=1)
         runs.append(result)

@@ -9,8 +9,12 @@ loudly with ``InvariantViolation`` after the results are written.
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
+import queue
 import traceback
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +75,17 @@ class RunOptions:
     seed: int | None = None
     out: Path | None = None
     check_invariants: bool = True
+    #: Replications run at once, each in a process of its own; 1 runs them one after another in
+    #: this process. The results are the same bit for bit either way.
+    jobs: int = 1
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (the default for ``--jobs``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def run_replication(scenario: Scenario, replication: int, seed: int,
@@ -173,18 +188,22 @@ def _drop_warmup(result: ReplicationResult, warmup: float) -> None:
 def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
                  people_factory: PeopleFactory = statistical_people,
                  progress: Callable[[int, float], None] | None = None) -> RunResult:
-    """Every replication of a scenario; results written to ``options.out`` even on failure."""
+    """Every replication of a scenario; results written to ``options.out`` even on failure.
+
+    With ``options.jobs`` above 1 the replications run in parallel processes. Each replication's
+    random streams depend only on the seed, its number and their names, and the results are put
+    together in replication order, so the run is the same bit for bit as one run serially. If a
+    replication fails, the replications before it are kept, as a serial run would have kept them.
+    """
+    if options.jobs < 1:
+        raise ValueError(f"jobs must be at least 1 (got {options.jobs})")
     reps_wanted = options.replications or scenario.run.replications
     seed = scenario.run.seed if options.seed is None else options.seed
-    replications: list[ReplicationResult] = []
-    failed: str | None = None
-    try:
-        for r in range(reps_wanted):
-            rep_progress = (lambda f, r=r: progress(r, f)) if progress is not None else None
-            result, _ = run_replication(scenario, r, seed, people_factory, rep_progress)
-            replications.append(result)
-    except Exception as exc:  # the run failed: keep what finished, record why, re-raise after writing
-        failed = f"replication {len(replications)} failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    if options.jobs > 1 and reps_wanted > 1:
+        replications, failed = _run_parallel(scenario, reps_wanted, seed, people_factory,
+                                             min(options.jobs, reps_wanted), progress)
+    else:
+        replications, failed = _run_serial(scenario, reps_wanted, seed, people_factory, progress)
     run = RunResult(
         scenario_name=scenario.name,
         scenario_hash=scenario_hash(scenario),
@@ -204,3 +223,97 @@ def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
     if run.failed is not None:
         raise InvariantViolation(run.failed) if failed is None else RuntimeError(run.failed)
     return run
+
+
+def _failure(index: int, exc: BaseException) -> str:
+    """How replication ``index`` failed, with its traceback (from the worker, when it ran in one)."""
+    return (f"replication {index} failed: {type(exc).__name__}: {exc}\n"
+            + "".join(traceback.format_exception(exc)))
+
+
+def _run_serial(scenario: Scenario, reps: int, seed: int, people_factory: PeopleFactory,
+                progress: Callable[[int, float], None] | None) -> tuple[list[ReplicationResult], str | None]:
+    """Replications 0 .. reps-1 in this process; stops at the first that fails."""
+    replications: list[ReplicationResult] = []
+    for r in range(reps):
+        rep_progress = (lambda f, r=r: progress(r, f)) if progress is not None else None
+        try:
+            result, _ = run_replication(scenario, r, seed, people_factory, rep_progress)
+        except Exception as exc:  # the run failed: keep what finished, record why
+            return replications, _failure(r, exc)
+        replications.append(result)
+    return replications, None
+
+
+#: In a worker process: where it reports how far its replication has gone, as (replication, fraction).
+_progress_queue: Any = None
+
+
+def _worker_start(updates: Any) -> None:
+    global _progress_queue
+    _progress_queue = updates
+
+
+def _worker_replication(scenario: Scenario, replication: int, seed: int,
+                        people_factory: PeopleFactory) -> ReplicationResult:
+    """One replication in a worker process; its world stays there, its results come back."""
+    updates = _progress_queue
+    report = None if updates is None else (lambda f: updates.put((replication, f)))
+    result, _ = run_replication(scenario, replication, seed, people_factory, report)
+    return result
+
+
+def _run_parallel(scenario: Scenario, reps: int, seed: int, people_factory: PeopleFactory, jobs: int,
+                  progress: Callable[[int, float], None] | None) -> tuple[list[ReplicationResult], str | None]:
+    """Replications 0 .. reps-1 in ``jobs`` worker processes, gathered in replication order.
+
+    When one fails, the replications after it are cancelled (or their results dropped) and those
+    before it are awaited: what is kept is what a serial run would have kept. Workers are started
+    fresh ("spawn"), so they share nothing with this process but what is sent to them.
+    """
+    context = multiprocessing.get_context("spawn")
+    updates = context.Queue() if progress is not None else None
+    done: dict[int, ReplicationResult] = {}
+    errors: dict[int, BaseException] = {}
+
+    def report_progress() -> None:
+        while updates is not None and progress is not None:
+            try:
+                replication, fraction = updates.get_nowait()
+            except queue.Empty:
+                return
+            progress(replication, fraction)
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_start,
+                             initargs=(updates,)) as pool:
+        futures: dict[Future[ReplicationResult], int] = {
+            pool.submit(_worker_replication, scenario, r, seed, people_factory): r for r in range(reps)}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                report_progress()
+                for future in finished:
+                    r = futures[future]
+                    if future.cancelled():
+                        continue
+                    exc = future.exception()
+                    if exc is None:
+                        done[r] = future.result()
+                    else:
+                        errors[r] = exc
+                if errors:  # nothing after the first failure is kept: stop what has not started
+                    first = min(errors)
+                    for future in list(pending):
+                        if futures[future] > first and future.cancel():
+                            pending.discard(future)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        report_progress()
+    if updates is not None:
+        updates.close()
+        updates.join_thread()
+    first_bad = min(errors) if errors else reps
+    replications = [done[r] for r in range(first_bad)]
+    return replications, (_failure(first_bad, errors[first_bad]) if errors else None)
