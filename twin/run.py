@@ -137,6 +137,10 @@ def core_invariants(world: GateWorld) -> list[InvariantCheck]:
     bad_record = core.audit.verify()
     departed_twin = sum(1 for t in world.trucks.values() if t.outcome == "departed")
     agree = departed_twin == core.stats["departed"]
+    # A truck waiting at staging after its checkpoint read, that the core still has outside,
+    # would wait for ever: nobody calls forward a vehicle the core has not seen arrive.
+    unseen = sorted(t.visit_id for t in world.trucks.values()
+                    if t.checked_in and "staging" in t.places and _core_location(world, t.visit_id) == "outside")
     return [
         InvariantCheck("core books", not problems, "; ".join(problems[:5]) or
                        f"{core.open_visits()} open visits, {len(core.archive)} archived, counts consistent"),
@@ -144,7 +148,15 @@ def core_invariants(world: GateWorld) -> list[InvariantCheck]:
                        f"{core.audit.count} records verify" if bad_record is None else f"record {bad_record} fails"),
         InvariantCheck("core and twin agree on departures", agree,
                        f"twin {departed_twin}, core {core.stats['departed']}"),
+        InvariantCheck("the core knows every truck waiting at staging", not unseen,
+                       f"{len(unseen)} truck(s) past the checkpoint that the core has outside: {', '.join(unseen[:5])}"
+                       if unseen else "every truck past the staging checkpoint is known to the core"),
     ]
+
+
+def _core_location(world: GateWorld, visit_id: str) -> str | None:
+    view = world.core.visit(visit_id)
+    return None if view is None else view.location.value
 
 
 def world_extra(world: GateWorld) -> dict[str, Any]:

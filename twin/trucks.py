@@ -19,7 +19,7 @@ from typing import Any
 import simpy
 
 from gate.commands import RouteTo
-from gate.enums import CrossingMode, Station
+from gate.enums import CrossingMode, Location, Station
 from gate.identifiers import normalize_plate
 from hardware_emulators import WITHDRAWN
 from twin.fleet import closed_at
@@ -172,18 +172,14 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     env = w.env
     log = w.probes.log
     log.stamp(t.row, "staging_in", env.now)
+    t.checked_in = False
     cameras = w.staging_cameras
     corridor = w.corridor_drivers
     if corridor is not None:  # the drivers and the traffic police decide where it waits
         corridor.reach_checkpoint(w, t)
         customer = _enter(w, t, "staging", served=False)
         if cameras:
-            yield from _identify(w, t, cameras[0])
-            while _returned(w, t) and t.reaccepted is not None and not t.reaccepted.triggered:
-                # Its declaration was returned while it drove in: the core refused the read. It waits
-                # at the checkpoint for the amended declaration, then drives past the camera again.
-                yield t.reaccepted
-                yield from _identify(w, t, cameras[0])
+            yield from _check_in(w, t, cameras[0])
         route = yield from corridor.wait_at_staging(w, t)
         _leave_staging(w, t, customer, route)
         log.stamp(t.row, "staging_out", env.now)
@@ -197,7 +193,7 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         _road_queue(w, +1)
     customer = _enter(w, t, "staging", served=False)
     if cameras:
-        yield from _identify(w, t, cameras[0])
+        yield from _check_in(w, t, cameras[0])
     while True:
         yield next_route(t)
         route = take_route(t)
@@ -213,6 +209,31 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     _leave_staging(w, t, customer, route)
     log.stamp(t.row, "staging_out", env.now)
     return route
+
+
+def _check_in(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
+    """Drive past the staging camera, and again each time the declaration comes back amended
+    while the core could not take the truck in.
+
+    The core refuses the read of a truck whose declaration was returned for re-declaration while
+    it drove in. The truck then waits at the checkpoint for the amended declaration and drives
+    past the camera once more, also when the amendment was accepted during the read itself (the
+    core then has the visit outside again). Each amendment brings one more read, never more, so
+    a read refused for another reason cannot loop.
+    """
+    used: simpy.Event | None = None
+    while True:
+        yield from _identify(w, t, camera_id)
+        view = w.core.visit(t.visit_id)
+        if view is None or view.location not in (Location.OUTSIDE, Location.RETURNED):
+            break  # taken in at staging (or the visit is over)
+        again = t.reaccepted
+        if again is None or again is used:
+            break  # nothing new to come back with (the run's invariants will say so if it is stuck)
+        used = again
+        if not again.triggered:
+            yield again
+    t.checked_in = True
 
 
 def _leave_staging(w: GateWorld, t: TruckRun, customer: int, route: RouteTo) -> None:

@@ -96,6 +96,7 @@ class TruckRun:
     pending_get: simpy.Event | None = None
     onward: Any = None  # a route received while waiting at barrier 1, for after it
     places: set[str] = field(default_factory=set)  # the station probes the truck is in now
+    checked_in: bool = False  # it has passed the staging checkpoint on its current approach
     reaccepted: simpy.Event | None = None
     channel: str = ""
     handed_over: bool = False

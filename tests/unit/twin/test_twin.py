@@ -123,6 +123,32 @@ def test_returned_declarations_come_back_amended_and_leave() -> None:
     assert len(came_back) > 0
 
 
+def test_a_truck_whose_declaration_is_amended_while_it_reaches_the_checkpoint_is_read_again_and_called_forward() -> None:
+    # Replication 1 of the default day has trucks whose declaration was returned while they drove
+    # in and came back amended by the time their checkpoint read was refused.
+    scenario = load_scenario("huu_nghi_2025")
+    result, world = run_replication(scenario, 1, scenario.run.seed)
+    trucks = result.trucks
+    redeclared_early = trucks[(trucks["redeclarations"] > 0) & (trucks["staging_in"] < 20 * 3600.0)]
+    assert len(redeclared_early) > 0
+    never_called = redeclared_early[redeclared_early["staging_out"].isna() & (redeclared_early["outcome"] == "inside")]
+    assert never_called.empty, never_called
+    check = next(c for c in result.invariants if c.name == "the core knows every truck waiting at staging")
+    assert check.holds, check.detail
+
+
+def test_a_truck_left_at_staging_unseen_by_the_core_breaks_an_invariant() -> None:
+    from twin.run import core_invariants
+
+    scenario = with_overrides(load_scenario("huu_nghi_2025"), horizon_h=3)
+    _, world = run_replication(scenario, 0, seed=5)
+    outside = next(t for t in world.trucks.values() if world.core.visit(t.visit_id) is not None
+                   and world.core.visit(t.visit_id).location.value == "outside")
+    outside.checked_in, outside.places = True, {"staging"}  # past the camera, yet the core never saw it
+    check = next(c for c in core_invariants(world) if c.name == "the core knows every truck waiting at staging")
+    assert not check.holds and outside.visit_id in check.detail
+
+
 def test_a_broken_invariant_fails_the_run_loudly_and_still_writes_the_results(tmp_path: Path,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import twin.run as run_module
