@@ -470,13 +470,18 @@ TRUCK_STRING_COLUMNS: tuple[str, ...] = (
     "visit_id", "plate", "direction", "vehicle_class", "cargo", "channel", "crossing_mode", "outcome",
 )
 TRUCK_TIME_COLUMNS: tuple[str, ...] = (
-    "arrival", "declared_at", "staging_in", "staging_out", "entry_in", "entry_out", "scale_in", "scale_out",
+    "arrival", "declared_at", "first_staging_in", "staging_in", "staging_out", "entry_in", "entry_out", "scale_in", "scale_out",
     "scanner_in", "scanner_out", "yard_in", "yard_out", "inspection_in", "inspection_out", "exit_in",
     "departed", "returned_at",
 )
 TRUCK_COUNT_COLUMNS: tuple[str, ...] = ("redeclarations", "manual_reviews", "fee_vnd", "agv_containers")
-TRUCK_COLUMNS: tuple[str, ...] = ("truck_id", *TRUCK_STRING_COLUMNS, *TRUCK_TIME_COLUMNS, *TRUCK_COUNT_COLUMNS)
+#: Seconds spent, summed: ``earlier_gate_s`` is the time at the gate on passages that ended in a
+#: return for re-declaration (from reaching staging, or the entry lane, to being turned back).
+TRUCK_DURATION_COLUMNS: tuple[str, ...] = ("earlier_gate_s",)
+TRUCK_COLUMNS: tuple[str, ...] = ("truck_id", *TRUCK_STRING_COLUMNS, *TRUCK_TIME_COLUMNS, *TRUCK_COUNT_COLUMNS,
+                                  *TRUCK_DURATION_COLUMNS)
 _STRING, _TIME, _COUNT = frozenset(TRUCK_STRING_COLUMNS), frozenset(TRUCK_TIME_COLUMNS), frozenset(TRUCK_COUNT_COLUMNS)
+_DURATION = frozenset(TRUCK_DURATION_COLUMNS)
 #: Where a truck's passage ended; "inside" means it was still in the corridor or gate at the end.
 OUTCOMES: frozenset[str] = frozenset({"departed", "returned", "refused", "inside"})
 
@@ -484,9 +489,11 @@ OUTCOMES: frozenset[str] = frozenset({"departed", "returned", "refused", "inside
 class TruckLog:
     """Per-truck table. Columns in ``TRUCK_COLUMNS``; float NaN for stages a truck did not visit.
 
-    Times are simulation seconds. Stamping a stage twice keeps the later time (a returned
-    truck that comes back is measured on its accepted passage); ``redeclarations`` counts the
-    returns. Strings default to "" and the outcome to "inside".
+    Times are simulation seconds. Stamping a stage twice keeps the later time: a truck turned
+    back for re-declaration that comes back shows the stages of its last passage, with
+    ``first_staging_in`` (when it first reached staging) and ``earlier_gate_s`` (the time it
+    spent at the gate on the passages that ended in a return, ``end_passage``) beside them;
+    ``redeclarations`` counts the returns. Strings default to "" and the outcome to "inside".
 
     ``scale_out`` / ``scanner_out`` mean weighed / scanned: a truck taken off the scale or the
     scanner before its work was done (re-routed, e.g. the device faulted) keeps its ``*_in``
@@ -501,6 +508,7 @@ class TruckLog:
         self._defaults.update({name: (object, "inside" if name == "outcome" else "") for name in TRUCK_STRING_COLUMNS})
         self._defaults.update({name: (float, math.nan) for name in TRUCK_TIME_COLUMNS})
         self._defaults.update({name: (np.int64, 0) for name in TRUCK_COUNT_COLUMNS})
+        self._defaults.update({name: (float, 0.0) for name in TRUCK_DURATION_COLUMNS})
         self._columns = {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in self._defaults.items()}
         self._size = 0
 
@@ -541,6 +549,19 @@ class TruckLog:
         if not 0 <= row < self._size:
             self._row(row)  # raises
         self._columns[column][row] = float(now)
+        if column == "staging_in":
+            first = self._columns["first_staging_in"]
+            if first[row] != first[row]:  # NaN: this is its first time at staging
+                first[row] = float(now)
+
+    def end_passage(self, row: int, now: float) -> None:
+        """The truck is turned back at ``now``: its time at the gate on this passage (from
+        ``staging_in``, or ``entry_in`` for a truck that went straight there) joins ``earlier_gate_s``."""
+        row = self._row(row)
+        staging, entry = self._columns["staging_in"][row], self._columns["entry_in"][row]
+        start = staging if staging == staging else entry
+        if start == start and now >= start:
+            self._columns["earlier_gate_s"][row] += float(now) - start
 
     def set(self, row: int, column: str, value: Any) -> None:
         """Set one cell; the value must suit the column (text, time or count)."""
@@ -555,6 +576,10 @@ class TruckLog:
         elif column in _TIME:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"TruckLog: column {column!r} holds a time in seconds (got {value!r})")
+            value = float(value)
+        elif column in _DURATION:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"TruckLog: column {column!r} holds seconds (got {value!r})")
             value = float(value)
         elif column in _COUNT or column == "truck_id":
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -583,8 +608,10 @@ class TruckLog:
         """The table, with ``time_at_gate`` and ``time_in_system`` in seconds added.
 
         ``time_at_gate`` runs from entering staging (or the entry lane, for a truck that went
-        straight there) to departure; ``time_in_system`` from entering the corridor to
-        departure or return. Both are NaN for trucks that did neither.
+        straight there) to departure, plus the time at the gate on earlier passages that ended
+        in a return (``earlier_gate_s``; the time away amending the declaration is not in it);
+        ``time_in_system`` from entering the corridor to departure or return, time away included.
+        Both are NaN for trucks that did neither.
         """
         data: dict[str, Any] = {name: self._columns[name][: self._size].copy() for name in TRUCK_COLUMNS}
         frame = pd.DataFrame(data)
@@ -592,7 +619,7 @@ class TruckLog:
             # The text dtype even when the log is empty, so every run's table has one schema.
             frame[name] = pd.Series(data[name], dtype=str)
         gate_start = np.where(np.isnan(data["staging_in"]), data["entry_in"], data["staging_in"])
-        frame["time_at_gate"] = data["departed"] - gate_start
+        frame["time_at_gate"] = data["departed"] - gate_start + data["earlier_gate_s"]
         finished = np.where(np.isnan(data["departed"]), data["returned_at"], data["departed"])
         frame["time_in_system"] = finished - data["arrival"]
         return frame

@@ -58,6 +58,7 @@ def truck_life(w: GateWorld, t: TruckRun) -> ProcessGenerator:
             w.probes.log.set(t.row, "outcome", result)
             return
         # Turned back for re-declaration: drive away, wait for the amended declaration, come back.
+        w.probes.log.end_passage(t.row, env.now)
         w.probes.log.stamp(t.row, "returned_at", env.now)
         w.probes.log.set(t.row, "outcome", "returned")
         t.outcome = "returned"

@@ -267,6 +267,34 @@ def test_the_truck_frame_has_every_column_and_the_derived_times() -> None:
     assert math.isnan(frame.loc[inside, "scale_in"])
 
 
+def test_a_truck_turned_back_and_come_again_counts_both_passages_at_the_gate_but_not_the_time_away() -> None:
+    log = TruckLog()
+    row = log.new_truck(arrival=0.0)
+    log.stamp(row, "staging_in", 1_000.0)
+    log.stamp(row, "entry_in", 1_600.0)
+    log.end_passage(row, 2_000.0)  # turned back at barrier 1: 1,000 s at the gate
+    log.stamp(row, "returned_at", 2_000.0)
+    log.stamp(row, "staging_in", 9_000.0)  # back, amended, seven hours later
+    log.stamp(row, "entry_in", 9_300.0)
+    log.stamp(row, "departed", 10_500.0)
+    log.set(row, "outcome", "departed")
+    frame = log.to_frame()
+    assert frame.loc[row, "first_staging_in"] == 1_000.0
+    assert frame.loc[row, "staging_in"] == 9_000.0
+    assert frame.loc[row, "earlier_gate_s"] == 1_000.0
+    assert frame.loc[row, "time_at_gate"] == 1_000.0 + 1_500.0
+    assert frame.loc[row, "time_in_system"] == 10_500.0
+
+
+def test_a_passage_that_never_reached_the_gate_adds_no_time_at_the_gate() -> None:
+    log = TruckLog()
+    row = log.new_truck(arrival=0.0)
+    log.end_passage(row, 500.0)  # returned while still on the approach road
+    assert log.get(row, "earlier_gate_s") == 0.0
+    with pytest.raises(TypeError, match="'earlier_gate_s' holds seconds"):
+        log.set(row, "earlier_gate_s", "long")
+
+
 def test_the_truck_log_refuses_unknown_columns_and_values_of_the_wrong_kind() -> None:
     log = TruckLog()
     with pytest.raises(ValueError, match="unknown column\\(s\\) colour"):
