@@ -321,6 +321,12 @@ class GateCore:
         v = self.active.get(visit_id) or self.archive.get(visit_id)
         return v.fee_vnd - v.fee_paid_vnd if v is not None else None
 
+    def fee_paid(self, visit_id: str) -> int | None:
+        """What was paid on an open or archived visit, or None when the core has no such visit.
+        Builds no snapshot."""
+        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        return v.fee_paid_vnd if v is not None else None
+
     def visit_by_plate(self, plate: str) -> VisitView | None:
         """A snapshot of the open visit of a plate (any spacing or case), or None."""
         from gate.identifiers import normalize_plate

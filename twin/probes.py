@@ -474,7 +474,9 @@ TRUCK_TIME_COLUMNS: tuple[str, ...] = (
     "scanner_in", "scanner_out", "yard_in", "yard_out", "inspection_in", "inspection_out", "exit_in",
     "departed", "returned_at",
 )
-TRUCK_COUNT_COLUMNS: tuple[str, ...] = ("redeclarations", "manual_reviews", "fee_vnd", "agv_containers")
+TRUCK_COUNT_COLUMNS: tuple[str, ...] = (
+    "redeclarations", "manual_reviews", "fee_vnd", "fee_paid_vnd", "agv_containers",
+)
 #: Seconds spent, summed: ``earlier_gate_s`` is the time at the gate on passages that ended in a
 #: return for re-declaration (from reaching staging, or the entry lane, to being turned back).
 TRUCK_DURATION_COLUMNS: tuple[str, ...] = ("earlier_gate_s",)

@@ -230,7 +230,7 @@ def replication_kpis(
     kpis["yard_occupancy_max"] = _series_max(series, YARD_OCCUPANCY, start, end)
     kpis["redeclarations"] = float(trucks["redeclarations"].sum())
     kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
-    kpis["fee_revenue_vnd"] = float(trucks["fee_vnd"].sum())
+    kpis["fee_revenue_vnd"] = float(trucks["fee_paid_vnd"].sum())  # collected, not merely assessed
     kpis["agv_containers_per_day"] = float(trucks["agv_containers"].sum()) / days
     for name, station in stations.items():
         kpis[f"{name}_utilisation"] = station.utilisation

@@ -103,6 +103,7 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
                 world.env.run(until=horizon * k / steps)
                 progress(k / steps)
     world.send_due_pings()
+    _record_fees_paid(world)
     warmup = scenario.run.warmup_h * HOUR
     result = collect_replication(
         seed=seed,
@@ -119,6 +120,15 @@ def run_replication(scenario: Scenario, replication: int, seed: int,
     if warmup > 0:
         _drop_warmup(result, warmup)
     return result, world
+
+
+def _record_fees_paid(world: GateWorld) -> None:
+    """Each truck's fee as paid by the end, by the core's books (the fee assessed is ``fee_vnd``)."""
+    log, fee_paid = world.probes.log, world.core.fee_paid
+    for truck in world.trucks.values():
+        paid = fee_paid(truck.visit_id)
+        if paid:
+            log.set(truck.row, "fee_paid_vnd", paid)
 
 
 def _inside_by_station(world: GateWorld) -> dict[str, int]:

@@ -137,6 +137,15 @@ def test_a_truck_whose_declaration_is_amended_while_it_reaches_the_checkpoint_is
     assert check.holds, check.detail
 
 
+def test_fee_revenue_is_what_the_core_collected_not_what_was_assessed() -> None:
+    result, world = run_replication(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=10), 0, seed=4)
+    trucks = result.trucks
+    assert result.kpis["fee_revenue_vnd"] == world.core.stats["fees_collected_vnd"] > 0
+    unpaid_inside = trucks[(trucks["outcome"] == "inside") & (trucks["fee_paid_vnd"] < trucks["fee_vnd"])]
+    assert len(unpaid_inside) > 0  # fees assessed on trucks still inside are not revenue yet
+    assert trucks["fee_vnd"].sum() > result.kpis["fee_revenue_vnd"]
+
+
 def test_a_truck_left_at_staging_unseen_by_the_core_breaks_an_invariant() -> None:
     from twin.run import core_invariants
 
