@@ -47,6 +47,7 @@ KPI_DIRECTION: dict[str, str] = {
     "yard_occupancy_max": LOWER,
     "redeclarations": LOWER,
     "manual_reviews": LOWER,
+    "plates_typed": LOWER,
     "fee_revenue_vnd": HIGHER,
     "agv_containers_per_day": HIGHER,
     # With the Mesa agents: waiting on the road is worse; waiting in a staging area is where

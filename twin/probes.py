@@ -475,7 +475,7 @@ TRUCK_TIME_COLUMNS: tuple[str, ...] = (
     "departed", "returned_at",
 )
 TRUCK_COUNT_COLUMNS: tuple[str, ...] = (
-    "redeclarations", "manual_reviews", "fee_vnd", "fee_paid_vnd", "agv_containers",
+    "redeclarations", "manual_reviews", "plates_typed", "fee_vnd", "fee_paid_vnd", "agv_containers",
 )
 #: Seconds spent, summed: ``earlier_gate_s`` is the time at the gate on passages that ended in a
 #: return for re-declaration (from reaching staging, or the entry lane, to being turned back).

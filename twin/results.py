@@ -63,6 +63,7 @@ KPI_UNITS: dict[str, str] = {
     "yard_occupancy_max": "trucks",
     "redeclarations": "count",
     "manual_reviews": "count",
+    "plates_typed": "count",
     "fee_revenue_vnd": "VND",
     "agv_containers_per_day": "containers/day",
     # Measured by the Mesa agents (``agents.enabled``) and merged from ``extra[PEOPLE_KPIS]``.
@@ -230,6 +231,7 @@ def replication_kpis(
     kpis["yard_occupancy_max"] = _series_max(series, YARD_OCCUPANCY, start, end)
     kpis["redeclarations"] = float(trucks["redeclarations"].sum())
     kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
+    kpis["plates_typed"] = float(trucks["plates_typed"].sum())
     kpis["fee_revenue_vnd"] = float(trucks["fee_paid_vnd"].sum())  # collected, not merely assessed
     kpis["agv_containers_per_day"] = float(trucks["agv_containers"].sum()) / days
     for name, station in stations.items():

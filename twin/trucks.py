@@ -146,10 +146,12 @@ def _identify(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
     """Drive past a camera; if it could not identify the truck, the officer types the plate."""
     camera = w.equipment.cameras[camera_id]
     read = yield from camera.read_vehicle(t.plan.truth)
+    if w.plates_typed_at_checkpoints:  # no cameras: the officer at the checkpoint typed it
+        w.probes.log.incr(t.row, "plates_typed")
     plate = normalize_plate(read.plate) if read.plate else None
     if plate == t.plan.truth.plate and read.confidence >= w.core_config.plate_confidence_threshold:
         return
-    review_id = w.claim_plate_review(camera_id, plate)
+    review_id = w.claim_plate_review(t, camera_id, plate)
     if review_id is not None:
         yield from w.enter_plate_by_hand(t, review_id)
 

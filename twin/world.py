@@ -187,9 +187,13 @@ class GateWorld:
         self._ping_due = math.inf
         self._delivering = False
         self._alarm_at: float | None = None
-        self.plate_reviews: dict[tuple[str, str | None], deque[str]] = {}
+        # Reviews of plate reads, by camera and plate read, oldest first: (review id, whether it
+        # named its visit when raised, so was already counted on the truck).
+        self.plate_reviews: dict[tuple[str, str | None], deque[tuple[str, bool]]] = {}
         #: What the trucks look up on every passage, worked out once from the layout.
         self.staging_cameras = [d for d in equipment.cameras if d.startswith("cam-staging")]
+        #: The layout has no plate cameras: an officer types each plate at each checkpoint.
+        self.plates_typed_at_checkpoints = scenario.devices.plate_camera is None
         self.exit_barriers = sorted(b for b in equipment.barriers if b.startswith("barrier-out-"))
         self.staging_capacity = sum(_capacity(v) for v in scenario.layout.staging_areas.values())
         self.device_resources: dict[str, simpy.Resource] = {}
@@ -654,17 +658,23 @@ class GateWorld:
             self.probes.log.incr(truck.row, "manual_reviews")
         spec = self.core.devices.get(c.device_id) if c.device_id else None
         if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA:
-            self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append(c.review_id)
+            self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append((c.review_id, truck is not None))
         if spec is not None and spec.kind is DeviceKind.BARRIER and c.plate and "by hand" in c.reason:
             barrier, plate, review = c.device_id or "", c.plate, c.review_id
             self._after(MANUAL_PLATE_S, lambda _: self._override_barrier(barrier, plate, review))
             return
         self._after(REVIEW_S, lambda _: self._supervise(c.review_id))
 
-    def claim_plate_review(self, device_id: str, plate: str | None) -> str | None:
-        """The review raised for this vehicle's read at ``device_id``, if one was raised."""
+    def claim_plate_review(self, truck: TruckRun, device_id: str, plate: str | None) -> str | None:
+        """The review raised for this truck's read at ``device_id``, if one was raised; one the
+        core could not tie to a visit (no read, an unknown plate) is counted on the truck now."""
         queue = self.plate_reviews.get((device_id, normalize_plate(plate) if plate else None))
-        return queue.popleft() if queue else None
+        if not queue:
+            return None
+        review_id, counted = queue.popleft()
+        if not counted:
+            self.probes.log.incr(truck.row, "manual_reviews")
+        return review_id
 
     def _override_barrier(self, barrier_id: str, plate: str, review_id: str) -> None:
         """An officer opens the barrier by hand for the vehicle (``MANUAL_PLATE_S`` after the review)."""
@@ -680,6 +690,7 @@ class GateWorld:
     def enter_plate_by_hand(self, truck: TruckRun, review_id: str) -> ProcessGenerator:
         """The officer at the checkpoint types the vehicle's plate for its review."""
         yield self.env.timeout(MANUAL_PLATE_S)
+        self.probes.log.incr(truck.row, "plates_typed")
         if review_id in self.core.reviews:
             self.report(ev.ManualPlateEntered(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, truck.plan.truth.plate))
 
