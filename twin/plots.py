@@ -53,6 +53,24 @@ def _extended(time: np.ndarray, values: np.ndarray, end: float | None) -> tuple[
     return time, values
 
 
+def down_spans(time: np.ndarray, servers: np.ndarray) -> list[tuple[float, float]]:
+    """The spells, as (start, end) seconds, when a step series of servers stands at zero.
+
+    A step holds from its time to the next one's; a spell still running at the last step ends there.
+    """
+    spans: list[tuple[float, float]] = []
+    start: float | None = None
+    for t, n in zip(time.tolist(), servers.tolist(), strict=True):
+        if n == 0 and start is None:
+            start = t
+        elif n != 0 and start is not None:
+            spans.append((start, t))
+            start = None
+    if start is not None and time.size and time[-1] > start:
+        spans.append((start, float(time[-1])))
+    return spans
+
+
 def queue_length_figure(
     series: Mapping[str, Mapping[str, np.ndarray]], stations: Sequence[str], end: float | None = None, title: str = ""
 ) -> Figure:
@@ -68,10 +86,11 @@ def queue_length_figure(
         hours = time / _HOUR
         ax.step(hours, queue, where="post", color="tab:blue", linewidth=1.2)
         if "servers" in series[name]:
-            _, servers = _extended(series[name]["time"], series[name]["servers"], end)
-            ax.fill_between(hours, 0, 1, where=servers == 0, step="post", color="tab:red", alpha=0.15,
-                            transform=ax.get_xaxis_transform(), label="no server available")
-            if np.any(servers == 0):
+            spans = down_spans(*_extended(series[name]["time"], series[name]["servers"], end))
+            for k, (start, stop) in enumerate(spans):
+                ax.axvspan(start / _HOUR, stop / _HOUR, color="tab:red", alpha=0.15,
+                           label="no server available" if k == 0 else None)
+            if spans:
                 ax.legend(loc="upper right", fontsize=8)
         ax.set_ylabel("waiting (trucks)")
         ax.set_title(name, loc="left", fontsize=10)

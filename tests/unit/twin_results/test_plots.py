@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.plots import levels_figure, queue_length_figure, time_distribution_figure, utilisation_figure, write_plots
+from twin.plots import down_spans, levels_figure, queue_length_figure, time_distribution_figure, utilisation_figure, write_plots
 from twin.probes import TruckLog
 from twin.results import RunResult
 
@@ -40,6 +40,17 @@ def test_the_queue_plot_shades_a_scanner_outage() -> None:
     legend = figure.axes[0].get_legend()
     assert legend is not None
     assert [t.get_text() for t in legend.get_texts()] == ["no server available"]
+    (band,) = figure.axes[0].patches
+    corners = band.get_patch_transform().transform(band.get_path().vertices)
+    assert (corners[:, 0].min(), corners[:, 0].max()) == (1.0, 2.0)  # a band over the hour down, not a line
+
+
+def test_down_spans_cover_each_spell_at_zero_servers_including_one_running_at_the_end() -> None:
+    time = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
+    servers = np.array([1.0, 0.0, 0.0, 2.0, 0.0])
+    assert down_spans(time, servers) == [(10.0, 30.0)]  # the last step has no length yet
+    assert down_spans(np.append(time, 50.0), np.append(servers, 0.0)) == [(10.0, 30.0), (40.0, 50.0)]
+    assert down_spans(np.zeros(0), np.zeros(0)) == []
 
 
 def test_the_time_histograms_are_in_minutes_and_say_when_nothing_departed() -> None:
