@@ -21,10 +21,13 @@ field to change.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig
 from gate.enums import Channel, Direction, Role
@@ -34,7 +37,7 @@ from scenarios.devices import Devices, Outage
 from scenarios.errors import Problems
 from scenarios.layout import Layout, device_inventory
 from scenarios.staff import QUARANTINE_FOR_CATEGORY, Agencies
-from scenarios.values import FROZEN, NonNegative, Positive, Share, Window, capacity_value
+from scenarios.values import FROZEN, AtLeastOne, NonNegative, NonNegativeWhole, Positive, Share, Window, capacity_value
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -42,6 +45,45 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def _gate_default(field: str) -> object:
     return GateConfig.model_fields[field].default
+
+
+def _non_finite(value: Any, loc: tuple[int | str, ...] = ()) -> list[tuple[tuple[int | str, ...], float]]:
+    """Where raw input (mappings, lists, models) holds an infinite or NaN number, and the number."""
+    if isinstance(value, BaseModel):
+        value = {name: getattr(value, name) for name in type(value).model_fields}
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items() for found in _non_finite(item, (*loc, key))]
+    if isinstance(value, (list, tuple)):
+        return [found for i, item in enumerate(value) for found in _non_finite(item, (*loc, i))]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(loc, value)]
+    return []
+
+
+def _all_numbers_finite(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Refuse inf and NaN in a ``gate.config`` model, which accepts them, with its other errors.
+
+    The scenario's own models refuse them through their config (``values.FROZEN``); the core's
+    models are shared with ``gate/`` and keep theirs, so the scenario checks their input here.
+    """
+    found = _non_finite(value)
+    if not found:
+        return handler(value)
+    errors = [InitErrorDetails(type="finite_number", loc=loc, input=number) for loc, number in found]
+    try:
+        handler(value)
+    except ValidationError as exc:
+        refused = {loc for loc, _ in found}
+        errors += [
+            InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+            for e in exc.errors(include_url=False)
+            if tuple(e["loc"]) not in refused
+        ]
+    raise ValidationError.from_exception_data("core settings", errors)
+
+
+#: A ``gate.config`` model in a scenario: every number in it finite.
+_FINITE = WrapValidator(_all_numbers_finite)
 
 
 class CoreSettings(BaseModel):
@@ -52,11 +94,11 @@ class CoreSettings(BaseModel):
     """
 
     model_config = FROZEN
-    risk: RiskConfig = RiskConfig()
-    weight: WeightConfig = WeightConfig()
-    fees: FeeSchedule = FeeSchedule()
-    timeouts: TimeoutConfig = TimeoutConfig()
-    traffic: TrafficConfig = TrafficConfig()
+    risk: Annotated[RiskConfig, _FINITE] = RiskConfig()
+    weight: Annotated[WeightConfig, _FINITE] = WeightConfig()
+    fees: Annotated[FeeSchedule, _FINITE] = FeeSchedule()
+    timeouts: Annotated[TimeoutConfig, _FINITE] = TimeoutConfig()
+    traffic: Annotated[TrafficConfig, _FINITE] = TrafficConfig()
     plate_confidence_threshold: Share = _gate_default("plate_confidence_threshold")  # type: ignore[assignment]
     medical_check: bool = _gate_default("medical_check")  # type: ignore[assignment]
     automated_border_check: bool = _gate_default("automated_border_check")  # type: ignore[assignment]
@@ -70,8 +112,8 @@ class Run(BaseModel):
     horizon_h: Positive = 24.0
     #: Results before this time are discarded (the gate starts empty).
     warmup_h: NonNegative = 0.0
-    replications: Annotated[int, Field(ge=1)] = 1
-    seed: Annotated[int, Field(ge=0)] = 0
+    replications: AtLeastOne = 1
+    seed: NonNegativeWhole = 0
 
     @model_validator(mode="after")
     def _warmup_within_horizon(self) -> Run:
