@@ -36,7 +36,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from scenarios.distributions import Distribution, Lognormal, Triangular
-from scenarios.values import FROZEN, NonNegative, Positive
+from scenarios.values import FROZEN, AtLeastOne, NonNegative, Number, Positive
 
 
 class EnterpriseSettings(BaseModel):
@@ -45,7 +45,7 @@ class EnterpriseSettings(BaseModel):
     model_config = FROZEN
     #: Enterprises in the population (assumption: ~1,000 regular declarants at Mong Cai). Each
     #: cargo category of ``demand.cargo_mix`` gets at least one, whatever this number.
-    count: Annotated[int, Field(ge=1)] = 1000
+    count: AtLeastOne = 1000
     #: Zipf exponent of enterprise volumes: the k-th largest sends trucks in proportion to k^-skew.
     volume_skew: NonNegative = 0.8
     #: How evenly wrong declarations spread: each enterprise's error rate is Beta-distributed
@@ -84,10 +84,10 @@ class CorridorSettings(BaseModel):
     #: Distance over which a driver slows down when closing in on a standing queue (km), and
     #: the share of its own speed it keeps at the back of the queue.
     slow_zone_km: Positive = 0.5
-    creep_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    creep_share: Annotated[Number, Field(gt=0.0, le=1.0)] = 0.2
     #: Trucks the forecourt between the checkpoint and barrier 1 holds, per entry lane
     #: (assumption: about 200 m of apron per lane at 20 m a truck).
-    forecourt_per_lane: Annotated[int, Field(ge=1)] = 10
+    forecourt_per_lane: AtLeastOne = 10
     #: How often the police at the checkpoint look for room in the forecourt (s).
     release_check_s: Positive = 10.0
     #: Length of the road segments in which the results count trucks (km).
@@ -102,9 +102,9 @@ class PoliceSettings(BaseModel):
     #: and check the areas for overflow (s).
     patrol_s: Positive = 60.0
     #: Obeying drivers left on the road because every area was full, at which an area counts as overflowing.
-    overflow_spill: Annotated[int, Field(ge=1)] = 5
+    overflow_spill: AtLeastOne = 5
     #: Most trucks released by hand at once, and the least time between two such releases (s).
-    release_batch: Annotated[int, Field(ge=1)] = 5
+    release_batch: AtLeastOne = 5
     release_cooldown_s: NonNegative = 900.0
 
 

@@ -6,14 +6,14 @@ so two layouts compared with the same seed see the same trucks.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from gate.declaration import PERISHABLE_CATEGORIES
 from gate.enums import Direction, GoodsCategory, VehicleClass
 from scenarios.distributions import Distribution, Triangular
-from scenarios.values import FROZEN, NonNegative, Positive, Share, check_shares
+from scenarios.values import FROZEN, NonNegative, NonNegativeWhole, Positive, Share, check_shares
 
 HOURS_PER_DAY = 24
 CONTAINER_SIZES_FT = (20, 40, 45)
@@ -133,7 +133,7 @@ class Closure(BaseModel):
     """
 
     model_config = FROZEN
-    start_day: Annotated[int, Field(ge=0)]
+    start_day: NonNegativeWhole
     days: Positive
     surge_days: NonNegative = 2.0
 
@@ -152,7 +152,7 @@ class DemandWindow(BaseModel):
     """Days on which demand is scaled, e.g. a harvest peak (multiplier 2) or a lull (0.5)."""
 
     model_config = FROZEN
-    start_day: Annotated[int, Field(ge=0)]
+    start_day: NonNegativeWhole
     days: Positive
     multiplier: Positive
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from scenarios.distributions import Constant, Distribution, Exponential, Triangular
 from scenarios.errors import Problems
-from scenarios.values import FROZEN, SHARE_TOLERANCE, ClockWindow, Mtbf, Positive, Share, Window
+from scenarios.values import FROZEN, SHARE_TOLERANCE, ClockWindow, Mtbf, Number, Positive, Share, Window
 
 
 class PlateCamera(BaseModel):
@@ -30,9 +30,9 @@ class PlateCamera(BaseModel):
     p_misread: Share = 0.03
     p_noread: Share = 0.05
     night: ClockWindow = ("19:00", "06:00")
-    night_factor: Annotated[float, Field(ge=1)] = 1.5
+    night_factor: Annotated[Number, Field(ge=1)] = 1.5
     rain: tuple[Window, ...] = ()
-    rain_factor: Annotated[float, Field(ge=1)] = 2.0
+    rain_factor: Annotated[Number, Field(ge=1)] = 2.0
 
     @model_validator(mode="after")
     def _probabilities(self) -> PlateCamera:
@@ -76,7 +76,7 @@ class Scale(BaseModel):
     #: Maximum capacity; heavier vehicles read ``OL`` (overload).
     capacity_kg: Positive = 80_000.0
     #: Calibration drift per day (signed: a scale may drift either way).
-    drift_kg_per_day: float = 0.0
+    drift_kg_per_day: Number = 0.0
     mtbf_h: Mtbf = 1000.0
     mttr_h: Distribution = Exponential(kind="exponential", mean=2.0)
 

@@ -148,6 +148,8 @@ def _plain_number_is_constant(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("must be a number or a distribution mapping, not true/false")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
         return {"kind": "constant", "value": value}
     if isinstance(value, BaseModel):
         return value

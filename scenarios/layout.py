@@ -24,14 +24,14 @@ entered by hand (phase 1).
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from gate.config import DeviceSpec
 from gate.enums import DeviceKind, Site, VehicleClass
 from scenarios.distributions import Constant, Distribution, Exponential, Triangular
-from scenarios.values import FROZEN, Capacity, Mtbf, Positive, Window
+from scenarios.values import FROZEN, AtLeastOne, Capacity, Mtbf, NonNegativeWhole, Positive, Window
 
 
 class ScannerType(str, Enum):
@@ -46,19 +46,19 @@ class ScannerGroup(BaseModel):
 
     model_config = FROZEN
     type: ScannerType
-    count: Annotated[int, Field(ge=0)]
+    count: NonNegativeWhole
 
 
 class AgvLane(BaseModel):
     """The dedicated cross-border lane on which driverless AGVs carry containers."""
 
     model_config = FROZEN
-    n_agvs: Annotated[int, Field(ge=1)]
+    n_agvs: AtLeastOne
     lane_km: Positive
     speed_kmh: Positive
     #: Crane / handover time at each end of a mission.
     handover_s: Distribution = Triangular(kind="triangular", low=120, mode=180, high=300)
-    missions_per_charge: Annotated[int, Field(ge=1)] = 20
+    missions_per_charge: AtLeastOne = 20
     charge_s: Distribution = Constant(value=1800)
     mtbf_h: Mtbf = 200.0
     mttr_h: Distribution = Exponential(kind="exponential", mean=1.0)
@@ -83,9 +83,9 @@ class Layout(BaseModel):
     """Lanes, equipment and space at one gate."""
 
     model_config = FROZEN
-    entry_lanes: Annotated[int, Field(ge=1)]
-    exit_lanes: Annotated[int, Field(ge=1)]
-    scales: Annotated[int, Field(ge=0)] = 0
+    entry_lanes: AtLeastOne
+    exit_lanes: AtLeastOne
+    scales: NonNegativeWhole = 0
     scanners: tuple[ScannerGroup, ...] = ()
     #: Parking slots by vehicle class; a class left out has no slots.
     yard: dict[VehicleClass, Capacity] = Field(default_factory=_default_yard)

@@ -5,8 +5,11 @@ Conventions used throughout the schema:
 - A field name says its unit: ``_s`` seconds, ``_h`` hours, ``_km``, ``_kmh``, ``_kg``.
 - Simulation time 0 is midnight at the start of day 0; a clock time ``"HH:MM"`` on day ``d``
   is ``24 * d + HH + MM / 60`` hours.
-- A capacity is a whole number or ``"unlimited"``; a device that never fails has
-  ``mtbf_h: never``.
+- Every number is finite: ``.inf``, ``.nan`` and numbers too large for a float (``1e400``)
+  are refused everywhere. A capacity is a whole number or ``"unlimited"``; a device that
+  never fails has ``mtbf_h: never``.
+- Counts (lanes, scanners, replications, days...) are whole numbers; ``true``/``false`` and
+  text such as ``"2"`` are refused, for counts and numbers alike.
 - Clock times are written in quotes (``"07:00"``): YAML 1.1 reads an unquoted ``12:30`` as
   the number 750; the loader refuses such values instead of misreading them.
 """
@@ -21,15 +24,40 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from scenarios.errors import shown
 
-#: Every scenario model is immutable and rejects fields it does not know.
-FROZEN = ConfigDict(frozen=True, extra="forbid")
+#: Every scenario model is immutable, rejects fields it does not know, and refuses infinite
+#: and NaN numbers in every float field (a run cannot simulate them, nor can they be hashed).
+FROZEN = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
+
+def _number(value: Any) -> Any:
+    # pydantic reads true as 1.0; in a scenario it is a slip (a YAML ``yes`` in the wrong place).
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    if isinstance(value, str):
+        raise ValueError("must be a whole number, not text")
+    return value
+
+
+#: Any finite number (not true/false).
+Number = Annotated[float, BeforeValidator(_number)]
 #: A share or probability in [0, 1].
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[Number, Field(ge=0.0, le=1.0)]
 #: A strictly positive quantity (rates, means, lengths).
-Positive = Annotated[float, Field(gt=0)]
+Positive = Annotated[Number, Field(gt=0)]
 #: A non-negative quantity (times that may be zero).
-NonNegative = Annotated[float, Field(ge=0)]
+NonNegative = Annotated[Number, Field(ge=0)]
+#: A whole number (a count, a day, a seed): not true/false, not text; ``2.0`` is read as 2.
+Whole = Annotated[int, BeforeValidator(_whole_number)]
+#: A count of at least one (lanes, replications).
+AtLeastOne = Annotated[Whole, Field(ge=1)]
+#: A count that may be zero (scales, scanners), or a day number from 0.
+NonNegativeWhole = Annotated[Whole, Field(ge=0)]
 
 UNLIMITED = "unlimited"
 NEVER = "never"
@@ -41,7 +69,10 @@ SHARE_TOLERANCE = 1e-6
 def _capacity(value: Any) -> Any:
     if value == UNLIMITED:
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number >= 0 or '{UNLIMITED}', not true/false")
+    # A capacity without limit is spelt out; .inf would pass for one here but not in the hash.
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value):
         raise ValueError(f"must be a whole number >= 0 or '{UNLIMITED}'")
     if value < 0:
         raise ValueError(f"must be >= 0 or '{UNLIMITED}'")
@@ -60,8 +91,8 @@ def capacity_value(capacity: int | str) -> float:
 def _mtbf(value: Any) -> Any:
     if value == NEVER:
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"must be a number of hours > 0, or '{NEVER}' for a device that never fails")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"must be a finite number of hours > 0, or '{NEVER}' for a device that never fails")
     return float(value)
 
 
@@ -135,8 +166,8 @@ def _start(value: Any) -> Any:
         if normalised == "24:00":
             raise ValueError("a start time must be before '24:00'; use '00:00' of the next day")
         return normalised
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError("must be a clock time 'HH:MM' in quotes, or hours >= 0 since the start of the day")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise ValueError("must be a clock time 'HH:MM' in quotes, or a finite number of hours >= 0 since the start of the day")
     return float(value)
 
 
@@ -149,7 +180,7 @@ class Window(BaseModel):
 
     model_config = FROZEN
     start: Annotated[float | str, BeforeValidator(_start)]
-    day: Annotated[int, Field(ge=0)] = 0
+    day: NonNegativeWhole = 0
     duration_h: Positive
 
     @property

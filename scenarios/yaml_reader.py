@@ -11,6 +11,8 @@ files this loader changes three things:
   and ``off`` stay text, so a country code ``NO`` (Norway) is never read as false. Boolean
   fields still accept ``yes``/``no``/``on``/``off`` because the schema parses them.
 - **Octal.** An unquoted ``017`` is the octal number 15 in YAML 1.1; it is an error too.
+  A leading zero before digits that cannot be octal (``0870``) reads as the decimal number,
+  as in YAML 1.2 (YAML 1.1 would leave it as text).
 - **Duplicate keys.** A key given twice in one mapping is an error (YAML 1.1 keeps the last
   one silently).
 
@@ -35,6 +37,8 @@ _SEXAGESIMAL = re.compile(
 )
 _OCTAL_TAG = "tag:gatetwin,2025:octal"
 _OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
+_ZERO_DECIMAL_TAG = "tag:gatetwin,2025:zero-decimal"
+_ZERO_DECIMAL = re.compile(r"^[-+]?0[0-9_]*[89][0-9_]*$")
 _BOOL_12 = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 
@@ -87,6 +91,9 @@ class _ScenarioLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         )
         return text
 
+    def construct_zero_decimal(self, node: ScalarNode) -> int:
+        return int(str(self.construct_scalar(node)).replace("_", ""), 10)
+
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
             seen: dict[Any, ScalarNode] = {}
@@ -120,11 +127,13 @@ def _install_resolvers() -> None:
     for first in "-+0123456789":
         resolvers.setdefault(first, []).insert(0, (_SEXAGESIMAL_TAG, _SEXAGESIMAL))
         resolvers[first].insert(0, (_OCTAL_TAG, _OCTAL))
+        resolvers[first].insert(0, (_ZERO_DECIMAL_TAG, _ZERO_DECIMAL))
     for first in "tTfF":
         resolvers.setdefault(first, []).insert(0, (_BOOL_TAG, _BOOL_12))
     _ScenarioLoader.yaml_implicit_resolvers = resolvers
     _ScenarioLoader.add_constructor(_SEXAGESIMAL_TAG, _ScenarioLoader.construct_sexagesimal)
     _ScenarioLoader.add_constructor(_OCTAL_TAG, _ScenarioLoader.construct_octal)
+    _ScenarioLoader.add_constructor(_ZERO_DECIMAL_TAG, _ScenarioLoader.construct_zero_decimal)
 
 
 _install_resolvers()

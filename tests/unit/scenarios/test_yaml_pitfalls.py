@@ -99,7 +99,7 @@ def test_an_unquoted_leading_zero_number_is_not_silently_octal(write: Write) -> 
 
 
 def test_a_leading_zero_number_with_non_octal_digits_is_read_as_decimal(write: Write) -> None:
-    # 0870 is no octal number; YAML 1.1 leaves it as text and the schema reads it as 870.
+    # 0870 is no octal number; YAML 1.1 would leave it as text, the loader reads it as 870 (as YAML 1.2 does).
     assert load_scenario(write(MINIMAL_YAML + "run: {seed: 0870}\n")).run.seed == 870
 
 
