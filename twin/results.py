@@ -240,6 +240,18 @@ def replication_kpis(
     return kpis
 
 
+def officer_kpis(agencies: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """Each agency's officers as KPIs beside the stations': ``officers_<role>_utilisation`` (share
+    of officer time on shift spent on tasks) and ``officers_<role>_mean_wait`` (minutes a task
+    waited for an officer). Agencies with unlimited officers have no utilisation."""
+    kpis: dict[str, float] = {}
+    for role, desk in agencies.items():
+        unlimited = desk.get("officers") == "unlimited"
+        kpis[f"officers_{role}_utilisation"] = math.nan if unlimited else float(desk.get("utilisation", math.nan))
+        kpis[f"officers_{role}_mean_wait"] = float(desk.get("mean_wait_min", math.nan))
+    return kpis
+
+
 def collect_replication(
     seed: int,
     trucks: TruckLog,
@@ -271,6 +283,7 @@ def collect_replication(
                   for probe in stations)
     extra = dict(extra or {})
     kpis = replication_kpis(frame, summaries, series, start, end)
+    kpis.update(officer_kpis(extra.get("agencies", {})))
     kpis.update({name: float(value) for name, value in extra.pop(PEOPLE_KPIS, {}).items()})
     return ReplicationResult(
         seed=seed,

@@ -18,8 +18,10 @@ from twin.results import (
     ReplicationResult,
     RunResult,
     conservation_check,
+    kpi_unit,
     load_results,
     make_manifest,
+    officer_kpis,
     replication_kpis,
     summarize_run,
     write_results,
@@ -251,3 +253,16 @@ def test_replication_result_keeps_its_fields_for_the_dashboard(one_scanner_run: 
     assert set(rep.stations) == {"entry_lane", "scanner"}
     assert set(rep.series) == {"entry_lane", "scanner", "road_queue_trucks", "road_queue_km", "yard_occupancy"}
     assert rep.kpis["trucks_arrived"] == len(rep.trucks)
+
+
+def test_each_agencys_officers_become_kpis_beside_the_stations() -> None:
+    agencies = {
+        "customs": {"officers": 3, "utilisation": 0.8, "mean_wait_min": 12.5},
+        "medical": {"officers": "unlimited", "utilisation": 0.01, "mean_wait_min": 0.0},
+    }
+    kpis = officer_kpis(agencies)
+    assert kpis["officers_customs_utilisation"] == 0.8
+    assert kpis["officers_customs_mean_wait"] == 12.5
+    assert math.isnan(kpis["officers_medical_utilisation"])  # unlimited officers: no share to speak of
+    assert kpis["officers_medical_mean_wait"] == 0.0
+    assert kpi_unit("officers_customs_mean_wait") == "min" and kpi_unit("officers_customs_utilisation") == "share"
