@@ -321,6 +321,12 @@ class GateCore:
         v = self.active.get(visit_id) or self.archive.get(visit_id)
         return v.fee_vnd - v.fee_paid_vnd if v is not None else None
 
+    def location(self, visit_id: str) -> Location | None:
+        """Where an open or archived visit is, or None when the core has no such visit. Builds no
+        snapshot: cheap enough for a device's every report."""
+        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        return v.location if v is not None else None
+
     def fee_paid(self, visit_id: str) -> int | None:
         """What was paid on an open or archived visit, or None when the core has no such visit.
         Builds no snapshot."""
