@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gate.enums import Location
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from twin.build import PeopleFactory, build, statistical_people
@@ -149,8 +150,9 @@ def core_invariants(world: GateWorld) -> list[InvariantCheck]:
     agree = departed_twin == core.stats["departed"]
     # A truck waiting at staging after its checkpoint read, that the core still has outside,
     # would wait for ever: nobody calls forward a vehicle the core has not seen arrive.
+    location = core.location
     unseen = sorted(t.visit_id for t in world.trucks.values()
-                    if t.checked_in and "staging" in t.places and _core_location(world, t.visit_id) == "outside")
+                    if t.checked_in and "staging" in t.places and location(t.visit_id) is Location.OUTSIDE)
     return [
         InvariantCheck("core books", not problems, "; ".join(problems[:5]) or
                        f"{core.open_visits()} open visits, {len(core.archive)} archived, counts consistent"),
@@ -162,11 +164,6 @@ def core_invariants(world: GateWorld) -> list[InvariantCheck]:
                        f"{len(unseen)} truck(s) past the checkpoint that the core has outside: {', '.join(unseen[:5])}"
                        if unseen else "every truck past the staging checkpoint is known to the core"),
     ]
-
-
-def _core_location(world: GateWorld, visit_id: str) -> str | None:
-    view = world.core.visit(visit_id)
-    return None if view is None else view.location.value
 
 
 def world_extra(world: GateWorld) -> dict[str, Any]:

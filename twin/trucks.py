@@ -227,12 +227,11 @@ def _check_in(w: GateWorld, t: TruckRun, camera_id: str) -> ProcessGenerator:
     used: simpy.Event | None = None
     while True:
         yield from _identify(w, t, camera_id)
-        view = w.core.visit(t.visit_id)
-        if view is None or view.location not in (Location.OUTSIDE, Location.RETURNED):
-            break  # taken in at staging (or the visit is over)
         again = t.reaccepted
         if again is None or again is used:
             break  # nothing new to come back with (the run's invariants will say so if it is stuck)
+        if w.core.location(t.visit_id) not in (Location.OUTSIDE, Location.RETURNED):
+            break  # taken in at staging (or the visit is over)
         used = again
         if not again.triggered:
             yield again
