@@ -7,6 +7,10 @@ numbers: the same trucks arrive in both, so the difference is mostly the layout'
 share no replication fall back to Welch's interval for independent samples; ``pairing`` says
 which of the two a comparison used. Whether more is better depends on the KPI:
 ``KPI_DIRECTION`` says so.
+
+A run with no finished replication has nothing to compare and is refused by name. Runs that
+cover different hours, or that did not finish every replication they were asked for, are
+still compared, with a warning each (``comparison_warnings``), which the text table prints.
 """
 
 from __future__ import annotations
@@ -93,6 +97,50 @@ def _labels(runs: Sequence[RunResult], labels: Sequence[str] | None) -> list[str
     return result
 
 
+def _first_line(text: str | None) -> str:
+    return text.strip().splitlines()[0] if text and text.strip() else ""
+
+
+def has_results(run: RunResult) -> bool:
+    """Whether ``run`` finished at least one replication, so it has KPIs to compare."""
+    return bool(run.replications) and "kpis" in run.summary
+
+
+def horizon_h(run: RunResult) -> float | None:
+    """Simulated hours of ``run``, from its manifest; None when the manifest does not say."""
+    extra = run.manifest.get("extra", {}) if isinstance(run.manifest, dict) else {}
+    value = extra.get("horizon_h") if isinstance(extra, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def unfinished(run: RunResult) -> str:
+    """What ``run`` left unfinished, in words ("" when every replication asked for finished)."""
+    manifest = run.manifest if isinstance(run.manifest, dict) else {}
+    wanted = manifest.get("replications")
+    done = len(run.replications)
+    reason = _first_line(run.failed)
+    if isinstance(wanted, int) and done < wanted:
+        return f"only {done} of its {wanted} replications finished" + (f" ({reason})" if reason else "")
+    return f"it did not finish cleanly ({reason})" if reason else ""
+
+
+def comparison_warnings(runs: Sequence[RunResult], labels: Sequence[str] | None = None) -> list[str]:
+    """Why the comparison of ``runs`` may not be like for like, one sentence each: runs of
+    different lengths (totals and peaks grow with the hours simulated), and runs that did not
+    finish every replication (their means rest on fewer, and earlier, replications)."""
+    names = _labels(runs, labels)
+    warnings: list[str] = []
+    hours = [horizon_h(run) for run in runs]
+    if len({h for h in hours if h is not None}) > 1:
+        listed = ", ".join(f"{name}: {h:g} h" for name, h in zip(names, hours, strict=True) if h is not None)
+        warnings.append(f"The runs simulate different hours ({listed}): counts, totals and peaks are not like for like.")
+    for name, run in zip(names, runs, strict=True):
+        problem = unfinished(run)
+        if problem:
+            warnings.append(f"{name}: {problem}; its means rest on the replications that did.")
+    return warnings
+
+
 def replication_ids(run: RunResult) -> list[tuple[int, int]]:
     """Each replication of ``run`` as (seed, replication index), in the run's order.
 
@@ -167,6 +215,10 @@ def _verdict(direction: str, difference: float, half_width: float) -> str:
         return "different" if math.isfinite(half_width) and abs(difference) > half_width else "n/a"
     if difference == 0:
         return "equal"
+    if math.isnan(half_width):
+        # Too few replications (one run has a single one, or they share a single pair): no
+        # interval to judge the difference by, which is not the same as finding none.
+        return "no interval"
     if not (math.isfinite(half_width) and abs(difference) > half_width):
         return "no clear difference"
     return "better" if (difference < 0) == (direction == LOWER) else "worse"
@@ -177,13 +229,21 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
 
     ``significant`` says whether the difference's confidence interval excludes zero.
     ``verdict`` is "baseline", "better" or "worse" (significant, judged by the KPI's
-    direction), "no clear difference", "equal", "different" (a neutral KPI whose interval
-    excludes zero), or "n/a" (a neutral KPI without a clear difference, or nothing to compare).
-    ``best`` names the run with the best mean on that KPI ("" for a neutral KPI).
+    direction), "no clear difference", "no interval" (one of the two runs has a single
+    replication, so the difference has no confidence interval), "equal", "different" (a neutral
+    KPI whose interval excludes zero), or "n/a" (a neutral KPI without a clear difference, or
+    nothing to compare). ``best`` names the run with the best mean on that KPI ("" for a
+    neutral KPI). The table's ``attrs["warnings"]`` holds ``comparison_warnings``.
+
+    Raises ``ValueError`` naming the first run that has no finished replication.
     """
     if not runs:
         raise ValueError("compare_runs: no runs to compare")
     names = _labels(runs, labels)
+    for name, run in zip(names, runs, strict=True):
+        if not has_results(run):
+            reason = _first_line(run.failed)
+            raise ValueError(f"{name}: no finished replication, so nothing to compare" + (f" ({reason})" if reason else ""))
     baseline = runs[0]
     rows: list[dict[str, Any]] = []
     for kpi in kpi_order({k for run in runs for k in run.summary["kpis"]}):
@@ -219,7 +279,9 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
                     "best": best,
                 }
             )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table.attrs["warnings"] = comparison_warnings(runs, names)
+    return table
 
 
 def _number(value: float) -> str:
@@ -255,8 +317,10 @@ def describe_pairing(table: pd.DataFrame) -> str:
 def format_table(table: pd.DataFrame) -> str:
     """The comparison as a plain-text table: each run's mean ± CI, then each difference.
 
-    A difference is called better or worse only when its confidence interval excludes zero;
-    the caption says how the replications were matched (``describe_pairing``).
+    A difference is called better or worse only when its confidence interval excludes zero,
+    and "no interval" when one run has a single replication; the caption says how the
+    replications were matched (``describe_pairing``). The table's warnings
+    (``comparison_warnings``), if any, come first, one line each.
     """
     runs = list(dict.fromkeys(table["run"]))
     caption = describe_pairing(table) + " better / worse: the 95 % interval of the difference excludes zero."
@@ -276,11 +340,13 @@ def format_table(table: pd.DataFrame) -> str:
             if row is None:
                 cells.append("-")
                 continue
-            verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse") else ""
+            verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse", "no interval") else ""
             cells.append(f"{_with_ci(row['difference'], row['difference_half_width'])}{verdict}")
         grid.add_row(*cells)
     buffer = io.StringIO()
     console = Console(file=buffer, width=60 + 28 * max(1, len(runs) * 2 - 1), color_system=None, force_terminal=False)
+    for warning in table.attrs.get("warnings", []):
+        console.print(f"Warning: {warning}", highlight=False, markup=False)
     console.print(grid)
     return buffer.getvalue()
 

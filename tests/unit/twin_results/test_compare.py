@@ -6,19 +6,26 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from twin.compare import COLUMNS, compare_runs, comparison_plot, format_table, kpi_direction
+from twin.compare import COLUMNS, compare_runs, comparison_plot, comparison_warnings, format_table, kpi_direction
 from twin.probes import TruckLog
 from twin.results import ReplicationResult, RunResult, summarize_run
 
 
-def _run(name: str, seeds: list[int], kpis: dict[str, list[float]]) -> RunResult:
-    """A run whose replications carry only the given KPI values."""
+def _run(name: str, seeds: list[int], kpis: dict[str, list[float]], hours: float | None = None,
+         asked: int | None = None, failed: str | None = None) -> RunResult:
+    """A run whose replications carry only the given KPI values; ``hours`` and ``asked``
+    (replications asked for) go into its manifest, ``failed`` is why it stopped."""
     reps = [
         ReplicationResult(seed=seed, trucks=TruckLog().to_frame(), stations={}, series={},
                           kpis={kpi: values[i] for kpi, values in kpis.items()})
         for i, seed in enumerate(seeds)
     ]
-    return RunResult(name, f"hash-{name}", reps, {}, summarize_run(reps))
+    manifest: dict[str, object] = {}
+    if hours is not None:
+        manifest["extra"] = {"horizon_h": hours}
+    if asked is not None:
+        manifest["replications"] = asked
+    return RunResult(name, f"hash-{name}", reps, manifest, summarize_run(reps) if reps else {}, failed=failed)
 
 
 def _row(table: pd.DataFrame, kpi: str, run: str) -> pd.Series:
@@ -141,3 +148,43 @@ def test_the_comparison_chart_has_a_bar_for_each_judged_kpi() -> None:
     bar_widths = sorted(round(patch.get_width(), 6) for patch in ax.patches)
     # Time: (61/3 - 30) / 30 of the baseline; throughput: 1 more truck a day on 800.
     assert bar_widths == [pytest.approx(100 * (61 / 3 - 30) / 30, abs=1e-5), pytest.approx(100 / 800)]
+
+
+def test_a_run_with_no_finished_replication_is_refused_naming_the_run_and_why() -> None:
+    finished = _run("a", [1, 2], {"time_at_gate_mean": [30.0, 31.0]})
+    crashed = _run("b", [], {}, asked=2, failed="replication 0 failed: ZeroDivisionError: boom\ntraceback ...")
+    with pytest.raises(ValueError, match=r"^b: no finished replication, so nothing to compare "
+                                         r"\(replication 0 failed: ZeroDivisionError: boom\)$"):
+        compare_runs([finished, crashed])
+    with pytest.raises(ValueError, match="^first: no finished replication"):
+        compare_runs([crashed, finished], labels=["first", "second"])
+
+
+def test_a_difference_from_a_single_replication_has_no_interval_rather_than_no_clear_difference() -> None:
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_mean": [30.0, 40.0, 35.0], "scanner_utilisation": [0.5, 0.6, 0.7]})
+    single = _run("b", [7], {"time_at_gate_mean": [20.0], "scanner_utilisation": [0.4]})
+    table = compare_runs([baseline, single])
+    row = _row(table, "time_at_gate_mean", "b")
+    assert row["difference"] == pytest.approx(-15.0)
+    assert row["verdict"] == "no interval"
+    assert not row["significant"]
+    assert _row(table, "scanner_utilisation", "b")["verdict"] == "n/a"  # neutral: never judged
+    assert "-15 no interval" in format_table(table)
+
+
+def test_runs_of_different_hours_or_with_failed_replications_are_compared_with_a_warning() -> None:
+    day = _run("day", [1, 2], {"throughput_per_day": [800.0, 810.0]}, hours=24.0, asked=2)
+    short = _run("short", [1, 2], {"throughput_per_day": [700.0, 720.0]}, hours=10.0, asked=2)
+    partial = _run("partial", [1], {"throughput_per_day": [790.0]}, hours=24.0, asked=2,
+                   failed="replication 1 failed: ZeroDivisionError: boom\ntraceback ...")
+    assert comparison_warnings([day, day]) == []
+    table = compare_runs([day, short, partial])
+    assert table.attrs["warnings"] == [
+        "The runs simulate different hours (day: 24 h, short: 10 h, partial: 24 h): counts, totals and peaks are "
+        "not like for like.",
+        "partial: only 1 of its 2 replications finished (replication 1 failed: ZeroDivisionError: boom); its means "
+        "rest on the replications that did.",
+    ]
+    text = format_table(table)
+    assert "Warning: The runs simulate different hours" in text
+    assert "Warning: partial: only 1 of its 2 replications finished" in " ".join(text.split())
