@@ -51,7 +51,14 @@ def _number(lo: float, hi: float) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if type(value) is float and lo <= value <= hi:  # the usual case; NaN and inf fail the range test
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a finite number"
+        try:
+            # An int is exact, but the handlers work in floats: one beyond a float's range
+            # (10**400) is as unusable as inf, and math.isfinite would raise on it.
+            if not math.isfinite(float(value)):
+                return "must be a finite number"
+        except OverflowError:
             return "must be a finite number"
         if not lo <= value <= hi:
             return f"must be between {lo:g} and {hi:g}"

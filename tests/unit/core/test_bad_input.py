@@ -71,6 +71,11 @@ GARBAGE: list[tuple[Any, str]] = [
     (FeePaid("fees-1", "DEC-0001", 10**40, PaymentMethod.DIRECT, "P"), "amount_vnd: must be between 1 and"),
     (FeePaid("fees-1", "DEC-0001", 500_000, "online", "P"), "method: must be a PaymentMethod"),  # type: ignore[arg-type]
     (GpsPing("app-1", PLATE, NAN, 40.0), "km_to_gate: must be a finite number"),
+    # whole numbers beyond a float's range: as unusable as inf
+    (PlateRead("cam-in-1", PLATE, 10**400), "confidence: must be a finite number"),
+    (WeightMeasured("scale-1", PLATE, -10**400), "gross_kg: must be a finite number"),
+    (GpsPing("app-1", PLATE, 10**400, 40.0), "km_to_gate: must be a finite number"),
+    (GpsPing("app-1", PLATE, 10.0, 10**5000), "speed_kmh: must be a finite number"),
     (GpsPing("app-1", PLATE, 10.0, -3.0), "speed_kmh: must be between 0 and 200"),
     (DeviceFaulted("scanner-1", reason=HUGE), "reason: must be a string of at most 2000 characters"),
     (StagingReleaseOrdered("police-1", "staging-1", 0), "count: must be between 1 and 10000"),

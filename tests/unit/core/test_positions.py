@@ -131,3 +131,13 @@ def test_the_fast_check_of_a_position_never_accepts_what_the_full_checks_refuse(
         assert position_problem(position) is None
     # and the fast check takes the usual positions, as sent by the twin and the load test
     assert usual_position(("12C-000.01", 3.0, 40.0)) and usual_position(Position("12C-000.01", 3.0, 40.0))
+
+
+def test_a_position_beyond_a_float_s_range_is_refused_on_its_own_and_the_rest_still_count(run: GateRun) -> None:
+    answer = run.send(batch(Position(plate(1), 10.0, 40.0), (plate(2), 10**400, 40.0), (plate(3), 10.0, -10**400),
+                            Position(plate(4), 10.0, 40.0)))
+    assert [r.reason for r in of_type(answer, RefuseEvent)] == [
+        "position 1: km_to_gate: must be a finite number", "position 2: speed_kmh: must be a finite number"]
+    assert run.core.audit.records[-1].reason == "4 positions: 2 applied, 0 at the gate, 2 refused"
+    assert run.core.corridor.within_horizon == 2
+    assert run.core.audit.verify() is None and run.core.check_invariants() == []
