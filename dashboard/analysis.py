@@ -609,13 +609,21 @@ def winners(comparison: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "best", "clear"])
 
 
-def side_by_side(comparison: pd.DataFrame) -> pd.DataFrame:
+def side_by_side(comparison: pd.DataFrame, short: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per KPI: each difference from the baseline and the winner first (what a planner
-    reads), then each run's mean ± CI, the unit and which direction is better."""
+    reads), then each run's mean ± CI, the unit and which direction is better.
+
+    Columns are named by the runs' labels; ``short`` gives each run a short name for the
+    "best" column (the label by default). Money is shown in millions of VND, as the overview
+    shows it.
+    """
     runs = list(dict.fromkeys(comparison["run"]))
+    names = {run: (short or {}).get(run, run) for run in runs}
     rows = []
     for kpi, group in comparison.groupby("kpi", sort=False):
         by_run = {row["run"]: row for row in group.to_dict("records")}
+        unit = group["unit"].iloc[0]
+        scale = 1e-6 if unit == "VND" else 1.0
         row: dict[str, object] = {"KPI": kpi}
         for run in runs[1:]:
             entry = by_run.get(run)
@@ -623,13 +631,15 @@ def side_by_side(comparison: pd.DataFrame) -> pd.DataFrame:
                 row[f"{run} − baseline"] = "-"
                 continue
             verdict = entry["verdict"] if entry["verdict"] not in ("n/a",) else ""
-            row[f"{run} − baseline"] = f"{with_ci(entry['difference'], entry['difference_half_width'])} {verdict}".strip()
+            difference = with_ci(entry["difference"] * scale, entry["difference_half_width"] * scale)
+            row[f"{run} − baseline"] = f"{difference} {verdict}".strip()
         best, clear = winner(group)
+        best = names.get(best, best)
         row["best"] = (f"{best} (clear)" if clear else best) if best else "-"
         for run in runs:
             entry = by_run.get(run)
-            row[run] = with_ci(entry["mean"], entry["half_width"]) if entry else "-"
-        row["unit"] = group["unit"].iloc[0]
+            row[run] = with_ci(entry["mean"] * scale, entry["half_width"] * scale) if entry else "-"
+        row["unit"] = "M VND" if unit == "VND" else unit
         row["better"] = group["direction"].iloc[0]
         rows.append(row)
     return pd.DataFrame(rows)

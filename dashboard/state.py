@@ -33,6 +33,7 @@ _SHOWN = "gatetwin.shown"
 _PENDING = "gatetwin.pending"
 _MESSAGES = "gatetwin.messages"
 _PRELOADED = "gatetwin.preloaded"
+_COMPARED = "gatetwin.compare_opened"
 #: Key of the sidebar's "results shown" selector.
 SHOWN_WIDGET = "gatetwin.shown_widget"
 
@@ -245,7 +246,8 @@ def pending_runs() -> list[Pending]:
 def collect_finished() -> list[LoadedRun]:
     """Open this session's finished runs; post a message for each failed or cancelled one.
 
-    Runs of the "compare" group are queued for the compare page's selection.
+    Runs of the "compare" group are recorded by key with the label they opened under
+    (``compare_opened``), for the compare page to show the comparison it started.
     """
     board = job_board()
     opened: list[LoadedRun] = []
@@ -263,7 +265,7 @@ def collect_finished() -> list[LoadedRun]:
             loaded = add_run(job.result, source, job.request.scenario, show=item.group != "compare")
             opened.append(loaded)
             if item.group == "compare":
-                st.session_state.setdefault("gatetwin.compare_pick", []).append(loaded.label)
+                compare_opened()[item.key] = loaded.label
             if job.problem:
                 post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
         elif job.status is JobStatus.CANCELLED:
@@ -271,6 +273,12 @@ def collect_finished() -> list[LoadedRun]:
         else:
             post_message("error", f"{job.label}: failed: {job.error}")
     st.session_state[_PENDING] = still
+    return opened
+
+
+def compare_opened() -> dict[JobKey, str]:
+    """The runs of the "compare" group that finished and opened in this session: label by key."""
+    opened: dict[JobKey, str] = st.session_state.setdefault(_COMPARED, {})
     return opened
 
 

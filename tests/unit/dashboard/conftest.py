@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.state import RESULTS_ENV, RUNS_DIR_ENV
-from tests.unit.dashboard.support import APP, write_agents_run, write_other_seed_run, write_saved_runs
+from tests.unit.dashboard.support import APP, write_agents_run, write_failed_run, write_other_seed_run, write_saved_runs
 from twin.results import RunResult, load_results
 
 
@@ -22,6 +22,15 @@ def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def other_seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_other_seed_run(tmp_path_factory.mktemp("other-seed") / "other_seed")
+
+
+@pytest.fixture(scope="session")
+def failed_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two saved runs that crashed: "none" in its first replication (nothing finished),
+    "partial" in its second (one of two finished)."""
+    root = tmp_path_factory.mktemp("failed-runs")
+    return {"none": write_failed_run(root / "none", failing_replication=0),
+            "partial": write_failed_run(root / "partial", failing_replication=1)}
 
 
 @pytest.fixture(scope="session")

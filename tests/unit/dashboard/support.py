@@ -61,6 +61,21 @@ def write_other_seed_run(folder: Path, hours: float = 1.0, replications: int = 3
     return folder
 
 
+def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0) -> Path:
+    """The busy smart gate, 2 replications of ``hours``, whose replication ``failing_replication``
+    crashes half way: saved to ``folder`` with the replications before it and the error."""
+
+    def crash(replication: int, fraction: float) -> None:
+        if replication == failing_replication and fraction > 0.5:
+            raise ZeroDivisionError("the scanner emulator divided by zero")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        with pytest.raises(RuntimeError, match=f"replication {failing_replication} failed"):
+            run_scenario(busy_smart_gate(hours, 2), RunOptions(out=folder), progress=crash)
+    return folder
+
+
 def write_agents_run(folder: Path, hours: float = 10.0) -> Path:
     """``channelling_on`` (its people are Mesa agents) for ``hours`` from midnight, 2 replications,
     saved to ``folder`` without PNG plots."""

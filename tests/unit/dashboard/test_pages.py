@@ -137,10 +137,13 @@ def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, 
     assert not any(name.endswith("_utilisation") for name in table["KPI"])
     assert table[selected[0]].str.contains("±").any()
     assert [metric.label for metric in app.metric] == selected
+    # The table names the runs by letter (A, the baseline; B), as its caption says.
+    assert any(caption.value == f"**A**: {selected[0]} · **B**: {selected[1]}" for caption in app.caption)
     winners = table.loc[table["best"] != "-", "best"]
-    assert set(winners.str.removesuffix(" (clear)")) <= {*selected, "tie"}
+    assert set(winners.str.removesuffix(" (clear)")) <= {"A", "B", "tie"}
     clear = winners[winners.str.endswith(" (clear)")].str.removesuffix(" (clear)").value_counts()
-    assert [metric.value for metric in app.metric] == [f"clearly best on {clear.get(label, 0)} KPI(s)" for label in selected]
+    assert [metric.value for metric in app.metric] == [f"clearly best on {clear.get(letter, 0)} KPI(s)"
+                                                       for letter in ("A", "B")]
     assert len(app.image) == 1
     every_kpi = len(table)
     app.toggle(key="compare.stations").set_value(True).run()
@@ -443,3 +446,61 @@ def test_compare_says_replications_were_paired_only_when_they_were(open_app: Ope
     app.multiselect(key="compare.runs").set_value([baseline, other]).run()
     [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
     assert "share no replication" in caption and "Welch" in caption
+
+
+def test_compare_leaves_out_a_run_with_no_finished_replication_and_says_why(
+        open_app: OpenApp, saved_runs: dict[str, Path], failed_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"], failed_runs["none"], saved_runs["outage"]), "views/compare.py")
+    crashed = [label for label in app.session_state["gatetwin.runs"] if "0 rep" in label]
+    assert len(crashed) == 1
+    selector = app.multiselect(key="compare.runs")
+    assert crashed[0] not in selector.options
+    assert len(selector.value) == 2 and crashed[0] not in selector.value
+    assert any(info.value.startswith("Left out of the comparison, with no finished replication: ")
+               and crashed[0] in info.value and "ZeroDivisionError" in info.value for info in app.info)
+    assert table_with(app, "KPI").shape[0] > 0
+
+
+def test_compare_warns_of_different_hours_and_failed_replications_and_gives_no_interval_for_one(
+        open_app: OpenApp, saved_runs: dict[str, Path], failed_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"], failed_runs["partial"]), "views/compare.py")
+    baseline, partial = app.multiselect(key="compare.runs").value
+    warnings = [warning.value for warning in app.warning]
+    assert f"The runs simulate different hours ({baseline}: 5 h, {partial}: 1 h): counts, totals and peaks are not " \
+           "like for like." in warnings
+    assert any(w.startswith(f"{partial}: only 1 of its 2 replications finished (replication 1 failed: ZeroDivisionError")
+               for w in warnings)
+    differences = table_with(app, "KPI").set_index("KPI")[f"{partial} − baseline"]
+    assert differences["time_at_gate_mean"].endswith(" no interval")
+    assert not differences.str.contains("no clear difference").any()
+
+
+def test_run_and_compare_shows_every_run_it_started_as_they_finish(
+        open_app: OpenApp, saved_runs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from twin.run import run_scenario
+
+    second_may_finish = threading.Event()
+
+    def one_at_a_time(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        if scenario.name == "huu_nghi_2025":
+            second_may_finish.wait(60)
+        return run_scenario(scenario, options, progress=progress)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", one_at_a_time)
+    app = go(open_app(saved_runs["baseline"]), "views/compare.py")
+    app.multiselect(key="compare.launch").set_value(["huu_nghi_smart_gate", "huu_nghi_2025"]).run()
+    app.number_input(key="compare.hours").set_value(0.5).run()
+    app.number_input(key="compare.reps").set_value(2).run()
+    app.button(key="compare.start").click().run()
+    deadline = time.monotonic() + 60
+    while len(app.session_state["gatetwin.pending"]) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        app.run()
+    assert len(app.session_state["gatetwin.pending"]) == 1, "the first run did not finish alone"
+    first = "huu_nghi_smart_gate · seed 1 · 2 rep · 0.5 h"
+    assert first in app.multiselect(key="compare.runs").options
+    second_may_finish.set()
+    wait_for_runs(app)
+    second = "huu_nghi_2025 · seed 1 · 2 rep · 0.5 h"
+    assert app.multiselect(key="compare.runs").value == [first, second]
+    assert list(table_with(app, "KPI").columns[1:2]) == [f"{second} − baseline"]
