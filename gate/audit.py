@@ -15,6 +15,9 @@ Rules of this module:
   someone reads ``records``, drains or verifies: a frozen dataclass costs about as much to
   build as the hash itself, and most records are only ever read in bulk, if at all.
   ``append`` is ``write`` followed by building the record, for callers that want it back.
+- Every text field is kept and hashed as a plain ``str``: a subclass (a ``(str, Enum)`` member)
+  compares equal to its value yet formats as ``Class.NAME``, so it is copied to a plain string
+  when written; anything that is no string at all is a programming error and raises.
 - Long runs keep memory bounded by ``drain``-ing retained records to a sink; the chain
   continues across drains, and the drained segments joined in order verify from ``GENESIS``.
 """
@@ -101,17 +104,30 @@ _Row = tuple[int, float, str, str, "str | None", bool, str, str, str]
 
 #: Length-prefixed forms of the senders and actions written lately, as ``record_hash`` encodes a
 #: string field. Emptied whenever it holds ``_LABELS_MAX``, so that garbled senders cannot grow it.
+#: Shared by every log in the process, so its keys are plain ``str`` only (``write`` sees to it):
+#: a ``(str, Enum)`` member equals and hashes as its value but formats otherwise, and as a key
+#: it would hand its label to the plain text.
 _LABELS: dict[str, str] = {}
 _LABELS_MAX = 4096
 
 
 def _label(text: str) -> str:
-    """``text`` as the record encoding writes a string field: its length, a colon, the text."""
+    """``text`` (a plain ``str``) as the record encoding writes a string field: its length, a colon, the text."""
+    assert type(text) is str
     label = f"{len(text)}:{text}"
     if len(_LABELS) >= _LABELS_MAX:
         _LABELS.clear()
     _LABELS[text] = label
     return label
+
+
+def _plain(text: object, field: str) -> str:
+    """``text`` as a plain ``str``: itself, or a plain copy of a ``str`` subclass; else a TypeError."""
+    if type(text) is str:
+        return text
+    if isinstance(text, str):
+        return str.__str__(text)  # the characters, without the subclass's formatting
+    raise TypeError(f"audit record: {field} must be a str (got {type(text).__name__})")
 
 
 def _first_bad(rows: Iterable[_Row], start_hash: str, start_seq: int) -> int | None:
@@ -155,13 +171,17 @@ class AuditLog:
     ) -> None:
         """Add a record at ``time``, chained and hashed now, built as an ``AuditRecord`` on first read.
 
-        ``time`` must be finite.
+        ``time`` must be finite; the text fields strings (a ``str`` subclass is kept as a plain copy).
         """
         if type(time) is not float or not -_INF < time < _INF:
             if not math.isfinite(time):
                 raise ValueError(
                     f"audit record {self._count} ({action!r} by {actor!r}): time must be finite (got {time!r})")
             time = float(time)
+        if type(actor) is not str or type(action) is not str or type(reason) is not str or (
+                visit_id is not None and type(visit_id) is not str):
+            actor, action, reason = _plain(actor, "actor"), _plain(action, "action"), _plain(reason, "reason")
+            visit_id = None if visit_id is None else _plain(visit_id, "visit_id")
         seq = self._count
         prev = self._head
         # ``record_hash``'s encoding, inlined: this runs once per event (tests hold the two equal).

@@ -9,6 +9,12 @@ types, plus value checks. ``problem(event)`` names the first bad field, or retur
 the common case in a single pass (exact types, values in range) and returns the event's sender;
 it returns None whenever it is not sure, and then ``problem`` and ``sender`` decide, so the
 verdict and the reason are always theirs.
+
+Text fields (ids, plates, free text) must be exact ``str``. A subclass, such as a member of a
+``(str, Enum)`` a driver adapter names its devices with, compares equal to its value but may
+hash, format and print differently: the core would file it under one key, find it under
+another, and the audit would hash one text and show another. It is refused, naming its type,
+so the sender learns to send the plain value.
 """
 
 from __future__ import annotations
@@ -27,14 +33,23 @@ _ID_MAX = 128
 _FAST_FORM: dict[Callable[[Any], str | None], str] = {}
 
 
+def _not_plain(value: Any, usual: str) -> str:
+    """The reason a text field is refused: ``usual``, or that a ``str`` subclass is no plain string."""
+    if isinstance(value, str) and type(value) is not str:
+        return f"must be a plain string, not {type(value).__name__}"
+    return usual
+
+
 def _id(value: Any) -> str | None:
-    if not isinstance(value, str) or not value or len(value) > _ID_MAX:
-        return f"must be a non-empty string of at most {_ID_MAX} characters"
+    if type(value) is not str or not value or len(value) > _ID_MAX:
+        return _not_plain(value, f"must be a non-empty string of at most {_ID_MAX} characters")
     return None
 
 
 def _text(value: Any) -> str | None:
-    return None if isinstance(value, str) and len(value) <= 2000 else "must be a string of at most 2000 characters"
+    if type(value) is not str or len(value) > 2000:
+        return _not_plain(value, "must be a string of at most 2000 characters")
+    return None
 
 
 def _opt_plate(value: Any) -> str | None:
@@ -42,8 +57,8 @@ def _opt_plate(value: Any) -> str | None:
 
 
 def _plate(value: Any) -> str | None:
-    if not isinstance(value, str) or not 1 <= len(value) <= 20:
-        return "must be a plate string of 1-20 characters"
+    if type(value) is not str or not 1 <= len(value) <= 20:
+        return _not_plain(value, "must be a plate string of 1-20 characters")
     return None
 
 
@@ -93,8 +108,8 @@ def _member(enum: type) -> Callable[[Any], str | None]:
 
 
 def _reasons(value: Any) -> str | None:
-    if not isinstance(value, tuple) or len(value) > 50 or not all(isinstance(r, str) and len(r) <= 2000 for r in value):
-        return "must be a tuple of strings (at most 50, each at most 2000 characters)"
+    if not isinstance(value, tuple) or len(value) > 50 or not all(type(r) is str and len(r) <= 2000 for r in value):
+        return "must be a tuple of plain strings (at most 50, each at most 2000 characters)"
     return None
 
 
@@ -247,7 +262,7 @@ def sender(event: Any) -> str:
     for attr in ("account_id", "device_id"):
         value = getattr(event, attr, None)
         if isinstance(value, str) and value:
-            return value[:_ID_MAX]
+            return str.__str__(value)[:_ID_MAX]  # a plain copy of a str subclass: the audit keeps plain text
     return f"<unidentified {type(event).__name__}>"
 
 

@@ -24,7 +24,7 @@ def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: fl
     payload = e.declaration
     claimed_id = payload.declaration_id if isinstance(payload, Declaration) else payload.get("declaration_id")
     # Only an id that could be valid is echoed back and audited; anything else is just garbage.
-    claimed = claimed_id if isinstance(claimed_id, str) and 0 < len(claimed_id) <= 40 else None
+    claimed = str.__str__(claimed_id) if isinstance(claimed_id, str) and 0 < len(claimed_id) <= 40 else None
     if not may_declare(core, e.account_id):
         return claimed, Refusal(f"account {e.account_id} may not declare")
     parsed = parse_declaration(payload)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from enum import Enum
 
-from gate.audit import GENESIS, AuditLog, verify_chain
+import pytest
+
+from gate.audit import GENESIS, AuditLog, record_hash, verify_chain
 
 
 def _decisions(log: AuditLog, start: int, n: int, *, built: bool) -> None:
@@ -77,3 +80,38 @@ def test_drain_hands_over_written_records_built_and_the_chain_continues() -> Non
     assert start == GENESIS and after == first[-1].hash
     assert verify_chain(first + second) is None
     assert [r.seq for r in first + second] == list(range(9))
+
+
+class Sender(str, Enum):
+    """Ids as a driver adapter might name them: equal to their values, formatted as ``Sender.NAME``."""
+
+    TELEMATICS = "telematics-feed-3"
+    VISIT = "V-001"
+
+
+def test_text_of_a_str_subclass_is_written_and_hashed_as_the_plain_string() -> None:
+    log, plain = AuditLog(), AuditLog()
+    log.write(1.0, Sender.TELEMATICS, "PositionsReported", Sender.VISIT, False, "unknown plate")
+    plain.write(1.0, "telematics-feed-3", "PositionsReported", "V-001", False, "unknown plate")
+    record = log.records[0]
+    assert (type(record.actor), type(record.visit_id)) == (str, str)
+    assert record == plain.records[0] and log.verify() is None
+
+
+def test_a_str_subclass_written_to_one_log_leaves_the_hashes_of_every_other_log_alone() -> None:
+    AuditLog().write(1.0, Sender.TELEMATICS, "PositionsReported", None, False, "unknown plate")
+    other = AuditLog()
+    other.write(1.0, "telematics-feed-3", "PositionsReported", None, True, "0 positions")
+    record = other.records[0]
+    assert record.hash == record_hash(0, 1.0, "telematics-feed-3", "PositionsReported", None, True, "0 positions", GENESIS)
+    assert other.verify() is None
+
+
+@pytest.mark.parametrize("field", ["actor", "action", "visit_id", "reason"])
+def test_writing_text_that_is_no_string_is_a_programming_error(field: str) -> None:
+    fields: dict[str, object] = {"actor": "guard-1", "action": "PlateRead", "visit_id": "V-001", "reason": "ok"}
+    fields[field] = 42
+    log = AuditLog()
+    with pytest.raises(TypeError, match=f"{field} must be a str"):
+        log.write(1.0, fields["actor"], fields["action"], fields["visit_id"], True, fields["reason"])  # type: ignore[arg-type]
+    assert log.count == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -20,11 +21,13 @@ from gate.events import (
     GpsPing,
     ManualPlateEntered,
     PlateRead,
+    PositionsReported,
     RoleGranted,
     ScanCompleted,
     StagingReleaseOrdered,
     WeightMeasured,
 )
+from gate.validation import _CHECKS
 from tests.unit.core.support import GateRun, declaration, only
 
 PLATE = "12C-000.01"
@@ -60,9 +63,9 @@ GARBAGE: list[tuple[Any, str]] = [
      "clearance: must be a ClearanceKind"),
     (ClearanceDecided("guard-1", "DEC-0001", ClearanceKind.MEDICAL, None), "outcome: must be a Outcome"),  # type: ignore[arg-type]
     (ClearanceDecided("medical-1", "DEC-0001", ClearanceKind.MEDICAL, Outcome.PASSED, ["ok"]),  # type: ignore[arg-type]
-     "reasons: must be a tuple of strings"),
+     "reasons: must be a tuple of plain strings"),
     (ClearanceDecided("medical-1", "DEC-0001", ClearanceKind.MEDICAL, Outcome.PASSED, (HUGE,)),
-     "reasons: must be a tuple of strings"),
+     "reasons: must be a tuple of plain strings"),
     (ClearanceDecided("medical-1", None, ClearanceKind.MEDICAL, Outcome.PASSED), "visit_id"),  # type: ignore[arg-type]
     (FeePaid("fees-1", "DEC-0001", 0, PaymentMethod.DIRECT, "P"), "amount_vnd: must be between 1 and"),
     (FeePaid("fees-1", "DEC-0001", -500, PaymentMethod.DIRECT, "P"), "amount_vnd: must be between 1 and"),
@@ -189,3 +192,55 @@ def test_an_event_naming_a_role_it_has_not_got_is_refused_not_raised(run: GateRu
     for role in Role:
         answer = run.send(ClearanceDecided("nobody", "DEC-0001", ClearanceKind.MEDICAL, Outcome.PASSED))
         assert isinstance(answer[0], RefuseEvent), role
+
+
+class Named(str, Enum):
+    """Ids as a driver adapter might name its devices and accounts: equal to their values, printed otherwise."""
+
+    TELEMATICS = "telematics"
+    ACCOUNT = "acct-1"
+
+
+#: Values that pass each kind of rule, to build an otherwise well-formed event of any type.
+_WELL_FORMED_VALUES: tuple[Any, ...] = ("acct-1", 0.5, 5, True, (), {}, ClearanceKind.MEDICAL, Outcome.PASSED,
+                                        PaymentMethod.DIRECT, Role.CUSTOMS, ScanResult.CLEAR)
+#: Every field of every event that takes text.
+TEXT_FIELDS = [(cls, name) for cls, checks in _CHECKS.items() for name, check in checks if check("acct-1") is None]
+
+
+@pytest.mark.parametrize(("cls", "field"), TEXT_FIELDS, ids=[f"{cls.__name__}.{name}" for cls, name in TEXT_FIELDS])
+def test_a_str_subclass_in_any_text_field_is_refused_as_no_plain_string(cls: type, field: str) -> None:
+    run = GateRun()
+    fields = {name: next(v for v in _WELL_FORMED_VALUES if check(v) is None) for name, check in _CHECKS[cls]}
+    answer = run.send(cls(**{**fields, field: Named.ACCOUNT}))
+    refusal = only(answer, RefuseEvent)
+    assert answer == [refusal]
+    assert refusal.reason == f"malformed {cls.__name__}: {field}: must be a plain string, not Named"
+    assert type(refusal.sender) is str and type(run.core.audit.records[-1].actor) is str
+    assert run.core.audit.verify() is None
+
+
+def test_a_str_subclass_among_the_reasons_of_a_decision_is_refused() -> None:
+    run = GateRun()
+    visit = run.declare()
+    refusal = run.refused(run.send(ClearanceDecided("customs-1", visit, ClearanceKind.CUSTOMS_DOCUMENTS,
+                                                    Outcome.RETURNED, ("wrong HS", Named.ACCOUNT))))
+    assert refusal.reason == "malformed ClearanceDecided: reasons: must be a tuple of plain strings " \
+                             "(at most 50, each at most 2000 characters)"
+
+
+def test_a_sender_named_by_a_str_enum_is_refused_and_every_core_s_audit_still_verifies() -> None:
+    first = GateRun()
+    refusal = first.refused(first.send(PositionsReported(Named.TELEMATICS, (("99C-999.99", 5.0, 40.0),))))  # type: ignore[arg-type]
+    assert refusal.sender == "telematics" and type(refusal.sender) is str
+    second = GateRun()  # another core in the same process, sending the plain id
+    second.send(PositionsReported("telematics", ()))
+    assert first.core.audit.verify() is None and second.core.audit.verify() is None
+
+
+def test_a_rejected_declaration_whose_id_is_a_str_subclass_is_answered_under_the_plain_id() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(Named.ACCOUNT, declared_gross_kg=-1)))
+    rejection = only(answer, RejectDeclaration)
+    assert type(rejection.declaration_id) is str and rejection.declaration_id == "acct-1"
+    assert run.core.audit.verify() is None
