@@ -50,7 +50,7 @@ from gate.commands import (
 )
 from gate.config import DeviceSpec, GateConfig
 from gate.deadlines import Deadlines
-from gate.declaration import Declaration
+from gate.declaration import Declaration, shown
 from gate.enums import (
     CLEARANCE_ROLE,
     TERMINAL_LOCATIONS,
@@ -153,14 +153,6 @@ def _finite_time(now: object) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _shown(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:  # only for display, never for a decision: e.g. an int too long to print
-        return f"<{type(value).__name__}>"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 #: Per event type: its fast shape check (or None), its handler, and its name as the audit writes it.
 _ROUTES: dict[type, tuple[Any, Any, str]] = {}
 
@@ -259,7 +251,7 @@ class GateCore:
             # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
             last = self._last_now if math.isfinite(self._last_now) else 0.0
             if when is None:
-                reason = f"time must be a finite number (got {_shown(now)})"
+                reason = f"time must be a finite number (got {shown(now, 40)})"
             else:
                 reason = f"time went backwards: {when:g} after {last:g}"
             return self.refuse(out, kind, actor, None, reason, last)
@@ -287,7 +279,7 @@ class GateCore:
         """
         when = _finite_time(now)
         if when is None:
-            raise ValueError(f"GateCore.on_timer: now must be a finite number (got {_shown(now)})")
+            raise ValueError(f"GateCore.on_timer: now must be a finite number (got {shown(now, 40)})")
         when = max(when, self._last_now)
         self._last_now = when
         out: list[Command] = []

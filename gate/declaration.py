@@ -221,12 +221,17 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "declaration"
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any, limit: int = 60) -> str:
+    """``value`` as a refusal or a field error shows it: its repr, cut to ``limit`` characters.
+
+    Never raises: a value that cannot be shown (deep nesting, an int of more digits than Python
+    converts to text, an object whose repr fails) is shown by its type.
+    """
     try:
         text = repr(value)
-    except Exception:  # only for display, never for a decision: deep nesting, a 10,000-digit int, an odd object
+    except Exception:  # only for display, never for a decision
         return f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def field_errors(error: ValidationError) -> tuple[FieldError, ...]:
@@ -234,7 +239,7 @@ def field_errors(error: ValidationError) -> tuple[FieldError, ...]:
     out = []
     for item in error.errors(include_url=False):
         message = str(item["msg"]).removeprefix("Value error, ")
-        value = "" if item["type"] == "missing" else _shown(item.get("input"))
+        value = "" if item["type"] == "missing" else shown(item.get("input"))
         out.append(FieldError(_path(tuple(item["loc"])), message, value))
     return tuple(out)
 
@@ -244,7 +249,7 @@ def parse_declaration(data: Declaration | Mapping[str, Any]) -> Declaration | tu
     if isinstance(data, Declaration):
         return data
     if not isinstance(data, Mapping):
-        return (FieldError("declaration", "must be a mapping of fields", _shown(data)),)
+        return (FieldError("declaration", "must be a mapping of fields", shown(data)),)
     try:
         return Declaration.model_validate(dict(data))
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gate import events as ev
 from gate.commands import AcceptDeclaration, FieldError, RejectDeclaration, RequestFee, RouteTo
 from gate.core import GateCore, Refusal
-from gate.declaration import Declaration, parse_declaration
+from gate.declaration import Declaration, parse_declaration, shown
 from gate.enums import Channel, CrossingMode, Location, Role, Station
 from gate.fees import fee_for
 from gate.handlers.common import K, S, Out, Verdict, amount_text, may_declare, open_visit, roles_of
@@ -35,7 +35,7 @@ def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: fl
         return _reject(core, d.declaration_id, (FieldError("declaration_id", "is already used", d.declaration_id),), out)
     if d.version != 1:
         return _reject(core, d.declaration_id, (FieldError(
-            "version", "a new declaration is version 1; send an amendment for a new version", str(d.version)),), out)
+            "version", "a new declaration is version 1; send an amendment for a new version", shown(d.version)),), out)
     other = core.by_plate.get(d.vehicle_plate)
     if other is not None:
         return _reject(core, d.declaration_id, (FieldError(
@@ -76,8 +76,8 @@ def _reject(core: GateCore, declaration_id: str | None, errors: tuple[FieldError
     """Reject a declaration with its field errors."""
     core.stats["declarations_rejected"] += 1
     out.append(RejectDeclaration(declaration_id, errors))
-    shown = "; ".join(str(err) for err in errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
-    return declaration_id, Refusal(f"declaration rejected: {shown}")
+    listed = "; ".join(str(err) for err in errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+    return declaration_id, Refusal(f"declaration rejected: {listed}")
 
 
 def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float, out: Out) -> Verdict:

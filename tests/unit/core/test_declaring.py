@@ -66,6 +66,15 @@ def test_a_new_declaration_must_be_version_one() -> None:
     assert only(answer, RejectDeclaration).errors[0].path == "version"
 
 
+def test_a_first_version_too_long_to_print_is_rejected_and_shown_by_its_type() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(version=10**5000)))
+    error = only(answer, RejectDeclaration).errors[0]
+    assert (error.path, error.value) == ("version", "<int>")
+    assert run.refused(answer).reason.startswith("declaration rejected: version: a new declaration is version 1")
+    assert run.core.open_visits() == 0 and run.core.audit.verify() is None
+
+
 def test_an_unregistered_account_may_declare_when_registration_is_open() -> None:
     run = GateRun()
     assert only(run.send(DeclarationSubmitted("new-company", declaration())), AcceptDeclaration).version == 1
