@@ -3,10 +3,17 @@
 Validated at the boundary with pydantic. ``parse_declaration`` turns raw data into a
 ``Declaration`` or into the complete list of what is wrong with it, each error with its
 field path and reason, so a declarant can fix everything in one amendment.
+
+A ``Declaration`` object is trusted as it is only if validation made it. pydantic can also
+build one without validating (``model_construct``, ``model_copy(update=...)``, a copy, an
+unpickled one), holding anything at all: ``parse_declaration`` validates those afresh, nested
+models included (``revalidate_instances="always"``). Validation registers what it makes, by
+identity and weakly, so the usual case costs one lookup.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -23,7 +30,9 @@ from gate.identifiers import (
     plate_problem,
 )
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+# ``revalidate_instances``: a model instance given as data (a nested driver, a whole declaration)
+# is validated again, for it may have been built without validation.
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, revalidate_instances="always")
 
 #: Categories that spoil: they may be called forward ahead of others when the gate is full.
 PERISHABLE_CATEGORIES = frozenset(
@@ -94,7 +103,8 @@ class GoodsLine(BaseModel):
     """One line of goods: HS code, description, quantity, weight, value, origin and category."""
 
     # An infinite quantity or value is a typo, never a declaration.
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False,
+                              revalidate_instances="always")
     hs_code: str
     description: Annotated[str, Field(min_length=2, max_length=500)]
     quantity: Annotated[float, Field(gt=0)]
@@ -199,6 +209,7 @@ class Declaration(BaseModel):
             problems.append("a container vehicle must declare its containers")
         if problems:
             raise ValueError("; ".join(problems))
+        _VALIDATED[id(self)] = self  # the last check of validation: what reaches here is sound
         return self
 
     @property
@@ -215,6 +226,11 @@ class Declaration(BaseModel):
     def origins(self) -> frozenset[str]:
         """The countries of origin of the goods."""
         return frozenset(line.origin for line in self.goods)
+
+
+#: Every live ``Declaration`` validation made, by ``id``. Weak: an entry goes with its declaration,
+#: so an id can name only the object registered under it, never a later one at the same address.
+_VALIDATED: weakref.WeakValueDictionary[int, Declaration] = weakref.WeakValueDictionary()
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -245,13 +261,20 @@ def field_errors(error: ValidationError) -> tuple[FieldError, ...]:
 
 
 def parse_declaration(data: Declaration | Mapping[str, Any]) -> Declaration | tuple[FieldError, ...]:
-    """A validated declaration, or every reason it is not one. Never raises."""
+    """A validated declaration, or every reason it is not one. Never raises.
+
+    A ``Declaration`` that validation made is returned as it is; one built some other way is
+    validated afresh (and a new, validated object returned).
+    """
     if isinstance(data, Declaration):
-        return data
-    if not isinstance(data, Mapping):
+        if _VALIDATED.get(id(data)) is data:
+            return data
+    elif not isinstance(data, Mapping):
         return (FieldError("declaration", "must be a mapping of fields", shown(data)),)
+    else:
+        data = dict(data)
     try:
-        return Declaration.model_validate(dict(data))
+        return Declaration.model_validate(data)
     except ValidationError as exc:
         return field_errors(exc)
     except (TypeError, ValueError, RecursionError) as exc:  # defensive: odd inputs in odd types

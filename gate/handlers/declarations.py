@@ -22,7 +22,9 @@ _CHANNEL_VALUE = {channel: channel.value for channel in Channel}
 def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: float, out: Out) -> Verdict:
     """A new declaration: validate it, decide its channel, fee and clearances, open its visit."""
     payload = e.declaration
-    claimed_id = payload.declaration_id if isinstance(payload, Declaration) else payload.get("declaration_id")
+    # A declaration built without validation may lack any field: its id is read as data.
+    claimed_id = getattr(payload, "declaration_id", None) if isinstance(payload, Declaration) \
+        else payload.get("declaration_id")
     # Only an id that could be valid is echoed back and audited; anything else is just garbage.
     claimed = str.__str__(claimed_id) if isinstance(claimed_id, str) and 0 < len(claimed_id) <= 40 else None
     if not may_declare(core, e.account_id):

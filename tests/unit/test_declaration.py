@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from typing import Any
 
 import pytest
@@ -249,3 +250,25 @@ def test_a_health_declaration_with_fever_needs_attention() -> None:
     driver = {"name": "Nguyen Van An", "id_number": "001085012345", "nationality": "VN", "health": {"fever": True}}
     assert parsed(driver=driver).driver.health.needs_attention
     assert not parsed().driver.health.needs_attention
+
+
+def test_a_declaration_that_validation_made_is_returned_as_it_is() -> None:
+    made = Declaration.model_validate(declaration_data())
+    assert parse_declaration(made) is made
+
+
+@pytest.mark.parametrize("rebuild", [copy.copy, copy.deepcopy, lambda d: pickle.loads(pickle.dumps(d)),
+                                     lambda d: d.model_copy(), lambda d: d.model_copy(deep=True)],
+                         ids=["copy", "deepcopy", "pickled", "model_copy", "model_copy-deep"])
+def test_every_copy_of_a_declaration_is_validated_afresh(rebuild: Any) -> None:
+    made = Declaration.model_validate(declaration_data())
+    copied = rebuild(made)
+    parsed = parse_declaration(copied)
+    assert parsed is not copied and parsed == made
+
+
+def test_a_deep_copy_with_changes_is_validated_with_its_changes() -> None:
+    made = Declaration.model_validate(declaration_data())
+    changed = made.model_copy(update={"vehicle_plate": "ABC"}, deep=True)
+    errors = parse_declaration(changed)
+    assert isinstance(errors, tuple) and [e.path for e in errors] == ["vehicle_plate"]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from gate.commands import AcceptDeclaration, RejectDeclaration
+from gate.declaration import Declaration, Driver, parse_declaration
 from gate.enums import Location, Role
-from gate.events import DeclarationSubmitted, RoleGranted
+from gate.events import DeclarationAmended, DeclarationSubmitted, RoleGranted
 from tests.unit.core.support import GateRun, declaration, gate_config, goods, only
 
 
@@ -101,3 +106,56 @@ def test_an_accepted_declaration_records_the_declarant_in_the_compliance_ledger(
     run.declare()
     run.declare("DEC-0002", "12C-000.02")
     assert run.core.ledger.declarations("0101234567") == 2
+
+
+def _validated(declaration_id: str = "DEC-0001", vehicle_plate: str = "12C-000.01") -> Declaration:
+    parsed = parse_declaration(declaration(declaration_id, vehicle_plate))
+    assert isinstance(parsed, Declaration)
+    return parsed
+
+
+def test_a_declaration_object_that_validation_made_is_taken_as_it_is() -> None:
+    run = GateRun()
+    validated = _validated()
+    only(run.send(DeclarationSubmitted("trader-1", validated)), AcceptDeclaration)
+    assert run.core.active["DEC-0001"].declaration is validated
+
+
+@pytest.mark.parametrize(("built", "paths"), [
+    (lambda d: d.model_copy(update={"vehicle_plate": None}), {"vehicle_plate"}),
+    (lambda d: d.model_copy(update={"declaration_id": ["x"], "declared_gross_kg": float("nan")}),
+     {"declaration_id", "declared_gross_kg"}),
+    (lambda d: d.model_copy(update={"driver": Driver.model_construct(name="A")}),
+     {"driver.name", "driver.id_number", "driver.nationality"}),
+    (lambda d: Declaration.model_construct(), {"declaration_id", "declarant_id", "declarant_name", "direction",
+                                               "vehicle_plate", "vehicle_class", "driver", "goods",
+                                               "declared_gross_kg"}),
+], ids=["plate-none", "id-a-list", "driver-unvalidated", "constructed-empty"])
+def test_a_declaration_object_built_without_validation_is_validated_and_rejected_with_its_errors(
+        built: Callable[[Declaration], Declaration], paths: set[str]) -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", built(_validated())))
+    rejection = only(answer, RejectDeclaration)
+    assert {e.path for e in rejection.errors} == paths
+    assert rejection.declaration_id in (None, "DEC-0001")
+    assert run.core.open_visits() == 0 and run.core.check_invariants() == [] and run.core.audit.verify() is None
+
+
+def test_a_sound_declaration_object_built_without_validation_is_accepted_in_its_normal_form() -> None:
+    run = GateRun()
+    copied = _validated().model_copy(update={"vehicle_plate": " 12c-000.02 "})
+    only(run.send(DeclarationSubmitted("trader-1", copied)), AcceptDeclaration)
+    stored = run.core.active["DEC-0001"].declaration
+    assert stored is not copied and stored.vehicle_plate == "12C-000.02"
+    assert run.plate_of("DEC-0001") == "12C-000.02"
+
+
+def test_an_amendment_built_without_validation_is_rejected_and_the_visit_keeps_its_plate() -> None:
+    run = GateRun()
+    visit = run.declare()
+    broken = _validated().model_copy(update={"vehicle_plate": None})
+    rejection = only(run.send(DeclarationAmended("trader-1", visit, broken)), RejectDeclaration)
+    assert [e.path for e in rejection.errors] == ["vehicle_plate"]
+    assert run.plate_of(visit) == "12C-000.01"
+    assert run.core.check_invariants() == []
+    assert run.arrive_at_staging(visit) and run.location(visit) is Location.STAGING
