@@ -26,6 +26,17 @@ HOUR = 3600.0
 MINUTE = 60.0
 #: The series the wiring keeps for trucks held at the staging areas.
 STAGING_OCCUPANCY = "staging_occupancy"
+#: The station where trucks wait to be called forward. Its queue holds every such truck, in a
+#: staging area or on the road, so the road-queue and staging-area counters are parts of it.
+STAGING = "staging"
+#: Names of the staging queue and of its parts, in tables and heat maps.
+STAGING_QUEUE = "staging (all waiting to be called)"
+STAGING_PARTS: tuple[tuple[str, str], ...] = (
+    (ROAD_QUEUE_TRUCKS, "staging: on the approach road"),
+    (STAGING_OCCUPANCY, "staging: in staging areas"),
+)
+#: Without a staging station (older results) the two counters are queues of their own.
+SEPARATE_QUEUES: tuple[tuple[str, str], ...] = ((ROAD_QUEUE_TRUCKS, "approach road"), (STAGING_OCCUPANCY, "held at staging"))
 
 #: Headline KPIs of the overview, in order: KPI name and the label a stakeholder reads.
 HEADLINES: tuple[tuple[str, str], ...] = (
@@ -198,21 +209,30 @@ def station_names(series: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
 def station_hour_table(series: Mapping[str, Mapping[str, np.ndarray]], end: float, what: str) -> pd.DataFrame:
     """Stations (rows) by hour (columns): ``what`` is "utilisation" or "queue" (mean waiting).
 
-    Utilisation rows are only given for stations with a finite number of servers.
+    Utilisation rows are only given for stations with a finite number of servers. Queue rows
+    show the staging queue as one (``STAGING_QUEUE``) followed by its parts, on the road and in
+    staging areas, named as parts of it; results without a staging station show the road queue
+    as a queue of its own ("approach road").
     """
     if what not in ("utilisation", "queue"):
         raise ValueError(f"station_hour_table: what must be 'utilisation' or 'queue' (got {what!r})")
     hours = hours_of(end)
     rows: dict[str, np.ndarray] = {}
-    for name in station_names(series):
+    stations = station_names(series)
+    for name in stations:
         if what == "utilisation":
             values = hourly_utilisation(series[name], hours)
             if np.isnan(values).all():
                 continue
+            rows[name] = values
+        elif name == STAGING:
+            rows[STAGING_QUEUE] = hourly_mean(series[name], "queue", hours)
+            for part, label in STAGING_PARTS:
+                if part in series:
+                    rows[label] = hourly_mean(series[part], "value", hours)
         else:
-            values = hourly_mean(series[name], "queue", hours)
-        rows[name] = values
-    if what == "queue" and ROAD_QUEUE_TRUCKS in series:
+            rows[name] = hourly_mean(series[name], "queue", hours)
+    if what == "queue" and STAGING not in stations and ROAD_QUEUE_TRUCKS in series:
         rows["approach road"] = hourly_mean(series[ROAD_QUEUE_TRUCKS], "value", hours)
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(range(hours)))
 
@@ -255,8 +275,8 @@ def stage_minutes_by_hour(trucks: pd.DataFrame, end: float) -> pd.DataFrame:
 def hourly_flow(trucks: pd.DataFrame, series: Mapping[str, Mapping[str, np.ndarray]], end: float) -> pd.DataFrame:
     """Per hour: trucks arriving, trucks departing, and trucks waiting (mean, all queues).
 
-    "Waiting" adds every station's queue, the trucks held at staging and the queue on the
-    approach road, time-weighted over the hour.
+    "Waiting" adds the queues ``waiting_parts`` names (each truck once), time-weighted over
+    the hour.
     """
     hours = hours_of(end)
     arrival = trucks["arrival"].to_numpy(dtype=float)
@@ -267,11 +287,8 @@ def hourly_flow(trucks: pd.DataFrame, series: Mapping[str, Mapping[str, np.ndarr
         return np.bincount((times // HOUR).astype(int), minlength=hours)[:hours]
 
     waiting = np.zeros(hours)
-    for name in station_names(series):
-        waiting += hourly_mean(series[name], "queue", hours)
-    for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS):
-        if name in series:
-            waiting += hourly_mean(series[name], "value", hours)
+    for time, values in waiting_parts(series):
+        waiting += hourly_integral(time, values, hours) / HOUR
     frame = pd.DataFrame({
         "hour": np.arange(hours),
         "from": [clock_label(h * HOUR) for h in range(hours)],
@@ -291,17 +308,18 @@ def busiest_hours(flow: pd.DataFrame, top: int = 3) -> pd.DataFrame:
 def queue_onsets(series: Mapping[str, Mapping[str, np.ndarray]], threshold: float) -> pd.DataFrame:
     """Where the queue forms first: when each queue first reached ``threshold`` trucks.
 
-    Queues: every station's waiting line, trucks held at staging, and the approach road.
+    Queues: every station's waiting line, the staging station's as one queue
+    (``STAGING_QUEUE``: trucks waiting to be called, on the road or in staging areas); in
+    results without a staging station, the approach road and the trucks held at staging.
     Sorted by that time; queues that never reached the threshold come last (time NaN).
     """
     if not threshold > 0:
         raise ValueError(f"queue_onsets: threshold must be more than 0 trucks (got {threshold})")
+    stations = station_names(series)
     sources: list[tuple[str, Mapping[str, np.ndarray], str]] = []
-    if ROAD_QUEUE_TRUCKS in series:
-        sources.append(("approach road", series[ROAD_QUEUE_TRUCKS], "value"))
-    if STAGING_OCCUPANCY in series:
-        sources.append(("held at staging", series[STAGING_OCCUPANCY], "value"))
-    sources += [(name, series[name], "queue") for name in station_names(series)]
+    if STAGING not in stations:
+        sources += [(label, series[name], "value") for name, label in SEPARATE_QUEUES if name in series]
+    sources += [(STAGING_QUEUE if name == STAGING else name, series[name], "queue") for name in stations]
     rows = []
     for place, arrays, metric in sources:
         time = np.asarray(arrays["time"], dtype=float)
@@ -375,28 +393,34 @@ def recorded_outages(series: Mapping[str, Mapping[str, np.ndarray]], end: float)
     return sorted(periods, key=lambda p: (p.start, p.device))
 
 
-def total_waiting(series: Mapping[str, Mapping[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """All trucks waiting (station queues, held at staging, approach road) as one step series.
+def waiting_parts(series: Mapping[str, Mapping[str, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The step series (time, trucks) that together count every waiting truck once.
 
-    The staging station's queue already holds every truck waiting to be called forward, in a
-    staging area or on the road; only results without that station (older runs) add the
-    staging-area and road-queue counters instead.
+    Every station's queue. The staging station's queue already holds every truck waiting to be
+    called forward, in a staging area or on the road; only results without that station (older
+    runs) add the staging-area and road-queue counters instead.
     """
     stations = station_names(series)
-    parts = [(series[name]["time"], series[name]["queue"]) for name in stations]
-    if "staging" not in stations:
-        parts += [(series[name]["time"], series[name]["value"])
-                  for name in (STAGING_OCCUPANCY, ROAD_QUEUE_TRUCKS) if name in series]
+    parts = [(np.asarray(series[name]["time"], dtype=float), np.asarray(series[name]["queue"], dtype=float))
+             for name in stations]
+    if STAGING not in stations:
+        parts += [(np.asarray(series[name]["time"], dtype=float), np.asarray(series[name]["value"], dtype=float))
+                  for name, _ in SEPARATE_QUEUES if name in series]
+    return parts
+
+
+def total_waiting(series: Mapping[str, Mapping[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """All trucks waiting (``waiting_parts``, each truck once) as one step series."""
+    parts = waiting_parts(series)
     if not parts:
         return np.zeros(1), np.zeros(1)
-    time = np.unique(np.concatenate([np.asarray(t, dtype=float) for t, _ in parts]))
+    time = np.unique(np.concatenate([t for t, _ in parts]))
     total = np.zeros(time.size)
     for t, v in parts:
-        t = np.asarray(t, dtype=float)
         if t.size == 0:
             continue
         index = np.searchsorted(t, time, side="right") - 1
-        values = np.nan_to_num(np.asarray(v, dtype=float))
+        values = np.nan_to_num(v)
         total += np.where(index >= 0, values[np.clip(index, 0, t.size - 1)], 0.0)
     return time, total
 
@@ -443,6 +467,89 @@ def outage_effects(periods: Sequence[DownPeriod], series: Mapping[str, Mapping[s
 
 
 # --- agencies, devices, AGVs ------------------------------------------------------------------
+
+#: What the rows of ``bottleneck_table`` are: a station's queue, or an agency's officers.
+STATION_KIND, OFFICERS_KIND = "station", "officers"
+OFFICER_KPI_PREFIX = "officers_"
+
+
+def _kpi_mean_ci(kpis: Mapping[str, Any], name: str) -> tuple[float, float]:
+    entry = kpis.get(name) or {}
+    return _float(entry.get("mean")), _float(entry.get("half_width"))
+
+
+def officer_waits(run: RunResult) -> pd.DataFrame:
+    """Each agency's officers: the share of their time on tasks and the mean minutes a task
+    waited for one of them, each a mean over replications with its 95 % half width.
+
+    Read from the KPIs ``officers_<role>_utilisation`` and ``officers_<role>_mean_wait``;
+    results written before those KPIs existed give the same figures in each replication's
+    agency section, which is read instead. Unlimited officers have no utilisation (NaN).
+    """
+    kpis = run.summary.get("kpis", {})
+    suffix = "_mean_wait"
+    roles = [name[len(OFFICER_KPI_PREFIX):-len(suffix)] for name in kpis
+             if name.startswith(OFFICER_KPI_PREFIX) and name.endswith(suffix)]
+    rows = []
+    if roles:
+        for role in roles:
+            utilisation = _kpi_mean_ci(kpis, f"{OFFICER_KPI_PREFIX}{role}_utilisation")
+            wait = _kpi_mean_ci(kpis, f"{OFFICER_KPI_PREFIX}{role}{suffix}")
+            rows.append((role, *utilisation, *wait))
+    else:
+        sections = _per_replication(run, "agencies")
+        for role in dict.fromkeys(role for section in sections for role in section):
+            entries = [section[role] for section in sections if isinstance(section.get(role), Mapping)]
+
+            def values(field: str, entries: Sequence[Mapping[str, Any]] = entries) -> list[float]:
+                result = []
+                for entry in entries:
+                    value = entry.get(field)
+                    unlimited = field == "utilisation" and entry.get("officers") == "unlimited"
+                    result.append(float(value) if isinstance(value, (int, float)) and not unlimited else math.nan)
+                return result
+
+            rows.append((role, *mean_ci(values("utilisation")), *mean_ci(values("mean_wait_min"))))
+    return pd.DataFrame(rows, columns=["agency", "utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI"])
+
+
+def bottleneck_table(run: RunResult) -> pd.DataFrame:
+    """Where trucks wait, over the whole run: each station (a truck waiting in its queue) and each
+    agency's officers (a task waiting for an officer), longest mean wait first.
+
+    Columns: ``where``, ``kind`` (``STATION_KIND`` or ``OFFICERS_KIND``), utilisation and mean
+    wait (minutes), each a mean over replications with its 95 % half width; and for stations
+    the longest queue, trucks per hour and mean minutes there (means over replications; NaN
+    for officers, who hold no queue of trucks).
+    """
+    kpis = run.summary.get("kpis", {})
+    names = list(dict.fromkeys(name for rep in run.replications for name in rep.stations))
+    rows = []
+    for name in names:
+        utilisation, utilisation_ci = _kpi_mean_ci(kpis, f"{name}_utilisation")
+        wait, wait_ci = _kpi_mean_ci(kpis, f"{name}_mean_wait")
+        summaries = [rep.stations[name] for rep in run.replications if name in rep.stations]
+        rows.append({
+            "where": name, "kind": STATION_KIND,
+            "utilisation": utilisation, "utilisation ± CI": utilisation_ci,
+            "mean wait (min)": wait, "mean wait ± CI": wait_ci,
+            "longest queue": float(np.mean([s.max_queue for s in summaries])),
+            "trucks per hour": float(np.mean([s.throughput_per_h for s in summaries])),
+            "mean time there (min)": float(np.mean([s.mean_sojourn_s for s in summaries])) / MINUTE,
+        })
+    for officers in officer_waits(run).to_dict("records"):
+        rows.append({
+            "where": f"{str(officers['agency']).replace('_', ' ')} officers", "kind": OFFICERS_KIND,
+            **{column: officers[column] for column in ("utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI")},
+            "longest queue": math.nan, "trucks per hour": math.nan, "mean time there (min)": math.nan,
+        })
+    columns = ["where", "kind", "utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI", "longest queue",
+               "trucks per hour", "mean time there (min)"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["mean wait (min)", "utilisation"], ascending=False, na_position="last",
+                             kind="stable").reset_index(drop=True)
+
+
 
 def _per_replication(run: RunResult, section: str) -> list[Mapping[str, Any]]:
     return [rep.extra.get(section) or {} for rep in run.replications]

@@ -1,5 +1,6 @@
-"""Bottlenecks: how busy each station is and how long trucks stay there, hour by hour; the
-busiest hours; and where the queue forms first."""
+"""Bottlenecks: where trucks wait longest, at a station or for an agency's officers; how busy
+each station is and how long trucks stay there, hour by hour; the busiest hours; and where the
+queue forms first."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.analysis import (
+    OFFICERS_KIND,
     agent_activity,
     agent_series,
+    bottleneck_table,
     busiest_hours,
     hourly_flow,
     queue_onsets,
@@ -20,39 +23,61 @@ from dashboard.analysis import (
     uses_agents,
 )
 from dashboard.charts import hour_heatmap_figure, hourly_flow_figure
-from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
+from dashboard.ui import MISSING, page_setup, pick_replication, require_run, show_figure, table
 from twin.plots import agents_figure, queue_length_figure
-from twin.results import RunResult
+
+#: Headings of the table of waits, with what each means.
+WAIT_HEADINGS = {
+    "where": ("where", "A station (trucks queue there) or an agency's officers (tasks wait for one of them)."),
+    "kind": ("kind", "station: the mean wait of a truck in the station's queue; officers: the mean wait of a task "
+                     "(a check, a payment, a review) for a free officer of the agency."),
+    "utilisation": ("utilisation", "Share of the servers' (or officers' on shift) time in use; 'unlimited' when "
+                                   "there is no limit to them."),
+    "utilisation ± CI": ("utilisation ± CI", "Half width of the 95 % confidence interval over replications."),
+    "mean wait ± CI": ("mean wait ± CI", "Half width of the 95 % confidence interval over replications."),
+}
 
 
-def station_table(run: RunResult) -> pd.DataFrame:
-    """Per station: utilisation and mean wait (means over replications, with 95 % CI), and the
-    longest queue and throughput (means over replications); busiest (longest wait) first."""
-    kpis = run.summary.get("kpis", {})
-    names = list(dict.fromkeys(name for rep in run.replications for name in rep.stations))
-    rows = []
-    for name in names:
-        utilisation = kpis.get(f"{name}_utilisation", {})
-        wait = kpis.get(f"{name}_mean_wait", {})
-        summaries = [rep.stations[name] for rep in run.replications if name in rep.stations]
-        rows.append({
-            "station": name,
-            "utilisation": _num(utilisation.get("mean")),
-            "utilisation ± CI": _num(utilisation.get("half_width")),
-            "mean wait (min)": _num(wait.get("mean")),
-            "mean wait ± CI": _num(wait.get("half_width")),
-            "longest queue": float(sum(s.max_queue for s in summaries) / len(summaries)),
-            "trucks per hour": float(sum(s.throughput_per_h for s in summaries) / len(summaries)),
-            "mean time there (min)": float(sum(s.mean_sojourn_s for s in summaries) / len(summaries) / 60.0),
-        })
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    return frame.sort_values(["mean wait (min)", "utilisation"], ascending=False, na_position="last").reset_index(drop=True)
+def interval_texts(frame: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """The table with its interval columns as text: "unlimited" for the utilisation of
+    unlimited servers, "no CI (1 replication)" for a run of one replication, "—" otherwise
+    when an interval is missing."""
+    shown = frame.copy()
+    none = "no CI (1 replication)" if replications == 1 else MISSING
+    for value, interval in (("utilisation", "utilisation ± CI"), ("mean wait (min)", "mean wait ± CI")):
+        texts = []
+        for mean, half in zip(frame[value], frame[interval], strict=True):
+            if value == "utilisation" and math.isnan(mean):
+                texts.append("unlimited")
+            elif math.isnan(mean):
+                texts.append(MISSING)
+            else:
+                texts.append(none if math.isnan(half) else f"{half:.2f}")
+        shown[interval] = texts
+    return shown
 
 
-def _num(value: object) -> float:
-    return math.nan if value is None else float(value)  # type: ignore[arg-type]
+def wait_headline(waits: pd.DataFrame) -> str:
+    """The longest mean wait anywhere, saying whether trucks wait at a station or tasks wait for
+    officers; the longest at a station beside it when that is not the same; the busiest."""
+    timed = waits.dropna(subset=["mean wait (min)"])
+    if timed.empty:
+        return "No mean wait was measured in this run."
+    worst = timed.iloc[0]
+    if worst["kind"] == OFFICERS_KIND:
+        message = (f"Longest mean wait: **{worst['where']}**, {worst['mean wait (min)']:.1f} min for a task to get "
+                   "an officer.")
+        stations = timed[timed["kind"] != OFFICERS_KIND]
+        if not stations.empty:
+            message += (f" Longest at a station: **{stations.iloc[0]['where']}**, "
+                        f"{stations.iloc[0]['mean wait (min)']:.1f} min in its queue.")
+    else:
+        message = f"Longest mean wait: **{worst['where']}** (station), {worst['mean wait (min)']:.1f} min in its queue."
+    finite = waits.dropna(subset=["utilisation"])
+    if not finite.empty:
+        busiest = finite.sort_values("utilisation", ascending=False, kind="stable").iloc[0]
+        message += f" Busiest: **{busiest['where']}** ({busiest['utilisation']:.0%} of its capacity in use)."
+    return message
 
 
 page_setup("Bottlenecks")
@@ -60,20 +85,16 @@ loaded = require_run()
 if loaded is not None:
     run = loaded.run
     end = loaded.horizon_h * 3600.0
-    stations = station_table(run)
-    st.markdown("#### Stations, over the whole run")
-    if not stations.empty:
-        worst_wait = stations.iloc[0]
-        finite = stations.dropna(subset=["utilisation"])
-        busiest = finite.sort_values("utilisation", ascending=False).iloc[0] if not finite.empty else None
-        message = f"Longest mean wait: **{worst_wait['station']}** ({worst_wait['mean wait (min)']:.1f} min)."
-        if busiest is not None:
-            message += f" Busiest station: **{busiest['station']}** ({busiest['utilisation']:.0%} of its capacity in use)."
-        st.markdown(message)
-        table(stations, {"utilisation": "%.2f", "utilisation ± CI": "%.2f", "mean wait (min)": "%.2f",
-                         "mean wait ± CI": "%.2f", "longest queue": "%.1f", "trucks per hour": "%.1f",
-                         "mean time there (min)": "%.1f"},
-              missing={"utilisation": "unlimited", "utilisation ± CI": "unlimited"}, key="bottlenecks.stations")
+    waits = bottleneck_table(run)
+    st.markdown("#### Where trucks wait, over the whole run")
+    if not waits.empty:
+        st.markdown(wait_headline(waits))
+        table(interval_texts(waits, len(run.replications)),
+              {"utilisation": "%.2f", "mean wait (min)": "%.2f", "longest queue": "%.1f", "trucks per hour": "%.1f",
+               "mean time there (min)": "%.1f"},
+              missing={"utilisation": "unlimited"}, labels=WAIT_HEADINGS, key="bottlenecks.stations")
+        st.caption("Stations: minutes a truck waited in the queue. Officers: minutes a task waited for a free officer "
+                   "of the agency; the truck waits meanwhile wherever it is. Longest mean wait first.")
 
     replication = pick_replication(loaded, "bottlenecks.replication")
     rep = run.replications[replication]
@@ -83,7 +104,9 @@ if loaded is not None:
                 "Share of each station's servers busy, hour by hour (stations with unlimited room are not shown).")
     show_figure(hour_heatmap_figure(station_hour_table(rep.series, end, "queue"), "Trucks waiting by hour",
                                     "trucks waiting (mean)"),
-                "Mean number of trucks waiting at each station and on the approach road, hour by hour.")
+                "Mean number of trucks waiting at each station, hour by hour. The staging queue holds every truck "
+                "waiting to be called forward; the rows 'staging: …' are the parts of it on the approach road and "
+                "in staging areas, not more trucks.")
     show_figure(hour_heatmap_figure(stage_minutes_by_hour(rep.trucks, end), "Time spent at each station",
                                     "minutes (mean, by the hour trucks got there)"),
                 "Mean minutes a truck spent at each station, by the hour it got there (waiting and service).")
@@ -105,6 +128,8 @@ if loaded is not None:
     else:
         st.info(f"No queue reached {threshold} trucks in this replication.")
     table(onsets.drop(columns=["first_time_s"]), {"peak (trucks)": "%.0f"}, key="bottlenecks.onsets")
+    st.caption("The staging queue counts every truck waiting to be called forward, on the approach road and in "
+               "staging areas alike.")
     show_figure(queue_length_figure(rep.series, station_names(rep.series), end, "Trucks waiting at each station"),
                 "Queue at each station over the run; red shading: no server available.")
 

@@ -25,6 +25,12 @@ def other_seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def single_replication_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The busy smart gate for one hour, one replication (no confidence intervals)."""
+    return write_other_seed_run(tmp_path_factory.mktemp("single") / "single", hours=1.0, replications=1)
+
+
+@pytest.fixture(scope="session")
 def failed_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two saved runs that crashed: "none" in its first replication (nothing finished),
     "partial" in its second (one of two finished)."""

@@ -21,6 +21,8 @@ from dashboard.analysis import (
     agv_summary,
     busiest_hours,
     device_table,
+    STAGING_QUEUE,
+    bottleneck_table,
     faults_text,
     format_quantity,
     headlines,
@@ -37,8 +39,8 @@ from dashboard.analysis import (
 from dashboard.charts import device_downtime_figure
 from tests.unit.dashboard.support import busy_smart_gate, with_scanner_outage
 from twin.plots import LEVEL_LABELS, levels_figure
-from twin.probes import ROAD_QUEUE_TRUCKS
-from twin.results import ReplicationResult, RunResult
+from twin.probes import ROAD_QUEUE_TRUCKS, StationSummary, TruckLog
+from twin.results import ReplicationResult, RunResult, officer_kpis, summarize_run
 
 HOUR = 3600.0
 
@@ -298,3 +300,62 @@ def test_trucks_held_at_staging_are_counted_once_in_all_trucks_waiting() -> None
     assert with_staging_station.tolist() == [6.0, 2.0]  # the two station queues only
     _, without = total_waiting({"scale-1": station, **counters})
     assert without.tolist() == [6.0, 2.0]  # scale queue + staging area + road
+
+
+def staging_with_parts() -> dict[str, dict[str, np.ndarray]]:
+    """A staging queue of 3 trucks for the first hour (1 on the road, 2 in staging areas), then
+    1 on the road; and a scale with 1 truck waiting throughout."""
+    t = np.array([0.0, HOUR])
+    return {
+        "staging": station([0.0, HOUR], [3, 1], servers=[math.nan, math.nan]),
+        "scale-1": station([0.0], [1]),
+        ROAD_QUEUE_TRUCKS: {"time": t, "value": np.array([1.0, 1.0])},
+        "staging_occupancy": {"time": t, "value": np.array([2.0, 0.0])},
+    }
+
+
+def test_trucks_waiting_by_the_hour_count_each_truck_at_staging_once() -> None:
+    trucks = pd.DataFrame({"arrival": [10.0], "departed": [math.nan]})
+    flow = hourly_flow(trucks, staging_with_parts(), 2 * HOUR)
+    assert flow["waiting (mean trucks)"].tolist() == [4.0, 2.0]  # staging + scale, not the parts again
+
+
+def test_the_road_and_the_staging_areas_show_as_parts_of_the_staging_queue() -> None:
+    table = station_hour_table(staging_with_parts(), 2 * HOUR, "queue")
+    assert table.index.tolist() == [STAGING_QUEUE, "staging: on the approach road", "staging: in staging areas", "scale-1"]
+    assert table.loc[STAGING_QUEUE].tolist() == [3.0, 1.0]
+    onsets = queue_onsets(staging_with_parts(), threshold=1)
+    assert onsets["queue"].tolist() == [STAGING_QUEUE, "scale-1"]
+
+
+def inspection_and_customs(with_officer_kpis: bool) -> RunResult:
+    """Two replications of a gate whose inspection bays keep trucks 11-12 minutes and whose
+    customs officers keep tasks about 70 minutes; ``with_officer_kpis`` False makes results
+    written before the officers' KPIs existed (their figures only in the agency sections)."""
+    agencies = [{"customs": {"officers": 10, "utilisation": 0.57, "mean_wait_min": 69.0},
+                 "fee_collector": {"officers": "unlimited", "utilisation": 0.1, "mean_wait_min": 0.0}},
+                {"customs": {"officers": 10, "utilisation": 0.59, "mean_wait_min": 71.0},
+                 "fee_collector": {"officers": "unlimited", "utilisation": 0.2, "mean_wait_min": 0.0}}]
+    reps = []
+    for index, (wait, section) in enumerate(zip((11.0, 12.0), agencies, strict=True)):
+        bays = StationSummary("inspection", 0.0, HOUR, 1.0, 2.0, 0.4, 5.0, 10, 10, 0, wait * 60.0, wait * 60.0 + 600.0, 10.0)
+        kpis = {"inspection_utilisation": 0.4, "inspection_mean_wait": wait}
+        if with_officer_kpis:
+            kpis.update(officer_kpis(section))
+        reps.append(ReplicationResult(seed=index, trucks=TruckLog().to_frame(), stations={"inspection": bays}, series={},
+                                      kpis=kpis, extra={"agencies": section}))
+    return RunResult("test", "0" * 64, reps, manifest={"seed": 0}, summary=summarize_run(reps))
+
+
+@pytest.mark.parametrize("with_officer_kpis", [True, False], ids=["officer KPIs", "older results"])
+def test_the_longest_wait_is_found_among_officers_as_well_as_stations(with_officer_kpis: bool) -> None:
+    waits = bottleneck_table(inspection_and_customs(with_officer_kpis))
+    assert waits[["where", "kind"]].values.tolist() == [
+        ["customs officers", "officers"], ["inspection", "station"], ["fee collector officers", "officers"]]
+    customs = waits.iloc[0]
+    assert customs["mean wait (min)"] == pytest.approx(70.0)
+    assert customs["utilisation"] == pytest.approx(0.58)
+    assert customs["mean wait ± CI"] > 0
+    assert math.isnan(customs["longest queue"])
+    assert waits.iloc[1]["mean wait (min)"] == pytest.approx(11.5)
+    assert math.isnan(waits.iloc[2]["utilisation"])  # unlimited officers

@@ -172,8 +172,8 @@ def test_bottlenecks_name_where_the_queue_forms_first(open_app: OpenApp, saved_r
     app = go(open_app(saved_runs["baseline"]), "views/bottlenecks.py")
     assert app.slider(key="bottlenecks.threshold").value == 5
     assert len(app.image) == 5  # three heat maps, the hourly flow, the queues
-    stations = table_with(app, "station")
-    assert set(stations["station"]) == set(baseline_run.replications[0].stations)
+    waits = table_with(app, "where")
+    assert set(waits.loc[waits["kind"] == "station", "where"]) == set(baseline_run.replications[0].stations)
     app.slider(key="bottlenecks.threshold").set_value(1).run()
     replication = replication_picker(app).value
     series = baseline_run.replications[replication].series
@@ -423,15 +423,50 @@ def test_the_replication_picker_shows_the_replications_of_the_run_now_shown(
 def test_stations_with_unlimited_room_show_their_utilisation_as_unlimited(open_app: OpenApp, saved_runs: dict[str, Path],
                                                                           baseline_run: RunResult) -> None:
     app = go(open_app(saved_runs["baseline"]), "views/bottlenecks.py")
-    stations = table_with(app, "station").set_index("station")
+    waits = table_with(app, "where")
+    stations = waits[waits["kind"] == "station"].set_index("where")
     utilisation = baseline_run.summary["kpis"]
     unlimited = [name for name in stations.index if math.isnan(utilisation[f"{name}_utilisation"]["mean"])]
     limited = [name for name in stations.index if name not in unlimited]
     assert unlimited and limited
     assert (stations.loc[unlimited, "utilisation"] == "unlimited").all()
+    assert (stations.loc[unlimited, "utilisation ± CI"] == "unlimited").all()
     for name in limited:
         assert stations.loc[name, "utilisation"] == f"{utilisation[f'{name}_utilisation']['mean']:.2f}"
+        assert stations.loc[name, "utilisation ± CI"] == f"{utilisation[f'{name}_utilisation']['half_width']:.2f}"
     assert "None" not in stations.astype(str).to_numpy()
+
+
+def test_a_run_of_one_replication_says_so_where_a_limited_station_has_no_interval(
+        open_app: OpenApp, single_replication_folder: Path) -> None:
+    app = go(open_app(single_replication_folder), "views/bottlenecks.py")
+    waits = table_with(app, "where")
+    stations = waits[waits["kind"] == "station"]
+    limited = stations[stations["utilisation"] != "unlimited"]
+    assert len(limited) and len(limited) < len(stations)
+    assert (limited["utilisation ± CI"] == "no CI (1 replication)").all()
+    assert (stations.loc[stations["utilisation"] == "unlimited", "utilisation ± CI"] == "unlimited").all()
+    timed = waits[waits["mean wait (min)"] != "—"]  # agencies given no task have no wait to show
+    assert len(timed) and (timed["mean wait ± CI"] == "no CI (1 replication)").all()
+
+
+def test_the_bottleneck_headline_is_the_longest_wait_at_a_station_or_for_officers(
+        open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/bottlenecks.py")
+    waits = table_with(app, "where")
+    kpis = baseline_run.summary["kpis"]
+    officers = {name.removeprefix("officers_").removesuffix("_mean_wait").replace("_", " ") + " officers":
+                entry["mean"] for name, entry in kpis.items()
+                if name.startswith("officers_") and name.endswith("_mean_wait")}
+    stations = {name: kpis[f"{name}_mean_wait"]["mean"] for name in baseline_run.replications[0].stations}
+    assert officers and set(waits.loc[waits["kind"] == "officers", "where"]) == set(officers)
+    everywhere = {**stations, **officers}
+    longest = max(everywhere, key=lambda name: everywhere[name])
+    assert waits["where"].iloc[0] == longest
+    [headline] = [m.value for m in app.markdown if m.value.startswith("Longest mean wait:")]
+    expected = (f"**{longest}**, {everywhere[longest]:.1f} min for a task to get an officer" if longest in officers
+                else f"**{longest}** (station), {everywhere[longest]:.1f} min in its queue")
+    assert headline.startswith(f"Longest mean wait: {expected}.")
 
 
 def test_compare_says_replications_were_paired_only_when_they_were(open_app: OpenApp, saved_runs: dict[str, Path],
