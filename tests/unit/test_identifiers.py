@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gate.identifiers import (
@@ -155,3 +157,39 @@ def test_hs_codes_in_chapters_that_do_not_exist_are_refused_by_chapter(code: str
 @pytest.mark.parametrize("code, valid", [("VN", True), ("CN", True), ("vn", False), ("VNM", False), ("V", False)])
 def test_countries_are_upper_case_iso_alpha_2_codes(code: str, valid: bool) -> None:
     assert (country_problem(code) is None) is valid
+
+
+# ---- other scripts' digits, fullwidth forms, trailing newlines --------------------------------
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("digits", [FULLWIDTH, ARABIC_INDIC], ids=["fullwidth", "arabic-indic"])
+def test_tax_codes_hs_codes_and_container_numbers_in_other_digits_are_refused(digits: dict[int, str]) -> None:
+    assert declarant_problem("0101234567".translate(digits)) is not None
+    assert declarant_problem("0101234567-001".translate(digits)) is not None
+    assert hs_code_problem("0803".translate(digits)) == "must be 4, 6, 8 or 10 digits"
+    assert container_problem("CSQU3054383".translate(digits)) is not None
+
+
+def test_a_plate_in_arabic_indic_digits_is_refused() -> None:
+    assert plate_problem(normalize_plate("12C-123.45".translate(ARABIC_INDIC))) is not None
+    assert plate_problem(normalize_plate("桂A12345".translate(ARABIC_INDIC))) is not None
+
+
+@pytest.mark.parametrize(("typed", "plate"), [
+    ("１２Ｃ－１２３．４５", "12C-123.45"), ("１２c-123.45", "12C-123.45"), ("桂Ａ１２３４５", "桂A12345"),
+    ("桂A・12345", "桂A12345"), ("桂A\u300012345", "桂A12345"),
+])
+def test_a_plate_typed_in_fullwidth_forms_normalizes_to_the_ascii_plate(typed: str, plate: str) -> None:
+    assert normalize_plate(typed) == plate and plate_problem(plate) is None
+    assert normalize_plate(normalize_plate(typed)) == normalize_plate(typed)
+
+
+@pytest.mark.parametrize(("problem", "value"), [
+    (plate_problem, "12C-123.45\n"), (declarant_problem, "0101234567\n"), (hs_code_problem, "0803\n"),
+    (container_problem, "CSQU3054383\n"), (country_problem, "VN\n"),
+])
+def test_an_identifier_with_a_trailing_newline_is_refused(problem: Any, value: str) -> None:
+    assert problem(value) is not None

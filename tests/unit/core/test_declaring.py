@@ -8,9 +8,10 @@ import pytest
 
 from gate.commands import AcceptDeclaration, RejectDeclaration
 from gate.declaration import Declaration, Driver, parse_declaration
-from gate.enums import Location, Role
+from gate.config import RiskConfig, RiskRule
+from gate.enums import Channel, Location, Role
 from gate.events import DeclarationAmended, DeclarationSubmitted, RoleGranted
-from tests.unit.core.support import GateRun, declaration, gate_config, goods, only
+from tests.unit.core.support import GateRun, container_declaration, declaration, gate_config, goods, only
 
 
 def test_an_invalid_declaration_is_rejected_with_every_bad_field_and_no_visit_is_made() -> None:
@@ -159,3 +160,39 @@ def test_an_amendment_built_without_validation_is_rejected_and_the_visit_keeps_i
     assert run.plate_of(visit) == "12C-000.01"
     assert run.core.check_invariants() == []
     assert run.arrive_at_staging(visit) and run.location(visit) is Location.STAGING
+
+
+def test_the_same_truck_declared_again_with_fullwidth_digits_is_rejected_as_already_declared() -> None:
+    run = GateRun()
+    run.declare()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration("DEC-0002", "１２C-０００.０１")))
+    error = only(answer, RejectDeclaration).errors[0]
+    assert (error.path, error.message) == ("vehicle_plate", "the vehicle already has open declaration DEC-0001")
+    assert run.core.open_visits() == 1
+
+
+def test_a_plate_in_arabic_indic_digits_is_rejected() -> None:
+    run = GateRun()
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(vehicle_plate="١٢C-٠٠٠.٠١")))
+    assert [e.path for e in only(answer, RejectDeclaration).errors] == ["vehicle_plate"]
+
+
+def test_a_watch_listed_declarant_cannot_dodge_its_rule_by_writing_the_tax_code_in_other_digits() -> None:
+    rules = (RiskRule(name="watch list", channel=Channel.RED, when_declarant="0101234567"),)
+    run = GateRun(gate_config(risk=RiskConfig(expected_yellow=0.0, expected_red=0.0, min_random_yellow=0.0,
+                                              min_random_red=0.0, rules=rules)))
+    for n, written in enumerate(("０１０１２３４５６７", "٠١٠١٢٣٤٥٦٧"), start=2):
+        answer = run.send(DeclarationSubmitted("trader-1", declaration(f"DEC-000{n}", f"12C-000.0{n}",
+                                                                       declarant_id=written)))
+        assert [e.path for e in only(answer, RejectDeclaration).errors] == ["declarant_id"]
+    run.declare()
+    assert run.view("DEC-0001").channel is Channel.RED
+
+
+def test_hs_codes_and_container_numbers_in_fullwidth_digits_are_rejected() -> None:
+    run = GateRun()
+    fullwidth = str.maketrans("0123456789", "０１２３４５６７８９")
+    data = container_declaration("DEC-0001", "12C-000.01", goods=[goods(hs_code="8471".translate(fullwidth))])
+    data["containers"][0]["number"] = data["containers"][0]["number"].translate(fullwidth)
+    answer = run.send(DeclarationSubmitted("trader-1", data))
+    assert {e.path for e in only(answer, RejectDeclaration).errors} == {"goods.0.hs_code", "containers.0.number"}

@@ -112,9 +112,10 @@ def test_an_event_missing_a_field_value_falls_back_to_the_full_check() -> None:
     assert problem(event) is not None
 
 
-@given(st.text(alphabet=st.sampled_from(list("14c-.·• 桂Aaxß")) | st.characters(), max_size=16))
-def test_the_plate_normal_form_is_the_translated_upper_case(raw: str) -> None:
+@given(st.text(alphabet=st.sampled_from(list("14c-.·• 桂Aaxß１２ｃＣ－．・\u3000١")) | st.characters(), max_size=16))
+def test_the_plate_normal_form_is_the_translated_upper_case_and_idempotent(raw: str) -> None:
     assert normalize_plate(raw) == raw.translate(_PLATE_NOISE).upper()
+    assert normalize_plate(normalize_plate(raw)) == normalize_plate(raw)
 
 
 def _fill_from_scratch(yard: Yard) -> float:
