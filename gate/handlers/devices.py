@@ -21,7 +21,7 @@ _BARRIER_SITES = frozenset({Site.BARRIER_1, Site.BARRIER_2})
 _OUTSIDE = Location.OUTSIDE  # read on every GPS ping
 _CAMERA, _BARRIER, _SCALE = DeviceKind.PLATE_CAMERA, DeviceKind.BARRIER, DeviceKind.SCALE
 # More members read on the common paths, bound once for the same reason.
-_ENTRY_LANE, _YARD, _AT_SCALE = Location.ENTRY_LANE, Location.YARD, Location.SCALE
+_ENTRY_LANE, _YARD, _AT_SCALE, _EXIT_LANE = Location.ENTRY_LANE, Location.YARD, Location.SCALE, Location.EXIT_LANE
 _ENTRY_CHECK, _EXIT_CHECK, _INSPECTION_CHECK, _FEE = (
     K.BORDER_GUARD_ENTRY, K.BORDER_GUARD_EXIT, K.CUSTOMS_INSPECTION, K.FEE)
 _ASSIGNED, _PASSED, _REQUIRED = S.ASSIGNED, S.PASSED, S.REQUIRED
@@ -130,6 +130,10 @@ def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: 
 
 def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
     """Seen at the yard gate going in: the yard counts it and the yard work is assigned."""
+    if before is _EXIT_LANE:
+        # Back from the exit lane without passing barrier 2: the barrier must be opened for it again.
+        visit.exit_granted = False
+        visit.exit_device = None
     vehicle_class = visit.vehicle_class
     if not visit.in_yard:
         if not visit.reserved_slot and not core.yard.has_room(vehicle_class):

@@ -89,6 +89,23 @@ def test_barrier_2_opens_only_after_the_last_required_clearance_passed() -> None
     assert only(opened, OpenBarrier) == OpenBarrier("barrier-out-1", visit, run.plate_of(visit))
 
 
+def test_a_truck_that_turns_back_into_the_yard_from_an_open_barrier_2_has_it_opened_again_on_return() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.read("cam-yard-out", run.plate_of(visit))
+    run.read("cam-out-1", run.plate_of(visit))
+    assert barrier_2_opened(run.decide(visit, EXIT))
+    run.read("cam-yard-in", run.plate_of(visit))  # the driver turns back into the yard instead
+    assert not run.view(visit).exit_granted
+    run.read("cam-yard-out", run.plate_of(visit))
+    back = run.read("cam-out-1", run.plate_of(visit))
+    assert only(back, OpenBarrier) == OpenBarrier("barrier-out-1", visit, run.plate_of(visit))
+    run.pass_barrier("barrier-out-1", visit)
+    assert run.location(visit) is Location.DEPARTED
+
+
 def test_barrier_1_opens_only_after_the_medical_and_border_checks() -> None:
     run = GateRun()
     visit = run.declare()
