@@ -408,6 +408,27 @@ class GateCore:
                                 f"visits {reserved[vehicle_class]}")
         if lanes != self.lane_load:
             problems.append(f"entry lane loads: books {self.lane_load}, visits {lanes}")
+        problems += self._station_queue_problems()
+        return problems
+
+    def _station_queue_problems(self) -> list[str]:
+        """The scale and scanner queues hold exactly the vehicles let in and on their way there."""
+        problems: list[str] = []
+        for station, queues, on_the_way in (("scale", self.scale_queue, (_ENTRY_LANE,)),
+                                             ("scanner", self.scanner_queue, (_ENTRY_LANE, _SCALE))):
+            for device, queue in queues.items():
+                for visit_id in queue:
+                    v = self.active.get(visit_id)
+                    if v is None or getattr(v, station) != device:
+                        problems.append(f"{station} {device} queues {visit_id}, which is not sent to it")
+                    elif v.location not in on_the_way or not v.entry_granted:
+                        problems.append(f"{station} {device} queues {visit_id}, which is {v.location.value}"
+                                        f"{'' if v.entry_granted else ' without entry'}")
+        for v in self.active.values():
+            if v.scale is not None and v.visit_id not in self.scale_queue[v.scale]:
+                problems.append(f"{v.visit_id} is sent to scale {v.scale} but not in its queue")
+            if v.scanner is not None and v.visit_id not in self.scanner_queue[v.scanner]:
+                problems.append(f"{v.visit_id} is sent to scanner {v.scanner} but not in its queue")
         return problems
 
     # ------------------------------------------------------------------ shared steps of the flow
@@ -678,6 +699,16 @@ class GateCore:
             self.lane_load[visit.entry_device] -= 1
         visit.lane_held = False
 
+    def leave_stations(self, visit: Visit) -> None:
+        """Take the vehicle off the scale and the scanner it was sent to: it went elsewhere (back to
+        staging, turned away, into the yard) or is gone. Sent forward again, it is routed afresh."""
+        if visit.scanner is not None:
+            self.scanner_queue[visit.scanner].pop(visit.visit_id, None)
+            visit.scanner = None
+        if visit.scale is not None:
+            self.scale_queue[visit.scale].pop(visit.visit_id, None)
+            visit.scale = None
+
     def route_onward(self, visit: Visit, now: float, out: list[Command]) -> None:
         """After barrier 1, the scale, or the scanner: send the vehicle to its next station."""
         loc = visit.location
@@ -763,10 +794,7 @@ class GateCore:
         self.release_lane(visit)
         self.staging.discard(visit.visit_id)
         self.corridor.arrived(visit)
-        if visit.scanner is not None:
-            self.scanner_queue[visit.scanner].pop(visit.visit_id, None)
-        if visit.scale is not None:
-            self.scale_queue[visit.scale].pop(visit.visit_id, None)
+        self.leave_stations(visit)
         for kind, c in visit.clearances.items():
             self.deadlines.cancel(c.deadline_token)
             self.work[CLEARANCE_ROLE[kind]].pop(c, None)

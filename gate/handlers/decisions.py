@@ -105,6 +105,7 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
             if k in visit.clearances:
                 core.unassign(visit, k)
         core.release_lane(visit)
+        core.leave_stations(visit)
         visit.entry_device = None
         visit.entry_granted = False
         core.staging.discard(visit.visit_id)

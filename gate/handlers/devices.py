@@ -92,8 +92,10 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
 def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
     """Seen at staging: called forward if a yard slot is free and nobody waits ahead, else held."""
     if before is _ENTRY_LANE:
-        # Back from barrier 1 without passing it: the barrier must be opened for it again.
+        # Back from barrier 1 without passing it: the barrier must be opened for it again, and the
+        # scale or scanner it was sent to is no longer where it is going.
         visit.entry_granted = False
+        core.leave_stations(visit)
     core.corridor.arrived(visit)
     core.assign_workable(visit, now, out)
     vehicle_class = visit.vehicle_class
@@ -145,12 +147,7 @@ def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str |
         core.yard.enter(vehicle_class, visit.reserved_slot)
         visit.reserved_slot = False
         visit.in_yard = True
-    if visit.scanner is not None:  # reached the yard without the scan it was sent to
-        core.scanner_queue[visit.scanner].pop(visit.visit_id, None)
-        visit.scanner = None
-    if visit.scale is not None:
-        core.scale_queue[visit.scale].pop(visit.visit_id, None)
-        visit.scale = None
+    core.leave_stations(visit)  # reached the yard without the weighing or the scan it was sent to
     core.assign_workable(visit, now, out)
     inspection = visit.clearances.get(_INSPECTION_CHECK)
     if inspection is not None and inspection.status is _ASSIGNED and visit.location is _YARD:
@@ -291,12 +288,7 @@ def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out)
         return visit.visit_id, Refusal(illegal)
     if before is Location.SCANNER:
         return visit.visit_id, "repeat scan ignored"
-    if visit.scanner is not None:
-        core.scanner_queue[visit.scanner].pop(visit.visit_id, None)
-        visit.scanner = None
-    if visit.scale is not None:
-        core.scale_queue[visit.scale].pop(visit.visit_id, None)
-        visit.scale = None
+    core.leave_stations(visit)
     visit.scan_result = e.result
     core.stats["scans"] += 1
     inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)

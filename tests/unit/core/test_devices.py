@@ -206,6 +206,32 @@ def test_a_faulted_scale_re_routes_the_vehicle_sent_to_it_to_the_scanner_or_the_
     assert run.core.active[red].scale is None
 
 
+def test_a_truck_that_backs_out_to_staging_is_sent_to_the_scale_again_when_it_comes_back() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    assert only(run.pass_entry_checks(visit), RouteTo) == RouteTo(visit, run.plate_of(visit), Station.SCALE, "scale-1")
+    run.arrive_at_staging(visit)  # it backs out instead of driving on
+    assert run.core.active[visit].scale is None and run.core.scale_queue["scale-1"] == {}
+    back = run.arrive_at_barrier_1(visit)
+    assert only(back, OpenBarrier).device_id == "barrier-in-1"
+    assert only(back, RouteTo) == RouteTo(visit, run.plate_of(visit), Station.SCALE, "scale-1")
+    assert run.core.check_invariants() == []
+
+
+def test_a_scanner_fault_leaves_alone_a_truck_that_backed_out_to_staging_from_its_way_to_the_scanner() -> None:
+    run = GateRun(gate_config(Channel.RED))
+    run.send(DeviceFaulted("scale-1", "load cell"))  # red trucks go straight from barrier 1 to the scanner
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    assert of_type(run.pass_entry_checks(visit), RequestScan)
+    run.arrive_at_staging(visit)
+    assert run.core.scanner_queue["scanner-1"] == {}
+    rerouted = run.send(DeviceFaulted("scanner-1", "x-ray tube"))
+    assert of_type(rerouted, RouteTo) == [] and run.location(visit) is Location.STAGING
+    assert run.core.check_invariants() == []
+
+
 def test_a_faulted_barrier_is_opened_by_hand() -> None:
     run = GateRun()
     faulted = run.send(DeviceFaulted("barrier-in-1", "arm jammed"))
