@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from dashboard.analysis import faults_text
-from dashboard.replay import MOVING, PLACE_LABELS, ROAD
+from dashboard.replay import MOVING, PLACE_LABELS, ROAD, trucks_text
 
 HOUR = 3600.0
 _CMAP = "YlOrRd"
@@ -53,12 +53,15 @@ def gate_schematic_figure(
     absent: Sequence[str] = (),
     road_queue: tuple[float, float] | None = None,
     agv: tuple[int, int] | None = None,
+    in_areas: float | None = None,
 ) -> Figure:
     """The gate seen from above at one moment, with the number of trucks at each place.
 
     ``counts``: trucks per place (``dashboard.replay.PLACES``); ``peaks``: each place's most
     over the day, which sets how dark its box is; ``absent``: places this layout does not have
-    (drawn hatched); ``road_queue``: trucks and km queued on the approach road; ``agv``: AGV
+    (drawn hatched); ``road_queue``: trucks and km queued on the road to be called forward, and
+    ``in_areas``: trucks waiting in staging areas, both written under the staging box, whose
+    count they are parts of (the approach-road box counts trucks still driving); ``agv``: AGV
     trucks in the yard and containers handed over to the AGV lane so far (None: no AGV lane).
     """
     peaks = peaks or {}
@@ -74,7 +77,8 @@ def gate_schematic_figure(
                              facecolor="white" if missing else _fill(count, int(peaks.get(place, 0))),
                              edgecolor="0.3", hatch="//" if missing else None, linewidth=1.2)
         ax.add_patch(box)
-        label = PLACE_LABELS[place].replace(" (", "\n(").replace("Container scanner", "Container\nscanner")
+        label = (PLACE_LABELS[place].replace(" (", "\n(").replace("Container scanner", "Container\nscanner")
+                 .replace(" on the approach road", " on the\napproach road"))
         ax.text(x + width / 2, y + height - 1.2, label, ha="center", va="top", fontsize=7.5)
         ax.text(x + width / 2, y + 1.2, "none" if missing else str(count), ha="center", va="bottom",
                 fontsize=10 if missing else 16, fontweight="bold", color="0.4" if missing else "black")
@@ -84,12 +88,18 @@ def gate_schematic_figure(
     ax.axvline(_BORDER_X, color="tab:red", linestyle="--", linewidth=1)
     ax.text(_BORDER_X - 0.5, 48.5, "Vietnam", color="tab:red", fontsize=8, va="top", ha="right")
     ax.text(_BORDER_X + 0.5, 48.5, "China", color="tab:red", fontsize=8, va="top")
+    parts = []
     if road_queue is not None and not any(math.isnan(v) for v in road_queue):
         trucks, km = road_queue
-        ax.text(8.0, 18.5, f"queued on the road:\n{trucks:.0f} trucks, {km:.2f} km", ha="center", va="top", fontsize=7.5)
+        parts.append(f"on the road: {trucks_text(trucks)}\n({km:.2f} km)")
+    if in_areas is not None and not math.isnan(in_areas):
+        parts.append(f"in staging areas: {in_areas:.0f}")
+    if parts:
+        x, y, width, _ = _BOXES["staging"]
+        ax.text(x + width / 2, y - 0.8, "of them waiting\n" + "\n".join(parts), ha="center", va="top", fontsize=7.5)
     ax.text(18.0, 6.0, f"{PLACE_LABELS[MOVING]}: {int(counts.get(MOVING, 0))}", fontsize=9, va="center")
     inside = sum(int(counts.get(place, 0)) for place in counts)
-    ax.text(18.0, 2.5, f"trucks on the road or inside the gate: {inside}", fontsize=9, va="center")
+    ax.text(18.0, 2.5, f"on the approach road or inside the gate: {trucks_text(inside)}", fontsize=9, va="center")
     _agv_lane(ax, agv)
     figure.suptitle(f"The gate at {when}", fontsize=12)
     return figure
@@ -124,8 +134,12 @@ def _agv_lane(ax: Axes, agv: tuple[int, int] | None) -> None:
 
 
 def place_timeline_figure(timeline: pd.DataFrame, now: float, places: Sequence[str]) -> Figure:
-    """Trucks at each place over the run (step lines), with the chosen moment marked."""
-    figure = Figure(figsize=(11, 3.2), layout="constrained")
+    """Trucks at each place over the run (step lines), with the chosen moment marked.
+
+    Sized for a column of about 60 % of the page, with the legend below the plot, so its text
+    is drawn at about the size of the page's own.
+    """
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = figure.subplots()
     hours = timeline.index.to_numpy(dtype=float) / HOUR
     for place in places:
@@ -135,7 +149,7 @@ def place_timeline_figure(timeline: pd.DataFrame, now: float, places: Sequence[s
     ax.set_ylabel("trucks")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, frameon=False)
     return figure
 
 

@@ -8,6 +8,11 @@ truck's passage. Stays are half-open, [in, out): a truck that leaves one station
 the next at the same instant is counted once. Inside the gate area, a truck at no station is
 driving between stations.
 
+On the approach road a truck is driving to the checkpoint: from ``arrival`` to its first
+stamp at the gate. A truck queued on the road to be called forward has reached staging and
+counts there, with the trucks waiting in staging areas: the staging area's count is the whole
+staging queue, of which the twin's road-queue series is the part on the road.
+
 A truck's passage ends when it departs (``departed``), when it is turned back for
 re-declaration and does not come back (``returned_at``), at its last stamp when it was refused,
 and never while it is still inside at the end of the run. A truck that was turned back and came
@@ -38,7 +43,7 @@ MOVING = "moving"
 #: Every place counted, in schematic order; the counts of all places add up to the trucks inside.
 PLACES: tuple[str, ...] = (ROAD, *(key for key, *_ in STATIONS), MOVING)
 PLACE_LABELS: dict[str, str] = {
-    ROAD: "Approach road",
+    ROAD: "Driving on the approach road",
     **{key: label for key, label, *_ in STATIONS},
     MOVING: "Driving inside the gate area",
 }
@@ -80,6 +85,18 @@ class Stays:
         begun = np.searchsorted(self.starts[key], times, side="right")
         ended = np.searchsorted(self.ends[key], times, side="right")
         return (begun - ended).astype(np.int64)
+
+    def peaks(self) -> dict[str, int]:
+        """The most trucks at each place at any moment, in ``PLACES`` order.
+
+        Every count changes only when some stay starts or ends, so it is read at each of those
+        instants: the exact peak, not the peak of samples.
+        """
+        moments = np.unique(np.concatenate([*self.starts.values(), *self.ends.values()]))
+        moments = moments[np.isfinite(moments)]
+        if moments.size == 0:
+            return {place: 0 for place in PLACES}
+        return {place: int(self.count(place, moments).max()) for place in PLACES}
 
     def timeline(self, times: np.ndarray) -> pd.DataFrame:
         """Trucks at each place (columns) at each of ``times`` (index, seconds)."""
@@ -168,6 +185,11 @@ def series_value_at(series: dict[str, np.ndarray] | None, time: float, metric: s
         return math.nan
     index = int(np.searchsorted(series["time"], time, side="right")) - 1
     return float(series[metric][index]) if index >= 0 else math.nan
+
+
+def trucks_text(count: float) -> str:
+    """A number of trucks in words: "1 truck", "3 trucks"."""
+    return f"{count:.0f} truck" + ("" if round(count) == 1 else "s")
 
 
 def clock_label(seconds: float) -> str:

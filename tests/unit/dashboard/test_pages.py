@@ -125,6 +125,36 @@ def test_play_moves_the_replay_forward_one_step_at_a_time(open_app: OpenApp, sav
     app.run()  # the end of the run: playing stops there
     assert app.select_slider(key="replay.minute").value == 300
     assert not app.session_state["replay.playing"]
+    assert app.button(key="replay.play").label == "Play"  # the button outside the fragment is drawn again
+
+
+def test_play_at_the_end_of_the_run_starts_again_from_the_beginning(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/replay.py")
+    app.selectbox(key="replay.step").set_value("1 hour").run()
+    app.select_slider(key="replay.minute").set_value(300).run()
+    app.button(key="replay.play").click().run()
+    assert app.session_state["replay.playing"]
+    assert app.button(key="replay.play").label == "Pause"
+    assert app.select_slider(key="replay.minute").value == 0
+    app.run()  # one tick
+    assert app.select_slider(key="replay.minute").value == 60
+    assert app.session_state["replay.playing"]
+
+
+def test_the_replay_peaks_are_the_most_trucks_at_any_moment_and_the_yard_says_what_it_leaves_out(
+        open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
+    from dashboard.replay import PLACE_LABELS, PLACES, stays
+
+    app = go(open_app(saved_runs["baseline"]), "views/replay.py")
+    rep = baseline_run.replications[replication_picker(app).value]
+    shown = table_with(app, "most in the run").set_index("place")["most in the run"]
+    exact = stays(rep.trucks).peaks()
+    assert shown.to_dict() == {PLACE_LABELS[place]: exact[place] for place in PLACES}
+    assert "Driving on the approach road" in shown.index
+    yard_max = rep.kpis["yard_occupancy_max"]
+    if yard_max != exact["yard"]:
+        assert any(f"also counts those in its inspection bays" in c.value and f"({yard_max:.0f} in this replication)"
+                   in c.value for c in app.caption)
 
 
 def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
@@ -539,3 +569,4 @@ def test_run_and_compare_shows_every_run_it_started_as_they_finish(
     second = "huu_nghi_2025 · seed 1 · 2 rep · 0.5 h"
     assert app.multiselect(key="compare.runs").value == [first, second]
     assert list(table_with(app, "KPI").columns[1:2]) == [f"{second} − baseline"]
+

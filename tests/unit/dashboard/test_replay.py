@@ -169,3 +169,32 @@ def test_a_series_level_is_read_as_a_step_function() -> None:
                                                  (25 * 3600, "day 2, 01:00"), (59.6, "day 1, 00:01")])
 def test_simulation_times_read_as_day_and_clock(seconds: float, label: str) -> None:
     assert clock_label(seconds) == label
+
+
+def test_the_peak_at_a_place_counts_a_stay_shorter_than_any_sampling_step() -> None:
+    # Two trucks in the yard together from 400 to 430 s only: no five-minute sample sees both.
+    table = trucks_table(FULL_PASSAGE, {**FULL_PASSAGE, "arrival": 0.0, "yard_in": 370.0, "inspection_in": NAN,
+                                        "inspection_out": NAN, "yard_out": 430.0, "exit_in": 440.0, "departed": 450.0})
+    occupancy = stays(table)
+    assert occupancy.timeline(np.arange(0.0, 1200.0, 300.0))["yard"].max() < 2
+    peaks = occupancy.peaks()
+    assert peaks["yard"] == 2
+    assert list(peaks) == list(PLACES)
+    # Checked against counting at every whole second of the passage.
+    brute = occupancy.timeline(np.arange(0.0, 1000.0, 1.0)).max()
+    assert peaks == {place: int(brute[place]) for place in PLACES}
+
+
+def test_the_schematic_shows_the_road_queue_as_part_of_the_staging_count_not_of_the_trucks_driving() -> None:
+    from dashboard.charts import gate_schematic_figure
+
+    counts = {place: 0 for place in PLACES} | {"road": 7, "staging": 3}
+    figure = gate_schematic_figure(counts, "day 1, 10:00", road_queue=(1.0, 0.02), in_areas=2.0)
+    texts = {text.get_text(): text.get_position() for text in figure.axes[0].texts}
+    assert "Driving on the\napproach road" in texts
+    waiting = "of them waiting\non the road: 1 truck\n(0.02 km)\nin staging areas: 2"
+    assert waiting in texts
+    staging = next(patch for patch in figure.axes[0].patches if patch.get_x() == 18.0)  # the staging box
+    assert staging.get_x() < texts[waiting][0] < staging.get_x() + staging.get_width()
+    assert not any("queued on the road" in text for text in texts)
+    assert "on the approach road or inside the gate: 10 trucks" in texts
