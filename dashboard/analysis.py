@@ -43,7 +43,7 @@ HEADLINES: tuple[tuple[str, str], ...] = (
     ("throughput_per_day", "Trucks cleared per day"),
     ("time_at_gate_p50", "Time at the gate, median"),
     ("time_at_gate_p95", "Time at the gate, 95th percentile"),
-    ("road_queue_km_max", "Longest queue on the approach road"),
+    ("road_queue_km_max", "Longest road queue"),
     ("yard_occupancy_max", "Yard occupancy, peak"),
     ("redeclarations", "Re-declarations"),
     ("fee_revenue_vnd", "Fee revenue"),
@@ -91,7 +91,7 @@ class Headline:
         if math.isnan(self.mean):
             return "not measured in this run"
         if math.isnan(self.half_width):
-            return f"one replication: no confidence interval ({self.replications} replication)"
+            return "one replication: no confidence interval"
         return f"95 % CI ± {format_quantity(self.half_width, self.unit)} ({self.replications} replications)"
 
 
@@ -135,6 +135,33 @@ def headlines(summary: Mapping[str, Any], which: Sequence[tuple[str, str]] = HEA
             replications=replications,
         ))
     return result
+
+
+#: More about a headline KPI than its name says, for its help.
+HEADLINE_NOTES: dict[str, str] = {
+    "time_at_gate_p50": "The mean over replications of each replication's own median.",
+    "time_at_gate_p95": "The mean over replications of each replication's own 95th percentile.",
+    "road_queue_km_max": "Trucks queued on the road, waiting to be called forward from staging: the Gate replay "
+                         "counts them in its staging area.",
+    "yard_occupancy_max": "Trucks in the yard, those in its inspection bays included.",
+}
+
+
+def pooled_percentiles_note(trucks: pd.DataFrame, summary: Mapping[str, Any]) -> str:
+    """How the histogram's median and 95th percentile of the time at the gate (all trucks of all
+    replications together) differ from the headline KPIs (the mean over replications of each
+    replication's own percentile), with both pairs of numbers."""
+    departed = trucks["outcome"].astype(object) == "departed"
+    minutes = trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / MINUTE
+    minutes = minutes[~np.isnan(minutes)]
+    if minutes.size == 0:
+        return "No truck departed, so there is no time at the gate to show."
+    kpis = summary.get("kpis", {})
+    means = [format_number(_float((kpis.get(name) or {}).get("mean"))) for name in ("time_at_gate_p50", "time_at_gate_p95")]
+    pooled = [format_number(float(np.percentile(minutes, p))) for p in (50, 95)]
+    return (f"The histograms pool the trucks of every replication: their p50 and p95 at the gate ({pooled[0]} and "
+            f"{pooled[1]} min) are of all those trucks together. The headline median and 95th percentile ({means[0]} "
+            f"and {means[1]} min) are the mean over replications of each replication's own, so the two can differ.")
 
 
 def _float(value: Any) -> float:

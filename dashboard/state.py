@@ -4,7 +4,7 @@ Every page reads the run to show with ``current_run()``. Runs come from three pl
 scenario run in the background (``dashboard.jobs``), a results folder written by
 ``gatetwin run --out`` (read through ``read_results``, cached by folder and file stamp), and
 the folders named in the ``GATETWIN_RESULTS`` environment variable, opened when a session
-starts (``gatetwin dashboard --results DIR`` sets it).
+starts (``gatetwin dashboard DIR ...`` sets it).
 """
 
 from __future__ import annotations
@@ -55,6 +55,24 @@ class LoadedRun:
             return float(extra["horizon_h"])
         ends = [s.end for rep in self.run.replications for s in rep.stations.values()]
         return max(ends, default=0.0) / 3600.0
+
+
+    def scenario_as_run(self) -> Scenario | None:
+        """The scenario with this run's own hours, warm-up, replications and seed, from its
+        manifest (the scenario file's own may differ: the run was asked for others); None when
+        the scenario is not known."""
+        if self.scenario is None:
+            return None
+        manifest = self.run.manifest if isinstance(self.run.manifest, dict) else {}
+        extra = manifest.get("extra", {}) if isinstance(manifest.get("extra"), dict) else {}
+        changes = {key: value for key, value in (("replications", manifest.get("replications")),
+                                                 ("seed", manifest.get("seed")),
+                                                 ("horizon_h", extra.get("horizon_h")),
+                                                 ("warmup_h", extra.get("warmup_h"))) if value is not None}
+        try:
+            return with_overrides(self.scenario, **changes) if changes else self.scenario
+        except ScenarioError:
+            return self.scenario
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.analysis import AGENT_HEADLINES, headlines, kpi_table, uses_agents
+from dashboard.analysis import (
+    AGENT_HEADLINES,
+    HEADLINE_NOTES,
+    headlines,
+    kpi_table,
+    pooled_percentiles_note,
+    uses_agents,
+)
 from dashboard.ui import first_line, page_setup, require_run, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
@@ -31,7 +38,8 @@ if loaded is not None:
         columns = st.columns(4)
         for column, item in zip(columns, items[row_start:row_start + 4], strict=False):
             with column:
-                st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
+                help_text = " ".join(part for part in (f"KPI '{item.kpi}'.", HEADLINE_NOTES.get(item.kpi), f"{item.interval_text}.") if part)
+                st.metric(item.label, item.value_text, help=help_text)
                 st.caption(item.interval_text)
 
     if uses_agents(run):
@@ -44,15 +52,18 @@ if loaded is not None:
                 st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
                 st.caption(item.interval_text)
 
-    if loaded.scenario is not None:
+    scenario = loaded.scenario_as_run()
+    if scenario is not None:
         with st.expander("The scenario", expanded=False):
-            st.code(describe(loaded.scenario), language=None)
+            st.code(describe(scenario), language=None)
+            st.caption("Hours, warm-up, replications and seed are this run's own, as its manifest records them.")
     else:
         st.caption("The scenario file of this run is not known here (it is not in the library with this hash).")
 
     trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
     show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled"),
                 "Histograms of the time at the gate and in the system, with the median and 95th percentile.")
+    st.caption(pooled_percentiles_note(trucks, run.summary))
     first = run.replications[0]
     levels = [name for name in LEVEL_LABELS if name in first.series]
     if levels:

@@ -10,7 +10,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.state import RESULTS_ENV, RUNS_DIR_ENV
-from tests.unit.dashboard.support import APP, write_agents_run, write_failed_run, write_other_seed_run, write_saved_runs
+from tests.unit.dashboard.support import (
+    APP,
+    write_agents_run,
+    write_failed_run,
+    write_library_run,
+    write_other_seed_run,
+    write_saved_runs,
+)
 from twin.results import RunResult, load_results
 
 
@@ -22,6 +29,12 @@ def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def other_seed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_other_seed_run(tmp_path_factory.mktemp("other-seed") / "other_seed")
+
+
+@pytest.fixture(scope="session")
+def library_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library's smart gate for one hour, with 2 replications and seed 5 (its file says 1 and 870)."""
+    return write_library_run(tmp_path_factory.mktemp("library-run") / "smart_gate")
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,17 @@ def write_other_seed_run(folder: Path, hours: float = 1.0, replications: int = 3
     return folder
 
 
+def write_library_run(folder: Path, name: str = "huu_nghi_smart_gate", hours: float = 1.0, replications: int = 2,
+                      seed: int = 5) -> Path:
+    """Library scenario ``name`` cut to ``hours``, run with ``replications`` and ``seed`` other than
+    the file's own, saved to ``folder`` without PNG plots."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(with_overrides(load_scenario(name), horizon_h=hours),
+                     RunOptions(replications=replications, seed=seed, out=folder))
+    return folder
+
+
 def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0) -> Path:
     """The busy smart gate, 2 replications of ``hours``, whose replication ``failing_replication``
     crashes half way: saved to ``folder`` with the replications before it and the error."""

@@ -570,3 +570,24 @@ def test_run_and_compare_shows_every_run_it_started_as_they_finish(
     assert app.multiselect(key="compare.runs").value == [first, second]
     assert list(table_with(app, "KPI").columns[1:2]) == [f"{second} − baseline"]
 
+
+def test_the_overview_describes_the_scenario_with_the_runs_own_hours_replications_and_seed(
+        open_app: OpenApp, library_run_folder: Path) -> None:
+    app = open_app(library_run_folder)
+    [described] = [code.value for code in app.code]
+    assert described.startswith("huu_nghi_smart_gate")
+    assert "Run: 1 h (warm-up 0 h), 2 replication(s), seed 5" in described
+
+
+def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percentiles_are_means(
+        open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
+    app = open_app(saved_runs["baseline"])
+    trucks = pd.concat([rep.trucks for rep in baseline_run.replications])
+    minutes = trucks.loc[trucks["outcome"].astype(object) == "departed", "time_at_gate"].to_numpy(dtype=float) / 60.0
+    pooled_p95 = np.percentile(minutes[~np.isnan(minutes)], 95)
+    mean_p95 = baseline_run.summary["kpis"]["time_at_gate_p95"]["mean"]
+    [note] = [c.value for c in app.caption if c.value.startswith("The histograms pool the trucks of every replication")]
+    assert f"and {pooled_p95:.3g} min) are of all those trucks together" in note
+    assert f"and {mean_p95:.3g} min) are the mean over replications of each replication's own" in note
+    [p95] = [metric for metric in app.metric if metric.label == "Time at the gate, 95th percentile"]
+    assert "each replication's own 95th percentile" in p95.help
