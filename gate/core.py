@@ -409,6 +409,14 @@ class GateCore:
         if lanes != self.lane_load:
             problems.append(f"entry lane loads: books {self.lane_load}, visits {lanes}")
         problems += self._station_queue_problems()
+        for visit_id in self.staging:
+            v = self.active.get(visit_id)
+            if v is None or not (v.location is Location.STAGING or (v.location is _ENTRY_LANE and not v.entry_granted)):
+                where = "closed" if v is None else v.location.value
+                problems.append(f"staging queues {visit_id}, which is {where}")
+        waiting_in_areas = sum(len(self.staging.in_area(area)) for area in self.staging.area_capacity)
+        if waiting_in_areas != sum(self.staging.area_count.values()):
+            problems.append(f"staging areas list {waiting_in_areas} vehicles, count {sum(self.staging.area_count.values())}")
         return problems
 
     def _station_queue_problems(self) -> list[str]:

@@ -6,12 +6,14 @@ when a slot of its class is free, so the yard never overfills through the core's
 
 Staging keeps arrival order, per vehicle class, with an optional priority lane for perishable
 goods. Removing a vehicle from the middle (it was returned, refused, or released by hand) is lazy:
-its id is forgotten and skipped when it reaches the head. Every operation is O(1) amortised.
+its id is forgotten and skipped when it reaches the head. Every operation is O(1) amortised, but
+listing the vehicles of one area for a release by hand, which costs what the area holds.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 
 from gate.config import YardConfig
 from gate.enums import VehicleClass
@@ -80,22 +82,29 @@ class Yard:
 class Staging:
     """Vehicles waiting at the staging areas to be called forward.
 
-    One entry per waiting vehicle holds its class and area, so that adding or forgetting a
-    vehicle is one lookup in one table however many vehicles wait.
+    One entry per waiting vehicle holds its class, area and place in line, so that adding or
+    forgetting a vehicle is one lookup in one table however many vehicles wait. The queues by
+    class are cut lazily: a forgotten vehicle is skipped when it reaches the head, and only the
+    place it holds now counts (a vehicle that left and came back queues anew, at the back).
+    Each area also keeps its vehicles in arrival order, for releases from that area by hand.
     """
 
-    __slots__ = ("_queues", "_entries", "perishable_priority", "area_capacity", "area_count", "class_count")
+    __slots__ = ("_queues", "_entries", "_areas", "_places", "perishable_priority", "area_capacity", "area_count",
+                 "class_count")
 
     def __init__(self, config: YardConfig) -> None:
         self.perishable_priority = config.perishable_priority
         self.area_capacity: dict[str, int] = dict(config.staging_areas)
         self.area_count: dict[str, int] = {a: 0 for a in config.staging_areas}
-        # (vehicle class, perishable) -> ids in arrival order
-        self._queues: dict[tuple[VehicleClass, bool], deque[str]] = {
+        # (vehicle class, perishable first) -> (place, visit id) in arrival order
+        self._queues: dict[tuple[VehicleClass, bool], deque[tuple[int, str]]] = {
             (c, p): deque() for c in VehicleClass for p in (True, False)
         }
-        # visit id -> (vehicle class, staging area or None when it waits on the road)
-        self._entries: dict[str, tuple[VehicleClass, str | None]] = {}
+        # visit id -> (vehicle class, staging area or None when it waits on the road, perishable first, place)
+        self._entries: dict[str, tuple[VehicleClass, str | None, bool, int]] = {}
+        # staging area -> the ids waiting there, in arrival order
+        self._areas: dict[str, dict[str, None]] = {a: {} for a in config.staging_areas}
+        self._places = 0
         self.class_count: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
 
     def __len__(self) -> int:
@@ -103,6 +112,10 @@ class Staging:
 
     def __contains__(self, visit_id: str) -> bool:
         return visit_id in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        """The ids of the waiting vehicles, in no particular order."""
+        return iter(self._entries)
 
     def area_of(self, visit_id: str) -> str | None:
         """The staging area a waiting vehicle is in (None when it waits on the road or not at all)."""
@@ -121,21 +134,25 @@ class Staging:
         entries = self._entries
         if visit_id in entries:
             return
-        self._queues[(vehicle_class, perishable and self.perishable_priority)].append(visit_id)
-        entries[visit_id] = (vehicle_class, area)
+        first = perishable and self.perishable_priority
+        self._places += 1
+        self._queues[(vehicle_class, first)].append((self._places, visit_id))
+        entries[visit_id] = (vehicle_class, area, first, self._places)
         self.class_count[vehicle_class] += 1
         if area is not None:
             self.area_count[area] = self.area_count.get(area, 0) + 1
+            self._areas.setdefault(area, {})[visit_id] = None
 
     def discard(self, visit_id: str) -> str | None:
         """Forget a waiting vehicle (it left staging some other way); returns the area it waited in."""
         entry = self._entries.pop(visit_id, None)
         if entry is None:
             return None
-        vehicle_class, area = entry
+        vehicle_class, area = entry[0], entry[1]
         self.class_count[vehicle_class] -= 1
         if area is not None:
             self.area_count[area] -= 1
+            del self._areas[area][visit_id]
         return area
 
     def pop_next(self, vehicle_class: VehicleClass) -> tuple[str, str | None] | None:
@@ -145,10 +162,20 @@ class Staging:
         for perishable in (True, False):
             queue = self._queues[(vehicle_class, perishable)]
             while queue:
-                visit_id = queue.popleft()
-                if visit_id in entries:
+                place, visit_id = queue.popleft()
+                entry = entries.get(visit_id)
+                if entry is not None and entry[3] == place:
                     return visit_id, self.discard(visit_id)
         return None
+
+    def in_area(self, area: str) -> list[str]:
+        """The vehicles waiting in ``area``, in the order they are called forward: perishables first
+        when they have priority, then by arrival, whatever their class. O(vehicles in the area)."""
+        waiting = self._areas.get(area)
+        if not waiting:
+            return []
+        entries = self._entries
+        return sorted(waiting, key=lambda visit_id: not entries[visit_id][2])  # stable: arrival order kept
 
     def waiting_in(self, area: str) -> int:
         """Vehicles waiting in one staging area."""

@@ -15,7 +15,6 @@ from gate.enums import (
     PaymentMethod,
     Role,
     Station,
-    VehicleClass,
 )
 from gate.handlers.common import (
     K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit, roles_of,
@@ -282,29 +281,37 @@ def on_role_revoked(core: GateCore, e: ev.RoleRevoked, now: float, out: Out) -> 
 
 
 def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now: float, out: Out) -> Verdict:
-    """Traffic police released vehicles from a staging area by hand."""
+    """Traffic police released vehicles from a staging area by hand: up to ``count`` of those
+    waiting in that area, in the order they would be called forward."""
     if Role.TRAFFIC_POLICE not in roles_of(core, e.account_id):
         return None, Refusal(f"account {e.account_id} is not traffic police")
     if e.area not in core.staging.area_capacity:
         return None, Refusal(f"unknown staging area {e.area}")
     released = 0
-    for vehicle_class in (VehicleClass.CONTAINER, VehicleClass.TRUCK, VehicleClass.SMALL):
-        while released < e.count:
-            popped = core.staging.pop_next(vehicle_class)
-            if popped is None:
-                break
-            visit_id = popped[0]
-            visit = core.active.get(visit_id)
-            if visit is None or visit.location is not Location.STAGING:
+    for visit_id in core.staging.in_area(e.area):
+        if released >= e.count:
+            break
+        visit = core.active[visit_id]  # every queued vehicle is open (check_invariants)
+        room = core.yard.has_room(visit.vehicle_class)
+        if visit.location is Location.ENTRY_LANE:
+            # Sent back from barrier 1 because the yard was full, and not yet at staging: with a slot
+            # free it is let in where it stands; without one it already waits at barrier 1, and
+            # keeps its place in the queue for the next free slot.
+            if not room:
                 continue
-            if not core.yard.has_room(vehicle_class):
+            core.staging.discard(visit_id)
+            core.call_forward(visit, now, out)
+            core.progress(visit, now, out)
+        else:
+            core.staging.discard(visit_id)
+            if room:
+                core.call_forward(visit, now, out, area=e.area)
+            else:
                 # Released by hand into a full yard: it goes forward without a slot and waits at barrier 1.
                 lane = core.entry_lane_for(visit)
                 if lane is not None and visit.entry_device is None:
                     core.hold_lane(visit, lane)
                 out.append(RouteTo(visit.visit_id, visit.plate, Station.ENTRY_LANE, visit.entry_device))
-            else:
-                core.call_forward(visit, now, out, area=e.area)
-            released += 1
+        released += 1
     core.advise_traffic(now, out)
     return None, f"released {released} of {e.count} from {e.area}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate.commands import Command, KeepClosed, ManualReview, OpenBarrier, RouteTo, TrafficAdvice
 from gate.enums import Channel, ClearanceKind, Location, Station, TrafficAction, VehicleClass
-from gate.events import DeclarationAmended, StagingReleaseOrdered
+from gate.events import DeclarationAmended, DeclarationCancelled, StagingReleaseOrdered
 from tests.unit.core.support import GateRun, container_declaration, declaration, gate_config, goods, of_type, only, plate
 
 ONE_TRUCK = {VehicleClass.TRUCK: 1, VehicleClass.SMALL: 5, VehicleClass.CONTAINER: 5}
@@ -215,3 +215,55 @@ def test_a_vehicle_called_forward_is_released_from_the_staging_area_it_waited_in
     released = [a for a in of_type(run.leave(occupant), TrafficAdvice) if a.action is TrafficAction.RELEASE]
     assert [(a.visit_id, a.area) for a in released] == [(second, "staging-2")]
     assert run.core.staging.waiting_in("staging-2") == 0 and third in run.core.staging
+
+
+def test_a_release_by_hand_takes_the_vehicles_waiting_in_the_area_it_names() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK, staging={"north": 1, "south": 5}))
+    fill_the_yard(run)
+    north, south = run.declare("DEC-0001", plate(1)), run.declare("DEC-0002", plate(2))
+    run.arrive_at_staging(north)
+    run.arrive_at_staging(south)
+    assert run.core.staging.area_of(north) == "north" and run.core.staging.area_of(south) == "south"
+    answer = run.send(StagingReleaseOrdered("police-1", "south", 1))
+    assert called_forward(answer) == [south]
+    assert run.core.audit.records[-1].reason == "released 1 of 1 from south"
+    assert run.core.staging.waiting_in("north") == 1 and run.core.staging.waiting_in("south") == 0
+
+
+def test_a_release_by_hand_takes_perishables_first_then_the_area_in_arrival_order_whatever_the_class() -> None:
+    run = GateRun(gate_config(yard={VehicleClass.TRUCK: 0, VehicleClass.SMALL: 0, VehicleClass.CONTAINER: 0}))
+    small = run.declare("DEC-0001", plate(1), **SMALL)
+    truck = run.declare("DEC-0002", plate(2))
+    fruit = run.declare("DEC-0003", plate(3), goods=[goods("plants_fruit")])
+    for visit in (small, truck, fruit):
+        run.arrive_at_staging(visit)
+    assert called_forward(run.send(StagingReleaseOrdered("police-1", "staging-1", 3))) == [fruit, small, truck]
+
+
+def test_a_release_by_hand_keeps_the_place_of_a_vehicle_waiting_at_barrier_1_for_a_slot() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK))
+    occupant = run.declare("DEC-0100", plate(100))
+    run.arrive_at_staging(occupant)  # takes the only truck slot
+    waiting = run.declare()
+    run.arrive_at_barrier_1(waiting)  # drives straight to barrier 1
+    kept = run.pass_entry_checks(waiting)
+    assert only(kept, KeepClosed).reasons == ("yard full: wait at staging",)
+    answer = run.send(StagingReleaseOrdered("police-1", "staging-1", 1))
+    assert run.core.audit.records[-1].reason == "released 0 of 1 from staging-1"
+    assert called_forward(answer) == [] and waiting in run.core.staging
+    freed = run.send(DeclarationCancelled("trader-1", occupant))  # the slot frees: the barrier opens for it
+    assert only(freed, OpenBarrier) == OpenBarrier("barrier-in-1", waiting, run.plate_of(waiting))
+
+
+
+def test_a_vehicle_that_left_the_staging_queue_and_was_sent_back_waits_behind_those_who_queued_meanwhile() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK))
+    occupant = fill_the_yard(run)
+    early, patient = run.declare("DEC-0001", plate(1)), run.declare("DEC-0002", plate(2))
+    run.arrive_at_staging(early)
+    run.arrive_at_barrier_1(early)  # drives on to barrier 1 without being called, leaving the queue
+    run.arrive_at_staging(patient)
+    kept = run.pass_entry_checks(early)  # the yard is still full: sent back to wait, at the back
+    assert only(kept, KeepClosed).reasons == ("yard full: wait at staging",)
+    run.clear_goods(occupant)
+    assert called_forward(run.leave(occupant)) == [patient]
