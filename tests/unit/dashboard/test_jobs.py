@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from dashboard.jobs import JobBoard, JobStatus, RunRequest
+from scenarios.schema import Scenario
 from tests.unit.dashboard.support import busy_smart_gate
-from twin.results import SUMMARY_FILE, load_results
+from twin.results import SUMMARY_FILE, RunResult, load_results
 from twin.run import RunOptions, run_scenario
 
 
@@ -70,10 +73,20 @@ def test_a_running_run_stops_at_its_next_progress_step_when_cancelled() -> None:
     assert job.progress < 1.0
 
 
-def test_a_cancelled_run_asked_for_again_runs_afresh() -> None:
+def test_a_cancelled_run_asked_for_again_runs_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first run waits at a gate until the cancel has been asked for, so it cannot finish
+    # first however busy the machine is; the gate stays open for the run asked for again.
+    cancel_asked = threading.Event()
+
+    def after_the_cancel(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        cancel_asked.wait(60)
+        return run_scenario(scenario, options, progress=progress)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", after_the_cancel)
     board = JobBoard(None)
     job = board.submit(short_request())
     board.cancel(job.key)
+    cancel_asked.set()
     board.wait(job.key, timeout=60)
     assert job.status is JobStatus.CANCELLED
     again = board.wait(board.submit(short_request()).key, timeout=60)
