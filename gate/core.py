@@ -103,7 +103,9 @@ ENTRY_CLEARANCES = (K.MEDICAL, K.BORDER_GUARD_ENTRY)
 GOODS_CLEARANCES = (
     K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_DOCUMENTS, K.CUSTOMS_INSPECTION, K.LOADING,
 )
-_BEFORE_ENTRY = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE})
+#: Where a vehicle is inside the gate whatever else holds: past the entry lane, not yet departed.
+_BEYOND_ENTRY_LANE = frozenset({Location.SCALE, Location.SCANNER, Location.YARD, Location.INSPECTION,
+                                Location.EXIT_LANE})
 #: Where a vehicle can still be sent to a scanner.
 _BEFORE_SCAN = frozenset({Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE, Location.SCALE})
 # Members read on every event, bound once: in Python 3.11 reading a member off its Enum class
@@ -206,6 +208,8 @@ class GateCore:
         self._review_seq = 0
         self.missions: dict[str, Mission] = {}
         self.location_counts: dict[Location, int] = {loc: 0 for loc in Location}
+        #: Visits in the entry lane that barrier 1 has opened for (``let_in``), for ``inside``.
+        self.let_in_at_entry_lane = 0
         self.stats: dict[str, int] = {
             "events": 0, "refused": 0, "declarations_accepted": 0, "declarations_rejected": 0,
             "amendments": 0, "returns": 0, "departed": 0, "refused_visits": 0, "cancelled": 0,
@@ -346,10 +350,17 @@ class GateCore:
         return len(self.active)
 
     def inside(self) -> int:
-        """Vehicles past barrier 1 and not yet departed."""
+        """Vehicles let in through barrier 1 (``let_in``) and not yet departed or refused."""
         c = self.location_counts
-        return sum(c[loc] for loc in (Location.ENTRY_LANE, Location.SCALE, Location.SCANNER, Location.YARD,
-                                      Location.INSPECTION, Location.EXIT_LANE))
+        return self.let_in_at_entry_lane + sum(c[loc] for loc in _BEYOND_ENTRY_LANE)
+
+    @staticmethod
+    def let_in(visit: Visit) -> bool:
+        """Barrier 1 has let the vehicle in: it opened for it (the vehicle may still be rolling
+        through), or the vehicle is further in. Before that it can still turn away: a return or a
+        cancellation sends it off; after it, it leaves only through the yard and barrier 2."""
+        location = visit.location
+        return location in _BEYOND_ENTRY_LANE or (location is _ENTRY_LANE and visit.entry_granted)
 
     def yard_occupancy(self) -> dict[str, int]:
         """Vehicles in the yard by class, as the yard-gate cameras counted them."""
@@ -408,6 +419,9 @@ class GateCore:
                                 f"visits {reserved[vehicle_class]}")
         if lanes != self.lane_load:
             problems.append(f"entry lane loads: books {self.lane_load}, visits {lanes}")
+        let_in = sum(1 for v in self.active.values() if v.location is _ENTRY_LANE and v.entry_granted)
+        if let_in != self.let_in_at_entry_lane:
+            problems.append(f"vehicles let in at the entry lane: books {self.let_in_at_entry_lane}, visits {let_in}")
         problems += self._station_queue_problems()
         for visit_id in self.staging:
             v = self.active.get(visit_id)
@@ -499,6 +513,8 @@ class GateCore:
         if there is not here:
             if here is _ENTRY_LANE:
                 self.release_lane(visit)
+                if visit.entry_granted:
+                    self.let_in_at_entry_lane -= 1
             counts = self.location_counts
             counts[here] -= 1
             counts[there] += 1
@@ -790,6 +806,7 @@ class GateCore:
         if barrier is None:
             return
         visit.entry_granted = True
+        self.let_in_at_entry_lane += 1
         if barrier in self.faulted:
             self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
                         visit.visit_id, barrier, visit.plate, kind="barrier-faulted")

@@ -10,8 +10,8 @@ Rules, before any code:
 * A pair that maps a location to itself is a repeat (the same truck read twice at one site):
   it is accepted and does nothing more. Repeated device reports never make a second visit.
 * A few triggers also need a *guard* the table cannot express (entering the gate needs barrier 1
-  to have been opened for this visit; departing needs barrier 2 opened). ``GUARDS`` names them, so
-  the diagram and the walk test see them too.
+  to have been opened for this visit, and turning back needs it not to have been; departing needs
+  barrier 2 opened). ``GUARDS`` names them, so the diagram and the walk test see them too.
 
 ``docs/transitions.md`` is generated from this table by ``python -m gate.diagram``.
 """
@@ -121,11 +121,14 @@ TRANSITIONS: dict[Location, dict[Trigger, Location]] = {
 }
 
 #: Extra conditions on some legal pairs: (location, trigger) -> the guard's name.
-#: ``entry_granted``: barrier 1 was opened for this visit. ``exit_granted``: barrier 2 was.
+#: ``entry_granted``: barrier 1 was opened for this visit; ``entry_pending``: it was not (a vehicle
+#: barrier 1 let in is no longer turned back: a return leaves it where it is, to wait inside for
+#: the amendment). ``exit_granted``: barrier 2 was opened for it.
 GUARDS: dict[tuple[Location, Trigger], str] = {
     (L.ENTRY_LANE, T.WEIGHED): "entry_granted",
     (L.ENTRY_LANE, T.SCANNED): "entry_granted",
     (L.ENTRY_LANE, T.SEEN_AT_YARD_GATE_IN): "entry_granted",
+    (L.ENTRY_LANE, T.TURNED_BACK): "entry_pending",
     (L.EXIT_LANE, T.PASSED_BARRIER_2): "exit_granted",
 }
 

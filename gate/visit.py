@@ -86,6 +86,11 @@ class Visit:
     returns: int = 0
     weight_flagged: bool = False
 
+    @property
+    def entry_pending(self) -> bool:
+        """Barrier 1 has not opened for the vehicle: it can still be turned away (a guard of the table)."""
+        return not self.entry_granted
+
     def pending(self) -> list[ClearanceKind]:
         """Required clearances not yet passed, in a stable order."""
         return [k for k, c in self.clearances.items() if c.status is not ClearanceStatus.PASSED]

@@ -85,7 +85,9 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
 
 def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str,
                              now: float, out: Out) -> None:
-    """Send the declaration back to the declarant; a vehicle not yet inside is turned back."""
+    """Send the declaration back to the declarant. A vehicle barrier 1 has not let in is turned back
+    and gives up its places; one let in stays in the flow, holding its yard slot, and waits in the
+    yard for the amended declaration (it can leave only through barrier 2)."""
     core.settle(visit, kind, S.RETURNED, actor, now, reasons)
     visit.awaiting_amendment = True
     visit.return_reasons = reasons
@@ -93,7 +95,7 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
     core.stats["returns"] += 1
     core.ledger.record_violation(visit.declaration.declarant_id, "returned")
     out.append(ReturnForRedeclaration(visit.visit_id, visit.visit_id, reasons))
-    if visit.location in (Location.OUTSIDE, Location.STAGING, Location.ENTRY_LANE):
+    if not core.let_in(visit):
         # Turned back before entering: the vehicle leaves, gives up its place, and comes back amended.
         if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
             out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate, reasons))

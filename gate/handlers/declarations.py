@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gate import events as ev
-from gate.commands import AcceptDeclaration, FieldError, RejectDeclaration, RequestFee, RouteTo
+from gate.commands import AcceptDeclaration, FieldError, KeepClosed, RejectDeclaration, RequestFee, RouteTo
 from gate.core import GateCore, Refusal
 from gate.declaration import Declaration, parse_declaration, shown
 from gate.enums import Channel, CrossingMode, Location, Role, Station
@@ -181,15 +181,19 @@ def _reprice(core: GateCore, visit: Visit, fee: int, now: float, out: Out) -> No
 
 
 def on_declaration_cancelled(core: GateCore, e: ev.DeclarationCancelled, now: float, out: Out) -> Verdict:
-    """The declarant withdrew a declaration whose vehicle is not inside."""
+    """The declarant withdrew a declaration whose vehicle barrier 1 has not let in (as a return turns
+    such a vehicle back); one let in must leave through barrier 2."""
     visit = open_visit(core, e.declaration_id)
     if isinstance(visit, Refusal):
         return e.declaration_id, visit
     if e.account_id != visit.owner and Role.ADMIN not in roles_of(core, e.account_id):
         return visit.visit_id, Refusal(f"account {e.account_id} did not make declaration {e.declaration_id}")
-    if visit.location not in (Location.OUTSIDE, Location.STAGING, Location.RETURNED):
-        return visit.visit_id, Refusal(f"cannot cancel: vehicle {visit.plate} is {visit.location.value}")
-    if visit.location is Location.STAGING:
+    if core.let_in(visit):
+        opened = ", let in through barrier 1" if visit.location is Location.ENTRY_LANE else ""
+        return visit.visit_id, Refusal(f"cannot cancel: vehicle {visit.plate} is {visit.location.value}{opened}")
+    if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
+        out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate, ("declaration cancelled",)))
+    if visit.location in (Location.STAGING, Location.ENTRY_LANE):
         out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
     core.move(visit, Trigger.REFUSED, now)
     core.stats["cancelled"] += 1

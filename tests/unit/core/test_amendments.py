@@ -13,7 +13,9 @@ from gate.commands import (
     RouteTo,
 )
 from gate.config import RiskConfig, RiskRule
-from gate.enums import Channel, ClearanceKind, ClearanceStatus, GoodsCategory, Location, Outcome, Station, VehicleClass
+from gate.enums import (
+    Channel, ClearanceKind, ClearanceStatus, GoodsCategory, Location, Outcome, Role, Station, VehicleClass,
+)
 from gate.events import DeclarationAmended, DeclarationCancelled
 from tests.unit.core.support import GateRun, container_declaration, declaration, gate_config, goods, of_type, only
 
@@ -46,6 +48,45 @@ def test_a_return_at_barrier_1_turns_the_vehicle_back_and_frees_its_yard_slot() 
     assert view.location is Location.RETURNED and view.awaiting_amendment and view.returns == 1
     assert run.core.yard.reserved[VehicleClass.TRUCK] == 0
     assert run.core.ledger.violations("0101234567") == {"returned": 1}
+
+
+def test_a_return_once_barrier_1_let_the_vehicle_in_keeps_it_in_the_flow_with_its_slot_until_it_leaves() -> None:
+    run = GateRun(gate_config(Channel.YELLOW, yard={VehicleClass.TRUCK: 1}))
+    visit = run.declare()
+    run.enter(visit)  # through barrier 1, on its way to the scale
+    answer = run.decide(visit, K.CUSTOMS_DOCUMENTS, Outcome.RETURNED, reasons=("wrong HS code",))
+    assert [type(c) for c in answer] == [ReturnForRedeclaration]  # no turning back: it is inside
+    view = run.view(visit)
+    assert view.location is Location.ENTRY_LANE and view.awaiting_amendment
+    assert run.core.yard.reserved[VehicleClass.TRUCK] == 1 and run.core.inside() == 1
+    assert only(run.weigh(visit), RouteTo).station is Station.YARD  # it drives on and parks in the yard
+    run.read("cam-yard-in", run.plate_of(visit))
+    assert run.core.yard.occupied[VehicleClass.TRUCK] == 1 and run.location(visit) is Location.YARD
+    amend(run, visit, goods=[goods(hs_code="8473")])
+    run.clear_goods(visit)
+    run.leave(visit)
+    assert run.location(visit) is Location.DEPARTED and run.core.yard.occupied[VehicleClass.TRUCK] == 0
+
+
+def test_a_vehicle_let_in_through_barrier_1_cannot_be_cancelled_as_it_cannot_be_turned_back() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.enter(visit)
+    refused = run.send(DeclarationCancelled("trader-1", visit))
+    assert run.refused(refused).reason == "cannot cancel: vehicle 12C-000.01 is entry_lane, let in through barrier 1"
+    assert run.location(visit) is Location.ENTRY_LANE
+
+
+def test_a_vehicle_waiting_at_barrier_1_for_its_checks_is_cancelled_and_sent_away() -> None:
+    run = GateRun(gate_config(yard={VehicleClass.TRUCK: 1}))
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    answer = run.send(DeclarationCancelled("trader-1", visit))
+    assert only(answer, KeepClosed).device_id == "barrier-in-1"
+    assert only(answer, RouteTo).station is Station.AWAY
+    assert run.location(visit) is Location.REFUSED
+    assert run.core.yard.reserved[VehicleClass.TRUCK] == 0 and run.core.lane_load["barrier-in-1"] == 0
+    assert run.core.work_list(Role.MEDICAL) == [] and run.core.check_invariants() == []
 
 
 def test_the_amendment_re_enters_a_returned_vehicle_as_version_2_and_it_can_then_cross() -> None:

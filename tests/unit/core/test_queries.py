@@ -44,3 +44,18 @@ def test_fee_due_is_the_fee_less_what_was_paid_and_none_for_an_unknown_visit() -
     run.pay(visit, amount=200_000, method=PaymentMethod.DIRECT)
     assert run.core.fee_due(visit) == view.fee_vnd - 200_000
     assert run.core.fee_due("NO-SUCH-VISIT") is None
+
+
+def test_inside_counts_the_vehicles_barrier_1_let_in_and_not_those_waiting_at_it() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    assert run.core.inside() == 0
+    run.pass_entry_checks(visit)  # the barrier opens for it
+    assert run.core.inside() == 1
+    run.weigh(visit)
+    assert run.core.inside() == 1
+    run.read("cam-yard-in", run.plate_of(visit))
+    run.clear_goods(visit)
+    run.leave(visit)
+    assert run.core.inside() == 0
