@@ -298,48 +298,60 @@ class GateCore:
         return out
 
     # ------------------------------------------------------------------ queries
+    #
+    # A query never raises for an odd argument (an id that is no string, a role that is no Role):
+    # there is no such visit, clearance, task or mission, so the answer is None or empty.
+
+    def _any_visit(self, visit_id: object) -> Visit | None:
+        """The open or archived visit with this id; None for any other id, or for no string at all."""
+        if not isinstance(visit_id, str):
+            return None
+        return self.active.get(visit_id) or self.archive.get(visit_id)
 
     def visit(self, visit_id: str) -> VisitView | None:
         """A snapshot of an open or archived visit, or None if the core has no such visit."""
-        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        v = self._any_visit(visit_id)
         return VisitView.of(v) if v is not None else None
 
     def clearance_status(self, visit_id: str, kind: ClearanceKind) -> ClearanceStatus | None:
         """The status of one clearance of an open or archived visit; None when the core has no such
         visit or the visit does not need that clearance. Builds no snapshot: cheap enough per task."""
-        v = self.active.get(visit_id) or self.archive.get(visit_id)
-        c = v.clearances.get(kind) if v is not None else None
+        v = self._any_visit(visit_id)
+        c = v.clearances.get(kind) if v is not None and isinstance(kind, ClearanceKind) else None
         return c.status if c is not None else None
 
     def fee_due(self, visit_id: str) -> int | None:
         """The fee still owed on an open or archived visit (its fee less what was paid), or None
         when the core has no such visit. Builds no snapshot."""
-        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        v = self._any_visit(visit_id)
         return v.fee_vnd - v.fee_paid_vnd if v is not None else None
 
     def location(self, visit_id: str) -> Location | None:
         """Where an open or archived visit is, or None when the core has no such visit. Builds no
         snapshot: cheap enough for a device's every report."""
-        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        v = self._any_visit(visit_id)
         return v.location if v is not None else None
 
     def fee_paid(self, visit_id: str) -> int | None:
         """What was paid on an open or archived visit, or None when the core has no such visit.
         Builds no snapshot."""
-        v = self.active.get(visit_id) or self.archive.get(visit_id)
+        v = self._any_visit(visit_id)
         return v.fee_paid_vnd if v is not None else None
 
     def visit_by_plate(self, plate: str) -> VisitView | None:
         """A snapshot of the open visit of a plate (any spacing or case), or None."""
         from gate.identifiers import normalize_plate
 
+        if not isinstance(plate, str):
+            return None
         visit_id = self.by_plate.get(normalize_plate(plate))
         return self.visit(visit_id) if visit_id else None
 
     def work_list(self, role: Role) -> list[WorkItem]:
         """The agency's tasks on vehicles whose data is complete and that are where the work is done,
-        oldest first."""
-        return list(self.work[role].values())
+        oldest first; empty for anything that is no ``Role``."""
+        tasks = self.work.get(role) if isinstance(role, Role) else None
+        return list(tasks.values()) if tasks is not None else []
 
     def open_reviews(self) -> list[Review]:
         """Manual reviews raised and not yet resolved, oldest first."""
@@ -373,7 +385,7 @@ class GateCore:
 
     def mission(self, mission_id: str) -> Mission | None:
         """An AGV mission by id (``<visit id>:<container>``), or None."""
-        return self.missions.get(mission_id)
+        return self.missions.get(mission_id) if isinstance(mission_id, str) else None
 
     def check_invariants(self) -> list[str]:
         """Consistency of the core's own books (for tests and end-of-run checks). O(visits)."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from gate.enums import ClearanceKind, ClearanceStatus, PaymentMethod
 from tests.unit.core.support import GateRun
 
@@ -59,3 +63,19 @@ def test_inside_counts_the_vehicles_barrier_1_let_in_and_not_those_waiting_at_it
     run.clear_goods(visit)
     run.leave(visit)
     assert run.core.inside() == 0
+
+
+ODD = [None, 12345, ["DEC-0001"], {}, ("DEC-0001",), b"DEC-0001", float("nan")]
+
+
+@pytest.mark.parametrize("odd", ODD, ids=[type(v).__name__ for v in ODD])
+def test_a_query_given_an_odd_argument_answers_none_or_nothing(odd: Any) -> None:
+    run = GateRun()
+    visit = run.declare()
+    core = run.core
+    assert core.visit(odd) is None and core.location(odd) is None
+    assert core.fee_due(odd) is None and core.fee_paid(odd) is None
+    assert core.clearance_status(odd, K.MEDICAL) is None and core.clearance_status(visit, odd) is None
+    assert core.visit_by_plate(odd) is None and core.mission(odd) is None
+    assert core.work_list(odd) == [] and core.work_list("nobody") == []  # type: ignore[arg-type]
+    assert core.visit(visit) is not None  # and the visit is still there
