@@ -14,6 +14,8 @@ Rules this module keeps:
   unauthorised, repeated or out-of-order event is *refused*: it changes nothing, it is written to
   the audit with its reason, the sender is told (``RefuseEvent``), and where a person must act a
   ``ManualReview`` is raised. Real programming errors still raise: they must not be hidden.
+* ``now`` comes from the host with every call. ``handle`` and ``on_timer`` treat a ``now`` that is
+  not a finite number alike: refused (audited, answered with a ``RefuseEvent``), never raised.
 * Every accepted or refused event is audited, hash-chained, with its sender, time and reason.
 * Every visit is in exactly one location; a visit leaves the open set only by departing or being
   refused, and then moves to the archive. None is ever lost.
@@ -134,6 +136,8 @@ MAX_AGV_DISPATCHES = 3
 
 
 _INF = math.inf
+#: How the audit and a ``RefuseEvent`` name a refused ``on_timer`` call, and who made it.
+TIMER, HOST = "Timer", "host"
 
 #: ``TRANSITIONS`` and ``GUARDS`` in one table: location -> trigger -> (next location, guard or None).
 _STEPS: dict[Location, dict[Trigger, tuple[Location, str | None]]] = {
@@ -239,7 +243,13 @@ class GateCore:
     # ------------------------------------------------------------------ the contract
 
     def handle(self, event: Event, now: float) -> list[Command]:
-        """Apply one event at time ``now``; return what devices and people must do next."""
+        """Apply one event at time ``now``; return what devices and people must do next.
+
+        ``now`` is the host's clock. One that is not a finite number, or is earlier than the last
+        event's, is refused as a bad event is: nothing changes, the refusal is audited (at the last
+        good time) and returned as a ``RefuseEvent`` to the event's sender. ``on_timer`` treats a
+        time that is not a finite number the same way.
+        """
         out: list[Command] = []
         event_type = type(event)
         route = _ROUTES.get(event_type)
@@ -277,13 +287,17 @@ class GateCore:
     def on_timer(self, now: float) -> list[Command]:
         """Act on every deadline due at ``now``.
 
-        The shell calls this, not a device, so a time that is not a finite number is a programming
-        error and raises ``ValueError``. A time earlier than the last event is taken as that event's
-        time: what was due by then is done, stamped no earlier than what the audit already holds.
+        ``now`` is the host's clock, as for ``handle``, and a bad one is treated as ``handle`` treats
+        it: a time that is not a finite number is refused, not raised; nothing fires, the refusal
+        is audited at the last good time (sender ``host``, action ``Timer``) and returned as a
+        ``RefuseEvent``. A time earlier than the last event is taken as that event's time (there is
+        no event to refuse): what was due by then is done, stamped no earlier than what the audit
+        already holds.
         """
         when = _finite_time(now)
         if when is None:
-            raise ValueError(f"GateCore.on_timer: now must be a finite number (got {shown(now, 40)})")
+            last = self._last_now if math.isfinite(self._last_now) else 0.0
+            return self.refuse([], TIMER, HOST, None, f"time must be a finite number (got {shown(now, 40)})", last)
         when = max(when, self._last_now)
         self._last_now = when
         out: list[Command] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gate.commands import Escalate, ManualReview, SendManifest
+from gate.commands import Escalate, ManualReview, RefuseEvent, SendManifest
 from gate.config import TimeoutConfig
 from gate.deadlines import Deadlines
 from gate.enums import ClearanceKind, PaymentMethod, Role
@@ -103,11 +103,26 @@ def test_on_timer_at_a_time_before_the_last_event_acts_at_the_last_event_s_time(
     assert run.core.audit.records[-1].time == run.now
 
 
-@pytest.mark.parametrize("now", [float("nan"), float("inf"), "10", None, True])
-def test_on_timer_with_a_time_that_is_no_number_is_a_programming_error(now: object) -> None:
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), "10", None, True, 10**400],
+                         ids=["nan", "inf", "text", "none", "bool", "int-of-401-digits"])
+def test_on_timer_with_a_time_that_is_no_finite_number_is_refused_as_handle_refuses_it(now: object) -> None:
     run = GateRun()
-    with pytest.raises(ValueError, match="on_timer: now must be a finite number"):
-        run.core.on_timer(now)  # type: ignore[arg-type]
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)  # two entry checks, each with its deadline
+    due = run.core.next_deadline()
+    records, last = run.core.audit.count, run.core.audit.records[-1].time
+    answer = run.core.on_timer(now)  # type: ignore[arg-type]
+    refusal = only(answer, RefuseEvent)
+    assert answer == [refusal]
+    assert (refusal.event_kind, refusal.sender) == ("Timer", "host")
+    assert refusal.reason.startswith("time must be a finite number (got ")
+    record = run.core.audit.records[-1]
+    assert run.core.audit.count == records + 1 and not record.accepted and record.time == last
+    assert (record.actor, record.action, record.reason) == ("host", "Timer", refusal.reason)
+    assert run.core.next_deadline() == due  # nothing fired
+    # handle refuses the same time the same way
+    handled = run.core.handle(BarrierOpened("barrier-in-1"), now)  # type: ignore[arg-type]
+    assert only(handled, RefuseEvent).reason == refusal.reason
 
 
 def test_cancelled_deadlines_never_fire_however_many_there_are() -> None:
