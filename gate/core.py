@@ -450,9 +450,10 @@ class GateCore:
             problems.append(f"vehicles let in at the entry lane: books {self.let_in_at_entry_lane}, visits {let_in}")
         problems += self._station_queue_problems()
         for visit_id in self.staging:
-            v = self.active.get(visit_id)
-            if v is None or not (v.location is Location.STAGING or (v.location is _ENTRY_LANE and not v.entry_granted)):
-                where = "closed" if v is None else v.location.value
+            queued = self.active.get(visit_id)
+            if queued is None or not (queued.location is Location.STAGING
+                                      or (queued.location is _ENTRY_LANE and not queued.entry_granted)):
+                where = "closed" if queued is None else queued.location.value
                 problems.append(f"staging queues {visit_id}, which is {where}")
         waiting_in_areas = sum(len(self.staging.in_area(area)) for area in self.staging.area_capacity)
         if waiting_in_areas != sum(self.staging.area_count.values()):
