@@ -495,14 +495,15 @@ class GateCore:
 
     def review(self, out: list[Command], reason: str, now: float, visit_id: str | None = None,
                device_id: str | None = None, plate: str | None = None, kind: str = "",
-               dedupe: bool = True) -> None:
-        """Raise a manual review, unless the same one (same kind, device and plate) is open.
+               dedupe: bool = True) -> str:
+        """Raise a manual review, unless the same one (same kind, device and plate) is open; returns
+        the id of the review raised, or of the one already open.
 
         ``dedupe=False`` always opens a new one: two no-reads at one camera are two vehicles.
         """
         key = (device_id, plate, kind or reason)
         if dedupe and key in self._review_keys:
-            return
+            return self._review_keys[key]
         self._review_seq += 1
         review_id = f"R{self._review_seq}"
         self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
@@ -511,6 +512,7 @@ class GateCore:
             self._review_key_of[review_id] = key
         self.stats["manual_reviews"] += 1
         out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
+        return review_id
 
     def close_review(self, review_id: str) -> Review | None:
         """Forget an open review; returns it, or None if there was none with that id."""
@@ -937,7 +939,7 @@ class GateCore:
             return
         visit.payment_overdue = True
         self.audit.write(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
-        self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
+        visit.payment_review = self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
                     visit_id, None, visit.plate, kind=f"payment-unconfirmed:{visit_id}")
 
     def _manifest_unacknowledged(self, mission_id: str, now: float, out: list[Command]) -> None:

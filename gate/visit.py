@@ -82,6 +82,7 @@ class Visit:
     payment_token: Timer | None = None
     payment_pending_vnd: int = 0  # an online payment awaiting confirmation
     payment_overdue: bool = False  # ... and not confirmed in time
+    payment_review: str | None = None  # the review raised when it was not confirmed in time
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     weight_flagged: bool = False
@@ -112,6 +113,7 @@ class Mission:
     manifest_attempts: int = 1
     dispatch_attempts: int = 0
     dispatched_at: float | None = None
+    fault_at: float | None = None  # when an AGV fault was last answered (re-dispatch or given up)
     token: Timer | None = None
 
 

@@ -52,6 +52,13 @@ def on_manifest_acknowledged(core: GateCore, e: ev.ManifestAcknowledged, now: fl
     mission = _mission(core, e.device_id, e.mission_id, DeviceKind.PARTNER_LINK)
     if isinstance(mission, Refusal):
         return None, mission
+    if mission.state is AgvMissionState.FAILED:
+        # Given up (never acknowledged in time, or its visit refused) and handed to people, who
+        # must know the partner side has the manifest after all.
+        core.review(out, f"partner side acknowledged manifest {mission.mission_id} after the mission failed: "
+                         "check how it is handled by hand", now, mission.visit_id, e.device_id, None,
+                    kind=f"manifest-late:{mission.mission_id}")
+        return mission.visit_id, Refusal(f"manifest {mission.mission_id} acknowledged too late: the mission failed")
     if mission.state is not AgvMissionState.MANIFEST_SENT:
         return mission.visit_id, f"repeat acknowledgement ({mission.state.value})"
     core.deadlines.cancel(mission.token)
@@ -81,11 +88,13 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     mission = _mission(core, e.device_id, e.mission_id, DeviceKind.AGV_FLEET)
     if isinstance(mission, Refusal):
         return None, mission
+    if mission.fault_at == now:
+        # A fault answered at this very instant: the fleet repeated its report (a second AGV
+        # breaking down at the instant it was sent could not be told from it).
+        return mission.visit_id, "repeat: fault already answered"
     if mission.state is not AgvMissionState.DISPATCHED:
         return mission.visit_id, Refusal(f"mission {mission.mission_id} is not under way ({mission.state.value})")
-    if mission.dispatched_at == now:
-        # An AGV cannot break down at the instant it was sent: the fleet repeated its report.
-        return mission.visit_id, "repeat: fault already answered"
+    mission.fault_at = now
     if mission.dispatch_attempts < MAX_AGV_DISPATCHES:
         core.dispatch(mission, now, out)
         return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); dispatched again"

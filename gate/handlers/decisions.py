@@ -127,6 +127,11 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
         if mission is not None and mission.state in (AgvMissionState.MANIFEST_SENT, AgvMissionState.ACKNOWLEDGED):
             mission.state = AgvMissionState.FAILED
             core.deadlines.cancel(mission.token)
+        elif mission is not None and mission.state is AgvMissionState.DISPATCHED:
+            # Its container is already on the way across the line: only people can stop it now.
+            core.review(out, f"visit {visit.visit_id} refused while AGV mission {mission.mission_id} is under way: "
+                             f"stop it or bring container {mission.container_no} back", now, visit.visit_id,
+                        core.agv_fleet, None, kind=f"agv-refused:{mission.mission_id}")
     core.move(visit, Trigger.REFUSED, now)
     core.stats["refused_visits"] += 1
     core.finish(visit, now, out)
@@ -165,7 +170,9 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
             if not visit.payment_overdue:
                 return visit.visit_id, Refusal(f"an online payment {visit.payment_reference} is awaiting confirmation")
             # Never confirmed in time: the driver pays at the counter instead, and the online payment is void.
-            _drop_pending_payment(core, visit)
+            closed = _drop_pending_payment(core, visit)
+            _credit(core, visit, e.amount_vnd, e.account_id, now, out)
+            return visit.visit_id, f"paid {amount_text(e.amount_vnd)} at the counter{closed}"
         _credit(core, visit, e.amount_vnd, e.account_id, now, out)
         return visit.visit_id, f"paid {amount_text(e.amount_vnd)} at the counter"
     if e.account_id != visit.owner and _FEE_COLLECTOR not in roles_of(core, e.account_id):
@@ -180,13 +187,19 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
     return visit.visit_id, f"online payment {e.reference} of {amount_text(e.amount_vnd)} awaiting confirmation"
 
 
-def _drop_pending_payment(core: GateCore, visit: Visit) -> None:
-    """Forget the online payment awaiting confirmation."""
+def _drop_pending_payment(core: GateCore, visit: Visit) -> str:
+    """Forget the online payment awaiting confirmation, and close the review raised when it was
+    not confirmed in time: the payment is settled one way or the other. Returns what the audit
+    says of that review ("" when there was none)."""
     core.deadlines.cancel(visit.payment_token)
     visit.clearances[_FEE].status = _REQUIRED
     visit.payment_pending_vnd = 0
     visit.payment_reference = None
     visit.payment_overdue = False
+    review_id, visit.payment_review = visit.payment_review, None
+    if review_id is not None and core.close_review(review_id) is not None:
+        return f"; review {review_id} closed"
+    return ""
 
 
 def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out: Out) -> Verdict:
@@ -202,9 +215,9 @@ def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out
     if e.reference != visit.payment_reference:
         return visit.visit_id, Refusal(f"reference {e.reference} does not match the pending payment {visit.payment_reference}")
     amount = visit.payment_pending_vnd
-    _drop_pending_payment(core, visit)
+    closed = _drop_pending_payment(core, visit)
     _credit(core, visit, amount, e.account_id, now, out)
-    return visit.visit_id, f"online payment {e.reference} confirmed"
+    return visit.visit_id, f"online payment {e.reference} confirmed{closed}"
 
 
 def _credit(core: GateCore, visit: Visit, amount: int, actor: str, now: float, out: Out) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gate.commands import Command, DispatchAgv, FieldError, ManualReview, RejectDeclaration, RouteTo, SendManifest
+from gate.config import TimeoutConfig
 from gate.enums import AgvMissionState, Channel, ClearanceKind, Location, Outcome, Station
 from gate.events import (
     AgvArrived,
@@ -202,6 +203,46 @@ def test_refusing_the_truck_abandons_its_missions_not_yet_under_way() -> None:
     assert run.core.next_deadline() is None  # no resend, and no agency deadline of a closed visit
     late = run.send(ManifestAcknowledged("partner-link", f"{visit}:{BOX}"))
     assert not of_type(late, DispatchAgv)
+
+
+def test_a_manifest_acknowledged_after_the_mission_failed_is_refused_as_late_and_people_are_told() -> None:
+    run = GateRun(gate_config(agv=True, timeouts=TimeoutConfig(manifest_max_attempts=1)))
+    visit = run.declare(data=container_declaration("DEC-0001", "12C-000.01", crossing_mode="agv_lane"))
+    run.to_yard(visit)
+    hand_over(run, visit)
+    mission_id = f"{visit}:{BOX}"
+    run.wake(run.core.next_deadline() or 0.0)  # never acknowledged in time: failed, handed to people
+    late = run.send(ManifestAcknowledged("partner-link", mission_id))
+    assert run.refused(late).reason == f"manifest {mission_id} acknowledged too late: the mission failed"
+    assert only(late, ManualReview).reason == (f"partner side acknowledged manifest {mission_id} after the mission "
+                                               "failed: check how it is handled by hand")
+    assert not of_type(late, DispatchAgv)
+    assert run.core.mission(mission_id).state is AgvMissionState.FAILED  # type: ignore[union-attr]
+    again = run.send(ManifestAcknowledged("partner-link", mission_id), after=0.0)
+    assert not of_type(again, ManualReview)  # the same review stays open
+
+
+def test_refusing_a_truck_while_its_agv_is_under_way_asks_people_to_stop_it() -> None:
+    run, visit = agv_run(Channel.YELLOW)
+    run.decide(visit, K.CUSTOMS_DOCUMENTS)
+    hand_over(run, visit)
+    mission_id = f"{visit}:{BOX}"
+    assert of_type(run.send(ManifestAcknowledged("partner-link", mission_id)), DispatchAgv)
+    answer = run.decide(visit, K.CUSTOMS_DOCUMENTS, Outcome.REFUSED, reasons=("undeclared goods",))
+    review = only(answer, ManualReview)
+    assert review.reason == (f"visit {visit} refused while AGV mission {mission_id} is under way: "
+                             f"stop it or bring container {BOX} back")
+    assert (review.visit_id, review.device_id) == (visit, "agv-fleet")
+
+
+def test_an_agv_fault_at_the_instant_of_its_first_dispatch_is_answered_with_another_agv() -> None:
+    run, visit = agv_run()
+    hand_over(run, visit)
+    mission_id = f"{visit}:{BOX}"
+    assert of_type(run.send(ManifestAcknowledged("partner-link", mission_id)), DispatchAgv)
+    again = run.send(AgvFaulted("agv-fleet", mission_id, "blocked at the start"), after=0.0)
+    assert only(again, DispatchAgv).mission_id == mission_id
+    assert run.core.mission(mission_id).dispatch_attempts == 2  # type: ignore[union-attr]
 
 
 def test_a_fault_report_repeated_at_the_same_instant_dispatches_no_second_agv() -> None:

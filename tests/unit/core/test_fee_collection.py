@@ -88,6 +88,28 @@ def test_an_unconfirmed_online_payment_raises_a_review_when_its_time_runs_out() 
     assert run.status(visit, K.FEE) is S.PASSED
 
 
+def test_a_confirmation_after_the_time_ran_out_closes_the_review_it_raised() -> None:
+    run = GateRun()
+    visit = in_yard_unpaid(run)
+    run.pay(visit, method=ONLINE, account="trader-1", reference="VCB-778")
+    review = only(run.wake(run.now + run.core.config.timeouts.payment_confirmation_s), ManualReview)
+    run.send(PaymentConfirmed("fees-1", visit, "VCB-778"))
+    assert run.status(visit, K.FEE) is S.PASSED
+    assert run.core.open_reviews() == []
+    assert run.core.audit.records[-1].reason == f"online payment VCB-778 confirmed; review {review.review_id} closed"
+
+
+def test_a_counter_payment_in_place_of_an_online_one_never_confirmed_closes_the_review_it_raised() -> None:
+    run = GateRun()
+    visit = in_yard_unpaid(run)
+    run.pay(visit, method=ONLINE, account="trader-1", reference="VCB-778")
+    review = only(run.wake(run.now + run.core.config.timeouts.payment_confirmation_s), ManualReview)
+    run.pay(visit, reference="CASH-1")
+    assert run.status(visit, K.FEE) is S.PASSED
+    assert run.core.open_reviews() == []
+    assert run.core.audit.records[-1].reason.endswith(f"at the counter; review {review.review_id} closed")
+
+
 def test_a_confirmation_in_time_cancels_the_payment_deadline() -> None:
     run = GateRun()
     visit = in_yard_unpaid(run)
