@@ -9,6 +9,7 @@ starts (``gatetwin dashboard DIR ...`` sets it).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,31 @@ def read_results(folder: Path) -> RunResult:
         return _read(str(folder.resolve()), _stamp(folder))
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})") from None
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _status(folder: str, stamp: str) -> str:
+    document = json.loads((Path(folder) / SUMMARY_FILE).read_text(encoding="utf-8"))
+    failed = document.get("failed")
+    if not failed:
+        return ""
+    done = len(document.get("replications") or [])
+    manifest = document.get("manifest") if isinstance(document.get("manifest"), dict) else {}
+    wanted = manifest.get("replications")
+    count = f"{done} of {wanted} replications" if isinstance(wanted, int) else f"{done} replication(s)"
+    if "RunCancelled" in failed:
+        return f"cancelled: {count}"
+    return f"failed: {count}" if done else "failed: no replication finished"
+
+
+def results_status(folder: Path) -> str:
+    """Whether a results folder holds a complete run, in a few words: "" when it does; "cancelled:
+    1 of 3 replications", "failed: no replication finished" and so on when it does not, or when
+    its summary cannot be read."""
+    try:
+        return _status(str(Path(folder).resolve()), _stamp(Path(folder)))
+    except (OSError, ValueError):
+        return "cannot be read"
 
 
 def open_folder(folder: Path, show: bool = True) -> LoadedRun:

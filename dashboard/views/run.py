@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.jobs import RunRequest
-from dashboard.state import loaded_runs, open_folder, post_message, request_runs, runs_dir
+from dashboard.state import LoadedRun, loaded_runs, open_folder, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
 from scenarios import ScenarioError, ScenarioIssue, describe, format_errors, library_names, load_scenario, validate_scenario, with_overrides
 from scenarios.schema import Scenario
 from scenarios.yaml_reader import read_yaml
+from twin.compare import unfinished
 from twin.results import SUMMARY_FILE
 
 #: Largest scenario file accepted for upload, in bytes (a scenario is a few kilobytes).
@@ -61,6 +62,21 @@ def saved_folders() -> list[Path]:
     return sorted(found, key=lambda p: (p / SUMMARY_FILE).stat().st_mtime, reverse=True)
 
 
+def found_label(folder: Path) -> str:
+    """A results folder found, marked when its run did not finish every replication."""
+    status = results_status(folder)
+    return f"{folder} ({status})" if status else str(folder)
+
+
+def post_opened(opened: LoadedRun) -> None:
+    """Say a run was opened: a success when it finished, a warning saying what it left unfinished."""
+    problem = unfinished(opened.run)
+    if problem:
+        post_message("warning", f"Opened {opened.label}, but {problem}.")
+    else:
+        post_message("success", f"Opened {opened.label}.")
+
+
 page_setup("Run or open")
 library_tab, upload_tab, open_tab = st.tabs(["Library scenario", "Upload a scenario file", "Open saved results"])
 
@@ -100,14 +116,16 @@ with upload_tab:
 with open_tab:
     folders = saved_folders()
     if folders:
-        chosen = st.selectbox("Results found", folders, key="run.found", format_func=str)
+        chosen = st.selectbox("Results found", folders, key="run.found", format_func=found_label,
+                              help="Runs that did not finish every replication are marked, e.g. '(cancelled: 1 of 3 "
+                                   "replications)'.")
         if st.button("Open", key="run.open_found"):
             try:
                 opened = open_folder(chosen)
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                post_message("success", f"Opened {opened.label}.")
+                post_opened(opened)
                 st.rerun()
     typed = st.text_input("Results folder", key="run.folder", placeholder="out/huu_nghi_2025",
                           help="A folder written by 'gatetwin run --out' (it holds summary.json).")
@@ -120,7 +138,7 @@ with open_tab:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                post_message("success", f"Opened {opened.label}.")
+                post_opened(opened)
                 st.rerun()
 
 st.markdown("#### Open results")

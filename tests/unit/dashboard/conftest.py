@@ -45,11 +45,12 @@ def single_replication_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def failed_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two saved runs that crashed: "none" in its first replication (nothing finished),
-    "partial" in its second (one of two finished)."""
+    """Saved runs that did not finish: "none" crashed in its first replication (nothing finished),
+    "partial" in its second (one of two finished), "cancelled" was cancelled in its second."""
     root = tmp_path_factory.mktemp("failed-runs")
     return {"none": write_failed_run(root / "none", failing_replication=0),
-            "partial": write_failed_run(root / "partial", failing_replication=1)}
+            "partial": write_failed_run(root / "partial", failing_replication=1),
+            "cancelled": write_failed_run(root / "cancelled", failing_replication=1, cancelled=True)}
 
 
 @pytest.fixture(scope="session")

@@ -72,12 +72,16 @@ def write_library_run(folder: Path, name: str = "huu_nghi_smart_gate", hours: fl
     return folder
 
 
-def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0) -> Path:
+def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0, cancelled: bool = False) -> Path:
     """The busy smart gate, 2 replications of ``hours``, whose replication ``failing_replication``
-    crashes half way: saved to ``folder`` with the replications before it and the error."""
+    crashes half way (or, ``cancelled``, is cancelled there as the dashboard cancels a run):
+    saved to ``folder`` with the replications before it and the error."""
+    from dashboard.jobs import RunCancelled
 
     def crash(replication: int, fraction: float) -> None:
         if replication == failing_replication and fraction > 0.5:
+            if cancelled:
+                raise RunCancelled("cancelled from the dashboard")
             raise ZeroDivisionError("the scanner emulator divided by zero")
 
     with pytest.MonkeyPatch.context() as patch:

@@ -591,3 +591,34 @@ def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percent
     assert f"and {mean_p95:.3g} min) are the mean over replications of each replication's own" in note
     [p95] = [metric for metric in app.metric if metric.label == "Time at the gate, 95th percentile"]
     assert "each replication's own 95th percentile" in p95.help
+
+
+@pytest.mark.parametrize("which", ["partial", "cancelled"])
+def test_opening_a_run_that_did_not_finish_warns_what_it_left_unfinished(failed_runs: dict[str, Path], which: str) -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.text_input(key="run.folder").set_value(str(failed_runs[which])).run()
+    app.button(key="run.open_folder").click().run()
+    assert not app.success
+    [warning] = [w.value for w in app.warning]
+    reason = "RunCancelled: cancelled from the dashboard" if which == "cancelled" else "ZeroDivisionError"
+    assert warning.startswith("Opened huu_nghi_smart_gate · seed 870 · 1 rep · 1 h, but only 1 of its 2 replications "
+                              "finished (replication 1 failed: ")
+    assert reason in warning
+
+
+def test_results_found_mark_the_runs_that_did_not_finish(failed_runs: dict[str, Path], saved_runs: dict[str, Path],
+                                                          dashboard_environment: Path) -> None:
+    import shutil
+
+    for name, folder in (("cancelled", failed_runs["cancelled"]), ("none", failed_runs["none"]),
+                         ("complete", saved_runs["baseline"])):
+        shutil.copytree(folder, dashboard_environment / name)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    shown = {Path(option.split(" (")[0]).name: option for option in app.selectbox(key="run.found").options}
+    assert shown["cancelled"].endswith("/cancelled (cancelled: 1 of 2 replications)")
+    assert shown["none"].endswith("/none (failed: no replication finished)")
+    assert shown["complete"].endswith("/complete")
