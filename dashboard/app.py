@@ -21,4 +21,11 @@ PAGES = [
     st.Page("views/run.py", title="Run or open", icon=":material/play_arrow:", url_path="run"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# A planner's tool, not a Streamlit app in development: no "Deploy" button, no developer menu.
+# The browser learns the toolbar's mode when a script run starts, so the first run after the
+# option is set starts again at once, on the page asked for.
+if st.get_option("client.toolbarMode") != "viewer":
+    st.set_option("client.toolbarMode", "viewer")
+    st.switch_page(page)
+page.run()

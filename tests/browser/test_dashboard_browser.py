@@ -155,10 +155,17 @@ def test_every_page_draws_without_an_error_in_a_real_browser(page: Page, dashboa
         expect(sidebar.locator('[data-testid="stSidebarNavLink"]')).to_contain_text(NAVIGATION)
         expect(sidebar.get_by_role("combobox", name="Results shown")).to_have_value(
             "huu_nghi_smart_gate · seed 870 · 2 rep · 5 h")
+        # A planner's tool: no "Deploy" button in the toolbar.
+        assert page.locator('[data-testid="stAppDeployButton"]').count() == 0, f"{name}: a Deploy button"
         if name != "run":
             assert page.locator('[data-testid="stImage"]').count() >= 1, f"{name}: no figure"
         if name == "overview":
             assert page.locator('[data-testid="stMetric"]').count() == 7
+            # Every headline's label and value fit their column, not cut off with an ellipsis.
+            for metric in page.locator('[data-testid="stMetric"]').all():
+                cut = metric.evaluate("m => Array.from(m.querySelectorAll('*'))"
+                                      ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+                assert not cut, f"cut off: {cut}"
             assert page.get_by_text("95 % CI ±").count() >= 1
         if name == "compare":
             assert page.locator('[data-testid="stMetric"]').count() == 2  # wins per run
