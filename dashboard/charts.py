@@ -136,10 +136,9 @@ def _agv_lane(ax: Axes, agv: tuple[int, int] | None) -> None:
 def place_timeline_figure(timeline: pd.DataFrame, now: float, places: Sequence[str]) -> Figure:
     """Trucks at each place over the run (step lines), with the chosen moment marked.
 
-    Sized for a column of about 60 % of the page, with the legend below the plot, so its text
-    is drawn at about the size of the page's own.
+    Drawn the width of the page, with the legend at the right in type as large as the axes'.
     """
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = Figure(figsize=(10, 3.6), layout="constrained")
     ax = figure.subplots()
     hours = timeline.index.to_numpy(dtype=float) / HOUR
     for place in places:
@@ -149,7 +148,7 @@ def place_timeline_figure(timeline: pd.DataFrame, now: float, places: Sequence[s
     ax.set_ylabel("trucks")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, frameon=False)
+    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return figure
 
 

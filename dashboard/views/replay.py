@@ -107,7 +107,7 @@ if loaded is not None:
                     "counts trucks still driving to the checkpoint; the staging area counts every truck waiting to be "
                     "called forward, of them those queued on the road (the Overview's road queue) and those in "
                     "staging areas.")
-        left, right = st.columns([2, 3])
+        left, right = st.columns([3, 2])
         with left:
             frame = pd.DataFrame({
                 "place": [PLACE_LABELS[p] for p in PLACES],
@@ -118,14 +118,14 @@ if loaded is not None:
                                  "most in the run": ("peak", "The most trucks there at any moment of the run, from "
                                                      "every truck's times in and out.")},
                   widths={"place": "medium", "trucks now": "small", "most in the run": "small"}, key="replay-counts")
+        with right:
             st.caption(f"{trucks_text(sum(counts.values()))} on the approach road or inside the gate at {when}.")
             yard_max = rep.kpis.get(YARD_OCCUPANCY + "_max")
             if yard_max is not None and not np.isnan(yard_max) and int(yard_max) != peaks["yard"]:
                 st.caption(f"The yard's peak here ({peaks['yard']}) counts the trucks parked in it; the Overview's yard "
                            f"peak ({yard_max:.0f} in this replication) also counts those in its inspection bays.")
-        with right:
-            show_figure(place_timeline_figure(timeline, now, [p for p in PLACES if peaks[p] > 0] or list(PLACES)),
-                        "Trucks at each place over the run; the black line is the moment shown above.")
+        show_figure(place_timeline_figure(timeline, now, [p for p in PLACES if peaks[p] > 0] or list(PLACES)),
+                    "Trucks at each place over the run; the black line is the moment shown above.")
         if corridor is not None:
             on_corridor, counted_h = corridor_at(corridor, now / 3600.0)
             st.markdown("##### On the approach corridor (Mesa agents)")
