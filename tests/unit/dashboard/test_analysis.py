@@ -24,6 +24,7 @@ from dashboard.analysis import (
     STAGING_QUEUE,
     bottleneck_table,
     faults_text,
+    side_by_side,
     format_quantity,
     headlines,
     hourly_flow,
@@ -70,7 +71,7 @@ def test_the_headlines_carry_mean_interval_and_unit_from_the_summary() -> None:
     assert items["throughput_per_day"].value_text == "813 trucks/day"
     assert items["throughput_per_day"].interval_text == "95 % CI ± 31.2 trucks/day (5 replications)"
     assert items["fee_revenue_vnd"].value_text == "745.3 M VND"
-    assert "no confidence interval" in items["time_at_gate_p95"].interval_text
+    assert items["time_at_gate_p95"].interval_text == "one replication: no confidence interval"
     assert items["road_queue_km_max"].value_text == "-"
     assert items["road_queue_km_max"].interval_text == "not measured in this run"
 
@@ -359,3 +360,16 @@ def test_the_longest_wait_is_found_among_officers_as_well_as_stations(with_offic
     assert math.isnan(customs["longest queue"])
     assert waits.iloc[1]["mean wait (min)"] == pytest.approx(11.5)
     assert math.isnan(waits.iloc[2]["utilisation"])  # unlimited officers
+
+
+def test_money_compared_side_by_side_reads_in_millions_of_vnd_as_on_the_overview() -> None:
+    comparison = pd.DataFrame({
+        "kpi": "fee_revenue_vnd", "unit": "VND", "direction": "higher", "run": ["base", "new"],
+        "mean": [745_300_000.0, 800_000_000.0], "half_width": [12_000_000.0, 10_000_000.0],
+        "difference": [math.nan, 54_700_000.0], "difference_half_width": [math.nan, 5_000_000.0],
+        "verdict": ["baseline", "better"], "best": "new"})
+    [row] = side_by_side(comparison, {"base": "A", "new": "B"}).to_dict("records")
+    assert row["unit"] == "M VND"
+    assert row["base"] == "745 ± 12" and row["new"] == "800 ± 10"
+    assert row["new − baseline"] == "54.7 ± 5 better"
+    assert row["best"] == "B (clear)"
