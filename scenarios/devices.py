@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from scenarios.distributions import Constant, Distribution, Exponential, Triangular
-from scenarios.errors import Problems
+from scenarios.errors import Problems, shown_fields, skip_if_invalid
 from scenarios.values import FROZEN, SHARE_TOLERANCE, ClockWindow, Mtbf, Number, Positive, Share, Window
 
 
@@ -37,15 +37,23 @@ class PlateCamera(BaseModel):
     @model_validator(mode="after")
     def _probabilities(self) -> PlateCamera:
         problems = Problems()
-        total = self.p_correct + self.p_misread + self.p_noread
-        if abs(total - 1.0) > SHARE_TOLERANCE:
-            problems.add("p_correct", f"p_correct + p_misread + p_noread must sum to 1, they sum to {total:.6g}")
-        worst = (self.p_misread + self.p_noread) * self.night_factor * (self.rain_factor if self.rain else 1.0)
-        if worst > 1.0 + SHARE_TOLERANCE:
-            problems.add(
-                "night_factor",
-                f"night and rain factors push the misread + no-read probability to {worst:.3g}, above 1",
-            )
+        with skip_if_invalid():
+            total = self.p_correct + self.p_misread + self.p_noread
+            if abs(total - 1.0) > SHARE_TOLERANCE:
+                problems.add(
+                    "p_correct",
+                    f"p_correct + p_misread + p_noread must sum to 1, they sum to {total:.6g}",
+                    given=shown_fields(p_correct=self.p_correct, p_misread=self.p_misread, p_noread=self.p_noread),
+                )
+        with skip_if_invalid():
+            rain_factor = self.rain_factor if self.rain else 1.0
+            worst = (self.p_misread + self.p_noread) * self.night_factor * rain_factor
+            if worst > 1.0 + SHARE_TOLERANCE:
+                problems.add(
+                    "night_factor",
+                    f"night and rain factors push the misread + no-read probability to {worst:.3g}, above 1",
+                    given=shown_fields(night_factor=self.night_factor, rain_factor=rain_factor),
+                )
         problems.raise_if_any()
         return self
 

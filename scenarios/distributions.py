@@ -118,9 +118,9 @@ class Empirical(BaseModel):
     def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(f"needs one weight per value ({len(self.values)} values, {len(self.weights)} weights)")
+                raise ValueError(f"needs one weight per value: as many weights ({len(self.weights)}) as values ({len(self.values)})")
             if sum(self.weights) <= 0:
-                raise ValueError("needs at least one positive weight")
+                raise ValueError("needs at least one positive weight in weights")
         return self
 
     @property

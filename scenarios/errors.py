@@ -8,16 +8,26 @@ one pass. ``format_errors`` renders one line per issue::
 
     scenarios/library/peak.yaml: layout.scanners.0.count: must be >= 0 (got -1)
 
+Every line about a value the file gives shows that value; a check across fields shows the
+fields it compared (``core.risk: expected_yellow + expected_red must be at most 1 (got
+expected_yellow 0.9, expected_red 0.2)``).
+
 pydantic's messages are rewritten here into that house style, and the path is cleaned of
 pydantic's internal segments (a distribution's ``kind`` tag, a dict's ``[key]`` marker).
+
+A check across fields reads fields that may not have validated (``scenarios.partial`` runs the
+checks on what did validate); reading an invalid field raises ``InvalidInput``, and the part of
+the check inside ``skip_if_invalid()`` is skipped: its input is reported already.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -58,6 +68,38 @@ def shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def shown_fields(**fields: Any) -> str:
+    """Several given values, named: ``p_correct 0.9, p_misread 0.05``."""
+    return ", ".join(f"{name} {shown(value)}" for name, value in fields.items())
+
+
+def _named_in(message: str, given: Any) -> str:
+    """The values of the fields of ``given`` (a mapping or a model) that ``message`` names."""
+    if isinstance(given, BaseModel):
+        given = {name: getattr(given, name) for name in type(given).model_fields}
+    if not isinstance(given, Mapping):
+        return ""
+    named = {
+        str(key): value
+        for key, value in given.items()
+        if isinstance(key, str) and re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", message)
+    }
+    return shown_fields(**named)
+
+
+class InvalidInput(Exception):
+    """A check across fields read a field that did not validate (see ``scenarios.partial``)."""
+
+
+@contextmanager
+def skip_if_invalid() -> Iterator[None]:
+    """Skip the rest of the block if it reads a field that did not validate."""
+    try:
+        yield
+    except InvalidInput:
+        pass
+
+
 class CrossFieldProblems(ValueError):
     """Raised by a model validator that found contradictions between fields.
 
@@ -77,9 +119,13 @@ class Problems:
     def __init__(self) -> None:
         self._issues: list[ScenarioIssue] = []
 
-    def add(self, path: str, reason: str, value: Any = None) -> None:
-        """Record a problem at ``path`` (relative to the model being validated)."""
-        self._issues.append(ScenarioIssue(path, reason, "" if value is None else shown(value)))
+    def add(self, path: str, reason: str, value: Any = None, *, given: str = "") -> None:
+        """Record a problem at ``path`` (relative to the model being validated).
+
+        ``value`` is the value given, shown as it reads in an error; ``given`` says it in words
+        instead, for several fields (``shown_fields``) or a field the file left out.
+        """
+        self._issues.append(ScenarioIssue(path, reason, given or ("" if value is None else shown(value))))
 
     def raise_if_any(self) -> None:
         """Raise ``CrossFieldProblems`` if anything was recorded."""
@@ -153,6 +199,11 @@ def _walk(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[str], A
     return parts, (_unwrap(current) if current is not None else None)
 
 
+def field_path(root: type[BaseModel], loc: Sequence[int | str]) -> str:
+    """The dotted path a scenario file uses for pydantic's location ``loc`` in ``root``."""
+    return ".".join(_walk(root, loc)[0])
+
+
 def _allowed_fields(root: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     _, parent = _walk(root, loc)
     if isinstance(parent, type) and issubclass(parent, BaseModel):
@@ -208,7 +259,7 @@ def _reason(item: Any, root: type[BaseModel]) -> tuple[str, bool]:
         what = "key" if "[key]" in item["loc"] else "value"
         return f"unknown {what}: must be one of {ctx.get('expected')}", True
     if kind == "union_tag_invalid":
-        return f"unknown kind {ctx.get('tag')!r}: must be one of {ctx.get('expected_tags')}", False
+        return f"unknown kind: must be one of {ctx.get('expected_tags')}", True
     if kind == "union_tag_not_found":
         return "needs a 'kind' (constant, exponential, lognormal, triangular or empirical)", True
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -226,10 +277,21 @@ def _reason(item: Any, root: type[BaseModel]) -> tuple[str, bool]:
     message = str(item["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    # Validators of this package name the value themselves when it helps; a whole section
-    # repeated after the message would only bury it.
-    show = "(got " not in message and not isinstance(value, (dict, list, tuple))
-    return message, show
+    return message, True
+
+
+def given_for(message: str, value: Any) -> str:
+    """The value given, as an error about it shows it after ``message``.
+
+    Empty when the message shows the value itself (``(got ...)``). For a check across the
+    fields of a section, the fields the message names (``expected_yellow 0.9, expected_red
+    0.2``); the section itself if it names none.
+    """
+    if "(got " in message:
+        return ""
+    if isinstance(value, (Mapping, BaseModel)):
+        return _named_in(message, value) or shown(value)
+    return shown(value)
 
 
 def issues_from_validation(error: ValidationError, root: type[BaseModel]) -> list[ScenarioIssue]:
@@ -246,7 +308,10 @@ def issues_from_validation(error: ValidationError, root: type[BaseModel]) -> lis
                 issues.append(ScenarioIssue(path, sub.reason, sub.value))
             continue
         reason, show_value = _reason(item, root)
-        value = shown(item.get("input")) if show_value and "input" in item else ""
+        given = item.get("input")
+        if item["type"] == "union_tag_invalid" and isinstance(given, Mapping):
+            given = given.get("kind")  # the kind is what is wrong, not the whole mapping
+        value = given_for(reason, given) if show_value and "input" in item else ""
         issues.append(ScenarioIssue(prefix, reason, value))
     return issues
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import ScenarioError, ScenarioIssue, issues_from_validation, shown
+from scenarios.partial import cross_field_issues
 from scenarios.schema import Run, Scenario
 from scenarios.yaml_reader import read_yaml
 
@@ -97,7 +98,10 @@ def validate_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as exc:
-        raise ScenarioError(file, issues_from_validation(exc, Scenario)) from None
+        # Every error at once: the field errors, then what the checks across fields find in
+        # the parts that validated.
+        issues = issues_from_validation(exc, Scenario) + cross_field_issues(Scenario, dict(data), exc)
+        raise ScenarioError(file, issues) from None
 
 
 def canonical_json(scenario: Scenario) -> str:

@@ -34,7 +34,7 @@ from gate.enums import Channel, Direction, Role
 from scenarios.agents import AgentsSettings
 from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
 from scenarios.devices import Devices, Outage
-from scenarios.errors import Problems
+from scenarios.errors import Problems, shown, skip_if_invalid
 from scenarios.layout import Layout, device_inventory
 from scenarios.staff import QUARANTINE_FOR_CATEGORY, Agencies
 from scenarios.values import FROZEN, AtLeastOne, NonNegative, NonNegativeWhole, Positive, Share, Window, capacity_value
@@ -161,82 +161,128 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        # Each check, and each item inside one, is skipped on its own when it reads a field that
+        # did not validate (scenarios.partial runs these checks on a scenario with errors).
         problems = Problems()
-        self._check_timeline(problems)
-        self._check_outages(problems)
-        self._check_equipment(problems)
-        self._check_staffing(problems)
+        for check in (self._check_timeline, self._check_closures_overlap, self._check_outages,
+                      self._check_equipment, self._check_staffing):
+            with skip_if_invalid():
+                check(problems)
         problems.raise_if_any()
         return self
 
+    def _by_day(self) -> list[tuple[str, Closure | DemandWindow]]:
+        """Closures and demand windows, with the path of the field that sets their start."""
+        by_day: list[tuple[str, Closure | DemandWindow]] = []
+        with skip_if_invalid():
+            by_day += [(f"closures.{i}.start_day", c) for i, c in enumerate(self.closures)]
+        with skip_if_invalid():
+            by_day += [(f"demand_windows.{i}.start_day", w) for i, w in enumerate(self.demand_windows)]
+        return by_day
+
+    def _windows(self) -> list[tuple[str, Window]]:
+        """Outages, rain and partner closures, with the path of the field that sets their start."""
+        windows: list[tuple[str, Window]] = []
+        with skip_if_invalid():
+            windows += [(f"devices.outages.{i}.start", o) for i, o in enumerate(self.devices.outages)]
+        with skip_if_invalid():
+            if self.devices.plate_camera is not None:
+                windows += [(f"devices.plate_camera.rain.{i}.start", w) for i, w in enumerate(self.devices.plate_camera.rain)]
+        with skip_if_invalid():
+            if self.layout.agv_lane is not None:
+                closures = self.layout.agv_lane.partner_closures
+                windows += [(f"layout.agv_lane.partner_closures.{i}.start", w) for i, w in enumerate(closures)]
+        return windows
+
     def _check_timeline(self, problems: Problems) -> None:
         horizon = self.run.horizon_h
-        windows: list[tuple[str, float]] = [(f"closures.{i}.start_day", c.start_h) for i, c in enumerate(self.closures)]
-        windows += [(f"demand_windows.{i}.start_day", w.start_h) for i, w in enumerate(self.demand_windows)]
-        timed: list[tuple[str, Window]] = [(f"devices.outages.{i}", o) for i, o in enumerate(self.devices.outages)]
-        if self.devices.plate_camera is not None:
-            timed += [(f"devices.plate_camera.rain.{i}", w) for i, w in enumerate(self.devices.plate_camera.rain)]
-        if self.layout.agv_lane is not None:
-            timed += [(f"layout.agv_lane.partner_closures.{i}", w) for i, w in enumerate(self.layout.agv_lane.partner_closures)]
-        windows += [(f"{path}.start", w.start_h) for path, w in timed]
-        for path, start_h in windows:
-            if start_h >= horizon:
-                problems.add(path, f"starts at hour {start_h:g}, after the run ends (run.horizon_h = {horizon:g})")
-        ordered = sorted(enumerate(self.closures), key=lambda item: item[1].start_h)
-        for (_, earlier), (i, later) in zip(ordered, ordered[1:]):
-            if later.start_h < earlier.end_h:
-                problems.add(f"closures.{i}", f"overlaps the closure starting on day {earlier.start_day}")
+        late = f"after the run ends (run.horizon_h = {horizon:g})"
+        for path, span in self._by_day():
+            with skip_if_invalid():
+                if span.start_h >= horizon:
+                    problems.add(path, f"starts at hour {span.start_h:g}, {late}", span.start_day)
+        for path, window in self._windows():
+            with skip_if_invalid():
+                if window.start_h >= horizon:
+                    given = shown(window.start) + (f" on day {window.day}" if window.day else "")
+                    problems.add(path, f"starts at hour {window.start_h:g}, {late}", given=given)
+
+    def _check_closures_overlap(self, problems: Problems) -> None:
+        spans: list[tuple[float, float, int, Closure]] = []
+        for i, closure in enumerate(self.closures):
+            with skip_if_invalid():
+                spans.append((closure.start_h, closure.end_h, i, closure))
+        ordered = sorted(spans, key=lambda span: span[0])
+        for (_, earlier_end, _, earlier), (later_start, _, i, later) in zip(ordered, ordered[1:]):
+            if later_start < earlier_end:
+                problems.add(f"closures.{i}", f"overlaps the closure starting on day {earlier.start_day}",
+                             given=f"start_day {later.start_day}, days {later.days:g}")
 
     def _check_outages(self, problems: Problems) -> None:
         inventory = self.device_inventory()
         ids = [d.device_id for d in inventory]
         kinds = sorted({d.kind.value for d in inventory})
         for i, outage in enumerate(self.devices.outages):
-            if outage.device in ids or outage.device in kinds:
-                continue
-            family = outage.device.rsplit("-", 1)[0]
-            same = [d for d in ids if d.rsplit("-", 1)[0] == family]
-            has = ", ".join(same) if same else ", ".join(kinds + ids[:12])
-            problems.add(f"devices.outages.{i}.device", f"no such device in this layout (it has: {has})", outage.device)
+            with skip_if_invalid():
+                if outage.device in ids or outage.device in kinds:
+                    continue
+                family = outage.device.rsplit("-", 1)[0]
+                same = [d for d in ids if d.rsplit("-", 1)[0] == family]
+                has = ", ".join(same) if same else ", ".join(kinds + ids[:12])
+                problems.add(f"devices.outages.{i}.device", f"no such device in this layout (it has: {has})", outage.device)
 
     def _check_equipment(self, problems: Problems) -> None:
-        demand, layout, risk = self.demand, self.layout, self.core.risk
-        if demand.agv_share > 0:
-            if layout.agv_lane is None:
-                problems.add("demand.agv_share", "is above 0 but the layout has no agv_lane", demand.agv_share)
-            elif demand.container_share == 0 or demand.share("direction_mix", Direction.EXPORT.value) == 0:
-                problems.add("demand.agv_share", "is above 0 but the demand has no container exports", demand.agv_share)
-        red_possible = risk.expected_red > 0 or risk.min_random_red > 0 or any(r.channel is Channel.RED for r in risk.rules)
-        if red_possible and layout.scanner_count == 0 and layout.inspection_bays == 0:
-            problems.add(
-                "layout.inspection_bays",
-                "red-channel trucks need a scanner or an inspection bay, and the layout has neither",
-                layout.inspection_bays,
-            )
-        for vehicle_class, share in demand.vehicle_class_mix.items():
-            if share > 0 and capacity_value(layout.yard.get(vehicle_class, 0)) == 0:
+        demand, layout, core = self.demand, self.layout, self.core
+        with skip_if_invalid():
+            if demand.agv_share > 0:
+                if layout.agv_lane is None:
+                    problems.add("demand.agv_share", "is above 0 but the layout has no agv_lane", demand.agv_share)
+                elif demand.container_share == 0 or demand.share("direction_mix", Direction.EXPORT.value) == 0:
+                    problems.add("demand.agv_share", "is above 0 but the demand has no container exports", demand.agv_share)
+        with skip_if_invalid():
+            risk = core.risk
+            red_possible = risk.expected_red > 0 or risk.min_random_red > 0 or any(r.channel is Channel.RED for r in risk.rules)
+            if red_possible and layout.scanner_count == 0 and layout.inspection_bays == 0:
                 problems.add(
-                    f"layout.yard.{vehicle_class.value}",
-                    f"{vehicle_class.value} vehicles are {share:.0%} of demand but the yard has no slots for them",
+                    "layout.inspection_bays",
+                    "red-channel trucks need a scanner or an inspection bay, and the layout has neither",
+                    layout.inspection_bays,
                 )
-        if self.core.automated_border_check and self.devices.plate_camera is None:
-            problems.add("core.automated_border_check", "needs plate cameras (devices.plate_camera is null)")
-        if self.traffic.channelling and not layout.staging_areas:
-            problems.add("traffic.channelling", "needs at least one staging area (layout.staging_areas) to hold trucks in")
+        with skip_if_invalid():
+            for vehicle_class, share in demand.vehicle_class_mix.items():
+                slots = layout.yard.get(vehicle_class)
+                if share > 0 and capacity_value(slots or 0) == 0:
+                    problems.add(
+                        f"layout.yard.{vehicle_class.value}",
+                        f"{vehicle_class.value} vehicles are {share:.0%} of demand but the yard has no slots for them",
+                        slots,
+                        given="" if slots is not None else f"no entry for {vehicle_class.value}",
+                    )
+        with skip_if_invalid():
+            if core.automated_border_check and self.devices.plate_camera is None:
+                problems.add("core.automated_border_check", "needs plate cameras (devices.plate_camera is null)", True)
+        with skip_if_invalid():
+            if self.traffic.channelling and not layout.staging_areas:
+                problems.add("traffic.channelling", "needs at least one staging area (layout.staging_areas) to hold trucks in", True)
 
     def _check_staffing(self, problems: Problems) -> None:
         needed: dict[Role, str] = {
             Role.CUSTOMS: "every declaration needs a customs decision",
             Role.FEE_COLLECTOR: "every trip pays the infrastructure fee",
         }
-        if not self.core.automated_border_check:
-            needed[Role.BORDER_GUARD] = "border checks are manual (core.automated_border_check is false)"
-        if self.core.medical_check:
-            needed[Role.MEDICAL] = "drivers are checked (core.medical_check is true)"
-        for category, share in self.demand.cargo_mix.items():
-            role = QUARANTINE_FOR_CATEGORY.get(category)
-            if share > 0 and role is not None and role not in needed:
-                needed[role] = f"{category.value} cargo is {share:.0%} of demand"
+        with skip_if_invalid():
+            if not self.core.automated_border_check:
+                needed[Role.BORDER_GUARD] = "border checks are manual (core.automated_border_check is false)"
+        with skip_if_invalid():
+            if self.core.medical_check:
+                needed[Role.MEDICAL] = "drivers are checked (core.medical_check is true)"
+        with skip_if_invalid():
+            for category, share in self.demand.cargo_mix.items():
+                role = QUARANTINE_FOR_CATEGORY.get(category)
+                if share > 0 and role is not None and role not in needed:
+                    needed[role] = f"{category.value} cargo is {share:.0%} of demand"
         for role, why in needed.items():
-            if not self.agencies.for_role(role).staffed:
-                problems.add(f"agencies.{role.value}.officers", f"must be at least 1: {why}", 0)
+            with skip_if_invalid():
+                staff = self.agencies.for_role(role)
+                if not staff.staffed:
+                    problems.add(f"agencies.{role.value}.officers", f"must be at least 1: {why}", staff.officers)

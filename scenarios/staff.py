@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from gate.enums import GoodsCategory, Role
 from scenarios.distributions import Distribution, Exponential, Lognormal, Triangular
-from scenarios.errors import Problems
+from scenarios.errors import Problems, skip_if_invalid
 from scenarios.values import FROZEN, Capacity, Share, Shift, capacity_value, clock_hours, in_clock_window, shift_hours
 
 ROUND_THE_CLOCK: tuple[tuple[str, str], ...] = (("00:00", "24:00"),)
@@ -23,6 +23,18 @@ QUARANTINE_FOR_CATEGORY: dict[GoodsCategory, Role] = {
     GoodsCategory.ANIMAL_PRODUCTS: Role.ANIMAL_QUARANTINE,
     GoodsCategory.PLANTS_FRUIT: Role.PLANT_QUARANTINE,
     GoodsCategory.FOODSTUFF: Role.HEALTH_QUARANTINE,
+}
+
+
+#: The field of ``Agencies`` that holds each agency role's staff.
+_AGENCY_OF_ROLE: dict[Role, str] = {
+    Role.MEDICAL: "medical",
+    Role.BORDER_GUARD: "border_guard",
+    Role.HEALTH_QUARANTINE: "health_quarantine",
+    Role.ANIMAL_QUARANTINE: "animal_quarantine",
+    Role.PLANT_QUARANTINE: "plant_quarantine",
+    Role.CUSTOMS: "customs",
+    Role.FEE_COLLECTOR: "fee_collector",
 }
 
 
@@ -44,14 +56,18 @@ class AgencyStaff(BaseModel):
     @model_validator(mode="after")
     def _shifts_do_not_overlap(self) -> AgencyStaff:
         problems = Problems()
-        if self.staffed and not self.shifts:
-            problems.add("shifts", "officers are on the staff but no shift is given; for 24/7 write [['00:00', '24:00']]")
-        covered: set[int] = set()
-        for i, shift in enumerate(self.shifts):
-            minutes = _minutes(shift)
-            if covered & minutes:
-                problems.add(f"shifts.{i}", "overlaps an earlier shift; officers are counted per shift", list(shift))
-            covered |= minutes
+        with skip_if_invalid():
+            if self.staffed and not self.shifts:
+                problems.add(
+                    "shifts", "officers are on the staff but no shift is given; for 24/7 write [['00:00', '24:00']]", []
+                )
+        with skip_if_invalid():
+            covered: set[int] = set()
+            for i, shift in enumerate(self.shifts):
+                minutes = _minutes(shift)
+                if covered & minutes:
+                    problems.add(f"shifts.{i}", "overlaps an earlier shift; officers are counted per shift", list(shift))
+                covered |= minutes
         problems.raise_if_any()
         return self
 
@@ -126,14 +142,7 @@ class Agencies(BaseModel):
 
     def for_role(self, role: Role) -> AgencyStaff:
         """The staff of ``role``; raises ``KeyError`` for a role that is not an agency's."""
-        staff: dict[Role, AgencyStaff] = {
-            Role.MEDICAL: self.medical,
-            Role.BORDER_GUARD: self.border_guard,
-            Role.HEALTH_QUARANTINE: self.health_quarantine,
-            Role.ANIMAL_QUARANTINE: self.animal_quarantine,
-            Role.PLANT_QUARANTINE: self.plant_quarantine,
-            Role.CUSTOMS: self.customs,
-            Role.FEE_COLLECTOR: self.fee_collector,
-        }
-        return staff[role]
+        # Only the agency asked for is read: the others may not have validated (scenarios.partial).
+        staff: AgencyStaff = getattr(self, _AGENCY_OF_ROLE[role])
+        return staff
 

@@ -200,6 +200,6 @@ def check_shares(shares: dict[Any, float], what: str) -> dict[Any, float]:
     total = sum(shares.values())
     if abs(total - 1.0) > SHARE_TOLERANCE:
         listed = ", ".join(f"{getattr(k, 'value', k)} {v:g}" for k, v in shares.items())
-        raise ValueError(f"{what} shares must sum to 1, they sum to {total:.6g} ({listed})")
+        raise ValueError(f"{what} shares must sum to 1, they sum to {total:.6g} (got {listed})")
     return shares
 

@@ -129,7 +129,8 @@ def test_a_capacity_is_a_whole_number_or_unlimited(minimal: dict[str, Any]) -> N
 def test_an_unknown_distribution_kind_lists_the_kinds(minimal: dict[str, Any]) -> None:
     minimal["agencies"] = {"medical": {"officers": 1, "service_s": {"kind": "weibull"}}}
     (line,) = issues(minimal)
-    assert line.startswith("agencies.medical.service_s: unknown kind 'weibull': must be one of 'constant'")
+    assert line.startswith("agencies.medical.service_s: unknown kind: must be one of 'constant'")
+    assert line.endswith("(got 'weibull')")
 
 
 def test_distribution_parameter_errors_are_located_without_the_kind(minimal: dict[str, Any]) -> None:
@@ -146,7 +147,7 @@ def test_distribution_parameter_errors_are_located_without_the_kind(minimal: dic
 def test_shares_must_sum_to_one(write: Write) -> None:
     path = write(MINIMAL_YAML.replace("{export: 0.4, import: 0.6}", "{export: 0.4, import: 0.5}"))
     assert error_lines(path) == [
-        f"{path}: demand.direction_mix: direction shares must sum to 1, they sum to 0.9 (export 0.4, import 0.5)"
+        f"{path}: demand.direction_mix: direction shares must sum to 1, they sum to 0.9 (got export 0.4, import 0.5)"
     ]
 
 
@@ -166,7 +167,8 @@ def test_every_mix_must_sum_to_one(minimal: dict[str, Any], mix: str) -> None:
 def test_plate_camera_probabilities_must_sum_to_one(minimal: dict[str, Any]) -> None:
     minimal["devices"] = {"plate_camera": {"p_correct": 0.9, "p_misread": 0.05, "p_noread": 0.1}}
     assert issues(minimal) == [
-        "devices.plate_camera.p_correct: p_correct + p_misread + p_noread must sum to 1, they sum to 1.05"
+        "devices.plate_camera.p_correct: p_correct + p_misread + p_noread must sum to 1, they sum to 1.05 "
+        "(got p_correct 0.9, p_misread 0.05, p_noread 0.1)"
     ]
 
 
@@ -189,19 +191,19 @@ def test_an_outage_of_a_device_kind_the_layout_lacks_is_refused(minimal: dict[st
 def test_an_outage_after_the_run_ends_is_refused(minimal: dict[str, Any]) -> None:
     minimal["devices"] = {"outages": [{"device": "scanner", "start": "09:00", "day": 2, "duration_h": 4}]}
     assert issues(minimal) == [
-        "devices.outages.0.start: starts at hour 57, after the run ends (run.horizon_h = 24)"
+        "devices.outages.0.start: starts at hour 57, after the run ends (run.horizon_h = 24) (got '09:00' on day 2)"
     ]
 
 
 def test_a_closure_after_the_run_ends_is_refused(minimal: dict[str, Any]) -> None:
     minimal["closures"] = [{"start_day": 3, "days": 7}]
-    assert issues(minimal) == ["closures.0.start_day: starts at hour 72, after the run ends (run.horizon_h = 24)"]
+    assert issues(minimal) == ["closures.0.start_day: starts at hour 72, after the run ends (run.horizon_h = 24) (got 3)"]
 
 
 def test_overlapping_closures_are_refused(minimal: dict[str, Any]) -> None:
     minimal["closures"] = [{"start_day": 0, "days": 3}, {"start_day": 2, "days": 1}]
     minimal["run"] = {"horizon_h": 240}
-    assert issues(minimal) == ["closures.1: overlaps the closure starting on day 0"]
+    assert issues(minimal) == ["closures.1: overlaps the closure starting on day 0 (got start_day 2, days 1)"]
 
 
 def test_an_agv_share_without_an_agv_lane_is_refused(minimal: dict[str, Any]) -> None:
@@ -226,7 +228,10 @@ def test_red_channel_trucks_need_a_scanner_or_a_bay(minimal: dict[str, Any]) -> 
 
 def test_a_vehicle_class_in_demand_needs_yard_slots(minimal: dict[str, Any]) -> None:
     minimal["layout"]["yard"] = {"truck": 100}
-    assert issues(minimal) == ["layout.yard.container: container vehicles are 30% of demand but the yard has no slots for them"]
+    assert issues(minimal) == [
+        "layout.yard.container: container vehicles are 30% of demand but the yard has no slots for them "
+        "(got no entry for container)"
+    ]
 
 
 def test_a_needed_agency_without_officers_is_refused(minimal: dict[str, Any]) -> None:
@@ -240,12 +245,14 @@ def test_a_needed_agency_without_officers_is_refused(minimal: dict[str, Any]) ->
 def test_automated_border_checks_need_cameras(minimal: dict[str, Any]) -> None:
     minimal["devices"] = {"plate_camera": None}
     minimal["core"] = {"automated_border_check": True}
-    assert issues(minimal) == ["core.automated_border_check: needs plate cameras (devices.plate_camera is null)"]
+    assert issues(minimal) == ["core.automated_border_check: needs plate cameras (devices.plate_camera is null) (got True)"]
 
 
 def test_channelling_needs_a_staging_area(minimal: dict[str, Any]) -> None:
     minimal["layout"]["staging_areas"] = {}
-    assert issues(minimal) == ["traffic.channelling: needs at least one staging area (layout.staging_areas) to hold trucks in"]
+    assert issues(minimal) == [
+        "traffic.channelling: needs at least one staging area (layout.staging_areas) to hold trucks in (got True)"
+    ]
 
 
 def test_overlapping_shifts_are_refused(minimal: dict[str, Any]) -> None:
@@ -257,7 +264,9 @@ def test_overlapping_shifts_are_refused(minimal: dict[str, Any]) -> None:
 
 def test_a_core_setting_error_from_the_gate_config_is_located(minimal: dict[str, Any]) -> None:
     minimal["core"] = {"risk": {"expected_yellow": 0.9, "expected_red": 0.2}}
-    assert issues(minimal) == ["core.risk: expected_yellow + expected_red must be at most 1"]
+    assert issues(minimal) == [
+        "core.risk: expected_yellow + expected_red must be at most 1 (got expected_yellow 0.9, expected_red 0.2)"
+    ]
 
 
 def test_a_return_rate_where_it_means_nothing_is_an_unknown_field(minimal: dict[str, Any]) -> None:
@@ -359,3 +368,27 @@ def test_no_bad_value_anywhere_escapes_as_anything_but_a_scenario_error() -> Non
             except Exception as exc:  # noqa: BLE001 - the point is to catch anything else
                 failures.append(f"{'.'.join(map(str, path))} = {label}: {type(exc).__name__}: {exc}")
     assert not failures, "\n".join(failures[:20])
+
+
+def _names_what_was_given(issue: ScenarioIssue) -> bool:
+    """Whether a problem shows the value given, or has none to show (a missing or unknown field)."""
+    return bool(issue.value) or "(got " in issue.reason or issue.reason.startswith(
+        ("required field is missing", "unknown field")
+    )
+
+
+def test_every_error_about_a_given_value_shows_that_value(minimal: dict[str, Any]) -> None:
+    full = validate_scenario(minimal).model_dump(mode="json")
+    silent = set()
+    for path in _paths(full):
+        for _, bad in [*_mutations(), ("zero", 0)]:
+            data = copy.deepcopy(full)
+            node = data
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = bad
+            try:
+                validate_scenario(data)
+            except ScenarioError as exc:
+                silent |= {str(issue) for issue in exc.errors if not _names_what_was_given(issue)}
+    assert not silent, "\n".join(sorted(silent)[:20])
