@@ -111,6 +111,16 @@ def describe(scenario: Scenario) -> str:
     for window in s.demand_windows:
         lines.append(f"Demand x{window.multiplier:g}: day {window.start_day} for {window.days:g} day(s)")
 
+    agents = s.agents
+    lines.append("")
+    if agents.enabled:
+        lines.append(
+            f"Agents: Mesa agents on: {agents.enterprises.count:,} enterprises declaring, drivers on the "
+            f"{demand.approach_road_km:g} km approach road, traffic police at the staging areas"
+        )
+    else:
+        lines.append("Agents: Mesa agents off; statistical people (agents.enabled is false)")
+
     lines.append("")
     lines.append(
         f"Run: {run.horizon_h:g} h (warm-up {run.warmup_h:g} h), {run.replications} replication(s), seed {run.seed}"

@@ -55,6 +55,15 @@ def _resolve(source: str | Path) -> tuple[Path, str]:
     return Path(source), source
 
 
+def scenario_file(source: str | Path) -> str:
+    """The file a library name or a path stands for, as messages name it; ``ScenarioError`` if unknown.
+
+    A library scenario's file is named relative to the project (``scenarios/library/harvest_peak.yaml``),
+    a path as given.
+    """
+    return _resolve(source)[1]
+
+
 def load_scenario(source: str | Path) -> Scenario:
     """The validated scenario of a library name or a YAML file; ``ScenarioError`` otherwise."""
     path, file = _resolve(source)

@@ -62,3 +62,11 @@ def test_describe_says_how_gps_positions_reach_the_core() -> None:
     assert "GPS: a position every 60 s, reaching the core in telematics batches every 60 s" in describe(scenario)
     alone = with_overrides(scenario, **{"traffic.gps_feed_s": None, "traffic.gps_ping_s": 30.0})
     assert "GPS: a position every 30 s, each reaching the core on its own" in describe(alone)
+
+
+def test_describe_says_whether_mesa_agents_are_enabled() -> None:
+    scenario = load_scenario("huu_nghi_2025")
+    assert "Agents: Mesa agents off; statistical people (agents.enabled is false)" in describe(scenario)
+    text = describe(with_overrides(scenario, **{"agents.enabled": True}))
+    assert ("Agents: Mesa agents on: 1,000 enterprises declaring, drivers on the 20 km approach road, "
+            "traffic police at the staging areas") in text
