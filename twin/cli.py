@@ -2,23 +2,26 @@
 
     gatetwin                         the default scenario, end to end, report in ./out/default
     gatetwin run SCENARIO [--reps N] [--seed S] [--hours H] [--out DIR] [--jobs J]
-    gatetwin compare A B [C ...] [--reps N] [--seed S] [--out DIR] [--jobs J]
-    gatetwin scenarios list | show NAME | validate FILE ...
+    gatetwin compare A B [C ...] [--reps N] [--seed S] [--hours H] [--out DIR] [--jobs J]
+    gatetwin scenarios list | show NAME | validate NAME_OR_FILE ...
     gatetwin loadtest [...]          load-test the clearance core alone
     gatetwin dashboard [RESULTS_DIR ...] [--port P]   the Streamlit dashboard
 
 Exit codes: 0 done; 1 the run failed or broke an invariant (results are still written);
-2 bad input (a broken scenario file, an unknown name, a bad option), one line per problem.
+2 bad input (a broken scenario file, an unknown name, a bad option or --out folder, scenarios
+of different horizons to compare), one line per problem, before any simulation starts.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,13 +32,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scenarios import ScenarioError, describe, format_errors, library_names, library_path, load_scenario, with_overrides
+from scenarios import ScenarioError, describe, format_errors, library_names, load_scenario, scenario_file, with_overrides
 from scenarios.schema import Scenario
 from twin.cli_loadtest import loadtest_command
 from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
 
-app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.",
+app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
+                       "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end "
+                       "and writes its report to ./out/default.",
                   no_args_is_help=False, add_completion=False)
 scenarios_app = typer.Typer(help="The scenario library and scenario files.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
@@ -47,16 +52,68 @@ _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_ins
              "manual_reviews", "fee_revenue_vnd", "agv_containers_per_day")
 
 
+def _scenario(source: str, **overrides: object) -> Scenario:
+    """A scenario by library name or path, with the overrides that are not None; ``ScenarioError`` if broken."""
+    scenario = load_scenario(source)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return with_overrides(scenario, **changes) if changes else scenario
+
+
 def _load(source: str, **overrides: object) -> Scenario:
     """A scenario by library name or path, with overrides; a broken one exits 2, one line per error."""
     try:
-        scenario = load_scenario(source)
-        changes = {k: v for k, v in overrides.items() if v is not None}
-        return with_overrides(scenario, **changes) if changes else scenario
+        return _scenario(source, **overrides)
     except ScenarioError as err:
         for line in format_errors(err):
             typer.echo(line, err=True)
         raise typer.Exit(code=2) from None
+
+
+def _refuse(command: str, reason: str) -> None:
+    typer.echo(f"gatetwin {command}: {reason}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _prepare_out(out: Path, command: str) -> None:
+    """Create the results folder now: a bad ``--out`` is refused before minutes of simulation, not after."""
+    if out.exists() and not out.is_dir():
+        _refuse(command, f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _refuse(command, f"--out {out}: cannot create the folder: {exc.strerror or exc}")
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        _refuse(command, f"--out {out}: cannot write in the folder: {exc.strerror or exc}")
+
+
+def figure(value: float) -> str:
+    """A KPI for the console: three significant digits below 100 (0.0412, 3.14, 12.3), whole
+    numbers with thousands grouped from 100 up (870, 2,513); "" for NaN."""
+    if math.isnan(value):
+        return ""
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    text = f"{value:.3g}"
+    if "e" in text:  # below 0.0001: write the zeros out rather than an exponent
+        decimals = 2 - math.floor(math.log10(abs(value)))
+        text = f"{value:.{decimals}f}"
+    return text
+
+
+def cut_at_a_word(text: str, width: int) -> str:
+    """``text`` on one line; if longer than ``width``, cut after a whole word and ended with "…"."""
+    words = " ".join(text.split())
+    if len(words) <= width:
+        return words
+    cut = words[: width - 1]
+    if " " in cut and words[width - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 _JOBS_HELP = ("Replications run at once, each in a process of its own (default: one per CPU, "
@@ -101,8 +158,7 @@ def _summary_table(run: RunResult) -> Table:
     for name in kpi_order([k for k in kpis if k in _HEADLINE]):
         row = kpis[name]
         half = row.get("half_width")
-        table.add_row(name, f"{row['mean']:,.1f}", "" if half is None or half != half else f"{half:,.1f}",
-                      kpi_unit(name))
+        table.add_row(name, figure(row["mean"]), "" if half is None else figure(half), kpi_unit(name))
     return table
 
 
@@ -127,6 +183,7 @@ def run(
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
     loaded = _load(scenario, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
+    _prepare_out(out_dir, "run")
     result = _run(loaded, reps, seed, out_dir, quiet, jobs)
     if result is None:
         raise typer.Exit(code=1)
@@ -134,24 +191,52 @@ def run(
     typer.echo(f"report written to {out_dir}")
 
 
-@app.command()
+_COMPARE_HELP = (
+    "Run layouts with the same seeds and compare every KPI, with paired confidence intervals.\n\n"
+    "Scenarios of different horizons (run.horizon_h) are refused before anything runs, since totals over "
+    "4 h and over 8 h are not comparable: give --hours to run them all for as long."
+)
+
+
+@app.command(help=_COMPARE_HELP)
 def compare(
     scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files; the first is the baseline."),
     reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="One seed for all (common random numbers)."),
-    hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours for every scenario."),
-    out: Path | None = typer.Option(None, "--out", help="Write the table, plot and each run here."),
+    seed: int | None = typer.Option(None, "--seed", min=0, show_default=False,
+                                    help="One seed for every scenario: common random numbers "
+                                         "(default: the first scenario's seed, used for all)."),
+    hours: float | None = typer.Option(None, "--hours", min=0.1, show_default=False,
+                                       help="Simulated hours for every scenario (default: each scenario's "
+                                            "own horizon, which must then be the same for all)."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write the table, plot and each run here (default: none; the table "
+                                         "is only printed)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
 ) -> None:
-    """Run layouts with the same seeds and compare every KPI, with paired confidence intervals."""
+    """Run layouts with the same seeds and compare every KPI (see ``_COMPARE_HELP``)."""
     from twin.compare import compare_runs, comparison_plot, format_table
     from twin.plots import save_figure
 
     if len(scenarios) < 2:
-        typer.echo("gatetwin compare: give at least two scenarios", err=True)
+        _refuse("compare", "give at least two scenarios")
+    # Every scenario is read before any runs, and every error of every file is reported.
+    loaded: list[Scenario] = []
+    problems: list[str] = []
+    for source in scenarios:
+        try:
+            loaded.append(_scenario(source, horizon_h=hours))
+        except ScenarioError as err:
+            problems += format_errors(err)
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
         raise typer.Exit(code=2)
-    loaded = [_load(s, horizon_h=hours) for s in scenarios]
+    if len({s.run.horizon_h for s in loaded}) > 1:
+        horizons = ", ".join(f"{i + 1}:{s.name} {s.run.horizon_h:g} h" for i, s in enumerate(loaded))
+        _refuse("compare", f"the scenarios simulate different horizons ({horizons}); give --hours to run them all for as long")
+    if out is not None:
+        _prepare_out(out, "compare")
     common_seed = seed if seed is not None else loaded[0].run.seed
     runs: list[RunResult] = []
     for i, scenario in enumerate(loaded):
@@ -180,7 +265,7 @@ def scenarios_list() -> None:
     table.add_column("description")
     for name in library_names():
         s = load_scenario(name)
-        table.add_row(name, s.site, f"{s.demand.trucks_per_day:,.0f}", s.description.splitlines()[0][:80])
+        table.add_row(name, s.site, f"{s.demand.trucks_per_day:,.0f}", cut_at_a_word(s.description, 80))
     Console(width=160).print(table)
 
 
@@ -193,18 +278,18 @@ def scenarios_show(name: str = typer.Argument(..., help="A library name or a YAM
         typer.echo(json.dumps(scenario.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         typer.echo(describe(scenario))
-        if name in library_names():
-            typer.echo(f"\nfile: {library_path(name)}")
+        typer.echo(f"\nfile: {scenario_file(name)}")
 
 
 @scenarios_app.command("validate")
-def scenarios_validate(files: list[Path] = typer.Argument(..., help="Scenario YAML files.")) -> None:
-    """Check scenario files: 'ok' per good file; one line per error (exit code 2) otherwise."""
+def scenarios_validate(sources: list[str] = typer.Argument(..., help="Library names or scenario YAML files.")) -> None:
+    """Check scenarios: 'ok' per good one (a library name says its file); one line per error (exit code 2) otherwise."""
     bad = False
-    for path in files:
+    for source in sources:
         try:
-            load_scenario(path)
-            typer.echo(f"{path}: ok")
+            file = scenario_file(source)
+            load_scenario(source)
+            typer.echo(f"{source}: ok" if file == source else f"{source} ({file}): ok")
         except ScenarioError as err:
             bad = True
             for line in format_errors(err):

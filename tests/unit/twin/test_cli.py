@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scenarios import library_names
+from scenarios import library_names, load_scenario
+from tests.unit.scenarios.support import MINIMAL_YAML
+from twin import cli
 from twin.cli import app
 
 runner = CliRunner()
@@ -89,3 +91,212 @@ def test_with_no_command_it_runs_the_default_scenario_end_to_end(tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "default" / "summary.json").exists()
     assert "report written to out/default" in result.output
+
+
+# --- bad input is refused before anything runs, one line per problem --------------------------
+
+
+def _never_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any simulation fail the test: these inputs must be refused before one starts."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a simulation started")
+
+    monkeypatch.setattr(cli, "run_scenario", refuse)
+
+
+def _scenario_file(folder: Path, name: str, **changes: str) -> Path:
+    """A small valid scenario file, with lines of MINIMAL_YAML replaced (``old=new``)."""
+    text = MINIMAL_YAML.replace("name: tiny", f"name: {name}")
+    for old, new in changes.values():
+        text = text.replace(old, new)
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_infinite_number_of_trucks_is_refused_before_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    path = _scenario_file(tmp_path, "endless", tpd=("trucks_per_day: 100", "trucks_per_day: .inf"))
+    result = runner.invoke(app, ["run", str(path), "--hours", "1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"{path}: demand.trucks_per_day: must be a finite number (got inf)"
+    shown = runner.invoke(app, ["scenarios", "show", str(path), "--json"])
+    assert shown.exit_code == 2 and "Infinity" not in shown.output
+
+
+def test_validate_accepts_a_library_name_and_says_which_file_it_checked() -> None:
+    result = runner.invoke(app, ["scenarios", "validate", "huu_nghi_2025", "default"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "huu_nghi_2025 (scenarios/library/huu_nghi_2025.yaml): ok",
+        "default (scenarios/library/huu_nghi_2025.yaml): ok",
+    ]
+
+
+def test_validate_of_an_unknown_name_lists_the_library() -> None:
+    result = runner.invoke(app, ["scenarios", "validate", "huu_nghi_2052"])
+    assert result.exit_code == 2
+    assert result.output.startswith("huu_nghi_2052: no library scenario of this name; available: ")
+
+
+def test_compare_reports_every_error_of_every_broken_file_and_runs_nothing(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    first = _scenario_file(tmp_path, "first", lanes=("entry_lanes: 1", "entry_lanes: 0"), seed=("scales: 1", "scales: -1"))
+    second = _scenario_file(tmp_path, "second", tpd=("trucks_per_day: 100", "trucks_per_day: lots"))
+    result = runner.invoke(app, ["compare", "mong_cai_phase2", str(first), str(second), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"{first}: layout.entry_lanes: must be >= 1 (got 0)",
+        f"{first}: layout.scales: must be >= 0 (got -1)",
+        f"{second}: demand.trucks_per_day: must be a number (got 'lots')",
+    ]
+    assert not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.parametrize("command", [["run", "mong_cai_phase2"], ["compare", "mong_cai_phase1", "mong_cai_phase2"]])
+def test_an_out_that_is_a_file_is_refused_before_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         command: list[str]) -> None:
+    _never_run(monkeypatch)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    result = runner.invoke(app, [*command, "--out", str(taken)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"gatetwin {command[0]}: --out {taken}: exists and is not a folder"
+    assert taken.read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.parametrize("command", [["run", "mong_cai_phase2"], ["compare", "mong_cai_phase1", "mong_cai_phase2"]])
+def test_an_out_that_cannot_be_created_is_refused_before_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 command: list[str]) -> None:
+    _never_run(monkeypatch)
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    result = runner.invoke(app, [*command, "--out", str(blocker / "results")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"gatetwin {command[0]}: --out {blocker / 'results'}: cannot create the folder: Not a directory"
+    proc = runner.invoke(app, [*command, "--out", "/proc/gatetwin-results"])
+    assert proc.exit_code == 2
+    assert proc.output.startswith(f"gatetwin {command[0]}: --out /proc/gatetwin-results: cannot create the folder: ")
+    assert len(proc.output.strip().splitlines()) == 1
+
+
+def test_compare_refuses_scenarios_of_different_horizons_unless_hours_is_given(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    short = _scenario_file(tmp_path, "short")
+    long = _scenario_file(tmp_path, "long")
+    short.write_text(short.read_text(encoding="utf-8") + "run: {horizon_h: 4}\n", encoding="utf-8")
+    long.write_text(long.read_text(encoding="utf-8") + "run: {horizon_h: 8}\n", encoding="utf-8")
+    result = runner.invoke(app, ["compare", str(short), str(long)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "gatetwin compare: the scenarios simulate different horizons (1:short 4 h, 2:long 8 h); "
+        "give --hours to run them all for as long"
+    )
+    ran: list[float] = []
+    monkeypatch.setattr(cli, "_run", lambda scenario, *args, **kwargs: ran.append(scenario.run.horizon_h))
+    given = runner.invoke(app, ["compare", str(short), str(long), "--hours", "6", "--quiet"])
+    assert given.exit_code == 1 and ran == [6.0]  # the first run (faked) failed; both were 6 h
+
+
+def _help_text(output: str) -> str:
+    """Help as one line of words, without the boxes and the wrapping."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_compare_help_gives_the_defaults_of_seed_out_and_hours() -> None:
+    result = runner.invoke(app, ["compare", "--help"])
+    text = _help_text(result.output)
+    assert "the first scenario's seed" in text and "common random numbers" in text
+    assert "(default: none; the table is only printed)" in text
+    assert "different horizons (run.horizon_h) are refused before anything runs" in text
+
+
+# --- help and descriptions ----------------------------------------------------------------------
+
+
+def test_the_top_level_help_says_that_no_command_runs_the_default_scenario() -> None:
+    result = runner.invoke(app, ["--help"])
+    text = _help_text(result.output)
+    assert "With no command, gatetwin runs the default scenario" in text
+    assert "./out/default" in text
+
+
+def test_scenarios_list_cuts_a_long_description_at_a_word_with_an_ellipsis() -> None:
+    result = runner.invoke(app, ["scenarios", "list"], terminal_width=250)
+    described = [line for line in result.output.splitlines() if "huu_nghi_2025" in line]
+    assert described, result.output
+    assert "…" in described[0]
+    before = described[0].split("…")[0].rstrip()
+    description = load_scenario("huu_nghi_2025").description
+    assert description.startswith(before.split("│")[-1].strip())
+    last_word = before.split()[-1]
+    assert last_word in description.split(), last_word
+
+
+def test_cut_at_a_word_keeps_short_texts_and_ends_long_ones_with_an_ellipsis() -> None:
+    assert cli.cut_at_a_word("short enough", 20) == "short enough"
+    assert cli.cut_at_a_word("the quick brown fox jumps", 17) == "the quick brown…"
+    assert len(cli.cut_at_a_word("word " * 40, 80)) <= 80
+
+
+def test_scenarios_show_says_whether_mesa_agents_are_enabled() -> None:
+    off = runner.invoke(app, ["scenarios", "show", "huu_nghi_2025"])
+    assert "Agents: Mesa agents off" in off.output, off.output
+    enabled = [name for name in library_names() if load_scenario(name).agents.enabled]
+    if enabled:
+        on = runner.invoke(app, ["scenarios", "show", enabled[0]])
+        assert "Agents: Mesa agents on" in on.output
+
+
+def test_scenarios_show_default_names_its_file() -> None:
+    result = runner.invoke(app, ["scenarios", "show", "default"])
+    assert result.exit_code == 0
+    assert result.output.rstrip().splitlines()[-1] == "file: scenarios/library/huu_nghi_2025.yaml"
+
+
+def test_scenarios_show_of_a_file_names_the_file(tmp_path: Path) -> None:
+    path = _scenario_file(tmp_path, "mine")
+    result = runner.invoke(app, ["scenarios", "show", str(path)])
+    assert result.exit_code == 0
+    assert result.output.rstrip().splitlines()[-1] == f"file: {path}"
+
+
+# --- the run summary's figures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.04, "0.04"),
+        (0.0412345, "0.0412"),
+        (0.0, "0"),
+        (3.14159, "3.14"),
+        (12.345, "12.3"),
+        (870.4, "870"),
+        (2_512.6, "2,513"),
+        (123_456_789.4, "123,456,789"),
+        (-0.5, "-0.5"),
+    ],
+)
+def test_a_figure_keeps_three_significant_digits_and_groups_thousands(value: float, shown: str) -> None:
+    assert cli.figure(value) == shown
+
+
+def test_the_summary_table_shows_a_small_queue_in_km_as_it_is() -> None:
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    run = SimpleNamespace(scenario_name="tiny", replications=[1, 2], summary={"kpis": {
+        "road_queue_km_max": {"mean": 0.04, "half_width": 0.0123},
+        "fee_revenue_vnd": {"mean": 123_456_789.4, "half_width": float("nan")},
+    }})
+    console = Console(width=200, record=True)
+    console.print(cli._summary_table(run))  # type: ignore[arg-type]
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "road_queue_km_max" in line)
+    assert "0.04" in row and "0.0123" in row
+    assert "123,456,789" in next(line for line in text.splitlines() if "fee_revenue_vnd" in line)
