@@ -49,7 +49,7 @@ app.command("loadtest")(loadtest_command)
 DEFAULT_SCENARIO = "default"
 _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
              "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
-             "manual_reviews", "fee_revenue_vnd", "agv_containers_per_day")
+             "manual_reviews", "plates_typed", "fee_revenue_vnd", "agv_containers_per_day")
 
 
 def _scenario(source: str, **overrides: object) -> Scenario:
@@ -162,6 +162,35 @@ def _summary_table(run: RunResult) -> Table:
     return table
 
 
+#: How many of the longest waits the console shows after a run.
+_WAITS_SHOWN = 6
+
+
+def _waits_table(run: RunResult) -> Table | None:
+    """Where trucks waited longest: stations and agencies' officers by mean wait, with utilisation."""
+    kpis = run.summary.get("kpis", {})
+    rows = []
+    for name, row in kpis.items():
+        if not name.endswith("_mean_wait") or math.isnan(row["mean"]) or row["mean"] <= 0:
+            continue
+        place = name.removesuffix("_mean_wait")
+        who = f"{place.removeprefix('officers_')} officers" if place.startswith("officers_") else place
+        use = kpis.get(f"{place}_utilisation", {}).get("mean", math.nan)
+        rows.append((row["mean"], who, row.get("half_width"), use))
+    if not rows:
+        return None
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    table = Table(title="where trucks wait longest (mean wait of a truck or a task, 95 % CI)")
+    table.add_column("station or agency")
+    table.add_column("mean wait (min)", justify="right")
+    table.add_column("± 95 % CI", justify="right")
+    table.add_column("utilisation", justify="right")
+    for mean, who, half, use in rows[:_WAITS_SHOWN]:
+        table.add_row(who, figure(mean), "" if half is None else figure(half),
+                      "unlimited" if math.isnan(use) else f"{use:.0%}")
+    return table
+
+
 @app.callback(invoke_without_command=True)
 def main(ctx: typer.Context) -> None:
     """With no command: run the default scenario end to end and write its report to ./out/default."""
@@ -187,7 +216,11 @@ def run(
     result = _run(loaded, reps, seed, out_dir, quiet, jobs)
     if result is None:
         raise typer.Exit(code=1)
-    Console().print(_summary_table(result))
+    console = Console()
+    console.print(_summary_table(result))
+    waits = _waits_table(result)
+    if waits is not None:
+        console.print(waits)
     typer.echo(f"report written to {out_dir}")
 
 

@@ -65,7 +65,13 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = runner.invoke(app, ["run", "mong_cai_phase2", "--hours", "10", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "trucks_departed" in result.output
+    assert "trucks_departed" in result.output and "plates_typed" in result.output
+    # Where trucks waited longest, people and stations alike, longest first.
+    waits = result.output.split("where trucks wait longest")[1]
+    rows = [line for line in waits.splitlines() if line.startswith("│")]
+    assert rows and any("officers" in row for row in rows)
+    means = [float(row.split("│")[2].replace(",", "")) for row in rows]
+    assert means == sorted(means, reverse=True)
     for name in ("summary.json", "trucks.parquet", "trucks.csv", "stations.csv", "series.parquet",
                  "queue_length.png", "truck_times.png", "utilisation.png"):
         assert (out / name).exists(), name
