@@ -24,14 +24,26 @@ entered by hand (phase 1).
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from gate.config import DeviceSpec
 from gate.enums import DeviceKind, Site, VehicleClass
 from scenarios.distributions import Constant, Distribution, Exponential, Triangular
-from scenarios.values import FROZEN, AtLeastOne, Capacity, Mtbf, NonNegativeWhole, Positive, Window
+from scenarios.values import (
+    FROZEN,
+    MAX_AGVS,
+    MAX_DEVICES,
+    AtLeastOne,
+    Capacity,
+    DeviceCount,
+    Mtbf,
+    OptionalDeviceCount,
+    Positive,
+    Whole,
+    Window,
+)
 
 
 class ScannerType(str, Enum):
@@ -46,14 +58,14 @@ class ScannerGroup(BaseModel):
 
     model_config = FROZEN
     type: ScannerType
-    count: NonNegativeWhole
+    count: OptionalDeviceCount
 
 
 class AgvLane(BaseModel):
     """The dedicated cross-border lane on which driverless AGVs carry containers."""
 
     model_config = FROZEN
-    n_agvs: AtLeastOne
+    n_agvs: Annotated[Whole, Field(ge=1, le=MAX_AGVS)]
     lane_km: Positive
     speed_kmh: Positive
     #: Crane / handover time at each end of a mission.
@@ -83,9 +95,9 @@ class Layout(BaseModel):
     """Lanes, equipment and space at one gate."""
 
     model_config = FROZEN
-    entry_lanes: AtLeastOne
-    exit_lanes: AtLeastOne
-    scales: NonNegativeWhole = 0
+    entry_lanes: DeviceCount
+    exit_lanes: DeviceCount
+    scales: OptionalDeviceCount = 0
     scanners: tuple[ScannerGroup, ...] = ()
     #: Parking slots by vehicle class; a class left out has no slots.
     yard: dict[VehicleClass, Capacity] = Field(default_factory=_default_yard)
@@ -97,6 +109,8 @@ class Layout(BaseModel):
     @field_validator("staging_areas")
     @classmethod
     def _area_names(cls, areas: dict[str, int | str]) -> dict[str, int | str]:
+        if len(areas) > MAX_DEVICES:
+            raise ValueError(f"at most {MAX_DEVICES} staging areas (got {len(areas)})")
         for name in areas:
             if not name or len(name) > 40 or any(ch.isspace() for ch in name):
                 raise ValueError(f"staging area names must be 1-40 characters without spaces (got {name!r})")

@@ -58,6 +58,15 @@ Whole = Annotated[int, BeforeValidator(_whole_number)]
 AtLeastOne = Annotated[Whole, Field(ge=1)]
 #: A count that may be zero (scales, scanners), or a day number from 0.
 NonNegativeWhole = Annotated[Whole, Field(ge=0)]
+#: The most devices of one kind a layout may have (lanes, scales, scanners of a type, staging
+#: areas): each is built and watched one by one, so an absurd count is refused, not attempted.
+MAX_DEVICES = 100
+#: Devices of one kind: at least one, at most ``MAX_DEVICES``.
+DeviceCount = Annotated[Whole, Field(ge=1, le=MAX_DEVICES)]
+#: Devices of one kind that the layout may also go without.
+OptionalDeviceCount = Annotated[Whole, Field(ge=0, le=MAX_DEVICES)]
+#: The most AGVs on one lane.
+MAX_AGVS = 1_000
 
 UNLIMITED = "unlimited"
 NEVER = "never"

@@ -163,3 +163,20 @@ def test_true_is_not_a_number_either(minimal: dict[str, Any], field: str) -> Non
 def test_the_reviewers_true_entry_lanes_file_is_refused(write: Write) -> None:
     path = write(MINIMAL_YAML.replace("entry_lanes: 1", "entry_lanes: true"))
     assert error_lines(path) == [f"{path}: layout.entry_lanes: must be a whole number, not true/false (got True)"]
+
+
+@pytest.mark.parametrize("field", ["layout.entry_lanes", "layout.exit_lanes", "layout.scales"])
+def test_an_absurd_number_of_devices_is_refused_at_once_not_built(minimal: dict[str, Any], field: str) -> None:
+    lines = issues(_put(minimal, field, 1_000_000_000))  # building a billion lanes would never end
+    assert lines == [f"{field}: must be <= 100 (got 1000000000)"]
+
+
+def test_an_absurd_fleet_of_agvs_is_refused(minimal: dict[str, Any]) -> None:
+    lane = {"n_agvs": 10**9, "lane_km": 3.6, "speed_kmh": 20}
+    lines = issues(_put(minimal, "layout.agv_lane", lane))
+    assert lines == ["layout.agv_lane.n_agvs: must be <= 1000 (got 1000000000)"]
+
+
+def test_a_layout_may_have_at_most_a_hundred_staging_areas(minimal: dict[str, Any]) -> None:
+    minimal["layout"]["staging_areas"] = {f"area-{k}": 10 for k in range(101)}
+    assert any("at most 100 staging areas (got 101)" in line for line in issues(minimal))
