@@ -213,6 +213,9 @@ def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
     random streams depend only on the seed, its number and their names, and the results are put
     together in replication order, so the run is the same bit for bit as one run serially. If a
     replication fails, the replications before it are kept, as a serial run would have kept them.
+    As with any process started by "spawn", each worker imports the calling program's
+    ``__main__`` again: a script that calls this with ``jobs`` above 1 keeps its own work under
+    ``if __name__ == "__main__":``.
     """
     if options.jobs < 1:
         raise ValueError(f"jobs must be at least 1 (got {options.jobs})")

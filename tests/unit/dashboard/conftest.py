@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,7 +71,13 @@ def baseline_run(saved_runs: dict[str, Path]) -> RunResult:
 
 @pytest.fixture(autouse=True)
 def dashboard_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Every test: no results opened at start, and its own folder for dashboard runs."""
+    """Every test: no results opened at start, and its own folder for dashboard runs.
+
+    ``AppTest`` leaves the page it ran as ``sys.modules["__main__"]``; it is put back after each
+    test, for a process started later by "spawn" (parallel replications) imports ``__main__``
+    again, and the dashboard's page cannot run outside Streamlit.
+    """
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     monkeypatch.delenv(RESULTS_ENV, raising=False)
     runs = tmp_path / "dashboard-runs"
     monkeypatch.setenv(RUNS_DIR_ENV, str(runs))
