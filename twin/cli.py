@@ -364,6 +364,10 @@ def dashboard_invocation(results: Sequence[Path], port: int, address: str, headl
     if not 1 <= port <= 65535:
         raise ValueError(f"--port must be 1-65535 (got {port})")
     for folder in results:
+        if not folder.exists():
+            raise ValueError(f"{folder}: no such folder")
+        if not folder.is_dir():
+            raise ValueError(f"{folder}: not a folder")
         if not (folder / SUMMARY_FILE).is_file():
             raise ValueError(f"{folder}: not a gatetwin results folder (no {SUMMARY_FILE}); write one with 'gatetwin run --out'")
     command = [
@@ -372,6 +376,7 @@ def dashboard_invocation(results: Sequence[Path], port: int, address: str, headl
         "--server.address", address,
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",  # stakeholders see no developer menu or Deploy button
     ]
     environment = dict(os.environ if base is None else base)
     environment[DASHBOARD_RESULTS_ENV] = os.pathsep.join(str(folder.resolve()) for folder in results)

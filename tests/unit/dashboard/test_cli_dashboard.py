@@ -56,6 +56,7 @@ def test_the_dashboard_is_the_app_file_served_by_this_interpreters_streamlit(tmp
     assert option(command, "--server.address") == "127.0.0.1"
     assert option(command, "--server.headless") == "true"
     assert option(command, "--browser.gatherUsageStats") == "false"
+    assert option(command, "--client.toolbarMode") == "viewer"  # no developer menu, no Deploy button
 
 
 def test_results_folders_and_the_runs_folder_reach_the_dashboard_through_its_environment(
@@ -99,6 +100,17 @@ def test_a_folder_that_is_not_results_stops_the_command_with_one_line(
     result = CliRunner().invoke(app, ["dashboard", str(tmp_path)])
     assert result.exit_code == 2
     assert f"{tmp_path}: not a gatetwin results folder (no summary.json)" in result.output
+    assert not fake_server
+
+
+def test_a_missing_folder_or_a_file_is_named_for_what_it_is(
+        fake_server: list[tuple[list[str], dict[str, str]]], tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["dashboard", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and f"{tmp_path / 'nowhere'}: no such folder" in missing.output
+    a_file = tmp_path / "summary.txt"
+    a_file.write_text("x")
+    not_a_folder = CliRunner().invoke(app, ["dashboard", str(a_file)])
+    assert not_a_folder.exit_code == 2 and f"{a_file}: not a folder" in not_a_folder.output
     assert not fake_server
 
 
