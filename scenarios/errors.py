@@ -136,8 +136,9 @@ class Problems:
 # --- pydantic errors -> issues ------------------------------------------------------------
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip ``Annotated`` and ``X | None`` so the walker sees the structural type."""
+def unwrap_annotation(annotation: Any) -> Any:
+    """Strip ``Annotated`` and ``X | None`` so a walker sees the structural type; a union of
+    models comes back as the tuple of those models, any other union as it is."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
@@ -174,7 +175,7 @@ def _walk(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[str], A
     for segment in loc:
         if segment == "[key]":
             continue
-        current = _unwrap(current) if current is not None else None
+        current = unwrap_annotation(current) if current is not None else None
         if isinstance(current, tuple):  # tagged union: this segment is the tag
             chosen = [m for m in current if _kind_of(m) == segment]
             if chosen:
@@ -196,7 +197,7 @@ def _walk(root: type[BaseModel], loc: Sequence[int | str]) -> tuple[list[str], A
             current = args[1]
         else:
             current = None
-    return parts, (_unwrap(current) if current is not None else None)
+    return parts, (unwrap_annotation(current) if current is not None else None)
 
 
 def field_path(root: type[BaseModel], loc: Sequence[int | str]) -> str:

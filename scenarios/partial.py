@@ -23,12 +23,12 @@ import inspect
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from scenarios.errors import CrossFieldProblems, InvalidInput, ScenarioIssue, field_path, given_for
+from scenarios.errors import CrossFieldProblems, InvalidInput, ScenarioIssue, field_path, given_for, unwrap_annotation
 
 Loc = tuple[int | str, ...]
 
@@ -161,18 +161,7 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
 
 def _structure(annotation: Any) -> Any:
     """A model class, ``(element,)`` for a list or tuple of items, or None for anything else."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) == 1:
-                annotation = members[0]
-                continue
-            return None
-        break
+    annotation = unwrap_annotation(annotation)  # a union of several types stays one: nothing to rebuild
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     args = typing.get_args(annotation)

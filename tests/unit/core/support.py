@@ -263,6 +263,11 @@ class GateRun:
         out += self.read("cam-yard-in", self.plate_of(visit_id))
         return out
 
+    def to_barrier_2(self, visit_id: str) -> list[Command]:
+        """Out of the yard gate and up to barrier 2: what the core answers the read there."""
+        self.read("cam-yard-out", self.plate_of(visit_id))
+        return self.read("cam-out-1", self.plate_of(visit_id))
+
     def clear_goods(self, visit_id: str) -> list[Command]:
         """Every assigned clearance but the exit check passes, and the fee is paid at the counter."""
         out: list[Command] = []

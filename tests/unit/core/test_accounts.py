@@ -101,8 +101,7 @@ def test_an_agency_can_still_refuse_a_vehicle_it_passed_until_the_vehicle_has_cr
     visit = run.declare()
     run.to_yard(visit)
     run.clear_goods(visit)
-    run.read("cam-yard-out", run.plate_of(visit))
-    run.read("cam-out-1", run.plate_of(visit))
+    run.to_barrier_2(visit)
     run.decide(visit, K.BORDER_GUARD_EXIT)
     assert run.core.active[visit].exit_granted
     run.decide(visit, K.BORDER_GUARD_EXIT, Outcome.REFUSED, reasons=("alert from the partner side",))

@@ -125,8 +125,7 @@ def test_a_return_inside_the_yard_blocks_the_exit_until_the_declaration_is_amend
     assert only(answer, ReturnForRedeclaration).reasons == ("invoice value missing",)
     assert not of_type(answer, RouteTo)  # it waits inside
     assert run.location(visit) is Location.YARD
-    run.read("cam-yard-out", run.plate_of(visit))
-    at_barrier = run.read("cam-out-1", run.plate_of(visit))
+    at_barrier = run.to_barrier_2(visit)
     assert only(at_barrier, KeepClosed).reasons == ("awaiting amended declaration",)
     assert only(at_barrier, RouteTo).station is Station.YARD
     run.read("cam-yard-in", run.plate_of(visit))
@@ -323,8 +322,7 @@ def test_no_amendment_once_barrier_2_is_open_for_the_vehicle() -> None:
     visit = run.declare()
     run.to_yard(visit)
     run.clear_goods(visit)
-    run.read("cam-yard-out", run.plate_of(visit))
-    run.read("cam-out-1", run.plate_of(visit))
+    run.to_barrier_2(visit)
     run.decide(visit, K.BORDER_GUARD_EXIT)
     answer = amend(run, visit, goods=[goods(quantity=999)])
     assert run.refused(answer).reason == "cannot amend: barrier 2 is already open for vehicle 12C-000.01"

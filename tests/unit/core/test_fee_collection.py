@@ -134,8 +134,7 @@ def test_a_partial_payment_asks_for_the_rest_and_the_rest_completes_it() -> None
 def test_the_exit_is_refused_until_the_fee_is_paid() -> None:
     run = GateRun()
     visit = in_yard_unpaid(run)
-    run.read("cam-yard-out", run.plate_of(visit))
-    answer = run.read("cam-out-1", run.plate_of(visit))
+    answer = run.to_barrier_2(visit)
     assert only(answer, KeepClosed).reasons == ("fee not passed",)
     assert only(answer, RequestFee) == RequestFee(visit, 500_000, "exit refused until the fee is paid")
     assert not of_type(answer, OpenBarrier)

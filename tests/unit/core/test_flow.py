@@ -80,8 +80,7 @@ def test_barrier_2_opens_only_after_the_last_required_clearance_passed() -> None
     run.read("cam-yard-in", run.plate_of(visit))
     ready = run.decide(visit, K.CUSTOMS_DOCUMENTS)
     assert only(ready, RouteTo).station is Station.EXIT_LANE
-    run.read("cam-yard-out", run.plate_of(visit))
-    at_barrier = run.read("cam-out-1", run.plate_of(visit))
+    at_barrier = run.to_barrier_2(visit)
     # every clearance but the exit check passed: the border guard is asked, the barrier still shut
     assert only(at_barrier, AssignTask).clearance is EXIT
     assert not barrier_2_opened(at_barrier)
@@ -94,13 +93,11 @@ def test_a_truck_that_turns_back_into_the_yard_from_an_open_barrier_2_has_it_ope
     visit = run.declare()
     run.to_yard(visit)
     run.clear_goods(visit)
-    run.read("cam-yard-out", run.plate_of(visit))
-    run.read("cam-out-1", run.plate_of(visit))
+    run.to_barrier_2(visit)
     assert barrier_2_opened(run.decide(visit, EXIT))
     run.read("cam-yard-in", run.plate_of(visit))  # the driver turns back into the yard instead
     assert not run.view(visit).exit_granted
-    run.read("cam-yard-out", run.plate_of(visit))
-    back = run.read("cam-out-1", run.plate_of(visit))
+    back = run.to_barrier_2(visit)
     assert only(back, OpenBarrier) == OpenBarrier("barrier-out-1", visit, run.plate_of(visit))
     run.pass_barrier("barrier-out-1", visit)
     assert run.location(visit) is Location.DEPARTED
@@ -136,8 +133,7 @@ def test_an_automated_border_check_passes_both_barriers_without_an_officer() -> 
     run.weigh(visit)
     run.read("cam-yard-in", run.plate_of(visit))
     run.pay(visit)
-    run.read("cam-yard-out", run.plate_of(visit))
-    at_barrier_2 = run.read("cam-out-1", run.plate_of(visit))
+    at_barrier_2 = run.to_barrier_2(visit)
     assert barrier_2_opened(at_barrier_2)
     assert run.view(visit).clearance(EXIT).decided_by == "core:automated-check"  # type: ignore[union-attr]
 

@@ -351,18 +351,23 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return [prefix]
 
 
+def _with(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    """A deep copy of ``data`` with ``value`` at ``path``."""
+    changed = copy.deepcopy(data)
+    node: Any = changed
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return changed
+
+
 def test_no_bad_value_anywhere_escapes_as_anything_but_a_scenario_error() -> None:
     full = load_scenario("huu_nghi_smart_gate").model_dump(mode="json")
     failures = []
     for path in _paths(full):
         for label, bad in _mutations():
-            data = copy.deepcopy(full)
-            node = data
-            for part in path[:-1]:
-                node = node[part]
-            node[path[-1]] = bad
             try:
-                validate_scenario(data)
+                validate_scenario(_with(full, path, bad))
             except ScenarioError as exc:
                 assert exc.errors and all(issue.reason for issue in exc.errors)
             except Exception as exc:  # noqa: BLE001 - the point is to catch anything else
@@ -382,13 +387,8 @@ def test_every_error_about_a_given_value_shows_that_value(minimal: dict[str, Any
     silent = set()
     for path in _paths(full):
         for _, bad in [*_mutations(), ("zero", 0)]:
-            data = copy.deepcopy(full)
-            node = data
-            for part in path[:-1]:
-                node = node[part]
-            node[path[-1]] = bad
             try:
-                validate_scenario(data)
+                validate_scenario(_with(full, path, bad))
             except ScenarioError as exc:
                 silent |= {str(issue) for issue in exc.errors if not _names_what_was_given(issue)}
     assert not silent, "\n".join(sorted(silent)[:20])
