@@ -32,6 +32,7 @@ LEVEL_LABELS: dict[str, tuple[str, str]] = {
     YARD_OCCUPANCY: ("Yard occupancy", "trucks"),
     ROAD_QUEUE_TRUCKS: ("Trucks queued on the approach road", "trucks"),
     ROAD_QUEUE_KM: ("Length of the queue on the approach road", "km"),
+    "staging_occupancy": ("Trucks held in the staging areas", "trucks"),
 }
 
 #: File names written by ``write_plots``.
@@ -44,6 +45,19 @@ AGENTS_PLOT = "agents.png"
 _SEGMENT_PREFIX = "trucks_km_"
 _CHECKPOINT_COLUMNS = (("waiting_on_road", "on the road"), ("waiting_in_areas", "in staging areas"),
                        ("awaiting_forecourt", "called, waiting for the forecourt"))
+
+
+#: Runs longer than this are plotted in days rather than hours.
+_DAYS_BEYOND_H = 72.0
+
+
+def _time_unit(series: Mapping[str, Mapping[str, np.ndarray]], names: Sequence[str], end: float | None) -> tuple[float, str]:
+    """Seconds per unit on the time axis and its label: hours, or days for runs over three days."""
+    last = end if end is not None else max(
+        (float(series[n]["time"][-1]) for n in names if n in series and series[n]["time"].size), default=0.0)
+    if last > _DAYS_BEYOND_H * _HOUR:
+        return 24 * _HOUR, "time (days)"
+    return _HOUR, "time (hours)"
 
 
 def _extended(time: np.ndarray, values: np.ndarray, end: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -72,23 +86,30 @@ def down_spans(time: np.ndarray, servers: np.ndarray) -> list[tuple[float, float
 
 
 def queue_length_figure(
-    series: Mapping[str, Mapping[str, np.ndarray]], stations: Sequence[str], end: float | None = None, title: str = ""
+    series: Mapping[str, Mapping[str, np.ndarray]], stations: Sequence[str], end: float | None = None, title: str = "",
+    skip_empty: bool = False,
 ) -> Figure:
     """Trucks waiting at each station over time, one panel per station (step plot).
 
-    Periods with no server available (a device down) are shaded.
+    Periods with no server available (a device down) are shaded. With ``skip_empty``, stations
+    where no truck ever waited get no panel; they are named in the figure's title instead.
     """
     stations = [name for name in stations if name in series]
+    never = []
+    if skip_empty:
+        never = [name for name in stations if not np.any(series[name]["queue"] > 0)]
+        stations = [name for name in stations if name not in never] or stations[:1]
+        never = [name for name in never if name not in stations]
+    unit, unit_label = _time_unit(series, stations, end)
     figure = Figure(figsize=(10, 1.2 + 1.7 * max(1, len(stations))), layout="constrained")
     axes = figure.subplots(max(1, len(stations)), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, stations, strict=False):
         time, queue = _extended(series[name]["time"], series[name]["queue"], end)
-        hours = time / _HOUR
-        ax.step(hours, queue, where="post", color="tab:blue", linewidth=1.2)
+        ax.step(time / unit, queue, where="post", color="tab:blue", linewidth=1.2)
         if "servers" in series[name]:
             spans = down_spans(*_extended(series[name]["time"], series[name]["servers"], end))
             for k, (start, stop) in enumerate(spans):
-                ax.axvspan(start / _HOUR, stop / _HOUR, color="tab:red", alpha=0.15,
+                ax.axvspan(start / unit, stop / unit, color="tab:red", alpha=0.15,
                            label="no server available" if k == 0 else None)
             if spans:
                 ax.legend(loc="upper right", fontsize=8)
@@ -98,8 +119,11 @@ def queue_length_figure(
         ax.grid(alpha=0.3)
     if not stations:
         axes[0].text(0.5, 0.5, "no station series", ha="center", va="center", transform=axes[0].transAxes)
-    axes[-1].set_xlabel("time (hours)")
-    figure.suptitle(title or "Queue length at each station")
+    axes[-1].set_xlabel(unit_label)
+    heading = title or "Queue length at each station"
+    if never:
+        heading += "\nno truck waited at: " + ", ".join(never)
+    figure.suptitle(heading)
     return figure
 
 
@@ -162,19 +186,20 @@ def levels_figure(
 ) -> Figure:
     """Levels over time (yard occupancy, road queue in trucks and km, ...), one panel each."""
     names = [name for name in names if name in series]
+    time_unit, time_label = _time_unit(series, names, end)
     figure = Figure(figsize=(10, 1.2 + 2.0 * max(1, len(names))), layout="constrained")
     axes = figure.subplots(max(1, len(names)), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=False):
         label, unit = LEVEL_LABELS.get(name, (name.replace("_", " ").capitalize(), "level"))
         time, value = _extended(series[name]["time"], series[name]["value"], end)
-        ax.step(time / _HOUR, value, where="post", color="tab:purple", linewidth=1.2)
+        ax.step(time / time_unit, value, where="post", color="tab:purple", linewidth=1.2)
         ax.set_title(label, loc="left", fontsize=10)
         ax.set_ylabel(unit)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     if not names:
         axes[0].text(0.5, 0.5, "no level series", ha="center", va="center", transform=axes[0].transAxes)
-    axes[-1].set_xlabel("time (hours)")
+    axes[-1].set_xlabel(time_label)
     figure.suptitle(title or "Levels over time")
     return figure
 
@@ -248,7 +273,8 @@ def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
     end = max((s.end for s in first.stations.values()), default=None)
     paths: list[Path] = []
     if first.stations:
-        figure = queue_length_figure(first.series, list(first.stations), end, f"Queue length at each station: {label}")
+        figure = queue_length_figure(first.series, list(first.stations), end, f"Queue length at each station: {label}",
+                                     skip_empty=True)
         paths.append(save_figure(figure, out_dir / QUEUE_PLOT))
         utilisation = {
             name: mean_ci([rep.stations[name].utilisation for rep in run.replications if name in rep.stations])

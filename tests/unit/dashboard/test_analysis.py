@@ -216,10 +216,11 @@ def test_the_downtime_chart_labels_each_device_with_its_faults_in_words() -> Non
 def test_the_approach_road_panels_have_titles_of_their_own(baseline_run: RunResult) -> None:
     series = baseline_run.replications[0].series
     names = [name for name in LEVEL_LABELS if name in series]
-    assert len(names) == 3
+    assert len(names) == 4  # the yard, the road queue in trucks and in km, the staging areas
     figure = levels_figure(series, names, 5 * HOUR)
     titles = [ax.get_title(loc="left") for ax in figure.axes]
-    assert len(set(titles)) == len(titles) == 3, titles
+    assert len(set(titles)) == len(titles) == 4, titles
+    assert [ax.get_ylabel() for ax in figure.axes].count("level") == 0  # every panel says what it counts
 
 
 def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:

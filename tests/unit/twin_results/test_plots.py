@@ -90,3 +90,27 @@ def test_no_replication_means_no_plot(tmp_path: Path) -> None:
     run = RunResult("empty", "0", [], {}, {})
     assert write_plots(run, tmp_path) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_queue_plot_leaves_out_stations_where_nobody_waited_and_names_them() -> None:
+    series = {
+        "entry_lane": {"time": np.array([0.0, 600.0]), "queue": np.array([0.0, 0.0]), "busy": np.zeros(2)},
+        "scale-1": {"time": np.array([0.0, 600.0, 1200.0]), "queue": np.array([0.0, 3.0, 0.0]), "busy": np.zeros(3)},
+    }
+    figure = queue_length_figure(series, ["entry_lane", "scale-1"], end=3600.0, skip_empty=True)
+    assert [ax.get_title(loc="left") for ax in figure.axes] == ["scale-1"]
+    assert "no truck waited at: entry_lane" in figure.get_suptitle()
+    everything = queue_length_figure(series, ["entry_lane", "scale-1"], end=3600.0)
+    assert [ax.get_title(loc="left") for ax in everything.axes] == ["entry_lane", "scale-1"]
+
+
+def test_runs_longer_than_three_days_are_plotted_in_days() -> None:
+    two_weeks = 14 * 86_400.0
+    series = {"scale-1": {"time": np.array([0.0, 86_400.0]), "queue": np.array([0.0, 2.0]), "busy": np.zeros(2)},
+              "yard_occupancy": {"time": np.array([0.0, 86_400.0]), "value": np.array([0.0, 5.0])}}
+    queue = queue_length_figure(series, ["scale-1"], end=two_weeks)
+    assert queue.axes[-1].get_xlabel() == "time (days)"
+    assert queue.axes[0].lines[0].get_xdata()[-1] == 14.0
+    levels = levels_figure(series, ["yard_occupancy"], end=two_weeks)
+    assert levels.axes[-1].get_xlabel() == "time (days)"
+    assert levels_figure(series, ["yard_occupancy"], end=86_400.0).axes[-1].get_xlabel() == "time (hours)"
