@@ -8,8 +8,9 @@ Conventions used throughout the schema:
 - Every number is finite: ``.inf``, ``.nan`` and numbers too large for a float (``1e400``)
   are refused everywhere. A capacity is a whole number or ``"unlimited"``; a device that
   never fails has ``mtbf_h: never``.
-- Counts (lanes, scanners, replications, days...) are whole numbers; ``true``/``false`` and
-  text such as ``"2"`` are refused, for counts and numbers alike.
+- Counts (lanes, scanners, replications, days...) are whole numbers: ``true``/``false`` and
+  text such as ``"2"`` are refused. Other numbers refuse ``true``/``false`` but read numeric
+  text, because YAML 1.1 reads scientific notation without a dot (``1e6``) as text.
 - Clock times are written in quotes (``"07:00"``): YAML 1.1 reads an unquoted ``12:30`` as
   the number 750; the loader refuses such values instead of misreading them.
 """
