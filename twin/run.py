@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 import traceback
 from collections.abc import Callable, Iterator
@@ -222,6 +223,7 @@ def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
     reps_wanted = options.replications or scenario.run.replications
     seed = scenario.run.seed if options.seed is None else options.seed
     if options.jobs > 1 and reps_wanted > 1:
+        _check_sendable(scenario, people_factory)
         replications, failed = _run_parallel(scenario, reps_wanted, seed, people_factory,
                                              min(options.jobs, reps_wanted), progress)
     else:
@@ -245,6 +247,17 @@ def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
     if run.failed is not None:
         raise InvariantViolation(run.failed) if failed is None else RuntimeError(run.failed)
     return run
+
+
+def _check_sendable(scenario: Scenario, people_factory: PeopleFactory) -> None:
+    """Raise ``ValueError`` before anything runs if worker processes could not be given the run."""
+    for what, value in (("the scenario", scenario), ("the people model", people_factory)):
+        try:
+            pickle.dumps(value)
+        except Exception as exc:  # pickling fails in many ways: lambdas, closures, open files
+            raise ValueError(
+                f"jobs above 1 send {what} to worker processes, which cannot take it ({type(exc).__name__}: {exc}); "
+                "use a function defined at module level, or jobs=1") from exc
 
 
 def _failure(index: int, exc: BaseException) -> str:

@@ -73,6 +73,16 @@ def test_a_replication_failing_in_a_worker_keeps_those_before_it_and_says_which_
     assert parallel_summary["manifest"]["replications"] == 3 and len(parallel_summary["replications"]) == 1
 
 
+def test_a_people_model_worker_processes_cannot_import_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    def local_people(scenario: Scenario, streams: Streams, plans: list[TruckPlan]) -> People:
+        return statistical_people(scenario, streams, plans)
+
+    with pytest.raises(ValueError, match="jobs above 1 send the people model to worker processes"):
+        run_scenario(_small(2), RunOptions(out=tmp_path / "out", jobs=2), people_factory=local_people)
+    assert not (tmp_path / "out").exists()
+    assert len(run_scenario(_small(2), RunOptions(jobs=1), people_factory=local_people).replications) == 2
+
+
 def test_jobs_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="jobs must be at least 1"):
         run_scenario(_small(1), RunOptions(jobs=0))
