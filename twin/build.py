@@ -108,7 +108,7 @@ def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = Non
 
 
 def _faults(mtbf_h: float | str, mttr: object, streams: Streams, name: str) -> dict[str, object]:
-    mtbf = mtbf_value(mtbf_h)  # type: ignore[arg-type]
+    mtbf = mtbf_value(mtbf_h)
     if math.isinf(mtbf):
         return {}
     return {"mtbf_s": mtbf * HOUR, "mttr_s": sampler(mttr, streams.get(f"{name}/repair"), scale=HOUR)}

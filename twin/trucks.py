@@ -138,7 +138,8 @@ def take_route(t: TruckRun) -> RouteTo:
     event = t.pending_get
     assert event is not None and event.triggered
     t.pending_get = None
-    route: RouteTo = event.value
+    route = event.value
+    assert isinstance(route, RouteTo)  # the mailbox holds the core's routes only
     return route
 
 
