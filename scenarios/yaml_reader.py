@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scenarios.errors import ScenarioError, ScenarioIssue
 
@@ -64,12 +64,15 @@ class _ScenarioLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.found: list[tuple[int, int, ScenarioIssue]] = []
+        #: The field path of each node of the document, by ``id`` (see ``node_paths``).
+        self.paths: dict[int, str] = {}
 
     def note(self, node: Node, reason: str) -> None:
-        """Record a problem at ``node``'s position."""
+        """Record a problem at ``node``'s field path and position."""
         mark = node.start_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}"
-        self.found.append((mark.line, mark.column, ScenarioIssue(where, reason)))
+        path = self.paths.get(id(node))
+        self.found.append((mark.line, mark.column, ScenarioIssue(f"{path} ({where})" if path else where, reason)))
 
     @property
     def issues(self) -> list[ScenarioIssue]:
@@ -139,11 +142,42 @@ def _install_resolvers() -> None:
 _install_resolvers()
 
 
+def node_paths(root: Node) -> dict[int, str]:
+    """The field path (``agencies.customs.shifts.0.1``) of every node under ``root``, by ``id``;
+    a key's node has the path of its value. A node reached twice (an alias) keeps its first path."""
+    paths: dict[int, str] = {}
+    stack: list[tuple[Node, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value) if isinstance(key_node, ScalarNode) else "?"
+                child = (*path, key)
+                paths.setdefault(id(key_node), ".".join(child))
+                if id(value_node) not in paths:
+                    paths[id(value_node)] = ".".join(child)
+                    stack.append((value_node, child))
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                if id(item) not in paths:
+                    child = (*path, str(index))
+                    paths[id(item)] = ".".join(child)
+                    stack.append((item, child))
+    return paths
+
+
 def read_yaml(text: str, file: str) -> Any:
-    """Parse ``text`` (the contents of ``file``) as YAML; raise ``ScenarioError`` on any problem."""
+    """Parse ``text`` (the contents of ``file``) as YAML; raise ``ScenarioError`` on any problem.
+
+    A problem the loader finds in a value (an unquoted time, an octal number, a key given twice)
+    names the value's field path as well as its line and column.
+    """
     loader = _ScenarioLoader(text)
     try:
-        data = loader.get_single_data()
+        root = loader.get_single_node()
+        if root is not None:
+            loader.paths = node_paths(root)
+        data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

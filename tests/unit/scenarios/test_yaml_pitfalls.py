@@ -40,7 +40,7 @@ def test_yes_no_on_off_still_work_in_true_false_fields(write: Write, written: st
 def test_an_unquoted_time_is_an_error_not_the_number_750(write: Write) -> None:
     path = write(MINIMAL_YAML + 'agencies:\n  customs: {officers: 2, service_s: 60, shifts: [["07:00", 12:30]]}\n')
     assert error_lines(path) == [
-        f'{path}: line 16, column 60: unquoted 12:30 would be read by YAML 1.1 as the number 750; '
+        f'{path}: agencies.customs.shifts.0.1 (line 16, column 60): unquoted 12:30 would be read by YAML 1.1 as the number 750; '
         f'write times in quotes: "12:30"'
     ]
 
@@ -105,7 +105,7 @@ def test_a_leading_zero_number_with_non_octal_digits_is_read_as_decimal(write: W
 
 def test_a_key_given_twice_is_an_error_with_both_lines(write: Write) -> None:
     path = write(MINIMAL_YAML + "site: Another gate\n")
-    assert error_lines(path) == [f"{path}: line 15, column 1: key 'site' appears twice in one mapping (first on line 3)"]
+    assert error_lines(path) == [f"{path}: site (line 15, column 1): key 'site' appears twice in one mapping (first on line 3)"]
 
 
 def test_merge_keys_may_override_without_being_duplicates() -> None:
@@ -127,4 +127,13 @@ def test_plain_numbers_keep_their_yaml_meaning() -> None:
 def test_yaml_problems_are_listed_in_file_order() -> None:
     with pytest.raises(ScenarioError) as caught:
         read_yaml("a: 12:30\nb: x\nb: y\nc: 017\n", "order.yaml")
-    assert [issue.path for issue in caught.value.errors] == ["line 1, column 4", "line 3, column 1", "line 4, column 4"]
+    assert [issue.path for issue in caught.value.errors] == ["a (line 1, column 4)", "b (line 3, column 1)", "c (line 4, column 4)"]
+
+
+def test_a_problem_found_while_reading_names_its_field_path_through_lists_and_mappings() -> None:
+    text = "devices:\n  outages:\n    - {device: scanner-1, start: \"09:00\"}\n    - {device: scale-1, start: 9:30}\n"
+    with pytest.raises(ScenarioError) as caught:
+        read_yaml(text, "paths.yaml")
+    (issue,) = caught.value.errors
+    assert issue.path == "devices.outages.1.start (line 4, column 32)"
+    assert issue.reason.startswith("unquoted 9:30 would be read by YAML 1.1 as the number 570")
