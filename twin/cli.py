@@ -180,7 +180,9 @@ def _waits_table(run: RunResult) -> Table | None:
     if not rows:
         return None
     rows.sort(key=lambda r: (-r[0], r[1]))
-    table = Table(title="where trucks wait longest (mean wait of a truck or a task, 95 % CI)")
+    table = Table(title="where trucks wait longest (mean wait of a truck or a task, 95 % CI)",
+                  caption="A task that comes outside an agency's shifts waits for the next shift: a long wait "
+                          "at a low utilisation points at the shifts rather than the number of officers.")
     table.add_column("station or agency")
     table.add_column("mean wait (min)", justify="right")
     table.add_column("± 95 % CI", justify="right")

@@ -93,6 +93,13 @@ class LoadConfig:
                 raise ValueError(f"--rate: must be a positive number of events per second (got {self.rate})")
             if not (math.isfinite(self.duration_s) and self.duration_s > 0):
                 raise ValueError(f"--duration: must be a positive number of seconds (got {self.duration_s})")
+            if self.rate * self.duration_s < 1.0:
+                # Otherwise the run would handle nothing and report an empty replay as a rate not kept.
+                raise ValueError(f"--duration: {self.duration_s:g} s at --rate {self.rate:g} events/s is less than "
+                                 f"one event; hold the rate for at least {1.0 / self.rate:g} s")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            # numpy's SeedSequence takes only non-negative integers.
+            raise ValueError(f"--seed: must be a whole number of at least 0 (got {self.seed!r})")
         if not 0.0 <= self.bad_share <= 1.0:
             raise ValueError(f"--bad-share: must be a share between 0 and 1 (got {self.bad_share})")
         if self.chunk_events < 1_000:

@@ -88,6 +88,23 @@ def test_the_cli_names_a_bad_option_and_exits_with_2() -> None:
     assert "--visits (10) must be at least --open (50)" in result.output
 
 
+def test_a_negative_seed_is_refused_naming_the_option_with_exit_code_2() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--seed", "-1", "--visits", "100", "--no-memory"])
+    assert result.exit_code == 2, result.output
+    assert "--seed: must be a whole number of at least 0 (got -1)" in result.output
+
+
+def test_a_rate_run_shorter_than_one_event_is_refused_rather_than_reporting_an_empty_run() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--mode", "rate", "--rate", "100", "--duration", "0.001"])
+    assert result.exit_code == 2, result.output
+    assert "--duration: 0.001 s at --rate 100 events/s is less than one event" in result.output
+
+
+def test_a_rate_run_of_a_few_events_handles_exactly_rate_times_duration() -> None:
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=1_000.0, duration_s=0.003, open_visits=5, measure_memory=False))
+    assert report.events == 3 and report.ok
+
+
 def test_rate_mode_paces_the_replay_near_the_target() -> None:
     report = run(LoadConfig(mode=LoadMode.RATE, rate=1_000.0, duration_s=0.6, open_visits=50, measure_memory=False))
     assert report.events == 600
@@ -177,6 +194,10 @@ def test_latency_quantiles_are_read_to_within_a_bin() -> None:
     ({"bad_share": 1.5}, "--bad-share: must be a share"),
     ({"gps_feed_s": 0.0}, "--gps-feed-s: must be a positive number of seconds"),
     ({"gps_feed_s": float("nan")}, "--gps-feed-s: must be a positive number of seconds"),
+    ({"seed": -1}, r"--seed: must be a whole number of at least 0 \(got -1\)"),
+    ({"mode": LoadMode.RATE, "rate": 100.0, "duration_s": 0.001},
+     r"--duration: 0.001 s at --rate 100 events/s is less than one event; hold the rate for at least 0.01 s"),
+    ({"mode": LoadMode.RATE, "rate": 1.0, "duration_s": 0.5}, "--duration: 0.5 s at --rate 1 events/s is less than one"),
 ])
 def test_a_bad_load_config_is_refused_naming_the_option(fields: dict[str, object], named: str) -> None:
     with pytest.raises(ValueError, match=named):
