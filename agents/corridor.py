@@ -170,6 +170,8 @@ class Corridor(mesa.Model):
         self.last_arrival = -math.inf
         self.arrivals: list[Arrival] = []
         self.passages = 0
+        #: Drivers per segment at the last observation: counted once per sample, not once per column.
+        self.segment_counts = [0] * self.segments
         self.police = TrafficPolice(self, channelling=channelling, overflow_spill=overflow_spill,
                                     release_batch=release_batch, release_cooldown_s=release_cooldown_s)
         reporters: dict[str, object] = {
@@ -179,7 +181,7 @@ class Corridor(mesa.Model):
         }
         for k in range(self.segments):
             low, high = k * segment_km, min(road_km, (k + 1) * segment_km)
-            reporters[f"trucks_km_{low:g}_{high:g}"] = lambda m, k=k: m.trucks_by_segment()[k]
+            reporters[f"trucks_km_{low:g}_{high:g}"] = lambda m, k=k: m.segment_counts[k]
         reporters.update({
             "waiting_on_road": lambda m: len(m.road),
             "waiting_in_areas": lambda m: sum(len(o) for o in m.occupants.values()),
@@ -326,6 +328,7 @@ class Corridor(mesa.Model):
     def observe(self, now: float) -> None:
         """Sample the corridor's series at ``now`` (the twin calls this on its observation clock)."""
         self.now = now
+        self.segment_counts = self.trucks_by_segment()
         self.collector.collect(self)
 
 

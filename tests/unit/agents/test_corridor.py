@@ -124,3 +124,25 @@ def test_the_drivers_habits_follow_the_speed_spread_and_the_compliance_share() -
     assert speeds.std() / speeds.mean() == pytest.approx(0.2, rel=0.05)
     assert obeys.mean() == pytest.approx(0.7, abs=0.01)
     assert not math.isnan(float(speeds.min())) and speeds.min() >= 5.0
+
+
+def test_one_observation_counts_the_trucks_per_segment_once_however_many_segments_the_road_has(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    model = corridor(segment_km=0.01)  # 1,000 segments on the 10 km road
+    for k in range(3):
+        model.enter(f"V{k}", f"14C0000{k}", 60.0, True, 0.0, 0.0)
+    drive(model, 2 * STEP_S)
+    counted = 0
+    by_segment = Corridor.trucks_by_segment
+
+    def counting(self: Corridor) -> list[int]:
+        nonlocal counted
+        counted += 1
+        return by_segment(self)
+
+    monkeypatch.setattr(Corridor, "trucks_by_segment", counting)
+    model.observe(60.0)
+    assert counted == 1
+    row = model.collector.get_model_vars_dataframe().iloc[-1]
+    segments = [column for column in row.index if column.startswith("trucks_km_")]
+    assert len(segments) == 1000 and row[segments].sum() == 3
