@@ -39,6 +39,11 @@ HOUR = 3600.0
 MIN_LEAD_H = 0.25
 #: Spread of the responsiveness factor across enterprises (coefficient of variation).
 _RESPONSIVENESS_CV = 0.5
+#: Most enterprises in one population: a thousand times a busy gate's declarants, and few enough
+#: that their tax codes (spaced ``_ID_SPACING`` apart from the default base) keep ten digits.
+MAX_ENTERPRISES = 1_000_000
+_ID_SPACING = 7919
+_TAX_CODE_END = 10 ** 10
 
 #: A zero-argument draw from a habit distribution (the twin builds it on the population's rng).
 Draw = Callable[[], float]
@@ -143,6 +148,10 @@ class EnterprisePopulation(mesa.Model):
         super().__init__(rng=rng)
         if not 0.0 <= error_rate <= 1.0:
             raise ValueError(f"enterprises: error_rate must be in [0, 1] (got {error_rate})")
+        # Refused before anything is built: a million Mesa agents take seconds, and past that the
+        # tax codes would grow an eleventh digit and fail the core's check on the first one.
+        if count > MAX_ENTERPRISES:
+            raise ValueError(f"enterprises: count: at most {MAX_ENTERPRISES:,} enterprises (got {count:,})")
         self.lead_cv = lead_cv
         self.amend_cv = amend_cv
         self.pay_online_s = pay_online_s
@@ -155,6 +164,8 @@ class EnterprisePopulation(mesa.Model):
         self._amendments_due: list[float] = []  # a heap of the times returned declarations come back
         per_cargo = allocate(count, cargo_mix)
         total = sum(per_cargo.values())
+        if id_base + _ID_SPACING * (total - 1) >= _TAX_CODE_END:
+            raise ValueError(f"enterprises: the tax codes of {total:,} enterprises from {id_base} run past ten digits")
         # Volume ranks are shuffled across categories, so every trade has large and small firms.
         ranks = self.rng.permutation(total) + 1
         volumes = ranks.astype(float) ** -volume_skew
@@ -165,7 +176,7 @@ class EnterprisePopulation(mesa.Model):
             members = []
             for _ in range(n):
                 enterprise = Enterprise(
-                    self, f"{id_base + 7919 * k:010d}", cargo, float(volumes[k]),
+                    self, f"{id_base + _ID_SPACING * k:010d}", cargo, float(volumes[k]),
                     error_rate=self._draw_error_rate(error_rate, error_concentration),
                     lead_h=max(MIN_LEAD_H, float(lead_h())), amend_mean_s=max(0.0, float(amend_h())) * HOUR,
                     responsiveness=_lognormal_factor(self.rng, _RESPONSIVENESS_CV),

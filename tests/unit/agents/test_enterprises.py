@@ -94,3 +94,11 @@ def test_a_past_record_scores_careless_enterprises_lower() -> None:
 
 def test_no_record_is_seeded_without_history() -> None:
     assert population().compliance_scores() == {}
+
+
+def test_a_population_too_large_for_its_tax_codes_is_refused_up_front_naming_the_count() -> None:
+    with pytest.raises(ValueError, match=r"count: at most 1,000,000 enterprises \(got 2,000,000\)"):
+        population(count=2_000_000)
+    # The tax codes of the largest population allowed all have ten digits.
+    with pytest.raises(ValueError, match=r"tax codes .* run past ten digits"):
+        population(count=3, id_base=9_999_990_000)
