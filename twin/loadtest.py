@@ -279,7 +279,8 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     """Feed ``stream`` to ``core`` at ``rate`` events per second of wall time.
 
     Event ``i`` is due ``i / rate`` seconds after the start; the core is never fed early. Its lag
-    (how late ``handle`` started) goes into ``lags_ns``.
+    (how late ``handle`` started) goes into ``lags_ns``. Returns no sooner than ``len(stream) / rate``
+    seconds after the start, the end of the last event's slot.
     """
     events, times = stream.events, stream.times
     outs: list[list[Command]] = [[]] * len(events)
@@ -303,6 +304,11 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
             durations_ns[i] = t1 - t0
             lags_ns[i] = t0 - due
             outs[i] = out
+    # The last event's slot ends one interval after it is due: n events hold the rate for n
+    # intervals, so a core that keeps up is never reported faster than the target.
+    end = base + int(len(events) * interval)
+    while (now := clock()) < end:
+        time.sleep((end - now) / 1e9)
     return outs
 
 

@@ -105,6 +105,15 @@ def test_a_rate_run_of_a_few_events_handles_exactly_rate_times_duration() -> Non
     assert report.events == 3 and report.ok
 
 
+def test_a_rate_run_that_keeps_up_reports_the_target_rate_not_more() -> None:
+    # Five events at 100/s take 50 ms of schedule: the last one's slot counts, not just its start.
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=100.0, duration_s=0.05, open_visits=5, measure_memory=False))
+    assert report.events == 5
+    assert report.elapsed_s >= 0.05
+    assert report.achieved_rate is not None and report.achieved_rate <= 100.0
+    assert report.kept_up
+
+
 def test_rate_mode_paces_the_replay_near_the_target() -> None:
     report = run(LoadConfig(mode=LoadMode.RATE, rate=1_000.0, duration_s=0.6, open_visits=50, measure_memory=False))
     assert report.events == 600
