@@ -68,7 +68,9 @@ def show(report: LoadReport, console: Console) -> None:
     summary.add_column("value", justify="right")
     rows: list[tuple[str, str]] = [
         ("events handled", f"{report.events:,}"),
-        ("visits completed / declared", f"{report.visits_completed:,} / {report.visits_declared:,}"),
+        ("visits completed / open / awaiting acceptance / declared",
+         f"{report.visits_completed:,} / {report.visits_open:,} / {report.visits_awaiting_acceptance:,} / "
+         f"{report.visits_declared:,}"),
         ("events per second (wall clock)", f"{report.events_per_s:,.0f}"),
         ("events per CPU second", f"{report.cpu_events_per_s:,.0f}"),
         ("visits per second", f"{report.visits_per_s:,.1f}"),

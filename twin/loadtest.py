@@ -13,10 +13,10 @@ call, into a preallocated numpy array). Two modes:
 Long runs stay bounded in memory: finished visits go to the core's archive (``archive_limit``),
 the audit trail is drained after every chunk and each drained segment is verified to chain onto
 the one before, latencies are folded into a histogram, and the stream is dropped chunk by chunk.
-After the run: every visit declared departed, was refused, or is still open (none lost), the
-core's own invariants hold, and the audit chain verifies. Memory per open visit is measured on a
-separate pass with ``tracemalloc`` (the core's allocations with the visits open, declaration
-included, divided by the number open). Peak RSS is the whole process's: the core under test plus
+After the run: every visit declared departed, was refused, is still open, or awaits the core's
+acceptance of its declaration (none lost), the core's own invariants hold, and the audit chain
+verifies. Memory per open visit is measured on a separate pass with ``tracemalloc`` (the core's
+allocations with the visits open, declaration included, divided by the number open). Peak RSS is the whole process's: the core under test plus
 the recording world (which holds a core of its own) and one chunk of the stream.
 
 Rates are given by the wall clock and by the thread's CPU clock (``cpu_events_per_s``), which
@@ -415,6 +415,9 @@ class LoadReport:
     visits_declared: int
     visits_completed: int
     visits_open: int
+    #: Declared by the world but not accepted by the core yet (a replacement visit's declaration
+    #: still to come, a rejected one still to be resubmitted): at the end of a rate run, not lost.
+    visits_awaiting_acceptance: int
     elapsed_s: float
     events_per_s: float
     #: CPU seconds of this thread in the replay (``time.thread_time``), and events per CPU second:
@@ -589,7 +592,13 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
     trail.drain(core.audit)
     stats = core.stats
     completed = _completed(core)
-    lost = stats["declarations_accepted"] - completed - core.open_visits()
+    # Lost: a visit the world saw accepted that the core under test neither finished nor holds open.
+    awaiting = world.awaiting_acceptance
+    lost = world.stats.visits_declared - awaiting - completed - core.open_visits()
+    problems = core.check_invariants()[:20]
+    if stats["declarations_accepted"] != world.stats.visits_declared - awaiting:
+        problems.append(f"the core accepted {stats['declarations_accepted']} declarations, the recording world saw "
+                        f"{world.stats.visits_declared - awaiting} accepted")
     memory = measure_memory(memory_stream, world.config) if memory_stream is not None else None
     events = int(kind_n.sum())
     by_kind = {EVENT_KINDS[k].__name__: {"count": int(kind_n[k]), "mean_us": round(kind_ns[k] / kind_n[k] / 1e3, 2)}
@@ -597,7 +606,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
     report = LoadReport(
         mode=config.mode.value, seed=config.seed, open_target=config.open_visits, events=events,
         timer_calls=timer_calls, visits_declared=world.stats.visits_declared, visits_completed=completed,
-        visits_open=core.open_visits(), elapsed_s=round(elapsed, 4),
+        visits_open=core.open_visits(), visits_awaiting_acceptance=awaiting, elapsed_s=round(elapsed, 4),
         events_per_s=round(events / elapsed, 1) if elapsed else math.nan,
         cpu_s=round(cpu, 4), cpu_events_per_s=round(events / cpu, 1) if cpu else math.nan,
         visits_per_s=round(completed / elapsed, 1) if elapsed else math.nan,
@@ -610,7 +619,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
         gc_max_pause_ms=round(pauses.max_s * 1e3, 2),
         bytes_per_open_visit=round(memory.bytes_per_open_visit, 1) if memory else None,
         memory_open_visits=memory.open_visits if memory else None,
-        lost_visits=lost, invariant_problems=core.check_invariants()[:20], audit_records=trail.records,
+        lost_visits=lost, invariant_problems=problems, audit_records=trail.records,
         audit_segments=trail.segments, audit_ok=trail.ok and trail.records == core.audit.count,
         incidents=dict(sorted(world.stats.incidents.items())), unexpected_refusals=world.stats.unexpected_refusals,
         unexpected_reviews=world.stats.unexpected_reviews, surprises=list(world.stats.surprises),

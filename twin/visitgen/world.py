@@ -143,6 +143,7 @@ class Truck:
     incident_site: Site
     variant: int
     incident_used: bool = False
+    accepted: bool = False  #: the core has accepted its first declaration: the visit is open
     epoch: int = 0  #: bumped when the vehicle is turned back: its pending moves are void
     station: Station | None = None
     fee_due: int = 0
@@ -292,6 +293,12 @@ class GateWorld:
     def finished(self) -> bool:
         """Every declared visit has ended and nothing is pending."""
         return not self._heap
+
+    @property
+    def awaiting_acceptance(self) -> int:
+        """Visits declared whose declaration the core has not accepted yet: still to be submitted,
+        or rejected and to be submitted again."""
+        return sum(1 for truck in self.trucks.values() if not truck.accepted)
 
     @property
     def recorded(self) -> int:
@@ -562,6 +569,7 @@ class GateWorld:
 
     def _accepted(self, c: cmd.AcceptDeclaration, truck: Truck, now: float, away: set[str], returned: set[str]) -> None:
         if c.version == 1:
+            truck.accepted = True
             self._trip(truck, now, truck.lead_s)
         elif truck.turned_back:
             truck.turned_back = False
