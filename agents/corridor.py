@@ -64,6 +64,7 @@ class Driver(mesa.Agent):
         place: Where it waits at the checkpoint (``ROAD`` or a staging area), None while driving.
         called: Whether the core has called it forward (it waits only for room in the forecourt).
         spilled: Whether it obeyed an order to a staging area but found every area full.
+        drove: False for a truck put back at the checkpoint without driving the road.
     """
 
     def __init__(self, model: Corridor, visit_id: str, plate: str, desired_kmh: float, obeys: bool,
@@ -82,6 +83,7 @@ class Driver(mesa.Agent):
         self.place_since = now
         self.called = False
         self.spilled = False
+        self.drove = True
         self.road_s = 0.0
         self.area_s = 0.0
         self.moves = 0
@@ -239,6 +241,7 @@ class Corridor(mesa.Model):
         """A truck back at the checkpoint without driving the road (sent back from barrier 1)."""
         driver = Driver(self, visit_id, plate, desired_kmh, obeys, 0.0, now)
         driver.arrived_at = now
+        driver.drove = False
         return driver
 
     def advance(self, now: float, horizon: float) -> list[Arrival]:
@@ -302,11 +305,18 @@ class Corridor(mesa.Model):
         self.passages += 1
         self.collector.add_table_row("passages", {
             "visit_id": driver.visit_id, "entered_s": driver.entered_at,
-            "approach_s": (driver.arrived_at if driver.arrived_at is not None else now) - driver.entered_at,
+            "approach_s": self._approach_s(driver, now),
             "desired_kmh": driver.desired_kmh, "obeys": bool(driver.obeys), "road_wait_s": driver.road_s,
             "area_wait_s": driver.area_s, "police_moves": driver.moves, "left_s": now,
         })
         return before
+
+    @staticmethod
+    def _approach_s(driver: Driver, now: float) -> float:
+        """Seconds the truck drove the road to the back of the queue; NaN if it did not drive it."""
+        if not driver.drove:
+            return math.nan
+        return (driver.arrived_at if driver.arrived_at is not None else now) - driver.entered_at
 
     def _account(self, driver: Driver, now: float) -> None:
         if driver.place == ROAD:

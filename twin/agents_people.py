@@ -38,6 +38,7 @@ from collections.abc import Generator
 from time import perf_counter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -378,6 +379,7 @@ class AgentPeople:
 
         def mean_min(column: str) -> float:
             values = passages[column].to_numpy(dtype=float)[in_window]
+            values = values[~np.isnan(values)]  # no approach time for a truck that did not drive the road
             return float(values.mean() / 60.0) if values.size else 0.0
 
         kpis = {

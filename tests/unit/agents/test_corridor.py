@@ -146,3 +146,18 @@ def test_one_observation_counts_the_trucks_per_segment_once_however_many_segment
     row = model.collector.get_model_vars_dataframe().iloc[-1]
     segments = [column for column in row.index if column.startswith("trucks_km_")]
     assert len(segments) == 1000 and row[segments].sum() == 3
+
+
+def test_a_truck_sent_back_to_the_checkpoint_has_no_approach_time_as_it_did_not_drive_the_road() -> None:
+    model = corridor()
+    drove, _ = model.enter("V1", "14C00001", 60.0, True, 0.0, 0.0)
+    (arrival,) = drive(model, 3600.0)[0]
+    model.place(drove, "road", arrival.time)
+    model.leave(drove, arrival.time + 60.0)
+    back = model.at_checkpoint("V1", "14C00001", 60.0, True, 5000.0)  # the yard filled while it was at barrier 1
+    model.place(back, "road", 5000.0)
+    model.leave(back, 5300.0)
+    first, second = model.collector.get_table_dataframe("passages").to_dict("records")
+    assert first["approach_s"] == pytest.approx(arrival.time) and first["approach_s"] > 0.0
+    assert math.isnan(second["approach_s"]), "a truck that did not drive the road is not averaged in as a zero"
+    assert second["road_wait_s"] == pytest.approx(300.0)
