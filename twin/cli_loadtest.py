@@ -2,7 +2,8 @@
 
 ``loadtest_command`` is a plain function with typer options; ``twin.cli`` registers it with
 ``app.command("loadtest")(loadtest_command)``. The exit code is 0 when nothing was lost, the
-core's books are consistent and the audit chain verifies; 1 otherwise; 2 for bad options.
+core's books are consistent and the audit chain verifies (and, in max mode, every visit ran to its
+end); 1 otherwise; 2 for bad options.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ def show(report: LoadReport, console: Console) -> None:
          " / ".join(f"{ms:,.0f}" for ms in report.gc_ms_by_generation) + f", {report.gc_max_pause_ms:,.1f}"
          + (" (stream frozen)" if report.gc_freeze else "")),
         ("lost visits", str(report.lost_visits)),
+        *([] if report.mode == LoadMode.RATE.value else
+          [("stranded visits (open when nothing was left to do)", str(report.stranded_visits))]),
         ("core invariants", "hold" if not report.invariant_problems else "; ".join(report.invariant_problems[:3])),
         ("audit chain", f"{'verifies' if report.audit_ok else 'BROKEN'} ({report.audit_records:,} records, "
                         f"{report.audit_segments} drained segments)"),

@@ -418,6 +418,10 @@ class LoadReport:
     #: Declared by the world but not accepted by the core yet (a replacement visit's declaration
     #: still to come, a rejected one still to be resubmitted): at the end of a rate run, not lost.
     visits_awaiting_acceptance: int
+    #: Max mode: visits still open or awaiting acceptance when the world had nothing left to do.
+    #: Every visit should run to its end there, so each one is a visit the core (or the world's
+    #: script) left stranded. Always 0 in rate mode, which stops with visits in flight.
+    stranded_visits: int
     elapsed_s: float
     events_per_s: float
     #: CPU seconds of this thread in the replay (``time.thread_time``), and events per CPU second:
@@ -469,8 +473,9 @@ class LoadReport:
 
     @property
     def ok(self) -> bool:
-        """Nothing lost, the core's books consistent, the audit chain intact."""
-        return self.lost_visits == 0 and not self.invariant_problems and self.audit_ok
+        """Nothing lost or stranded, the core's books consistent, the audit chain intact."""
+        return (self.lost_visits == 0 and self.stranded_visits == 0 and not self.invariant_problems
+                and self.audit_ok)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field, plus ``ok``."""
@@ -606,7 +611,8 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
     report = LoadReport(
         mode=config.mode.value, seed=config.seed, open_target=config.open_visits, events=events,
         timer_calls=timer_calls, visits_declared=world.stats.visits_declared, visits_completed=completed,
-        visits_open=core.open_visits(), visits_awaiting_acceptance=awaiting, elapsed_s=round(elapsed, 4),
+        visits_open=core.open_visits(), visits_awaiting_acceptance=awaiting,
+        stranded_visits=0 if rate_mode else core.open_visits() + awaiting, elapsed_s=round(elapsed, 4),
         events_per_s=round(events / elapsed, 1) if elapsed else math.nan,
         cpu_s=round(cpu, 4), cpu_events_per_s=round(events / cpu, 1) if cpu else math.nan,
         visits_per_s=round(completed / elapsed, 1) if elapsed else math.nan,

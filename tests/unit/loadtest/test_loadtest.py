@@ -269,3 +269,20 @@ def test_at_the_end_of_a_rate_run_every_declared_visit_is_completed_open_or_awai
     assert (report.visits_completed + report.visits_open + report.visits_awaiting_acceptance
             == report.visits_declared)
     assert report.lost_visits == 0 and report.ok
+
+
+def test_a_max_mode_run_that_strands_a_visit_open_is_not_ok(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The exit barrier never reports back: the visits reach the exit lane and stay there.
+    from twin.visitgen import world as world_module
+
+    original = world_module.GateWorld._barrier_opened
+
+    def exit_barrier_silent(self: GateWorld, c: object, *args: object) -> None:
+        if getattr(c, "device_id", "") != "barrier-out-1":
+            original(self, c, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(world_module.GateWorld, "_barrier_opened", exit_barrier_silent)
+    report = run(LoadConfig(visits=40, open_visits=20, seed=2, bad_share=0.0, measure_memory=False))
+    assert report.visits_open > 0 and report.lost_visits == 0
+    assert report.stranded_visits == report.visits_open + report.visits_awaiting_acceptance
+    assert not report.ok
