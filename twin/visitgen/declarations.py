@@ -50,8 +50,9 @@ class Mix:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise ValueError(f"mix.{f.name}: must be a share between 0 and 1 (got {value!r})")
         for names in (("container", "small"), ("export", "reexport", "transit"), ("yellow", "red")):
-            if sum(getattr(self, n) for n in names) > 1.0 + 1e-9:
-                raise ValueError(f"mix: {' + '.join(names)} must be at most 1")
+            total = sum(getattr(self, n) for n in names)
+            if total > 1.0 + 1e-9:
+                raise ValueError(f"mix: {' + '.join(names)} must be at most 1 (got {total:g})")
 
 
 #: Named mixes, each with the source of its figures.
@@ -70,8 +71,15 @@ NAMED_MIXES: dict[str, Mix] = {
 def parse_mix(text: str) -> Mix:
     """A ``Mix`` from ``"lang-son"``, ``"red=0.2,agv=0.1"`` or ``"smart-gate,red=0.1"``.
 
-    Raises ValueError naming the bad part.
+    Raises ValueError naming the ``--mix`` option, the text given and the bad part.
     """
+    try:
+        return _parse_mix(text)
+    except ValueError as exc:
+        raise ValueError(f"--mix {text!r}: {exc}") from None
+
+
+def _parse_mix(text: str) -> Mix:
     mix = NAMED_MIXES["national"]
     overrides: dict[str, float] = {}
     known = {f.name for f in fields(Mix)}
@@ -80,13 +88,13 @@ def parse_mix(text: str) -> Mix:
             continue
         if "=" not in token:
             if position != 0 or token not in NAMED_MIXES:
-                raise ValueError(f"mix: unknown named mix {token!r} (named mixes: {', '.join(NAMED_MIXES)}; "
+                raise ValueError(f"unknown named mix {token!r} (named mixes: {', '.join(NAMED_MIXES)}; "
                                  "it must come first)")
             mix = NAMED_MIXES[token]
             continue
         key, _, raw = (s.strip() for s in token.partition("="))
         if key not in known:
-            raise ValueError(f"mix: unknown share {key!r} (shares: {', '.join(sorted(known))})")
+            raise ValueError(f"unknown share {key!r} (shares: {', '.join(sorted(known))})")
         try:
             overrides[key] = float(raw)
         except ValueError:

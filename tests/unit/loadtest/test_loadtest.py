@@ -88,6 +88,12 @@ def test_the_cli_names_a_bad_option_and_exits_with_2() -> None:
     assert "--visits (10) must be at least --open (50)" in result.output
 
 
+def test_a_bad_mix_is_refused_by_the_cli_naming_the_option_with_exit_code_2() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--mix", "national,agv=2"])
+    assert result.exit_code == 2, result.output
+    assert "--mix 'national,agv=2': mix.agv: must be a share between 0 and 1 (got 2.0)" in result.output
+
+
 def test_a_negative_seed_is_refused_naming_the_option_with_exit_code_2() -> None:
     result = CliRunner().invoke(_cli(), ["loadtest", "--seed", "-1", "--visits", "100", "--no-memory"])
     assert result.exit_code == 2, result.output
