@@ -9,7 +9,8 @@ They apply the platform's advice (DOMAIN.md, step 2: "police hold or release tru
   every area full stays on the road too, and counts as *spilled*. While the advice is RELEASE
   the police leave waiting trucks where they stopped: the road queue is expected to be short.
 * **Patrolling.** Every patrol they move obeying drivers from the road into areas that have
-  room again, in the order the trucks arrived, under the same conditions.
+  room again, in the order the trucks arrived, under the same conditions; those they find no
+  room for count as spilled, like a driver who found every area full on arrival.
 * **Releasing by hand.** When an area is full, at least ``overflow_spill`` obeying drivers are
   spilled on the road, the core is holding trucks in that area for a full yard, and the gate's
   forecourt has room for them, the police order the core to release up to ``release_batch`` of
@@ -99,12 +100,16 @@ class TrafficPolice(mesa.Agent):
             return None
         area = self._area_with_room()
         if area is None:
-            if not driver.spilled:
-                driver.spilled = True
-                self.spills += 1
+            self._spill(driver)
             return None
         self.directed += 1
         return area
+
+    def _spill(self, driver: Driver) -> None:
+        """An obeying driver who belongs in an area stays on the road: every area is full (counted once)."""
+        if not driver.spilled:
+            driver.spilled = True
+            self.spills += 1
 
     def patrol(self, now: float, forecourt_room: int) -> PatrolOrders:
         """Move obeying drivers off the road where the advice says so; order a release on overflow."""
@@ -117,8 +122,9 @@ class TrafficPolice(mesa.Agent):
             if not driver.obeys or not self._channels(driver):
                 continue
             area = next((a for a, n in free.items() if n >= 1), None)
-            if area is None:
-                break
+            if area is None:  # e.g. called forward under RELEASE, and the advice has turned to HOLD
+                self._spill(driver)
+                continue
             free[area] -= 1
             orders.moves.append((driver, area))
             self.directed += 1

@@ -90,3 +90,19 @@ def test_trucks_called_forward_drive_on_in_the_order_called_as_the_forecourt_has
     assert model.police.release_to_forecourt(0) == []
     assert [d.visit_id for d in model.police.release_to_forecourt(2)] == ["C", "B"]
     assert [d.visit_id for d in model.police.release_to_forecourt(5)] == ["A"]
+
+
+def test_obeying_drivers_the_patrol_finds_no_room_for_count_as_spilled_and_trigger_the_manual_release() -> None:
+    model = corridor(overflow_spill=2, release_batch=3)
+    for visit in ("A", "B"):  # the core holds both (not called): no yard slot for them
+        model.place(waiting(model, visit, obeys=True), AREA, 0.0)
+    # Called forward under RELEASE, they stopped on the road and were rightly left there.
+    late = [waiting(model, visit, obeys=True, called=True) for visit in ("C", "D")]
+    assert all(model.police.direct(driver) is None for driver in late)
+    model.hold = True  # the advice turns to HOLD: they belong in an area, and every area is full
+    orders = model.police.patrol(60.0, forecourt_room=5)
+    assert orders.moves == []
+    assert all(driver.spilled for driver in late) and model.police.spills == 2
+    assert orders.release == (AREA, 2)
+    assert model.police.patrol(120.0, forecourt_room=5).release is None and model.police.spills == 2, \
+        "each spilled driver counted once, and no second release within the cooldown"
