@@ -169,6 +169,9 @@ class _Action:
     act: Act
     epoch: int  # -1: stays valid when the vehicle is turned back
     site: Site | None = None
+    #: The bad input this event carries, counted when the event is recorded (not when planned:
+    #: a visit refused first, or a run ending first, never sends it).
+    incident: Incident | None = None
 
 
 @dataclass
@@ -180,6 +183,8 @@ class WorldStats:
     visits_refused: int = 0
     declarations_rejected: int = 0
     returns: int = 0
+    #: Bad input sent to the core, by ``Incident``: counted as recorded, so an incident planned
+    #: for a visit refused first, or due after the run's end, is not.
     incidents: dict[str, int] = field(default_factory=dict)
     expected_refusals: int = 0
     unexpected_refusals: int = 0
@@ -340,6 +345,9 @@ class GateWorld:
             if commands is not None:
                 commands.append(out)
             self._recorded += 1
+            if action.incident is not None:
+                incidents = self.stats.incidents
+                incidents[action.incident.value] = incidents.get(action.incident.value, 0) + 1
             self._react(action, out, t)
         if len(core.audit.records) > 50_000:
             core.audit.drain()  # the recording core's trail is not the one under test
@@ -354,10 +362,12 @@ class GateWorld:
     # ------------------------------------------------------------------ scheduling
 
     def _at(self, t: float, event: Any, truck: Truck | None, act: Act, bound: bool = False,
-            site: Site | None = None) -> None:
+            site: Site | None = None, incident: Incident | None = None) -> None:
         self._seq += 1
         epoch = truck.epoch if bound and truck is not None else -1
-        heapq.heappush(self._heap, (t, self._seq, _Action(event, truck, act, epoch, site)))
+        if incident is None and act in _EXPECTED_REFUSALS and truck is not None:
+            incident = truck.incident
+        heapq.heappush(self._heap, (t, self._seq, _Action(event, truck, act, epoch, site, incident)))
 
     def _new_truck(self, t: float, initial: bool = False) -> None:
         number = self._next_number
@@ -378,8 +388,6 @@ class GateWorld:
                       will_return=self._officers.chance(self.mix.returned),
                       will_refuse=self._officers.chance(self.mix.refused),
                       incident=incident, incident_site=bad.pick(_READ_SITES), variant=bad.integer(0, 2))
-        if incident is not None:
-            self.stats.incidents[incident.value] = self.stats.incidents.get(incident.value, 0) + 1
         self.trucks[truck.visit_id] = truck
         self._plates.add(plate)
         self.stats.visits_declared += 1
@@ -538,7 +546,8 @@ class GateWorld:
             stranger = sample_plate(bad, bad.chance(0.5))
             while stranger in self._plates:
                 stranger = sample_plate(bad, bad.chance(0.5))
-            self._at(now + bad.uniform(5.0, 60.0), ev.PlateRead("cam-staging", stranger, 0.96), None, Act.BAD)
+            self._at(now + bad.uniform(5.0, 60.0), ev.PlateRead("cam-staging", stranger, 0.96), None, Act.BAD,
+                     incident=Incident.UNDECLARED_VEHICLE)
         elif site is Site.STAGING and fresh and truck.incident is Incident.OUT_OF_ORDER and truck.variant == 1:
             truck.incident_used = True  # the scale reports a truck that has not passed barrier 1
             self._at(now + bad.uniform(5.0, 30.0), ev.WeightMeasured("scale-1", truck.plate, truck.weight_kg),

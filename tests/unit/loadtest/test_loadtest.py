@@ -292,3 +292,12 @@ def test_a_max_mode_run_that_strands_a_visit_open_is_not_ok(monkeypatch: pytest.
     assert report.visits_open > 0 and report.lost_visits == 0
     assert report.stranded_visits == report.visits_open + report.visits_awaiting_acceptance
     assert not report.ok
+
+
+def test_bad_input_is_counted_when_it_reaches_the_core_not_when_it_is_planned() -> None:
+    # Fifty events with fifty visits open are the fifty declarations: no truck has reached a camera,
+    # a scale or an officer yet, so the only bad input there can have been is an invalid declaration.
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=1_000.0, duration_s=0.05, open_visits=50, bad_share=1.0,
+                            seed=3, measure_memory=False))
+    assert report.events == 50
+    assert report.incidents == {"invalid_declaration": report.refusals_by_class["invalid declaration"]}
