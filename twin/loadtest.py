@@ -7,8 +7,8 @@ call, into a preallocated numpy array). Two modes:
 
 * ``max``: as fast as possible, over ``visits`` complete visits with ``open_visits`` open at once;
 * ``rate``: a target rate of events per second for a duration, paced in wall time; the report
-  says whether the core kept up (achieved rate, lag behind the schedule). Pacing restarts at each
-  chunk, so the time spent recording the next chunk never counts as lag.
+  says whether the core kept up (achieved rate, lag behind the schedule). The schedule pauses while
+  the next chunk is recorded, so that time never counts as lag; a backlog carries over it.
 
 Long runs stay bounded in memory: finished visits go to the core's archive (``archive_limit``),
 the audit trail is drained after every chunk and each drained segment is verified to chain onto
@@ -275,18 +275,22 @@ def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | No
 
 
 def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_ns: np.ndarray,
-                 lags_ns: np.ndarray) -> list[list[Command]]:
+                 lags_ns: np.ndarray, behind_ns: int = 0) -> tuple[list[list[Command]], int]:
     """Feed ``stream`` to ``core`` at ``rate`` events per second of wall time.
 
     Event ``i`` is due ``i / rate`` seconds after the start; the core is never fed early. Its lag
     (how late ``handle`` started) goes into ``lags_ns``. Returns no sooner than ``len(stream) / rate``
     seconds after the start, the end of the last event's slot.
+
+    ``behind_ns`` is how far behind its schedule the core already was when the stream starts
+    (at the end of the previous chunk): the schedule starts that much earlier, so a backlog
+    carries over. Returns the commands, and how far behind the core is at the end (0 if on time).
     """
     events, times = stream.events, stream.times
     outs: list[list[Command]] = [[]] * len(events)
     handle, on_timer, clock = core.handle, core.on_timer, time.perf_counter_ns
     interval = 1e9 / rate
-    base = clock()
+    base = clock() - behind_ns
     for lo, hi, ticks in stream.segments():
         for t in ticks:
             on_timer(t)
@@ -309,7 +313,7 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     end = base + int(len(events) * interval)
     while (now := clock()) < end:
         time.sleep((end - now) / 1e9)
-    return outs
+    return outs, now - end
 
 
 #: Refusal reasons by class, first match wins: (class, any of these phrases).
@@ -546,6 +550,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
     durations = np.zeros(first_chunk, dtype=np.int64)
     lags = np.zeros(first_chunk if rate_mode else 0, dtype=np.int64)
     elapsed = cpu = 0.0
+    behind = 0  # rate mode: how far behind its schedule the core was at the end of the last chunk
     timer_calls = 0
     full_collections = 0
     rss: list[float] = []
@@ -566,7 +571,7 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
         sink_wall, sink_cpu = harness.wall_s, harness.cpu_s
         started, cpu_started = time.perf_counter(), time.thread_time()
         if rate_mode:
-            outs = replay_paced(core, stream, config.rate, durations, lags)
+            outs, behind = replay_paced(core, stream, config.rate, durations, lags, behind)
         else:
             outs = replay(core, stream, durations, sink=harness)
         # The tally's own time is the harness's, not the core's.

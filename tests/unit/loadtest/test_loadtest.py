@@ -301,3 +301,14 @@ def test_bad_input_is_counted_when_it_reaches_the_core_not_when_it_is_planned() 
                             seed=3, measure_memory=False))
     assert report.events == 50
     assert report.incidents == {"invalid_declaration": report.refusals_by_class["invalid declaration"]}
+
+
+def test_a_core_that_falls_behind_is_reported_as_far_behind_as_it_got_over_the_whole_run() -> None:
+    # A rate no core can hold, replayed in chunks: the backlog carries from one chunk to the next
+    # (the recording between chunks aside), so the last event is late by nearly the whole replay.
+    config = LoadConfig(mode=LoadMode.RATE, rate=10_000_000.0, duration_s=0.0004, open_visits=100,
+                        chunk_events=1_000, measure_memory=False)
+    report = run(config)
+    assert report.events == 4_000 and report.kept_up is False
+    assert report.lag_max_ms is not None
+    assert report.lag_max_ms >= 0.8 * (report.elapsed_s - 0.0004) * 1e3
