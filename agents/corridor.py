@@ -43,6 +43,8 @@ HOUR = 3600.0
 ROAD = "road"
 #: No driver's own speed leaves this range (km/h), whatever the spread.
 _SPEED_RANGE = (5.0, 120.0)
+#: Most road segments the series count trucks in: each is a column of every sample.
+MAX_SEGMENTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,9 @@ class Corridor(mesa.Model):
         self.slow_zone_km = slow_zone_km
         self.creep_share = creep_share
         self.segments = max(1, math.ceil(road_km / segment_km - 1e-9))
+        if self.segments > MAX_SEGMENTS:
+            raise ValueError(f"corridor: segment_km: {segment_km:g} km cuts the {road_km:g} km road into "
+                             f"{self.segments:,} segments; at most {MAX_SEGMENTS:,}")
         self.segment_km = segment_km
         self.capacity: dict[str, float] = dict(areas)
         self.occupants: dict[str, dict[str, Driver]] = {area: {} for area in areas}

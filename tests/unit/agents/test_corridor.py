@@ -161,3 +161,9 @@ def test_a_truck_sent_back_to_the_checkpoint_has_no_approach_time_as_it_did_not_
     assert first["approach_s"] == pytest.approx(arrival.time) and first["approach_s"] > 0.0
     assert math.isnan(second["approach_s"]), "a truck that did not drive the road is not averaged in as a zero"
     assert second["road_wait_s"] == pytest.approx(300.0)
+
+
+def test_a_road_cut_into_more_segments_than_the_series_can_show_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ValueError, match=r"segment_km: 0\.001 km cuts the 10 km road into 10,000 segments; at most 1,000"):
+        corridor(segment_km=0.001)
+    assert corridor(segment_km=0.01).segments == 1000, "a segment of 10 m on a 10 km road is still allowed"
