@@ -133,15 +133,23 @@ class AgentPeople:
 
     def online_payment_delay_s(self, plan: TruckPlan, now: float) -> float:
         """The sending enterprise's time to pay the fee online."""
-        return self.enterprises.online_payment_delay_s(self._sender(plan))
+        started = perf_counter()
+        delay = self.enterprises.online_payment_delay_s(self._sender(plan))
+        self.agent_seconds += perf_counter() - started
+        return delay
 
     def loading_registration_delay_s(self, plan: TruckPlan, now: float) -> float:
         """The sending enterprise's time to register the loading once the truck is parked."""
-        return self.enterprises.loading_registration_delay_s(self._sender(plan))
+        started = perf_counter()
+        delay = self.enterprises.loading_registration_delay_s(self._sender(plan))
+        self.agent_seconds += perf_counter() - started
+        return delay
 
     def on_returned(self, plan: TruckPlan, now: float) -> None:
         """The sending enterprise learns that its declaration was returned."""
+        started = perf_counter()
         self.enterprises.on_returned(self._sender(plan), now)
+        self.agent_seconds += perf_counter() - started
 
     # ------------------------------------------------------------------ drivers
 
@@ -204,14 +212,18 @@ class AgentPeople:
         driver = self._drivers.get(truck.visit_id)
         if driver is None:
             speed, obeys = self._habits[truck.visit_id]
+            started = perf_counter()
             driver = self.corridor.at_checkpoint(truck.visit_id, truck.plan.truth.plate, speed, obeys, world.env.now)
+            self.agent_seconds += perf_counter() - started
             self._drivers[truck.visit_id] = driver
         return driver
 
     def _place(self, world: GateWorld, driver: Driver, where: str) -> None:
         """Move a waiting truck (to the road or a staging area), keeping the counters right."""
         now = world.env.now
+        started = perf_counter()
         before = self.corridor.place(driver, where, now)
+        self.agent_seconds += perf_counter() - started
         if before == where:
             return
         if before is not None:
@@ -268,7 +280,9 @@ class AgentPeople:
                 if not self.corridor.awaiting_forecourt and self.forecourt_room(world) > 0:
                     self._in_transit.append(env.now)
                     break
+                started = perf_counter()
                 self.corridor.queue_for_forecourt(driver)
+                self.agent_seconds += perf_counter() - started
                 go = self._going[truck.visit_id] = env.event()
                 self._direct(world, driver)
                 if self._checkpoint_idle is not None and not self._checkpoint_idle.triggered:
@@ -289,10 +303,12 @@ class AgentPeople:
         reopens = closed_at(world.scenario, env.now)
         if reopens is not None and route.station is Station.ENTRY_LANE:  # called forward while the gate is closed
             yield env.timeout(reopens - env.now)
+        started = perf_counter()
         before = self.corridor.leave(driver, env.now)
+        driver.remove()
+        self.agent_seconds += perf_counter() - started
         if before is not None:
             self._count(world, before, -1)
-        driver.remove()
         del self._drivers[truck.visit_id]
         return route
 

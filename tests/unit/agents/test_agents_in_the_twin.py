@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents import Driver
+from agents import Corridor, Driver, EnterprisePopulation, TrafficPolice
 from gate import events as ev
 from gate.enums import Channel
 from gate.risk import assess_channel
@@ -266,3 +266,33 @@ def test_the_agents_series_and_kpis_are_written_with_the_results_and_plotted(tmp
         assert back.kpis[name] == rep.kpis[name]
         assert name in loaded.summary["kpis"]
     assert "kpis" not in back.extra
+
+
+def test_the_agents_time_counts_every_call_into_the_enterprises_the_drivers_and_the_police(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    inside = [0.0]  # seconds the fake clock moved while an agent's own call ran
+    monkeypatch.setattr("twin.agents_people.perf_counter", lambda: clock[0])
+
+    def ticking(cls: type, name: str) -> None:
+        call = getattr(cls, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            clock[0] += 1.0  # one "second" in each call the twin makes into an agent model
+            inside[0] += 1.0
+            return call(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, timed)
+
+    for name in ("sender", "plan_trip", "compliance_scores", "amendment_delay_s", "online_payment_delay_s",
+                 "loading_registration_delay_s", "on_returned", "observe"):
+        ticking(EnterprisePopulation, name)
+    for name in ("draw_habits", "enter", "at_checkpoint", "advance", "place", "leave", "queue_for_forecourt",
+                 "observe"):
+        ticking(Corridor, name)
+    for name in ("direct", "patrol", "release_to_forecourt"):
+        ticking(TrafficPolice, name)
+    ticking(Driver, "remove")
+    result, world = run_replication(_channelling(True, hours=3.0), 0, SEED)
+    assert result.extra["agents"]["passages"] > 0 and result.kpis["fee_revenue_vnd"] > 0
+    assert _people(world).agent_seconds == inside[0]
