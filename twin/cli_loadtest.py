@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.loadtest import LoadConfig, LoadMode, LoadReport, run
+from twin.loadtest import LoadConfig, LoadMode, LoadReport, available_memory_mb, check_memory, run
 from twin.visitgen import NAMED_MIXES, parse_mix
 
 
@@ -43,6 +43,7 @@ def loadtest_command(
         config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
                             bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory,
                             gc_freeze=gc_freeze, gps_feed_s=gps_feed_s)
+        check_memory(open_visits, available_memory_mb())
     except ValueError as exc:
         typer.echo(f"gatetwin loadtest: {exc}", err=True)
         raise typer.Exit(code=2) from None

@@ -17,7 +17,17 @@ from gate.audit import AuditLog, AuditRecord
 from gate.core import GateCore
 from gate.declaration import Declaration
 from twin.cli_loadtest import loadtest_command
-from twin.loadtest import AuditTrail, LatencyHistogram, LoadConfig, LoadMode, measure_memory, refusal_class, replay, run
+from twin.loadtest import (
+    AuditTrail,
+    LatencyHistogram,
+    LoadConfig,
+    LoadMode,
+    check_memory,
+    measure_memory,
+    refusal_class,
+    replay,
+    run,
+)
 from twin.visitgen import GateWorld
 
 JSON_KEYS = {"events", "visits_completed", "events_per_s", "visits_per_s", "p50_us", "p99_us", "max_us",
@@ -312,3 +322,17 @@ def test_a_core_that_falls_behind_is_reported_as_far_behind_as_it_got_over_the_w
     assert report.events == 4_000 and report.kept_up is False
     assert report.lag_max_ms is not None
     assert report.lag_max_ms >= 0.8 * (report.elapsed_s - 0.0004) * 1e3
+
+
+def test_more_open_visits_than_the_memory_available_can_hold_are_refused_before_anything_is_built() -> None:
+    with pytest.raises(ValueError, match=r"--open: 1,000,000 visits open need about 11.\d GB of memory .* "
+                                         r"0.5 GB is available"):
+        check_memory(1_000_000, available_mb=512.0)
+    check_memory(10_000, available_mb=512.0)  # about 120 MB: fine
+    check_memory(10**9, available_mb=None)  # where the memory available cannot be read, nothing is refused
+
+
+def test_the_cli_refuses_a_billion_open_visits_with_exit_code_2() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--open", "1000000000", "--visits", "1000000000"])
+    assert result.exit_code == 2, result.output
+    assert "--open: 1,000,000,000 visits open need about" in result.output
