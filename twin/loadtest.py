@@ -222,7 +222,7 @@ def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | No
     ``durations_ns`` nothing is timed per event, so the loop costs no more than the calls.
 
     Returns each event's commands, or, with a ``sink``, hands them to it ``SINK_BATCH`` events at
-    a time (outside the per-event timing) and returns nothing: a shell delivers commands and lets
+    a time (outside the per-event timing), with those of the timer calls, and returns nothing: a shell delivers commands and lets
     them go, and holding a whole chunk's commands alive would make the collector's work the
     harness's rather than the core's.
     """
@@ -234,7 +234,7 @@ def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | No
             batch: list[list[Command]] = []
             for lo, hi, ticks in stream.segments():
                 for t in ticks:
-                    on_timer(t)
+                    batch.append(on_timer(t))
                 for i in range(lo, hi):
                     batch.append(handle(events[i], times[i]))
                     if len(batch) >= SINK_BATCH:
@@ -253,7 +253,7 @@ def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | No
         batch = []
         for lo, hi, ticks in stream.segments():
             for t in ticks:
-                on_timer(t)
+                batch.append(on_timer(t))
             for i in range(lo, hi):
                 t0 = clock()
                 out = handle(events[i], times[i])
@@ -277,7 +277,8 @@ def replay(core: GateCore, stream: RecordedStream, durations_ns: np.ndarray | No
 
 
 def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_ns: np.ndarray,
-                 lags_ns: np.ndarray, behind_ns: int = 0) -> tuple[list[list[Command]], int]:
+                 lags_ns: np.ndarray, behind_ns: int = 0,
+                 timer_outs: list[list[Command]] | None = None) -> tuple[list[list[Command]], int]:
     """Feed ``stream`` to ``core`` at ``rate`` events per second of wall time.
 
     Event ``i`` is due ``i / rate`` seconds after the start; the core is never fed early. Its lag
@@ -287,6 +288,7 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     ``behind_ns`` is how far behind its schedule the core already was when the stream starts
     (at the end of the previous chunk): the schedule starts that much earlier, so a backlog
     carries over. Returns the commands, and how far behind the core is at the end (0 if on time).
+    The commands of the timer calls go into ``timer_outs``.
     """
     events, times = stream.events, stream.times
     outs: list[list[Command]] = [[]] * len(events)
@@ -295,7 +297,9 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     base = clock() - behind_ns
     for lo, hi, ticks in stream.segments():
         for t in ticks:
-            on_timer(t)
+            timed_out = on_timer(t)
+            if timer_outs is not None:
+                timer_outs.append(timed_out)
         for i in range(lo, hi):
             due = base + int(i * interval)
             now = clock()
@@ -605,8 +609,9 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
         pauses.active = True
         sink_wall, sink_cpu = harness.wall_s, harness.cpu_s
         started, cpu_started = time.perf_counter(), time.thread_time()
+        timer_outs: list[list[Command]] = []
         if rate_mode:
-            outs, behind = replay_paced(core, stream, config.rate, durations, lags, behind)
+            outs, behind = replay_paced(core, stream, config.rate, durations, lags, behind, timer_outs)
         else:
             outs = replay(core, stream, durations, sink=harness)
         # The tally's own time is the harness's, not the core's.
@@ -623,7 +628,8 @@ def _run_chunks(config: LoadConfig, world: GateWorld, core: GateCore, pauses: Gc
         if config.gps_feed_s is not None:
             positions += sum(len(e.positions) for e in stream.events if type(e) is ev.PositionsReported)
         harness(outs)
-        del outs, stream
+        harness(timer_outs)
+        del outs, timer_outs, stream
         trail.drain(core.audit)
         current = _rss_mb()
         if current is not None:

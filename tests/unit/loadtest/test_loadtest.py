@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from gate import events as ev
 from gate.audit import AuditLog, AuditRecord
+from gate.commands import Command
 from gate.core import GateCore
 from gate.declaration import Declaration
 from twin.cli_loadtest import loadtest_command
@@ -26,9 +27,10 @@ from twin.loadtest import (
     measure_memory,
     refusal_class,
     replay,
+    replay_paced,
     run,
 )
-from twin.visitgen import GateWorld
+from twin.visitgen import GateWorld, RecordedStream
 
 JSON_KEYS = {"events", "visits_completed", "events_per_s", "visits_per_s", "p50_us", "p99_us", "max_us",
              "peak_rss_mb", "bytes_per_open_visit", "commands_by_kind", "refusals_by_class", "lost_visits",
@@ -336,3 +338,31 @@ def test_the_cli_refuses_a_billion_open_visits_with_exit_code_2() -> None:
     result = CliRunner().invoke(_cli(), ["loadtest", "--open", "1000000000", "--visits", "1000000000"])
     assert result.exit_code == 2, result.output
     assert "--open: 1,000,000,000 visits open need about" in result.output
+
+
+def _stream_with_a_late_timer() -> tuple[GateWorld, RecordedStream, float]:
+    """Three declarations, then a timer call long after the customs check fell due."""
+    world = GateWorld(seed=1, open_visits=3, total_visits=3)
+    stream = world.record(3)
+    probe = GateCore(world.config)
+    replay(probe, stream, None)
+    deadline = probe.next_deadline()
+    assert deadline is not None
+    late = deadline + 1e6
+    return world, RecordedStream(stream.events, stream.times, stream.kinds, [(3, late)], 0), late
+
+
+def test_commands_the_core_gives_on_its_timers_reach_the_sink_with_the_events_ones() -> None:
+    world, stream, _ = _stream_with_a_late_timer()
+    seen: list[str] = []
+    replay(GateCore(world.config), stream, np.zeros(len(stream), dtype=np.int64),
+           sink=lambda outs: seen.extend(type(c).__name__ for out in outs for c in out))
+    assert "Escalate" in seen
+
+
+def test_commands_the_core_gives_on_its_timers_are_kept_by_a_paced_replay() -> None:
+    world, stream, _ = _stream_with_a_late_timer()
+    timer_outs: list[list[Command]] = []
+    replay_paced(GateCore(world.config), stream, 10_000.0, np.zeros(len(stream), dtype=np.int64),
+                 np.zeros(len(stream), dtype=np.int64), timer_outs=timer_outs)
+    assert any(type(c).__name__ == "Escalate" for out in timer_outs for c in out)
