@@ -23,6 +23,7 @@ entered by hand (phase 1).
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -83,6 +84,10 @@ class AgvLane(BaseModel):
         return self.lane_km / self.speed_kmh * 3600
 
 
+#: Area names whose camera (``cam-<area>``) would take the name of another camera of the gate.
+_OTHER_CAMERA = re.compile(r"(?:in|out)-\d+|yard-in|yard-out|bay")
+
+
 def _default_yard() -> dict[VehicleClass, int | Literal["unlimited"]]:
     return {VehicleClass.SMALL: 40, VehicleClass.TRUCK: 150, VehicleClass.CONTAINER: 150}
 
@@ -111,6 +116,10 @@ class Layout(BaseModel):
     def _area_names(cls, areas: dict[str, int | str]) -> dict[str, int | str]:
         if len(areas) > MAX_DEVICES:
             raise ValueError(f"at most {MAX_DEVICES} staging areas (got {len(areas)})")
+        for name in areas:
+            if _OTHER_CAMERA.fullmatch(name):
+                raise ValueError(f"staging area {name!r}: its camera would be called cam-{name}, as another "
+                                 "camera of the gate is; choose another name")
         for name in areas:
             if not name or len(name) > 40 or any(ch.isspace() for ch in name):
                 raise ValueError(f"staging area names must be 1-40 characters without spaces (got {name!r})")

@@ -191,7 +191,9 @@ class GateWorld:
         # named its visit when raised, so was already counted on the truck).
         self.plate_reviews: dict[tuple[str, str | None], deque[tuple[str, bool]]] = {}
         #: What the trucks look up on every passage, worked out once from the layout.
-        self.staging_cameras = [d for d in equipment.cameras if d.startswith("cam-staging")]
+        #: The staging checkpoint's cameras (``cam-<area>``), nearest area first, whatever the areas are called.
+        self.staging_cameras = [f"cam-{area}" for area in scenario.layout.staging_areas
+                                if f"cam-{area}" in equipment.cameras]
         #: The layout has no plate cameras: an officer types each plate at each checkpoint.
         self.plates_typed_at_checkpoints = scenario.devices.plate_camera is None
         self.exit_barriers = sorted(b for b in equipment.barriers if b.startswith("barrier-out-"))

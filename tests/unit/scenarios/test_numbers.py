@@ -180,3 +180,10 @@ def test_an_absurd_fleet_of_agvs_is_refused(minimal: dict[str, Any]) -> None:
 def test_a_layout_may_have_at_most_a_hundred_staging_areas(minimal: dict[str, Any]) -> None:
     minimal["layout"]["staging_areas"] = {f"area-{k}": 10 for k in range(101)}
     assert any("at most 100 staging areas (got 101)" in line for line in issues(minimal))
+
+
+@pytest.mark.parametrize("name", ["in-1", "out-2", "yard-in", "yard-out", "bay"])
+def test_a_staging_area_cannot_take_a_name_whose_camera_another_camera_has(minimal: dict[str, Any], name: str) -> None:
+    minimal["layout"]["staging_areas"] = {name: 10}
+    (line,) = issues(minimal)
+    assert line.startswith(f"layout.staging_areas: staging area '{name}': its camera would be called cam-{name}")

@@ -137,6 +137,15 @@ def test_a_truck_whose_declaration_is_amended_while_it_reaches_the_checkpoint_is
     assert check.holds, check.detail
 
 
+def test_staging_areas_may_have_any_name_and_trucks_still_check_in_there() -> None:
+    scenario = with_overrides(load_scenario("huu_nghi_2025"), horizon_h=8,
+                              **{"layout.staging_areas": {"north": 100, "south": 200}})
+    result, world = run_replication(scenario, 0, seed=1)
+    assert world.staging_cameras == ["cam-north", "cam-south"]
+    assert result.kpis["trucks_departed"] > 50
+    assert all(check.holds for check in result.invariants)
+
+
 def test_fee_revenue_is_what_the_core_collected_not_what_was_assessed() -> None:
     result, world = run_replication(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=10), 0, seed=4)
     trucks = result.trucks
