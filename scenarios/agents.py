@@ -36,7 +36,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from scenarios.distributions import Distribution, Lognormal, Triangular
-from scenarios.values import FROZEN, AtLeastOne, NonNegative, Number, Positive
+from scenarios.values import FROZEN, AtLeastOne, NonNegative, Number, Positive, Whole
 
 
 class EnterpriseSettings(BaseModel):
@@ -45,7 +45,7 @@ class EnterpriseSettings(BaseModel):
     model_config = FROZEN
     #: Enterprises in the population (assumption: ~1,000 regular declarants at Mong Cai). Each
     #: cargo category of ``demand.cargo_mix`` gets at least one, whatever this number.
-    count: AtLeastOne = 1000
+    count: Annotated[Whole, Field(ge=1, le=1_000_000)] = 1000
     #: Zipf exponent of enterprise volumes: the k-th largest sends trucks in proportion to k^-skew.
     volume_skew: NonNegative = 0.8
     #: How evenly wrong declarations spread: each enterprise's error rate is Beta-distributed
@@ -76,9 +76,9 @@ class CorridorSettings(BaseModel):
     model_config = FROZEN
     #: How often the corridor is stepped (and each driver's app reports its position), in
     #: seconds; unset: ``traffic.gps_ping_s``.
-    step_s: Positive | None = None
+    step_s: Annotated[Number, Field(ge=1.0)] | None = None
     #: Spread of the drivers' own speeds around ``demand.approach_speed_kmh`` (coefficient of variation).
-    speed_cv: NonNegative = 0.1
+    speed_cv: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.1
     #: Time gap a driver keeps to the truck ahead, on top of ``demand.queue_spacing_m``.
     min_gap_s: NonNegative = 2.0
     #: Distance over which a driver slows down when closing in on a standing queue (km), and
@@ -89,7 +89,7 @@ class CorridorSettings(BaseModel):
     #: (assumption: about 200 m of apron per lane at 20 m a truck).
     forecourt_per_lane: AtLeastOne = 10
     #: How often the police at the checkpoint look for room in the forecourt (s).
-    release_check_s: Positive = 10.0
+    release_check_s: Annotated[Number, Field(ge=1.0)] = 10.0
     #: Length of the road segments in which the results count trucks (km).
     segment_km: Positive = 5.0
 
@@ -100,7 +100,7 @@ class PoliceSettings(BaseModel):
     model_config = FROZEN
     #: How often they patrol: move trucks waiting on the road into staging areas with room,
     #: and check the areas for overflow (s).
-    patrol_s: Positive = 60.0
+    patrol_s: Annotated[Number, Field(ge=1.0)] = 60.0
     #: Obeying drivers left on the road because every area was full, at which an area counts as overflowing.
     overflow_spill: AtLeastOne = 5
     #: Most trucks released by hand at once, and the least time between two such releases (s).
@@ -118,7 +118,7 @@ class AgentsSettings(BaseModel):
     police: PoliceSettings = PoliceSettings()
     #: How often the agents' series (trucks by road segment, declarations awaiting amendment)
     #: are sampled for the results (s).
-    collect_every_s: Positive = 900.0
+    collect_every_s: Annotated[Number, Field(ge=1.0)] = 900.0
 
 
 __all__ = ["AgentsSettings", "CorridorSettings", "EnterpriseSettings", "PoliceSettings"]

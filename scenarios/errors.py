@@ -239,7 +239,7 @@ def _reason(item: Any, root: type[BaseModel]) -> tuple[str, bool]:
     if kind in bounds:
         symbol, key = bounds[kind]
         limit = ctx.get(key)
-        return f"must be {symbol} {limit:g}" if isinstance(limit, (int, float)) else f"must be {symbol} {limit}", True
+        return f"must be {symbol} {_limit(limit)}", True
     if kind == "missing":
         return "required field is missing", False
     if kind == "extra_forbidden":
@@ -316,3 +316,12 @@ def issues_from_validation(error: ValidationError, root: type[BaseModel]) -> lis
         issues.append(ScenarioIssue(prefix, reason, value))
     return issues
 
+
+
+def _limit(limit: object) -> str:
+    """A bound as people write it: 1000000 and 0.5, not 1e+06."""
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        return str(limit)
+    if isinstance(limit, float):
+        return str(int(limit)) if limit.is_integer() and abs(limit) < 1e15 else f"{limit:g}"
+    return str(limit)

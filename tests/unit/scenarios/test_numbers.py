@@ -187,3 +187,20 @@ def test_a_staging_area_cannot_take_a_name_whose_camera_another_camera_has(minim
     minimal["layout"]["staging_areas"] = {name: 10}
     (line,) = issues(minimal)
     assert line.startswith(f"layout.staging_areas: staging area '{name}': its camera would be called cam-{name}")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("agents.enterprises.count", 2_000_000, "must be <= 1000000"),
+        ("agents.corridor.step_s", 0.001, "must be >= 1"),
+        ("agents.corridor.speed_cv", 3, "must be <= 1"),
+        ("agents.corridor.release_check_s", 0.01, "must be >= 1"),
+        ("agents.police.patrol_s", 0.0001, "must be >= 1"),
+        ("agents.collect_every_s", 0.5, "must be >= 1"),
+    ],
+)
+def test_agent_settings_that_would_never_end_a_run_or_stop_the_gate_are_refused(
+        minimal: dict[str, Any], field: str, value: float, reason: str) -> None:
+    lines = issues(_put(minimal, field, value))
+    assert any(line.startswith(f"{field}: {reason}") for line in lines), lines
