@@ -19,11 +19,21 @@ from twin.loadtest import LoadConfig, LoadMode, LoadReport, available_memory_mb,
 from twin.visitgen import NAMED_MIXES, parse_mix
 
 
+#: Options that mean something in one mode only, by mode.
+MODE_OPTIONS: dict[LoadMode, tuple[tuple[str, str], ...]] = {
+    LoadMode.RATE: (("rate", "--rate"), ("duration", "--duration")),
+    LoadMode.MAX: (("visits", "--visits"),),
+}
+
+
 def loadtest_command(
+    ctx: typer.Context,
     mode: LoadMode = typer.Option(LoadMode.MAX, "--mode", help="max: as fast as possible; rate: hold --rate for --duration."),
     rate: float = typer.Option(10_000.0, "--rate", help="Rate mode: target events per second."),
     duration: float = typer.Option(10.0, "--duration", help="Rate mode: seconds to hold the rate."),
-    visits: int = typer.Option(2_000, "--visits", help="Max mode: visits declared in all; each runs to its end."),
+    visits: int | None = typer.Option(
+        None, "--visits", help="Max mode: visits declared in all; each runs to its end (default: 2000, or "
+                               "twice --open when that is more)."),
     open_visits: int = typer.Option(100, "--open", help="Visits open at once (e.g. 100, 10000, 100000)."),
     bad_share: float = typer.Option(0.02, "--bad-share", help="Share of visits meeting one piece of bad input."),
     seed: int = typer.Option(1, "--seed", help="Seed of every random choice; same seed, same stream."),
@@ -40,6 +50,9 @@ def loadtest_command(
 ) -> None:
     """Replay recorded visits through the clearance core and report its speed, memory and integrity."""
     try:
+        _refuse_other_mode_options(ctx, mode)
+        if visits is None:
+            visits = max(2_000, 2 * open_visits)
         config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
                             bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory,
                             gc_freeze=gc_freeze, gps_feed_s=gps_feed_s)
@@ -60,6 +73,22 @@ def loadtest_command(
         show(report, Console())
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+def _refuse_other_mode_options(ctx: typer.Context, mode: LoadMode) -> None:
+    """An option of the other mode, given, would be silently ignored: ``--rate 50000`` without
+    ``--mode rate`` would run as fast as possible and report no rate at all."""
+    for other, options in MODE_OPTIONS.items():
+        given = [flag for name, flag in options if _from_command_line(ctx, name)]
+        if other is not mode and given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise ValueError(f"{', '.join(given)}: {verb} to --mode {other.value} only (got --mode {mode.value})")
+
+
+def _from_command_line(ctx: typer.Context, name: str) -> bool:
+    # By name: typer ships its own copy of click, whose ParameterSource is not click's.
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def show(report: LoadReport, console: Console) -> None:

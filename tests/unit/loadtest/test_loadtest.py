@@ -366,3 +366,21 @@ def test_commands_the_core_gives_on_its_timers_are_kept_by_a_paced_replay() -> N
     replay_paced(GateCore(world.config), stream, 10_000.0, np.zeros(len(stream), dtype=np.int64),
                  np.zeros(len(stream), dtype=np.int64), timer_outs=timer_outs)
     assert any(type(c).__name__ == "Escalate" for out in timer_outs for c in out)
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--rate", "50000", "--duration", "1"], "--rate, --duration: apply to --mode rate only (got --mode max)"),
+    (["--mode", "rate", "--duration", "0.01", "--visits", "500"], "--visits: applies to --mode max only (got --mode rate)"),
+])
+def test_an_option_of_the_other_mode_is_refused_rather_than_ignored(args: list[str], said: str) -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", *args, "--no-memory"])
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+
+
+def test_without_visits_a_max_run_declares_twice_as_many_as_it_keeps_open_when_that_is_more_than_2000() -> None:
+    # As in the README: "gatetwin loadtest --open 10000 --json", here smaller.
+    result = CliRunner().invoke(_cli(), ["loadtest", "--open", "1500", "--json", "--no-memory"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["visits_declared"] == data["visits_completed"] == 3_000
