@@ -99,7 +99,7 @@ class LoadConfig:
                 # Otherwise the run would handle nothing and report an empty replay as a rate not kept.
                 raise ValueError(f"--duration: {self.duration_s:g} s at --rate {self.rate:g} events/s is less than "
                                  f"one event; hold the rate for at least {1.0 / self.rate:g} s")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             # numpy's SeedSequence takes only non-negative integers.
             raise ValueError(f"--seed: must be a whole number of at least 0 (got {self.seed!r})")
         if not 0.0 <= self.bad_share <= 1.0:

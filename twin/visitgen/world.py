@@ -244,6 +244,9 @@ class GateWorld:
                  bad_share: float = 0.0, lead_time_s: float = 6 * 3600.0, declarants: int = 400,
                  gps_pings: int = 3, gps_feed_s: float | None = None, archive_limit: int = 10_000,
                  config: GateConfig | None = None) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            # numpy's SeedSequence says only "expected non-negative integer".
+            raise ValueError(f"seed must be a whole number of at least 0 (got {seed!r})")
         if open_visits < 1:
             raise ValueError(f"open_visits must be at least 1 (got {open_visits})")
         if total_visits is not None and total_visits < open_visits:

@@ -177,3 +177,8 @@ def test_a_world_with_a_telematics_feed_sends_the_positions_in_batches_at_the_fe
 def test_a_feed_period_that_is_not_a_positive_number_is_refused() -> None:
     with pytest.raises(ValueError, match="gps_feed_s must be a positive number of seconds"):
         GateWorld(seed=1, open_visits=5, total_visits=5, gps_feed_s=0.0)
+
+
+def test_the_world_refuses_a_negative_seed_saying_what_a_seed_must_be() -> None:
+    with pytest.raises(ValueError, match=r"seed must be a whole number of at least 0 \(got -3\)"):
+        GateWorld(seed=-3, open_visits=5, total_visits=5)
