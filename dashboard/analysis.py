@@ -57,7 +57,7 @@ AGENT_HEADLINES: tuple[tuple[str, str], ...] = (
 )
 #: What the agents counted (``extra["agents"]``), with the label a planner reads, in this order.
 AGENT_ACTIVITY: tuple[tuple[str, str], ...] = (
-    ("passages", "trucks that drove the approach corridor"),
+    ("passages", "passages of the checkpoint (a truck sent back from barrier 1 passes it again)"),
     ("approach_mean_min", "mean drive along the corridor (min)"),
     ("police_directed", "trucks the traffic police directed to a staging area"),
     ("police_orders_ignored", "hold orders drivers ignored"),
