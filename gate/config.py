@@ -121,6 +121,10 @@ class YardConfig(BaseModel):
     )
     #: Call perishable goods forward ahead of others waiting at staging.
     perishable_priority: bool = True
+    #: Call a vehicle forward from staging only once its medical check (made at the staging
+    #: area) has passed, so that none stands in an entry lane waiting for it and blocks the
+    #: vehicles behind. Off, a vehicle is called as soon as a yard slot is free for it.
+    call_when_checked: bool = True
     #: Staging areas on the approach road, nearest first, with their capacity in vehicles.
     staging_areas: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: {"staging-1": 200})
 

@@ -68,6 +68,7 @@ from gate.enums import (
     Site,
     Station,
     TrafficAction,
+    VehicleClass,
 )
 from gate.events import Event
 from gate.identifiers import confusable_key
@@ -120,8 +121,8 @@ assert ENTRY_CLEARANCES == (_MEDICAL, _ENTRY_CHECK)  # ``progress`` reads the tw
 _TO_SCALE, _TO_YARD, _TO_EXIT_LANE, _TO_ENTRY_LANE = Station.SCALE, Station.YARD, Station.EXIT_LANE, Station.ENTRY_LANE
 _FEE, _LOADING, _INSPECTION_CHECK = K.FEE, K.LOADING, K.CUSTOMS_INSPECTION
 _AGV_LANE = CrossingMode.AGV_LANE
-_ENTRY_LANE, _SCALE, _YARD, _INSPECTION, _EXIT_LANE = (
-    Location.ENTRY_LANE, Location.SCALE, Location.YARD, Location.INSPECTION, Location.EXIT_LANE,
+_STAGING, _ENTRY_LANE, _SCALE, _YARD, _INSPECTION, _EXIT_LANE = (
+    Location.STAGING, Location.ENTRY_LANE, Location.SCALE, Location.YARD, Location.INSPECTION, Location.EXIT_LANE,
 )
 _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
     GoodsCategory.LIVE_ANIMALS: K.ANIMAL_QUARANTINE,
@@ -691,18 +692,31 @@ class GateCore:
                                      self.corridor.risk, "called forward: a yard slot is free"))
         out.append(RouteTo(visit.visit_id, visit.plate, _TO_ENTRY_LANE, visit.entry_device))
 
-    def hold_at_staging(self, visit: Visit, reason: str, out: list[Command]) -> None:
-        """Keep a vehicle waiting at staging (in arrival order) and tell traffic police."""
+    def hold_at_staging(self, visit: Visit, reason: str, out: list[Command], ready: bool = True) -> None:
+        """Keep a vehicle waiting at staging (in arrival order) and tell traffic police. One not
+        ``ready`` waits for its checks before it takes a place in the queue (``checked_for_entry``)."""
         area = self.staging.area_of(visit.visit_id)
         if area is None and visit.visit_id not in self.staging:
             area = self.staging.choose_area()
-            self.staging.add(visit.visit_id, visit.vehicle_class, visit.declaration.perishable, area)
+            self.staging.add(visit.visit_id, visit.vehicle_class, visit.declaration.perishable, area, ready)
         out.append(TrafficAdvice(area or "approach", TrafficAction.HOLD, visit.visit_id, visit.plate, None,
                                  self.corridor.risk, reason if area else reason + "; staging areas full"))
 
+    def checked_for_entry(self, visit: Visit) -> bool:
+        """Whether a vehicle at staging may be called forward as far as its checks go: its medical
+        check has passed (or is not required), or the gate calls vehicles before it."""
+        if not self.config.yard.call_when_checked:
+            return True
+        medical = visit.clearances.get(_MEDICAL)
+        return medical is None or medical.status is _PASSED
+
     def slot_freed(self, visit: Visit, now: float, out: list[Command]) -> None:
         """A yard slot of this vehicle's class became free: call the next waiting vehicle forward."""
-        vehicle_class = visit.vehicle_class
+        self.call_waiting(visit.vehicle_class, now, out)
+        self.advise_traffic(now, out)
+
+    def call_waiting(self, vehicle_class: VehicleClass, now: float, out: list[Command]) -> None:
+        """Call vehicles of a class forward from staging, in turn, while the yard has room for them."""
         while self.yard.has_room(vehicle_class):
             popped = self.staging.pop_next(vehicle_class)
             if popped is None:
@@ -719,7 +733,6 @@ class GateCore:
                 # it keeps its place in the queue, and the barrier opens for it where it stands.
                 self.call_forward(waiting, now, out)
                 self.progress(waiting, now, out)
-        self.advise_traffic(now, out)
 
     def release_slot(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Give back whatever yard capacity the visit holds, then call the next vehicle forward."""
@@ -793,6 +806,13 @@ class GateCore:
             if (medical is None or medical.status is _PASSED) and (
                     entry_check is None or entry_check.status is _PASSED):
                 self.open_entry(visit, now, out)
+        elif loc is _STAGING:
+            if (not visit.reserved_slot and visit.visit_id in self.staging
+                    and not self.staging.is_ready(visit.visit_id) and self.checked_for_entry(visit)):
+                # Its checks at staging passed: it queues now to be called forward.
+                self.staging.mark_ready(visit.visit_id)
+                self.call_waiting(visit.vehicle_class, now, out)
+                self.advise_traffic(now, out)
         elif loc is _YARD or loc is _INSPECTION:
             if self.ready_to_exit(visit):
                 out.append(RouteTo(visit.visit_id, visit.plate, _TO_EXIT_LANE, None))

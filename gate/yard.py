@@ -87,6 +87,11 @@ class Staging:
     class are cut lazily: a forgotten vehicle is skipped when it reaches the head, and only the
     place it holds now counts (a vehicle that left and came back queues anew, at the back).
     Each area also keeps its vehicles in arrival order, for releases from that area by hand.
+
+    A vehicle may wait at staging before it can be called at all (its medical check, made at the
+    staging area, has not passed yet): it counts in its area but holds no place in the queues
+    until ``mark_ready`` gives it one, at the back, so vehicles are called in the order they
+    became ready.
     """
 
     __slots__ = ("_queues", "_entries", "_areas", "_places", "perishable_priority", "area_capacity", "area_count",
@@ -105,6 +110,7 @@ class Staging:
         # staging area -> the ids waiting there, in arrival order
         self._areas: dict[str, dict[str, None]] = {a: {} for a in config.staging_areas}
         self._places = 0
+        #: Vehicles that may be called, by class (those still waiting for their checks left out).
         self.class_count: dict[VehicleClass, int] = {c: 0 for c in VehicleClass}
 
     def __len__(self) -> int:
@@ -129,19 +135,41 @@ class Staging:
                 return area
         return None
 
-    def add(self, visit_id: str, vehicle_class: VehicleClass, perishable: bool, area: str | None) -> None:
-        """Put a vehicle at the back of its class's queue (or the perishable queue) in ``area``."""
+    def add(self, visit_id: str, vehicle_class: VehicleClass, perishable: bool, area: str | None,
+            ready: bool = True) -> None:
+        """Put a vehicle at the back of its class's queue (or the perishable queue) in ``area``;
+        one not ``ready`` waits in ``area`` without a place in the queue until ``mark_ready``."""
         entries = self._entries
         if visit_id in entries:
             return
         first = perishable and self.perishable_priority
-        self._places += 1
-        self._queues[(vehicle_class, first)].append((self._places, visit_id))
-        entries[visit_id] = (vehicle_class, area, first, self._places)
-        self.class_count[vehicle_class] += 1
+        entries[visit_id] = (vehicle_class, area, first, 0)
+        if ready:
+            self._queue(visit_id)
         if area is not None:
             self.area_count[area] = self.area_count.get(area, 0) + 1
             self._areas.setdefault(area, {})[visit_id] = None
+
+    def _queue(self, visit_id: str) -> None:
+        vehicle_class, area, first, _ = self._entries[visit_id]
+        self._places += 1
+        self._queues[(vehicle_class, first)].append((self._places, visit_id))
+        self._entries[visit_id] = (vehicle_class, area, first, self._places)
+        self.class_count[vehicle_class] += 1
+
+    def mark_ready(self, visit_id: str) -> bool:
+        """A waiting vehicle may now be called: it takes its place at the back of its queue.
+        Returns whether it was waiting without a place (False for one already queued, or unknown)."""
+        entry = self._entries.get(visit_id)
+        if entry is None or entry[3]:
+            return False
+        self._queue(visit_id)
+        return True
+
+    def is_ready(self, visit_id: str) -> bool:
+        """Whether a waiting vehicle holds a place in the queues (False when not waiting at all)."""
+        entry = self._entries.get(visit_id)
+        return entry is not None and entry[3] != 0
 
     def discard(self, visit_id: str) -> str | None:
         """Forget a waiting vehicle (it left staging some other way); returns the area it waited in."""
@@ -149,7 +177,8 @@ class Staging:
         if entry is None:
             return None
         vehicle_class, area = entry[0], entry[1]
-        self.class_count[vehicle_class] -= 1
+        if entry[3]:
+            self.class_count[vehicle_class] -= 1
         if area is not None:
             self.area_count[area] -= 1
             del self._areas[area][visit_id]
@@ -169,13 +198,15 @@ class Staging:
         return None
 
     def in_area(self, area: str) -> list[str]:
-        """The vehicles waiting in ``area``, in the order they are called forward: perishables first
-        when they have priority, then by arrival, whatever their class. O(vehicles in the area)."""
+        """The vehicles waiting in ``area``, in the order they are called forward: those that may be
+        called before those still waiting for their checks, perishables first when they have
+        priority, then by arrival, whatever their class. O(vehicles in the area)."""
         waiting = self._areas.get(area)
         if not waiting:
             return []
         entries = self._entries
-        return sorted(waiting, key=lambda visit_id: not entries[visit_id][2])  # stable: arrival order kept
+        # stable: arrival order kept within each group
+        return sorted(waiting, key=lambda visit_id: (not entries[visit_id][3], not entries[visit_id][2]))
 
     def waiting_in(self, area: str) -> int:
         """Vehicles waiting in one staging area."""

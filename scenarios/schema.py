@@ -29,7 +29,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, field_validator, model_validator
 from pydantic_core import InitErrorDetails
 
-from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig
+from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig, YardConfig
 from gate.enums import Channel, Direction, Role
 from scenarios.agents import AgentsSettings
 from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
@@ -103,6 +103,9 @@ class CoreSettings(BaseModel):
     medical_check: bool = _gate_default("medical_check")  # type: ignore[assignment]
     automated_border_check: bool = _gate_default("automated_border_check")  # type: ignore[assignment]
     scanner_first: bool = _gate_default("scanner_first")  # type: ignore[assignment]
+    #: Call a truck forward from staging only once its medical check there has passed (the
+    #: core's ``yard.call_when_checked``), so none waits in an entry lane for it.
+    call_when_checked: bool = YardConfig.model_fields["call_when_checked"].default
 
 
 class Run(BaseModel):

@@ -99,7 +99,7 @@ def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = Non
         traffic=core.traffic,
         timeouts=core.timeouts,
         yard=YardConfig(capacity=yard_capacity, perishable_priority=scenario.demand.perishable.priority,
-                        staging_areas=staging),
+                        staging_areas=staging, call_when_checked=core.call_when_checked),
         plate_confidence_threshold=core.plate_confidence_threshold,
         medical_check=core.medical_check,
         automated_border_check=core.automated_border_check,

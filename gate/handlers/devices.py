@@ -90,7 +90,8 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
 
 
 def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
-    """Seen at staging: called forward if a yard slot is free and nobody waits ahead, else held."""
+    """Seen at staging: called forward if its medical check has passed, a yard slot is free and
+    nobody waits ahead; else held (until the check passes, or a slot frees)."""
     if before is _ENTRY_LANE:
         # Back from barrier 1 without passing it: the barrier must be opened for it again, and the
         # scale or scanner it was sent to is no longer where it is going.
@@ -99,9 +100,13 @@ def _arrived_staging(core: GateCore, visit: Visit, before: Location, barrier: st
     core.corridor.arrived(visit)
     core.assign_workable(visit, now, out)
     vehicle_class = visit.vehicle_class
-    if visit.reserved_slot or (core.yard.has_room(vehicle_class) and not _others_waiting(core, visit)):
+    checked = core.checked_for_entry(visit)
+    if visit.reserved_slot or (checked and core.yard.has_room(vehicle_class) and not _others_waiting(core, visit)):
         core.call_forward(visit, now, out)
         note = "called forward"
+    elif not checked:
+        core.hold_at_staging(visit, "medical check first: wait to be called forward", out, ready=False)
+        note = "held at staging for the medical check"
     else:
         core.hold_at_staging(visit, "yard full: wait to be called forward", out)
         note = "held at staging"

@@ -592,7 +592,7 @@ class GateUnderFire(RuleBasedStateMachine):
         assert sum(core.lane_load.values()) == sum(1 for v in core.active.values() if v.lane_held)
         staging = core.staging
         assert all(0 <= staging.area_count[a] <= cap for a, cap in staging.area_capacity.items())
-        assert sum(staging.class_count.values()) == len(staging) >= 0
+        assert sum(staging.class_count.values()) == sum(1 for v in staging if staging.is_ready(v)) >= 0
         corridor = core.corridor
         assert all(v.km_to_gate is None for v in core.archive.values())
         near = sum(1 for v in core.active.values()

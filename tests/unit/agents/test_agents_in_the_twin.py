@@ -293,6 +293,8 @@ def test_the_agents_time_counts_every_call_into_the_enterprises_the_drivers_and_
     for name in ("direct", "patrol", "release_to_forecourt"):
         ticking(TrafficPolice, name)
     ticking(Driver, "remove")
-    result, world = run_replication(_channelling(True, hours=3.0), 0, SEED)
+    # Medical officers on duty through the night, so that trucks are called forward in three hours.
+    result, world = run_replication(_channelling(True, hours=3.0, agencies__medical__shifts=[["00:00", "24:00"]]),
+                                    0, SEED)
     assert result.extra["agents"]["passages"] > 0 and result.kpis["fee_revenue_vnd"] > 0
     assert _people(world).agent_seconds == inside[0]

@@ -128,15 +128,16 @@ def risk_for(channel: Channel, rules: bool = False) -> RiskConfig:
 
 def gate_config(channel: Channel = Channel.GREEN, *, agv: bool = False, yard: dict[VehicleClass, int] | None = None,
                 staging: dict[str, int] | None = None, perishable_priority: bool = True,
-                rules: bool = False, devices: Iterable[DeviceSpec] | None = None, **overrides: Any) -> GateConfig:
+                call_when_checked: bool = True, rules: bool = False, devices: Iterable[DeviceSpec] | None = None, **overrides: Any) -> GateConfig:
     """The default phase-2 gate with every declaration in ``channel``; options change one thing each."""
     fields: dict[str, Any] = {"risk": risk_for(channel, rules)}
     device_list = tuple(devices) if devices is not None else GateConfig().devices
     if agv:
         device_list += AGV_DEVICES
     fields["devices"] = device_list
-    if yard is not None or staging is not None or not perishable_priority:
-        yard_fields: dict[str, Any] = {"perishable_priority": perishable_priority}
+    if yard is not None or staging is not None or not perishable_priority or not call_when_checked:
+        yard_fields: dict[str, Any] = {"perishable_priority": perishable_priority,
+                                       "call_when_checked": call_when_checked}
         if yard is not None:
             yard_fields["capacity"] = yard
         if staging is not None:
@@ -231,8 +232,15 @@ class GateRun:
 
     # ------------------------------------------------------------------ the flow, step by step
 
-    def arrive_at_staging(self, visit_id: str) -> list[Command]:
-        return self.read("cam-staging", self.plate_of(visit_id))
+    def arrive_at_staging(self, visit_id: str, checked: bool = True) -> list[Command]:
+        """Read at the staging camera, then (``checked``) the medical check made there passes, so
+        the vehicle may be called forward; returns all their commands."""
+        out = self.read("cam-staging", self.plate_of(visit_id))
+        if checked:
+            medical = self.view(visit_id).clearance(ClearanceKind.MEDICAL)
+            if medical is not None and medical.status is ClearanceStatus.ASSIGNED:
+                out += self.decide(visit_id, ClearanceKind.MEDICAL)
+        return out
 
     def arrive_at_barrier_1(self, visit_id: str) -> list[Command]:
         return self.read("cam-in-1", self.plate_of(visit_id))

@@ -38,13 +38,66 @@ def test_a_full_yard_holds_the_vehicle_at_staging_with_traffic_advice() -> None:
     run = GateRun(gate_config(yard=ONE_TRUCK))
     fill_the_yard(run)
     visit = run.declare()
-    answer = run.arrive_at_staging(visit)
+    answer = run.arrive_at_staging(visit, checked=False)
     advice = only(answer, TrafficAdvice)
     assert (advice.area, advice.action, advice.visit_id, advice.plate) == (
         "staging-1", TrafficAction.HOLD, visit, run.plate_of(visit))
-    assert advice.reason == "yard full: wait to be called forward"
-    assert not of_type(answer, RouteTo)
+    assert advice.reason == "medical check first: wait to be called forward"
+    checked = run.decide(visit, ClearanceKind.MEDICAL)
+    assert not of_type(answer + checked, RouteTo)  # checked, but no slot is free
     assert visit in run.core.staging and run.core.staging.waiting_in("staging-1") == 1
+    assert run.core.staging.is_ready(visit)
+
+
+def test_a_vehicle_waits_at_staging_for_its_medical_check_before_it_is_called_forward() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK))
+    visit = run.declare()
+    held = run.arrive_at_staging(visit, checked=False)
+    assert not of_type(held, RouteTo), "called forward before the medical check: it would block an entry lane"
+    assert [a.action for a in of_type(held, TrafficAdvice) if a.visit_id == visit] == [TrafficAction.HOLD]
+    assert run.core.yard.reserved[VehicleClass.TRUCK] == 0  # no slot is kept for a vehicle not yet checked
+    assert not run.core.staging.is_ready(visit) and run.core.staging.class_count[VehicleClass.TRUCK] == 0
+    called = run.decide(visit, ClearanceKind.MEDICAL)
+    assert only(called, RouteTo) == RouteTo(visit, run.plate_of(visit), Station.ENTRY_LANE, "barrier-in-1")
+    (release,) = [a for a in of_type(called, TrafficAdvice) if a.visit_id == visit]
+    assert (release.action, release.area, release.visit_id) == (TrafficAction.RELEASE, "staging-1", visit)
+    assert run.core.yard.reserved[VehicleClass.TRUCK] == 1 and visit not in run.core.staging
+    assert run.core.check_invariants() == []
+
+
+def test_vehicles_are_called_in_the_order_their_checks_passed_and_an_unchecked_one_blocks_nobody() -> None:
+    run = GateRun(gate_config(yard={VehicleClass.TRUCK: 2, VehicleClass.SMALL: 5, VehicleClass.CONTAINER: 5}))
+    occupant = fill_the_yard(run)
+    first, second, third = (run.declare(f"DEC-{n:04d}", plate(n)) for n in (1, 2, 3))
+    for visit in (first, second, third):
+        run.arrive_at_staging(visit, checked=False)
+    # The second's check passes while the first still waits for its own: the free slot goes to the second.
+    assert called_forward(run.decide(second, ClearanceKind.MEDICAL)) == [second]
+    assert called_forward(run.decide(third, ClearanceKind.MEDICAL)) == []  # the yard is full now
+    assert called_forward(run.decide(first, ClearanceKind.MEDICAL)) == []
+    run.clear_goods(occupant)
+    assert called_forward(run.leave(occupant)) == [third]  # checked before the first
+    assert run.core.check_invariants() == []
+
+
+def test_without_call_when_checked_a_vehicle_is_called_before_its_medical_check() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK, call_when_checked=False))
+    visit = run.declare()
+    answer = run.arrive_at_staging(visit, checked=False)
+    assert called_forward(answer) == [visit]
+    assert run.view(visit).clearance(ClearanceKind.MEDICAL).status.value == "assigned"  # done at barrier 1 then
+
+
+def test_a_release_by_hand_takes_the_checked_vehicles_first() -> None:
+    run = GateRun(gate_config(yard=ONE_TRUCK))
+    occupant = fill_the_yard(run)
+    unchecked, checked = (run.declare(f"DEC-{n:04d}", plate(n)) for n in (1, 2))
+    run.arrive_at_staging(unchecked, checked=False)
+    run.arrive_at_staging(checked)
+    assert run.core.staging.in_area("staging-1") == [checked, unchecked]
+    run.clear_goods(occupant)
+    answer = run.send(StagingReleaseOrdered("police-1", "staging-1", 1))
+    assert called_forward(answer) == [checked]
 
 
 def test_waiting_vehicles_are_called_forward_in_arrival_order_as_slots_free() -> None:
