@@ -17,7 +17,7 @@ knobs are the rates elsewhere in the scenario. With ``enabled: true`` the twin b
   full, trucks spill onto the road and the gate could take the trucks the core is holding.
 
 Between the checkpoint and barrier 1 lies the gate's **forecourt**, which holds
-``corridor.forecourt_per_lane`` trucks per entry lane; a truck called forward drives on only
+``layout.forecourt_per_lane`` trucks per entry lane; a truck called forward drives on only
 when there is room there. Without channelling, the trucks waiting for that room stand on the
 road; with channelling, most of them wait in the staging areas.
 
@@ -85,9 +85,6 @@ class CorridorSettings(BaseModel):
     #: the share of its own speed it keeps at the back of the queue.
     slow_zone_km: Positive = 0.5
     creep_share: Annotated[Number, Field(gt=0.0, le=1.0)] = 0.2
-    #: Trucks the forecourt between the checkpoint and barrier 1 holds, per entry lane
-    #: (assumption: about 200 m of apron per lane at 20 m a truck).
-    forecourt_per_lane: AtLeastOne = 10
     #: How often the police at the checkpoint look for room in the forecourt (s).
     release_check_s: Annotated[Number, Field(ge=1.0)] = 10.0
     #: Length of the road segments in which the results count trucks (km).

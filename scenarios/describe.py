@@ -66,6 +66,10 @@ def describe(scenario: Scenario) -> str:
         f"Layout: {layout.entry_lanes} entry lane(s), {layout.exit_lanes} exit lane(s), "
         f"{layout.scales} scale(s), scanners: {scanners}, inspection bays: {_capacity(layout.inspection_bays)}"
     )
+    places = layout.barrier_places
+    lines.append("  at each lane's barrier: " + (
+        "every truck sent there is checked at once, side by side" if places == "unlimited"
+        else f"{places} truck(s) checked at a time, the rest waiting behind in single file"))
     lines.append(f"  yard: {yard}; staging: " + (", ".join(f"{n} {_capacity(c)}" for n, c in layout.staging_areas.items()) or "none"))
     if layout.agv_lane is not None:
         lane = layout.agv_lane
@@ -99,7 +103,9 @@ def describe(scenario: Scenario) -> str:
     lines.append(
         f"Core: risk yellow {core.risk.expected_yellow:.0%}, red {core.risk.expected_red:.0%}; "
         f"automated border check {'on' if core.automated_border_check else 'off'}; "
-        f"medical check {'on' if core.medical_check else 'off'}; "
+        f"medical check {'on' if core.medical_check else 'off'}"
+        + (" (trucks called forward once it passed)" if core.medical_check and core.call_when_checked else "")
+        + "; "
         f"traffic channelling {'on' if s.traffic.channelling else 'off'}"
     )
     feed = s.traffic.gps_feed_s

@@ -102,6 +102,15 @@ class Layout(BaseModel):
     model_config = FROZEN
     entry_lanes: DeviceCount
     exit_lanes: DeviceCount
+    #: Vehicles that stand at a lane's barrier at once, for its camera and the officers' check;
+    #: the others sent to the lane wait behind them in single file. "unlimited": every vehicle
+    #: sent to a lane is read and checked at once, side by side (the arm still lets one through
+    #: at a time).
+    barrier_places: Capacity = 1
+    #: Trucks the forecourt between the staging checkpoint and barrier 1 holds per entry lane,
+    #: those queued in the lanes included (assumption: about 200 m of apron per lane at 20 m a
+    #: truck). A truck called forward waits at staging until there is room.
+    forecourt_per_lane: Capacity = 10
     scales: OptionalDeviceCount = 0
     scanners: tuple[ScannerGroup, ...] = ()
     #: Parking slots by vehicle class; a class left out has no slots.
@@ -110,6 +119,21 @@ class Layout(BaseModel):
     staging_areas: dict[str, Capacity] = Field(default_factory=_default_staging)
     inspection_bays: Capacity = 2
     agv_lane: AgvLane | None = None
+
+    @field_validator("barrier_places")
+    @classmethod
+    def _barrier_places(cls, places: int | str) -> int | str:
+        if places != "unlimited" and not 1 <= int(places) <= MAX_DEVICES:
+            raise ValueError(f"must be from 1 to {MAX_DEVICES} or 'unlimited': the vehicles a lane holds at its "
+                             "barrier at once")
+        return places
+
+    @field_validator("forecourt_per_lane")
+    @classmethod
+    def _forecourt(cls, trucks: int | str) -> int | str:
+        if trucks != "unlimited" and not 1 <= int(trucks) <= 10_000:
+            raise ValueError("must be from 1 to 10000 or 'unlimited': the trucks the forecourt holds per entry lane")
+        return trucks
 
     @field_validator("staging_areas")
     @classmethod

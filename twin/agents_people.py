@@ -101,7 +101,7 @@ class AgentPeople:
         self._habits = {plan.visit_id: (float(speed), bool(obey)) for plan, speed, obey in zip(self.plans, speeds, obeys)}
         self.agent_seconds += perf_counter() - started
         self.step_s = corridor.step_s if corridor.step_s is not None else scenario.traffic.gps_ping_s
-        self.forecourt_capacity = corridor.forecourt_per_lane * scenario.layout.entry_lanes
+        self.forecourt_capacity = capacity_value(scenario.layout.forecourt_per_lane) * scenario.layout.entry_lanes
         self._drivers: dict[str, Driver] = {}
         self._arriving: dict[str, simpy.Event] = {}
         self._going: dict[str, simpy.Event] = {}
@@ -252,12 +252,15 @@ class AgentPeople:
         self._place(world, self._driver_at_checkpoint(world, truck), ROAD)
 
     def forecourt_room(self, world: GateWorld) -> int:
-        """Free places between the checkpoint and barrier 1 (trucks at barrier 1 and on their way there count)."""
+        """Free places between the checkpoint and barrier 1 (trucks at barrier 1, queued in the
+        lanes and on their way there count); a large number when the forecourt is unlimited."""
         now = world.env.now
         transit = self._in_transit
         while transit and transit[0] <= now - DRIVE_S["to_entry"]:
             transit.popleft()
-        return self.forecourt_capacity - world.station("entry_lane").busy - len(transit)
+        lanes = world.station("entry_lane")
+        room = self.forecourt_capacity - lanes.busy - lanes.queue - len(transit)
+        return int(min(room, 1_000_000))
 
     def wait_at_staging(self, world: GateWorld, truck: TruckRun) -> Generator[simpy.Event, Any, RouteTo]:
         """Wait where the police direct until the core sends the truck on and the forecourt has room."""

@@ -14,10 +14,13 @@ What it shares with the twin, station by station:
 * the agencies' officers, on their shifts (off shift a desk holds every slot ahead of the
   waiting tasks, as ``AgencyDesk`` does), perishables first where the scenario says so: the
   documentary check of a yellow declaration starts when the truck sets off, the medical check
-  at staging, the border check at each barrier, quarantine, the fee at the counter for those
+  at staging (before the call forward, as the core has it by default), the border check at
+  each barrier, quarantine, the fee at the counter for those
   who do not pay online, the physical inspection of a red truck (``inspection_s``) where there
   is no scanner to clear it, and the loading approval in the yard;
-* the barrier arms (one cycle up and one down per truck), the scales and the scanners.
+* the places at the lanes' barriers (``layout.barrier_places``: there a truck is read and
+  checked while the trucks behind it wait), the barrier arms (one cycle up and one down per
+  truck), the scales and the scanners.
 
 Channel, cargo, vehicle class, online payment and transshipment are drawn with the scenario's
 shares, one block of uniforms for all trucks. It answers no planner's question; it is the
@@ -118,9 +121,17 @@ class BareGate:
         horizon_s = scenario.run.horizon_h * HOUR
         self.rng = rng = streams.get("bare")
         self.approach_s = demand.approach_road_km / demand.approach_speed_kmh * HOUR
-        # The barrier arms: one per lane, each busy for a cycle up and a cycle down per truck.
-        self.entry = simpy.Resource(env, capacity=layout.entry_lanes)
-        self.exit = simpy.Resource(env, capacity=layout.exit_lanes)
+        # The places at the lanes' barriers, where a truck is read and checked while those behind
+        # wait (one pool per direction: the twin's lanes are balanced by their queues), and the
+        # barrier arms, one per lane, each busy for a cycle up and a cycle down per truck. With
+        # one place a lane, the place already lets one truck at a time through its arm.
+        places = capacity_value(layout.barrier_places)
+        self.entry_places = self.exit_places = None
+        if places < math.inf:
+            self.entry_places = simpy.Resource(env, capacity=layout.entry_lanes * int(places))
+            self.exit_places = simpy.Resource(env, capacity=layout.exit_lanes * int(places))
+        self.entry = simpy.Resource(env, capacity=layout.entry_lanes) if places != 1 else None
+        self.exit = simpy.Resource(env, capacity=layout.exit_lanes) if places != 1 else None
         self.barrier_s = sampler(devices.barrier.cycle_s, rng)
         self.scales = simpy.Resource(env, capacity=layout.scales) if layout.scales else None
         self.settle_s = sampler(devices.scale.settle_s, rng)
@@ -147,6 +158,7 @@ class BareGate:
         self.loading_s = sampler(agencies.customs.loading_s, rng)
         core = scenario.core
         self.medical = core.medical_check
+        self.medical_first = core.call_when_checked  # checked at staging before the call forward
         self.border_checks = not core.automated_border_check
         self.p_red, self.p_yellow = core.risk.expected_red, core.risk.expected_yellow
         self.p_online = agencies.fee_collector.online_share
@@ -177,17 +189,15 @@ class BareGate:
         yard = self.yards[vehicle_class]
         if yard is None:  # no slots for its class: it waits at staging for ever
             return
+        medical = None
+        if self.medical and self.medical_first:
+            yield self.task(Role.MEDICAL, priority)  # type: ignore[misc]
         slot = yard.request()
         yield slot  # called forward
-        medical = self.task(Role.MEDICAL, priority) if self.medical else None
-        yield env.timeout(DRIVE_S["to_entry"] + self.read_s())
-        guard = self.task(Role.BORDER_GUARD, priority) if self.border_checks else None
-        for check in (medical, guard):
-            if check is not None:
-                yield check
-        with self.entry.request() as arm:
-            yield arm
-            yield env.timeout(self.barrier_s() + self.barrier_s())
+        if self.medical and not self.medical_first:
+            medical = self.task(Role.MEDICAL, priority)  # done by the time it reaches the barrier, or waited for there
+        yield env.timeout(DRIVE_S["to_entry"])
+        yield from self._barrier(self.entry_places, self.entry, priority, medical)
         if self.scales is not None:
             yield env.timeout(DRIVE_S["to_scale"])
             with self.scales.request() as scale:
@@ -212,14 +222,32 @@ class BareGate:
         pending = [p for p in work if p is not None]
         if pending:
             yield env.all_of(pending)
-        yield env.timeout(DRIVE_S["to_exit"] + self.read_s() + self.read_s())  # yard gate out, exit lane
-        if self.border_checks:
-            yield self.task(Role.BORDER_GUARD, priority)  # type: ignore[misc]
-        with self.exit.request() as arm:
-            yield arm
-            yield env.timeout(self.barrier_s() + self.barrier_s())
+        yield env.timeout(DRIVE_S["to_exit"] + self.read_s())  # the yard gate out, then the exit lane
+        yield from self._barrier(self.exit_places, self.exit, priority, None)
         yard.release(slot)
         self.departed += 1
+
+    def _barrier(self, places: simpy.Resource | None, arms: simpy.Resource | None, priority: int,
+                 medical: simpy.Process | None) -> ProcessGenerator:
+        """At a lane's barrier: the plate read, the checks, the arm up and down; in single file
+        behind the trucks at the barrier when its places are limited."""
+        env = self.env
+        place = places.request() if places is not None else None
+        if place is not None:
+            yield place
+        yield env.timeout(self.read_s())
+        guard = self.task(Role.BORDER_GUARD, priority) if self.border_checks else None
+        for check in (medical, guard):
+            if check is not None:
+                yield check
+        if arms is not None:
+            with arms.request() as arm:
+                yield arm
+                yield env.timeout(self.barrier_s() + self.barrier_s())
+        else:
+            yield env.timeout(self.barrier_s() + self.barrier_s())
+        if place is not None:
+            places.release(place)  # type: ignore[union-attr]
 
 
 def _cdf(shares: list[float]) -> np.ndarray:

@@ -165,6 +165,9 @@ def _at_gate(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         if route.station is Station.AWAY:
             return _away(w, t)
         result = yield from _entry(w, t, route)
+        if t.forecourt is not None:  # through barrier 1, or sent back from it: the forecourt has room again
+            w.forecourt.release(t.forecourt)  # type: ignore[union-attr]
+            t.forecourt = None
         if result == "staging":
             continue
         if result != "entered":
@@ -206,12 +209,33 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     reopens = closed_at(w.scenario, env.now)
     if reopens is not None and route.station is Station.ENTRY_LANE:
         yield env.timeout(reopens - env.now)
+    if route.station is Station.ENTRY_LANE and w.forecourt is not None:
+        route = yield from _wait_for_forecourt(w, t, route)
     if in_area:
         area_has_room.add(env.now, -1)
     else:
         _road_queue(w, -1)
     _leave_staging(w, t, customer, route)
     log.stamp(t.row, "staging_out", env.now)
+    return route
+
+
+def _wait_for_forecourt(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
+    """Called forward, the truck waits at staging for a place in the forecourt, in the order called.
+    Returns the route it drives on with: the call (or a later one), or AWAY if sent away first."""
+    place = w.forecourt.request()  # type: ignore[union-attr]
+    while not place.triggered:
+        get = next_route(t)
+        yield place | get
+        if place.triggered:
+            break
+        new_route = take_route(t)
+        if new_route.station is Station.AWAY:
+            place.cancel()
+            return new_route
+        if new_route.station is Station.ENTRY_LANE:
+            route = new_route  # called again (to another lane): the latest call stands
+    t.forecourt = place
     return route
 
 
@@ -249,19 +273,49 @@ def _leave_staging(w: GateWorld, t: TruckRun, customer: int, route: RouteTo) -> 
         _leave(w, t, "staging", customer, abandoned=True)
 
 
+def _wait_in_lane(w: GateWorld, t: TruckRun, places: simpy.Resource, leave_for: tuple[Station, ...]) -> ProcessGenerator:
+    """Wait in single file for a place at the lane's barrier. Returns (the place, None, kept):
+    ``kept`` is the last other route that arrived meanwhile (for after the barrier), or None.
+    Returns (None, route, None) when the core sends the truck elsewhere (one of ``leave_for``) first."""
+    place = places.request()
+    kept: RouteTo | None = None
+    while not place.triggered:
+        get = next_route(t)
+        yield place | get
+        if place.triggered:
+            break
+        route = take_route(t)
+        if route.station in leave_for:
+            place.cancel()
+            return None, route, None
+        kept = route
+    return place, None, kept
+
+
 def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
-    """Barrier 1. Returns entered / staging (sent back) / turned_back / refused."""
+    """Barrier 1. Returns entered / staging (sent back) / turned_back / refused.
+
+    The truck queues in its lane for a place at the barrier (``layout.barrier_places``); there
+    the camera reads it and it waits for its checks and the arm, while those behind wait.
+    """
     env = w.env
     yield env.timeout(DRIVE_S["to_entry"])
     barrier_id = route.device_id or next(iter(w.equipment.barriers))
     lane = barrier_id.removeprefix("barrier-in-")
     w.probes.log.stamp(t.row, "entry_in", env.now)
-    customer = _enter(w, t, "entry_lane")
+    places = w.lane_places.get(barrier_id)
+    customer = _enter(w, t, "entry_lane", served=places is None)
+    place = onward = None  # onward: a route for after the barrier (e.g. the scale), kept aside
+    if places is not None:
+        place, elsewhere, onward = yield from _wait_in_lane(w, t, places, (Station.STAGING, Station.AWAY))
+        if elsewhere is not None:
+            _leave(w, t, "entry_lane", customer, abandoned=True)
+            return "staging" if elsewhere.station is Station.STAGING else _away(w, t)
+        w.station("entry_lane").start_service(env.now, customer)
     camera = f"cam-in-{lane}"
     if camera in w.equipment.cameras:
         yield from _identify(w, t, camera)
     passing = w.equipment.barriers[barrier_id].pass_vehicle(t.plan.truth)
-    onward: RouteTo | None = None  # a route for after the barrier (e.g. the scale), kept aside
     while not passing.triggered:
         if onward is not None:
             yield passing
@@ -274,17 +328,25 @@ def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
         if new_route.station in (Station.STAGING, Station.AWAY):
             if not passing.triggered:
                 passing.interrupt("sent away from barrier 1")
-            _leave(w, t, "entry_lane", customer)
+            _leave_lane(w, t, "entry_lane", customer, places, place)
             if new_route.station is Station.STAGING:
                 return "staging"
             return _away(w, t)
         onward = new_route
     t.onward = onward
-    _leave(w, t, "entry_lane", customer)
+    _leave_lane(w, t, "entry_lane", customer, places, place)
     if passing.value is False:
         return "staging"
     w.probes.log.stamp(t.row, "entry_out", env.now)
     return "entered"
+
+
+def _leave_lane(w: GateWorld, t: TruckRun, station: str, customer: int, places: simpy.Resource | None,
+                place: simpy.resources.resource.Request | None) -> None:
+    """The truck leaves its lane's barrier (through it, or sent back): the next one moves up."""
+    if places is not None and place is not None:
+        places.release(place)
+    _leave(w, t, station, customer)
 
 
 def _away(w: GateWorld, t: TruckRun) -> str:
@@ -460,14 +522,28 @@ def _leave_yard(w: GateWorld, t: TruckRun, yard_customer: int | None) -> None:
 
 
 def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
-    """Barrier 2. Returns "departed", or the route back into the yard."""
+    """Barrier 2. Returns "departed", or the route back into the yard.
+
+    As at barrier 1, the truck queues for a place at the barrier of the exit lane with the
+    fewest trucks, and is read and checked there.
+    """
     env = w.env
     yield env.timeout(DRIVE_S["to_exit"])
-    barriers = w.equipment.barriers
-    barrier_id = min(w.exit_barriers, key=lambda b: barriers[b].queue_length)
+    barrier_id = min(w.exit_barriers, key=lambda b: _lane_load(w, b))
     lane = barrier_id.removeprefix("barrier-out-")
     w.probes.log.stamp(t.row, "exit_in", env.now)
-    customer = _enter(w, t, "exit_lane")
+    places = w.lane_places.get(barrier_id)
+    customer = _enter(w, t, "exit_lane", served=places is None)
+    place = None
+    if places is not None:
+        # Routes other than back into the yard mean nothing here, as at the arm.
+        place, elsewhere, _ = yield from _wait_in_lane(w, t, places, (Station.YARD,))
+        if elsewhere is not None:
+            _leave(w, t, "exit_lane", customer, abandoned=True)
+            if t.fee_state not in ("online", "counter", "paid"):
+                t.fee_state = "due"
+            return elsewhere
+        w.station("exit_lane").start_service(env.now, customer)
     camera = f"cam-out-{lane}"
     if camera in w.equipment.cameras:
         yield from _identify(w, t, camera)
@@ -480,10 +556,18 @@ def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         route = take_route(t)
         if route.station is Station.YARD:
             passing.interrupt("sent back into the yard")
-            _leave(w, t, "exit_lane", customer)
+            _leave_lane(w, t, "exit_lane", customer, places, place)
             if t.fee_state not in ("online", "counter", "paid"):
                 t.fee_state = "due"
             return route
-    _leave(w, t, "exit_lane", customer)
+    _leave_lane(w, t, "exit_lane", customer, places, place)
     w.probes.log.stamp(t.row, "departed", env.now)
     return "departed"
+
+
+def _lane_load(w: GateWorld, barrier_id: str) -> int:
+    """Trucks at a lane's barrier and queued behind it."""
+    places = w.lane_places.get(barrier_id)
+    if places is None:
+        return w.equipment.barriers[barrier_id].queue_length
+    return places.count + len(places.queue)

@@ -95,6 +95,7 @@ class TruckRun:
     outcome: str = "inside"
     pending_get: simpy.Event | None = None
     onward: Any = None  # a route received while waiting at barrier 1, for after it
+    forecourt: Any = None  # its place in the forecourt, from the call forward until through barrier 1
     places: set[str] = field(default_factory=set)  # the station probes the truck is in now
     checked_in: bool = False  # it has passed the staging checkpoint on its current approach
     reaccepted: simpy.Event | None = None
@@ -198,6 +199,26 @@ class GateWorld:
         self.plates_typed_at_checkpoints = scenario.devices.plate_camera is None
         self.exit_barriers = sorted(b for b in equipment.barriers if b.startswith("barrier-out-"))
         self.staging_capacity = sum(_capacity(v) for v in scenario.layout.staging_areas.values())
+        #: The places at each lane's barrier (``layout.barrier_places``), by barrier; empty when
+        #: they are unlimited (then every truck sent to a lane is read and checked at once).
+        self.lane_places: dict[str, simpy.Resource] = {}
+        places = _capacity(scenario.layout.barrier_places)
+        if places < float("inf"):
+            for prefix, station in (("barrier-in-", "entry_lane"), ("barrier-out-", "exit_lane")):
+                lanes = [b for b in equipment.barriers if b.startswith(prefix)]
+                for barrier_id in lanes:
+                    self.lane_places[barrier_id] = simpy.Resource(env, capacity=int(places))
+                if lanes and station in probes.stations:
+                    probes.stations[station].set_servers(env.now, len(lanes) * int(places))
+        #: The forecourt between the staging checkpoint and barrier 1 (``layout.forecourt_per_lane``
+        #: per entry lane): a truck called forward takes a place in it before it drives on, and
+        #: gives it up once through barrier 1 or sent back. None when unlimited, and with the Mesa
+        #: agents, whose corridor keeps the forecourt itself.
+        self.forecourt: simpy.Resource | None = None
+        fore = _capacity(scenario.layout.forecourt_per_lane)
+        entry_lanes = sum(1 for b in equipment.barriers if b.startswith("barrier-in-"))
+        if fore < float("inf") and entry_lanes and not scenario.agents.enabled:
+            self.forecourt = simpy.Resource(env, capacity=int(fore) * entry_lanes)
         self.device_resources: dict[str, simpy.Resource] = {}
         for device_id in (*equipment.scales, *equipment.scanners):
             self.device_resources[device_id] = simpy.Resource(env, capacity=1)

@@ -392,3 +392,12 @@ def test_every_error_about_a_given_value_shows_that_value(minimal: dict[str, Any
             except ScenarioError as exc:
                 silent |= {str(issue) for issue in exc.errors if not _names_what_was_given(issue)}
     assert not silent, "\n".join(sorted(silent)[:20])
+
+
+@pytest.mark.parametrize("places", [0, 101])
+def test_a_lane_holds_at_least_one_truck_at_its_barrier(minimal: dict[str, Any], places: int) -> None:
+    minimal["layout"]["barrier_places"] = places
+    assert issues(minimal) == [
+        f"layout.barrier_places: must be from 1 to 100 or 'unlimited': the vehicles a lane holds at its barrier "
+        f"at once (got {places})"
+    ]

@@ -87,8 +87,8 @@ def test_an_unknown_field_does_not_hide_the_checks_across_fields(minimal: dict[s
     minimal["layout"]["colour"] = "red"
     minimal["layout"]["yard"] = {"truck": 100}
     assert issues(minimal) == [
-        "layout.colour: unknown field; expected one of: entry_lanes, exit_lanes, scales, scanners, yard, "
-        "staging_areas, inspection_bays, agv_lane",
+        "layout.colour: unknown field; expected one of: entry_lanes, exit_lanes, barrier_places, forecourt_per_lane, "
+        "scales, scanners, yard, staging_areas, inspection_bays, agv_lane",
         "layout.yard.container: container vehicles are 30% of demand but the yard has no slots for them "
         "(got no entry for container)",
     ]
