@@ -18,6 +18,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -33,7 +35,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scenarios import ScenarioError, describe, format_errors, library_names, load_scenario, scenario_file, with_overrides
+from scenarios.errors import ScenarioIssue
 from scenarios.schema import Scenario
+from scenarios.yaml_reader import read_yaml
 from twin.cli_loadtest import loadtest_command
 from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
@@ -52,17 +56,52 @@ _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_ins
              "manual_reviews", "plates_typed", "fee_revenue_vnd", "agv_containers_per_day")
 
 
-def _scenario(source: str, **overrides: object) -> Scenario:
-    """A scenario by library name or path, with the overrides that are not None; ``ScenarioError`` if broken."""
+_SET_HELP = ("Change one field of the scenario, as KEY=VALUE: a dotted path and a YAML value, e.g. "
+             "layout.entry_lanes=3 or 'layout.scanners=[{type: drive_through, count: 2}]'. Repeatable.")
+#: Where a compare argument's changes begin: "+" before a dotted key and "=".
+_VARIANT_SPLIT = re.compile(r"\+(?=[A-Za-z_][A-Za-z0-9_.]*=)")
+
+
+def _settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs as scenario changes, each value read as YAML (as in a scenario file).
+    ``ScenarioError`` naming every malformed pair and value at once."""
+    changes: dict[str, Any] = {}
+    issues: list[ScenarioIssue] = []
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            issues.append(ScenarioIssue(pair, "give KEY=VALUE, e.g. layout.entry_lanes=3"))
+            continue
+        try:
+            changes[key] = read_yaml(text, where)
+        except ScenarioError as err:
+            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+    if issues:
+        raise ScenarioError(where, issues)
+    return changes
+
+
+def _scenario(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
+    """A scenario by library name or path, with ``settings`` (``KEY=VALUE``) applied and then the
+    overrides that are not None; ``ScenarioError`` if broken."""
     scenario = load_scenario(source)
+    if settings:
+        scenario = with_overrides(scenario, **_settings(settings, f"{scenario.name} (--set)"))
     changes = {k: v for k, v in overrides.items() if v is not None}
     return with_overrides(scenario, **changes) if changes else scenario
 
 
-def _load(source: str, **overrides: object) -> Scenario:
-    """A scenario by library name or path, with overrides; a broken one exits 2, one line per error."""
+def _variant(spec: str, settings: Sequence[str], **overrides: object) -> Scenario:
+    """A compare argument: a scenario, or ``SCENARIO+KEY=VALUE[+KEY=VALUE...]`` for a variant of one."""
+    source, *changes = _VARIANT_SPLIT.split(spec)
+    return _scenario(source, [*settings, *changes], **overrides)
+
+
+def _load(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
+    """A scenario by library name or path, with changes; a broken one exits 2, one line per error."""
     try:
-        return _scenario(source, **overrides)
+        return _scenario(source, settings, **overrides)
     except ScenarioError as err:
         for line in format_errors(err):
             typer.echo(line, err=True)
@@ -198,7 +237,7 @@ def main(ctx: typer.Context) -> None:
     """With no command: run the default scenario end to end and write its report to ./out/default."""
     if ctx.invoked_subcommand is None:
         run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False,
-            jobs=None)
+            jobs=None, settings=[])
 
 
 @app.command()
@@ -210,9 +249,10 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Write results here (default: ./out/<scenario>)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
+    settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
 ) -> None:
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
-    loaded = _load(scenario, horizon_h=hours)
+    loaded = _load(scenario, settings, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
     _prepare_out(out_dir, "run")
     result = _run(loaded, reps, seed, out_dir, quiet, jobs)
@@ -229,13 +269,16 @@ def run(
 _COMPARE_HELP = (
     "Run layouts with the same seeds and compare every KPI, with paired confidence intervals.\n\n"
     "Scenarios of different horizons (run.horizon_h) are refused before anything runs, since totals over "
-    "4 h and over 8 h are not comparable: give --hours to run them all for as long."
+    "4 h and over 8 h are not comparable: give --hours to run them all for as long.\n\n"
+    "A variant of a scenario is written SCENARIO+KEY=VALUE[+KEY=VALUE...], e.g. "
+    "harvest_peak+layout.entry_lanes=3+layout.exit_lanes=3; --set changes every scenario alike."
 )
 
 
 @app.command(help=_COMPARE_HELP)
 def compare(
-    scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files; the first is the baseline."),
+    scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files, or variants of one "
+                                          "(NAME+KEY=VALUE...); the first is the baseline."),
     reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
     seed: int | None = typer.Option(None, "--seed", min=0, show_default=False,
                                     help="One seed for every scenario: common random numbers "
@@ -248,6 +291,7 @@ def compare(
                                          "is only printed)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
+    settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every scenario."),
 ) -> None:
     """Run layouts with the same seeds and compare every KPI (see ``_COMPARE_HELP``)."""
     from twin.compare import compare_runs, comparison_plot, format_table
@@ -260,7 +304,7 @@ def compare(
     problems: list[str] = []
     for source in scenarios:
         try:
-            loaded.append(_scenario(source, horizon_h=hours))
+            loaded.append(_variant(source, settings, horizon_h=hours))
         except ScenarioError as err:
             problems += format_errors(err)
     if problems:
@@ -280,7 +324,9 @@ def compare(
         if result is None:
             raise typer.Exit(code=1)
         runs.append(result)
-    labels = [f"{i + 1}:{s.name}" for i, s in enumerate(loaded)]
+    # A variant is labelled as it was written (after its scenario's name, what it changes).
+    labels = [f"{i + 1}:{s.name}" + "".join(f"+{c}" for c in _VARIANT_SPLIT.split(spec)[1:])
+              for i, (s, spec) in enumerate(zip(loaded, scenarios))]
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:

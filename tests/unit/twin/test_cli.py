@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scenarios import library_names, load_scenario
+from scenarios import library_names, load_scenario, scenario_hash, validate_scenario, with_overrides
 from tests.unit.scenarios.support import MINIMAL_YAML
 from twin import cli
 from twin.cli import app
@@ -306,3 +306,56 @@ def test_the_summary_table_shows_a_small_queue_in_km_as_it_is() -> None:
     row = next(line for line in text.splitlines() if "road_queue_km_max" in line)
     assert "0.04" in row and "0.0123" in row
     assert "123,456,789" in next(line for line in text.splitlines() if "fee_revenue_vnd" in line)
+
+
+# --- changing a scenario from the command line ------------------------------------------------
+
+
+def test_run_takes_changes_to_the_scenario_with_set(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "huu_nghi_2025", "--hours", "2", "--reps", "1", "--quiet", "--out", str(out),
+                                 "--set", "layout.entry_lanes=3",
+                                 "--set", "layout.scanners=[{type: drive_through, count: 2}]",
+                                 "--set", "traffic.gps_feed_s=null"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    changed = load_scenario("huu_nghi_2025").model_dump(mode="json")
+    changed["layout"]["entry_lanes"] = 3
+    changed["layout"]["scanners"] = [{"type": "drive_through", "count": 2}]
+    changed["traffic"]["gps_feed_s"] = None
+    changed["run"]["horizon_h"] = 2.0
+    assert summary["scenario_hash"] == scenario_hash(validate_scenario(changed))
+
+
+def test_compare_takes_variants_of_one_scenario_and_labels_them_as_written(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    variant = "harvest_peak+layout.entry_lanes=3+layout.exit_lanes=3"
+    result = runner.invoke(app, ["compare", "harvest_peak", variant, "--reps", "2", "--hours", "9",
+                                 "--set", "demand.trucks_per_day=3000", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = (out / "comparison.csv").read_text()
+    assert "1:harvest_peak," in table and f"2:{variant}" in table
+    runs = {sub.name: json.loads((sub / "summary.json").read_text()) for sub in out.iterdir() if sub.is_dir()}
+    two, three = runs["1-harvest_peak"], runs["2-harvest_peak"]
+    baseline = with_overrides(load_scenario("harvest_peak"), horizon_h=9.0, **{"demand.trucks_per_day": 3000})
+    assert two["scenario_hash"] == scenario_hash(baseline)  # --set changes every scenario
+    assert three["scenario_hash"] == scenario_hash(with_overrides(baseline, **{"layout.entry_lanes": 3,
+                                                                               "layout.exit_lanes": 3}))
+    assert three["summary"]["kpis"]["trucks_departed"]["mean"] > two["summary"]["kpis"]["trucks_departed"]["mean"]
+
+
+def test_malformed_changes_are_refused_each_with_its_reason_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    result = runner.invoke(app, ["run", "huu_nghi_2025", "--out", str(tmp_path / "out"),
+                                 "--set", "layout.entry_lanes", "--set", "layout.scales=[1"])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "huu_nghi_2025 (--set): layout.entry_lanes: give KEY=VALUE, e.g. layout.entry_lanes=3",
+        "huu_nghi_2025 (--set): layout.scales: YAML syntax error: while parsing a flow sequence: did not find "
+        "expected ',' or ']' (in '[1')",
+    ]
+    result = runner.invoke(app, ["compare", "huu_nghi_2025", "huu_nghi_2025+layout.entry_lanes=0+layout.colour=red",
+                                 "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 2
+    assert "huu_nghi_2025 (overrides): layout.colour: unknown field" in result.output
