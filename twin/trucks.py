@@ -134,6 +134,16 @@ def next_route(t: TruckRun) -> simpy.Event:
     return t.pending_get
 
 
+def _route_before(t: TruckRun, event: simpy.Event) -> ProcessGenerator:
+    """Wait for ``event`` or the truck's next route, whichever comes first: returns the route, or
+    None once ``event`` has happened (a route arriving in the same instant stays pending)."""
+    get = next_route(t)
+    yield event | get
+    if event.triggered:
+        return None
+    return take_route(t)
+
+
 def take_route(t: TruckRun) -> RouteTo:
     event = t.pending_get
     assert event is not None and event.triggered
@@ -223,19 +233,12 @@ def _staging(w: GateWorld, t: TruckRun) -> ProcessGenerator:
 def _wait_for_forecourt(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
     """Called forward, the truck waits at staging for a place in the forecourt, in the order called.
     Returns the route it drives on with: the call (or a later one), or AWAY if sent away first."""
-    place = w.forecourt.request()  # type: ignore[union-attr]
-    while not place.triggered:
-        get = next_route(t)
-        yield place | get
-        if place.triggered:
-            break
-        new_route = take_route(t)
-        if new_route.station is Station.AWAY:
-            place.cancel()
-            return new_route
-        if new_route.station is Station.ENTRY_LANE:
-            route = new_route  # called again (to another lane): the latest call stands
+    place, away, kept = yield from _queue_for(t, w.forecourt, (Station.AWAY,))  # type: ignore[arg-type]
+    if away is not None:
+        return away
     t.forecourt = place
+    if kept is not None and kept.station is Station.ENTRY_LANE:
+        return kept  # called again (to another lane): the latest call stands
     return route
 
 
@@ -273,18 +276,16 @@ def _leave_staging(w: GateWorld, t: TruckRun, customer: int, route: RouteTo) -> 
         _leave(w, t, "staging", customer, abandoned=True)
 
 
-def _wait_in_lane(w: GateWorld, t: TruckRun, places: simpy.Resource, leave_for: tuple[Station, ...]) -> ProcessGenerator:
-    """Wait in single file for a place at the lane's barrier. Returns (the place, None, kept):
-    ``kept`` is the last other route that arrived meanwhile (for after the barrier), or None.
+def _queue_for(t: TruckRun, places: simpy.Resource, leave_for: tuple[Station, ...]) -> ProcessGenerator:
+    """Queue for one of ``places`` (a place at a lane's barrier, in the forecourt). Returns
+    (the place, None, kept): ``kept`` is the last other route that arrived meanwhile, or None.
     Returns (None, route, None) when the core sends the truck elsewhere (one of ``leave_for``) first."""
     place = places.request()
     kept: RouteTo | None = None
     while not place.triggered:
-        get = next_route(t)
-        yield place | get
-        if place.triggered:
+        route = yield from _route_before(t, place)
+        if route is None:
             break
-        route = take_route(t)
         if route.station in leave_for:
             place.cancel()
             return None, route, None
@@ -307,7 +308,7 @@ def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
     customer = _enter(w, t, "entry_lane", served=places is None)
     place = onward = None  # onward: a route for after the barrier (e.g. the scale), kept aside
     if places is not None:
-        place, elsewhere, onward = yield from _wait_in_lane(w, t, places, (Station.STAGING, Station.AWAY))
+        place, elsewhere, onward = yield from _queue_for(t, places, (Station.STAGING, Station.AWAY))
         if elsewhere is not None:
             _leave(w, t, "entry_lane", customer, abandoned=True)
             return "staging" if elsewhere.station is Station.STAGING else _away(w, t)
@@ -537,7 +538,7 @@ def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
     place = None
     if places is not None:
         # Routes other than back into the yard mean nothing here, as at the arm.
-        place, elsewhere, _ = yield from _wait_in_lane(w, t, places, (Station.YARD,))
+        place, elsewhere, _ = yield from _queue_for(t, places, (Station.YARD,))
         if elsewhere is not None:
             _leave(w, t, "exit_lane", customer, abandoned=True)
             if t.fee_state not in ("online", "counter", "paid"):
@@ -549,11 +550,9 @@ def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         yield from _identify(w, t, camera)
     passing = w.equipment.barriers[barrier_id].pass_vehicle(t.plan.truth)
     while not passing.triggered:
-        get = next_route(t)
-        yield passing | get
-        if passing.triggered:
+        route = yield from _route_before(t, passing)
+        if route is None:
             break
-        route = take_route(t)
         if route.station is Station.YARD:
             passing.interrupt("sent back into the yard")
             _leave_lane(w, t, "exit_lane", customer, places, place)
