@@ -34,10 +34,15 @@ from scenarios.loader import (
     library_names,
     library_path,
     load_scenario,
+    load_variant,
+    parse_settings,
     scenario_file,
     scenario_hash,
+    split_variant,
     validate_scenario,
+    variant_name,
     with_overrides,
+    with_settings,
 )
 from scenarios.schema import CoreSettings, Run, Scenario
 from scenarios.staff import Agencies, AgencyStaff, CustomsStaff, FeeCollection, ReviewingAgency
@@ -91,9 +96,14 @@ __all__ = [
     "library_names",
     "library_path",
     "load_scenario",
+    "load_variant",
     "mtbf_value",
     "scenario_file",
     "scenario_hash",
+    "split_variant",
     "validate_scenario",
+    "parse_settings",
+    "variant_name",
     "with_overrides",
+    "with_settings",
 ]

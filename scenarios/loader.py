@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,67 @@ def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
     if issues:
         raise ScenarioError(file, issues)
     return validate_scenario(data, file)
+
+
+def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (``layout.entry_lanes=3``) as changes for ``with_overrides``, each
+    value read as YAML, as in a scenario file. ``ScenarioError`` (file ``where``) naming every
+    malformed pair and value at once."""
+    changes: dict[str, Any] = {}
+    issues: list[ScenarioIssue] = []
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            issues.append(ScenarioIssue(pair.strip(), "give KEY=VALUE, e.g. layout.entry_lanes=3"))
+            continue
+        try:
+            changes[key] = read_yaml(text, where)
+        except ScenarioError as err:
+            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+    if issues:
+        raise ScenarioError(where, issues)
+    return changes
+
+
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def variant_name(name: str, changes: Mapping[str, Any]) -> str:
+    """A scenario name for ``name`` with ``changes``: each change's last key and, when it is a
+    plain number or word, its value (``harvest_peak-entry_lanes-3-scanners``); at most 64 characters."""
+    parts = [name]
+    for key, value in changes.items():
+        parts.append(key.replace("__", ".").split(".")[-1])
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and len(str(value)) <= 12:
+            parts.append(str(value))
+    text = _NOT_IN_NAME.sub("_", "-".join(parts)).strip("_-.")
+    return text[:64].rstrip("_-.") or name
+
+
+def with_settings(scenario: Scenario, pairs: Sequence[str]) -> Scenario:
+    """``scenario`` with ``KEY=VALUE`` changes applied (``parse_settings``), named as a variant of
+    it (``variant_name``) so that its results are not taken for the scenario's own; unchanged
+    when ``pairs`` is empty. ``ScenarioError`` for a malformed pair, a bad key or value."""
+    if not pairs:
+        return scenario
+    changes = parse_settings(pairs, f"{scenario.name} (changes)")
+    return with_overrides(scenario, name=variant_name(scenario.name, changes), **changes)
+
+
+#: Where the changes of a variant begin: "+" before a dotted key and "=".
+_VARIANT_SPLIT = re.compile(r"\+(?=[A-Za-z_][A-Za-z0-9_.]*=)")
+
+
+def split_variant(spec: str) -> tuple[str, list[str]]:
+    """``SCENARIO+KEY=VALUE+KEY=VALUE`` as the scenario (a library name or a file) and its
+    ``KEY=VALUE`` changes; a plain scenario has none."""
+    source, *changes = _VARIANT_SPLIT.split(spec)
+    return source, changes
+
+
+def load_variant(spec: str, settings: Sequence[str] = ()) -> Scenario:
+    """A scenario, or a variant of one written ``SCENARIO+KEY=VALUE+...``, with ``settings``
+    (more ``KEY=VALUE`` changes) applied first; named as a variant when anything changed."""
+    source, changes = split_variant(spec)
+    return with_settings(load_scenario(source), [*settings, *changes])

@@ -18,7 +18,6 @@ import importlib.util
 import json
 import math
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,17 +26,25 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scenarios import ScenarioError, describe, format_errors, library_names, load_scenario, scenario_file, with_overrides
-from scenarios.errors import ScenarioIssue
+from scenarios import (
+    ScenarioError,
+    describe,
+    format_errors,
+    library_names,
+    load_scenario,
+    load_variant,
+    scenario_file,
+    split_variant,
+    with_overrides,
+    with_settings,
+)
 from scenarios.schema import Scenario
-from scenarios.yaml_reader import read_yaml
 from twin.cli_loadtest import loadtest_command
 from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
@@ -58,44 +65,19 @@ _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_ins
 
 _SET_HELP = ("Change one field of the scenario, as KEY=VALUE: a dotted path and a YAML value, e.g. "
              "layout.entry_lanes=3 or 'layout.scanners=[{type: drive_through, count: 2}]'. Repeatable.")
-#: Where a compare argument's changes begin: "+" before a dotted key and "=".
-_VARIANT_SPLIT = re.compile(r"\+(?=[A-Za-z_][A-Za-z0-9_.]*=)")
-
-
-def _settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs as scenario changes, each value read as YAML (as in a scenario file).
-    ``ScenarioError`` naming every malformed pair and value at once."""
-    changes: dict[str, Any] = {}
-    issues: list[ScenarioIssue] = []
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            issues.append(ScenarioIssue(pair, "give KEY=VALUE, e.g. layout.entry_lanes=3"))
-            continue
-        try:
-            changes[key] = read_yaml(text, where)
-        except ScenarioError as err:
-            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
-    if issues:
-        raise ScenarioError(where, issues)
-    return changes
-
-
 def _scenario(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
     """A scenario by library name or path, with ``settings`` (``KEY=VALUE``) applied and then the
     overrides that are not None; ``ScenarioError`` if broken."""
-    scenario = load_scenario(source)
-    if settings:
-        scenario = with_overrides(scenario, **_settings(settings, f"{scenario.name} (--set)"))
+    scenario = with_settings(load_scenario(source), settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
     return with_overrides(scenario, **changes) if changes else scenario
 
 
-def _variant(spec: str, settings: Sequence[str], **overrides: object) -> Scenario:
-    """A compare argument: a scenario, or ``SCENARIO+KEY=VALUE[+KEY=VALUE...]`` for a variant of one."""
-    source, *changes = _VARIANT_SPLIT.split(spec)
-    return _scenario(source, [*settings, *changes], **overrides)
+def _variant_label(index: int, spec: str) -> str:
+    """A compare argument's label: its place, its scenario's own name, and its changes as written
+    (``--set``, the same for every scenario, is left out)."""
+    source, changes = split_variant(spec)
+    return f"{index + 1}:{load_scenario(source).name}" + "".join(f"+{change}" for change in changes)
 
 
 def _load(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
@@ -304,7 +286,8 @@ def compare(
     problems: list[str] = []
     for source in scenarios:
         try:
-            loaded.append(_variant(source, settings, horizon_h=hours))
+            variant = load_variant(source, settings)
+            loaded.append(with_overrides(variant, horizon_h=hours) if hours is not None else variant)
         except ScenarioError as err:
             problems += format_errors(err)
     if problems:
@@ -325,8 +308,7 @@ def compare(
             raise typer.Exit(code=1)
         runs.append(result)
     # A variant is labelled as it was written (after its scenario's name, what it changes).
-    labels = [f"{i + 1}:{s.name}" + "".join(f"+{c}" for c in _VARIANT_SPLIT.split(spec)[1:])
-              for i, (s, spec) in enumerate(zip(loaded, scenarios))]
+    labels = [_variant_label(i, spec) for i, spec in enumerate(scenarios)]
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:

@@ -16,7 +16,7 @@ from dashboard.analysis import side_by_side, winners
 from dashboard.jobs import JobKey, RunRequest
 from dashboard.state import LoadedRun, compare_opened, loaded_runs, post_message, request_runs
 from dashboard.ui import first_line, page_setup, show_figure, table
-from scenarios import ScenarioError, format_errors, library_names, load_scenario, with_overrides
+from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
 from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results
 
 SELECTION_KEY = "compare.runs"
@@ -30,6 +30,12 @@ def launch_comparison() -> None:
     """Run library scenarios with one seed (common random numbers), for a paired comparison."""
     with st.expander("Run layouts to compare (same seed for all, paired by replication)", expanded=len(loaded_runs()) < 2):
         chosen = st.multiselect("Library scenarios (the first is the baseline)", library_names(), key="compare.launch")
+        variants = st.text_area(
+            "Variants to run after them (optional)", key="compare.variants", height=80,
+            placeholder="harvest_peak+layout.entry_lanes=3+layout.exit_lanes=3",
+            help="One a line, written as for 'gatetwin compare': a library scenario and its changes, each "
+                 "+KEY=VALUE (a dotted path and a value as in a scenario file). Each runs named after its changes.")
+        chosen = chosen + [line.strip() for line in variants.splitlines() if line.strip()]
         columns = st.columns(3)
         hours = columns[0].number_input("Simulated hours", min_value=0.5, max_value=24.0 * 60, value=24.0, step=1.0,
                                         key="compare.hours")
@@ -37,11 +43,20 @@ def launch_comparison() -> None:
                                        help="At least two, for confidence intervals.")
         seed = columns[2].number_input("Seed (all scenarios)", min_value=0, value=1, step=1, key="compare.seed")
         if st.button("Run and compare", key="compare.start", disabled=len(chosen) < 2, icon=":material/play_arrow:"):
-            try:
-                requests = [RunRequest(with_overrides(load_scenario(name), horizon_h=float(hours)), int(reps), int(seed))
-                            for name in chosen]
-            except ScenarioError as err:
-                for line in format_errors(err):
+            problems: list[str] = []
+            requests: list[RunRequest] = []
+            for spec in chosen:  # every problem of every variant at once
+                source, _ = split_variant(spec)
+                if source not in library_names() and source not in ALIASES:  # no files of the server's from here
+                    problems.append(f"{spec}: {source!r} is not a library scenario; available: {', '.join(library_names())}")
+                    continue
+                try:
+                    requests.append(RunRequest(with_overrides(load_variant(spec), horizon_h=float(hours)),
+                                               int(reps), int(seed)))
+                except ScenarioError as err:
+                    problems += format_errors(err)
+            if problems:
+                for line in problems:
                     st.error(line)
                 return
             st.session_state[LAUNCHED_KEY] = [request.key for request in requests]

@@ -11,7 +11,17 @@ import streamlit as st
 from dashboard.jobs import RunRequest
 from dashboard.state import LoadedRun, loaded_runs, open_folder, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
-from scenarios import ScenarioError, ScenarioIssue, describe, format_errors, library_names, load_scenario, validate_scenario, with_overrides
+from scenarios import (
+    ScenarioError,
+    ScenarioIssue,
+    describe,
+    format_errors,
+    library_names,
+    load_scenario,
+    validate_scenario,
+    with_overrides,
+    with_settings,
+)
 from scenarios.schema import Scenario
 from scenarios.yaml_reader import read_yaml
 from twin.compare import unfinished
@@ -32,15 +42,26 @@ def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
                                    help="Two or more give confidence intervals.")
     seed = columns[2].number_input("Seed", min_value=0, step=1, value=int(scenario.run.seed), key=f"{key}.seed",
                                    help="The same seed gives the same results, bit for bit.")
+    changes = st.text_area(
+        "Changes to the scenario (optional)", key=f"{key}.changes", height=100,
+        placeholder="layout.entry_lanes=3\nlayout.scanners=[{type: drive_through, count: 2}]\nagencies.border_guard.officers=10",
+        help="One KEY=VALUE a line: a dotted path into the scenario (see 'What this scenario describes', or "
+             "'gatetwin scenarios show NAME --json') and a value written as in a scenario file. The run is "
+             "named after its changes, so it is not taken for the scenario's own.")
     if not st.button("Run", key=f"{key}.run", type="primary", icon=":material/play_arrow:"):
         return None
     try:
-        changed = with_overrides(scenario, horizon_h=float(hours))
+        changed = with_overrides(with_settings(scenario, change_lines(changes)), horizon_h=float(hours))
     except ScenarioError as err:
         for line in format_errors(err):
             st.error(line)
         return None
     return RunRequest(changed, replications=int(reps), seed=int(seed))
+
+
+def change_lines(text: str) -> list[str]:
+    """The KEY=VALUE lines of the changes box: blank lines and lines starting with '#' left out."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def uploaded_scenario(name: str, data: bytes) -> Scenario:
@@ -90,7 +111,8 @@ with library_tab:
     request = run_controls(scenario, "run.library")
     if request is not None:
         request_runs([request], group="run")
-        post_message("info", f"Started {name}: its progress shows in the sidebar; its results open when it finishes.")
+        post_message("info", f"Started {request.scenario.name}: its progress shows in the sidebar; its results open "
+                             "when it finishes.")
         st.rerun()
 
 with upload_tab:
@@ -110,7 +132,7 @@ with upload_tab:
             request = run_controls(custom, "run.upload")
             if request is not None:
                 request_runs([request], group="run")
-                post_message("info", f"Started {custom.name}: its progress shows in the sidebar.")
+                post_message("info", f"Started {request.scenario.name}: its progress shows in the sidebar.")
                 st.rerun()
 
 with open_tab:

@@ -280,6 +280,29 @@ def test_a_library_scenario_runs_in_the_background_and_opens_when_done() -> None
     assert "seed 11 · 1 replication(s) · 1 simulated hours" in app.caption[0].value
 
 
+def test_a_library_scenario_runs_with_changes_as_a_variant_named_after_them() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
+    app.text_area(key="run.library.huu_nghi_smart_gate.changes").input("layout.entry_lanes\nlayout.scales=[1").run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    assert [error.value for error in app.error] == [
+        "huu_nghi_smart_gate (changes): layout.entry_lanes: give KEY=VALUE, e.g. layout.entry_lanes=3",
+        "huu_nghi_smart_gate (changes): layout.scales: YAML syntax error: while parsing a flow sequence: did not "
+        "find expected ',' or ']' (in '[1')",
+    ]
+    assert not any(info.value.startswith("Started") for info in app.info)  # nothing runs
+    app.text_area(key="run.library.huu_nghi_smart_gate.changes").input(
+        "# a third lane each way\nlayout.entry_lanes=3\n\nlayout.exit_lanes=3").run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    assert any(info.value.startswith("Started huu_nghi_smart_gate-entry_lanes-3-exit_lanes-3") for info in app.info)
+    wait_for_runs(app)
+    shown = app.sidebar.selectbox(key="gatetwin.shown_widget").value
+    assert shown == "huu_nghi_smart_gate-entry_lanes-3-exit_lanes-3 · seed 870 · 1 rep · 1 h"
+
+
 def test_an_uploaded_file_with_mistakes_gets_one_line_per_problem() -> None:
     app = AppTest.from_file(str(APP), default_timeout=60)
     app.run()
@@ -569,6 +592,25 @@ def test_run_and_compare_shows_every_run_it_started_as_they_finish(
     second = "huu_nghi_2025 · seed 1 · 2 rep · 0.5 h"
     assert app.multiselect(key="compare.runs").value == [first, second]
     assert list(table_with(app, "KPI").columns[1:2]) == [f"{second} − baseline"]
+
+
+def test_run_and_compare_takes_variants_of_library_scenarios_and_names_their_runs_after_the_changes(
+        open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/compare.py")
+    app.multiselect(key="compare.launch").set_value(["huu_nghi_smart_gate"]).run()
+    app.text_area(key="compare.variants").input(
+        "huu_nghi_smart_gate+layout.entry_lanes=0\n/etc/passwd+layout.scales=2").run()
+    app.number_input(key="compare.hours").set_value(0.5).run()
+    app.number_input(key="compare.reps").set_value(2).run()
+    app.button(key="compare.start").click().run()
+    errors = [error.value for error in app.error]
+    assert errors[0] == "huu_nghi_smart_gate (overrides): layout.entry_lanes: must be >= 1 (got 0)"
+    assert errors[1].startswith("/etc/passwd+layout.scales=2: '/etc/passwd' is not a library scenario; available: ")
+    app.text_area(key="compare.variants").input("huu_nghi_smart_gate+layout.entry_lanes=3").run()
+    app.button(key="compare.start").click().run()
+    wait_for_runs(app)
+    variant = "huu_nghi_smart_gate-entry_lanes-3 · seed 1 · 2 rep · 0.5 h"
+    assert app.multiselect(key="compare.runs").value == ["huu_nghi_smart_gate · seed 1 · 2 rep · 0.5 h", variant]
 
 
 def test_the_overview_describes_the_scenario_with_the_runs_own_hours_replications_and_seed(

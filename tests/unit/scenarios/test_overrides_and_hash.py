@@ -11,7 +11,18 @@ import pytest
 import yaml
 
 from gate.enums import Direction
-from scenarios import Run, ScenarioError, canonical_json, load_scenario, scenario_hash, with_overrides
+from scenarios import (
+    Run,
+    ScenarioError,
+    canonical_json,
+    format_errors,
+    load_scenario,
+    parse_settings,
+    scenario_hash,
+    variant_name,
+    with_overrides,
+    with_settings,
+)
 from tests.unit.scenarios.support import MINIMAL_YAML
 
 Write = Callable[[str], Path]
@@ -160,3 +171,42 @@ def test_an_override_with_a_negative_seed_is_refused() -> None:
     with pytest.raises(ScenarioError) as caught:
         with_overrides(load_scenario("huu_nghi_2025"), seed=-1)
     assert str(caught.value.errors[0]) == "run.seed: must be >= 0 (got -1)"
+
+
+# --- KEY=VALUE changes, as the command line and the dashboard take them -------------------------
+
+
+def test_changes_are_read_as_yaml_values_and_applied_to_a_variant_named_after_them() -> None:
+    base = load_scenario("harvest_peak")
+    variant = with_settings(base, ["layout.entry_lanes=3", "layout.scanners=[{type: portal, count: 2}]",
+                                   "traffic.gps_feed_s=null", "agencies.medical.shifts=[[06:00, '22:00']]"])
+    assert variant.layout.entry_lanes == 3 and variant.layout.scanner_count == 2
+    assert variant.traffic.gps_feed_s is None
+    assert variant.agencies.medical.shifts == (("06:00", "22:00"),)  # an unquoted time stays a time
+    assert variant.name == "harvest_peak-entry_lanes-3-scanners-gps_feed_s-shifts"
+    assert scenario_hash(variant) != scenario_hash(base)
+    assert with_settings(base, []) is base
+
+
+def test_a_variant_name_keeps_to_the_names_a_scenario_may_have() -> None:
+    assert variant_name("gate", {"demand.trucks_per_day": 2500, "run.seed": 7}) == "gate-trucks_per_day-2500-seed-7"
+    assert variant_name("gate", {"layout.staging_areas": {"a b": 1}}) == "gate-staging_areas"
+    assert variant_name("gate", {"site": "Huu Nghi / Lang Son"}) == "gate-site"  # too long for a name
+    assert variant_name("gate", {"site": "Tan Thanh"}) == "gate-site-Tan_Thanh"
+    long = variant_name("g" * 60, {"layout.entry_lanes": 3})
+    assert len(long) <= 64 and not long.endswith("-")
+    assert with_settings(load_scenario("default"), ["site=x"]).name == "huu_nghi_2025-site-x"
+
+
+def test_every_malformed_change_is_named_at_once() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_settings(["layout.entry_lanes", "=3", "layout.scales=[1", "demand.trucks_per_day=2500"], "gate (changes)")
+    assert format_errors(caught.value) == [
+        "gate (changes): layout.entry_lanes: give KEY=VALUE, e.g. layout.entry_lanes=3",
+        "gate (changes): =3: give KEY=VALUE, e.g. layout.entry_lanes=3",
+        "gate (changes): layout.scales: YAML syntax error: while parsing a flow sequence: did not find expected "
+        "',' or ']' (in '[1')",
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        with_settings(load_scenario("harvest_peak"), ["layout.entry_lanes=0"])
+    assert format_errors(caught.value) == ["harvest_peak (overrides): layout.entry_lanes: must be >= 1 (got 0)"]

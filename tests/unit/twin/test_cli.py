@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scenarios import library_names, load_scenario, scenario_hash, validate_scenario, with_overrides
+from scenarios import library_names, load_scenario, scenario_hash, validate_scenario, with_overrides, with_settings
 from tests.unit.scenarios.support import MINIMAL_YAML
 from twin import cli
 from twin.cli import app
@@ -311,15 +311,18 @@ def test_the_summary_table_shows_a_small_queue_in_km_as_it_is() -> None:
 # --- changing a scenario from the command line ------------------------------------------------
 
 
-def test_run_takes_changes_to_the_scenario_with_set(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    result = runner.invoke(app, ["run", "huu_nghi_2025", "--hours", "2", "--reps", "1", "--quiet", "--out", str(out),
+def test_run_takes_changes_to_the_scenario_with_set_and_names_the_variant(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", "huu_nghi_2025", "--hours", "2", "--reps", "1", "--quiet",
                                  "--set", "layout.entry_lanes=3",
                                  "--set", "layout.scanners=[{type: drive_through, count: 2}]",
                                  "--set", "traffic.gps_feed_s=null"])
     assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / "huu_nghi_2025-entry_lanes-3-scanners-gps_feed_s"  # not the scenario's own folder
     summary = json.loads((out / "summary.json").read_text())
     changed = load_scenario("huu_nghi_2025").model_dump(mode="json")
+    changed["name"] = "huu_nghi_2025-entry_lanes-3-scanners-gps_feed_s"
     changed["layout"]["entry_lanes"] = 3
     changed["layout"]["scanners"] = [{"type": "drive_through", "count": 2}]
     changed["traffic"]["gps_feed_s"] = None
@@ -336,11 +339,13 @@ def test_compare_takes_variants_of_one_scenario_and_labels_them_as_written(tmp_p
     table = (out / "comparison.csv").read_text()
     assert "1:harvest_peak," in table and f"2:{variant}" in table
     runs = {sub.name: json.loads((sub / "summary.json").read_text()) for sub in out.iterdir() if sub.is_dir()}
-    two, three = runs["1-harvest_peak"], runs["2-harvest_peak"]
-    baseline = with_overrides(load_scenario("harvest_peak"), horizon_h=9.0, **{"demand.trucks_per_day": 3000})
-    assert two["scenario_hash"] == scenario_hash(baseline)  # --set changes every scenario
-    assert three["scenario_hash"] == scenario_hash(with_overrides(baseline, **{"layout.entry_lanes": 3,
-                                                                               "layout.exit_lanes": 3}))
+    two = runs["1-harvest_peak-trucks_per_day-3000"]
+    three = runs["2-harvest_peak-trucks_per_day-3000-entry_lanes-3-exit_lanes-3"]
+    baseline = with_settings(load_scenario("harvest_peak"), ["demand.trucks_per_day=3000"])
+    assert two["scenario_hash"] == scenario_hash(with_overrides(baseline, horizon_h=9.0))  # --set on every one
+    variant = with_settings(load_scenario("harvest_peak"),
+                            ["demand.trucks_per_day=3000", "layout.entry_lanes=3", "layout.exit_lanes=3"])
+    assert three["scenario_hash"] == scenario_hash(with_overrides(variant, horizon_h=9.0))
     assert three["summary"]["kpis"]["trucks_departed"]["mean"] > two["summary"]["kpis"]["trucks_departed"]["mean"]
 
 
@@ -351,8 +356,8 @@ def test_malformed_changes_are_refused_each_with_its_reason_before_anything_runs
                                  "--set", "layout.entry_lanes", "--set", "layout.scales=[1"])
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        "huu_nghi_2025 (--set): layout.entry_lanes: give KEY=VALUE, e.g. layout.entry_lanes=3",
-        "huu_nghi_2025 (--set): layout.scales: YAML syntax error: while parsing a flow sequence: did not find "
+        "huu_nghi_2025 (changes): layout.entry_lanes: give KEY=VALUE, e.g. layout.entry_lanes=3",
+        "huu_nghi_2025 (changes): layout.scales: YAML syntax error: while parsing a flow sequence: did not find "
         "expected ',' or ']' (in '[1')",
     ]
     result = runner.invoke(app, ["compare", "huu_nghi_2025", "huu_nghi_2025+layout.entry_lanes=0+layout.colour=red",
