@@ -135,6 +135,10 @@ class TrafficConfig(BaseModel):
     model_config = _FROZEN
     #: Trucks the gate clears per hour at full pace; the release rate never exceeds it.
     gate_capacity_per_h: Annotated[float, Field(gt=0)] = 60.0
+    #: Trucks the gate clears in each hour of the day, from midnight (24 values, the hour of
+    #: ``now`` modulo a day): 0 while nobody checks trucks, e.g. the border guards' night.
+    #: None: ``gate_capacity_per_h`` at every hour.
+    hourly_capacity_per_h: tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], ...] | None = None
     #: Trucks within this distance of the gate count as about to arrive.
     horizon_km: Annotated[float, Field(gt=0)] = 20.0
     #: Risk above which the core advises holding at staging, and below which it releases.
@@ -145,6 +149,10 @@ class TrafficConfig(BaseModel):
     def _hysteresis(self) -> TrafficConfig:
         if self.release_below > self.hold_above:
             raise ValueError("release_below must not exceed hold_above")
+        hourly = self.hourly_capacity_per_h
+        if hourly is not None and (len(hourly) != 24 or not any(hourly)):
+            raise ValueError(f"hourly_capacity_per_h must give 24 values, one for each hour from midnight, "
+                             f"not all 0 (got {len(hourly)} value(s))")
         return self
 
 

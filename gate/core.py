@@ -899,11 +899,11 @@ class GateCore:
 
     def advise_traffic(self, now: float, out: list[Command]) -> None:
         """Re-assess the congestion risk; advise traffic police when the advice changes."""
-        action = self.corridor.assess(len(self.staging), self.yard.fill_ratio())
+        action = self.corridor.assess(len(self.staging), self.yard.fill_ratio(), now)
         if action is not None:
             reason = "congestion risk high: hold arrivals at staging" if action is TrafficAction.HOLD \
                 else "congestion risk low: release"
-            out.append(TrafficAdvice("approach", action, None, None, self.corridor.release_rate_per_h(),
+            out.append(TrafficAdvice("approach", action, None, None, self.corridor.release_rate_per_h(now),
                                      self.corridor.risk, reason))
 
     # --- AGV missions

@@ -3,8 +3,11 @@
 The estimate is deliberately simple and monotone, so officers can reason about it:
 
     pressure = (trucks reported within the horizon + trucks waiting at staging)
-               / (trucks the gate clears in one hour)
+               / (trucks the gate clears in the current hour of the day)
     risk     = min(1, max(pressure, fullest yard class's fill ratio))
+
+In an hour when the gate clears nothing (``hourly_capacity_per_h``: the border guards' night,
+say) any truck approaching or waiting makes the risk 1.
 
 Above ``hold_above`` the core advises traffic police to hold arrivals at staging and release at
 the rate the gate can absorb; below ``release_below`` it advises free release. Between the two
@@ -61,10 +64,19 @@ class Corridor:
             if before <= self.config.horizon_km:
                 self.within_horizon -= 1
 
-    def assess(self, staging_waiting: int, yard_fill: float) -> TrafficAction | None:
-        """Update the risk; return the new advice when it changes, else None."""
+    def capacity_per_h(self, now: float) -> float:
+        """Trucks the gate clears per hour at ``now`` (its hour of the day, when given by hour)."""
+        hourly = self.config.hourly_capacity_per_h
+        if hourly is None:
+            return self.config.gate_capacity_per_h
+        return hourly[int(now // 3600.0) % 24]
+
+    def assess(self, staging_waiting: int, yard_fill: float, now: float) -> TrafficAction | None:
+        """Update the risk at ``now``; return the new advice when it changes, else None."""
         self.yard_fill = yard_fill
-        pressure = (self.within_horizon + staging_waiting) / self.config.gate_capacity_per_h
+        waiting = self.within_horizon + staging_waiting
+        capacity = self.capacity_per_h(now)
+        pressure = waiting / capacity if capacity > 0 else (1.0 if waiting else 0.0)
         self.risk = min(1.0, max(pressure, yard_fill))
         if self.action is _RELEASE and self.risk >= self.config.hold_above:
             self.action = _HOLD
@@ -74,8 +86,9 @@ class Corridor:
             return self.action
         return None
 
-    def release_rate_per_h(self) -> float:
-        """What the gate can absorb now: full pace when free; while holding, the yard's free share of it."""
+    def release_rate_per_h(self, now: float) -> float:
+        """What the gate can absorb at ``now``: its pace when free; while holding, the yard's free share of it."""
+        capacity = self.capacity_per_h(now)
         if self.action is TrafficAction.HOLD:
-            return self.config.gate_capacity_per_h * max(0.0, 1.0 - self.yard_fill)
-        return self.config.gate_capacity_per_h
+            return capacity * max(0.0, 1.0 - self.yard_fill)
+        return capacity

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from gate.config import TrafficConfig
 from scenarios.distributions import describe_distribution
 from scenarios.schema import Scenario
 from scenarios.staff import AgencyStaff
@@ -108,6 +109,7 @@ def describe(scenario: Scenario) -> str:
         + "; "
         f"traffic channelling {'on' if s.traffic.channelling else 'off'}"
     )
+    lines.append("  congestion risk against the gate's pace: " + _pace(core.traffic))
     feed = s.traffic.gps_feed_s
     lines.append(f"  GPS: a position every {s.traffic.gps_ping_s:g} s, "
                  + (f"reaching the core in telematics batches every {feed:g} s" if feed is not None
@@ -132,3 +134,17 @@ def describe(scenario: Scenario) -> str:
         f"Run: {run.horizon_h:g} h (warm-up {run.warmup_h:g} h), {run.replications} replication(s), seed {run.seed}"
     )
     return "\n".join(lines)
+
+
+def _pace(traffic: TrafficConfig) -> str:
+    """The gate's pace the congestion risk uses: one figure, or by spells of the day."""
+    hourly = traffic.hourly_capacity_per_h
+    if hourly is None:
+        return f"{traffic.gate_capacity_per_h:g} trucks/h"
+    spells: list[str] = []
+    start = 0
+    for hour in range(1, 25):
+        if hour == 24 or hourly[hour] != hourly[start]:
+            spells.append(f"{start:02d}:00-{hour:02d}:00 {hourly[start]:g}")
+            start = hour
+    return "trucks/h by hour, " + ", ".join(spells)

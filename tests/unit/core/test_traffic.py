@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gate.commands import Command, TrafficAdvice
+from gate.config import TrafficConfig
 from gate.enums import Location, TrafficAction, VehicleClass
 from gate.events import GpsPing
 from tests.unit.core.support import SLOW_GATE, GateRun, gate_config, general_advice, of_type, plate, ten_on_the_way
@@ -102,3 +103,41 @@ def test_pings_with_impossible_positions_are_refused(run: GateRun) -> None:
         answer = run.send(GpsPing("app-1", plate(1), km, speed))
         assert "malformed GpsPing" in run.refused(answer).reason
     assert of_type(run.all_commands(), TrafficAdvice) == []
+
+
+#: Ten trucks an hour from 06:00 to 22:00, none at night (the border guards' shifts).
+DAY_SHIFTS = tuple(10.0 if 6 <= hour < 22 else 0.0 for hour in range(24))
+
+
+def test_the_risk_is_measured_against_the_gate_s_pace_in_the_hour_of_the_day() -> None:
+    run = GateRun(gate_config(traffic=SLOW_GATE.model_copy(update={"hourly_capacity_per_h": DAY_SHIFTS})))
+    for n in range(1, 11):
+        run.declare(f"DEC-{n:04d}", plate(n))
+    run.now = 2 * 3600.0  # 02:00: nobody checks trucks, so one truck on its way is too many
+    hold = general_advice(ping(run, 1, 15.0))
+    assert [(a.action, a.congestion_risk, a.release_rate_per_h) for a in hold] == [(TrafficAction.HOLD, 1.0, 0.0)]
+    run.now = 24 * 3600.0 + 6 * 3600.0  # 06:00 the next day: the gate clears ten an hour again
+    release = general_advice(ping(run, 2, 15.0))
+    assert [(a.action, a.release_rate_per_h) for a in release] == [(TrafficAction.RELEASE, 10.0)]
+    assert run.core.congestion_risk == pytest.approx(0.2)
+    run.now = 24 * 3600.0 + 22 * 3600.0  # 22:00: closed again, and two trucks are on their way
+    assert [a.action for a in general_advice(ping(run, 3, 15.0))] == [TrafficAction.HOLD]
+
+
+def test_an_empty_approach_at_night_is_no_risk() -> None:
+    run = GateRun(gate_config(traffic=SLOW_GATE.model_copy(update={"hourly_capacity_per_h": DAY_SHIFTS})))
+    run.declare("DEC-0001", plate(1))
+    run.now = 3600.0
+    assert general_advice(ping(run, 1, 150.0)) == [] and run.core.congestion_risk == 0.0
+
+
+@pytest.mark.parametrize(("hourly", "reason"), [
+    ((10.0,) * 23, "hourly_capacity_per_h must give 24 values"),
+    ((0.0,) * 24, "not all 0"),
+    ((10.0,) * 23 + (-1.0,), "greater than or equal to 0"),
+    ((10.0,) * 23 + (float("inf"),), "finite number"),
+])
+def test_a_pace_by_hour_is_refused_unless_it_gives_every_hour_a_pace_and_some_hour_more_than_none(
+        hourly: tuple[float, ...], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        TrafficConfig(hourly_capacity_per_h=hourly)
