@@ -128,7 +128,7 @@ def _plain(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
-def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
+def with_overrides(scenario: Scenario, /, **changes: Any) -> Scenario:
     """A copy of ``scenario`` with ``changes`` applied and validated again.
 
     A key is a top-level section (``demand=...``), a field of ``run`` given by its own name
@@ -149,6 +149,10 @@ def with_overrides(scenario: Scenario, **changes: Any) -> Scenario:
         node: Any = data
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part) if isinstance(node, dict) else None
+            if isinstance(child, list):
+                issues.append(ScenarioIssue(key, f"{'.'.join(parts[: depth + 1])!r} is a list: give the whole list "
+                                                 f"({'.'.join(parts[: depth + 1])}=[...])"))
+                break
             if not isinstance(child, dict):
                 issues.append(ScenarioIssue(key, f"no section {'.'.join(parts[: depth + 1])!r} to change"))
                 break
@@ -172,11 +176,12 @@ def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
     issues: list[ScenarioIssue] = []
     for pair in pairs:
         key, sep, text = pair.partition("=")
-        key = key.strip()
+        key = key.strip().replace("__", ".")
         if not sep or not key:
             issues.append(ScenarioIssue(pair.strip(), "give KEY=VALUE, e.g. layout.entry_lanes=3"))
             continue
         try:
+            changes.pop(key, None)  # given again: the last one stands, in the place it was last given
             changes[key] = read_yaml(text, where)
         except ScenarioError as err:
             issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
@@ -188,35 +193,49 @@ def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def variant_name(name: str, changes: Mapping[str, Any]) -> str:
+def variant_name(name: str, changes: Mapping[str, Any], tag: str = "") -> str:
     """A scenario name for ``name`` with ``changes``: each change's last key and, when it is a
-    plain number or word, its value (``harvest_peak-entry_lanes-3-scanners``); at most 64 characters."""
+    plain number or word, its value (``harvest_peak-entry_lanes-3-scanners``), then ``-tag``
+    when given; at most 64 characters, the tag kept whole."""
     parts = [name]
     for key, value in changes.items():
         parts.append(key.replace("__", ".").split(".")[-1])
         if isinstance(value, (int, float, str)) and not isinstance(value, bool) and len(str(value)) <= 12:
             parts.append(str(value))
+    suffix = f"-{tag}" if tag else ""
     text = _NOT_IN_NAME.sub("_", "-".join(parts)).strip("_-.")
-    return text[:64].rstrip("_-.") or name
+    return text[: 64 - len(suffix)].rstrip("_-.") + suffix
 
 
 def with_settings(scenario: Scenario, pairs: Sequence[str]) -> Scenario:
-    """``scenario`` with ``KEY=VALUE`` changes applied (``parse_settings``), named as a variant of
-    it (``variant_name``) so that its results are not taken for the scenario's own; unchanged
-    when ``pairs`` is empty. ``ScenarioError`` for a malformed pair, a bad key or value."""
+    """``scenario`` with ``KEY=VALUE`` changes applied (``parse_settings``), unchanged when
+    ``pairs`` is empty. The result is named as a variant of the scenario (``variant_name``,
+    tagged with the first hex digits of its hash, so that different variants never share a name
+    and their results are never taken for the scenario's own), unless ``name=`` gives one.
+    ``ScenarioError`` for a malformed pair, a bad key or value."""
     if not pairs:
         return scenario
-    changes = parse_settings(pairs, f"{scenario.name} (changes)")
-    return with_overrides(scenario, name=variant_name(scenario.name, changes), **changes)
+    where = f"{scenario.name} (changes)"
+    changes = parse_settings(pairs, where)
+    try:
+        changed = with_overrides(scenario, **changes)
+    except ScenarioError as err:
+        raise ScenarioError(where, err.errors) from None
+    if "name" in changes:
+        return changed
+    tag = scenario_hash(changed)[:6]
+    return with_overrides(changed, name=variant_name(scenario.name, changes, tag))
 
 
 #: Where the changes of a variant begin: "+" before a dotted key and "=".
-_VARIANT_SPLIT = re.compile(r"\+(?=[A-Za-z_][A-Za-z0-9_.]*=)")
+_VARIANT_SPLIT = re.compile(r"\+(?=[A-Za-z_][A-Za-z0-9_.-]*=)")
 
 
 def split_variant(spec: str) -> tuple[str, list[str]]:
     """``SCENARIO+KEY=VALUE+KEY=VALUE`` as the scenario (a library name or a file) and its
     ``KEY=VALUE`` changes; a plain scenario has none."""
+    if Path(spec).is_file():  # a scenario file whose path happens to hold "+key="
+        return spec, []
     source, *changes = _VARIANT_SPLIT.split(spec)
     return source, changes
 

@@ -37,7 +37,17 @@ from scenarios.devices import Devices, Outage
 from scenarios.errors import Problems, shown, skip_if_invalid
 from scenarios.layout import Layout, device_inventory
 from scenarios.staff import QUARANTINE_FOR_CATEGORY, Agencies
-from scenarios.values import FROZEN, AtLeastOne, NonNegative, NonNegativeWhole, Positive, Share, Window, capacity_value
+from scenarios.values import (
+    FROZEN,
+    MAX_SEED,
+    AtLeastOne,
+    NonNegative,
+    NonNegativeWhole,
+    Positive,
+    Share,
+    Window,
+    capacity_value,
+)
 
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -116,7 +126,8 @@ class Run(BaseModel):
     #: Results before this time are discarded (the gate starts empty).
     warmup_h: NonNegative = 0.0
     replications: AtLeastOne = 1
-    seed: NonNegativeWhole = 0
+    #: At most 2**63 - 1: results keep the seed as a 64-bit integer.
+    seed: Annotated[NonNegativeWhole, Field(le=MAX_SEED)] = 0
 
     @model_validator(mode="after")
     def _warmup_within_horizon(self) -> Run:

@@ -69,6 +69,9 @@ OptionalDeviceCount = Annotated[Whole, Field(ge=0, le=MAX_DEVICES)]
 #: The most AGVs on one lane.
 MAX_AGVS = 1_000
 
+#: The largest seed: results keep it as a 64-bit integer.
+MAX_SEED = 2**63 - 1
+
 UNLIMITED = "unlimited"
 NEVER = "never"
 

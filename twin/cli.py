@@ -45,6 +45,7 @@ from scenarios import (
     with_settings,
 )
 from scenarios.schema import Scenario
+from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
 from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
@@ -71,6 +72,17 @@ def _scenario(source: str, settings: Sequence[str] = (), **overrides: object) ->
     scenario = with_settings(load_scenario(source), settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
     return with_overrides(scenario, **changes) if changes else scenario
+
+
+def _refuse_clashes(command: str, pairs: Sequence[str], hours: float | None, seed: int | None) -> None:
+    """Refuse a change that sets what an option sets too (the horizon, the seed): the option would
+    win while the variant's name said otherwise."""
+    for pair in pairs:
+        key = pair.partition("=")[0].strip().replace("__", ".")
+        if hours is not None and key in ("horizon_h", "run.horizon_h"):
+            _refuse(command, f"{pair}: --hours gives the horizon too; give one of them")
+        if seed is not None and key in ("seed", "run.seed"):
+            _refuse(command, f"{pair}: --seed gives the seed too; give one of them")
 
 
 def _variant_label(index: int, spec: str) -> str:
@@ -226,7 +238,7 @@ def main(ctx: typer.Context) -> None:
 def run(
     scenario: str = typer.Argument(..., help="A library name (see 'gatetwin scenarios list') or a YAML file."),
     reps: int | None = typer.Option(None, "--reps", min=1, help="Replications (default: the scenario's)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed (default: the scenario's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", help="Write results here (default: ./out/<scenario>)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -234,6 +246,7 @@ def run(
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
 ) -> None:
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
+    _refuse_clashes("run", settings, hours, seed)
     loaded = _load(scenario, settings, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
     _prepare_out(out_dir, "run")
@@ -262,7 +275,7 @@ def compare(
     scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files, or variants of one "
                                           "(NAME+KEY=VALUE...); the first is the baseline."),
     reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, show_default=False,
+    seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
                                     help="One seed for every scenario: common random numbers "
                                          "(default: the first scenario's seed, used for all)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, show_default=False,
@@ -281,6 +294,7 @@ def compare(
 
     if len(scenarios) < 2:
         _refuse("compare", "give at least two scenarios")
+    _refuse_clashes("compare", [*settings, *(c for spec in scenarios for c in split_variant(spec)[1])], hours, seed)
     # Every scenario is read before any runs, and every error of every file is reported.
     loaded: list[Scenario] = []
     problems: list[str] = []

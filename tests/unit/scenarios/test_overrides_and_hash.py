@@ -183,9 +183,24 @@ def test_changes_are_read_as_yaml_values_and_applied_to_a_variant_named_after_th
     assert variant.layout.entry_lanes == 3 and variant.layout.scanner_count == 2
     assert variant.traffic.gps_feed_s is None
     assert variant.agencies.medical.shifts == (("06:00", "22:00"),)  # an unquoted time stays a time
-    assert variant.name == "harvest_peak-entry_lanes-3-scanners-gps_feed_s-shifts"
+    # named after its changes, and tagged with its own hash (before the renaming)
+    tag = scenario_hash(with_overrides(variant, name="harvest_peak"))[:6]
+    assert variant.name == f"harvest_peak-entry_lanes-3-scanners-gps_feed_s-shifts-{tag}"
     assert scenario_hash(variant) != scenario_hash(base)
     assert with_settings(base, []) is base
+    assert with_settings(base, ["name=three_lanes", "layout.entry_lanes=3"]).name == "three_lanes"  # a name given
+
+
+def test_different_variants_never_share_a_name_and_the_same_changes_always_give_the_same_one() -> None:
+    base = load_scenario("harvest_peak")
+    names = {with_settings(base, [change]).name for change in (
+        "agencies.medical.officers=3", "agencies.customs.officers=3", "core.medical_check=false",
+        "core.medical_check=true", "layout.scanners=[{type: drive_through, count: 2}]",
+        "layout.scanners=[{type: drive_through, count: 3}]")}
+    assert len(names) == 6 and base.name not in names
+    assert with_settings(base, ["layout.entry_lanes=3"]).name == with_settings(base, ["layout__entry_lanes=3"]).name
+    long = with_overrides(base, name="g" * 63)
+    assert with_settings(long, ["layout.entry_lanes=3"]).name != long.name  # cut to 64, still its own
 
 
 def test_a_variant_name_keeps_to_the_names_a_scenario_may_have() -> None:
@@ -193,9 +208,9 @@ def test_a_variant_name_keeps_to_the_names_a_scenario_may_have() -> None:
     assert variant_name("gate", {"layout.staging_areas": {"a b": 1}}) == "gate-staging_areas"
     assert variant_name("gate", {"site": "Huu Nghi / Lang Son"}) == "gate-site"  # too long for a name
     assert variant_name("gate", {"site": "Tan Thanh"}) == "gate-site-Tan_Thanh"
-    long = variant_name("g" * 60, {"layout.entry_lanes": 3})
-    assert len(long) <= 64 and not long.endswith("-")
-    assert with_settings(load_scenario("default"), ["site=x"]).name == "huu_nghi_2025-site-x"
+    long = variant_name("g" * 60, {"layout.entry_lanes": 3}, "abc123")
+    assert len(long) == 64 and long.endswith("-abc123") and long.startswith("g" * 57)
+    assert with_settings(load_scenario("default"), ["site=x"]).name.startswith("huu_nghi_2025-site-x-")
 
 
 def test_every_malformed_change_is_named_at_once() -> None:
@@ -209,4 +224,11 @@ def test_every_malformed_change_is_named_at_once() -> None:
     ]
     with pytest.raises(ScenarioError) as caught:
         with_settings(load_scenario("harvest_peak"), ["layout.entry_lanes=0"])
-    assert format_errors(caught.value) == ["harvest_peak (overrides): layout.entry_lanes: must be >= 1 (got 0)"]
+    assert format_errors(caught.value) == ["harvest_peak (changes): layout.entry_lanes: must be >= 1 (got 0)"]
+    with pytest.raises(ScenarioError) as caught:
+        with_settings(load_scenario("harvest_peak"), ["scenario=1", "layout.scanners.0.count=2"])
+    assert format_errors(caught.value) == [
+        "harvest_peak (changes): scenario: unknown field; expected a section, a run field or a dotted path",
+        "harvest_peak (changes): layout.scanners.0.count: 'layout.scanners' is a list: give the whole list "
+        "(layout.scanners=[...])",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -319,10 +320,11 @@ def test_run_takes_changes_to_the_scenario_with_set_and_names_the_variant(tmp_pa
                                  "--set", "layout.scanners=[{type: drive_through, count: 2}]",
                                  "--set", "traffic.gps_feed_s=null"])
     assert result.exit_code == 0, result.output
-    out = tmp_path / "out" / "huu_nghi_2025-entry_lanes-3-scanners-gps_feed_s"  # not the scenario's own folder
+    [out] = (tmp_path / "out").iterdir()  # not the scenario's own folder
+    assert re.fullmatch(r"huu_nghi_2025-entry_lanes-3-scanners-gps_feed_s-[0-9a-f]{6}", out.name)
     summary = json.loads((out / "summary.json").read_text())
     changed = load_scenario("huu_nghi_2025").model_dump(mode="json")
-    changed["name"] = "huu_nghi_2025-entry_lanes-3-scanners-gps_feed_s"
+    changed["name"] = out.name
     changed["layout"]["entry_lanes"] = 3
     changed["layout"]["scanners"] = [{"type": "drive_through", "count": 2}]
     changed["traffic"]["gps_feed_s"] = None
@@ -339,12 +341,11 @@ def test_compare_takes_variants_of_one_scenario_and_labels_them_as_written(tmp_p
     table = (out / "comparison.csv").read_text()
     assert "1:harvest_peak," in table and f"2:{variant}" in table
     runs = {sub.name: json.loads((sub / "summary.json").read_text()) for sub in out.iterdir() if sub.is_dir()}
-    two = runs["1-harvest_peak-trucks_per_day-3000"]
-    three = runs["2-harvest_peak-trucks_per_day-3000-entry_lanes-3-exit_lanes-3"]
     baseline = with_settings(load_scenario("harvest_peak"), ["demand.trucks_per_day=3000"])
-    assert two["scenario_hash"] == scenario_hash(with_overrides(baseline, horizon_h=9.0))  # --set on every one
     variant = with_settings(load_scenario("harvest_peak"),
                             ["demand.trucks_per_day=3000", "layout.entry_lanes=3", "layout.exit_lanes=3"])
+    two, three = runs[f"1-{baseline.name}"], runs[f"2-{variant.name}"]
+    assert two["scenario_hash"] == scenario_hash(with_overrides(baseline, horizon_h=9.0))  # --set on every one
     assert three["scenario_hash"] == scenario_hash(with_overrides(variant, horizon_h=9.0))
     assert three["summary"]["kpis"]["trucks_departed"]["mean"] > two["summary"]["kpis"]["trucks_departed"]["mean"]
 
@@ -363,4 +364,11 @@ def test_malformed_changes_are_refused_each_with_its_reason_before_anything_runs
     result = runner.invoke(app, ["compare", "huu_nghi_2025", "huu_nghi_2025+layout.entry_lanes=0+layout.colour=red",
                                  "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 2
-    assert "huu_nghi_2025 (overrides): layout.colour: unknown field" in result.output
+    assert "huu_nghi_2025 (changes): layout.colour: unknown field" in result.output
+    for clash in (["run", "huu_nghi_2025", "--hours", "2", "--set", "horizon_h=3"],
+                  ["compare", "huu_nghi_2025", "huu_nghi_2025+run__seed=3", "--seed", "4"]):
+        result = runner.invoke(app, clash)
+        assert result.exit_code == 2
+        assert "gives the horizon too" in result.output or "gives the seed too" in result.output
+    result = runner.invoke(app, ["run", "huu_nghi_2025", "--seed", str(2**63)])
+    assert result.exit_code == 2 and "9223372036854775807" in result.output
