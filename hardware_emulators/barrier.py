@@ -163,6 +163,10 @@ class Barrier(EmulatedDevice):
         """
         return self.env.process(self._pass(vehicle))
 
+    def waits_for_arm(self, plate: str) -> bool:
+        """Whether a vehicle of ``plate`` stands at the arm waiting for it to rise (not yet passing)."""
+        return plate in self._waiting_for and self.open_for != plate
+
     @property
     def queue_length(self) -> int:
         """Vehicles waiting at the arm."""

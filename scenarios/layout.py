@@ -27,11 +27,12 @@ import re
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from gate.config import DeviceSpec
 from gate.enums import DeviceKind, Site, VehicleClass
 from scenarios.distributions import Constant, Distribution, Exponential, Triangular
+from scenarios.errors import Problems
 from scenarios.values import (
     FROZEN,
     MAX_AGVS,
@@ -107,9 +108,10 @@ class Layout(BaseModel):
     #: sent to a lane is read and checked at once, side by side (the arm still lets one through
     #: at a time).
     barrier_places: Capacity = 1
-    #: Trucks the forecourt between the staging checkpoint and barrier 1 holds per entry lane,
-    #: those queued in the lanes included (assumption: about 200 m of apron per lane at 20 m a
-    #: truck). A truck called forward waits at staging until there is room.
+    #: Trucks the forecourt between the staging checkpoint and barrier 1 holds, per entry lane
+    #: (one apron in front of all the lanes, so this many times the lanes; those queued in the
+    #: lanes included; assumption: about 200 m of apron per lane at 20 m a truck). A truck called
+    #: forward waits at staging until there is room. At least ``barrier_places``.
     forecourt_per_lane: Capacity = 10
     scales: OptionalDeviceCount = 0
     scanners: tuple[ScannerGroup, ...] = ()
@@ -148,6 +150,16 @@ class Layout(BaseModel):
             if not name or len(name) > 40 or any(ch.isspace() for ch in name):
                 raise ValueError(f"staging area names must be 1-40 characters without spaces (got {name!r})")
         return areas
+
+    @model_validator(mode="after")
+    def _forecourt_holds_the_barrier_places(self) -> Layout:
+        places, forecourt = self.barrier_places, self.forecourt_per_lane
+        if places != "unlimited" and forecourt != "unlimited" and int(forecourt) < int(places):
+            problems = Problems()
+            problems.add("forecourt_per_lane", f"holds fewer trucks per lane than each lane's barrier places "
+                         f"({places}): those places could never all be taken", forecourt)
+            problems.raise_if_any()
+        return self
 
     @property
     def scanner_count(self) -> int:

@@ -18,6 +18,8 @@ What it shares with the twin, station by station:
   each barrier, quarantine, the fee at the counter for those
   who do not pay online, the physical inspection of a red truck (``inspection_s``) where there
   is no scanner to clear it, and the loading approval in the yard;
+* the forecourt in front of the entry lanes (``layout.forecourt_per_lane``), taken from the
+  call forward until barrier 1;
 * the places at the lanes' barriers (``layout.barrier_places``: there a truck is read and
   checked while the trucks behind it wait), the barrier arms (one cycle up and one down per
   truck), the scales and the scanners.
@@ -130,6 +132,10 @@ class BareGate:
         if places < math.inf:
             self.entry_places = simpy.Resource(env, capacity=layout.entry_lanes * int(places))
             self.exit_places = simpy.Resource(env, capacity=layout.exit_lanes * int(places))
+        # The forecourt in front of the entry lanes: a truck called forward takes a place there
+        # before it drives on, and gives it back once through barrier 1.
+        fore = capacity_value(layout.forecourt_per_lane)
+        self.forecourt = simpy.Resource(env, capacity=int(fore) * layout.entry_lanes) if fore < math.inf else None
         self.entry = simpy.Resource(env, capacity=layout.entry_lanes) if places != 1 else None
         self.exit = simpy.Resource(env, capacity=layout.exit_lanes) if places != 1 else None
         self.barrier_s = sampler(devices.barrier.cycle_s, rng)
@@ -194,10 +200,15 @@ class BareGate:
             yield self.task(Role.MEDICAL, priority)  # type: ignore[misc]
         slot = yard.request()
         yield slot  # called forward
+        forecourt = self.forecourt.request() if self.forecourt is not None else None
+        if forecourt is not None:
+            yield forecourt
         if self.medical and not self.medical_first:
             medical = self.task(Role.MEDICAL, priority)  # done by the time it reaches the barrier, or waited for there
         yield env.timeout(DRIVE_S["to_entry"])
         yield from self._barrier(self.entry_places, self.entry, priority, medical)
+        if forecourt is not None:
+            self.forecourt.release(forecourt)  # type: ignore[union-attr]
         if self.scales is not None:
             yield env.timeout(DRIVE_S["to_scale"])
             with self.scales.request() as scale:

@@ -700,8 +700,12 @@ class GateWorld:
         return review_id
 
     def _override_barrier(self, barrier_id: str, plate: str, review_id: str) -> None:
-        """An officer opens the barrier by hand for the vehicle (``MANUAL_PLATE_S`` after the review)."""
-        self.equipment.barriers[barrier_id].manual_override(plate)
+        """An officer opens the barrier by hand for the vehicle (``MANUAL_PLATE_S`` after the review),
+        if it still waits at the arm: repaired meanwhile, the barrier may have let it through
+        already, and an arm lifted for a vehicle long gone would block its lane for good."""
+        barrier = self.equipment.barriers[barrier_id]
+        if barrier.waits_for_arm(plate):
+            barrier.manual_override(plate)
         if review_id in self.core.reviews:
             self.report(ev.ReviewResolved(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, "opened by hand"))
 

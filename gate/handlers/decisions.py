@@ -297,15 +297,18 @@ def on_role_revoked(core: GateCore, e: ev.RoleRevoked, now: float, out: Out) -> 
 
 def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now: float, out: Out) -> Verdict:
     """Traffic police released vehicles from a staging area by hand: up to ``count`` of those
-    waiting in that area, in the order they would be called forward."""
+    waiting in that area, in the order they would be called forward. Where the gate calls
+    vehicles only once their medical check has passed (``yard.call_when_checked``), those still
+    waiting for it stay: sent on, they would hold a place at barrier 1 until it passed."""
     if Role.TRAFFIC_POLICE not in roles_of(core, e.account_id):
         return None, Refusal(f"account {e.account_id} is not traffic police")
     if e.area not in core.staging.area_capacity:
         return None, Refusal(f"unknown staging area {e.area}")
     released = 0
+    checked_only = core.config.yard.call_when_checked
     for visit_id in core.staging.in_area(e.area):
-        if released >= e.count:
-            break
+        if released >= e.count or (checked_only and not core.staging.is_ready(visit_id)):
+            break  # the checked vehicles come first in the area's order
         visit = core.active[visit_id]  # every queued vehicle is open (check_invariants)
         room = core.yard.has_room(visit.vehicle_class)
         if visit.location is Location.ENTRY_LANE:

@@ -88,7 +88,7 @@ def test_without_call_when_checked_a_vehicle_is_called_before_its_medical_check(
     assert run.view(visit).clearance(ClearanceKind.MEDICAL).status.value == "assigned"  # done at barrier 1 then
 
 
-def test_a_release_by_hand_takes_the_checked_vehicles_first() -> None:
+def test_a_release_by_hand_takes_the_checked_vehicles_and_leaves_those_waiting_for_their_check() -> None:
     run = GateRun(gate_config(yard=ONE_TRUCK))
     occupant = fill_the_yard(run)
     unchecked, checked = (run.declare(f"DEC-{n:04d}", plate(n)) for n in (1, 2))
@@ -96,8 +96,10 @@ def test_a_release_by_hand_takes_the_checked_vehicles_first() -> None:
     run.arrive_at_staging(checked)
     assert run.core.staging.in_area("staging-1") == [checked, unchecked]
     run.clear_goods(occupant)
-    answer = run.send(StagingReleaseOrdered("police-1", "staging-1", 1))
+    answer = run.send(StagingReleaseOrdered("police-1", "staging-1", 2))
     assert called_forward(answer) == [checked]
+    assert unchecked in run.core.staging and not run.core.staging.is_ready(unchecked)
+    assert run.core.audit.records[-1].reason == "released 1 of 2 from staging-1"
 
 
 def test_waiting_vehicles_are_called_forward_in_arrival_order_as_slots_free() -> None:

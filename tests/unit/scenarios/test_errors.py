@@ -401,3 +401,11 @@ def test_a_lane_holds_at_least_one_truck_at_its_barrier(minimal: dict[str, Any],
         f"layout.barrier_places: must be from 1 to 100 or 'unlimited': the vehicles a lane holds at its barrier "
         f"at once (got {places})"
     ]
+
+
+def test_a_forecourt_that_cannot_fill_the_barrier_places_is_refused(minimal: dict[str, Any]) -> None:
+    minimal["layout"].update({"barrier_places": 3, "forecourt_per_lane": 2})
+    assert issues(minimal) == [
+        "layout.forecourt_per_lane: holds fewer trucks per lane than each lane's barrier places (3): those places "
+        "could never all be taken (got 2)"
+    ]
