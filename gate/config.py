@@ -8,6 +8,7 @@ figures from ``shared/DOMAIN.md``.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -160,6 +161,18 @@ class TimeoutConfig(BaseModel):
     """Service levels per agency role, and the time limits on payments and manifests."""
 
     model_config = _FROZEN
+
+    @model_validator(mode="after")
+    def _spells_within_the_day(self) -> TimeoutConfig:
+        for role, spells in self.working_hours.items():
+            if not spells:
+                raise ValueError(f"working_hours of {role.value}: give at least one (start, end) spell, or leave "
+                                 "the role out for one that works around the clock")
+            for start, end in spells:
+                if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end <= 24):
+                    raise ValueError(f"working_hours of {role.value}: a spell runs from an hour to a later one "
+                                     f"within the day, 0 <= start < end <= 24 (got ({start:g}, {end:g}))")
+        return self
     #: Service level per agency role: a task assigned longer than this is escalated.
     sla_s: dict[Role, Seconds] = Field(
         default_factory=lambda: {
@@ -172,6 +185,11 @@ class TimeoutConfig(BaseModel):
             Role.FEE_COLLECTOR: 1800.0,
         }
     )
+    #: The hours of the day an agency works, as (start, end) hours from midnight, 0 <= start <
+    #: end <= 24 (a night shift is two spells: (22, 24) and (0, 6)). Its service level counts
+    #: only those hours: a task assigned at night is due ``sla_s`` into the morning's work. A
+    #: role left out works around the clock.
+    working_hours: dict[Role, tuple[tuple[float, float], ...]] = Field(default_factory=dict)
     payment_confirmation_s: Seconds = 3600.0
     manifest_ack_s: Seconds = 120.0
     manifest_max_attempts: Annotated[int, Field(ge=1)] = 3

@@ -51,7 +51,7 @@ from gate.commands import (
     TrafficAdvice,
 )
 from gate.config import DeviceSpec, GateConfig
-from gate.deadlines import Deadlines
+from gate.deadlines import Deadlines, working_due, working_spells
 from gate.declaration import Declaration, shown
 from gate.enums import (
     CLEARANCE_ROLE,
@@ -203,6 +203,8 @@ class GateCore:
         self.staging = Staging(cfg.yard)
         self.corridor = Corridor(cfg.traffic)
         self.deadlines = Deadlines()
+        #: Each agency's working day (``timeouts.working_hours``), as merged spells in seconds.
+        self.working_spells = {role: working_spells(hours) for role, hours in cfg.timeouts.working_hours.items()}
         self.audit = AuditLog()
         self.ledger = ComplianceLedger(cfg.risk)
         #: Each agency's work list, keyed by the clearance itself (its identity: no hashing of ids).
@@ -584,7 +586,9 @@ class GateCore:
         if kind is _INSPECTION_CHECK and self.wants_scan(visit):
             return
         role = CLEARANCE_ROLE[kind]
-        due = now + self.config.timeouts.sla_s.get(role, 86_400.0)
+        sla = self.config.timeouts.sla_s.get(role, 86_400.0)
+        spells = self.working_spells.get(role)
+        due = now + sla if spells is None else working_due(now, sla, spells)
         c.status = _ASSIGNED
         c.assigned_at = now
         key = (visit.visit_id, kind)

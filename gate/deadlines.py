@@ -76,3 +76,43 @@ class Deadlines:
     def _compact(self) -> None:
         self._heap = [timer for timer in self._heap if timer[2] is not None]
         heapq.heapify(self._heap)
+
+
+_DAY_S = 86_400.0
+_FAR_S = 1e12
+
+
+def working_spells(hours: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """(start, end) hours of a working day as merged, sorted (start, end) seconds from midnight."""
+    merged: list[list[float]] = []
+    for start, end in sorted(hours):
+        if merged and start * 3600.0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end * 3600.0)
+        else:
+            merged.append([start * 3600.0, end * 3600.0])
+    return tuple((start, end) for start, end in merged)
+
+
+def working_due(now: float, seconds: float, spells: tuple[tuple[float, float], ...]) -> float:
+    """When ``seconds`` of working time have passed from ``now``, counting only the daily
+    ``spells`` (``working_spells``; at least one, of non-zero length). Beyond ``_FAR_S`` (about
+    30,000 years, where a host clock is surely wrong) simply ``now + seconds``."""
+    if not -_FAR_S < now < _FAR_S:
+        return now + seconds
+    day = now // _DAY_S
+    per_day = sum(end - start for start, end in spells)
+    at = now
+    left = seconds
+    for _ in range(int(seconds // per_day) + 2):
+        base = day * _DAY_S
+        for start, end in spells:
+            if base + end <= at:
+                continue
+            begin = max(base + start, at)
+            span = base + end - begin
+            if span >= left:
+                return begin + left
+            left -= span
+            at = base + end
+        day += 1
+    return at + left  # not reached: each full day takes ``per_day`` off what is left

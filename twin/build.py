@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
-from gate.config import GateConfig, YardConfig
+from gate.config import GateConfig, TimeoutConfig, YardConfig
 from gate.core import GateCore
 from gate.enums import ClearanceKind, Role, VehicleClass
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
@@ -97,7 +97,7 @@ def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = Non
         weight=core.weight,
         fees=core.fees,
         traffic=core.traffic,
-        timeouts=core.timeouts,
+        timeouts=_timeouts(scenario),
         yard=YardConfig(capacity=yard_capacity, perishable_priority=scenario.demand.perishable.priority,
                         staging_areas=staging, call_when_checked=core.call_when_checked),
         plate_confidence_threshold=core.plate_confidence_threshold,
@@ -105,6 +105,34 @@ def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = Non
         automated_border_check=core.automated_border_check,
         scanner_first=core.scanner_first,
     )
+
+
+def _timeouts(scenario: Scenario) -> TimeoutConfig:
+    """The core's time limits; unless the scenario gives the agencies' working hours itself, they
+    are their shifts, so a service level counts only the hours someone is on duty to meet it."""
+    timeouts = scenario.core.timeouts
+    if timeouts.working_hours:
+        return timeouts
+    hours: dict[Role, tuple[tuple[float, float], ...]] = {}
+    for role in _AGENCY_ROLES:
+        staff = scenario.agencies.for_role(role)
+        spells: list[tuple[float, float]] = []
+        for start, end in staff.shifts:
+            begin, finish = clock_hours(start), clock_hours(end)
+            if finish > begin:
+                spells.append((begin, finish))
+            else:  # across midnight
+                spells += [(begin, 24.0)] if begin < 24.0 else []
+                spells += [(0.0, finish)] if finish > 0.0 else []
+        covered = sorted(spells)
+        reach = 0.0
+        for begin, finish in covered:
+            if begin > reach:
+                break
+            reach = max(reach, finish)
+        if staff.officers != 0 and covered and reach < 24.0:  # not on duty around the clock
+            hours[role] = tuple(covered)
+    return TimeoutConfig.model_validate({**timeouts.model_dump(), "working_hours": hours})
 
 
 def _faults(mtbf_h: float | str, mttr: object, streams: Streams, name: str) -> dict[str, object]:

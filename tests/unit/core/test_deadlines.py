@@ -143,3 +143,41 @@ def test_deadlines_due_together_come_out_in_the_order_they_were_set() -> None:
         deadlines.schedule(5.0, "sla", key)
     deadlines.schedule(1.0, "sla", "first")
     assert deadlines.pop_due(5.0) == [("sla", "first"), ("sla", "b"), ("sla", "a"), ("sla", "c")]
+
+
+# --- service levels in working hours ------------------------------------------------------------
+
+HOUR = 3600.0
+DAY_SHIFT = {Role.MEDICAL: ((6.0, 14.0), (14.0, 22.0)), Role.BORDER_GUARD: ((22.0, 24.0), (0.0, 6.0))}
+
+
+def test_a_service_level_counts_only_the_hours_the_agency_works() -> None:
+    run = GateRun(gate_config(timeouts=TimeoutConfig(working_hours=DAY_SHIFT)))
+    visit = run.declare()
+    run.now = 2 * HOUR  # 02:00: the medical unit is off until 06:00; the night border guards are on
+    run.arrive_at_barrier_1(visit)
+    due = {key[1]: when for when, _, key in run.core.deadlines.pending()}
+    assert due[K.MEDICAL] == 6 * HOUR + 600.0  # ten minutes into the morning's work
+    assert due[K.BORDER_GUARD_ENTRY] == run.now + 600.0  # on duty now: ten minutes from now
+    escalated = {e.clearance for e in of_type(run.wake(5 * HOUR), Escalate)}
+    assert K.MEDICAL not in escalated  # a night without a medical officer is no missed service level
+    overdue = [e for e in of_type(run.wake(6 * HOUR + 660.0), Escalate) if e.clearance is K.MEDICAL]
+    assert [e.overdue_s for e in overdue] == [pytest.approx(60.0)]
+    assert [item.due for item in run.core.work_list(Role.MEDICAL)] == [6 * HOUR + 600.0]
+
+
+def test_a_task_due_after_the_day_s_work_carries_over_to_the_next_day() -> None:
+    run = GateRun(gate_config(timeouts=TimeoutConfig(working_hours=DAY_SHIFT)))
+    visit = run.declare()
+    run.now = 21 * HOUR + 55 * 60  # five minutes before the medical unit goes home
+    run.arrive_at_barrier_1(visit)
+    worked_today = 22 * HOUR - run.now  # about five minutes
+    due = {key[1]: when for when, _, key in run.core.deadlines.pending()}
+    assert due[K.MEDICAL] == pytest.approx(24 * HOUR + 6 * HOUR + 600.0 - worked_today)  # the rest next morning
+
+
+@pytest.mark.parametrize("spells", [(), ((6.0, 6.0),), ((22.0, 6.0),), ((-1.0, 6.0),), ((6.0, 25.0),),
+                                    ((6.0, float("nan")),)])
+def test_working_hours_are_spells_within_the_day(spells: tuple[tuple[float, float], ...]) -> None:
+    with pytest.raises(ValueError, match="working_hours of medical"):
+        TimeoutConfig(working_hours={Role.MEDICAL: spells})

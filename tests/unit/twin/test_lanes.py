@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gate.enums import Role
 from scenarios import load_scenario, with_overrides
 from scenarios.schema import Scenario
 from twin.bare import run_bare
@@ -108,3 +109,18 @@ def test_the_bare_model_keeps_the_forecourt_as_the_twin_does() -> None:
     roomy = run_bare(_harvest(2), 0, SEED).departed
     assert bare < 0.8 * roomy, "one truck a lane in the forecourt slows the bare model too"
     assert abs(twin - bare) <= 0.1 * bare
+
+
+def test_the_core_counts_service_levels_in_the_hours_the_agencies_are_on_duty() -> None:
+    from twin.build import gate_config
+
+    day = gate_config(load_scenario("huu_nghi_2025")).timeouts.working_hours
+    assert day[Role.MEDICAL] == ((6.0, 14.0), (14.0, 22.0))  # its two shifts
+    smart = gate_config(load_scenario("huu_nghi_smart_gate")).timeouts.working_hours
+    assert Role.BORDER_GUARD not in smart  # on duty around the clock: every hour counts
+    given = with_overrides(load_scenario("huu_nghi_2025"),
+                           **{"core.timeouts.working_hours": {"medical": [[8, 12]]}})
+    assert gate_config(given).timeouts.working_hours == {Role.MEDICAL: ((8.0, 12.0),)}  # the scenario's own
+    # A night's trucks wait for the morning shift: no missed service levels while nobody is on duty.
+    result, world = run_replication(with_overrides(load_scenario("huu_nghi_2025"), horizon_h=5.5), 0, SEED)
+    assert result.kpis["trucks_arrived"] > 20 and world.escalations["medical"] == 0
