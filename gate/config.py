@@ -3,7 +3,7 @@
 Everything a site changes between gates, or a planner between layouts, is here: the device
 inventory, accounts and roles, risk selectivity, tolerances, yard capacity, fees, service
 levels. Defaults describe a small phase-2 gate (one lane each way, a scale, a scanner) with
-figures from ``shared/DOMAIN.md``.
+figures from ``docs/DOMAIN.md``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The infrastructure fee a declaration owes, in whole VND.
 
 The schedule is shaped like the Lang Son resolution in force from 8 May 2025 (see
-``shared/DOMAIN.md``): vehicles without containers pay per trip by vehicle class; container
+``docs/DOMAIN.md``): vehicles without containers pay per trip by vehicle class; container
 vehicles pay per container by size, at the higher re-export rate under temporary import for
 re-export; a goods category may carry a multiplier (ore x5), and a mixed load pays the highest
 multiplier among its lines. Fees are collected in thousands of dong, so the result is rounded

@@ -4,7 +4,7 @@ A mission (``DispatchAgv``) runs: wait for a free AGV at the handover point, cra
 of the container, drive to the border line, wait there while the partner side does not
 accept, drive on to the partner's delivery point and deliver (``AgvArrived``), drive back
 empty. The lane at Huu Nghi is about 3.6 km (about 500 m on the Vietnamese side); the Tan
-Thanh - Po Chai pilot ran 6 AGVs on a 2.4 km closed lane (shared/DOMAIN.md, "Devices").
+Thanh - Po Chai pilot ran 6 AGVs on a 2.4 km closed lane (docs/DOMAIN.md, "Devices").
 
 Each AGV breaks down at rate ``1 / mtbf_s`` while driving (waiting does not wear it). A
 breakdown before delivery abandons the mission: ``AgvFaulted`` is reported and the core

@@ -8,7 +8,7 @@ Each read is one of three outcomes, drawn with the camera's shares:
   so that some misreads fall under the core's threshold and some do not;
 - no-read: ``plate=None`` and confidence 0.
 
-Vendors claim about 98 % correct reads; users report 90-94 % (shared/DOMAIN.md, "Devices").
+Vendors claim about 98 % correct reads; users report 90-94 % (docs/DOMAIN.md, "Devices").
 Night and rain make reads worse: inside a window the misread and no-read shares are
 multiplied by the window's factor (factors of overlapping windows multiply). Night windows
 repeat daily (``env.now % 86_400``); rain windows are absolute times.

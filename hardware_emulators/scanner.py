@@ -1,6 +1,6 @@
 """A container scanner: one vehicle at a time, a scan time, an imperfect image assessment.
 
-Two types stand at the gates (shared/DOMAIN.md, "Devices"): a drive-through scanner clears
+Two types stand at the gates (docs/DOMAIN.md, "Devices"): a drive-through scanner clears
 about 50-150 vehicles an hour; a relocatable / portal scanner about 20-30 an hour.
 
 A scan reports ``SUSPECT`` with probability ``p_detect`` when the load really would show
@@ -34,7 +34,7 @@ from hardware_emulators.base import (
 
 ScannerKind = Literal["drive_through", "portal"]
 
-#: Vehicles per hour each scanner type clears (shared/DOMAIN.md, "Devices").
+#: Vehicles per hour each scanner type clears (docs/DOMAIN.md, "Devices").
 THROUGHPUT_PER_H: dict[str, tuple[float, float]] = {
     "drive_through": (50.0, 150.0),
     "portal": (20.0, 30.0),

@@ -1,4 +1,4 @@
-"""The README's example runs as printed."""
+"""The README's example runs as printed, and the files it names exist."""
 
 from __future__ import annotations
 
@@ -20,3 +20,16 @@ def test_the_readme_example_feeds_events_and_prints_commands() -> None:
     assert lines[0].startswith("0 AcceptDeclaration(declaration_id='D-0001'")
     assert any("RouteTo(" in line and "entry_lane" in line for line in lines)
     assert any("BORDER_GUARD_ENTRY" in line for line in lines)
+
+
+#: Places the README names that a run makes, not the repository.
+_MADE_BY_RUNS = ("out/", ".venv/")
+
+
+def test_every_file_the_readme_names_is_in_the_repository() -> None:
+    root = README.parent
+    named = set(re.findall(r"`([A-Za-z0-9_./*-]+)`", README.read_text(encoding="utf-8")))
+    paths = [t for t in named if ("/" in t or re.search(r"\.(md|py|yaml|toml)$", t)) and not t.startswith(_MADE_BY_RUNS)]
+    assert len(paths) > 10
+    missing = sorted(t for t in paths if not any(root.glob(t)))
+    assert not missing, f"the README names files the repository does not have: {missing}"
