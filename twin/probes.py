@@ -470,9 +470,9 @@ TRUCK_STRING_COLUMNS: tuple[str, ...] = (
     "visit_id", "plate", "direction", "vehicle_class", "cargo", "channel", "crossing_mode", "outcome",
 )
 TRUCK_TIME_COLUMNS: tuple[str, ...] = (
-    "arrival", "declared_at", "first_staging_in", "staging_in", "staging_out", "entry_in", "entry_out", "scale_in", "scale_out",
-    "scanner_in", "scanner_out", "yard_in", "yard_out", "inspection_in", "inspection_out", "exit_in",
-    "departed", "returned_at",
+    "arrival", "declared_at", "first_staging_in", "staging_in", "staging_out", "entry_in", "entry_at_barrier",
+    "entry_out", "scale_in", "scale_out", "scanner_in", "scanner_out", "yard_in", "yard_out", "inspection_in",
+    "inspection_out", "exit_in", "exit_at_barrier", "departed", "returned_at",
 )
 TRUCK_COUNT_COLUMNS: tuple[str, ...] = (
     "redeclarations", "manual_reviews", "plates_typed", "fee_vnd", "fee_paid_vnd", "agv_containers",

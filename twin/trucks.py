@@ -313,6 +313,7 @@ def _entry(w: GateWorld, t: TruckRun, route: RouteTo) -> ProcessGenerator:
             _leave(w, t, "entry_lane", customer, abandoned=True)
             return "staging" if elsewhere.station is Station.STAGING else _away(w, t)
         w.station("entry_lane").start_service(env.now, customer)
+    w.probes.log.stamp(t.row, "entry_at_barrier", env.now)  # in the lane's queue from entry_in until now
     camera = f"cam-in-{lane}"
     if camera in w.equipment.cameras:
         yield from _identify(w, t, camera)
@@ -545,6 +546,7 @@ def _exit(w: GateWorld, t: TruckRun) -> ProcessGenerator:
                 t.fee_state = "due"
             return elsewhere
         w.station("exit_lane").start_service(env.now, customer)
+    w.probes.log.stamp(t.row, "exit_at_barrier", env.now)
     camera = f"cam-out-{lane}"
     if camera in w.equipment.cameras:
         yield from _identify(w, t, camera)

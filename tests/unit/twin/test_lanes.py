@@ -45,6 +45,14 @@ def test_each_lane_checks_one_truck_at_its_barrier_and_the_others_wait_behind(tw
     forecourt = two_lanes.series["entry_lane"]["queue"] + two_lanes.series["entry_lane"]["busy"]
     assert forecourt.max() <= 2 * 10, "no more trucks in the lanes than the forecourt holds (ten a lane)"
     assert all(check.holds for check in two_lanes.invariants)  # Little's law holds for the lanes too
+    # Each truck's row shows its wait in the lane (entry_in to entry_at_barrier) and its check there.
+    trucks = two_lanes.trucks
+    through = trucks["entry_out"].notna() & (trucks["entry_in"] <= trucks["entry_out"])
+    lane = trucks.loc[through]
+    assert (lane["entry_in"] <= lane["entry_at_barrier"]).all() and (lane["entry_at_barrier"] <= lane["entry_out"]).all()
+    assert (lane["entry_at_barrier"] - lane["entry_in"]).max() > 600, "some trucks queued in their lane"
+    left = trucks["departed"].notna()
+    assert (trucks.loc[left, "exit_in"] <= trucks.loc[left, "exit_at_barrier"]).all()
 
 
 def test_a_third_lane_each_way_shortens_the_wait_at_the_barriers_and_clears_more_trucks(
