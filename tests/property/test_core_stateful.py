@@ -102,8 +102,12 @@ CONFIG = GateConfig(
     devices=DEVICES,
     yard=YardConfig(capacity={VehicleClass.SMALL: 1, VehicleClass.TRUCK: 2, VehicleClass.CONTAINER: 2},
                     staging_areas={"staging-1": 2, "staging-2": 1}),
-    traffic=TrafficConfig(gate_capacity_per_h=3.0),
-    timeouts=TimeoutConfig(manifest_ack_s=60.0, payment_confirmation_s=900.0),
+    # Nothing cleared in the small hours, and agencies that keep office hours: timers and advice
+    # that depend on the hour of the day.
+    traffic=TrafficConfig(gate_capacity_per_h=3.0,
+                          hourly_capacity_per_h=tuple(0.0 if hour < 2 else 3.0 for hour in range(24))),
+    timeouts=TimeoutConfig(manifest_ack_s=60.0, payment_confirmation_s=900.0,
+                           working_hours={Role.MEDICAL: ((0.5, 12.0),), Role.CUSTOMS: ((1.0, 2.0), (3.0, 23.0))}),
 )
 
 IDS = [f"DEC-{n:04d}" for n in range(1, 13)]
