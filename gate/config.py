@@ -161,18 +161,6 @@ class TimeoutConfig(BaseModel):
     """Service levels per agency role, and the time limits on payments and manifests."""
 
     model_config = _FROZEN
-
-    @model_validator(mode="after")
-    def _spells_within_the_day(self) -> TimeoutConfig:
-        for role, spells in self.working_hours.items():
-            if not spells:
-                raise ValueError(f"working_hours of {role.value}: give at least one (start, end) spell, or leave "
-                                 "the role out for one that works around the clock")
-            for start, end in spells:
-                if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end <= 24):
-                    raise ValueError(f"working_hours of {role.value}: a spell runs from an hour to a later one "
-                                     f"within the day, 0 <= start < end <= 24 (got ({start:g}, {end:g}))")
-        return self
     #: Service level per agency role: a task assigned longer than this is escalated.
     sla_s: dict[Role, Seconds] = Field(
         default_factory=lambda: {
@@ -193,6 +181,18 @@ class TimeoutConfig(BaseModel):
     payment_confirmation_s: Seconds = 3600.0
     manifest_ack_s: Seconds = 120.0
     manifest_max_attempts: Annotated[int, Field(ge=1)] = 3
+
+    @model_validator(mode="after")
+    def _spells_within_the_day(self) -> TimeoutConfig:
+        for role, spells in self.working_hours.items():
+            if not spells:
+                raise ValueError(f"working_hours of {role.value}: give at least one (start, end) spell, or leave "
+                                 "the role out for one that works around the clock")
+            for start, end in spells:
+                if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end <= 24):
+                    raise ValueError(f"working_hours of {role.value}: a spell runs from an hour to a later one "
+                                     f"within the day, 0 <= start < end <= 24 (got ({start:g}, {end:g}))")
+        return self
 
 
 def _default_devices() -> tuple[DeviceSpec, ...]:

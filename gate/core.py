@@ -811,10 +811,9 @@ class GateCore:
                     entry_check is None or entry_check.status is _PASSED):
                 self.open_entry(visit, now, out)
         elif loc is _STAGING:
-            if (not visit.reserved_slot and visit.visit_id in self.staging
-                    and not self.staging.is_ready(visit.visit_id) and self.checked_for_entry(visit)):
+            if (not visit.reserved_slot and self.checked_for_entry(visit)
+                    and self.staging.mark_ready(visit.visit_id)):
                 # Its checks at staging passed: it queues now to be called forward.
-                self.staging.mark_ready(visit.visit_id)
                 self.call_waiting(visit.vehicle_class, now, out)
                 self.advise_traffic(now, out)
         elif loc is _YARD or loc is _INSPECTION:

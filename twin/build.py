@@ -15,6 +15,7 @@ import simpy
 
 from gate.config import GateConfig, TimeoutConfig, YardConfig
 from gate.core import GateCore
+from gate.deadlines import working_spells
 from gate.enums import ClearanceKind, Role, VehicleClass
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
 from scenarios.layout import device_inventory
@@ -107,6 +108,10 @@ def gate_config(scenario: Scenario, compliance: Mapping[str, float] | None = Non
     )
 
 
+#: ``working_spells`` of an agency on duty around the clock.
+_ALL_DAY = ((0.0, 86_400.0),)
+
+
 def _timeouts(scenario: Scenario) -> TimeoutConfig:
     """The core's time limits; unless the scenario gives the agencies' working hours itself, they
     are their shifts, so a service level counts only the hours someone is on duty to meet it."""
@@ -119,19 +124,11 @@ def _timeouts(scenario: Scenario) -> TimeoutConfig:
         spells: list[tuple[float, float]] = []
         for start, end in staff.shifts:
             begin, finish = clock_hours(start), clock_hours(end)
-            if finish > begin:
-                spells.append((begin, finish))
-            else:  # across midnight
-                spells += [(begin, 24.0)] if begin < 24.0 else []
-                spells += [(0.0, finish)] if finish > 0.0 else []
-        covered = sorted(spells)
-        reach = 0.0
-        for begin, finish in covered:
-            if begin > reach:
-                break
-            reach = max(reach, finish)
-        if staff.officers != 0 and covered and reach < 24.0:  # not on duty around the clock
-            hours[role] = tuple(covered)
+            # A shift across midnight is two spells of the day (either may be empty).
+            spells += [(begin, finish)] if finish > begin else [(begin, 24.0), (0.0, finish)]
+        spells = sorted((s, e) for s, e in spells if e > s)
+        if staff.officers != 0 and spells and working_spells(tuple(spells)) != _ALL_DAY:
+            hours[role] = tuple(spells)
     return TimeoutConfig.model_validate({**timeouts.model_dump(), "working_hours": hours})
 
 

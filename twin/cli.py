@@ -38,7 +38,6 @@ from scenarios import (
     format_errors,
     library_names,
     load_scenario,
-    load_variant,
     scenario_file,
     split_variant,
     with_overrides,
@@ -83,13 +82,6 @@ def _refuse_clashes(command: str, pairs: Sequence[str], hours: float | None, see
             _refuse(command, f"{pair}: --hours gives the horizon too; give one of them")
         if seed is not None and key in ("seed", "run.seed"):
             _refuse(command, f"{pair}: --seed gives the seed too; give one of them")
-
-
-def _variant_label(index: int, spec: str) -> str:
-    """A compare argument's label: its place, its scenario's own name, and its changes as written
-    (``--set``, the same for every scenario, is left out)."""
-    source, changes = split_variant(spec)
-    return f"{index + 1}:{load_scenario(source).name}" + "".join(f"+{change}" for change in changes)
 
 
 def _load(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
@@ -297,13 +289,20 @@ def compare(
     _refuse_clashes("compare", [*settings, *(c for spec in scenarios for c in split_variant(spec)[1])], hours, seed)
     # Every scenario is read before any runs, and every error of every file is reported.
     loaded: list[Scenario] = []
+    # A variant is labelled as it was written: its scenario's own name, then what it changes
+    # (``--set``, the same for every scenario, is left out).
+    labels: list[str] = []
     problems: list[str] = []
-    for source in scenarios:
+    for index, spec in enumerate(scenarios):
+        source, changes = split_variant(spec)
         try:
-            variant = load_variant(source, settings)
+            base = load_scenario(source)
+            variant = with_settings(base, [*settings, *changes])
             loaded.append(with_overrides(variant, horizon_h=hours) if hours is not None else variant)
         except ScenarioError as err:
             problems += format_errors(err)
+            continue
+        labels.append(f"{index + 1}:{base.name}" + "".join(f"+{change}" for change in changes))
     if problems:
         for line in problems:
             typer.echo(line, err=True)
@@ -321,8 +320,6 @@ def compare(
         if result is None:
             raise typer.Exit(code=1)
         runs.append(result)
-    # A variant is labelled as it was written (after its scenario's name, what it changes).
-    labels = [_variant_label(i, spec) for i, spec in enumerate(scenarios)]
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:
