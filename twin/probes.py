@@ -107,6 +107,12 @@ class StationSummary:
 
     ``utilisation`` is busy server-time over available server-time; NaN when the station has
     unlimited servers in the window or none available at all.
+
+    ``mean_wait_s`` (arrival to start of service) and ``mean_sojourn_s`` (arrival to leaving)
+    are taken over the same trucks: those that arrived in the window and were served and gone
+    by its end. So the wait never exceeds the sojourn, and their difference is the mean service
+    time. A truck that gave up or was sent back counts in ``abandoned``, in neither mean; one
+    still waiting or in service at the end counts in ``mean_queue`` and ``mean_in_service``.
     """
 
     name: str
@@ -355,8 +361,7 @@ class StationProbe:
         arrival, service_start, exit_ = self._times.values.T
         state = self._state.values
         arrived = (arrival >= start) & (arrival <= end)
-        started = arrived & (service_start <= end)
-        left = arrived & (exit_ <= end)
+        served = arrived & (exit_ <= end) & (state == _DONE)  # both means over these same trucks
         in_window_exit = (exit_ >= start) & (exit_ <= end)
         completions = int(np.count_nonzero(in_window_exit & (state == _DONE)))
         return StationSummary(
@@ -370,8 +375,8 @@ class StationProbe:
             arrivals=int(np.count_nonzero(arrived)),
             completions=completions,
             abandoned=int(np.count_nonzero(in_window_exit & (state == _ABANDONED))),
-            mean_wait_s=float((service_start[started] - arrival[started]).mean()) if started.any() else math.nan,
-            mean_sojourn_s=float((exit_[left] - arrival[left]).mean()) if left.any() else math.nan,
+            mean_wait_s=float((service_start[served] - arrival[served]).mean()) if served.any() else math.nan,
+            mean_sojourn_s=float((exit_[served] - arrival[served]).mean()) if served.any() else math.nan,
             throughput_per_h=completions / duration * _SECONDS_PER_HOUR,
         )
 

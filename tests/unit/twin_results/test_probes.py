@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -85,6 +86,44 @@ def test_a_returned_truck_leaves_the_queue_and_its_customer_number_says_which() 
     assert summary.completions == 2
     # Served: the first waits 0 s, the truck that arrived at t=1 waits 4 s.
     assert summary.mean_wait_s == pytest.approx(2.0)
+
+
+def test_wait_and_sojourn_are_means_over_the_same_served_trucks() -> None:
+    staging = StationProbe("staging", servers=None)
+    kept = staging.arrive(0.0)
+    turned = staging.arrive(10.0)
+    staging.abandon(12.0, turned)  # sent back after 2 s: neither waited to be served nor served
+    still = staging.arrive(20.0)
+    staging.start_service(30.0, still)  # served but not gone by the end of the window
+    staging.start_service(100.0, kept)
+    staging.end_service(100.0, kept)  # waited 100 s, called forward and gone at once
+    summary = staging.summary(0.0, 200.0)
+    assert summary.mean_wait_s == pytest.approx(100.0)
+    assert summary.mean_sojourn_s == pytest.approx(100.0)
+    assert (summary.arrivals, summary.completions, summary.abandoned) == (3, 1, 1)
+
+
+def test_no_station_waits_longer_than_it_holds_its_trucks() -> None:
+    draw = random.Random(7)
+    for _ in range(50):
+        probe = StationProbe("scanner", servers=draw.randint(1, 3))
+        now, waiting, in_service = 0.0, [], []
+        for _ in range(40):
+            now += draw.expovariate(1.0)
+            move = draw.random()
+            if move < 0.4:
+                waiting.append(probe.arrive(now))
+            elif move < 0.55 and waiting:
+                probe.abandon(now, waiting.pop(draw.randrange(len(waiting))))
+            elif move < 0.8 and waiting and len(in_service) < probe.servers:
+                customer = waiting.pop(0)
+                probe.start_service(now, customer)
+                in_service.append(customer)
+            elif in_service:
+                probe.end_service(now, in_service.pop(0))
+        summary = probe.summary(0.0, now + 1.0)
+        if not math.isnan(summary.mean_wait_s):
+            assert summary.mean_wait_s <= summary.mean_sojourn_s
 
 
 def test_tokens_let_a_perishable_load_overtake_the_queue() -> None:
