@@ -281,7 +281,15 @@ def compare(
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every scenario."),
 ) -> None:
     """Run layouts with the same seeds and compare every KPI (see ``_COMPARE_HELP``)."""
-    from twin.compare import compare_runs, comparison_plot, format_table
+    from twin.compare import (
+        COMPARISON_CSV,
+        COMPARISON_PLOT,
+        clear_comparison,
+        compare_runs,
+        comparison_plot,
+        format_table,
+        run_folder_names,
+    )
     from twin.plots import save_figure
 
     if len(scenarios) < 2:
@@ -310,12 +318,14 @@ def compare(
     if len({s.run.horizon_h for s in loaded}) > 1:
         horizons = ", ".join(f"{i + 1}:{s.name} {s.run.horizon_h:g} h" for i, s in enumerate(loaded))
         _refuse("compare", f"the scenarios simulate different horizons ({horizons}); give --hours to run them all for as long")
+    folders = run_folder_names([s.name for s in loaded])
     if out is not None:
         _prepare_out(out, "compare")
+        clear_comparison(out, [s.name for s in loaded])
     common_seed = seed if seed is not None else loaded[0].run.seed
     runs: list[RunResult] = []
-    for i, scenario in enumerate(loaded):
-        sub = out / f"{i + 1}-{scenario.name}" if out is not None else None
+    for scenario, folder in zip(loaded, folders, strict=True):
+        sub = out / folder if out is not None else None
         result = _run(scenario, reps, common_seed, sub, quiet, jobs)
         if result is None:
             raise typer.Exit(code=1)
@@ -324,8 +334,8 @@ def compare(
     typer.echo(format_table(table))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "comparison.csv", index=False)
-        save_figure(comparison_plot(table), out / "comparison.png")
+        table.to_csv(out / COMPARISON_CSV, index=False)
+        save_figure(comparison_plot(table), out / COMPARISON_PLOT)
         typer.echo(f"comparison written to {out}")
 
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,10 +29,43 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from twin.results import RunResult, kpi_order
+from twin.results import RunResult, clear_results, is_results_folder, kpi_order
 from twin.stats import paired_difference, welch_difference
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
+
+#: What ``gatetwin compare --out`` writes beside its runs' folders (``1-<name>``, ``2-<name>``, ...).
+COMPARISON_CSV, COMPARISON_PLOT = "comparison.csv", "comparison.png"
+_RUN_FOLDER = re.compile(r"[0-9]+-.+")
+
+
+def run_folder_names(names: Sequence[str]) -> list[str]:
+    """The folder of each compared run under ``--out``: its place in the list, then its name."""
+    return [f"{index + 1}-{name}" for index, name in enumerate(names)]
+
+
+def clear_comparison(out: Path, names: Sequence[str]) -> list[Path]:
+    """Remove what an earlier comparison left in ``out`` that this one, of the runs ``names``,
+    will not write again: its table and plot, and the folders of runs no longer compared.
+
+    Only files ``write_results`` makes are removed (``clear_results``), and a run's folder only
+    once nothing else is left in it: whatever else a user keeps there stays. Re-running a
+    comparison with other variants so leaves no earlier variant's results beside the new ones.
+    """
+    out = Path(out)
+    removed = [path for path in (out / COMPARISON_CSV, out / COMPARISON_PLOT) if path.is_file()]
+    for path in removed:
+        path.unlink()
+    keep = set(run_folder_names(names))
+    for folder in sorted(out.iterdir()) if out.is_dir() else []:
+        if folder.name in keep or not _RUN_FOLDER.fullmatch(folder.name) or not folder.is_dir():
+            continue
+        if is_results_folder(folder):
+            removed += clear_results(folder)
+            if not any(folder.iterdir()):
+                folder.rmdir()
+                removed.append(folder)
+    return removed
 
 #: Which way each KPI is better. Demand (trucks arrived) and utilisation are neither: a busier
 #: scanner is cheaper per truck but queues longer, so the table reports them without judging.

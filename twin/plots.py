@@ -41,6 +41,7 @@ TIMES_PLOT = "truck_times.png"
 UTILISATION_PLOT = "utilisation.png"
 LEVELS_PLOT = "levels.png"
 AGENTS_PLOT = "agents.png"
+PLOT_FILES = (QUEUE_PLOT, TIMES_PLOT, UTILISATION_PLOT, LEVELS_PLOT, AGENTS_PLOT)
 #: Columns of the corridor series that count trucks per road segment ("trucks_km_0_5", ...).
 _SEGMENT_PREFIX = "trucks_km_"
 _CHECKPOINT_COLUMNS = (("waiting_on_road", "on the road"), ("waiting_in_areas", "in staging areas"),

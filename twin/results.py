@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from twin.people import PEOPLE_KPIS
-from twin.plots import write_plots
+from twin.plots import PLOT_FILES, write_plots
 from twin.probes import (
     ROAD_QUEUE_KM,
     ROAD_QUEUE_TRUCKS,
@@ -378,6 +378,8 @@ TRUCKS_FILE = "trucks.parquet"
 TRUCKS_CSV = "trucks.csv"
 STATIONS_FILE = "stations.csv"
 SERIES_FILE = "series.parquet"
+_TABLE_FILES = (SUMMARY_FILE, TRUCKS_FILE, TRUCKS_CSV, STATIONS_FILE, SERIES_FILE)
+_EXTRA_TABLE = re.compile(r"extra_[A-Za-z0-9_-]+_rep[0-9]+(_[0-9]+)?\.parquet")
 _STATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StationSummary))
 _STATION_COUNTS = frozenset({"arrivals", "completions", "abandoned"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -526,6 +528,31 @@ def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]
     }
 
 
+def is_results_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds what ``write_results`` writes (its ``summary.json``)."""
+    return (Path(folder) / SUMMARY_FILE).is_file()
+
+
+def clear_results(out_dir: Path) -> list[Path]:
+    """Remove the files an earlier ``write_results`` left in ``out_dir``; return their paths.
+
+    Only a results folder is touched, and in it only the files ``write_results`` makes (its
+    tables, summary, plots and per-replication tables): anything else a user keeps there stays.
+    A run with fewer replications or plots than the one before it so leaves none of the
+    earlier run's files beside its own.
+    """
+    out_dir = Path(out_dir)
+    if not is_results_folder(out_dir):
+        return []
+    removed = []
+    for path in sorted(out_dir.iterdir()):
+        ours = path.name in _TABLE_FILES or path.name in PLOT_FILES or _EXTRA_TABLE.fullmatch(path.name)
+        if ours and path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def write_results(run: RunResult, out_dir: Path) -> list[Path]:
     """Write the run's tables, summary.json and plots into ``out_dir``; return the paths.
 
@@ -534,10 +561,12 @@ def write_results(run: RunResult, out_dir: Path) -> list[Path]:
     series.parquet (long: replication, name, time, metric, value), summary.json (summary,
     manifest, per-replication KPIs and invariants, the failure if any), one Parquet file per
     table in a replication's ``extra``, and PNG plots. The summary is written before the
-    plots, so a run that failed still leaves its error and whatever it measured.
+    plots, so a run that failed still leaves its error and whatever it measured. The files of
+    an earlier run in the same folder are removed first (``clear_results``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    clear_results(out_dir)
     paths: list[Path] = []
     trucks = _trucks_table(run)
     trucks.to_parquet(out_dir / TRUCKS_FILE, index=False)

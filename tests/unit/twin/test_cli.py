@@ -91,6 +91,21 @@ def test_compare_runs_the_layouts_with_the_same_seeds_and_writes_the_table(tmp_p
     assert "time_at_gate_p95" in table and "2:mong_cai_phase2" in table
 
 
+def test_compare_run_again_into_its_folder_leaves_only_the_new_variants(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    earlier = out / "2-mong_cai_phase2-entry_lanes-1-0a1b2c"  # a variant an earlier comparison ran
+    earlier.mkdir(parents=True)
+    for name in ("summary.json", "trucks.csv", "queue_length.png"):
+        (earlier / name).write_text("{}")
+    result = runner.invoke(app, ["compare", "mong_cai_phase2", "mong_cai_phase2+layout.entry_lanes=3", "--reps", "2",
+                                 "--hours", "0.5", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    folders = sorted(path.name for path in out.iterdir() if path.is_dir())
+    assert len(folders) == 2 and folders[0] == "1-mong_cai_phase2", folders
+    assert folders[1].startswith("2-mong_cai_phase2-entry_lanes-3-"), folders
+    assert "layout.entry_lanes=3" in (out / "comparison.csv").read_text()
+
+
 def test_with_no_command_it_runs_the_default_scenario_end_to_end(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
