@@ -14,8 +14,9 @@ Rules this module keeps:
   unauthorised, repeated or out-of-order event is *refused*: it changes nothing, it is written to
   the audit with its reason, the sender is told (``RefuseEvent``), and where a person must act a
   ``ManualReview`` is raised. Real programming errors still raise: they must not be hidden.
-* ``now`` comes from the host with every call. ``handle`` and ``on_timer`` treat a ``now`` that is
-  not a finite number alike: refused (audited, answered with a ``RefuseEvent``), never raised.
+* ``now`` comes from the host with every call, in seconds (never negative). ``handle`` and
+  ``on_timer`` treat a ``now`` that is not a finite, non-negative number alike: refused
+  (audited, answered with a ``RefuseEvent``), never raised.
 * Every accepted or refused event is audited, hash-chained, with its sender, time and reason.
 * Every visit is in exactly one location; a visit leaves the open set only by departing or being
   refused, and then moves to the archive. None is ever lost.
@@ -148,16 +149,19 @@ _STEPS: dict[Location, dict[Trigger, tuple[Location, str | None]]] = {
 
 
 def _finite_time(now: object) -> float | None:
-    """``now`` as a float when it is a finite real number (not a bool), else None."""
+    """``now`` as a float when it is a finite real number of seconds, not negative (and not a
+    bool), else None. Seconds on the host's clock (from the start of a simulation, or of the
+    epoch) are never negative, and refusing them keeps the audit's clock from running backwards
+    behind a refusal stamped before any valid time (at 0)."""
     if type(now) is float:  # the usual case, kept cheap: this runs on every event
-        return now if math.isfinite(now) else None
+        return now if 0.0 <= now < _INF else None
     if isinstance(now, bool) or not isinstance(now, numbers.Real):
         return None
     try:
         value = float(now)
     except (OverflowError, ValueError):  # an int beyond a float's range
         return None
-    return value if math.isfinite(value) else None
+    return value if 0.0 <= value < _INF else None
 
 
 #: Per event type: its fast shape check (or None), its handler, and its name as the audit writes it.
@@ -224,7 +228,7 @@ class GateCore:
             "scan_suspect": 0, "fees_collected_vnd": 0, "agv_dispatched": 0, "agv_delivered": 0,
             "agv_failed": 0, "manifest_resends": 0, "yard_overflows": 0,
         }
-        self._last_now = -math.inf
+        self._last_now = 0.0
         # Device inventory by role in the flow.
         self.entry_barriers = self._devices_at(DeviceKind.BARRIER, Site.BARRIER_1)
         self.exit_barriers = self._devices_at(DeviceKind.BARRIER, Site.BARRIER_2)
@@ -248,10 +252,10 @@ class GateCore:
     def handle(self, event: Event, now: float) -> list[Command]:
         """Apply one event at time ``now``; return what devices and people must do next.
 
-        ``now`` is the host's clock. One that is not a finite number, or is earlier than the last
-        event's, is refused as a bad event is: nothing changes, the refusal is audited (at the last
-        good time) and returned as a ``RefuseEvent`` to the event's sender. ``on_timer`` treats a
-        time that is not a finite number the same way.
+        ``now`` is the host's clock, in seconds. One that is not a finite, non-negative number, or
+        is earlier than the last event's, is refused as a bad event is: nothing changes, the
+        refusal is audited (at the last good time, 0 before any) and returned as a ``RefuseEvent`` to the event's sender. ``on_timer`` treats a
+        time that is not a finite, non-negative number the same way.
         """
         out: list[Command] = []
         event_type = type(event)
@@ -263,12 +267,13 @@ class GateCore:
         if actor is None:
             actor = sender(event)
         self.stats["events"] += 1
-        when = now if type(now) is float and -_INF < now < _INF else _finite_time(now)
+        when = now if type(now) is float and 0.0 <= now < _INF else _finite_time(now)
         if when is None or when < self._last_now:
-            # A refusal is audited at the latest valid time, so the audit's clock never runs backwards.
-            last = self._last_now if math.isfinite(self._last_now) else 0.0
+            # A refusal is audited at the latest valid time (0 before any), so the audit's clock
+            # never runs backwards.
+            last = self._last_now
             if when is None:
-                reason = f"time must be a finite number (got {shown(now, 40)})"
+                reason = f"time must be a finite, non-negative number of seconds (got {shown(now, 40)})"
             else:
                 reason = f"time went backwards: {when:g} after {last:g}"
             return self.refuse(out, kind, actor, None, reason, last)
@@ -291,7 +296,7 @@ class GateCore:
         """Act on every deadline due at ``now``.
 
         ``now`` is the host's clock, as for ``handle``, and a bad one is treated as ``handle`` treats
-        it: a time that is not a finite number is refused, not raised; nothing fires, the refusal
+        it: a time that is not a finite, non-negative number is refused, not raised; nothing fires, the refusal
         is audited at the last good time (sender ``host``, action ``Timer``) and returned as a
         ``RefuseEvent``. A time earlier than the last event is taken as that event's time (there is
         no event to refuse): what was due by then is done, stamped no earlier than what the audit
@@ -299,8 +304,9 @@ class GateCore:
         """
         when = _finite_time(now)
         if when is None:
-            last = self._last_now if math.isfinite(self._last_now) else 0.0
-            return self.refuse([], TIMER, HOST, None, f"time must be a finite number (got {shown(now, 40)})", last)
+            return self.refuse([], TIMER, HOST, None,
+                               f"time must be a finite, non-negative number of seconds (got {shown(now, 40)})",
+                               self._last_now)
         when = max(when, self._last_now)
         self._last_now = when
         out: list[Command] = []
@@ -616,6 +622,17 @@ class GateCore:
         self.deadlines.cancel(c.deadline_token)
         self.work[CLEARANCE_ROLE[kind]].pop(c, None)
 
+    def reopen(self, visit: Visit, kind: ClearanceKind) -> None:
+        """Put a clearance back to 'required', whatever it was: what was decided must be decided
+        again (a new passage, or data that changed under the decision)."""
+        c = visit.clearances[kind]
+        self.deadlines.cancel(c.deadline_token)
+        self.work[CLEARANCE_ROLE[kind]].pop(c, None)
+        c.status = _REQUIRED
+        c.assigned_at = c.decided_at = c.decided_by = c.deadline_token = None
+        c.reasons = ()
+        c.escalated = False
+
     def unassign(self, visit: Visit, kind: ClearanceKind) -> None:
         """Put an assigned clearance back to 'required' (the vehicle left where it could be done)."""
         c = visit.clearances[kind]
@@ -912,8 +929,9 @@ class GateCore:
     # --- AGV missions
 
     def dispatch_ready_missions(self, visit: Visit, now: float, out: list[Command]) -> None:
-        """Dispatch the acknowledged AGV missions of a visit whose goods are cleared."""
-        if not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None:
+        """Dispatch the acknowledged AGV missions of a visit whose goods are cleared (and whose
+        declaration is not waiting to be amended: a container crosses on accepted data only)."""
+        if visit.awaiting_amendment or not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None:
             return
         for container in visit.handed_over:
             mission = self.missions.get(f"{visit.visit_id}:{container}")

@@ -68,6 +68,7 @@ class Visit:
     scanner: str | None = None  # the scanner this vehicle is routed to, until it is scanned
     scale: str | None = None
     exit_device: str | None = None
+    withheld_at: str | None = None  # a barrier told to stay closed after it opened for the vehicle (a doubtful read)
     declaration: Declaration
     loading_registered: bool = False
     weight_kg: float | None = None

@@ -95,6 +95,18 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     if mission.state is not AgvMissionState.DISPATCHED:
         return mission.visit_id, Refusal(f"mission {mission.mission_id} is not under way ({mission.state.value})")
     mission.fault_at = now
+    visit = core.active.get(mission.visit_id) or core.archive.get(mission.visit_id)
+    if visit is not None and visit.location is Location.REFUSED:
+        # Stopped (or broken down) on a refused visit's container: people bring it back, as the
+        # review raised at the refusal asks; no AGV is sent with it again.
+        mission.state = AgvMissionState.FAILED
+        core.stats["agv_failed"] += 1
+        return mission.visit_id, f"AGV stopped ({e.reason or 'no reason given'}); visit refused: not dispatched again"
+    if visit is not None and visit.awaiting_amendment:
+        # Its declaration went back for amendment meanwhile: the container goes again once the
+        # amended version is accepted and its goods cleared (``dispatch_ready_missions``).
+        mission.state = AgvMissionState.ACKNOWLEDGED
+        return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); waits for the amended declaration"
     if mission.dispatch_attempts < MAX_AGV_DISPATCHES:
         core.dispatch(mission, now, out)
         return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); dispatched again"

@@ -84,6 +84,11 @@ def visit_for_plate(core: GateCore, plate: str, device_id: str, now: float, out:
     if closed is not None and closed.location is Location.DEPARTED and core.devices[device_id].site is Site.BARRIER_2:
         # The camera or loop behind barrier 2 reporting a vehicle that just left: not an officer's matter.
         return Refusal(f"vehicle {plate} has already departed (visit {closed.visit_id})")
+    if closed is not None and closed.location is Location.REFUSED:
+        # A vehicle sent away is still about the gate: officers must see to it, knowing who it is.
+        core.review(out, f"refused vehicle {plate} (visit {closed.visit_id}) seen at {device_id}", now,
+                    closed.visit_id, device_id, plate, kind="refused-vehicle")
+        return Refusal(f"vehicle {plate} was refused (visit {closed.visit_id}): no open declaration")
     guess = core.by_confusable.get(confusable_key(plate))
     hint = f"; did the device mean {guess}?" if guess else ""
     core.review(out, f"unknown plate {plate} at {device_id}{hint}", now, core.by_plate.get(guess or ""), device_id,

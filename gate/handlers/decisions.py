@@ -70,6 +70,9 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
         refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
         return visit.visit_id, f"{e.clearance.value} refused after it was {earlier}: {'; '.join(e.reasons)}"
     if c.status is not _ASSIGNED:
+        if visit.awaiting_amendment:  # a return took every task off the work lists until the amendment
+            return visit.visit_id, Refusal(f"{e.clearance.value} cannot be decided yet: the declaration was "
+                                           "returned for re-declaration and waits for its amended version")
         return visit.visit_id, Refusal(
             f"{e.clearance.value} cannot be decided yet: vehicle {visit.plate} is {visit.location.value}")
     if e.outcome is _OUTCOME_PASSED:
@@ -87,8 +90,16 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
                              now: float, out: Out) -> None:
     """Send the declaration back to the declarant. A vehicle barrier 1 has not let in is turned back
     and gives up its places; one let in stays in the flow, holding its yard slot, and waits in the
-    yard for the amended declaration (it can leave only through barrier 2)."""
+    yard for the amended declaration (it can leave only through barrier 2).
+
+    Every task on the visit leaves the agencies' work lists until the amended version comes (their
+    lists hold vehicles whose data is complete). A vehicle turned back comes again as a new
+    passage: the checks of the person and the papers at the gate (medical, border guard at entry)
+    are made again then, passed or not before, for the driver may have changed with the papers."""
     core.settle(visit, kind, S.RETURNED, actor, now, reasons)
+    for other, c in visit.clearances.items():
+        if c.status is _ASSIGNED:
+            core.unassign(visit, other)
     visit.awaiting_amendment = True
     visit.return_reasons = reasons
     visit.returns += 1
@@ -103,8 +114,9 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
             out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
         core.move(visit, Trigger.TURNED_BACK, now)
         for k in ENTRY_CLEARANCES:
-            if k in visit.clearances:
-                core.unassign(visit, k)
+            check = visit.clearances.get(k)
+            if check is not None and check.status is not S.RETURNED:  # a returned one waits for the amendment
+                core.reopen(visit, k)
         core.release_lane(visit)
         core.leave_stations(visit)
         visit.entry_device = None
@@ -116,11 +128,14 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
 
 def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str, now: float,
                  out: Out) -> None:
-    """Remove the visit from the flow for good: the vehicle is sent away and its places freed."""
+    """Remove the visit from the flow for good: the vehicle is sent away and its places freed. A
+    barrier it stands at is told to stay closed for it, even one already opened for it."""
     core.settle(visit, kind, S.REFUSED, actor, now, reasons)
     core.ledger.record_violation(visit.declaration.declarant_id, "refused")
     if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
         out.append(KeepClosed(visit.entry_device, visit.visit_id, visit.plate, reasons))
+    elif visit.location is Location.EXIT_LANE and visit.exit_device is not None:
+        out.append(KeepClosed(visit.exit_device, visit.visit_id, visit.plate, reasons))
     out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
     for mission_key in visit.handed_over:
         mission = core.missions.get(f"{visit.visit_id}:{mission_key}")

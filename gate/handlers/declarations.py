@@ -9,6 +9,7 @@ from gate.declaration import Declaration, parse_declaration, shown
 from gate.enums import Channel, CrossingMode, Location, Role, Station
 from gate.fees import fee_for
 from gate.handlers.common import K, S, Out, Verdict, amount_text, may_declare, open_visit, roles_of
+from gate.handlers.devices import check_weight
 from gate.identifiers import confusable_key
 from gate.risk import assess_channel
 from gate.transitions import Trigger
@@ -142,12 +143,15 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     exit_check = merged.pop(K.BORDER_GUARD_EXIT)
     merged[K.BORDER_GUARD_EXIT] = exit_check
     visit.clearances = merged
+    goods_changed = _physical_goods(d) != _physical_goods(old)
     for kind, c in visit.clearances.items():
-        if c.status is S.RETURNED or (kind is K.CUSTOMS_DOCUMENTS and c.status is not S.REQUIRED):
-            core.unassign(visit, kind)
-            c.status = S.REQUIRED
-            c.decided_at = None
-            c.decided_by = None
+        if c.status is S.RETURNED or (kind is K.CUSTOMS_DOCUMENTS and c.status is not S.REQUIRED) or (
+                goods_changed and kind in _GOODS_CHECKS and c.status is S.PASSED):
+            # Returned, or decided on papers or goods that are no longer what is declared.
+            core.reopen(visit, kind)
+    if visit.weight_kg is not None and d.declared_gross_kg != old.declared_gross_kg:
+        # Weighed already: the new figure is held against what the scale measured.
+        check_weight(core, visit, visit.weight_kg, now, out)
     _reprice(core, visit, fee_for(d, core.config.fees), now, out)
     visit.awaiting_amendment = False
     visit.return_reasons = ()
@@ -159,6 +163,16 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     core.assign_workable(visit, now, out)
     core.progress(visit, now, out)
     return visit.visit_id, f"version {d.version} accepted"
+
+
+#: Checks made on the goods themselves: made again when an amendment changes the goods declared.
+_GOODS_CHECKS = frozenset({K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_INSPECTION})
+
+
+def _physical_goods(d: Declaration) -> tuple[tuple[object, ...], ...]:
+    """What an inspection of the goods looks at, line by line (not their value: a corrected
+    invoice changes no goods)."""
+    return tuple((g.hs_code, g.description, g.quantity, g.unit, g.gross_kg, g.origin, g.category) for g in d.goods)
 
 
 def _reprice(core: GateCore, visit: Visit, fee: int, now: float, out: Out) -> None:

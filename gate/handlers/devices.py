@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gate import events as ev
-from gate.commands import KeepClosed, RequestFee, RequestScan, RouteTo
+from gate.commands import KeepClosed, OpenBarrier, RequestFee, RequestScan, RouteTo
 from gate.config import DeviceSpec
 from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
@@ -50,8 +50,23 @@ def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verd
                     kind="plate-read", dedupe=candidate is not None)
         if barrier is not None:
             out.append(KeepClosed(barrier, visit_id, candidate, ("plate not identified",)))
+            if visit_id is not None:
+                _withhold(core.active[visit_id], barrier)
         return visit_id, "awaiting manual plate entry"
     return plate_seen(core, e.device_id, e.plate, now, out)
+
+
+def _opened_for(visit: Visit, barrier: str | None) -> bool:
+    """Whether ``barrier`` was opened for the vehicle and it has not yet gone through."""
+    return (visit.entry_granted and visit.lane_held and visit.entry_device == barrier) or (
+        visit.exit_granted and visit.location is _EXIT_LANE and visit.exit_device == barrier)
+
+
+def _withhold(visit: Visit, barrier: str) -> None:
+    """Remember that ``barrier``, already opened for the vehicle, was told to stay closed until
+    its plate is confirmed: the confirmation opens it again (``plate_seen``)."""
+    if _opened_for(visit, barrier):
+        visit.withheld_at = barrier
 
 
 def camera_step(core: GateCore, spec: DeviceSpec) -> tuple[DeviceSpec, Trigger | None, str | None]:
@@ -84,7 +99,16 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
         return visit.visit_id, Refusal(illegal)
     site = spec.site
     if visit.location is before and visit.last_site is site:
-        return visit.visit_id, _REPEAT_READ[site]
+        if visit.withheld_at is not None and visit.withheld_at == barrier and _opened_for(visit, barrier):
+            # The plate of a vehicle the barrier had opened for, then closed on a doubtful read, is
+            # confirmed: the barrier opens for it again.
+            visit.withheld_at = None
+            out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
+            return visit.visit_id, f"plate confirmed at {site.value}: barrier opened again"
+        if not (site is _BARRIER_2 and visit.exit_device is None and not _exit_blockers(core, visit)):
+            return visit.visit_id, _REPEAT_READ[site]
+        # Seen again at barrier 2 after it was sent back from there (to pay, say) but stayed, and
+        # nothing blocks it any more: it is taken as arriving at barrier 2 anew.
     visit.last_site = site
     return visit.visit_id, _ARRIVALS[site](core, visit, before, barrier, now, out)
 
@@ -256,12 +280,12 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
         note = "overload: weight not checked"
     else:
         visit.weight_kg = float(e.gross_kg)
-        note = _check_weight(core, visit, float(e.gross_kg), now, out)
+        note = check_weight(core, visit, float(e.gross_kg), now, out)
     core.route_onward(visit, now, out)
     return visit.visit_id, note
 
 
-def _check_weight(core: GateCore, visit: Visit, measured: float, now: float, out: Out) -> str:
+def check_weight(core: GateCore, visit: Visit, measured: float, now: float, out: Out) -> str:
     """Compare the measured with the declared gross weight; outside tolerance flags and upgrades."""
     declared = visit.declaration.declared_gross_kg
     cfg = core.config.weight
@@ -324,6 +348,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
             return visit.visit_id, Refusal(reason)
         if not visit.lane_held:  # reported again, or after the scale already saw the vehicle
             return visit.visit_id, "repeat: already through barrier 1"
+        visit.withheld_at = None  # through (an officer lifted the arm): nothing left to open again
         core.release_lane(visit)
         return visit.visit_id, "passed barrier 1"
     if spec.site is not _BARRIER_2:

@@ -153,14 +153,23 @@ def test_a_deeply_nested_declaration_is_rejected_not_crashed_on(run: GateRun) ->
 
 @pytest.mark.parametrize("now", [
     float("nan"), float("inf"), -float("inf"), "20", None, True, 10**400,
-    pytest.param(10**5000, id="int-of-5000-digits"), [1.0],
+    pytest.param(10**5000, id="int-of-5000-digits"), [1.0], -100.0, -1, -5e-324,
 ])
-def test_a_time_that_is_no_finite_number_is_refused(now: Any) -> None:
+def test_a_time_that_is_no_finite_non_negative_number_is_refused(now: Any) -> None:
     run = GateRun()
     answer = run.core.handle(PlateRead("cam-in-1", PLATE, 0.9), now)
     refusal = only(answer, RefuseEvent)
-    assert refusal.reason.startswith("time must be a finite number")
+    assert refusal.reason.startswith("time must be a finite, non-negative number of seconds (got ")
     assert run.core.audit.records[-1].time == 0.0
+
+
+def test_after_a_refusal_stamped_before_any_valid_time_the_audit_clock_still_never_runs_backwards() -> None:
+    run = GateRun()
+    run.core.handle(PlateRead("cam-in-1", PLATE, 0.9), float("nan"))  # audited at 0
+    run.core.handle(PlateRead("cam-in-1", PLATE, 0.9), -100.0)  # a negative time is no valid time either
+    run.core.handle(DeclarationSubmitted("trader-1", declaration()), 0.0)
+    times = [record.time for record in run.core.audit.records]
+    assert times == [0.0, 0.0, 0.0] and run.core.audit.verify() is None
 
 
 def test_time_going_backwards_is_refused_and_the_audit_clock_never_runs_backwards() -> None:

@@ -115,7 +115,7 @@ def test_on_timer_with_a_time_that_is_no_finite_number_is_refused_as_handle_refu
     refusal = only(answer, RefuseEvent)
     assert answer == [refusal]
     assert (refusal.event_kind, refusal.sender) == ("Timer", "host")
-    assert refusal.reason.startswith("time must be a finite number (got ")
+    assert refusal.reason.startswith("time must be a finite, non-negative number of seconds (got ")
     record = run.core.audit.records[-1]
     assert run.core.audit.count == records + 1 and not record.accepted and record.time == last
     assert (record.actor, record.action, record.reason) == ("host", "Timer", refusal.reason)
