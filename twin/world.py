@@ -614,10 +614,14 @@ class GateWorld:
     def _officer_task(self, c: cmd.AssignTask, truck: TruckRun, desk: AgencyDesk) -> None:
         """An officer of ``desk`` takes the task up when one is free, and decides when done."""
         priority = 0 if (truck.plan.perishable and self.scenario.demand.perishable.priority) else 1
+        version = truck.returns
 
         def decide(_: float) -> None:
-            if self.core.clearance_status(c.visit_id, c.clearance) is not ClearanceStatus.ASSIGNED:
-                return  # decided or withdrawn meanwhile (e.g. the vehicle was turned back)
+            if truck.returns != version or (
+                    self.core.clearance_status(c.visit_id, c.clearance) is not ClearanceStatus.ASSIGNED):
+                # Decided or withdrawn meanwhile: a return takes every task off the lists, and
+                # the amended version's task is another officer's.
+                return
             outcome, reasons = self.officers.decide(c.role, c.clearance, truck.plan, truck.error, truck.amended,
                                                     self.env.now)
             self.report(ev.ClearanceDecided(ROLE_ACCOUNT[c.role], c.visit_id, c.clearance, outcome, reasons))

@@ -145,6 +145,7 @@ class Truck:
     incident_used: bool = False
     accepted: bool = False  #: the core has accepted its first declaration: the visit is open
     epoch: int = 0  #: bumped when the vehicle is turned back: its pending moves are void
+    returns: int = 0  #: bumped at each return: the decisions pending on the returned version are void
     station: Station | None = None
     fee_due: int = 0
     paying: bool = False
@@ -172,6 +173,8 @@ class _Action:
     #: The bad input this event carries, counted when the event is recorded (not when planned:
     #: a visit refused first, or a run ending first, never sends it).
     incident: Incident | None = None
+    #: A decision's version of the declaration (the truck's ``returns`` then); -1 for any other move.
+    returns: int = -1
 
 
 @dataclass
@@ -334,8 +337,11 @@ class GateWorld:
                 continue
             heapq.heappop(heap)
             truck = action.truck
-            if truck is not None and (truck.refused or (action.epoch >= 0 and action.epoch != truck.epoch)):
-                continue  # the vehicle was refused or turned back: this move no longer happens
+            if truck is not None and (truck.refused or (action.epoch >= 0 and action.epoch != truck.epoch)
+                                      or (action.returns >= 0 and action.returns != truck.returns)):
+                # The vehicle was refused or turned back, or the decision was on a version since
+                # returned (a return takes every task off the work lists): it no longer happens.
+                continue
             if action.act is Act.FEED:
                 action.event = self._delivery(t)
                 if action.event is None:
@@ -365,12 +371,13 @@ class GateWorld:
     # ------------------------------------------------------------------ scheduling
 
     def _at(self, t: float, event: Any, truck: Truck | None, act: Act, bound: bool = False,
-            site: Site | None = None, incident: Incident | None = None) -> None:
+            site: Site | None = None, incident: Incident | None = None, on_version: bool = False) -> None:
         self._seq += 1
         epoch = truck.epoch if bound and truck is not None else -1
+        returns = truck.returns if on_version and truck is not None else -1
         if incident is None and act in _EXPECTED_REFUSALS and truck is not None:
             incident = truck.incident
-        heapq.heappush(self._heap, (t, self._seq, _Action(event, truck, act, epoch, site, incident)))
+        heapq.heappush(self._heap, (t, self._seq, _Action(event, truck, act, epoch, site, incident, returns)))
 
     def _new_truck(self, t: float, initial: bool = False) -> None:
         number = self._next_number
@@ -614,15 +621,15 @@ class GateWorld:
         delay = o.uniform(lo, hi)
         decision = ev.ClearanceDecided(_ROLE_ACCOUNT[c.role], truck.visit_id, kind, outcome, reasons)
         bound = kind in _ENTRY_KINDS
-        self._at(now + delay, decision, truck, Act.DECIDE, bound=bound)
+        self._at(now + delay, decision, truck, Act.DECIDE, bound=bound, on_version=True)
         if truck.incident is Incident.WRONG_ACCOUNT and not truck.incident_used:
             truck.incident_used = True
             wrong = truck.account if truck.variant == 0 else _WRONG_ACCOUNT[c.role]
             self._at(now + delay / 2, ev.ClearanceDecided(wrong, truck.visit_id, kind, Outcome.PASSED), truck, Act.BAD,
-                     bound=bound)
+                     bound=bound, on_version=True)
         elif truck.incident is Incident.DUPLICATE and truck.variant == 2 and not truck.incident_used:
             truck.incident_used = True
-            self._at(now + delay + o.uniform(0.5, 3.0), decision, truck, Act.BAD, bound=bound)
+            self._at(now + delay + o.uniform(0.5, 3.0), decision, truck, Act.BAD, bound=bound, on_version=True)
 
     def _routed(self, c: cmd.RouteTo, truck: Truck, now: float, away: set[str], returned: set[str]) -> None:
         if c.station is truck.station or c.station is Station.AWAY:
@@ -667,6 +674,7 @@ class GateWorld:
     def _returned(self, c: cmd.ReturnForRedeclaration, truck: Truck, now: float, away: set[str],
                   returned: set[str]) -> None:
         self.stats.returns += 1
+        truck.returns += 1
         if c.visit_id in away:  # turned back before entering: it drives away and comes back amended
             truck.epoch += 1
             truck.turned_back = True

@@ -124,6 +124,19 @@ def test_a_clean_world_runs_every_visit_to_its_end_without_surprises() -> None:
     assert core.open_visits() == 0 and core.check_invariants() == []
 
 
+def test_a_world_where_every_declaration_is_returned_sends_no_decision_on_a_returned_version() -> None:
+    # A return takes every task of the visit off the agencies' lists: a decision made on the
+    # returned version would be refused, so the world drops those it had planned.
+    for seed in (2, 3):
+        world = GateWorld(seed=seed, open_visits=40, total_visits=300, mix=parse_mix("returned=1"))
+        world.record_all()
+        stats = world.stats
+        assert stats.returns >= 250
+        assert stats.unexpected_refusals == 0 and stats.unexpected_reviews == 0, stats.surprises
+        assert stats.visits_departed + stats.visits_refused == 300
+        assert world.core.check_invariants() == []
+
+
 def test_bad_input_brings_refusals_and_reviews_but_loses_no_visit() -> None:
     world = GateWorld(seed=9, open_visits=60, total_visits=400, bad_share=0.5)
     world.record_all()
