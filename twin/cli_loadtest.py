@@ -1,14 +1,21 @@
 """``gatetwin loadtest``: load-test the clearance core from the command line.
 
 ``loadtest_command`` is a plain function with typer options; ``twin.cli`` registers it with
-``app.command("loadtest")(loadtest_command)``. The exit code is 0 when nothing was lost, the
-core's books are consistent and the audit chain verifies (and, in max mode, every visit ran to its
-end); 1 otherwise; 2 for bad options.
+``app.command("loadtest")(loadtest_command)``. Exit codes: 0 when nothing was
+lost, the core's books are consistent, the audit chain verifies, the core refused nothing sent
+in good faith (and, in max mode, every visit ran to its end), and a rate run kept up; 1 when any
+check failed; 2 for bad options; 3 when every check passed but a rate run did not keep up; 130
+when stopped with Ctrl-C (the first stops at the end of the chunk being replayed, and the report
+of what ran is printed; a second aborts at once).
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -17,6 +24,36 @@ from rich.table import Table
 
 from twin.loadtest import LoadConfig, LoadMode, LoadReport, available_memory_mb, check_memory, run
 from twin.visitgen import NAMED_MIXES, parse_mix
+
+
+EXIT_FAILED, EXIT_BEHIND, EXIT_INTERRUPTED = 1, 3, 130
+
+
+class _StopRequest:
+    """Ctrl-C asks the run to stop at the end of its chunk; a second one aborts at once."""
+
+    def __init__(self, console: Console) -> None:
+        self.requested = False
+        self._console = console
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self._console.print("stopping at the end of this chunk (Ctrl-C again to abort at once)")
+
+
+@contextmanager
+def _stop_on_interrupt(request: _StopRequest) -> Iterator[None]:
+    """Route SIGINT to ``request`` while the run goes (only the main thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, request)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 #: Options that mean something in one mode only, by mode.
@@ -48,7 +85,11 @@ def loadtest_command(
                                    help="gc.freeze() after recording each chunk, so full collections skip the "
                                         "recorded stream (and the visits open at that moment)."),
 ) -> None:
-    """Replay recorded visits through the clearance core and report its speed, memory and integrity."""
+    """Replay recorded visits through the clearance core and report its speed, memory and integrity.
+
+    Exit codes: 0 all checks passed; 1 a check failed (a visit lost, books or audit broken, good
+    input refused); 2 bad options; 3 a rate run did not keep up; 130 stopped with Ctrl-C.
+    """
     try:
         _refuse_other_mode_options(ctx, mode)
         if visits is None:
@@ -56,7 +97,7 @@ def loadtest_command(
         config = LoadConfig(mode=mode, visits=visits, open_visits=open_visits, rate=rate, duration_s=duration,
                             bad_share=bad_share, seed=seed, mix=parse_mix(mix), measure_memory=memory,
                             gc_freeze=gc_freeze, gps_feed_s=gps_feed_s)
-        check_memory(open_visits, available_memory_mb())
+        check_memory(open_visits, available_memory_mb(), memory)
     except ValueError as exc:
         typer.echo(f"gatetwin loadtest: {exc}", err=True)
         raise typer.Exit(code=2) from None
@@ -64,15 +105,22 @@ def loadtest_command(
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     unit = "events" if mode is LoadMode.RATE else "visits"
-    with Progress(*columns, console=errors, transient=True, disable=json_output or not errors.is_terminal) as bar:
+    stop = _StopRequest(errors)
+    with Progress(*columns, console=errors, transient=True, disable=json_output or not errors.is_terminal) as bar, \
+            _stop_on_interrupt(stop):
         task = bar.add_task(f"loadtest ({unit})", total=None)
-        report = run(config, on_chunk=lambda done, total: bar.update(task, completed=done, total=total))
+        report = run(config, on_chunk=lambda done, total: bar.update(task, completed=done, total=total),
+                     stop=lambda: stop.requested)
     if json_output:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         show(report, Console())
     if not report.ok:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=EXIT_FAILED)
+    if report.interrupted:
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+    if report.kept_up is False:
+        raise typer.Exit(code=EXIT_BEHIND)
 
 
 def _refuse_other_mode_options(ctx: typer.Context, mode: LoadMode) -> None:
@@ -98,7 +146,9 @@ def show(report: LoadReport, console: Console) -> None:
     summary.add_column("measure")
     summary.add_column("value", justify="right")
     rows: list[tuple[str, str]] = [
-        ("events handled", f"{report.events:,}"),
+        ("events handled" + (" / offered" if report.events_offered is not None else ""),
+         f"{report.events:,}" + (f" / {report.events_offered:,}" if report.events_offered is not None else "")),
+        ("seconds replaying (wall clock)", f"{report.elapsed_s:,.2f}"),
         ("visits completed / open / awaiting acceptance / declared",
          f"{report.visits_completed:,} / {report.visits_open:,} / {report.visits_awaiting_acceptance:,} / "
          f"{report.visits_declared:,}"),
@@ -116,13 +166,15 @@ def show(report: LoadReport, console: Console) -> None:
     if report.bytes_per_open_visit is not None:
         rows.append(("memory per open visit", f"{report.bytes_per_open_visit:,.0f} B (at {report.memory_open_visits:,} open)"))
     rows += [
-        ("peak RSS (process)", f"{report.peak_rss_mb:,.1f} MB"),
+        ("peak RSS of the process: replay / whole run", f"{report.peak_rss_mb:,.1f} / {report.peak_rss_process_mb:,.1f} MB"),
+        *([("RSS after the first / last chunk", f"{report.rss_mb[0]:,.1f} / {report.rss_mb[-1]:,.1f} MB")]
+          if len(report.rss_mb) > 1 else []),
         ("full garbage collections during replay", str(report.gc_full_collections)),
         ("garbage collection CPU ms (gen 0 / 1 / 2), longest",
          " / ".join(f"{ms:,.0f}" for ms in report.gc_ms_by_generation) + f", {report.gc_max_pause_ms:,.1f}"
          + (" (stream frozen)" if report.gc_freeze else "")),
         ("lost visits", str(report.lost_visits)),
-        *([] if report.mode == LoadMode.RATE.value else
+        *([] if report.mode == LoadMode.RATE.value or report.interrupted else
           [("stranded visits (open when nothing was left to do)", str(report.stranded_visits))]),
         ("core invariants", "hold" if not report.invariant_problems else "; ".join(report.invariant_problems[:3])),
         ("audit chain", f"{'verifies' if report.audit_ok else 'BROKEN'} ({report.audit_records:,} records, "
@@ -143,3 +195,5 @@ def show(report: LoadReport, console: Console) -> None:
             console.print(table)
     for line in report.surprises:
         console.print(f"[yellow]surprise:[/yellow] {line}")
+    for line in report.notes:
+        console.print(f"[cyan]note:[/cyan] {line}")
