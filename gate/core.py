@@ -846,7 +846,11 @@ class GateCore:
                         self.assign(visit, _EXIT_CHECK, now, out)
                 if visit.passed(_EXIT_CHECK):
                     visit.exit_granted = True
-                    out.append(OpenBarrier(visit.exit_device, visit.visit_id, visit.plate))
+                    barrier = visit.exit_device
+                    if barrier in self.faulted:  # as at barrier 1: people lift it for this vehicle
+                        self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
+                                    visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+                    out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         if visit.handed_over:
             self.dispatch_ready_missions(visit, now, out)
 

@@ -53,7 +53,7 @@ class HealthDeclaration(BaseModel):
 
     model_config = _FROZEN
     fever: bool = False
-    symptoms: tuple[str, ...] = ()
+    symptoms: Annotated[tuple[Annotated[str, Field(min_length=1, max_length=200)], ...], Field(max_length=20)] = ()
     contact_with_case: bool = False
 
     @property
@@ -86,7 +86,7 @@ class Container(BaseModel):
     model_config = _FROZEN
     number: str
     size_ft: Literal[20, 40, 45]
-    seal: str | None = None
+    seal: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
     @field_validator("number", mode="before")
     @classmethod

@@ -84,6 +84,7 @@ class Visit:
     payment_pending_vnd: int = 0  # an online payment awaiting confirmation
     payment_overdue: bool = False  # ... and not confirmed in time
     payment_review: str | None = None  # the review raised when it was not confirmed in time
+    voided_payment: str | None = None  # an online payment given up for one at the counter: its late confirmation means a refund
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     weight_flagged: bool = False

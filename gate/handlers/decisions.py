@@ -181,10 +181,15 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
     if e.method is _DIRECT:
         if _FEE_COLLECTOR not in roles_of(core, e.account_id):
             return visit.visit_id, Refusal(f"account {e.account_id} cannot take payment at the counter")
+        due = visit.fee_vnd - visit.fee_paid_vnd
+        if e.amount_vnd > due:
+            return visit.visit_id, Refusal(f"{amount_text(e.amount_vnd)} is more than the {amount_text(due)} due: "
+                                           "take the amount due")
         if c.status is _PENDING_CONFIRMATION:
             if not visit.payment_overdue:
                 return visit.visit_id, Refusal(f"an online payment {visit.payment_reference} is awaiting confirmation")
             # Never confirmed in time: the driver pays at the counter instead, and the online payment is void.
+            visit.voided_payment = visit.payment_reference
             closed = _drop_pending_payment(core, visit)
             _credit(core, visit, e.amount_vnd, e.account_id, now, out)
             return visit.visit_id, f"paid {amount_text(e.amount_vnd)} at the counter{closed}"
@@ -218,12 +223,21 @@ def _drop_pending_payment(core: GateCore, visit: Visit) -> str:
 
 
 def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out: Out) -> Verdict:
-    """The fee collector confirmed the pending online payment."""
+    """The fee collector confirmed the pending online payment. The confirmation of one given up
+    for a payment at the counter (the visit open or closed) means the fee was paid twice: the
+    fee collector is asked to refund it."""
+    if _FEE_COLLECTOR not in roles_of(core, e.account_id):
+        return e.visit_id, Refusal(f"account {e.account_id} cannot confirm payments")
+    voided = core.active.get(e.visit_id) or core.archive.get(e.visit_id)
+    if voided is not None and voided.voided_payment is not None and e.reference == voided.voided_payment:
+        voided.voided_payment = None
+        core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after the fee was paid at the "
+                         "counter: refund one of the two", now, voided.visit_id, None, voided.plate,
+                    kind=f"refund:{voided.visit_id}")
+        return voided.visit_id, f"online payment {e.reference} confirmed late: paid twice, refund asked for"
     visit = open_visit(core, e.visit_id)
     if isinstance(visit, Refusal):
         return e.visit_id, visit
-    if _FEE_COLLECTOR not in roles_of(core, e.account_id):
-        return visit.visit_id, Refusal(f"account {e.account_id} cannot confirm payments")
     c = visit.clearances.get(_FEE)
     if c is None or c.status is not _PENDING_CONFIRMATION:
         return visit.visit_id, Refusal("no online payment is awaiting confirmation")

@@ -28,7 +28,7 @@ from gate.events import (
     WeightMeasured,
 )
 from gate.validation import _CHECKS
-from tests.unit.core.support import GateRun, declaration, only
+from tests.unit.core.support import GateRun, container_declaration, declaration, only
 
 PLATE = "12C-000.01"
 HUGE = "x" * 1_000_000
@@ -253,3 +253,21 @@ def test_a_rejected_declaration_whose_id_is_a_str_subclass_is_answered_under_the
     rejection = only(answer, RejectDeclaration)
     assert type(rejection.declaration_id) is str and rejection.declaration_id == "acct-1"
     assert run.core.audit.verify() is None
+
+
+@pytest.mark.parametrize(("field", "value", "path"), [
+    ("health", {"symptoms": ["x" * 10_000_000]}, "driver.health.symptoms.0"),
+    ("health", {"symptoms": ["cough"] * 21}, "driver.health.symptoms"),
+])
+def test_free_text_in_a_health_declaration_is_bounded(field: str, value: Any, path: str) -> None:
+    run = GateRun()
+    driver = {"name": "Nguyen Van An", "id_number": "001085012345", "nationality": "VN", field: value}
+    answer = run.send(DeclarationSubmitted("trader-1", declaration(driver=driver)))
+    assert only(answer, RejectDeclaration).errors[0].path == path
+
+
+def test_a_container_seal_is_bounded() -> None:
+    data = container_declaration("DEC-0001", "12C-000.01")
+    data["containers"][0]["seal"] = "S" * 41
+    answer = GateRun().send(DeclarationSubmitted("trader-1", data))
+    assert only(answer, RejectDeclaration).errors[0].path == "containers.0.seal"

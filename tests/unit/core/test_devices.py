@@ -316,3 +316,16 @@ def test_entry_lanes_share_the_load_and_a_repeated_passage_report_is_counted_onc
     assert only(run.pass_entry_checks(second), OpenBarrier).device_id == "barrier-in-1"
     run.weigh(second)  # through, though the loop behind the barrier never reported it
     assert run.core.lane_load == {"barrier-in-1": 1, "barrier-in-2": 0}
+
+
+def test_an_exit_barrier_faulted_when_it_is_to_open_asks_people_to_lift_it_as_barrier_1_does() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.to_barrier_2(visit)
+    run.send(DeviceFaulted("barrier-out-1", "arm jammed"))
+    answer = run.decide(visit, ClearanceKind.BORDER_GUARD_EXIT)
+    review = only(answer, ManualReview)
+    assert review.reason == "barrier barrier-out-1 is faulted: open it by hand for 12C-000.01"
+    assert only(answer, OpenBarrier).device_id == "barrier-out-1"

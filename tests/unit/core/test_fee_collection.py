@@ -208,5 +208,28 @@ def test_after_an_online_payment_times_out_the_driver_may_pay_at_the_counter_ins
     answer = run.pay(visit, amount=500_000, reference="CASH-1")
     assert only(answer, RouteTo).station is Station.EXIT_LANE
     assert run.status(visit, K.FEE) is S.PASSED and run.view(visit).fee_paid_vnd == 500_000
-    late = run.send(PaymentConfirmed("fees-1", visit, "VCB-778"))
-    assert run.refused(late).reason == "no online payment is awaiting confirmation"
+    late = run.send(PaymentConfirmed("fees-1", visit, "VCB-778"))  # the bank went through after all
+    assert "confirmed after the fee was paid at the counter: refund one of the two" in only(late, ManualReview).reason
+    assert run.view(visit).fee_paid_vnd == 500_000 and run.core.audit.records[-1].accepted
+    again = run.send(PaymentConfirmed("fees-1", visit, "VCB-778"))
+    assert run.refused(again).reason == "no online payment is awaiting confirmation"
+
+
+def test_the_late_confirmation_of_a_payment_given_up_asks_for_a_refund_after_the_vehicle_left() -> None:
+    run = GateRun()
+    visit = in_yard_unpaid(run)
+    run.pay(visit, method=ONLINE, account="trader-1", reference="VCB-779")
+    run.wake(run.now + 3_600.0)
+    run.pay(visit, amount=500_000, reference="CASH-2")
+    run.leave(visit)
+    assert run.location(visit) is Location.DEPARTED
+    late = run.send(PaymentConfirmed("fees-1", visit, "VCB-779"))
+    assert only(late, ManualReview).visit_id == visit
+
+
+def test_the_counter_takes_no_more_than_is_due() -> None:
+    run = GateRun()
+    visit = in_yard_unpaid(run)
+    answer = run.pay(visit, amount=10**12)
+    assert run.refused(answer).reason == "1,000,000,000,000 VND is more than the 500,000 VND due: take the amount due"
+    assert run.view(visit).fee_paid_vnd == 0 and run.status(visit, K.FEE) is S.REQUIRED
