@@ -36,7 +36,11 @@ class Device(Protocol):
 @runtime_checkable
 class BarrierPort(Device, Protocol):
     """An entry/exit barrier. Reports ``BarrierOpened``, ``VehiclePassed``, ``BarrierClosed``,
-    ``DeviceFaulted`` / ``DeviceRecovered``."""
+    ``DeviceFaulted`` / ``DeviceRecovered``.
+
+    ``open`` is idempotent: leave for a plate (and visit) that already has leave not yet used is
+    not given twice. The core sends it again where the barrier may have dropped it (opened again
+    after a doubtful read, or after a repair)."""
 
     def open(self, command: OpenBarrier) -> None: ...
 

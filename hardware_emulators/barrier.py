@@ -96,6 +96,8 @@ class Barrier(EmulatedDevice):
         self.revoked = 0
         #: ``KeepClosed`` commands received.
         self.keep_closed_received = 0
+        #: ``OpenBarrier`` commands for leave already given and not yet used (ignored).
+        self.repeated_opens = 0
         #: Vehicles waiting at the arm for it to rise for them.
         self.vehicles_waiting = 0
         self._controller = env.process(self._run())
@@ -103,8 +105,17 @@ class Barrier(EmulatedDevice):
     # --- commands from the core -----------------------------------------------------------
 
     def open(self, command: OpenBarrier) -> None:
-        """Queue leave for ``command.plate`` to pass; the arm rises for it in turn."""
+        """Queue leave for ``command.plate`` to pass; the arm rises for it in turn. Leave the
+        plate (and visit) already has, not yet used, is not given twice (``BarrierPort``)."""
         self._check_addressed(command.device_id)
+
+        def same(auth: _Authorisation | None) -> bool:
+            return (auth is not None and auth.plate == command.plate and auth.visit_id == command.visit_id
+                    and not (auth.passed or auth.revoked))
+
+        if same(self._current) or any(same(auth) for auth in self._pending):
+            self.repeated_opens += 1
+            return
         self._pending.append(_Authorisation(plate=command.plate, visit_id=command.visit_id, manual=False))
         self._fire()
 

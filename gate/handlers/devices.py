@@ -429,10 +429,17 @@ def on_device_recovered(core: GateCore, e: ev.DeviceRecovered, now: float, out: 
     if e.device_id not in core.faulted:
         return None, "repeat: not faulted"
     core.faulted.discard(e.device_id)
+    reopened = []
     for review in list(core.reviews.values()):
         if review.device_id == e.device_id and review.reason.startswith(f"{core.devices[e.device_id].kind.value} "):
             core.close_review(review.review_id)
-    return None, "recovered"
+            visit = core.active.get(review.visit_id) if review.visit_id is not None else None
+            if visit is not None and _opened_for(visit, e.device_id):
+                # Still waiting for the arm the fault kept down (nobody lifted it by hand): the
+                # barrier, working again, is told once more to open for it.
+                out.append(OpenBarrier(e.device_id, visit.visit_id, visit.plate))
+                reopened.append(visit.plate)
+    return None, "recovered" + (f"; opened again for {', '.join(reopened)}" if reopened else "")
 
 
 # ---------------------------------------------------------------------------- corridor

@@ -329,3 +329,28 @@ def test_an_exit_barrier_faulted_when_it_is_to_open_asks_people_to_lift_it_as_ba
     review = only(answer, ManualReview)
     assert review.reason == "barrier barrier-out-1 is faulted: open it by hand for 12C-000.01"
     assert only(answer, OpenBarrier).device_id == "barrier-out-1"
+
+
+def test_a_barrier_repaired_while_a_truck_waits_for_it_is_told_to_open_for_the_truck_again() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_staging(visit)
+    run.send(DeviceFaulted("barrier-in-1", "arm jammed"))
+    run.arrive_at_barrier_1(visit)
+    granted = run.pass_entry_checks(visit)
+    assert only(granted, ManualReview).reason.startswith("barrier barrier-in-1 is faulted: open it by hand")
+    repaired = run.send(DeviceRecovered("barrier-in-1"))
+    assert only(repaired, OpenBarrier) == OpenBarrier("barrier-in-1", visit, run.plate_of(visit))
+    assert run.core.audit.records[-1].reason == f"recovered; opened again for {run.plate_of(visit)}"
+    assert not run.core.open_reviews()
+
+
+def test_a_barrier_repaired_after_an_officer_let_the_truck_through_by_hand_opens_for_nobody() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_staging(visit)
+    run.send(DeviceFaulted("barrier-in-1", "arm jammed"))
+    run.arrive_at_barrier_1(visit)
+    run.pass_entry_checks(visit)
+    run.pass_barrier("barrier-in-1", visit)  # lifted by hand
+    assert not of_type(run.send(DeviceRecovered("barrier-in-1")), OpenBarrier)

@@ -249,3 +249,16 @@ def test_an_override_for_the_plate_the_arm_is_up_for_does_not_raise_it_twice(
     assert log.times(BarrierOpened) == [3.0]
     assert log.times(BarrierClosed) == [8.0]
     assert barrier.pending_plates == ()
+
+
+def test_leave_given_again_before_it_is_used_is_given_once(env: simpy.Environment, rng: np.random.Generator,
+                                                           log: EventLog) -> None:
+    barrier = _barrier(env, rng, log)
+    barrier.open(_open(A.plate))
+    barrier.open(_open(A.plate))  # sent again (after a doubtful read, or a repair)
+    barrier.pass_vehicle(A)
+    env.run(until=100)
+    assert [type(e).__name__ for _, e in log.entries] == ["BarrierOpened", "VehiclePassed", "BarrierClosed"]
+    assert barrier.repeated_opens == 1 and barrier.arm == "down"
+    barrier.open(_open(A.plate))  # once used, leave for the plate is new leave
+    assert barrier.pending_plates == (A.plate,)
