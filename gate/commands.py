@@ -123,12 +123,14 @@ class RequestFee:
 
 @dataclass(frozen=True, slots=True)
 class DispatchAgv:
-    """Send an AGV across the line with one container."""
+    """Send an AGV across the line with one container; ``attempt`` counts the mission's dispatches
+    (1, then 2 after a fault...), for the fleet to echo in its reports."""
 
     device_id: str
     mission_id: str
     visit_id: str
     container_no: str
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -949,7 +949,8 @@ class GateCore:
         mission.dispatch_attempts += 1
         mission.dispatched_at = now
         self.stats["agv_dispatched"] += 1
-        out.append(DispatchAgv(self.agv_fleet, mission.mission_id, mission.visit_id, mission.container_no))
+        out.append(DispatchAgv(self.agv_fleet, mission.mission_id, mission.visit_id, mission.container_no,
+                               mission.dispatch_attempts))
 
     def send_manifest(self, mission: Mission, now: float, out: list[Command]) -> None:
         """Send the mission's manifest to the partner side, and wait for its acknowledgement."""

@@ -228,19 +228,24 @@ class ManifestAcknowledged:
 
 @dataclass(frozen=True, slots=True)
 class AgvArrived:
-    """An AGV delivered a mission's container at the partner side."""
+    """An AGV delivered a mission's container at the partner side. ``attempt`` echoes the
+    ``DispatchAgv`` it answers (None from a fleet that does not say)."""
 
     device_id: str
     mission_id: str
+    attempt: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AgvFaulted:
-    """An AGV broke down or was stopped during a mission."""
+    """An AGV broke down or was stopped during a mission. ``attempt`` echoes the ``DispatchAgv``
+    it answers, so a fault reported again for a dispatch already answered is told from a new
+    one (None from a fleet that does not say: then only a copy at the same instant is)."""
 
     device_id: str
     mission_id: str
     reason: str = ""
+    attempt: int | None = None
 
 
 # --- from the corridor ----------------------------------------------------------------------

@@ -95,6 +95,15 @@ def _whole(lo: int, hi: int) -> Callable[[Any], str | None]:
     return check
 
 
+def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    """``check``, or nothing given (None)."""
+    def optional(value: Any) -> str | None:
+        return None if value is None else check(value)
+
+    _FAST_FORM[optional] = f"v is None or ({_FAST_FORM[check]})"
+    return optional
+
+
 def _flag(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be true or false"
 
@@ -171,8 +180,8 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
     ev.DeviceFaulted: {"device_id": _id, "reason": _text},
     ev.DeviceRecovered: {"device_id": _id},
     ev.ManifestAcknowledged: {"device_id": _id, "mission_id": _id},
-    ev.AgvArrived: {"device_id": _id, "mission_id": _id},
-    ev.AgvFaulted: {"device_id": _id, "mission_id": _id, "reason": _text},
+    ev.AgvArrived: {"device_id": _id, "mission_id": _id, "attempt": _optional(_whole(1, 1_000))},
+    ev.AgvFaulted: {"device_id": _id, "mission_id": _id, "reason": _text, "attempt": _optional(_whole(1, 1_000))},
     ev.GpsPing: {"device_id": _id, "plate": _plate, "km_to_gate": _number(0.0, 5000.0), "speed_kmh": _number(0.0, 200.0)},
     ev.PositionsReported: {"device_id": _id, "positions": _positions},
 }

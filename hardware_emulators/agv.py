@@ -194,7 +194,8 @@ class AgvFleet(EmulatedDevice):
                 if (yield from self._drive(self.lane_km - self.border_km)):
                     delivered = True
                     self.delivered += 1
-                    self._emit(AgvArrived(device_id=self.device_id, mission_id=command.mission_id))
+                    self._emit(AgvArrived(device_id=self.device_id, mission_id=command.mission_id,
+                                          attempt=command.attempt))
                     broke_down = not (yield from self._drive(self.lane_km))
                 else:
                     broke_down = True
@@ -223,6 +224,7 @@ class AgvFleet(EmulatedDevice):
                     device_id=self.device_id,
                     mission_id=command.mission_id,
                     reason=f"AGV {agv.number} broke down carrying {command.container_no}",
+                    attempt=command.attempt,
                 )
             )
         assert self._mttr_s is not None

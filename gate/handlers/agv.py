@@ -88,6 +88,11 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     mission = _mission(core, e.device_id, e.mission_id, DeviceKind.AGV_FLEET)
     if isinstance(mission, Refusal):
         return None, mission
+    if e.attempt is not None and e.attempt != mission.dispatch_attempts:
+        if e.attempt > mission.dispatch_attempts:
+            return mission.visit_id, Refusal(f"mission {mission.mission_id} has been dispatched "
+                                             f"{mission.dispatch_attempts} time(s), not {e.attempt}")
+        return mission.visit_id, f"repeat: fault of dispatch {e.attempt}, already answered"
     if mission.fault_at == now:
         # A fault answered at this very instant: the fleet repeated its report (a second AGV
         # breaking down at the instant it was sent could not be told from it).

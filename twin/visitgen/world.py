@@ -665,7 +665,7 @@ class GateWorld:
         self._at(now + self._devices.uniform(180.0, 600.0), scanned, truck, Act.SCAN, bound=True)
 
     def _agv_dispatched(self, c: cmd.DispatchAgv, truck: Truck, now: float, away: set[str], returned: set[str]) -> None:
-        self._at(now + self._devices.uniform(600.0, 1200.0), ev.AgvArrived(c.device_id, c.mission_id), truck, Act.AGV)
+        self._at(now + self._devices.uniform(600.0, 1200.0), ev.AgvArrived(c.device_id, c.mission_id, c.attempt), truck, Act.AGV)
 
     def _manifest_sent(self, c: cmd.SendManifest, truck: Truck, now: float, away: set[str], returned: set[str]) -> None:
         self._at(now + self._devices.uniform(5.0, 60.0), ev.ManifestAcknowledged(c.device_id, c.mission_id), truck,

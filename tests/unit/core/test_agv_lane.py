@@ -270,3 +270,21 @@ def test_missions_of_visits_dropped_from_the_archive_are_forgotten() -> None:
     assert visit not in run.core.archive and run.core.visit(visit) is None
     assert run.core.mission(f"{visit}:{BOX}") is None
     assert run.core.closed_by_plate == {"12C-000.02": other}
+
+
+def test_each_dispatch_is_numbered_and_a_fault_of_one_already_answered_is_a_repeat() -> None:
+    run, visit = agv_run()
+    hand_over(run, visit)
+    mission_id = f"{visit}:{BOX}"
+    first = only(run.send(ManifestAcknowledged("partner-link", mission_id)), DispatchAgv)
+    assert first.attempt == 1
+    second = only(run.send(AgvFaulted("agv-fleet", mission_id, "obstacle", attempt=1)), DispatchAgv)
+    assert second.attempt == 2
+    # The fleet reports the first fault again a second later: no third AGV, no step towards failing.
+    again = run.send(AgvFaulted("agv-fleet", mission_id, "obstacle", attempt=1), after=1.0)
+    assert again == [] and run.core.audit.records[-1].reason == "repeat: fault of dispatch 1, already answered"
+    assert run.core.mission(mission_id).dispatch_attempts == 2  # type: ignore[union-attr]
+    future = run.send(AgvFaulted("agv-fleet", mission_id, "?", attempt=5))
+    assert run.refused(future).reason == f"mission {mission_id} has been dispatched 2 time(s), not 5"
+    assert run.send(AgvArrived("agv-fleet", mission_id, attempt=2)) == []
+    assert run.core.mission(mission_id).state is AgvMissionState.DELIVERED  # type: ignore[union-attr]

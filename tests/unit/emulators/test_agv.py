@@ -140,3 +140,19 @@ def test_impossible_fleet_settings_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=f"agv-lane: {message}"):
         _fleet(env, rng, log, **kwargs)
+
+
+def test_the_fleet_echoes_the_dispatch_it_answers(env: simpy.Environment, rng: np.random.Generator, log: EventLog) -> None:
+    broken = _fleet(env, rng, log, n_agvs=1, mtbf_s=1.0, mttr_s=constant(900.0))
+    broken.dispatch(DispatchAgv(device_id="agv-lane", mission_id="m0", visit_id="v0", container_no="MSKU1234565",
+                                attempt=2))
+    env.run()
+    assert [e.attempt for _, e in log.of(AgvFaulted)] == [2]  # type: ignore[union-attr]
+
+
+def test_an_arrival_names_its_dispatch(env: simpy.Environment, rng: np.random.Generator, log: EventLog) -> None:
+    fleet = _fleet(env, rng, log, n_agvs=1)
+    fleet.dispatch(DispatchAgv(device_id="agv-lane", mission_id="m0", visit_id="v0", container_no="MSKU1234565",
+                               attempt=3))
+    env.run()
+    assert [e.attempt for _, e in log.of(AgvArrived)] == [3]  # type: ignore[union-attr]
