@@ -295,6 +295,14 @@ class GateRun:
         out += self.pass_barrier("barrier-out-1", visit_id)
         return out
 
+    def exit_opened(self, visit_id: str) -> list[Command]:
+        """From outside: into the yard, cleared, up to barrier 2, and its exit check passed, so
+        that barrier 2 is open for the vehicle; returns the exit check's commands."""
+        self.to_yard(visit_id)
+        self.clear_goods(visit_id)
+        self.to_barrier_2(visit_id)
+        return self.decide(visit_id, EXIT)
+
     def through(self, visit_id: str, scan: ScanResult | None = None) -> list[Command]:
         """The whole visit of a vehicle whose every check passes."""
         out = self.to_yard(visit_id, scan)

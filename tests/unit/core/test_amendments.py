@@ -320,10 +320,7 @@ def test_an_officer_can_refuse_a_vehicle_that_was_returned_and_never_amended() -
 def test_no_amendment_once_barrier_2_is_open_for_the_vehicle() -> None:
     run = GateRun(gate_config(Channel.YELLOW))
     visit = run.declare()
-    run.to_yard(visit)
-    run.clear_goods(visit)
-    run.to_barrier_2(visit)
-    run.decide(visit, K.BORDER_GUARD_EXIT)
+    run.exit_opened(visit)
     answer = amend(run, visit, goods=[goods(quantity=999)])
     assert run.refused(answer).reason == "cannot amend: barrier 2 is already open for vehicle 12C-000.01"
     assert run.status(visit, K.CUSTOMS_DOCUMENTS) is S.PASSED and run.view(visit).declaration_version == 1

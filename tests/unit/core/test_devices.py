@@ -323,7 +323,7 @@ def test_an_exit_barrier_faulted_when_it_is_to_open_asks_people_to_lift_it_as_ba
     visit = run.declare()
     run.to_yard(visit)
     run.clear_goods(visit)
-    run.to_barrier_2(visit)
+    run.to_barrier_2(visit)  # its exit check assigned, not yet passed
     run.send(DeviceFaulted("barrier-out-1", "arm jammed"))
     answer = run.decide(visit, ClearanceKind.BORDER_GUARD_EXIT)
     review = only(answer, ManualReview)
@@ -331,14 +331,20 @@ def test_an_exit_barrier_faulted_when_it_is_to_open_asks_people_to_lift_it_as_ba
     assert only(answer, OpenBarrier).device_id == "barrier-out-1"
 
 
-def test_a_barrier_repaired_while_a_truck_waits_for_it_is_told_to_open_for_the_truck_again() -> None:
-    run = GateRun()
+def _let_in_at_a_jammed_barrier_1(run: GateRun) -> str:
+    """A visit whose entry checks passed while barrier 1 was jammed: people are asked to lift it."""
     visit = run.declare()
     run.arrive_at_staging(visit)
     run.send(DeviceFaulted("barrier-in-1", "arm jammed"))
     run.arrive_at_barrier_1(visit)
     granted = run.pass_entry_checks(visit)
     assert only(granted, ManualReview).reason.startswith("barrier barrier-in-1 is faulted: open it by hand")
+    return visit
+
+
+def test_a_barrier_repaired_while_a_truck_waits_for_it_is_told_to_open_for_the_truck_again() -> None:
+    run = GateRun()
+    visit = _let_in_at_a_jammed_barrier_1(run)
     repaired = run.send(DeviceRecovered("barrier-in-1"))
     assert only(repaired, OpenBarrier) == OpenBarrier("barrier-in-1", visit, run.plate_of(visit))
     assert run.core.audit.records[-1].reason == f"recovered; opened again for {run.plate_of(visit)}"
@@ -347,10 +353,6 @@ def test_a_barrier_repaired_while_a_truck_waits_for_it_is_told_to_open_for_the_t
 
 def test_a_barrier_repaired_after_an_officer_let_the_truck_through_by_hand_opens_for_nobody() -> None:
     run = GateRun()
-    visit = run.declare()
-    run.arrive_at_staging(visit)
-    run.send(DeviceFaulted("barrier-in-1", "arm jammed"))
-    run.arrive_at_barrier_1(visit)
-    run.pass_entry_checks(visit)
+    visit = _let_in_at_a_jammed_barrier_1(run)
     run.pass_barrier("barrier-in-1", visit)  # lifted by hand
     assert not of_type(run.send(DeviceRecovered("barrier-in-1")), OpenBarrier)

@@ -73,15 +73,12 @@ def test_a_barrier_closed_on_a_doubtful_read_of_its_truck_opens_again_once_the_p
     for camera, barrier in (("cam-in-1", "barrier-in-1"), ("cam-out-1", "barrier-out-1")):
         run = GateRun()
         visit = run.declare()
-        run.arrive_at_staging(visit)
         if camera == "cam-in-1":
+            run.arrive_at_staging(visit)
             run.arrive_at_barrier_1(visit)
             granted = run.pass_entry_checks(visit)
         else:
-            run.to_yard(visit)
-            run.clear_goods(visit)
-            run.to_barrier_2(visit)
-            granted = run.decide(visit, K.BORDER_GUARD_EXIT)
+            granted = run.exit_opened(visit)
         assert only(granted, OpenBarrier).device_id == barrier
         doubtful = run.read(camera, run.plate_of(visit), confidence=0.6)  # the same truck, read again in the rain
         assert only(doubtful, KeepClosed).visit_id == visit
@@ -110,10 +107,7 @@ def test_a_truck_sent_back_from_barrier_2_to_pay_is_let_out_where_it_stands_once
 def test_a_refusal_after_barrier_2_opened_tells_it_to_stay_closed_and_a_later_sighting_names_the_refusal() -> None:
     run = GateRun(gate_config(Channel.YELLOW))
     visit = run.declare()
-    run.to_yard(visit)
-    run.clear_goods(visit)
-    run.to_barrier_2(visit)
-    run.decide(visit, K.BORDER_GUARD_EXIT)
+    run.exit_opened(visit)
     refused = run.decide(visit, K.CUSTOMS_DOCUMENTS, Outcome.REFUSED, reasons=("forged invoice",))
     assert only(refused, KeepClosed) == KeepClosed("barrier-out-1", visit, run.plate_of(visit), ("forged invoice",))
     through = run.send(VehiclePassed("barrier-out-1", run.plate_of(visit)))
