@@ -75,7 +75,9 @@ def loadtest_command(
     bad_share: float = typer.Option(0.02, "--bad-share", help="Share of visits meeting one piece of bad input."),
     seed: int = typer.Option(1, "--seed", help="Seed of every random choice; same seed, same stream."),
     mix: str = typer.Option("national", "--mix",
-                            help=f"A named mix ({', '.join(NAMED_MIXES)}) and/or shares, e.g. 'lang-son,agv=0.2'."),
+                            help=f"A named mix ({', '.join(NAMED_MIXES)}) and/or shares, e.g. 'lang-son,agv=0.2'; "
+                                 "'late=0.05' has officers decide after their service level, loading the "
+                                 "core's timers."),
     gps_feed_s: float | None = typer.Option(
         None, "--gps-feed-s", help="GPS positions through a telematics feed delivering a batch every SECONDS "
                                    "(default: one GpsPing per position)."),

@@ -42,6 +42,9 @@ class Mix:
     weight_discrepancy: float = 0.02
     returned: float = 0.01  #: an officer returns one clearance for re-declaration
     refused: float = 0.002  #: an officer refuses the visit
+    #: An officer decides after the agency's service level, so the core escalates the task (its
+    #: timers under load); none by default: a clean stream escalates nothing.
+    late: float = 0.0
     vn_plates: float = 0.7
 
     def __post_init__(self) -> None:

@@ -14,8 +14,10 @@ Every event the world sends in good faith is expected to be accepted: a refusal 
 review it did not provoke is counted as a surprise (``WorldStats``), never hidden.
 
 Times are seconds of simulated time. Officer delays stay inside the service levels of the
-default ``TimeoutConfig``, so a clean stream escalates nothing; the core's timers are still driven
-(``on_timer`` when a deadline falls due) and recorded as ticks, so that a replay matches.
+default ``TimeoutConfig``, so a clean stream escalates nothing, unless the mix asks for late
+decisions (``Mix.late``: the share decided after the service level, each escalated first); the
+core's timers are driven (``on_timer`` when a deadline falls due) and recorded as ticks, so that
+a replay matches.
 """
 
 from __future__ import annotations
@@ -619,6 +621,8 @@ class GateWorld:
             outcome, reasons = Outcome.RETURNED, (o.pick(_RETURN_REASONS),)
         lo, hi = _DECISION_DELAY[kind]
         delay = o.uniform(lo, hi)
+        if self.mix.late and o.chance(self.mix.late):  # drawn only when asked for: other streams stay as they were
+            delay = c.due - now + o.uniform(60.0, 1_800.0)  # after the service level: escalated first
         decision = ev.ClearanceDecided(_ROLE_ACCOUNT[c.role], truck.visit_id, kind, outcome, reasons)
         bound = kind in _ENTRY_KINDS
         self._at(now + delay, decision, truck, Act.DECIDE, bound=bound, on_version=True)

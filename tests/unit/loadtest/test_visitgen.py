@@ -137,6 +137,21 @@ def test_a_world_where_every_declaration_is_returned_sends_no_decision_on_a_retu
         assert world.core.check_invariants() == []
 
 
+def test_late_decisions_load_the_cores_timers_and_a_replay_escalates_the_same_tasks() -> None:
+    world = GateWorld(seed=5, open_visits=40, total_visits=300, mix=parse_mix("late=0.1"))
+    stream = world.record_all()
+    escalations = world.core.stats["escalations"]
+    assert escalations > 20 and len(stream.ticks) > 0
+    assert world.stats.unexpected_refusals == 0 and world.stats.unexpected_reviews == 0, world.stats.surprises
+    assert world.stats.visits_departed + world.stats.visits_refused == 300
+    fresh = GateCore(world.config)
+    replay(fresh, stream, None)
+    assert fresh.stats["escalations"] == escalations
+    clean = GateWorld(seed=5, open_visits=40, total_visits=300)
+    clean.record_all()
+    assert clean.core.stats["escalations"] == 0, "none unless asked for"
+
+
 def test_bad_input_brings_refusals_and_reviews_but_loses_no_visit() -> None:
     world = GateWorld(seed=9, open_visits=60, total_visits=400, bad_share=0.5)
     world.record_all()
