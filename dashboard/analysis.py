@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard.replay import clock_label
 from scenarios.schema import Scenario
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
+from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS
 from twin.results import RunResult, kpi_order, kpi_unit
 from twin.stats import mean_ci
@@ -145,6 +146,28 @@ HEADLINE_NOTES: dict[str, str] = {
                          "counts them in its staging area.",
     "yard_occupancy_max": "Trucks in the yard, those in its inspection bays included.",
 }
+
+
+#: Headline KPIs given per day: a run measuring other than 24 h is scaled to them.
+PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_per_day"})
+
+
+def per_day_note(measured_h: float) -> str:
+    """What a per-day KPI of a run that measured ``measured_h`` hours (its horizon less its
+    warm-up) rests on: "" for a day, else "scaled to a day from 12 h" and the like."""
+    if math.isclose(measured_h, 24.0):
+        return ""
+    return f"scaled to a day from {measured_h:g} h"
+
+
+def levels_caption(levels: Sequence[str], seed: int, replications: int) -> str:
+    """The caption of the Overview's "Levels over time" figure: one panel per level drawn
+    (``levels``, names in ``twin.plots.LEVEL_LABELS``), of replication 0 only."""
+    panels = [f"{label[0].lower()}{label[1:]} ({unit})" for label, unit in
+              (LEVEL_LABELS.get(name, (name.replace("_", " "), "level")) for name in levels)]
+    which = (f"Replication 0 (seed {seed}) of {replications}; the others differ" if replications > 1
+             else f"The run's one replication (seed {seed})")
+    return f"Over the run, one panel each: {'; '.join(panels)}. {which}."
 
 
 def pooled_percentiles_note(trucks: pd.DataFrame, summary: Mapping[str, Any]) -> str:

@@ -89,7 +89,9 @@ class RunJob:
     """One request on the board: its status, progress (0 to 1), result or error.
 
     ``problem`` holds a warning about a run that finished but broke an invariant (its results
-    are shown, with the warning); ``error`` the reason a run failed.
+    are shown, with the warning); ``error`` the reason a run failed. ``writing`` is set once
+    every replication has been simulated: the results are being collected and written, which
+    can take seconds for a long run, and a cancel comes too late (``JobBoard.cancel`` says so).
     """
 
     request: RunRequest
@@ -100,7 +102,10 @@ class RunJob:
     result: RunResult | None = None
     error: str | None = None
     problem: str | None = None
+    writing: bool = False
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    #: Held while a cancel is asked for and while the run decides it is past cancelling.
+    cancel_lock: threading.Lock = field(default_factory=threading.Lock)
     #: Set once the job has finished (done, failed or cancelled).
     finished: threading.Event = field(default_factory=threading.Event)
 
@@ -161,11 +166,15 @@ class JobBoard:
             return list(self._jobs.values())
 
     def cancel(self, key: JobKey) -> bool:
-        """Ask a queued or running job to stop; False when there is no such unfinished job."""
+        """Ask a queued or running job to stop; False when there is no such unfinished job, or
+        when it is too late: its simulation is over and its results are being written."""
         job = self.get(key)
-        if job is None or job.status.finished:
+        if job is None:
             return False
-        job.cancel_requested.set()
+        with job.cancel_lock:
+            if job.status.finished or job.writing:
+                return False
+            job.cancel_requested.set()
         return True
 
     def wait(self, key: JobKey, timeout: float) -> RunJob:
@@ -211,10 +220,16 @@ def _run(job: RunJob) -> None:
     job.status = JobStatus.RUNNING
     request = job.request
     total = request.replications
+    simulated: set[int] = set()
 
     def progress(replication: int, fraction: float) -> None:
-        if job.cancel_requested.is_set():
-            raise RunCancelled("cancelled from the dashboard")
+        with job.cancel_lock:
+            if job.cancel_requested.is_set():
+                raise RunCancelled("cancelled from the dashboard")
+            if fraction >= 1.0:
+                simulated.add(replication)
+            # After the last replication's last step nothing asks for a cancel any more.
+            job.writing = len(simulated) >= total
         job.progress = min(1.0, (replication + fraction) / total)
 
     options = RunOptions(replications=request.replications, seed=request.seed, out=job.out_dir)

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -35,6 +36,7 @@ _PENDING = "gatetwin.pending"
 _MESSAGES = "gatetwin.messages"
 _PRELOADED = "gatetwin.preloaded"
 _COMPARED = "gatetwin.compare_opened"
+_CHOICES = "gatetwin.choices"
 #: Key of the sidebar's "results shown" selector.
 SHOWN_WIDGET = "gatetwin.shown_widget"
 
@@ -134,6 +136,16 @@ def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show:
     return loaded
 
 
+def open_again(loaded: LoadedRun, place: int) -> LoadedRun:
+    """``loaded`` opened once more, under a label of its own, as run ``place`` (1 for the first)
+    of a comparison that names it twice: the same scenario with the same settings, asked for
+    twice, runs once and gives the same results, so it is compared with itself, as
+    ``gatetwin compare`` compares ``1:NAME`` with ``2:NAME``. Opened once per source and place."""
+    source = f"{loaded.source} (again, as run {place} of a comparison)"
+    found = next((other for other in loaded_runs().values() if other.source == source), None)
+    return found if found is not None else add_run(loaded.run, source, loaded.scenario, show=False)
+
+
 def current_run() -> LoadedRun | None:
     """The run the pages show, or None when nothing is open."""
     runs = loaded_runs()
@@ -180,6 +192,31 @@ def short_source(source: str, longest: int = 32) -> str:
 
 def _remember_shown() -> None:
     st.session_state[_SHOWN] = st.session_state[SHOWN_WIDGET]
+
+
+# --- choices made in a page's widgets ----------------------------------------------------------
+
+def remembered(key: str, default: Any = None) -> Any:
+    """The value the user last gave the widget ``key`` (``default`` when never given)."""
+    return st.session_state.get(_CHOICES, {}).get(key, default)
+
+
+def remember(key: str, value: Any) -> None:
+    """Record the value of the widget ``key``, for ``restore_widget`` to give it back."""
+    st.session_state.setdefault(_CHOICES, {})[key] = value
+
+
+def restore_widget(key: str, default: Any) -> None:
+    """Before the widget ``key`` is drawn: give it the value the user last chose (``default`` the
+    first time), when Streamlit has dropped it.
+
+    Streamlit drops the state of every widget that a script run does not draw, so a choice made
+    on one page would be forgotten on a visit to another, as ``run_picker`` explains. A page
+    calls this before drawing the widget (with no default of the widget's own, which would
+    clash with the value set here) and ``remember`` with the value the widget returns.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = remembered(key, default)
 
 
 # --- reading saved results ---------------------------------------------------------------------

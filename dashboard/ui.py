@@ -12,14 +12,17 @@ import streamlit as st
 from matplotlib.figure import Figure
 
 from dashboard.analysis import format_number
-from dashboard.jobs import JobStatus
+from dashboard.jobs import JobKey, JobStatus
 from dashboard.state import (
     LoadedRun,
     collect_finished,
     current_run,
     job_board,
     pending_runs,
+    post_message,
     preload_from_environment,
+    remember,
+    restore_widget,
     run_picker,
     show_messages,
 )
@@ -84,10 +87,14 @@ def pick_replication(loaded: LoadedRun, key: str) -> int:
     reps = loaded.run.replications
     if len(reps) == 1:
         return 0
-    return int(st.selectbox("Replication", list(range(len(reps))), key=replication_key(loaded, key),
-                            format_func=lambda r: f"replication {r} (seed {reps[r].seed})",
-                            help="Replication r of a run uses the run's seed and its own random streams; "
-                                 "runs with the same seed share replication r's random numbers."))
+    widget = replication_key(loaded, key)
+    restore_widget(widget, 0)  # the choice is kept while the user visits other pages
+    chosen = int(st.selectbox("Replication", list(range(len(reps))), key=widget,
+                              format_func=lambda r: f"replication {r} (seed {reps[r].seed})",
+                              help="Replication r of a run uses the run's seed and its own random streams; "
+                                   "runs with the same seed share replication r's random numbers."))
+    remember(widget, chosen)
+    return chosen
 
 
 #: What a table shows for a missing number (NaN), rather than Streamlit's "None".
@@ -127,6 +134,14 @@ def table(frame: pd.DataFrame, formats: dict[str, str] | None = None, *, missing
     st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
 
 
+def _cancel(key: JobKey, label: str) -> None:
+    """Cancel a run; say so when it is too late (its simulation is over, its results are being
+    written or are written)."""
+    if not job_board().cancel(key):
+        post_message("info", f"{label}: too late to cancel: its simulation had finished, and its results open "
+                             "once written.")
+
+
 def _progress_panel() -> None:
     board = job_board()
     pending = pending_runs()
@@ -136,10 +151,15 @@ def _progress_panel() -> None:
         if job is None or job.status.finished:
             finished_any = True
             continue
+        if job.writing:  # too late to cancel: no button
+            st.progress(1.0, text=f"{job.label}: simulated; writing results…")
+            continue
         text = f"{job.label}: {'waiting for the run before it' if job.status is JobStatus.QUEUED else f'{job.progress:.0%}'}"
         st.progress(job.progress, text=text)
-        if st.button("Cancel", key=f"cancel-{item.key.scenario_hash[:12]}-{item.key.seed}-{item.key.replications}-{item.key.horizon_h}"):
-            board.cancel(item.key)
+        # A callback, which runs even when the click arrives after the run began writing and the
+        # button is no longer drawn.
+        st.button("Cancel", key=f"cancel-{item.key.scenario_hash[:12]}-{item.key.seed}-{item.key.replications}-{item.key.horizon_h}",
+                  on_click=_cancel, args=(item.key, job.label))
     if finished_any:
         collect_finished()
         st.rerun(scope="app")

@@ -190,6 +190,24 @@ def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
     return changes
 
 
+#: The run settings a command or a form can give beside the changes (``--hours``, ``--reps``,
+#: ``--seed``; the dashboard's fields).
+RUN_SETTINGS = ("horizon_h", "replications", "seed")
+
+
+def run_settings_in(pairs: Sequence[str], where: str) -> list[tuple[str, str]]:
+    """``(key, setting)`` for each change among ``pairs`` that sets one of ``RUN_SETTINGS``:
+    ``run.seed``, ``run__seed``, the bare ``seed``, or a whole ``run={...}`` naming it. Keys are
+    read as ``parse_settings`` reads them, and a malformed pair raises its ``ScenarioError``."""
+    found: list[tuple[str, str]] = []
+    for key, value in parse_settings(pairs, where).items():
+        if key == "run" and isinstance(value, Mapping):
+            found += [(key, setting) for setting in RUN_SETTINGS if setting in value]
+        else:
+            found += [(key, setting) for setting in RUN_SETTINGS if key in (setting, f"run.{setting}")]
+    return found
+
+
 _NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 

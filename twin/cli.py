@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import typer
@@ -38,6 +38,7 @@ from scenarios import (
     format_errors,
     library_names,
     load_scenario,
+    run_settings_in,
     scenario_file,
     split_variant,
     with_overrides,
@@ -73,15 +74,24 @@ def _scenario(source: str, settings: Sequence[str] = (), **overrides: object) ->
     return with_overrides(scenario, **changes) if changes else scenario
 
 
-def _refuse_clashes(command: str, pairs: Sequence[str], hours: float | None, seed: int | None) -> None:
-    """Refuse a change that sets what an option sets too (the horizon, the seed): the option would
-    win while the variant's name said otherwise."""
-    for pair in pairs:
-        key = pair.partition("=")[0].strip().replace("__", ".")
-        if hours is not None and key in ("horizon_h", "run.horizon_h"):
-            _refuse(command, f"{pair}: --hours gives the horizon too; give one of them")
-        if seed is not None and key in ("seed", "run.seed"):
-            _refuse(command, f"{pair}: --seed gives the seed too; give one of them")
+#: The option that gives each run setting beside the changes, and what it gives.
+_RUN_OPTIONS = {"horizon_h": ("--hours", "horizon"), "replications": ("--reps", "replications"),
+                "seed": ("--seed", "seed")}
+
+
+def _refuse_clashes(command: str, pairs: Sequence[str], given: Collection[str]) -> None:
+    """Refuse a change that sets what an option given sets too (the horizon, the replications,
+    the seed: ``given`` names them as ``RUN_SETTINGS`` does): the option would win while the
+    variant's name said otherwise. Malformed changes are left to the loading of the scenario,
+    which names its file with each error."""
+    try:
+        clashes = run_settings_in(pairs, "changes")
+    except ScenarioError:
+        return
+    for key, setting in clashes:
+        if setting in given:
+            option, what = _RUN_OPTIONS[setting]
+            _refuse(command, f"{key}: {option} gives the {what} too; give one of them")
 
 
 def _load(source: str, settings: Sequence[str] = (), **overrides: object) -> Scenario:
@@ -238,7 +248,8 @@ def run(
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
 ) -> None:
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
-    _refuse_clashes("run", settings, hours, seed)
+    _refuse_clashes("run", settings, [s for s, v in (("horizon_h", hours), ("replications", reps), ("seed", seed))
+                                      if v is not None])
     loaded = _load(scenario, settings, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
     _prepare_out(out_dir, "run")
@@ -294,7 +305,9 @@ def compare(
 
     if len(scenarios) < 2:
         _refuse("compare", "give at least two scenarios")
-    _refuse_clashes("compare", [*settings, *(c for spec in scenarios for c in split_variant(spec)[1])], hours, seed)
+    # --reps always has a value here: a change of the replications would always be overridden.
+    _refuse_clashes("compare", [*settings, *(c for spec in scenarios for c in split_variant(spec)[1])],
+                    ["replications", *(s for s, v in (("horizon_h", hours), ("seed", seed)) if v is not None)])
     # Every scenario is read before any runs, and every error of every file is reported.
     loaded: list[Scenario] = []
     # A variant is labelled as it was written: its scenario's own name, then what it changes

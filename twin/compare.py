@@ -5,8 +5,10 @@ The first run is the baseline. A replication is named by its seed and its index 
 the same random numbers: such runs are compared replication by replication (common random
 numbers: the same trucks arrive in both, so the difference is mostly the layout's). Runs that
 share no replication fall back to Welch's interval for independent samples; ``pairing`` says
-which of the two a comparison used. Whether more is better depends on the KPI:
-``KPI_DIRECTION`` says so.
+which of the two a comparison used. Runs paired with the baseline are compared on the
+replications they all share (``comparison_basis``): means, differences and the best run of a
+row rest on the same replications, and a warning says how many when any are left out.
+Whether more is better depends on the KPI: ``KPI_DIRECTION`` says so.
 
 A run with no finished replication has nothing to compare and is refused by name. Runs that
 cover different hours, or that did not finish every replication they were asked for, are
@@ -18,7 +20,9 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+import string
+import textwrap
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from twin.results import RunResult, clear_results, is_results_folder, kpi_order
-from twin.stats import paired_difference, welch_difference
+from twin.stats import mean_ci, paired_difference, welch_difference
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
 
@@ -161,8 +165,10 @@ def unfinished(run: RunResult) -> str:
 
 def comparison_warnings(runs: Sequence[RunResult], labels: Sequence[str] | None = None) -> list[str]:
     """Why the comparison of ``runs`` may not be like for like, one sentence each: runs of
-    different lengths (totals and peaks grow with the hours simulated), and runs that did not
-    finish every replication (their means rest on fewer, and earlier, replications)."""
+    different lengths (totals and peaks grow with the hours simulated), runs that did not
+    finish every replication (their means rest on fewer, and earlier, replications), and runs
+    paired with the baseline that do not all have the same replications (the comparison uses
+    only those they share, ``comparison_basis``: how many it says)."""
     names = _labels(runs, labels)
     warnings: list[str] = []
     hours = [horizon_h(run) for run in runs]
@@ -173,6 +179,15 @@ def comparison_warnings(runs: Sequence[RunResult], labels: Sequence[str] | None 
         problem = unfinished(run)
         if problem:
             warnings.append(f"{name}: {problem}; its means rest on the replications that did.")
+    basis = comparison_basis(runs)
+    if basis.left_out():
+        group = [0] + [index for index, matched in enumerate(basis.pairings) if matched.paired]
+        listed = ", ".join(f"{names[index]}: {basis.counts[index]}" for index in group)
+        n = basis.shared
+        warnings.append(f"Not every run has the same replications ({listed}): the differences are paired over the "
+                        f"{n} replication{'s' if n != 1 else ''} they share (same seed and index), and each run's "
+                        f"mean and the best run are taken over {'those' if n != 1 else 'that one'} too; the other "
+                        "replications are left out.")
     return warnings
 
 
@@ -219,6 +234,57 @@ def pairing(run: RunResult, baseline: RunResult) -> Pairing:
     return Pairing(tuple((position[rep], index) for index, rep in enumerate(theirs) if rep in position))
 
 
+@dataclass(frozen=True)
+class Basis:
+    """The replications a comparison of several runs rests on (the first run is the baseline).
+
+    ``used[i]`` holds the indices of run i's replications that its rows use, ``pairings[i]``
+    how they are matched with the baseline's (``pairings[0]`` is empty), ``counts[i]`` how many
+    replications run i has. A run is paired with the baseline on the replications it shares
+    with it and with every run paired before it, so the baseline and the runs paired with it
+    are all compared on one set of replications: a row's mean, its difference from the
+    baseline and the best run rest on the same ones. A run sharing none is an independent
+    sample, compared on all of its replications.
+    """
+
+    used: tuple[tuple[int, ...], ...]
+    pairings: tuple[Pairing, ...]
+    counts: tuple[int, ...]
+
+    @property
+    def shared(self) -> int:
+        """How many replications the baseline (and every run paired with it) is compared on."""
+        return len(self.used[0]) if self.used else 0
+
+    def left_out(self) -> dict[int, int]:
+        """By run index: how many of its replications the comparison leaves out (none left
+        out: not listed)."""
+        return {index: count - len(used) for index, (used, count) in enumerate(zip(self.used, self.counts, strict=True))
+                if len(used) < count}
+
+
+def comparison_basis(runs: Sequence[RunResult]) -> Basis:
+    """The replications each of ``runs`` is compared on (``Basis``); the first is the baseline."""
+    ids = [replication_ids(run) for run in runs]
+    shared = list(ids[0]) if ids else []
+    paired: set[int] = set()
+    for index, run in enumerate(runs[1:], start=1):
+        common = {ids[0][j] for _, j in pairing(run, runs[0]).pairs} & set(shared)
+        if common:
+            shared = [rep for rep in shared if rep in common]
+            paired.add(index)
+    used: list[tuple[int, ...]] = []
+    for index, run_ids in enumerate(ids):
+        if index == 0 or index in paired:
+            position = {rep: i for i, rep in enumerate(run_ids)}
+            used.append(tuple(position[rep] for rep in shared))
+        else:
+            used.append(tuple(range(len(run_ids))))
+    pairings = tuple(Pairing(tuple(zip(used[i], used[0], strict=True))) if i in paired else Pairing(())
+                     for i in range(len(runs)))
+    return Basis(tuple(used), pairings, tuple(len(run_ids) for run_ids in ids))
+
+
 def _per_replication(run: RunResult, kpi: str) -> list[float]:
     entry = run.summary["kpis"].get(kpi)
     if entry is None:
@@ -226,18 +292,28 @@ def _per_replication(run: RunResult, kpi: str) -> list[float]:
     return [float(v) for v in entry["per_replication"]]
 
 
-def _difference(run: RunResult, baseline: RunResult, kpi: str) -> tuple[float, float, str]:
+def _mean(run: RunResult, kpi: str, used: Sequence[int]) -> tuple[float, float]:
+    """Mean and confidence half width of ``kpi`` over the replications ``used`` of ``run`` (the
+    summary's own when those are all of them)."""
+    values = _per_replication(run, kpi)
+    if len(used) == len(values):
+        entry = run.summary["kpis"].get(kpi, {})
+        return float(entry.get("mean", math.nan)), float(entry.get("half_width", math.nan))
+    return mean_ci([values[i] for i in used])
+
+
+def _difference(run: RunResult, baseline: RunResult, kpi: str, matched: Pairing, used: Sequence[int],
+                baseline_used: Sequence[int]) -> tuple[float, float, str]:
     """Mean difference run - baseline, its half width, and how replications were matched.
 
-    Replications are paired on the (seed, index) both runs ran; without a shared one the
-    runs are independent samples.
+    A paired run is compared replication by replication (``matched.pairs``); any other as an
+    independent sample, its replications ``used`` against the baseline's ``baseline_used``.
     """
     ours, theirs = _per_replication(run, kpi), _per_replication(baseline, kpi)
-    matched = pairing(run, baseline)
     if matched.paired:
         diff, half = paired_difference([ours[i] for i, _ in matched.pairs], [theirs[j] for _, j in matched.pairs])
     else:
-        diff, half = welch_difference(ours, theirs)
+        diff, half = welch_difference([ours[i] for i in used], [theirs[j] for j in baseline_used])
     return diff, half, matched.kind
 
 
@@ -280,11 +356,12 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
             reason = _first_line(run.failed)
             raise ValueError(f"{name}: no finished replication, so nothing to compare" + (f" ({reason})" if reason else ""))
     baseline = runs[0]
+    basis = comparison_basis(runs)
     rows: list[dict[str, Any]] = []
     for kpi in kpi_order({k for run in runs for k in run.summary["kpis"]}):
         direction = kpi_direction(kpi)
         entries = [run.summary["kpis"].get(kpi, {}) for run in runs]
-        means = [float(e.get("mean", math.nan)) for e in entries]
+        means, halves = zip(*(_mean(run, kpi, used) for run, used in zip(runs, basis.used, strict=True)), strict=True)
         unit = next((e["unit"] for e in entries if e.get("unit")), "")
         best = ""
         finite = [(m, i) for i, m in enumerate(means) if not math.isnan(m)]
@@ -292,11 +369,12 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
             sign = 1.0 if direction == LOWER else -1.0
             # Ties go to the earliest run, so the baseline stays best unless beaten.
             best = names[min(finite, key=lambda pair: (sign * pair[0], pair[1]))[1]]
-        for index, (run, entry) in enumerate(zip(runs, entries, strict=True)):
+        for index, run in enumerate(runs):
             if index == 0:
                 difference, half, pairing, verdict = math.nan, math.nan, "", "baseline"
             else:
-                difference, half, pairing = _difference(run, baseline, kpi)
+                difference, half, pairing = _difference(run, baseline, kpi, basis.pairings[index], basis.used[index],
+                                                        basis.used[0])
                 verdict = _verdict(direction, difference, half)
             rows.append(
                 {
@@ -305,7 +383,7 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
                     "direction": direction,
                     "run": names[index],
                     "mean": means[index],
-                    "half_width": float(entry.get("half_width", math.nan)),
+                    "half_width": halves[index],
                     "difference": difference,
                     "difference_half_width": half,
                     "pairing": pairing,
@@ -386,17 +464,34 @@ def format_table(table: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def comparison_plot(table: pd.DataFrame) -> Figure:
+def run_letters(labels: Sequence[str]) -> dict[str, str]:
+    """A letter for each run compared, in order (A is the baseline; R27, R28, ... after Z), for
+    headings and charts too narrow for a run's label."""
+    letters = string.ascii_uppercase
+    return {label: letters[i] if i < len(letters) else f"R{i + 1}" for i, label in enumerate(labels)}
+
+
+#: Characters a line of the chart's key to the run letters holds before it wraps.
+_KEY_WIDTH = 120
+
+
+def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = None) -> Figure:
     """Change of each judged KPI against the baseline, in percent of the baseline's mean.
 
     One bar per KPI and run. Green: significantly better; red: significantly worse; grey: no
     clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
-    left out (a percentage of them means nothing).
+    left out (a percentage of them means nothing). Runs are named by letter (``letters``, by
+    default ``run_letters`` of the runs in the table's order: A is the baseline), in the bars'
+    labels when there are more than two runs and in a key under the chart, which gives each
+    letter's run in full: a run's label can be longer than the chart is wide.
     """
+    runs = [str(run) for run in dict.fromkeys(table["run"])]
+    letters = {**run_letters(runs), **(letters or {})}
     base_rows = table[table["verdict"] == "baseline"]
     baseline_mean = dict(zip(base_rows["kpi"], base_rows["mean"], strict=True))
-    baseline_name = str(base_rows["run"].iloc[0]) if len(base_rows) else "baseline"
-    several = table["run"].nunique() > 2
+    baseline_name = str(base_rows["run"].iloc[0]) if len(base_rows) else None
+    baseline_letter = letters.get(baseline_name, "the baseline") if baseline_name is not None else "the baseline"
+    several = len(runs) > 2
     bars = []
     for row in table.to_dict("records"):
         reference = baseline_mean.get(row["kpi"], math.nan)
@@ -406,19 +501,26 @@ def comparison_plot(table: pd.DataFrame) -> Figure:
         colour = "tab:grey"
         if row["significant"]:
             colour = "tab:green" if row["verdict"] == "better" else "tab:red"
-        label = f"{row['kpi']} ({row['direction']} is better)" + (f" - {row['run']}" if several else "")
-        bars.append((label, row["difference"] * scale, row["difference_half_width"] * scale, colour))
-    figure = Figure(figsize=(10, 1.5 + 0.35 * max(1, len(bars))), layout="constrained")
+        label = f"{row['kpi']} ({row['direction']} is better)" + (f"  {letters[str(row['run'])]}" if several else "")
+        bars.append((label, row["difference"] * scale, row["difference_half_width"] * scale, colour, row["kpi"]))
+    figure = Figure(figsize=(10, 2.0 + 0.35 * max(1, len(bars))), layout="constrained")
     ax = figure.subplots()
-    for position, (_, change, error, colour) in enumerate(bars):
+    for position, (_, change, error, colour, _) in enumerate(bars):
         ax.barh(position, 0.0 if math.isnan(change) else change, color=colour,
                 xerr=None if math.isnan(error) else error, capsize=3)
     ax.set_yticks(range(len(bars)), [bar[0] for bar in bars])
+    if several:  # a faint line between the bars of one KPI and the next
+        for position in range(1, len(bars)):
+            if bars[position][4] != bars[position - 1][4]:
+                ax.axhline(position - 0.5, color="grey", linewidth=0.5, alpha=0.5)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"change vs {baseline_name} (% of its mean)")
+    ax.set_xlabel(f"change vs {baseline_letter}, the baseline (% of its mean)")
     ax.grid(axis="x", alpha=0.3)
     if not bars:
         ax.text(0.5, 0.5, "nothing to compare", ha="center", va="center", transform=ax.transAxes)
+    key = "\n".join(textwrap.fill(f"{letters[run]}{' (baseline)' if run == baseline_name else ''}: {run}", _KEY_WIDTH,
+                                   subsequent_indent="    ") for run in runs)
+    figure.supxlabel(key, fontsize=9, ha="left", x=0.01)
     figure.suptitle("Difference from the baseline, with 95 % confidence intervals")
     return figure

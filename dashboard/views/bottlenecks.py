@@ -23,9 +23,12 @@ from dashboard.analysis import (
     uses_agents,
 )
 from dashboard.charts import hour_heatmap_figure, hourly_flow_figure
+from dashboard.state import remember, restore_widget
 from dashboard.ui import MISSING, page_setup, pick_replication, require_run, show_figure, table
 from twin.plots import agents_figure, queue_length_figure
 
+#: Key of the slider of the queue that counts (the user's choice is kept across pages).
+THRESHOLD_KEY = "bottlenecks.threshold"
 #: Headings of the table of waits, with what each means.
 WAIT_HEADINGS = {
     "where": ("where", "A station (trucks queue there) or an agency's officers (tasks wait for one of them)."),
@@ -118,8 +121,9 @@ if loaded is not None:
     show_figure(hourly_flow_figure(flow, top["hour"].tolist()), "Arrivals and departures per hour, and trucks waiting.")
 
     st.markdown("#### Where the queue forms first")
-    threshold = st.slider("A queue counts from this many trucks", min_value=1, max_value=50, value=5,
-                          key="bottlenecks.threshold")
+    restore_widget(THRESHOLD_KEY, 5)
+    threshold = st.slider("A queue counts from this many trucks", min_value=1, max_value=50, key=THRESHOLD_KEY)
+    remember(THRESHOLD_KEY, threshold)
     onsets = queue_onsets(rep.series, threshold)
     first = onsets.iloc[0] if not onsets.empty else None
     if first is not None and not math.isnan(first["first_time_s"]):

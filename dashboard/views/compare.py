@@ -4,101 +4,180 @@ confidence interval, and the best run on each KPI.
 Runs without a finished replication have nothing to compare: they are left out of the choice,
 with a notice. A comparison started here ("Run and compare") is shown as its runs finish: each
 time one more of them opens, the selection becomes every one of them that has opened so far.
+The runs chosen and the page's other choices are kept while the user visits other pages.
 """
 
 from __future__ import annotations
 
-import string
+from collections import Counter
 
 import streamlit as st
 
 from dashboard.analysis import side_by_side, winners
+from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import JobKey, RunRequest
-from dashboard.state import LoadedRun, compare_opened, loaded_runs, post_message, request_runs
+from dashboard.state import (
+    LoadedRun,
+    compare_opened,
+    loaded_runs,
+    open_again,
+    post_message,
+    remember,
+    remembered,
+    request_runs,
+    restore_widget,
+)
 from dashboard.ui import first_line, page_setup, show_figure, table
 from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
-from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results
+from scenarios.schema import Scenario
+from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results, run_letters
 
 SELECTION_KEY = "compare.runs"
 #: The keys of the runs "Run and compare" started last, baseline first.
 LAUNCHED_KEY = "gatetwin.compare_launched"
 #: The labels last put into the selection from those runs (so a later change by hand stays).
 APPLIED_KEY = "gatetwin.compare_applied"
+#: The scenario whose hours and seed the "Run and compare" form was last given.
+DEFAULTS_FROM_KEY = "gatetwin.compare_defaults_from"
+#: The run settings the "Run and compare" form gives, by the label of its field.
+COMPARE_FIELDS = {"horizon_h": "Simulated hours", "replications": "Replications", "seed": "Seed (all scenarios)"}
+#: The fewest and most hours the form takes.
+MIN_HOURS, MAX_HOURS = 0.5, 24.0 * 60
+#: Widgets of the form, with their values before the user gives any.
+LAUNCH_DEFAULTS: dict[str, object] = {"compare.launch": [], "compare.variants": "", "compare.hours": 24.0,
+                                      "compare.reps": 5, "compare.seed": 1}
+
+
+def first_scenario(chosen: list[str]) -> Scenario | None:
+    """The baseline of the scenarios chosen to run, when it is a library scenario (or a
+    variant of one) that reads; None otherwise."""
+    if not chosen or split_variant(chosen[0])[0] not in (*library_names(), *ALIASES):
+        return None
+    try:
+        return load_variant(chosen[0])
+    except ScenarioError:
+        return None
 
 
 def launch_comparison() -> None:
-    """Run library scenarios with one seed (common random numbers), for a paired comparison."""
+    """Run library scenarios with one seed (common random numbers), for a paired comparison.
+
+    Hours and seed start as the baseline's (the first scenario chosen), as ``gatetwin compare``
+    takes them, and again each time another scenario becomes the baseline.
+    """
     with st.expander("Run layouts to compare (same seed for all, paired by replication)", expanded=len(loaded_runs()) < 2):
-        chosen = st.multiselect("Library scenarios (the first is the baseline)", library_names(), key="compare.launch")
+        for key, default in LAUNCH_DEFAULTS.items():
+            restore_widget(key, default)
+        library = st.multiselect("Library scenarios (the first is the baseline)", library_names(), key="compare.launch")
         variants = st.text_area(
             "Variants to run after them (optional)", key="compare.variants", height=80,
             placeholder="harvest_peak+layout.entry_lanes=3+layout.exit_lanes=3",
             help="One a line, written as for 'gatetwin compare': a library scenario and its changes, each "
-                 "+KEY=VALUE (a dotted path and a value as in a scenario file). Each runs named after its changes.")
-        chosen = chosen + [line.strip() for line in variants.splitlines() if line.strip()]
+                 "+KEY=VALUE (a dotted path and a value as in a scenario file). Each runs named after its changes. "
+                 "Hours, replications and seed are set in the fields below.")
+        chosen = library + change_lines(variants)
+        baseline = first_scenario(chosen)
+        if baseline is not None and chosen[0] != st.session_state.get(DEFAULTS_FROM_KEY):
+            st.session_state[DEFAULTS_FROM_KEY] = chosen[0]
+            st.session_state["compare.hours"] = min(max(float(baseline.run.horizon_h), MIN_HOURS), MAX_HOURS)
+            st.session_state["compare.seed"] = int(baseline.run.seed)
         columns = st.columns(3)
-        hours = columns[0].number_input("Simulated hours", min_value=0.5, max_value=24.0 * 60, value=24.0, step=1.0,
-                                        key="compare.hours")
-        reps = columns[1].number_input("Replications", min_value=2, max_value=100, value=5, step=1, key="compare.reps",
-                                       help="At least two, for confidence intervals.")
-        seed = columns[2].number_input("Seed (all scenarios)", min_value=0, value=1, step=1, key="compare.seed")
+        hours = columns[0].number_input(COMPARE_FIELDS["horizon_h"], min_value=MIN_HOURS, max_value=MAX_HOURS, step=1.0,
+                                        key="compare.hours",
+                                        help="The baseline's own hours until you change them.")
+        reps = columns[1].number_input(COMPARE_FIELDS["replications"], min_value=2, max_value=100, step=1,
+                                       key="compare.reps", help="At least two, for confidence intervals.")
+        seed = columns[2].number_input(COMPARE_FIELDS["seed"], min_value=0, step=1, key="compare.seed",
+                                       help="The baseline's own seed until you change it; every run uses it.")
+        for key, value in (("compare.launch", library), ("compare.variants", variants), ("compare.hours", hours),
+                           ("compare.reps", reps), ("compare.seed", seed)):
+            remember(key, value)
         if st.button("Run and compare", key="compare.start", disabled=len(chosen) < 2, icon=":material/play_arrow:"):
-            problems: list[str] = []
-            requests: list[RunRequest] = []
-            for spec in chosen:  # every problem of every variant at once
-                source, _ = split_variant(spec)
-                if source not in library_names() and source not in ALIASES:  # no files of the server's from here
-                    problems.append(f"{spec}: {source!r} is not a library scenario; available: {', '.join(library_names())}")
-                    continue
-                try:
-                    requests.append(RunRequest(with_overrides(load_variant(spec), horizon_h=float(hours)),
-                                               int(reps), int(seed)))
-                except ScenarioError as err:
-                    problems += format_errors(err)
-            if problems:
-                for line in problems:
-                    st.error(line)
-                return
-            st.session_state[LAUNCHED_KEY] = [request.key for request in requests]
-            st.session_state.pop(APPLIED_KEY, None)
-            request_runs(requests, group="compare")
-            post_message("info", f"Started {len(requests)} runs; they are compared here as they finish.")
-            st.rerun()
+            start_comparison(chosen, float(hours), int(reps), int(seed))
 
 
-def launched_and_open(comparable: dict[str, LoadedRun]) -> list[str]:
-    """Labels of the runs the last "Run and compare" started that have opened, baseline first."""
+def start_comparison(chosen: list[str], hours: float, reps: int, seed: int) -> None:
+    """Start the runs of ``chosen`` (library scenarios and variants), or show every problem of
+    every one of them and start nothing."""
+    problems: list[str] = []
+    requests: list[RunRequest] = []
+    for spec in chosen:  # every problem of every variant at once
+        source, changes = split_variant(spec)
+        if source not in library_names() and source not in ALIASES:  # no files of the server's from here
+            problems.append(f"{spec}: {source!r} is not a library scenario; available: {', '.join(library_names())}")
+            continue
+        try:
+            clashes = field_clashes(changes, COMPARE_FIELDS, f"{source} (changes)")
+            if clashes:
+                problems += clashes
+                continue
+            requests.append(RunRequest(with_overrides(load_variant(spec), horizon_h=hours), reps, seed))
+        except ScenarioError as err:
+            problems += format_errors(err)
+    if problems:
+        for line in problems:
+            st.error(line)
+        return
+    keys = [request.key for request in requests]
+    for place, key in enumerate(keys):
+        earlier = keys.index(key)
+        if earlier < place:
+            post_message("info", f"Run {place + 1}, {chosen[place]}, is the same scenario with the same settings as run "
+                                 f"{earlier + 1}, {chosen[earlier]}: it runs once and is compared with itself, so every "
+                                 "difference is zero.")
+    st.session_state[LAUNCHED_KEY] = keys
+    st.session_state.pop(APPLIED_KEY, None)
+    request_runs(requests, group="compare")
+    started = len(set(keys))
+    post_message("info", f"Started {started} run{'s' if started != 1 else ''}; the comparison shows here as "
+                         f"{'they finish' if started != 1 else 'it finishes'}.")
+    st.rerun()
+
+
+def open_launched() -> list[str]:
+    """Labels of the runs the last "Run and compare" started that have opened, baseline first.
+
+    A run started twice (the same scenario and settings asked for twice) ran once; it is opened
+    again under a label of its own for each further place it has, to be compared with itself.
+    """
     launched: list[JobKey] = st.session_state.get(LAUNCHED_KEY, [])
-    opened = compare_opened()
-    return [opened[key] for key in launched if opened.get(key) in comparable]
+    opened, runs = compare_opened(), loaded_runs()
+    labels: list[str] = []
+    places: Counter[JobKey] = Counter()
+    for place, key in enumerate(launched, start=1):
+        label = opened.get(key)
+        if label not in runs or not has_results(runs[label].run):
+            continue
+        places[key] += 1
+        labels.append(label if places[key] == 1 else open_again(runs[label], place).label)
+    return labels
 
 
-def choose_selection(comparable: dict[str, LoadedRun]) -> None:
-    """Set the runs compared before the selector is drawn: the runs "Run and compare" started,
-    once two have opened and again each time one more opens; otherwise the first three runs
-    the first time, and afterwards the runs chosen that are still open."""
-    ready = launched_and_open(comparable)
+def choose_selection(comparable: dict[str, LoadedRun], ready: list[str]) -> None:
+    """Set the runs compared before the selector is drawn: ``ready``, the runs "Run and compare"
+    started, once two have opened and again each time one more opens; otherwise the runs chosen
+    last that are still open (kept across pages), or the first three runs the first time."""
     if len(ready) >= 2 and ready != st.session_state.get(APPLIED_KEY):
         st.session_state[SELECTION_KEY] = ready
         st.session_state[APPLIED_KEY] = ready
-    elif SELECTION_KEY not in st.session_state:
+        return
+    previous = st.session_state[SELECTION_KEY] if SELECTION_KEY in st.session_state else remembered(SELECTION_KEY)
+    if previous is None:
         st.session_state[SELECTION_KEY] = list(comparable)[:3]
     else:
-        st.session_state[SELECTION_KEY] = [label for label in st.session_state[SELECTION_KEY] if label in comparable]
-
-
-def short_names(labels: list[str]) -> dict[str, str]:
-    """A letter for each run compared (A is the baseline), for headings too narrow for a label."""
-    letters = string.ascii_uppercase
-    return {label: letters[i] if i < len(letters) else f"R{i + 1}" for i, label in enumerate(labels)}
+        st.session_state[SELECTION_KEY] = [label for label in previous if label in comparable]
 
 
 def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> None:
     options = st.columns(2)
+    for key in ("compare.significant", "compare.stations"):
+        restore_widget(key, False)
     only_significant = options[0].toggle("Only KPIs with a clear difference", key="compare.significant",
                                          help="A difference is clear when its 95 % interval excludes zero.")
     with_stations = options[1].toggle("Include per-station and per-agency KPIs", key="compare.stations",
                                       help="Each station's and each agency's officers' utilisation and mean wait.")
+    remember("compare.significant", only_significant)
+    remember("compare.stations", with_stations)
     try:
         comparison = compare_runs([comparable[label].run for label in selected], selected)
     except ValueError as exc:
@@ -112,18 +191,19 @@ def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> No
     if only_significant:
         clear = set(shown.loc[shown["significant"], "kpi"])
         shown = shown[shown["kpi"].isin(clear)]
-    short = short_names(selected)
+    short = run_letters(selected)
     st.caption(f"Baseline: {selected[0]}. {describe_pairing(comparison)}")
     judged = winners(shown)
     clear_wins = judged.loc[judged["clear"], "best"].value_counts()
     best_means = judged["best"].value_counts()
     columns = st.columns(len(selected))
     for column, label in zip(columns, selected, strict=True):
-        column.metric(label, f"clearly best on {int(clear_wins.get(label, 0))} KPI(s)",
-                      help="A clear win: the run's 95 % interval against the baseline excludes zero (for the "
-                           "baseline: every other run is clearly worse).")
-        column.caption(f"**{short[label]}**{' (baseline)' if label == selected[0] else ''} in the table below · "
-                       f"best mean on {int(best_means.get(label, 0))} of {len(judged)} KPI(s) judged; "
+        # Short heading and value, which a narrow column does not cut; the run's label below them.
+        column.metric(f"{short[label]}{' (baseline)' if label == selected[0] else ''}: clearly best on",
+                      f"{int(clear_wins.get(label, 0))} KPI(s)",
+                      help=f"{label}. A clear win: the run's 95 % interval against the baseline excludes zero (for "
+                           "the baseline: every other run is clearly worse).")
+        column.caption(f"{label} · best mean on {int(best_means.get(label, 0))} of {len(judged)} KPI(s) judged; "
                        f"{int((judged['best'] == 'tie').sum())} tie(s)")
     if shown.empty:
         st.info("No KPI left with these filters.")
@@ -138,7 +218,7 @@ def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> No
         table(wide, widths={name: "medium" for name in wide.columns if name not in ("KPI", "unit", "better", "best")},
               labels=headings, pinned=("KPI",), key="compare.table")
         st.caption(" · ".join(f"**{short[label]}**: {label}" for label in selected))
-        show_figure(comparison_plot(shown), "Change of each KPI against the baseline, in percent of the baseline's "
+        show_figure(comparison_plot(shown, short), "Change of each KPI against the baseline, in percent of the baseline's "
                     "mean, with 95 % intervals. Green: clearly better; red: clearly worse; grey: no clear difference.")
     st.download_button("Download the comparison (CSV)", comparison.to_csv(index=False).encode("utf-8"),
                        file_name="comparison.csv", mime="text/csv", key="compare.download")
@@ -146,6 +226,7 @@ def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> No
 
 page_setup("Compare layouts")
 launch_comparison()
+ready = open_launched()
 runs = loaded_runs()
 comparable = {label: item for label, item in runs.items() if has_results(item.run)}
 left_out = [item for label, item in runs.items() if label not in comparable]
@@ -156,8 +237,9 @@ if len(comparable) < 2:
     st.info("Open at least two runs with results to compare them: run them above, or open them on the "
             "'Run or open' page.")
 else:
-    choose_selection(comparable)
+    choose_selection(comparable, ready)
     selected = st.multiselect("Runs to compare (the first is the baseline)", list(comparable), key=SELECTION_KEY)
+    remember(SELECTION_KEY, selected)
     if len(selected) < 2:
         st.warning("Choose at least two runs.")
     else:

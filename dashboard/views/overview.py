@@ -8,8 +8,11 @@ import streamlit as st
 from dashboard.analysis import (
     AGENT_HEADLINES,
     HEADLINE_NOTES,
+    PER_DAY_KPIS,
     headlines,
     kpi_table,
+    levels_caption,
+    per_day_note,
     pooled_percentiles_note,
     uses_agents,
 )
@@ -34,13 +37,18 @@ if loaded is not None:
 
     st.markdown("#### Headline KPIs (mean over replications, 95 % confidence interval)")
     items = headlines(run.summary)
+    extra = manifest.get("extra", {}) if isinstance(manifest.get("extra"), dict) else {}
+    scaled = per_day_note(loaded.horizon_h - float(extra.get("warmup_h") or 0.0))
     for row_start in range(0, len(items), 4):
         columns = st.columns(4)
         for column, item in zip(columns, items[row_start:row_start + 4], strict=False):
             with column:
-                help_text = " ".join(part for part in (f"KPI '{item.kpi}'.", HEADLINE_NOTES.get(item.kpi), f"{item.interval_text}.") if part)
+                note = scaled if item.kpi in PER_DAY_KPIS else ""
+                help_text = " ".join(part for part in (f"KPI '{item.kpi}'.", HEADLINE_NOTES.get(item.kpi),
+                                                       f"{note.capitalize()}." if note else "",
+                                                       f"{item.interval_text}.") if part)
                 st.metric(item.label, item.value_text, help=help_text)
-                st.caption(item.interval_text)
+                st.caption(f"{item.interval_text}; {note}" if note else item.interval_text)
 
     if uses_agents(run):
         st.markdown("#### Drivers, traffic police and enterprises (Mesa agents)")
@@ -69,7 +77,7 @@ if loaded is not None:
     if levels:
         show_figure(levels_figure(first.series, levels, loaded.horizon_h * 3600.0,
                                   f"Levels over time: replication 0 (seed {first.seed})"),
-                    "Yard occupancy and the queue on the approach road over the run.")
+                    levels_caption(levels, first.seed, len(run.replications)))
 
     with st.expander("Every KPI", expanded=False):
         table(kpi_table(run.summary), {"mean": "%.3f", "± 95 % CI": "%.3f"}, key="overview-kpis")

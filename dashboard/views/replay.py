@@ -3,7 +3,8 @@
 The counts come from the per-truck stage timestamps (``dashboard.replay``). The time slider
 moves in steps; "Play" advances it by one step per tick until the end of the run, where
 playing stops and the whole page is drawn again, so the button says "Play" once more; "Play"
-at the end starts again from the beginning.
+at the end starts again from the beginning. The moment shown and the step are kept while the
+user visits other pages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dashboard.replay import (
     trucks_text,
 )
 from dashboard.charts import gate_schematic_figure, place_timeline_figure
+from dashboard.state import remember, remembered, restore_widget
 from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
 
@@ -69,7 +71,9 @@ if loaded is not None:
 
     controls = st.columns([1, 1, 3], vertical_alignment="bottom")
     with controls[0]:
+        restore_widget(STEP_KEY, next(iter(STEPS_MIN)))
         step_name = st.selectbox("Step", list(STEPS_MIN), key=STEP_KEY)
+        remember(STEP_KEY, step_name)
     step = STEPS_MIN[step_name]
     options = list(range(0, end_min + 1, step))
     if options[-1] != end_min:
@@ -81,7 +85,7 @@ if loaded is not None:
 
     @st.fragment(run_every=TICK_S if playing else None)
     def replay_view() -> None:
-        current = st.session_state.get(TIME_KEY, options[len(options) // 2])
+        current = st.session_state.get(TIME_KEY, remembered(TIME_KEY, options[len(options) // 2]))
         current = min(options, key=lambda m: abs(m - current))
         if st.session_state.pop(REWOUND_KEY, False):
             pass  # show the beginning first; the next tick moves on
@@ -93,9 +97,11 @@ if loaded is not None:
                 # The button is drawn outside this fragment: draw the page again for it to say Play.
                 st.session_state[PLAYING_KEY] = False
                 st.session_state[TIME_KEY] = current
+                remember(TIME_KEY, current)
                 st.rerun(scope="app")
         st.session_state[TIME_KEY] = current
         minute = st.select_slider("Time", options=options, key=TIME_KEY, format_func=lambda m: clock_label(m * 60.0))
+        remember(TIME_KEY, minute)
         now = minute * 60.0
         counts = occupancy.counts_at(now)
         road = (series_value_at(rep.series.get(ROAD_QUEUE_TRUCKS), now), series_value_at(rep.series.get(ROAD_QUEUE_KM), now))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import RunRequest
 from dashboard.state import LoadedRun, loaded_runs, open_folder, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
@@ -29,39 +30,42 @@ from twin.results import SUMMARY_FILE
 
 #: Largest scenario file accepted for upload, in bytes (a scenario is a few kilobytes).
 MAX_UPLOAD_BYTES = 1_000_000
+#: The run settings the form's fields give, by the label of each field.
+RUN_FIELDS = {"horizon_h": "Simulated hours", "replications": "Replications", "seed": "Seed"}
 
 
 def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
     """Hours, replications and seed for ``scenario``, and a Run button; the request when pressed."""
     key = f"{key}.{scenario.name}"
     columns = st.columns(3)
-    hours = columns[0].number_input("Simulated hours", min_value=0.5, max_value=24.0 * 60, step=1.0,
+    hours = columns[0].number_input(RUN_FIELDS["horizon_h"], min_value=0.5, max_value=24.0 * 60, step=1.0,
                                     value=float(scenario.run.horizon_h), key=f"{key}.hours")
-    reps = columns[1].number_input("Replications", min_value=1, max_value=100, step=1,
+    reps = columns[1].number_input(RUN_FIELDS["replications"], min_value=1, max_value=100, step=1,
                                    value=int(scenario.run.replications), key=f"{key}.reps",
                                    help="Two or more give confidence intervals.")
-    seed = columns[2].number_input("Seed", min_value=0, step=1, value=int(scenario.run.seed), key=f"{key}.seed",
-                                   help="The same seed gives the same results, bit for bit.")
+    seed = columns[2].number_input(RUN_FIELDS["seed"], min_value=0, step=1, value=int(scenario.run.seed),
+                                   key=f"{key}.seed", help="The same seed gives the same results, bit for bit.")
     changes = st.text_area(
         "Changes to the scenario (optional)", key=f"{key}.changes", height=100,
         placeholder="layout.entry_lanes=3\nlayout.scanners=[{type: drive_through, count: 2}]\nagencies.border_guard.officers=10",
         help="One KEY=VALUE a line: a dotted path into the scenario (see 'What this scenario describes', or "
              "'gatetwin scenarios show NAME --json') and a value written as in a scenario file. The run is "
-             "named after its changes, so it is not taken for the scenario's own.")
+             "named after its changes, so it is not taken for the scenario's own. Hours, replications and "
+             "seed are set in the fields above, not here.")
     if not st.button("Run", key=f"{key}.run", type="primary", icon=":material/play_arrow:"):
         return None
+    pairs = change_lines(changes)
     try:
-        changed = with_overrides(with_settings(scenario, change_lines(changes)), horizon_h=float(hours))
+        # The fields give the hours, replications and seed: a change setting them too is refused.
+        problems = field_clashes(pairs, RUN_FIELDS, f"{scenario.name} (changes)")
+        changed = None if problems else with_overrides(with_settings(scenario, pairs), horizon_h=float(hours))
     except ScenarioError as err:
-        for line in format_errors(err):
+        problems, changed = format_errors(err), None
+    if changed is None:
+        for line in problems:
             st.error(line)
         return None
     return RunRequest(changed, replications=int(reps), seed=int(seed))
-
-
-def change_lines(text: str) -> list[str]:
-    """The KEY=VALUE lines of the changes box: blank lines and lines starting with '#' left out."""
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def uploaded_scenario(name: str, data: bytes) -> Scenario:

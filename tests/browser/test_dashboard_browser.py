@@ -258,3 +258,28 @@ def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, 
     expect(page.get_by_role("option")).to_have_text([f"replication {r} (seed {OTHER_SEED})" for r in range(3)])
     page.keyboard.press("Escape")
     _no_error_box(page, "bottlenecks after changing the run shown")
+
+
+def test_three_runs_compared_keep_their_headings_whole(page: Page, dashboard_url: str, other_seed_folder: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, f"{dashboard_url}/run", "Open results")
+    page.get_by_role("tab", name="Open saved results").click()
+    folder = page.get_by_role("textbox", name="Results folder")
+    folder.fill(str(other_seed_folder))
+    folder.press("Enter")
+    _settled(page)
+    page.get_by_role("button", name="Open folder").click()
+    expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Results shown")).to_have_value(
+        f"huu_nghi_smart_gate · seed {OTHER_SEED} · 3 rep · 1 h", timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare layouts").click()
+    page.get_by_text("Change of each KPI against the baseline").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    _no_error_box(page, "compare with three runs")
+    metrics = page.locator('[data-testid="stMetric"]')
+    assert metrics.count() == 3
+    for metric in metrics.all():  # the wins of each run: heading and value whole, not cut with an ellipsis
+        cut = metric.evaluate("m => Array.from(m.querySelectorAll('*'))"
+                              ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+        assert not cut, f"cut off: {cut}"

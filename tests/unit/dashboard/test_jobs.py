@@ -126,3 +126,30 @@ def test_the_results_folder_name_says_what_was_run() -> None:
     request = short_request()
     name = request.key.folder_name(request.scenario.name)
     assert name.startswith("huu_nghi_smart_gate-") and name.endswith("-seed3-reps1-1h")
+
+
+def test_once_every_replication_is_simulated_the_run_is_writing_results_and_too_late_to_cancel(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    writing_may_end = threading.Event()
+    simulated = threading.Event()
+
+    def slow_to_write(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        def hold_after_the_last_step(replication: int, fraction: float) -> None:
+            progress(replication, fraction)
+            if replication == options.replications - 1 and fraction >= 1.0:
+                simulated.set()
+                writing_may_end.wait(60)  # as collecting and writing a long run's results takes seconds
+
+        return run_scenario(scenario, options, progress=hold_after_the_last_step)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", slow_to_write)
+    board = JobBoard(None)
+    request = RunRequest(busy_smart_gate(hours=0.5, replications=2), replications=2, seed=3)
+    job = board.submit(request)
+    assert simulated.wait(60)
+    assert job.writing and job.status is JobStatus.RUNNING and job.progress == 1.0
+    assert not board.cancel(job.key)  # too late: the Cancel would be ignored
+    assert not job.cancel_requested.is_set()
+    writing_may_end.set()
+    board.wait(job.key, timeout=60)
+    assert job.status is JobStatus.DONE and job.result is not None

@@ -81,9 +81,17 @@ def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenA
     assert [metric.value for metric in app.metric] == [item.value_text for item in expected]
     captions = [caption.value for caption in app.caption]
     for item in expected:
-        assert item.interval_text in captions
+        # The run simulated 5 h: trucks cleared per day are scaled up from them, and say so.
+        scaled = "; scaled to a day from 5 h" if item.kpi == "throughput_per_day" else ""
+        assert item.interval_text + scaled in captions
+    [metric] = [metric for metric in app.metric if metric.label == "Trucks cleared per day"]
+    assert "Scaled to a day from 5 h." in metric.proto.help
     assert any("95 % CI ±" in text for text in captions)
     assert len(app.image) == 2  # truck times, levels over time
+    # The caption of the levels names every panel drawn and says they are of replication 0.
+    assert ("Over the run, one panel each: yard occupancy (trucks); trucks queued on the approach road (trucks); "
+            "length of the queue on the approach road (km); trucks held in the staging areas (trucks). "
+            "Replication 0 (seed 870) of 2; the others differ.") in captions
     assert app.sidebar.selectbox(key="gatetwin.shown_widget").value.startswith("huu_nghi_smart_gate")
 
 
@@ -167,14 +175,15 @@ def test_compare_shows_each_run_the_differences_and_the_best(open_app: OpenApp, 
     assert "throughput_per_day" in table["KPI"].tolist()
     assert not any(name.endswith("_utilisation") for name in table["KPI"])
     assert table[selected[0]].str.contains("±").any()
-    assert [metric.label for metric in app.metric] == selected
+    assert [metric.label for metric in app.metric] == ["A (baseline): clearly best on", "B: clearly best on"]
     # The table names the runs by letter (A, the baseline; B), as its caption says.
     assert any(caption.value == f"**A**: {selected[0]} · **B**: {selected[1]}" for caption in app.caption)
     winners = table.loc[table["best"] != "-", "best"]
     assert set(winners.str.removesuffix(" (clear)")) <= {"A", "B", "tie"}
     clear = winners[winners.str.endswith(" (clear)")].str.removesuffix(" (clear)").value_counts()
-    assert [metric.value for metric in app.metric] == [f"clearly best on {clear.get(letter, 0)} KPI(s)"
-                                                       for letter in ("A", "B")]
+    assert [metric.value for metric in app.metric] == [f"{clear.get(letter, 0)} KPI(s)" for letter in ("A", "B")]
+    assert [caption.value.split(" · best mean on ")[0] for caption in app.caption
+            if " · best mean on " in caption.value] == selected
     assert len(app.image) == 1
     every_kpi = len(table)
     app.toggle(key="compare.stations").set_value(True).run()
@@ -586,11 +595,11 @@ def test_run_and_compare_shows_every_run_it_started_as_they_finish(
         time.sleep(0.1)
         app.run()
     assert len(app.session_state["gatetwin.pending"]) == 1, "the first run did not finish alone"
-    first = "huu_nghi_smart_gate · seed 1 · 2 rep · 0.5 h"
+    first = "huu_nghi_smart_gate · seed 870 · 2 rep · 0.5 h"
     assert first in app.multiselect(key="compare.runs").options
     second_may_finish.set()
     wait_for_runs(app)
-    second = "huu_nghi_2025 · seed 1 · 2 rep · 0.5 h"
+    second = "huu_nghi_2025 · seed 870 · 2 rep · 0.5 h"
     assert app.multiselect(key="compare.runs").value == [first, second]
     assert list(table_with(app, "KPI").columns[1:2]) == [f"{second} − baseline"]
 
@@ -611,8 +620,8 @@ def test_run_and_compare_takes_variants_of_library_scenarios_and_names_their_run
     app.button(key="compare.start").click().run()
     wait_for_runs(app)
     baseline, variant = app.multiselect(key="compare.runs").value
-    assert baseline == "huu_nghi_smart_gate · seed 1 · 2 rep · 0.5 h"
-    assert re.fullmatch(r"huu_nghi_smart_gate-entry_lanes-3-[0-9a-f]{6} · seed 1 · 2 rep · 0.5 h", variant)
+    assert baseline == "huu_nghi_smart_gate · seed 870 · 2 rep · 0.5 h"
+    assert re.fullmatch(r"huu_nghi_smart_gate-entry_lanes-3-[0-9a-f]{6} · seed 870 · 2 rep · 0.5 h", variant)
 
 
 def test_the_overview_describes_the_scenario_with_the_runs_own_hours_replications_and_seed(
@@ -666,3 +675,163 @@ def test_results_found_mark_the_runs_that_did_not_finish(failed_runs: dict[str, 
     assert shown["cancelled"].endswith("/cancelled (cancelled: 1 of 2 replications)")
     assert shown["none"].endswith("/none (failed: no replication finished)")
     assert shown["complete"].endswith("/complete")
+
+
+# --- what the reviewer found (/tmp/review_dash/REPORT.md) ---------------------------------------
+
+@pytest.mark.parametrize(("change", "key", "field", "what"), [
+    ("run.seed=7", "run.seed", "Seed", "seed"),
+    ("seed=7", "seed", "Seed", "seed"),
+    ("run.horizon_h=5", "run.horizon_h", "Simulated hours", "hours"),
+    ("run__replications=3", "run.replications", "Replications", "replications"),
+    ("run={seed: 7, warmup_h: 0}", "run", "Seed", "seed"),
+])
+def test_a_change_that_sets_what_a_field_of_the_run_form_sets_is_refused_naming_the_field(
+        change: str, key: str, field: str, what: str) -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
+    app.text_area(key="run.library.huu_nghi_smart_gate.changes").input(f"layout.scales=2\n{change}").run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    assert [error.value for error in app.error] == [
+        f"huu_nghi_smart_gate (changes): {key}: the '{field}' field gives the {what} of the run; set it there, "
+        "not in the changes"]
+    assert not any(info.value.startswith("Started") for info in app.info)  # nothing runs
+    assert not app.session_state["gatetwin.pending"]
+
+
+def test_run_and_compare_refuses_a_variant_that_sets_what_a_field_of_the_form_sets(
+        open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/compare.py")
+    app.multiselect(key="compare.launch").set_value(["huu_nghi_smart_gate"]).run()
+    app.text_area(key="compare.variants").input("huu_nghi_smart_gate+run.seed=7\nhuu_nghi_smart_gate+horizon_h=2").run()
+    app.button(key="compare.start").click().run()
+    assert [error.value for error in app.error] == [
+        "huu_nghi_smart_gate (changes): run.seed: the 'Seed (all scenarios)' field gives the seed of the run; set it "
+        "there, not in the changes",
+        "huu_nghi_smart_gate (changes): horizon_h: the 'Simulated hours' field gives the hours of the run; set it "
+        "there, not in the changes"]
+    assert not any(info.value.startswith("Started") for info in app.info)
+
+
+def test_run_and_compare_of_one_scenario_under_two_names_compares_it_with_itself(
+        open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(saved_runs["baseline"]), "views/compare.py")
+    app.multiselect(key="compare.launch").set_value(["huu_nghi_2025"]).run()
+    app.text_area(key="compare.variants").input("default").run()  # the library's other name for huu_nghi_2025
+    app.number_input(key="compare.hours").set_value(0.5).run()
+    app.number_input(key="compare.reps").set_value(2).run()
+    app.button(key="compare.start").click().run()
+    assert "Run 2, default, is the same scenario with the same settings as run 1, huu_nghi_2025: it runs once and " \
+           "is compared with itself, so every difference is zero." in [info.value for info in app.info]
+    assert "Started 1 run; the comparison shows here as it finishes." in [info.value for info in app.info]
+    wait_for_runs(app)
+    label = "huu_nghi_2025 · seed 870 · 2 rep · 0.5 h"
+    assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"]
+    assert not app.error
+    differences = table_with(app, "KPI").set_index("KPI")[f"{label} (2) − baseline"]
+    assert differences["trucks_arrived"] == "0 ± 0"
+    assert differences.str.match(r"^(0 ± 0|-$)").all(), differences  # every difference is zero, or not measured
+    go(app, "views/overview.py")  # and back: still the two, no error
+    go(app, "views/compare.py")
+    assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"] and not app.error
+
+
+def test_the_choices_on_compare_bottlenecks_and_replay_are_kept_while_visiting_other_pages(
+        open_app: OpenApp, saved_runs: dict[str, Path], other_seed_folder: Path) -> None:
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"], other_seed_folder), "views/compare.py")
+    baseline, outage, other = app.multiselect(key="compare.runs").value
+    app.multiselect(key="compare.runs").set_value([baseline, other]).run()
+    app.toggle(key="compare.significant").set_value(True).run()
+    app.toggle(key="compare.stations").set_value(True).run()
+    go(app, "views/bottlenecks.py")
+    app.slider(key="bottlenecks.threshold").set_value(7).run()
+    replication_picker(app).set_value(1).run()
+    go(app, "views/replay.py")
+    app.selectbox(key="replay.step").set_value("1 hour").run()
+    app.select_slider(key="replay.minute").set_value(120).run()
+    for page in ("views/overview.py", "views/compare.py", "views/overview.py", "views/bottlenecks.py",
+                 "views/run.py", "views/replay.py"):
+        go(app, page)
+    assert app.selectbox(key="replay.step").value == "1 hour"
+    assert app.select_slider(key="replay.minute").value == 120
+    go(app, "views/bottlenecks.py")
+    assert app.slider(key="bottlenecks.threshold").value == 7
+    assert replication_picker(app).value == 1
+    go(app, "views/compare.py")
+    assert app.multiselect(key="compare.runs").value == [baseline, other]
+    assert app.toggle(key="compare.significant").value and app.toggle(key="compare.stations").value
+
+
+def test_the_compare_headings_name_three_runs_by_letter_so_a_narrow_column_does_not_cut_them(
+        open_app: OpenApp, saved_runs: dict[str, Path], other_seed_folder: Path) -> None:
+    app = go(open_app(saved_runs["baseline"], saved_runs["outage"], other_seed_folder), "views/compare.py")
+    selected = app.multiselect(key="compare.runs").value
+    assert len(selected) == 3
+    assert [metric.label for metric in app.metric] == ["A (baseline): clearly best on", "B: clearly best on",
+                                                       "C: clearly best on"]
+    assert all(re.fullmatch(r"\d+ KPI\(s\)", metric.value) for metric in app.metric)
+    assert [metric.proto.help.split(". ")[0] for metric in app.metric] == selected
+
+
+def test_run_and_compare_starts_with_the_hours_and_seed_of_the_first_scenario_chosen(
+        open_app: OpenApp, saved_runs: dict[str, Path]) -> None:
+    from scenarios import load_scenario
+
+    tet, smart = load_scenario("tet_reopening"), load_scenario("huu_nghi_smart_gate")
+    app = go(open_app(saved_runs["baseline"]), "views/compare.py")
+    app.multiselect(key="compare.launch").set_value(["tet_reopening", "huu_nghi_smart_gate"]).run()
+    assert app.number_input(key="compare.hours").value == tet.run.horizon_h
+    assert app.number_input(key="compare.seed").value == tet.run.seed
+    app.number_input(key="compare.seed").set_value(42).run()
+    go(app, "views/overview.py")
+    go(app, "views/compare.py")  # what was typed stays
+    assert app.multiselect(key="compare.launch").value == ["tet_reopening", "huu_nghi_smart_gate"]
+    assert app.number_input(key="compare.seed").value == 42
+    app.multiselect(key="compare.launch").set_value(["huu_nghi_smart_gate", "tet_reopening"]).run()
+    assert app.number_input(key="compare.hours").value == smart.run.horizon_h  # the new baseline's
+    assert app.number_input(key="compare.seed").value == smart.run.seed
+
+
+def test_a_run_writing_its_results_shows_so_without_a_cancel_and_a_late_cancel_is_told_it_came_too_late(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from twin.run import run_scenario
+
+    started_writing, may_write = threading.Event(), threading.Event()
+    at_half, may_go_on = threading.Event(), threading.Event()
+
+    def slow_to_write(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        def held(replication: int, fraction: float) -> None:
+            progress(replication, fraction)
+            if fraction >= 0.5 and not at_half.is_set():
+                at_half.set()
+                may_go_on.wait(60)
+            if fraction >= 1.0:
+                started_writing.set()
+                may_write.wait(60)  # as collecting and writing a long run's results takes seconds
+
+        return run_scenario(scenario, options, progress=held)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", slow_to_write)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(0.5).run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    assert at_half.wait(30)
+    app.run()
+    [cancel] = [button for button in app.sidebar.button if button.label == "Cancel"]
+    may_go_on.set()
+    assert started_writing.wait(30)
+    cancel.click().run()  # pressed while the page still showed the button: too late now
+    assert "huu_nghi_smart_gate (seed 870, 1 replication(s), 0.5 h): too late to cancel: its simulation had finished, " \
+           "and its results open once written." in [info.value for info in app.info]
+    [bar] = app.sidebar.get("progress")
+    assert bar.proto.text == "huu_nghi_smart_gate (seed 870, 1 replication(s), 0.5 h): simulated; writing results…"
+    assert not [button for button in app.sidebar.button if button.label == "Cancel"]
+    may_write.set()
+    wait_for_runs(app)
+    assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == "huu_nghi_smart_gate · seed 870 · 1 rep · 0.5 h"

@@ -380,10 +380,16 @@ def test_malformed_changes_are_refused_each_with_its_reason_before_anything_runs
                                  "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 2
     assert "huu_nghi_2025 (changes): layout.colour: unknown field" in result.output
-    for clash in (["run", "huu_nghi_2025", "--hours", "2", "--set", "horizon_h=3"],
-                  ["compare", "huu_nghi_2025", "huu_nghi_2025+run__seed=3", "--seed", "4"]):
+    for clash, said in ((["run", "huu_nghi_2025", "--hours", "2", "--set", "horizon_h=3"],
+                         "gatetwin run: horizon_h: --hours gives the horizon too; give one of them"),
+                        (["compare", "huu_nghi_2025", "huu_nghi_2025+run__seed=3", "--seed", "4"],
+                         "gatetwin compare: run.seed: --seed gives the seed too; give one of them"),
+                        (["run", "huu_nghi_2025", "--reps", "2", "--set", "run={replications: 3}"],
+                         "gatetwin run: run: --reps gives the replications too; give one of them"),
+                        (["compare", "huu_nghi_2025", "huu_nghi_2025+run.replications=3"],
+                         "gatetwin compare: run.replications: --reps gives the replications too; give one of them")):
         result = runner.invoke(app, clash)
         assert result.exit_code == 2
-        assert "gives the horizon too" in result.output or "gives the seed too" in result.output
+        assert result.output.strip() == said
     result = runner.invoke(app, ["run", "huu_nghi_2025", "--seed", str(2**63)])
     assert result.exit_code == 2 and "9223372036854775807" in result.output

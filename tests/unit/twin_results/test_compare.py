@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from twin.compare import COLUMNS, compare_runs, comparison_plot, comparison_warnings, format_table, kpi_direction
 from twin.probes import TruckLog
 from twin.results import ReplicationResult, RunResult, summarize_run
+from twin.stats import mean_ci
 
 
 def _run(name: str, seeds: list[int], kpis: dict[str, list[float]], hours: float | None = None,
@@ -144,7 +146,8 @@ def test_the_comparison_chart_has_a_bar_for_each_judged_kpi() -> None:
     ax = figure.axes[0]
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels == ["throughput_per_day (higher is better)", "time_at_gate_mean (lower is better)"]
-    assert ax.get_xlabel() == "change vs a (% of its mean)"
+    assert ax.get_xlabel() == "change vs A, the baseline (% of its mean)"
+    assert figure.get_supxlabel() == "A (baseline): a\nB: b"
     bar_widths = sorted(round(patch.get_width(), 6) for patch in ax.patches)
     # Time: (61/3 - 30) / 30 of the baseline; throughput: 1 more truck a day on 800.
     assert bar_widths == [pytest.approx(100 * (61 / 3 - 30) / 30, abs=1e-5), pytest.approx(100 / 800)]
@@ -184,7 +187,77 @@ def test_runs_of_different_hours_or_with_failed_replications_are_compared_with_a
         "not like for like.",
         "partial: only 1 of its 2 replications finished (replication 1 failed: ZeroDivisionError: boom); its means "
         "rest on the replications that did.",
+        "Not every run has the same replications (day: 2, short: 2, partial: 1): the differences are paired over the "
+        "1 replication they share (same seed and index), and each run's mean and the best run are taken over that "
+        "one too; the other replications are left out.",
     ]
     text = format_table(table)
     assert "Warning: The runs simulate different hours" in text
     assert "Warning: partial: only 1 of its 2 replications finished" in " ".join(text.split())
+
+
+def test_runs_with_different_numbers_of_replications_are_compared_on_those_they_share_row_by_row() -> None:
+    # The reviewer's case: the same trucks in the two replications both ran, a third only in the baseline.
+    baseline = _run("a", [1, 1, 1], {"trucks_inside": [21.0, 27.0, 35.0], "time_at_gate_mean": [30.0, 50.0, 40.0]})
+    shorter = _run("b", [1, 1], {"trucks_inside": [21.0, 27.0], "time_at_gate_mean": [20.0, 44.0]})
+    table = compare_runs([baseline, shorter])
+    inside_a, inside_b = _row(table, "trucks_inside", "a"), _row(table, "trucks_inside", "b")
+    assert (inside_b["difference"], inside_b["verdict"]) == (0.0, "equal")
+    assert inside_a["mean"] == inside_b["mean"] == pytest.approx(24.0)  # not 27.7 for a, over its third as well
+    assert inside_a["best"] == "a"  # a tie goes to the baseline, not to b for a mean over other replications
+    assert _row(table, "time_at_gate_mean", "a")["half_width"] == pytest.approx(mean_ci([30.0, 50.0])[1])
+    assert _row(table, "time_at_gate_mean", "b")["half_width"] == pytest.approx(mean_ci([20.0, 44.0])[1])
+    gate_b = _row(table, "time_at_gate_mean", "b")
+    assert gate_b["difference"] == pytest.approx(gate_b["mean"] - _row(table, "time_at_gate_mean", "a")["mean"])
+    assert table.attrs["warnings"] == [
+        "Not every run has the same replications (a: 3, b: 2): the differences are paired over the 2 replications "
+        "they share (same seed and index), and each run's mean and the best run are taken over those too; the other "
+        "replications are left out."]
+    assert "paired over the 2 replications they share" in " ".join(format_table(table).split())
+
+
+def test_a_run_sharing_no_replication_is_compared_with_the_baseline_row_it_is_shown_beside() -> None:
+    baseline = _run("a", [1, 1, 1], {"time_at_gate_mean": [30.0, 50.0, 40.0]})
+    paired = _run("b", [1, 1], {"time_at_gate_mean": [25.0, 45.0]})
+    other_seed = _run("c", [9, 9, 9], {"time_at_gate_mean": [20.0, 21.0, 22.0]})
+    table = compare_runs([baseline, paired, other_seed])
+    base, third = _row(table, "time_at_gate_mean", "a"), _row(table, "time_at_gate_mean", "c")
+    assert base["mean"] == pytest.approx(40.0)  # replications 0 and 1, those b shares
+    assert third["mean"] == pytest.approx(21.0)  # all of c's: it is an independent sample
+    assert (third["pairing"], third["difference"]) == ("unpaired", pytest.approx(21.0 - 40.0))
+    assert [w for w in table.attrs["warnings"] if w.startswith("Not every run")] == [
+        "Not every run has the same replications (a: 3, b: 2): the differences are paired over the 2 replications "
+        "they share (same seed and index), and each run's mean and the best run are taken over those too; the other "
+        "replications are left out."]
+
+
+def test_runs_with_the_same_replications_keep_their_summary_means_and_get_no_warning(
+        one_scanner_run: RunResult, two_scanner_run: RunResult) -> None:
+    table = compare_runs([one_scanner_run, two_scanner_run])
+    row = _row(table, "time_at_gate_mean", "one-scanner")
+    entry = one_scanner_run.summary["kpis"]["time_at_gate_mean"]
+    assert (row["mean"], row["half_width"]) == (entry["mean"], entry["half_width"])
+    assert table.attrs["warnings"] == []
+
+
+def test_the_comparison_chart_of_three_runs_with_long_labels_names_them_by_letter_and_keeps_every_label_in_view() -> None:
+    seeds = [1, 2, 3]
+    labels = ["huu_nghi_2025-entry_lanes-4-c16bb3 · seed 870 · 1 rep · 24 h",
+              "huu_nghi_2025-entry_lanes-3-exit_lanes-3-abcdef · seed 870 · 1 rep · 24 h",
+              "huu_nghi_2025-scanners-2-123456 · seed 870 · 1 rep · 24 h"]
+    runs = [_run(name, seeds, {"time_at_gate_mean": [base, base + 1.0, base - 1.0],
+                               "throughput_per_day": [800.0 + base, 810.0, 790.0]})
+            for name, base in (("a", 30.0), ("b", 20.0), ("c", 25.0))]
+    figure = comparison_plot(compare_runs(runs, labels))
+    ax = figure.axes[0]
+    ticks = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert ticks == ["throughput_per_day (higher is better)  B", "throughput_per_day (higher is better)  C",
+                     "time_at_gate_mean (lower is better)  B", "time_at_gate_mean (lower is better)  C"]
+    assert ax.get_xlabel() == "change vs A, the baseline (% of its mean)"
+    assert figure.get_supxlabel().splitlines() == [f"A (baseline): {labels[0]}", f"B: {labels[1]}", f"C: {labels[2]}"]
+    FigureCanvasAgg(figure).draw()  # lays the figure out as the saved PNG is
+    inside = figure.bbox
+    for text in [ax.xaxis.label, figure._supxlabel, *ax.get_yticklabels()]:  # nothing cut off at an edge
+        extent = text.get_window_extent()
+        assert inside.x0 <= extent.x0 and extent.x1 <= inside.x1 and inside.y0 <= extent.y0, text.get_text()
+    assert ax.get_position().width > 0.5  # the bars get most of the width, not the labels
