@@ -390,8 +390,9 @@ def test_a_paced_replay_does_not_count_waiting_for_the_schedule_as_the_cores_cpu
     config = LoadConfig(mode=LoadMode.RATE, rate=2_000.0, duration_s=0.5, open_visits=50, measure_memory=False)
     report = run(config)
     assert report.kept_up
-    # Waiting spins most of each slot: counted, the core would seem to cost about 1/2000 s an event.
-    assert report.cpu_events_per_s > 10 * config.rate
+    # Waiting spins most of each slot: counted, the core would seem to cost about 1/2000 s an event
+    # (these first events are mostly declarations, the dearest kind, 20-50 us each).
+    assert report.cpu_events_per_s > 4 * config.rate
 
 
 def test_more_open_visits_than_the_memory_available_can_hold_are_refused_before_anything_is_built() -> None:
