@@ -480,7 +480,8 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
 
     One bar per KPI and run. Green: significantly better; red: significantly worse; grey: no
     clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
-    left out (a percentage of them means nothing). Runs are named by letter (``letters``, by
+    left out (a percentage of them means nothing). The axis spans the changes (at least ±10 %);
+    an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
     default ``run_letters`` of the runs in the table's order: A is the baseline), in the bars'
     labels when there are more than two runs and in a key under the chart, which gives each
     letter's run in full: a run's label can be longer than the chart is wide.
@@ -505,10 +506,19 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
         bars.append((label, row["difference"] * scale, row["difference_half_width"] * scale, colour, row["kpi"]))
     figure = Figure(figsize=(10, 2.0 + 0.35 * max(1, len(bars))), layout="constrained")
     ax = figure.subplots()
-    for position, (_, change, error, colour, _) in enumerate(bars):
+    # The axis spans the changes themselves, not the widest interval: a KPI with a baseline near 0
+    # (a few trucks returned) has an interval of hundreds of percent that would flatten every
+    # other bar. An interval running off the axis is cut there and marked in its label.
+    changes = [abs(change) for _, change, _, _, _ in bars if not math.isnan(change)]
+    reach = max(10.0, 1.3 * max(changes, default=0.0))
+    labels = []
+    for position, (label, change, error, colour, _) in enumerate(bars):
         ax.barh(position, 0.0 if math.isnan(change) else change, color=colour,
                 xerr=None if math.isnan(error) else error, capsize=3)
-    ax.set_yticks(range(len(bars)), [bar[0] for bar in bars])
+        cut = not math.isnan(error) and not math.isnan(change) and abs(change) + error > reach
+        labels.append(label + (f" [±{error:,.0f} %]" if cut else ""))
+    ax.set_xlim(-reach, reach)
+    ax.set_yticks(range(len(bars)), labels)
     if several:  # a faint line between the bars of one KPI and the next
         for position in range(1, len(bars)):
             if bars[position][4] != bars[position - 1][4]:

@@ -261,3 +261,17 @@ def test_the_comparison_chart_of_three_runs_with_long_labels_names_them_by_lette
         extent = text.get_window_extent()
         assert inside.x0 <= extent.x0 and extent.x1 <= inside.x1 and inside.y0 <= extent.y0, text.get_text()
     assert ax.get_position().width > 0.5  # the bars get most of the width, not the labels
+
+
+def test_an_interval_hundreds_of_percent_wide_is_cut_at_the_axis_and_named_not_allowed_to_flatten_the_rest() -> None:
+    seeds = [1, 2, 3]
+    # A baseline near zero (a truck or so returned a day) gives an interval of hundreds of percent.
+    baseline = _run("a", seeds, {"trucks_returned": [0.0, 1.0, 0.0], "time_at_gate_mean": [30.0, 31.0, 29.0]})
+    variant = _run("b", seeds, {"trucks_returned": [1.0, 0.0, 0.0], "time_at_gate_mean": [33.0, 34.0, 32.0]})
+    figure = comparison_plot(compare_runs([baseline, variant]))
+    ax = figure.axes[0]
+    low, high = ax.get_xlim()
+    assert (low, high) == (pytest.approx(-13.0), pytest.approx(13.0))  # 1.3 x the largest change (10 %)
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels[0].startswith("trucks_returned (lower is better) [±") and labels[0].endswith(" %]")
+    assert labels[1] == "time_at_gate_mean (lower is better)"
