@@ -52,6 +52,7 @@ from gate.enums import (
     AgvMissionState,
     ClearanceKind,
     ClearanceStatus,
+    CrossingMode,
     DeviceKind,
     Location,
     Outcome,
@@ -274,6 +275,64 @@ def next_steps(core: GateCore, visit: Visit) -> list[Event]:
     return steps or [PlateRead("cam-staging", p, 0.99)]
 
 
+def obedient_step(core: GateCore, visit: Visit) -> Event | None:
+    """What people and devices do next for this visit when everyone does the right thing and
+    every officer passes: each visit's way to its end, or None while it must wait."""
+    p, vid, loc = visit.plate, visit.visit_id, visit.location
+    for kind, clearance in visit.clearances.items():
+        if clearance.status is ClearanceStatus.ASSIGNED:
+            return ClearanceDecided(OFFICER[CLEARANCE_ROLE[kind]], vid, kind, Outcome.PASSED)
+    if loc is Location.RETURNED or visit.awaiting_amendment:
+        return DeclarationAmended(visit.owner, vid, visit.declaration.model_dump(mode="json"))
+    fee = visit.clearances.get(ClearanceKind.FEE)
+    if fee is not None and fee.status is ClearanceStatus.PENDING_CONFIRMATION and visit.payment_reference:
+        return PaymentConfirmed("fees-1", vid, visit.payment_reference)
+    if fee is not None and fee.status is ClearanceStatus.REQUIRED and loc is not Location.OUTSIDE:
+        return FeePaid("fees-1", vid, max(1, visit.fee_vnd - visit.fee_paid_vnd), PaymentMethod.DIRECT, "CASH")
+    if ClearanceKind.LOADING in visit.clearances and not visit.loading_registered:
+        return LoadingRegistered("yard-1", vid)
+    for number in visit.handed_over:
+        mission = core.mission(f"{vid}:{number}")
+        if mission is not None and mission.state is AgvMissionState.MANIFEST_SENT:
+            return ManifestAcknowledged("partner-link", mission.mission_id)
+        if mission is not None and mission.state is AgvMissionState.DISPATCHED:
+            return AgvArrived("agv-fleet", mission.mission_id)
+    if loc is Location.OUTSIDE:
+        return PlateRead("cam-staging", p, 0.99)
+    if loc is Location.STAGING:
+        return PlateRead("cam-in-1", p, 0.99) if visit.reserved_slot else None  # called forward, or waits
+    if loc is Location.ENTRY_LANE:
+        if not visit.entry_granted:
+            return None if visit.reserved_slot else PlateRead("cam-staging", p, 0.99)  # sent back to wait
+        if visit.lane_held:
+            return VehiclePassed(visit.entry_device or "barrier-in-1", p)
+        if visit.scale is not None:
+            return WeightMeasured(visit.scale, p, visit.declaration.declared_gross_kg)
+        if visit.scanner is not None:
+            return ScanCompleted(visit.scanner, p, ScanResult.CLEAR)
+        return PlateRead("cam-yard-in", p, 0.99)
+    if loc is Location.SCALE:
+        return ScanCompleted(visit.scanner, p, ScanResult.CLEAR) if visit.scanner else PlateRead("cam-yard-in", p, 0.99)
+    if loc is Location.SCANNER:
+        return PlateRead("cam-yard-in", p, 0.99)
+    if loc in (Location.YARD, Location.INSPECTION):
+        if visit.crossing_mode is CrossingMode.AGV_LANE:
+            for container in visit.declaration.containers:
+                if container.number not in visit.handed_over:
+                    return ContainerHandedOver("yard-1", vid, container.number)
+        if not core.ready_to_exit(visit):
+            return None
+        return PlateRead("cam-yard-out" if loc is Location.YARD else "cam-yard-in", p, 0.99)
+    if loc is Location.EXIT_LANE:
+        if visit.exit_granted:
+            return VehiclePassed(visit.exit_device or "barrier-out-1", p)
+        if visit.exit_device is not None:
+            return None  # at barrier 2, waiting for it to open
+        # Sent back from barrier 2: it drives back into the yard, or presents again once nothing blocks it.
+        return PlateRead("cam-out-1" if core.ready_to_exit(visit) else "cam-yard-in", p, 0.99)
+    return None
+
+
 class GateUnderFire(RuleBasedStateMachine):
     """One core, every actor at random."""
 
@@ -290,6 +349,7 @@ class GateUnderFire(RuleBasedStateMachine):
         self.last_device_event: Event | None = None
         self.last_time: float | None = None
         self.reserved_before = dict(self.core.yard.reserved)
+        self.accounts_at_start = {account: set(roles) for account, roles in self.core.accounts.items()}
         for n, payload in enumerate(first):  # the morning's first declarations, one truck each
             self.send(DeclarationSubmitted("trader-1", {**payload, "declaration_id": IDS[n], "vehicle_plate": PLATES[n]}))
 
@@ -532,6 +592,44 @@ class GateUnderFire(RuleBasedStateMachine):
         if due is not None:
             assert self.core.next_deadline() is None or self.core.next_deadline() > self.now  # type: ignore[operator]
         self.last_device_event = None
+
+    # ------------------------------------------------------------------ the end of the day
+
+    def teardown(self) -> None:
+        """Whatever came before, once everyone does the right thing every open visit ends: no
+        sequence leaves a vehicle stuck for good (at a barrier that will never open, on a list
+        nobody will work, behind a slot never freed). Devices are repaired first; a run whose
+        roles were changed is left out, as a gate without its officers cannot clear anyone."""
+        core = getattr(self, "core", None)
+        if core is None or core.accounts != self.accounts_at_start:
+            return
+        for device in sorted(core.faulted):
+            self.send(DeviceRecovered(device))
+        idle = 0
+        for _ in range(400):
+            if not core.active:
+                break
+            moved = False
+            for visit_id in sorted(core.active):
+                visit = core.active.get(visit_id)
+                step = obedient_step(core, visit) if visit is not None else None
+                if step is not None:
+                    self.send(step)
+                    moved = moved or core.audit.records[-1].accepted
+            self.check_the_books()
+            if not moved:
+                idle += 1
+                if idle > 3:
+                    break
+                self.now += 3_600.0  # an hour on: offices open, timers fire, the yard moves
+                self.timer_records += sum(isinstance(c, TIMER_ACTIONS) for c in core.on_timer(self.now))
+        stuck = {vid: (v.location.value, [k.value for k in v.pending()],
+                       {k.value: c.status.value for k, c in v.clearances.items()},
+                       dict(exit_device=v.exit_device, exit_granted=v.exit_granted, last_site=v.last_site,
+                            in_yard=v.in_yard, reserved=v.reserved_slot, awaiting=v.awaiting_amendment,
+                            handed=v.handed_over, mode=v.crossing_mode.value))
+                 for vid, v in core.active.items()}
+        assert not stuck, f"visits left stuck with everyone doing the right thing: {stuck}"
 
     # ------------------------------------------------------------------ the books
 
