@@ -459,6 +459,27 @@ def waiting_parts(series: Mapping[str, Mapping[str, np.ndarray]]) -> list[tuple[
     return parts
 
 
+def queues_that_grew(periods: Sequence[DownPeriod], series: Mapping[str, Mapping[str, np.ndarray]],
+                     most: int = 3) -> list[str]:
+    """The stations whose queue grew most during the down periods (at most ``most``, largest
+    growth first; none that did not grow): where the trucks the outage held up actually waited,
+    which is often not the station that was down (trucks are routed around a faulted scanner,
+    and wait at the inspection bays instead)."""
+    growth: dict[str, float] = {}
+    for name in station_names(series):
+        time = np.asarray(series[name]["time"], dtype=float)
+        queue = np.nan_to_num(np.asarray(series[name]["queue"], dtype=float))
+        if time.size == 0:
+            continue
+        for period in periods:
+            first = max(int(np.searchsorted(time, period.start, side="right")) - 1, 0)
+            inside = (time >= period.start) & (time < period.end)
+            peak = float(queue[inside].max()) if inside.any() else float(queue[first])
+            growth[name] = max(growth.get(name, 0.0), peak - float(queue[first]))
+    grown = sorted((name for name, g in growth.items() if g > 0), key=lambda name: -growth[name])
+    return grown[:most]
+
+
 def total_waiting(series: Mapping[str, Mapping[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """All trucks waiting (``waiting_parts``, each truck once) as one step series."""
     parts = waiting_parts(series)

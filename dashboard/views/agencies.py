@@ -14,6 +14,7 @@ from dashboard.analysis import (
     device_table,
     format_number,
     outage_effects,
+    queues_that_grew,
     known_outages,
     planned_outages,
     recorded_outages,
@@ -93,10 +94,13 @@ if loaded is not None:
         cleared = effects["backlog cleared after (h)"]
         if cleared.isna().any():
             st.warning("After at least one outage the backlog had not cleared by the end of the run.")
-        affected = [name for name in dict.fromkeys(p.device for p in periods) if name in rep.series]
+        down = [name for name in dict.fromkeys(p.device for p in periods) if name in rep.series]
+        affected = list(dict.fromkeys([*down, *queues_that_grew(periods, rep.series)]))
         if affected:
-            show_figure(queue_length_figure(rep.series, affected, end, "Queues at the stations that were down"),
-                        "Trucks waiting at each station that went down; red shading: no server available.")
+            show_figure(queue_length_figure(rep.series, affected, end, "Queues during the outages"),
+                        "Trucks waiting at each station that went down and at the stations whose queue grew most "
+                        "while it was down (trucks routed around a faulted device wait elsewhere); red shading: "
+                        "no server available at that station.")
     else:
         st.info("No outage is known for this replication: the scenario plans none, or it is not known here, "
                 "and the station series show no drop in servers. Random faults still count in the table above.")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard.analysis import (
+    queues_that_grew,
     HEADLINES,
     agent_activity,
     corridor_at,
@@ -163,6 +164,19 @@ def test_an_outage_reports_the_backlog_and_how_long_it_took_to_clear() -> None:
     assert row["backlog cleared after (h)"] == pytest.approx(1.0)
     assert row["time at gate, trucks arriving then (min)"] == 50.0
     assert row["time at gate, all trucks (min)"] == 30.0
+
+
+def test_the_queues_that_grew_during_an_outage_are_found_where_the_trucks_waited() -> None:
+    # The scanner is down 1-2 h: trucks go round it to the inspection bays, whose queue grows
+    # (0 -> 5); the scale's grows less (1 -> 2); the scanner's own queue stays empty.
+    series = {"scanner-1": station([0.0, HOUR, 2 * HOUR], [0, 0, 0], servers=[1, 0, 1]),
+              "inspection": station([0.0, 1.2 * HOUR, 1.8 * HOUR, 2.5 * HOUR], [0, 3, 5, 1]),
+              "scale-1": station([0.0, 0.5 * HOUR, 1.5 * HOUR], [0, 1, 2]),
+              "exit_lane": station([0.0, 0.5 * HOUR, 1.5 * HOUR], [4, 4, 2])}
+    outage = [DownPeriod("scanner-1", HOUR, 2 * HOUR, "planned outage")]
+    assert queues_that_grew(outage, series) == ["inspection", "scale-1"]
+    assert queues_that_grew(outage, series, most=1) == ["inspection"]
+    assert queues_that_grew([DownPeriod("scanner-1", 3 * HOUR, 4 * HOUR, "later")], series) == []
 
 
 def test_a_backlog_not_cleared_by_the_end_is_reported_as_unknown() -> None:
