@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -152,8 +153,15 @@ def place_timeline_figure(timeline: pd.DataFrame, now: float, places: Sequence[s
     return figure
 
 
+#: A heat map whose largest value is this many times its typical one is coloured on a square-root
+#: scale, so that one long row (hours at the inspection bays) does not wash every other row out.
+_SKEWED = 10.0
+
+
 def hour_heatmap_figure(table: pd.DataFrame, title: str, colour_label: str, share: bool = False) -> Figure:
-    """Rows (stations) by columns (hours) as a heat map; NaN cells blank."""
+    """Rows (stations) by columns (hours) as a heat map; NaN cells blank. Shares are coloured
+    from 0 to 1; other values linearly, or on a square-root scale when a few cells dwarf the
+    rest (the colour bar then says so)."""
     figure = Figure(figsize=(11, 1.4 + 0.45 * max(1, len(table))), layout="constrained")
     ax = figure.subplots()
     if table.empty:
@@ -161,15 +169,22 @@ def hour_heatmap_figure(table: pd.DataFrame, title: str, colour_label: str, shar
         ax.set_axis_off()
         figure.suptitle(title)
         return figure
-    data = np.ma.masked_invalid(table.to_numpy(dtype=float))
-    image = ax.imshow(data, aspect="auto", cmap=_CMAP, interpolation="nearest",
-                      vmin=0.0, vmax=1.0 if share else None)
+    values = table.to_numpy(dtype=float)
+    data = np.ma.masked_invalid(values)
+    positive = values[np.isfinite(values) & (values > 0)]
+    skewed = not share and positive.size > 0 and positive.max() > _SKEWED * np.median(positive)
+    if skewed:
+        norm = PowerNorm(gamma=0.5, vmin=0.0, vmax=float(positive.max()))
+        image = ax.imshow(data, aspect="auto", cmap=_CMAP, interpolation="nearest", norm=norm)
+    else:
+        image = ax.imshow(data, aspect="auto", cmap=_CMAP, interpolation="nearest",
+                          vmin=0.0, vmax=1.0 if share else None)
     ax.set_yticks(range(len(table)), [str(name) for name in table.index])
     step = max(1, len(table.columns) // 24)
     ax.set_xticks(range(0, len(table.columns), step), [str(h) for h in list(table.columns)[::step]])
     ax.set_xlabel("hour since the start of the run")
     colour_bar = figure.colorbar(image, ax=ax, pad=0.01)
-    colour_bar.set_label(colour_label)
+    colour_bar.set_label(colour_label + (" (square-root scale)" if skewed else ""))
     figure.suptitle(title)
     return figure
 

@@ -101,7 +101,7 @@ if loaded is not None:
 
     replication = pick_replication(loaded, "bottlenecks.replication")
     rep = run.replications[replication]
-    st.markdown(f"#### Over the day (replication {replication}, seed {rep.seed})")
+    st.markdown(f"#### Hour by hour (replication {replication}, seed {rep.seed})")
     show_figure(hour_heatmap_figure(station_hour_table(rep.series, end, "utilisation"), "Utilisation by hour",
                                     "share of capacity in use", share=True),
                 "Share of each station's servers busy, hour by hour (stations with unlimited room are not shown).")

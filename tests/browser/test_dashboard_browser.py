@@ -244,7 +244,7 @@ def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, 
     replication = page.get_by_role("combobox", name="Replication")
     expect(replication).to_have_value("replication 0 (seed 870)")
     _choose(page, replication, "replication 1 (seed 870)")
-    expect(page.get_by_text("Over the day (replication 1, seed 870)")).to_be_visible()
+    expect(page.get_by_text("Hour by hour (replication 1, seed 870)")).to_be_visible()
     _choose(page, runs, other)
     # The picker offers the other run's replications now and shows one of them, the one the page
     # draws, not the label chosen for the baseline; a run newly shown starts at its first.
@@ -252,7 +252,7 @@ def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, 
     _settled(page)
     expect(replication).to_have_value(re.compile(rf"replication \d \(seed {OTHER_SEED}\)"))
     shown = replication.input_value().removeprefix("replication ").split(" ")[0]
-    expect(page.get_by_text(f"Over the day (replication {shown}, seed {OTHER_SEED})")).to_be_visible()
+    expect(page.get_by_text(f"Hour by hour (replication {shown}, seed {OTHER_SEED})")).to_be_visible()
     assert shown == "0"
     replication.click()
     expect(page.get_by_role("option")).to_have_text([f"replication {r} (seed {OTHER_SEED})" for r in range(3)])

@@ -38,7 +38,7 @@ from dashboard.analysis import (
     stage_minutes_by_hour,
     station_hour_table,
 )
-from dashboard.charts import device_downtime_figure
+from dashboard.charts import device_downtime_figure, hour_heatmap_figure
 from tests.unit.dashboard.support import busy_smart_gate, with_scanner_outage
 from twin.plots import LEVEL_LABELS, levels_figure
 from twin.probes import ROAD_QUEUE_TRUCKS, StationSummary, TruckLog
@@ -388,3 +388,16 @@ def test_money_compared_side_by_side_reads_in_millions_of_vnd_as_on_the_overview
     assert row["base"] == "745 ± 12" and row["new"] == "800 ± 10"
     assert row["new − baseline"] == "54.7 ± 5 better"
     assert row["best"] == "B (clear)"
+
+
+def test_a_heat_map_a_few_cells_dwarf_is_coloured_on_a_square_root_scale() -> None:
+    hours = list(range(4))
+    skewed = pd.DataFrame([[2.0, 3.0, 2.5, 3.0], [500.0, 400.0, 2.0, 3.0]], index=["scale", "inspection"], columns=hours)
+    even = pd.DataFrame([[2.0, 3.0, 2.5, 3.0], [5.0, 4.0, 2.0, 3.0]], index=["scale", "inspection"], columns=hours)
+    for table, square_root in ((skewed, True), (even, False)):
+        figure = hour_heatmap_figure(table, "Time spent at each station", "minutes")
+        image = figure.axes[0].images[0]
+        assert (type(image.norm).__name__ == "PowerNorm") is square_root
+        assert figure.axes[1].get_ylabel() == "minutes" + (" (square-root scale)" if square_root else "")
+    shares = hour_heatmap_figure(skewed / 1000.0, "Utilisation by hour", "share", share=True)
+    assert shares.axes[0].images[0].norm.vmax == 1.0
