@@ -220,17 +220,22 @@ def _choose(page: Page, combobox: Locator, option: str) -> None:
     _settled(page)
 
 
+def _open_folder(page: Page, dashboard_url: str, folder_path: Path) -> None:
+    """On the "Run or open" page, open the results folder ``folder_path``."""
+    _open(page, f"{dashboard_url}/run", "Open results")
+    page.get_by_role("tab", name="Open saved results").click()
+    folder = page.get_by_role("textbox", name="Results folder")
+    folder.fill(str(folder_path))
+    folder.press("Enter")
+    _settled(page)
+    page.get_by_role("button", name="Open folder").click()
+
+
 def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, dashboard_url: str,
                                                                     other_seed_folder: Path) -> None:
     from playwright.sync_api import expect
 
-    _open(page, f"{dashboard_url}/run", "Open results")
-    page.get_by_role("tab", name="Open saved results").click()
-    folder = page.get_by_role("textbox", name="Results folder")
-    folder.fill(str(other_seed_folder))
-    folder.press("Enter")
-    _settled(page)
-    page.get_by_role("button", name="Open folder").click()
+    _open_folder(page, dashboard_url, other_seed_folder)
     sidebar = page.locator('[data-testid="stSidebar"]')
     runs = sidebar.get_by_role("combobox", name="Results shown")
     other = f"huu_nghi_smart_gate · seed {OTHER_SEED} · 3 rep · 1 h"
@@ -263,13 +268,7 @@ def test_the_replication_picker_shows_the_run_chosen_in_the_sidebar(page: Page, 
 def test_three_runs_compared_keep_their_headings_whole(page: Page, dashboard_url: str, other_seed_folder: Path) -> None:
     from playwright.sync_api import expect
 
-    _open(page, f"{dashboard_url}/run", "Open results")
-    page.get_by_role("tab", name="Open saved results").click()
-    folder = page.get_by_role("textbox", name="Results folder")
-    folder.fill(str(other_seed_folder))
-    folder.press("Enter")
-    _settled(page)
-    page.get_by_role("button", name="Open folder").click()
+    _open_folder(page, dashboard_url, other_seed_folder)
     expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Results shown")).to_have_value(
         f"huu_nghi_smart_gate · seed {OTHER_SEED} · 3 rep · 1 h", timeout=DRAW_TIMEOUT_MS)
     _settled(page)

@@ -418,6 +418,17 @@ def test_the_run_chosen_in_the_sidebar_stays_chosen_on_every_page(open_app: Open
         assert caption.proto.help == f"from {saved_runs['outage'].resolve()}", page
 
 
+def _start_a_smart_gate_run(hours: float) -> AppTest:
+    """The dashboard, with a run of ``huu_nghi_smart_gate`` for ``hours`` started on the Run page."""
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
+    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(hours).run()
+    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    return app
+
+
 def test_a_long_run_shows_its_progress_survives_page_changes_and_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     from twin.run import run_scenario
 
@@ -431,12 +442,7 @@ def test_a_long_run_shows_its_progress_survives_page_changes_and_is_cached(monke
         return run_scenario(scenario, options, progress=progress)
 
     monkeypatch.setattr("dashboard.jobs.run_scenario", held_run)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.run()
-    go(app, "views/run.py")
-    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
-    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(1.0).run()
-    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    app = _start_a_smart_gate_run(hours=1.0)
     deadline = time.monotonic() + 30
     while not any(p.proto.text.endswith(": 50%") for p in app.sidebar.get("progress")) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -815,12 +821,7 @@ def test_a_run_writing_its_results_shows_so_without_a_cancel_and_a_late_cancel_i
         return run_scenario(scenario, options, progress=held)
 
     monkeypatch.setattr("dashboard.jobs.run_scenario", slow_to_write)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.run()
-    go(app, "views/run.py")
-    app.selectbox(key="run.library").set_value("huu_nghi_smart_gate").run()
-    app.number_input(key="run.library.huu_nghi_smart_gate.hours").set_value(0.5).run()
-    app.button(key="run.library.huu_nghi_smart_gate.run").click().run()
+    app = _start_a_smart_gate_run(hours=0.5)
     assert at_half.wait(30)
     app.run()
     [cancel] = [button for button in app.sidebar.button if button.label == "Cancel"]
