@@ -71,7 +71,9 @@ class Stays:
     def count(self, place: str, times: np.ndarray) -> np.ndarray:
         """Trucks at ``place`` at each of ``times`` (seconds)."""
         if place == MOVING:
-            at_stations = sum((self._count(key, times) for key, *_ in STATIONS), np.zeros(len(times), dtype=np.int64))
+            at_stations = np.zeros(len(times), dtype=np.int64)
+            for key, *_ in STATIONS:
+                at_stations += self._count(key, times)
             return self._count(GATE, times) - at_stations
         if place not in PLACES:
             raise KeyError(f"no place {place!r}; places: {', '.join(PLACES)}")
@@ -79,7 +81,8 @@ class Stays:
 
     def inside(self, times: np.ndarray) -> np.ndarray:
         """Trucks on the approach road or inside the gate area at each of ``times``."""
-        return self._count(ROAD, times) + self._count(GATE, times)
+        inside: np.ndarray = self._count(ROAD, times) + self._count(GATE, times)
+        return inside
 
     def _count(self, key: str, times: np.ndarray) -> np.ndarray:
         begun = np.searchsorted(self.starts[key], times, side="right")
