@@ -98,6 +98,8 @@ def _parse_mix(text: str) -> Mix:
         key, _, raw = (s.strip() for s in token.partition("="))
         if key not in known:
             raise ValueError(f"unknown share {key!r} (shares: {', '.join(sorted(known))})")
+        if key in overrides:
+            raise ValueError(f"share {key!r} given twice: give it once")
         try:
             overrides[key] = float(raw)
         except ValueError:

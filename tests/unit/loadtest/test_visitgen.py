@@ -178,6 +178,7 @@ def test_parse_mix_reads_a_named_mix_and_overrides() -> None:
     ("red=lots", "mix.red: must be a number"),
     ("red=1.5", "mix.red: must be a share between 0 and 1"),
     ("yellow=0.7,red=0.5", r"yellow \+ red must be at most 1 \(got 1.2\)"),
+    ("red=0.1,red=0.2", "share 'red' given twice: give it once"),
 ])
 def test_a_bad_mix_is_refused_naming_the_option_the_text_and_the_share(text: str, named: str) -> None:
     with pytest.raises(ValueError, match=named) as refused:
