@@ -254,8 +254,9 @@ class GateCore:
 
         ``now`` is the host's clock, in seconds. One that is not a finite, non-negative number, or
         is earlier than the last event's, is refused as a bad event is: nothing changes, the
-        refusal is audited (at the last good time, 0 before any) and returned as a ``RefuseEvent`` to the event's sender. ``on_timer`` treats a
-        time that is not a finite, non-negative number the same way.
+        refusal is audited (at the last good time, 0 before any) and returned as a
+        ``RefuseEvent`` to the event's sender. ``on_timer`` treats a time that is not a finite,
+        non-negative number the same way.
         """
         out: list[Command] = []
         event_type = type(event)
@@ -296,9 +297,9 @@ class GateCore:
         """Act on every deadline due at ``now``.
 
         ``now`` is the host's clock, as for ``handle``, and a bad one is treated as ``handle`` treats
-        it: a time that is not a finite, non-negative number is refused, not raised; nothing fires, the refusal
-        is audited at the last good time (sender ``host``, action ``Timer``) and returned as a
-        ``RefuseEvent``. A time earlier than the last event is taken as that event's time (there is
+        it: a time that is not a finite, non-negative number is refused, not raised; nothing
+        fires, the refusal is audited at the last good time (sender ``host``, action ``Timer``)
+        and returned as a ``RefuseEvent``. A time earlier than the last event is taken as that event's time (there is
         no event to refuse): what was due by then is done, stamped no earlier than what the audit
         already holds.
         """

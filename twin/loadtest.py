@@ -310,8 +310,7 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     ``SINK_BATCH`` events at a time and are let go, as in ``replay``; without one they are returned.
     """
     events, times = stream.events, stream.times
-    keep = sink is None
-    outs: list[list[Command]] = [[]] * len(events) if keep else []
+    outs: list[list[Command]] = [[]] * len(events) if sink is None else []
     batch: list[list[Command]] = []
     handle, on_timer, clock, cpu_clock = core.handle, core.on_timer, time.perf_counter_ns, time.thread_time_ns
     interval = 1e9 / rate
@@ -320,7 +319,7 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     for lo, hi, ticks in stream.segments():
         for t in ticks:
             timed_out = on_timer(t)
-            if not keep:
+            if sink is not None:
                 batch.append(timed_out)
         for i in range(lo, hi):
             due = base + int(i * interval)
@@ -337,15 +336,15 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
             t1 = clock()
             durations_ns[i] = t1 - t0
             lags_ns[i] = t0 - due
-            if keep:
+            if sink is None:
                 outs[i] = out
             else:
                 batch.append(out)
                 if len(batch) >= SINK_BATCH:
-                    sink(batch)  # type: ignore[misc]
+                    sink(batch)
                     batch = []
-    if batch:
-        sink(batch)  # type: ignore[misc]
+    if batch and sink is not None:
+        sink(batch)
     # The last event's slot ends one interval after it is due: n events hold the rate for n
     # intervals, so a core that keeps up is never reported faster than the target.
     end = base + int(len(events) * interval)
