@@ -79,7 +79,7 @@ from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
 from gate.validation import WELL_FORMED as _WELL_FORMED
 from gate.validation import problem, sender
 from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem
-from gate.yard import Staging, Yard
+from gate.yard import RefusedInside, Staging, Yard
 
 K = ClearanceKind
 S = ClearanceStatus
@@ -446,6 +446,10 @@ class GateCore:
         if len(self.plate_visits) != len(self.active):
             problems.append(
                 f"plate index to visits holds {len(self.plate_visits)} plates for {len(self.active)} open visits")
+        for held in self.yard.refused_inside.values():
+            in_yard[held.vehicle_class] += 1
+            if held.review_id not in self.reviews:
+                problems.append(f"refused vehicle of {held.visit_id} holds a yard slot with no open review")
         for vehicle_class in in_yard:
             if in_yard[vehicle_class] != self.yard.occupied[vehicle_class]:
                 problems.append(f"yard occupancy of {vehicle_class.value}: books {self.yard.occupied[vehicle_class]}, "
@@ -770,6 +774,32 @@ class GateCore:
             freed = True
         if freed:
             self.slot_freed(visit, now, out)
+
+    def hold_refused_in_yard(self, visit: Visit, now: float, out: list[Command]) -> None:
+        """The visit is refused while its vehicle is parked in the yard: the vehicle must still be
+        taken out, so its slot stays taken until it is seen out of the yard (``refused_out_of_yard``)
+        or an officer closes the review raised here, saying it has gone."""
+        plate = visit.plate
+        self.refused_out_of_yard(plate, "refused anew", now, out)  # one vehicle, one slot
+        review_id = self.review(
+            out, f"vehicle {plate} was refused inside the yard (visit {visit.visit_id}): see it out; its slot "
+                 f"stays taken until it is seen leaving the yard, or this review is closed", now, visit.visit_id,
+            None, plate, kind="refused-in-yard")
+        self.yard.hold_refused(plate, RefusedInside(visit.visit_id, visit.vehicle_class, review_id))
+        visit.in_yard = False  # the visit closes; the yard's count keeps the vehicle until it is gone
+
+    def refused_out_of_yard(self, plate: str, how: str, now: float, out: list[Command]) -> tuple[str, str] | None:
+        """A vehicle refused inside the yard is out of it: its slot frees, its review closes and
+        the next vehicle is called forward. Returns its visit id and a note for the audit record of
+        the event that told; None if no vehicle of that plate was held."""
+        held = self.yard.release_refused(plate)
+        if held is None:
+            return None
+        self.close_review(held.review_id)
+        self.call_waiting(held.vehicle_class, now, out)
+        self.advise_traffic(now, out)
+        return held.visit_id, f"refused vehicle {plate} is out of the yard ({how}): its slot is free, " \
+                              f"review {held.review_id} closed"
 
     def hold_lane(self, visit: Visit, lane: str) -> None:
         """Count the vehicle in the load of entry lane ``lane`` (and out of any other it was sent to)."""

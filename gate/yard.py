@@ -14,15 +14,28 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from gate.config import YardConfig
 from gate.enums import VehicleClass
 
 
-class Yard:
-    """Parking slots by vehicle class: occupied (counted by the yard-gate cameras) and reserved."""
+class RefusedInside(NamedTuple):
+    """A vehicle refused while in the yard, still parked there: its visit is closed, its slot is not."""
 
-    __slots__ = ("capacity", "occupied", "reserved", "_fill")
+    visit_id: str
+    vehicle_class: VehicleClass
+    review_id: str
+
+
+class Yard:
+    """Parking slots by vehicle class: occupied (counted by the yard-gate cameras) and reserved.
+
+    A vehicle refused inside the yard keeps filling its slot until it is seen out of the yard or
+    an officer says it has gone: ``refused_inside`` holds it by plate, and ``occupied`` counts it.
+    """
+
+    __slots__ = ("capacity", "occupied", "reserved", "_fill", "refused_inside", "_refused_review")
 
     def __init__(self, config: YardConfig) -> None:
         self.capacity: dict[VehicleClass, int | None] = {c: config.capacity.get(c) for c in VehicleClass}
@@ -31,6 +44,8 @@ class Yard:
         # ``fill_ratio`` as last computed, None once a count changed: it is read on every GPS ping,
         # and the counts change only through the methods below.
         self._fill: float | None = None
+        self.refused_inside: dict[str, RefusedInside] = {}
+        self._refused_review: dict[str, str] = {}  # review id -> plate
 
     def has_room(self, vehicle_class: VehicleClass) -> bool:
         """Whether one more vehicle of this class fits, counting slots held for vehicles on their way."""
@@ -60,6 +75,23 @@ class Yard:
         if self.occupied[vehicle_class] > 0:
             self.occupied[vehicle_class] -= 1
             self._fill = None
+
+    def hold_refused(self, plate: str, held: RefusedInside) -> None:
+        """A vehicle refused inside the yard stays until it is seen leaving: its slot stays taken."""
+        self.refused_inside[plate] = held
+        self._refused_review[held.review_id] = plate
+
+    def refused_plate_of(self, review_id: str) -> str | None:
+        """The plate of the refused vehicle a review asks people to see out of the yard, or None."""
+        return self._refused_review.get(review_id)
+
+    def release_refused(self, plate: str) -> RefusedInside | None:
+        """A refused vehicle is out of the yard: its slot frees. Returns what was held, or None."""
+        held = self.refused_inside.pop(plate, None)
+        if held is not None:
+            del self._refused_review[held.review_id]
+            self.leave(held.vehicle_class)
+        return held
 
     @property
     def total_occupied(self) -> int:

@@ -485,9 +485,12 @@ def _inside(w: GateWorld, t: TruckRun) -> ProcessGenerator:
                     continue
                 return result
             if station is Station.AWAY:
-                _leave_yard(w, t, yard_customer)
                 if where == "bay":
                     _leave_bay(w, t, bay_customer, stamp=False)
+                if t.in_yard and "cam-yard-out" in w.equipment.cameras:
+                    # Refused while parked: seen out past the yard gate, which frees its slot.
+                    yield from _identify(w, t, "cam-yard-out")
+                _leave_yard(w, t, yard_customer)
                 return "refused"
             route = None
 

@@ -30,6 +30,9 @@ SITE_TRIGGER = {
     Site.BARRIER_2: Trigger.SEEN_AT_BARRIER_2,
 }
 
+#: Sites inside the yard: a vehicle seen there has not left it.
+INSIDE_YARD = frozenset({Site.YARD_GATE_IN, Site.INSPECTION_BAY})
+
 
 def roles_of(core: GateCore, account: str) -> set[Role]:
     """The roles an account holds (none for an unknown account)."""

@@ -17,7 +17,7 @@ from gate.enums import (
     Station,
 )
 from gate.handlers.common import (
-    K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit, roles_of,
+    INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit, roles_of,
 )
 from gate.handlers.devices import plate_seen
 from gate.identifiers import normalize_plate, plate_problem
@@ -128,8 +128,9 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
 
 def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str, now: float,
                  out: Out) -> None:
-    """Remove the visit from the flow for good: the vehicle is sent away and its places freed. A
-    barrier it stands at is told to stay closed for it, even one already opened for it."""
+    """Remove the visit from the flow for good: the vehicle is sent away and its places freed, but
+    for a yard slot it still fills (freed once it is out of the yard). A barrier it stands at is
+    told to stay closed for it, even one already opened for it."""
     core.settle(visit, kind, S.REFUSED, actor, now, reasons)
     core.ledger.record_violation(visit.declaration.declarant_id, "refused")
     if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
@@ -147,6 +148,8 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
             core.review(out, f"visit {visit.visit_id} refused while AGV mission {mission.mission_id} is under way: "
                              f"stop it or bring container {mission.container_no} back", now, visit.visit_id,
                         core.agv_fleet, None, kind=f"agv-refused:{mission.mission_id}")
+    if visit.in_yard:
+        core.hold_refused_in_yard(visit, now, out)
     core.move(visit, Trigger.REFUSED, now)
     core.stats["refused_visits"] += 1
     core.finish(visit, now, out)
@@ -279,6 +282,11 @@ def on_manual_plate_entered(core: GateCore, e: ev.ManualPlateEntered, now: float
     if bad is not None:
         return review.visit_id, Refusal(f"plate {e.plate!r}: {bad}")
     visit_id = core.by_plate.get(plate)
+    if visit_id is None and plate in core.yard.refused_inside and spec.site not in INSIDE_YARD:
+        # The refused vehicle still in the yard, typed where the camera could not read it leaving.
+        core.close_review(e.review_id)
+        seen_id, verdict = plate_seen(core, spec.device_id, plate, now, out)
+        return seen_id, f"manual entry of {plate} resolved {e.review_id}; {verdict}"
     if visit_id is None:
         return review.visit_id, Refusal(f"no open declaration for plate {plate}; the review stays open")
     # A plate the vehicle cannot have shown at this camera now is likely a typo: the review stays
@@ -300,7 +308,12 @@ def on_review_resolved(core: GateCore, e: ev.ReviewResolved, now: float, out: Ou
     review = core.close_review(e.review_id)
     if review is None:
         return None, Refusal(f"no open review {e.review_id}")
-    return review.visit_id, f"review {e.review_id} closed" + (f": {e.note}" if e.note else "")
+    said = f"review {e.review_id} closed" + (f": {e.note}" if e.note else "")
+    plate = core.yard.refused_plate_of(e.review_id)
+    out_of_yard = core.refused_out_of_yard(plate, f"gone, says {e.account_id}", now, out) if plate else None
+    if out_of_yard is not None:  # the refused vehicle it was about has gone: its yard slot frees
+        return review.visit_id, f"{said}; {out_of_yard[1]}"
+    return review.visit_id, said
 
 
 def on_role_granted(core: GateCore, e: ev.RoleGranted, now: float, out: Out) -> Verdict:

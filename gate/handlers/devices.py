@@ -9,7 +9,7 @@ from gate.commands import KeepClosed, OpenBarrier, RequestFee, RequestScan, Rout
 from gate.config import DeviceSpec
 from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
-from gate.handlers.common import K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
+from gate.handlers.common import INSIDE_YARD, K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
 from gate.risk import upgrade
 from gate.transitions import Trigger
@@ -85,6 +85,16 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
     spec, trigger, barrier = step if step is not None else camera_step(core, core.devices[device_id])
     if trigger is None:
         return None, Refusal(f"camera {device_id} stands at {spec.site.value}, which is not a checkpoint")
+    if core.yard.refused_inside and spec.site not in INSIDE_YARD:
+        out_of_yard = core.refused_out_of_yard(normalize_plate(raw_plate), f"seen at {spec.site.value}", now, out)
+        if out_of_yard is not None:
+            visit_id, note = out_of_yard
+            if spec.site is Site.YARD_GATE_OUT:
+                return visit_id, note
+            # Seen beyond the yard gate: the read goes on as any other, and its record says both.
+            seen_id, verdict = plate_seen(core, device_id, raw_plate, now, out)
+            said = f"{note}; {verdict}" if verdict else note
+            return seen_id, Refusal(said) if isinstance(verdict, Refusal) else said
     visit = visit_for_plate(core, raw_plate, device_id, now, out)
     if isinstance(visit, Refusal):
         if barrier is not None:

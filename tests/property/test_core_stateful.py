@@ -598,8 +598,9 @@ class GateUnderFire(RuleBasedStateMachine):
     def teardown(self) -> None:
         """Whatever came before, once everyone does the right thing every open visit ends: no
         sequence leaves a vehicle stuck for good (at a barrier that will never open, on a list
-        nobody will work, behind a slot never freed). Devices are repaired first; a run whose
-        roles were changed is left out, as a gate without its officers cannot clear anyone."""
+        nobody will work, behind a slot never freed, even one a refused vehicle filled until it
+        was seen out of the yard). Devices are repaired first; a run whose roles were changed is
+        left out, as a gate without its officers cannot clear anyone."""
         core = getattr(self, "core", None)
         if core is None or core.accounts != self.accounts_at_start:
             return
@@ -610,6 +611,9 @@ class GateUnderFire(RuleBasedStateMachine):
             if not core.active:
                 break
             moved = False
+            for plate in sorted(core.yard.refused_inside):  # refused vehicles are seen out of the yard
+                self.send(PlateRead("cam-yard-out", plate, 0.99))
+                moved = True
             for visit_id in sorted(core.active):
                 visit = core.active.get(visit_id)
                 step = obedient_step(core, visit) if visit is not None else None
@@ -683,7 +687,7 @@ class GateUnderFire(RuleBasedStateMachine):
             if reserved > self.reserved_before[vehicle_class]:
                 assert occupied + reserved <= capacity, f"{vehicle_class.value}: a slot was handed out beyond capacity"
             assert occupied + reserved <= capacity + self.core.stats["yard_overflows"]
-        in_yard = sum(1 for v in self.core.active.values() if v.in_yard)
+        in_yard = sum(1 for v in self.core.active.values() if v.in_yard) + len(yard.refused_inside)
         held = sum(1 for v in self.core.active.values() if v.reserved_slot)
         assert sum(yard.occupied.values()) == in_yard and sum(yard.reserved.values()) == held
         self.reserved_before = dict(yard.reserved)

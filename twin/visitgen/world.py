@@ -69,6 +69,11 @@ class Incident(str, Enum):
     UNDECLARED_VEHICLE = "undeclared_vehicle"  # a truck without a declaration shows up at staging
 
 
+def _sent_away(out: list[cmd.Command], visit_id: str | None) -> bool:
+    """Whether ``out`` sends the visit away (it was refused)."""
+    return any(isinstance(c, cmd.RouteTo) and c.station is Station.AWAY and c.visit_id == visit_id for c in out)
+
+
 class Act(Enum):
     """What a scheduled event means to the world, so it can tell expected refusals from bugs."""
 
@@ -94,6 +99,7 @@ class Act(Enum):
     ACK = "ack"
     AGV = "agv"
     RESOLVE = "resolve"
+    SEEN_OUT = "seen_out"  # a vehicle refused in the yard passes the yard-gate camera on its way out
     BAD = "bad"  # out of order, duplicate, wrong account, undeclared: a refusal is expected
 
 
@@ -485,7 +491,12 @@ class GateWorld:
         returned: set[str] = set()
         reviewed = False
         for c in out:
-            if isinstance(c, cmd.RefuseEvent):
+            if isinstance(c, cmd.ManualReview) and c.device_id is None and c.plate and _sent_away(out, c.visit_id):
+                # Refused while parked in the yard: the yard operator sees it out past the camera,
+                # which frees its slot and answers the review.
+                self._at(now + self._officers.uniform(60.0, 300.0), ev.PlateRead("cam-yard-out", c.plate, 0.99),
+                         None, Act.SEEN_OUT)
+            elif isinstance(c, cmd.RefuseEvent):
                 refused = True
                 if action.act in _EXPECTED_REFUSALS:
                     self.stats.expected_refusals += 1
@@ -613,7 +624,9 @@ class GateWorld:
         kind = c.clearance
         outcome = Outcome.PASSED
         reasons: tuple[str, ...] = ()
-        if truck.will_refuse and kind in _REFUSABLE:
+        if truck.will_refuse and kind in _REFUSABLE and (kind is not K.BORDER_GUARD_ENTRY or o.chance(0.5)):
+            # Half the vehicles to refuse are refused at the border check on entry; the others
+            # by the first goods check they need, in the yard (none needed: they leave cleared).
             truck.will_refuse = False
             outcome, reasons = Outcome.REFUSED, ("goods not admissible",)
         elif truck.will_return and kind in _RETURNABLE:

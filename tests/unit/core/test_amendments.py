@@ -289,18 +289,14 @@ def test_a_vehicle_inside_the_gate_cannot_be_cancelled_and_nobody_else_may_cance
     assert run.location(visit) is Location.YARD
 
 
-def test_an_officer_s_refusal_removes_the_vehicle_and_frees_its_yard_slot_for_the_next() -> None:
-    run = GateRun(gate_config(Channel.YELLOW, yard={VehicleClass.TRUCK: 1}))
+def test_an_officer_s_refusal_removes_the_vehicle_and_frees_its_place_in_the_flow() -> None:
+    run = GateRun(gate_config(Channel.YELLOW))
     visit = run.declare()
-    run.to_yard(visit)
-    waiting = run.declare("DEC-0002", "12C-000.02")
-    run.arrive_at_staging(waiting)
-    assert waiting in run.core.staging
+    run.arrive_at_staging(visit)
     answer = run.decide(visit, K.CUSTOMS_DOCUMENTS, Outcome.REFUSED, reasons=("forged invoice",))
     assert RouteTo(visit, run.plate_of(visit), Station.AWAY) in answer
-    assert RouteTo(waiting, run.plate_of(waiting), Station.ENTRY_LANE, "barrier-in-1") in answer
     assert run.location(visit) is Location.REFUSED
-    assert run.core.yard.occupied[VehicleClass.TRUCK] == 0 and run.core.yard.reserved[VehicleClass.TRUCK] == 1
+    assert visit not in run.core.staging
     assert run.core.ledger.violations("0101234567") == {"refused": 1}
 
 

@@ -137,6 +137,21 @@ def test_a_world_where_every_declaration_is_returned_sends_no_decision_on_a_retu
         assert world.core.check_invariants() == []
 
 
+def test_a_world_where_every_visit_is_refused_sees_each_vehicle_refused_in_the_yard_out_of_it() -> None:
+    # A vehicle refused while parked still fills its slot until the yard-gate camera sees it out:
+    # the world sends it past the camera, so no slot is held at the end and nothing is a surprise.
+    world = GateWorld(seed=5, open_visits=40, total_visits=300, mix=parse_mix("refused=1"))
+    world.record_all()
+    stats, core = world.stats, world.core
+    assert stats.visits_refused + stats.visits_departed == 300 and stats.visits_refused >= 150
+    assert stats.unexpected_refusals == 0 and stats.unexpected_reviews == 0, stats.surprises
+    freed = [r for r in core.audit.records if "is out of the yard" in r.reason]
+    assert len(freed) >= 30  # the refusals made in the yard, each seen out
+    assert all(r.action == "PlateRead" and "(seen at yard_gate_out)" in r.reason for r in freed)
+    assert not core.yard.refused_inside and sum(core.yard.occupied.values()) == 0
+    assert core.check_invariants() == []
+
+
 def test_late_decisions_load_the_cores_timers_and_a_replay_escalates_the_same_tasks() -> None:
     world = GateWorld(seed=5, open_visits=40, total_visits=300, mix=parse_mix("late=0.1"))
     stream = world.record_all()

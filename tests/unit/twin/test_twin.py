@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gate.enums import ClearanceKind, Outcome, Role
 from scenarios import library_names, load_scenario, with_overrides
 from scenarios.schema import Scenario
-from twin.build import build
-from twin.fleet import make_trucks
+from twin.build import People, build, statistical_people
+from twin.fleet import TruckPlan, make_trucks
+from twin.people import Officers
 from twin.run import InvariantViolation, RunOptions, run_replication, run_scenario
 from twin.stats import erlang_c_wait
 from twin.streams import Streams
@@ -113,6 +115,42 @@ def test_the_agv_lane_carries_containers_across() -> None:
     assert world.core.stats["agv_delivered"] > 0
     assert result.kpis["agv_containers_per_day"] > 0
     assert result.extra["agv"]["delivered"] == world.core.stats["agv_delivered"]
+
+
+class _RefusingPlantQuarantine:
+    """Officers who refuse every third fruit truck's plant quarantine (goods not admissible) and
+    otherwise decide as the statistical officers do."""
+
+    def __init__(self, officers: Officers) -> None:
+        self._officers = officers
+
+    def decide(self, role: Role, clearance: ClearanceKind, plan: TruckPlan, error: str, amended: bool,
+               now: float) -> tuple[Outcome, tuple[str, ...]]:
+        if clearance is ClearanceKind.PLANT_QUARANTINE and plan.index % 3 == 0:
+            return Outcome.REFUSED, ("pests found: not admissible",)
+        return self._officers.decide(role, clearance, plan, error, amended, now)
+
+
+def test_a_truck_refused_in_the_yard_holds_its_slot_until_it_is_seen_driving_out() -> None:
+    def refusing(scenario: Scenario, streams: Streams, plans: list[TruckPlan]) -> People:
+        people = statistical_people(scenario, streams, plans)
+        people.officers = _RefusingPlantQuarantine(people.officers)
+        return people
+
+    scenario = with_overrides(load_scenario("harvest_peak"), horizon_h=10)
+    result, world = run_replication(scenario, 0, seed=3, people_factory=refusing)
+    assert all(check.holds for check in result.invariants), result.invariants
+    trucks = result.trucks
+    refused = trucks[trucks["outcome"] == "refused"]
+    assert len(refused) >= 10 and refused["yard_in"].notna().all() and refused["yard_out"].notna().all()
+    core = world.core
+    freed = [r for r in core.audit.records if "is out of the yard" in r.reason]
+    # Each refused truck drove out past the yard-gate camera (or was typed there by hand), and
+    # only that freed its slot: none is still held, and no slot was freed on a review's timeout.
+    assert len(freed) == len(refused) and all("(seen at yard_gate_out)" in r.reason for r in freed)
+    assert not core.yard.refused_inside
+    inside = int((trucks["yard_in"].notna() & trucks["yard_out"].isna()).sum())
+    assert sum(core.yard.occupied.values()) == inside
 
 
 def test_returned_declarations_come_back_amended_and_leave() -> None:
