@@ -93,8 +93,14 @@ def usable_cpus() -> int:
 def run_replication(scenario: Scenario, replication: int, seed: int,
                     people_factory: PeopleFactory = statistical_people,
                     progress: Progress | None = None) -> tuple[ReplicationResult, GateWorld]:
-    """Build, wire and run one replication; collect what its probes measured."""
-    world = build(scenario, replication, seed, people_factory)
+    """Build, wire and run one replication; collect what its probes measured.
+
+    The build, too, runs under ``run_gc``: it makes tens of thousands of objects that live as
+    long as the run (plans, declarations, processes), which CPython's default thresholds would
+    scan again and again.
+    """
+    with run_gc():
+        world = build(scenario, replication, seed, people_factory)
     horizon = scenario.run.horizon_h * HOUR
     with run_gc():
         if progress is None:
