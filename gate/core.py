@@ -928,6 +928,10 @@ class GateCore:
             self.deadlines.cancel(c.deadline_token)
             self.work[CLEARANCE_ROLE[kind]].pop(c, None)
         self.deadlines.cancel(visit.payment_token)
+        fee = visit.clearances.get(K.FEE)
+        if fee is not None and fee.status is ClearanceStatus.PENDING_CONFIRMATION:
+            # Closed with an online payment still to confirm: confirmed later, it is refunded.
+            visit.voided_payment = visit.payment_reference
         del self.active[visit.visit_id]
         if self.by_plate.get(visit.plate) == visit.visit_id:
             del self.by_plate[visit.plate]

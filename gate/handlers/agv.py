@@ -77,6 +77,11 @@ def on_agv_arrived(core: GateCore, e: ev.AgvArrived, now: float, out: Out) -> Ve
     if mission.state is AgvMissionState.DELIVERED:
         return mission.visit_id, "repeat: already delivered"
     if mission.state is not AgvMissionState.DISPATCHED:
+        # A container across the line that the gate never sent: goods not (or no longer) cleared
+        # are on the other side, and only people can deal with that.
+        core.review(out, f"container {mission.container_no} reported across the line, but mission "
+                         f"{mission.mission_id} was never dispatched ({mission.state.value}): find out how it crossed",
+                    now, mission.visit_id, e.device_id, None, kind=f"agv-undispatched:{mission.mission_id}")
         return mission.visit_id, Refusal(f"mission {mission.mission_id} was not dispatched ({mission.state.value})")
     mission.state = AgvMissionState.DELIVERED
     core.stats["agv_delivered"] += 1

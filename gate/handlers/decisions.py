@@ -143,6 +143,11 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
         if mission is not None and mission.state in (AgvMissionState.MANIFEST_SENT, AgvMissionState.ACKNOWLEDGED):
             mission.state = AgvMissionState.FAILED
             core.deadlines.cancel(mission.token)
+            # The container is on the AGV stack and the partner side has (or will have) its manifest.
+            core.review(out, f"visit {visit.visit_id} refused with container {mission.container_no} on the AGV "
+                             f"stack: put it back on vehicle {visit.plate} and withdraw manifest "
+                             f"{mission.mission_id} from the partner side", now, visit.visit_id,
+                        core.partner_link, None, kind=f"agv-refused:{mission.mission_id}")
         elif mission is not None and mission.state is AgvMissionState.DISPATCHED:
             # Its container is already on the way across the line: only people can stop it now.
             core.review(out, f"visit {visit.visit_id} refused while AGV mission {mission.mission_id} is under way: "
@@ -181,10 +186,10 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
         return visit.visit_id, Refusal("no fee is due for this visit")
     if c.status is _PASSED:
         return visit.visit_id, Refusal(f"the fee is already paid ({amount_text(visit.fee_paid_vnd)})")
+    due = visit.fee_vnd - visit.fee_paid_vnd
     if e.method is _DIRECT:
         if _FEE_COLLECTOR not in roles_of(core, e.account_id):
             return visit.visit_id, Refusal(f"account {e.account_id} cannot take payment at the counter")
-        due = visit.fee_vnd - visit.fee_paid_vnd
         if e.amount_vnd > due:
             return visit.visit_id, Refusal(f"{amount_text(e.amount_vnd)} is more than the {amount_text(due)} due: "
                                            "take the amount due")
@@ -202,6 +207,9 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
         return visit.visit_id, Refusal(f"account {e.account_id} may not pay for {visit.visit_id}")
     if c.status is _PENDING_CONFIRMATION:
         return visit.visit_id, Refusal(f"payment {visit.payment_reference} is already awaiting confirmation")
+    if e.amount_vnd > due:
+        return visit.visit_id, Refusal(f"{amount_text(e.amount_vnd)} is more than the {amount_text(due)} due: "
+                                       "pay the amount due")
     c.status = _PENDING_CONFIRMATION
     visit.payment_reference = e.reference
     visit.payment_token = core.deadlines.schedule(now + core.config.timeouts.payment_confirmation_s, "payment",
@@ -227,13 +235,19 @@ def _drop_pending_payment(core: GateCore, visit: Visit) -> str:
 
 def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out: Out) -> Verdict:
     """The fee collector confirmed the pending online payment. The confirmation of one given up
-    for a payment at the counter (the visit open or closed) means the fee was paid twice: the
-    fee collector is asked to refund it."""
+    for a payment at the counter (the visit open or closed) means the fee was paid twice, and of
+    one still pending when its visit was refused or cancelled, money taken for nothing: the fee
+    collector is asked to refund it."""
     if _FEE_COLLECTOR not in roles_of(core, e.account_id):
         return e.visit_id, Refusal(f"account {e.account_id} cannot confirm payments")
     voided = core.active.get(e.visit_id) or core.archive.get(e.visit_id)
     if voided is not None and voided.voided_payment is not None and e.reference == voided.voided_payment:
         voided.voided_payment = None
+        if voided.clearances[_FEE].status is _PENDING_CONFIRMATION:  # still pending when the visit closed
+            core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after visit "
+                             f"{voided.visit_id} was closed ({voided.location.value}): refund it", now,
+                        voided.visit_id, None, voided.plate, kind=f"refund:{voided.visit_id}")
+            return voided.visit_id, f"online payment {e.reference} confirmed after the visit closed: refund asked for"
         core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after the fee was paid at the "
                          "counter: refund one of the two", now, voided.visit_id, None, voided.plate,
                     kind=f"refund:{voided.visit_id}")

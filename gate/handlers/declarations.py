@@ -6,7 +6,7 @@ from gate import events as ev
 from gate.commands import AcceptDeclaration, FieldError, KeepClosed, RejectDeclaration, RequestFee, RouteTo
 from gate.core import GateCore, Refusal
 from gate.declaration import Declaration, parse_declaration, shown
-from gate.enums import Channel, CrossingMode, Location, Role, Station
+from gate.enums import Channel, ClearanceKind, CrossingMode, Location, Role, Station
 from gate.fees import fee_for
 from gate.handlers.common import K, S, Out, Verdict, amount_text, may_declare, open_visit, roles_of
 from gate.handlers.devices import check_weight
@@ -118,6 +118,9 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
             visit.location not in (Location.OUTSIDE, Location.RETURNED) or visit.reserved_slot or visit.in_yard):
         return _reject(core, e.declaration_id, (FieldError(
             "vehicle_class", f"cannot change once the vehicle is {visit.location.value}", parsed.vehicle_class.value),), out)
+    fixed = _fixed_by_now(core, visit, parsed)
+    if fixed:
+        return _reject(core, e.declaration_id, fixed, out)
     d = parsed.model_copy(update={"version": old.version + 1})
     if d.vehicle_plate != visit.plate:
         del core.by_plate[visit.plate]
@@ -144,10 +147,14 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     merged[K.BORDER_GUARD_EXIT] = exit_check
     visit.clearances = merged
     goods_changed = _physical_goods(d) != _physical_goods(old)
+    # Another driver (or their health declaration) or trailer: the checks made on the people and
+    # the papers at the gate are made again (only possible before barrier 1: see _fixed_by_now).
+    crew_checks = _crew_checks(old, d)
     for kind, c in visit.clearances.items():
         if c.status is S.RETURNED or (kind is K.CUSTOMS_DOCUMENTS and c.status is not S.REQUIRED) or (
-                goods_changed and kind in _GOODS_CHECKS and c.status is S.PASSED):
-            # Returned, or decided on papers or goods that are no longer what is declared.
+                goods_changed and kind in _GOODS_CHECKS and c.status is S.PASSED) or (
+                kind in crew_checks and c.status is not S.REQUIRED):
+            # Returned, or decided on papers, goods or people that are no longer what is declared.
             core.reopen(visit, kind)
     if visit.weight_kg is not None and d.declared_gross_kg != old.declared_gross_kg:
         # Weighed already: the new figure is held against what the scale measured.
@@ -163,6 +170,47 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     core.assign_workable(visit, now, out)
     core.progress(visit, now, out)
     return visit.visit_id, f"version {d.version} accepted"
+
+
+def _crew_checks(old: Declaration, new: Declaration) -> frozenset[ClearanceKind]:
+    """The entry checks an amendment must have made again: medical for another driver or health
+    declaration, the border guard's for another driver or trailer."""
+    a, b = old.driver, new.driver
+    another_driver = (a.name, a.id_number, a.nationality) != (b.name, b.id_number, b.nationality)
+    health = another_driver or a.health != b.health
+    papers = another_driver or new.trailer_plate != old.trailer_plate
+    return (_MEDICAL if health else _NONE) | (_PAPERS if papers else _NONE)
+
+
+_MEDICAL = frozenset({K.MEDICAL})
+_PAPERS = frozenset({K.BORDER_GUARD_ENTRY})
+_NONE: frozenset[ClearanceKind] = frozenset()
+
+
+def _fixed_by_now(core: GateCore, visit: Visit, new: Declaration) -> tuple[FieldError, ...]:
+    """What the amendment may no longer change, where the vehicle is: the driver and trailer once
+    barrier 1 has let it in (the entry checks were made on them), and containers already handed
+    to the AGV lane (they are on the AGV stack, declared to the partner side, whatever the new
+    version says: they stay declared until they cross or the visit is refused)."""
+    old = visit.declaration
+    errors: list[FieldError] = []
+    if core.let_in(visit):
+        where = f"cannot change once barrier 1 has let the vehicle in (it is {visit.location.value})"
+        if new.driver != old.driver:
+            errors.append(FieldError("driver", where, f"{new.driver.name} ({new.driver.id_number})"))
+        if new.trailer_plate != old.trailer_plate:
+            errors.append(FieldError("trailer_plate", where, new.trailer_plate or "none"))
+    if visit.handed_over:
+        handed = ", ".join(visit.handed_over)
+        if new.crossing_mode is not CrossingMode.AGV_LANE:
+            errors.append(FieldError("crossing_mode", f"containers {handed} are already handed over to the AGV lane",
+                                     new.crossing_mode.value))
+        declared = {c.number for c in new.containers}
+        for number in visit.handed_over:
+            if number not in declared:
+                errors.append(FieldError("containers", f"container {number} is already handed over to the AGV lane "
+                                                       f"and cannot be taken off the declaration", number))
+    return tuple(errors)
 
 
 #: Checks made on the goods themselves: made again when an amendment changes the goods declared.

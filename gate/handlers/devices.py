@@ -62,6 +62,38 @@ def _opened_for(visit: Visit, barrier: str | None) -> bool:
         visit.exit_granted and visit.location is _EXIT_LANE and visit.exit_device == barrier)
 
 
+def _lane_barrier(visit: Visit, site: Site) -> str | None:
+    """The barrier the vehicle was last seen at, at barrier 1 or barrier 2."""
+    return visit.entry_device if site is _BARRIER_1 else visit.exit_device
+
+
+def _at_the_arm(visit: Visit, site: Site) -> bool:
+    """Whether the vehicle still waits at a barrier of this site (it has not gone through one)."""
+    if site is _BARRIER_1:
+        return visit.location is _ENTRY_LANE and visit.lane_held
+    return visit.location is _EXIT_LANE and visit.exit_device is not None
+
+
+def _changed_lane(visit: Visit, site: Site, barrier: str, core: GateCore, out: Out) -> str:
+    """Seen at another lane's barrier than the one it was waiting at: it waits here now. A barrier
+    opened for it over there is told to stay closed, and this one opens for it instead."""
+    old = _lane_barrier(visit, site)
+    if site is _BARRIER_1:
+        core.hold_lane(visit, barrier)
+        granted = visit.entry_granted
+    else:
+        visit.exit_device = barrier
+        granted = visit.exit_granted
+    if visit.withheld_at == old:
+        visit.withheld_at = None
+    if not granted:
+        return f"moved from {old} to {barrier}"
+    if old is not None:
+        out.append(KeepClosed(old, visit.visit_id, visit.plate, (f"vehicle moved to {barrier}",)))
+    out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
+    return f"moved from {old} to {barrier}: opened here"
+
+
 def _withhold(visit: Visit, barrier: str) -> None:
     """Remember that ``barrier``, already opened for the vehicle, was told to stay closed until
     its plate is confirmed: the confirmation opens it again (``plate_seen``)."""
@@ -109,6 +141,8 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
         return visit.visit_id, Refusal(illegal)
     site = spec.site
     if visit.location is before and visit.last_site is site:
+        if barrier is not None and barrier != _lane_barrier(visit, site) and _at_the_arm(visit, site):
+            return visit.visit_id, _changed_lane(visit, site, barrier, core, out)
         if visit.withheld_at is not None and visit.withheld_at == barrier and _opened_for(visit, barrier):
             # The plate of a vehicle the barrier had opened for, then closed on a doubtful read, is
             # confirmed: the barrier opens for it again.
@@ -186,6 +220,9 @@ def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str |
         core.yard.enter(vehicle_class, visit.reserved_slot)
         visit.reserved_slot = False
         visit.in_yard = True
+    if visit.scale is not None:  # sent to a scale that neither weighed it nor went down
+        core.review(out, f"{visit.plate} reached the yard without being weighed at {visit.scale}: weigh it by "
+                         "other means", now, visit.visit_id, visit.scale, visit.plate, kind="scale-skipped")
     core.leave_stations(visit)  # reached the yard without the weighing or the scan it was sent to
     core.assign_workable(visit, now, out)
     inspection = visit.clearances.get(_INSPECTION_CHECK)
@@ -280,7 +317,7 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
         core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
         return visit.visit_id, Refusal(illegal)
     if before is _AT_SCALE:
-        return visit.visit_id, "repeat weighing ignored"
+        return visit.visit_id, _weighed_again(core, visit, e, now, out)
     if visit.scale is not None:
         core.scale_queue[visit.scale].pop(visit.visit_id, None)
         visit.scale = None
@@ -295,13 +332,34 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
     return visit.visit_id, note
 
 
+def _weighed_again(core: GateCore, visit: Visit, e: ev.WeightMeasured, now: float, out: Out) -> str:
+    """The scale reported the vehicle again before it drove off. The same weight (within the
+    tolerance) is a repeat; another is a conflict for people to look at, and the figure further
+    from the declared one is the one checked and kept (a check only ever raises the channel)."""
+    first = visit.weight_kg
+    second = float(e.gross_kg)
+    if e.overload or first is None or abs(second - first) <= _tolerance(core, visit):
+        return "repeat weighing ignored"
+    core.review(out, f"scale {e.device_id} weighed {visit.plate} at {first:.0f} kg, then at {second:.0f} kg: "
+                     "check the scale and the load", now, visit.visit_id, e.device_id, visit.plate, kind="weighed-twice")
+    declared = visit.declaration.declared_gross_kg
+    if abs(second - declared) <= abs(first - declared):
+        return f"weighed again at {second:.0f} kg, {first:.0f} kg before: the first weight stands"
+    visit.weight_kg = second
+    return f"weighed again at {second:.0f} kg, {first:.0f} kg before: " + check_weight(core, visit, second, now, out)
+
+
+def _tolerance(core: GateCore, visit: Visit) -> float:
+    """How far a measured gross weight may be from the declared one, in kg."""
+    cfg = core.config.weight
+    return max(visit.declaration.declared_gross_kg * cfg.tolerance_pct / 100.0, cfg.tolerance_min_kg)
+
+
 def check_weight(core: GateCore, visit: Visit, measured: float, now: float, out: Out) -> str:
     """Compare the measured with the declared gross weight; outside tolerance flags and upgrades."""
     declared = visit.declaration.declared_gross_kg
-    cfg = core.config.weight
-    tolerance = max(declared * cfg.tolerance_pct / 100.0, cfg.tolerance_min_kg)
     difference = measured - declared
-    if abs(difference) <= tolerance:
+    if abs(difference) <= _tolerance(core, visit):
         return f"weight {measured:.0f} kg within tolerance"
     visit.weight_flagged = True
     core.stats["weight_discrepancies"] += 1
@@ -326,7 +384,7 @@ def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out)
         core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
         return visit.visit_id, Refusal(illegal)
     if before is Location.SCANNER:
-        return visit.visit_id, "repeat scan ignored"
+        return visit.visit_id, _scanned_again(core, visit, e, now, out)
     core.leave_stations(visit)
     visit.scan_result = e.result
     core.stats["scans"] += 1
@@ -341,6 +399,26 @@ def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out)
         note = "scan suspect: physical inspection"
     out.append(RouteTo(visit.visit_id, visit.plate, Station.YARD, None))
     return visit.visit_id, note
+
+
+def _scanned_again(core: GateCore, visit: Visit, e: ev.ScanCompleted, now: float, out: Out) -> str:
+    """The scanner reported the vehicle again before it drove off (a second look at the image,
+    say). The same result is a repeat; another is a conflict for people to look at, and the
+    stricter result stands: suspect after clear sends the vehicle to physical inspection."""
+    first = visit.scan_result
+    if first is None or e.result is first:
+        return "repeat scan ignored"
+    core.review(out, f"scanner {e.device_id} assessed {visit.plate} {first.value}, then {e.result.value}: "
+                     "check the images", now, visit.visit_id, e.device_id, visit.plate, kind="scanned-twice")
+    if e.result is ScanResult.CLEAR:
+        return "scan clear after suspect: the suspect result stands"
+    visit.scan_result = e.result
+    core.stats["scan_suspect"] += 1
+    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
+    if inspection is not None and inspection.status is S.PASSED:
+        core.reopen(visit, K.CUSTOMS_INSPECTION)  # passed on the clear scan: inspected by hand now
+    core.set_channel(visit, Channel.RED, "scan suspect", now, out)
+    return "scan suspect after clear: physical inspection"
 
 
 def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out) -> Verdict:
