@@ -969,8 +969,10 @@ class GateCore:
 
     def dispatch_ready_missions(self, visit: Visit, now: float, out: list[Command]) -> None:
         """Dispatch the acknowledged AGV missions of a visit whose goods are cleared (and whose
-        declaration is not waiting to be amended: a container crosses on accepted data only)."""
-        if visit.awaiting_amendment or not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None:
+        declaration is not waiting to be amended: a container crosses on accepted data only).
+        While the fleet is faulted they wait: its recovery dispatches them."""
+        if visit.awaiting_amendment or not all(visit.passed(k) for k in GOODS_CLEARANCES) or self.agv_fleet is None \
+                or self.agv_fleet in self.faulted:
             return
         for container in visit.handed_over:
             mission = self.missions.get(f"{visit.visit_id}:{container}")

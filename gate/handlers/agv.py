@@ -117,6 +117,9 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
         # amended version is accepted and its goods cleared (``dispatch_ready_missions``).
         mission.state = AgvMissionState.ACKNOWLEDGED
         return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); waits for the amended declaration"
+    if mission.dispatch_attempts < MAX_AGV_DISPATCHES and core.agv_fleet in core.faulted:
+        mission.state = AgvMissionState.ACKNOWLEDGED  # sent again once the fleet is back
+        return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); the fleet is down: waits for it"
     if mission.dispatch_attempts < MAX_AGV_DISPATCHES:
         core.dispatch(mission, now, out)
         return mission.visit_id, f"AGV fault ({e.reason or 'no reason given'}); dispatched again"

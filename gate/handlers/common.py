@@ -55,10 +55,18 @@ def open_visit(core: GateCore, visit_id: str) -> Visit | Refusal:
     return not_open(core, visit_id)
 
 
+def closed_as(visit: Visit) -> str:
+    """How a closed visit ended: departed, refused, or cancelled (a withdrawn declaration leaves
+    its visit where a refusal does, with no clearance refused)."""
+    if visit.location is Location.REFUSED and not any(c.status is S.REFUSED for c in visit.clearances.values()):
+        return "cancelled"
+    return visit.location.value
+
+
 def not_open(core: GateCore, visit_id: str) -> Refusal:
     """Why there is no open visit with this id (it is closed, or unknown)."""
     if visit_id in core.archive:
-        return Refusal(f"visit {visit_id} is closed ({core.archive[visit_id].location.value})")
+        return Refusal(f"visit {visit_id} is closed ({closed_as(core.archive[visit_id])})")
     return Refusal(f"unknown visit {visit_id}")
 
 
@@ -88,10 +96,12 @@ def visit_for_plate(core: GateCore, plate: str, device_id: str, now: float, out:
         # The camera or loop behind barrier 2 reporting a vehicle that just left: not an officer's matter.
         return Refusal(f"vehicle {plate} has already departed (visit {closed.visit_id})")
     if closed is not None and closed.location is Location.REFUSED:
-        # A vehicle sent away is still about the gate: officers must see to it, knowing who it is.
-        core.review(out, f"refused vehicle {plate} (visit {closed.visit_id}) seen at {device_id}", now,
+        # A vehicle sent away (or whose trip was called off) is still about the gate: officers
+        # must see to it, knowing who it is.
+        ended = closed_as(closed)
+        core.review(out, f"{ended} vehicle {plate} (visit {closed.visit_id}) seen at {device_id}", now,
                     closed.visit_id, device_id, plate, kind="refused-vehicle")
-        return Refusal(f"vehicle {plate} was refused (visit {closed.visit_id}): no open declaration")
+        return Refusal(f"vehicle {plate} was {ended} (visit {closed.visit_id}): no open declaration")
     guess = core.by_confusable.get(confusable_key(plate))
     hint = f"; did the device mean {guess}?" if guess else ""
     core.review(out, f"unknown plate {plate} at {device_id}{hint}", now, core.by_plate.get(guess or ""), device_id,

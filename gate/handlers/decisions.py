@@ -14,10 +14,12 @@ from gate.enums import (
     Outcome,
     PaymentMethod,
     Role,
+    Site,
     Station,
 )
 from gate.handlers.common import (
-    INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit, roles_of,
+    INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, closed_as, not_open, open_visit,
+    roles_of,
 )
 from gate.handlers.devices import plate_seen
 from gate.identifiers import normalize_plate, plate_problem
@@ -245,7 +247,7 @@ def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out
         voided.voided_payment = None
         if voided.clearances[_FEE].status is _PENDING_CONFIRMATION:  # still pending when the visit closed
             core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after visit "
-                             f"{voided.visit_id} was closed ({voided.location.value}): refund it", now,
+                             f"{voided.visit_id} was closed ({closed_as(voided)}): refund it", now,
                         voided.visit_id, None, voided.plate, kind=f"refund:{voided.visit_id}")
             return voided.visit_id, f"online payment {e.reference} confirmed after the visit closed: refund asked for"
         core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after the fee was paid at the "
@@ -280,6 +282,18 @@ def _credit(core: GateCore, visit: Visit, amount: int, actor: str, now: float, o
 # ---------------------------------------------------------------------------- officers and admin
 
 
+_ANYWHERE = frozenset({Role.BORDER_GUARD, Role.OPERATION_CENTRE, Role.ADMIN})
+#: Who may type the plate a camera could not read, by the camera's site: the officers who stand there.
+PLATE_TYPISTS: dict[Site, frozenset[Role]] = {
+    Site.STAGING: _ANYWHERE | {Role.TRAFFIC_POLICE, Role.MEDICAL},
+    Site.BARRIER_1: _ANYWHERE,
+    Site.YARD_GATE_IN: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
+    Site.INSPECTION_BAY: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
+    Site.YARD_GATE_OUT: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
+    Site.BARRIER_2: _ANYWHERE,
+}
+
+
 def on_manual_plate_entered(core: GateCore, e: ev.ManualPlateEntered, now: float, out: Out) -> Verdict:
     """An officer typed the plate a camera could not read: the read counts as that plate's."""
     if not (roles_of(core, e.account_id) & OFFICER_ROLES):
@@ -291,6 +305,11 @@ def on_manual_plate_entered(core: GateCore, e: ev.ManualPlateEntered, now: float
     trigger = SITE_TRIGGER.get(spec.site) if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA else None
     if spec is None or trigger is None:
         return review.visit_id, Refusal(f"review {e.review_id} is not about a plate read at a checkpoint camera")
+    typists = PLATE_TYPISTS[spec.site]
+    if not roles_of(core, e.account_id) & typists:
+        # A typed plate counts as the camera's read: at a barrier it can open the barrier.
+        return review.visit_id, Refusal(f"account {e.account_id} may not type plates at {spec.site.value} "
+                                        f"(roles: {', '.join(sorted(r.value for r in typists))})")
     plate = normalize_plate(e.plate)
     bad = plate_problem(plate)
     if bad is not None:

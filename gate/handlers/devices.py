@@ -8,7 +8,7 @@ from gate import events as ev
 from gate.commands import KeepClosed, OpenBarrier, RequestFee, RequestScan, RouteTo
 from gate.config import DeviceSpec
 from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
-from gate.enums import Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
+from gate.enums import AgvMissionState, Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
 from gate.handlers.common import INSIDE_YARD, K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
 from gate.risk import upgrade
@@ -527,6 +527,15 @@ def on_device_recovered(core: GateCore, e: ev.DeviceRecovered, now: float, out: 
                 # barrier, working again, is told once more to open for it.
                 out.append(OpenBarrier(e.device_id, visit.visit_id, visit.plate))
                 reopened.append(visit.plate)
+    if e.device_id == core.agv_fleet:
+        # The containers cleared while the fleet was down go now.
+        before = core.stats["agv_dispatched"]
+        for visit_id in sorted({m.visit_id for m in core.missions.values() if m.state is AgvMissionState.ACKNOWLEDGED}):
+            visit = core.active.get(visit_id) or core.archive.get(visit_id)  # its truck may have left
+            if visit is not None and visit.location is not Location.REFUSED:
+                core.dispatch_ready_missions(visit, now, out)
+        sent = core.stats["agv_dispatched"] - before
+        return None, "recovered" + (f"; {sent} AGV mission(s) dispatched" if sent else "")
     return None, "recovered" + (f"; opened again for {', '.join(reopened)}" if reopened else "")
 
 

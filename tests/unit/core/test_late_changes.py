@@ -1,7 +1,8 @@
 """Changes that come late or from an odd place: an amendment after the people or containers it
 names were checked or moved, a device that reports a vehicle twice with another result, money
 paid or confirmed when the visit can no longer use it, AGV reports the gate did not ask for, a
-vehicle at another lane's barrier than its own, or in the yard without the weighing."""
+vehicle at another lane's barrier than its own, or in the yard without the weighing, containers
+cleared while the AGV fleet is down."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ from gate.enums import (
 )
 from gate.events import (
     AgvArrived,
+    AgvFaulted,
     ContainerHandedOver,
     DeclarationAmended,
     DeclarationCancelled,
     DeviceFaulted,
+    DeviceRecovered,
     FeePaid,
     ManifestAcknowledged,
     PaymentConfirmed,
@@ -254,11 +257,13 @@ def test_an_online_payment_confirmed_after_its_visit_was_cancelled_is_refunded()
     run.send(DeclarationCancelled(DECLARANT, visit, "trip called off"))
     answer = run.send(PaymentConfirmed("fees-1", visit, "BANK-7"))
     assert only(answer, ManualReview).reason == (
-        f"online payment BANK-7 for 12C-000.01 confirmed after visit {visit} was closed (refused): refund it")
+        f"online payment BANK-7 for 12C-000.01 confirmed after visit {visit} was closed (cancelled): refund it")
     assert run.core.audit.records[-1].accepted
     assert run.core.stats["fees_collected_vnd"] == 0
     again = run.send(PaymentConfirmed("fees-1", visit, "BANK-7"))
-    assert "is closed" in run.refused(again).reason  # one refund asked for
+    assert run.refused(again).reason == f"visit {visit} is closed (cancelled)"  # one refund asked for
+    seen = run.read("cam-staging", "12C-000.01")  # the truck turns up all the same
+    assert only(seen, ManualReview).reason == f"cancelled vehicle 12C-000.01 (visit {visit}) seen at cam-staging"
 
 
 def test_an_online_payment_confirmed_after_its_visit_was_refused_is_refunded() -> None:
@@ -327,3 +332,29 @@ def test_a_vehicle_routed_past_a_scale_that_went_down_is_not_reported() -> None:
     run.send(DeviceFaulted("scale-1", "load cell"))
     answer = run.read("cam-yard-in", "12C-000.01")
     assert not [r for r in of_type(answer, ManualReview) if "without being weighed" in r.reason]
+
+
+# --- the AGV fleet down -----------------------------------------------------------------------
+
+
+def test_containers_cleared_while_the_agv_fleet_is_down_are_dispatched_when_it_recovers() -> None:
+    run, visit = agv_visit()
+    run.send(ManifestAcknowledged("partner-link", f"{visit}:{BOX}"))
+    run.send(DeviceFaulted("agv-fleet", "lane power cut"))
+    cleared = run.decide(visit, K.CUSTOMS_DOCUMENTS)
+    assert not of_type(cleared, DispatchAgv)  # no AGV is sent into a lane that is down
+    assert run.core.mission(f"{visit}:{BOX}").state is AgvMissionState.ACKNOWLEDGED  # type: ignore[union-attr]
+    back = run.send(DeviceRecovered("agv-fleet"))
+    assert [d.container_no for d in of_type(back, DispatchAgv)] == [BOX]
+    assert run.core.audit.records[-1].reason == "recovered; 1 AGV mission(s) dispatched"
+
+
+def test_an_agv_breaking_down_while_the_fleet_is_down_is_sent_again_once_it_is_back() -> None:
+    run, visit = agv_visit()
+    run.send(ManifestAcknowledged("partner-link", f"{visit}:{BOX}"))
+    run.decide(visit, K.CUSTOMS_DOCUMENTS)
+    run.send(DeviceFaulted("agv-fleet", "lane power cut"))
+    stopped = run.send(AgvFaulted("agv-fleet", f"{visit}:{BOX}", "stopped on the lane"))
+    assert not of_type(stopped, DispatchAgv)
+    again = run.send(DeviceRecovered("agv-fleet"))
+    assert only(again, DispatchAgv).attempt == 2

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gate.commands import AssignTask, KeepClosed, ManualReview, RouteTo
+from gate.commands import AssignTask, KeepClosed, ManualReview, OpenBarrier, RouteTo
 from gate.enums import ClearanceKind, Location
 from gate.events import ManualPlateEntered, ReviewResolved, WeightMeasured
-from tests.unit.core.support import GateRun, of_type, only
+from tests.unit.core.support import GateRun, gate_config, of_type, only
 
 K = ClearanceKind
 
@@ -197,3 +197,28 @@ def test_a_departed_vehicle_back_at_barrier_1_without_a_declaration_is_reviewed(
     answer = run.read("cam-in-1", "12C-000.01")
     assert only(answer, ManualReview).reason == "unknown plate 12C-000.01 at cam-in-1"
     assert only(answer, KeepClosed).device_id == "barrier-in-1"
+
+
+def test_only_the_officers_who_stand_at_a_checkpoint_may_type_its_plates() -> None:
+    # A typed plate counts as the camera's read: at barrier 2, with the automated border check,
+    # it passes the exit check and opens the barrier, so traffic police may not type it there.
+    run = GateRun(gate_config(automated_border_check=True))
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.read("cam-yard-out", "12C-000.01")
+    review = only(run.read("cam-out-1", None, 0.0), ManualReview)
+    answer = run.send(ManualPlateEntered("police-1", review.review_id, "12C-000.01"))
+    assert run.refused(answer).reason == ("account police-1 may not type plates at barrier_2 "
+                                          "(roles: admin, border_guard, operation_centre)")
+    assert not of_type(answer, OpenBarrier) and review.review_id in run.core.reviews
+    typed = run.send(ManualPlateEntered("guard-1", review.review_id, "12C-000.01"))
+    assert only(typed, OpenBarrier).device_id == "barrier-out-1"
+
+
+def test_traffic_police_type_plates_at_staging() -> None:
+    run = GateRun()
+    visit = run.declare()
+    review = only(run.read("cam-staging", None, 0.0), ManualReview)
+    run.send(ManualPlateEntered("police-1", review.review_id, "12C-000.01"))
+    assert run.location(visit) is Location.STAGING
