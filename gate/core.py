@@ -201,6 +201,8 @@ class GateCore:
         #: Per plate camera: (its spec, the location trigger at its site, the barrier it watches or None).
         self.camera_steps: dict[str, tuple[DeviceSpec, Trigger | None, str | None]] = {}
         self.by_confusable: dict[str, str] = {}
+        #: The open visit each declared container number is on (a container is on one truck at a time).
+        self.by_container: dict[str, str] = {}
         #: The last archived visit of each plate, to recognise late repeats about a vehicle that left.
         self.closed_by_plate: dict[str, str] = {}
         self.yard = Yard(cfg.yard)
@@ -443,6 +445,10 @@ class GateCore:
             problems.append("a visit is both open and archived")
         if len(self.by_plate) != len(self.active):
             problems.append(f"plate index holds {len(self.by_plate)} plates for {len(self.active)} open visits")
+        declared = {c.number: v.visit_id for v in self.active.values() for c in v.declaration.containers}
+        if declared != self.by_container:
+            problems.append(f"container index holds {len(self.by_container)} containers, the open declarations "
+                            f"{len(declared)}")
         if len(self.plate_visits) != len(self.active):
             problems.append(
                 f"plate index to visits holds {len(self.plate_visits)} plates for {len(self.active)} open visits")
@@ -801,6 +807,21 @@ class GateCore:
         return held.visit_id, f"refused vehicle {plate} is out of the yard ({how}): its slot is free, " \
                               f"review {held.review_id} closed"
 
+    def container_holders(self, visit_id: str, numbers: Iterable[str]) -> list[tuple[int, str, str]]:
+        """The containers among ``numbers`` declared on another open visit: (index, number, visit id)."""
+        by_container = self.by_container
+        return [(i, n, holder) for i, n in enumerate(numbers)
+                if (holder := by_container.get(n)) is not None and holder != visit_id]
+
+    def index_containers(self, visit: Visit, numbers: Iterable[str]) -> None:
+        """Make ``numbers`` the containers indexed to the visit (the declaration's, or none once closed)."""
+        by_container, visit_id = self.by_container, visit.visit_id
+        for c in visit.declaration.containers:
+            if by_container.get(c.number) == visit_id:
+                del by_container[c.number]
+        for number in numbers:
+            by_container[number] = visit_id
+
     def hold_lane(self, visit: Visit, lane: str) -> None:
         """Count the vehicle in the load of entry lane ``lane`` (and out of any other it was sent to)."""
         if visit.lane_held and visit.entry_device == lane:
@@ -928,6 +949,7 @@ class GateCore:
             self.deadlines.cancel(c.deadline_token)
             self.work[CLEARANCE_ROLE[kind]].pop(c, None)
         self.deadlines.cancel(visit.payment_token)
+        self.index_containers(visit, ())
         fee = visit.clearances.get(K.FEE)
         if fee is not None and fee.status is ClearanceStatus.PENDING_CONFIRMATION:
             # Closed with an online payment still to confirm: confirmed later, it is refunded.

@@ -21,7 +21,7 @@ from gate.handlers.common import (
     INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, closed_as, not_open, open_visit,
     roles_of,
 )
-from gate.handlers.devices import plate_seen
+from gate.handlers.devices import plate_seen, send_back_to_yard
 from gate.identifiers import normalize_plate, plate_problem
 from gate.transitions import Trigger
 from gate.visit import Visit
@@ -97,7 +97,8 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
     Every task on the visit leaves the agencies' work lists until the amended version comes (their
     lists hold vehicles whose data is complete). A vehicle turned back comes again as a new
     passage: the checks of the person and the papers at the gate (medical, border guard at entry)
-    are made again then, passed or not before, for the driver may have changed with the papers."""
+    are made again then, passed or not before, for the driver may have changed with the papers.
+    Returned at barrier 2, the vehicle goes back into the yard to wait, leaving the exit lane free."""
     core.settle(visit, kind, S.RETURNED, actor, now, reasons)
     for other, c in visit.clearances.items():
         if c.status is _ASSIGNED:
@@ -126,6 +127,10 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
         core.staging.discard(visit.visit_id)
         core.corridor.arrived(visit)
         core.release_slot(visit, now, out)
+    elif visit.location is Location.EXIT_LANE and visit.exit_device is not None:
+        # Returned at barrier 2: it waits for the amendment in the yard, not in the exit lane.
+        out.append(KeepClosed(visit.exit_device, visit.visit_id, visit.plate, reasons))
+        send_back_to_yard(core, visit, out)
 
 
 def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str, now: float,

@@ -46,6 +46,10 @@ def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: fl
     if _no_agv_lane_for(core, d):
         return _reject(core, d.declaration_id, (FieldError(
             "crossing_mode", "this gate has no AGV lane", d.crossing_mode.value),), out)
+    if d.containers and core.by_container:
+        on_other = _containers_on_other_visits(core, d)
+        if on_other:
+            return _reject(core, d.declaration_id, on_other, out)
     compliance = core.ledger.score(d.declarant_id)
     core.ledger.record_declaration(d.declarant_id)
     decision = assess_channel(d, core.config.risk, compliance)
@@ -57,6 +61,8 @@ def on_declaration_submitted(core: GateCore, e: ev.DeclarationSubmitted, now: fl
         history=[(now, Location.OUTSIDE)], vehicle_class=d.vehicle_class, crossing_mode=d.crossing_mode,
     )
     core.active[visit.visit_id] = visit
+    if d.containers:
+        core.index_containers(visit, [c.number for c in d.containers])
     core.by_plate[visit.plate] = visit.visit_id
     core.plate_visits[visit.plate] = visit
     core.by_confusable[confusable_key(visit.plate)] = visit.plate
@@ -118,7 +124,7 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
             visit.location not in (Location.OUTSIDE, Location.RETURNED) or visit.reserved_slot or visit.in_yard):
         return _reject(core, e.declaration_id, (FieldError(
             "vehicle_class", f"cannot change once the vehicle is {visit.location.value}", parsed.vehicle_class.value),), out)
-    fixed = _fixed_by_now(core, visit, parsed)
+    fixed = _fixed_by_now(core, visit, parsed) + _containers_on_other_visits(core, parsed)
     if fixed:
         return _reject(core, e.declaration_id, fixed, out)
     d = parsed.model_copy(update={"version": old.version + 1})
@@ -130,6 +136,8 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
         core.by_plate[visit.plate] = visit.visit_id
         core.plate_visits[visit.plate] = visit
         core.by_confusable[confusable_key(visit.plate)] = visit.plate
+    if d.containers or old.containers:
+        core.index_containers(visit, [c.number for c in d.containers])
     visit.declaration = d
     visit.vehicle_class, visit.crossing_mode = d.vehicle_class, d.crossing_mode
     core.stats["amendments"] += 1
@@ -170,6 +178,13 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     core.assign_workable(visit, now, out)
     core.progress(visit, now, out)
     return visit.visit_id, f"version {d.version} accepted"
+
+
+def _containers_on_other_visits(core: GateCore, d: Declaration) -> tuple[FieldError, ...]:
+    """The declaration's containers that another open declaration already carries: a container
+    is on one truck at a time."""
+    return tuple(FieldError(f"containers[{i}].number", f"is on open declaration {holder}", number)
+                 for i, number, holder in core.container_holders(d.declaration_id, [c.number for c in d.containers]))
 
 
 def _crew_checks(old: Declaration, new: Declaration) -> frozenset[ClearanceKind]:

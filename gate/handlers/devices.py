@@ -276,19 +276,28 @@ def _arrived_barrier_2(core: GateCore, visit: Visit, before: Location, barrier: 
         fee = visit.clearances.get(_FEE)
         if fee is not None and fee.status is _REQUIRED:
             out.append(RequestFee(visit.visit_id, visit.fee_vnd - visit.fee_paid_vnd, "exit refused until the fee is paid"))
-        vehicle_class = visit.vehicle_class
-        if not visit.in_yard and not visit.reserved_slot and core.yard.has_room(vehicle_class):
-            core.yard.reserve(vehicle_class)
-            visit.reserved_slot = True
-        if visit.in_yard or visit.reserved_slot:
-            out.append(RouteTo(visit.visit_id, visit.plate, _TO_YARD, None))
-            visit.exit_device = None
+        if send_back_to_yard(core, visit, out):
             return "kept closed, sent back to the yard: " + "; ".join(blockers)
         # Its slot went to another vehicle and the yard is full: it waits here, and the barrier
         # opens for it as soon as nothing blocks it any more.
         return "kept closed, waits at barrier 2: " + "; ".join(blockers)
     core.progress(visit, now, out)
     return "exit granted" if visit.exit_granted else "awaiting border guard exit check"
+
+
+def send_back_to_yard(core: GateCore, visit: Visit, out: Out) -> bool:
+    """A vehicle at barrier 2 that may not leave yet goes back into the yard to wait, if it still
+    has its slot or one is free; False when the yard is full (it waits where it is, and the
+    barrier opens for it once nothing blocks it)."""
+    vehicle_class = visit.vehicle_class
+    if not visit.in_yard and not visit.reserved_slot and core.yard.has_room(vehicle_class):
+        core.yard.reserve(vehicle_class)
+        visit.reserved_slot = True
+    if visit.in_yard or visit.reserved_slot:
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_YARD, None))
+        visit.exit_device = None
+        return True
+    return False
 
 
 _ARRIVALS: dict[Site, Callable[[GateCore, Visit, Location, str | None, float, Out], str]] = {

@@ -300,7 +300,8 @@ def obedient_step(core: GateCore, visit: Visit) -> Event | None:
     if loc is Location.OUTSIDE:
         return PlateRead("cam-staging", p, 0.99)
     if loc is Location.STAGING:
-        return PlateRead("cam-in-1", p, 0.99) if visit.reserved_slot else None  # called forward, or waits
+        # Called forward (or released by hand, off the queue): it drives to barrier 1; else it waits.
+        return PlateRead("cam-in-1", p, 0.99) if visit.reserved_slot or vid not in core.staging else None
     if loc is Location.ENTRY_LANE:
         if not visit.entry_granted:
             return None if visit.reserved_slot else PlateRead("cam-staging", p, 0.99)  # sent back to wait

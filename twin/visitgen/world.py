@@ -289,6 +289,7 @@ class GateWorld:
         self.stats = WorldStats()
         self.trucks: dict[str, Truck] = {}
         self._plates: set[str] = set()
+        self._containers: set[str] = set()  # the container numbers of the open visits
         self._heap: list[tuple[float, int, _Action]] = []
         self._seq = 0
         self._now = 0.0
@@ -396,6 +397,8 @@ class GateWorld:
             plate = sample_plate(draws, draws.chance(self.mix.vn_plates))
         declarant = draws.pick(self.declarants)
         declaration = sample_declaration(draws, number, self.mix, plate=plate, declarant=declarant)
+        while any(c.number in self._containers for c in declaration.containers):  # one truck per container
+            declaration = sample_declaration(draws, number, self.mix, plate=plate, declarant=declarant)
         declared = declaration.declared_gross_kg
         weight = declared * (draws.uniform(1.07, 1.15) if draws.chance(self.mix.weight_discrepancy)
                              else draws.uniform(0.98, 1.02))
@@ -408,6 +411,7 @@ class GateWorld:
                       incident=incident, incident_site=bad.pick(_READ_SITES), variant=bad.integer(0, 2))
         self.trucks[truck.visit_id] = truck
         self._plates.add(plate)
+        self._containers.update(c.number for c in declaration.containers)
         self.stats.visits_declared += 1
         if incident is Incident.INVALID_DECLARATION:
             payload = invalid_declaration_payload(bad, declaration)
@@ -416,9 +420,10 @@ class GateWorld:
             self._at(t, ev.DeclarationSubmitted(truck.account, declaration), truck, Act.SUBMIT)
 
     def _finish(self, truck: Truck, now: float) -> None:
-        """The visit ended: free its plate and, while visits remain, declare the next one."""
+        """The visit ended: free its plate and containers and, while visits remain, declare the next one."""
         self.trucks.pop(truck.visit_id, None)
         self._plates.discard(truck.plate)
+        self._containers.difference_update(c.number for c in truck.declaration.containers)
         if self.total_visits is None or self.stats.visits_declared < self.total_visits:
             self._new_truck(now + self._arrivals.uniform(0.0, 120.0))
         elif self.tail_index is None:

@@ -111,8 +111,12 @@ def declaration(declaration_id: str = "DEC-0001", vehicle_plate: str = "12C-000.
 
 
 def container_declaration(declaration_id: str, vehicle_plate: str, containers: int = 1, **overrides: Any) -> dict[str, Any]:
-    """A container vehicle with ``containers`` 40 ft containers of general goods."""
-    boxes = [{"number": container_no(100 + i), "size_ft": 40} for i in range(containers)]
+    """A container vehicle with ``containers`` 40 ft containers of general goods. Their serials
+    follow the vehicle (a container is on one truck at a time): 100, 101, ... for 12C-000.01,
+    1100, ... for 12C-000.02, and so on."""
+    vehicle = int("".join(ch for ch in vehicle_plate.split("-")[-1] if ch.isdigit()) or "1")
+    boxes = [{"number": container_no((100 + 1000 * (vehicle - 1) + i) % 1_000_000), "size_ft": 40}
+             for i in range(containers)]
     fields: dict[str, Any] = {"vehicle_class": "container", "containers": boxes, "declared_gross_kg": 30_000}
     fields.update(overrides)
     return declaration(declaration_id, vehicle_plate, **fields)

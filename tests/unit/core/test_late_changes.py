@@ -2,11 +2,21 @@
 names were checked or moved, a device that reports a vehicle twice with another result, money
 paid or confirmed when the visit can no longer use it, AGV reports the gate did not ask for, a
 vehicle at another lane's barrier than its own, or in the yard without the weighing, containers
-cleared while the AGV fleet is down."""
+cleared while the AGV fleet is down, a container declared on two trucks."""
 
 from __future__ import annotations
 
-from gate.commands import AssignTask, DispatchAgv, KeepClosed, ManualReview, OpenBarrier, RejectDeclaration, RequestFee
+from gate.commands import (
+    AcceptDeclaration,
+    AssignTask,
+    DispatchAgv,
+    KeepClosed,
+    ManualReview,
+    OpenBarrier,
+    RejectDeclaration,
+    RequestFee,
+    RouteTo,
+)
 from gate.config import DeviceSpec, GateConfig
 from gate.enums import (
     AgvMissionState,
@@ -19,6 +29,7 @@ from gate.enums import (
     PaymentMethod,
     ScanResult,
     Site,
+    Station,
 )
 from gate.events import (
     AgvArrived,
@@ -26,6 +37,7 @@ from gate.events import (
     ContainerHandedOver,
     DeclarationAmended,
     DeclarationCancelled,
+    DeclarationSubmitted,
     DeviceFaulted,
     DeviceRecovered,
     FeePaid,
@@ -358,3 +370,52 @@ def test_an_agv_breaking_down_while_the_fleet_is_down_is_sent_again_once_it_is_b
     assert not of_type(stopped, DispatchAgv)
     again = run.send(DeviceRecovered("agv-fleet"))
     assert only(again, DispatchAgv).attempt == 2
+
+
+def test_a_vehicle_returned_at_barrier_2_waits_for_its_amendment_in_the_yard_not_in_the_exit_lane() -> None:
+    run = GateRun(gate_config())
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.to_barrier_2(visit)
+    answer = run.decide(visit, K.BORDER_GUARD_EXIT, Outcome.RETURNED, reasons=("seal number differs",))
+    assert only(answer, KeepClosed).device_id == "barrier-out-1"
+    assert RouteTo(visit, "12C-000.01", Station.YARD) in answer
+    run.read("cam-yard-in", "12C-000.01")
+    assert run.location(visit) is Location.YARD and run.core.check_invariants() == []
+    amended = amend(run, visit, declared_gross_kg=20_000)
+    assert RouteTo(visit, "12C-000.01", Station.EXIT_LANE) in amended
+    run.read("cam-yard-out", "12C-000.01")
+    run.read("cam-out-1", "12C-000.01")
+    assert only(run.decide(visit, K.BORDER_GUARD_EXIT), OpenBarrier).device_id == "barrier-out-1"
+
+
+# --- one container, one truck -----------------------------------------------------------------
+
+
+def test_a_container_already_on_an_open_declaration_is_refused_on_another() -> None:
+    run = GateRun(gate_config())
+    first = run.declare(data=container_declaration("DEC-0001", "12C-000.01"))
+    twin = declaration("DEC-0002", "12C-000.02", vehicle_class="container", declared_gross_kg=30_000,
+                       containers=[{"number": container_no(555), "size_ft": 20}, {"number": BOX, "size_ft": 40}])
+    answer = run.send(DeclarationSubmitted(DECLARANT, twin))
+    assert errors(answer) == [("containers[1].number", f"is on open declaration {first}")]
+    second = run.declare(data=container_declaration("DEC-0002", "12C-000.02"))
+    moved = run.send(DeclarationAmended(DECLARANT, second, twin))  # nor can an amendment take it over
+    assert errors(moved) == [("containers[1].number", f"is on open declaration {first}")]
+    run.through(first)  # once its truck has left, the container may travel again
+    assert only(run.send(DeclarationSubmitted(DECLARANT, {**twin, "declaration_id": "DEC-0003",
+                                                            "vehicle_plate": "12C-000.03"})), AcceptDeclaration)
+    assert run.core.check_invariants() == []
+
+
+def test_an_amendment_that_drops_a_container_frees_it_for_another_declaration() -> None:
+    run = GateRun(gate_config())
+    first = run.declare(data=container_declaration("DEC-0001", "12C-000.01", containers=2))
+    amend_to_one = container_declaration("DEC-0001", "12C-000.01", containers=1)
+    assert only(run.send(DeclarationAmended(DECLARANT, first, amend_to_one)), AcceptDeclaration).version == 2
+    other = declaration("DEC-0002", "12C-000.02", vehicle_class="container", declared_gross_kg=30_000,
+                        containers=[{"number": container_no(101), "size_ft": 40}])
+    assert only(run.send(DeclarationSubmitted(DECLARANT, other)), AcceptDeclaration)
+    assert run.core.by_container == {BOX: first, container_no(101): "DEC-0002"}
+    assert run.core.check_invariants() == []
