@@ -191,12 +191,18 @@ def test_a_container_reported_across_without_dispatch_is_handed_to_people() -> N
 # --- devices that report a vehicle twice ------------------------------------------------------
 
 
-def test_a_second_scan_that_finds_what_the_first_did_not_sends_the_vehicle_to_inspection() -> None:
+def scanned(result: ScanResult) -> tuple[GateRun, str]:
+    """A red-channel vehicle, weighed and scanned, still at the scanner."""
     run = GateRun(gate_config(Channel.RED))
     visit = run.declare()
     run.enter(visit)
-    run.weigh(visit)
-    run.scan(visit, ScanResult.CLEAR)
+    run.weigh(visit, 20_000)
+    run.scan(visit, result)
+    return run, visit
+
+
+def test_a_second_scan_that_finds_what_the_first_did_not_sends_the_vehicle_to_inspection() -> None:
+    run, visit = scanned(ScanResult.CLEAR)
     assert run.status(visit, K.CUSTOMS_INSPECTION) is S.PASSED
     answer = run.scan(visit, ScanResult.SUSPECT)
     assert "assessed 12C-000.01 clear, then suspect" in only(answer, ManualReview).reason
@@ -209,11 +215,7 @@ def test_a_second_scan_that_finds_what_the_first_did_not_sends_the_vehicle_to_in
 
 
 def test_a_clear_scan_after_a_suspect_one_leaves_the_suspect_result_standing() -> None:
-    run = GateRun(gate_config(Channel.RED))
-    visit = run.declare()
-    run.enter(visit)
-    run.weigh(visit)
-    run.scan(visit, ScanResult.SUSPECT)
+    run, visit = scanned(ScanResult.SUSPECT)
     answer = run.scan(visit, ScanResult.CLEAR)
     assert only(answer, ManualReview).device_id == "scanner-1"
     assert run.core.audit.records[-1].reason == "scan clear after suspect: the suspect result stands"
@@ -228,7 +230,7 @@ def test_the_same_scan_or_weight_reported_twice_is_a_repeat() -> None:
     run.weigh(visit, 20_000)
     assert run.weigh(visit, 20_150) == []  # within the tolerance
     assert run.core.audit.records[-1].reason == "repeat weighing ignored"
-    run.scan(visit, ScanResult.CLEAR)
+    run, visit = scanned(ScanResult.CLEAR)
     assert run.scan(visit, ScanResult.CLEAR) == []
     assert run.core.audit.records[-1].reason == "repeat scan ignored"
 
