@@ -47,7 +47,7 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
+from twin.results import SUMMARY_FILE, RunResult, kpi_notes, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
@@ -184,12 +184,14 @@ def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | Non
 
 
 def _summary_table(run: RunResult) -> Table:
-    table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI")
+    kpis = run.summary.get("kpis", {})
+    notes = kpi_notes(k for k in kpi_order(kpis) if k in _HEADLINE)
+    table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI",
+                  caption="\n".join(notes) or None)
     table.add_column("KPI")
     table.add_column("mean", justify="right")
     table.add_column("± 95 % CI", justify="right")
     table.add_column("unit")
-    kpis = run.summary.get("kpis", {})
     for name in kpi_order([k for k in kpis if k in _HEADLINE]):
         row = kpis[name]
         half = row.get("half_width")

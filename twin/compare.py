@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from twin.results import RunResult, clear_results, is_results_folder, kpi_order
+from twin.results import RunResult, clear_results, is_results_folder, kpi_notes, kpi_order
 from twin.stats import mean_ci, paired_difference, welch_difference
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
@@ -84,6 +84,12 @@ KPI_DIRECTION: dict[str, str] = {
     "time_at_gate_p50": LOWER,
     "time_at_gate_p90": LOWER,
     "time_at_gate_p95": LOWER,
+    # Over the departed trucks only: a layout that strands more trucks inside lowers them, so
+    # they are reported without judging (the time_at_gate_* KPIs count every truck).
+    "time_at_gate_departed_mean": NEUTRAL,
+    "time_at_gate_departed_p50": NEUTRAL,
+    "time_at_gate_departed_p90": NEUTRAL,
+    "time_at_gate_departed_p95": NEUTRAL,
     "time_in_system_mean": LOWER,
     "road_queue_trucks_max": LOWER,
     "road_queue_km_max": LOWER,
@@ -461,6 +467,8 @@ def format_table(table: pd.DataFrame) -> str:
     for warning in table.attrs.get("warnings", []):
         console.print(f"Warning: {warning}", highlight=False, markup=False)
     console.print(grid)
+    for line in kpi_notes(table["kpi"]):
+        console.print(line, highlight=False, markup=False)
     return buffer.getvalue()
 
 

@@ -38,6 +38,7 @@ from twin.probes import (
     StationProbe,
     StationSummary,
     TruckLog,
+    time_at_gate_minutes,
 )
 from twin.stats import mean_ci, summarize
 
@@ -57,6 +58,10 @@ KPI_UNITS: dict[str, str] = {
     "time_at_gate_p50": "min",
     "time_at_gate_p90": "min",
     "time_at_gate_p95": "min",
+    "time_at_gate_departed_mean": "min",
+    "time_at_gate_departed_p50": "min",
+    "time_at_gate_departed_p90": "min",
+    "time_at_gate_departed_p95": "min",
     "time_in_system_mean": "min",
     "road_queue_trucks_max": "trucks",
     "road_queue_km_max": "km",
@@ -71,6 +76,14 @@ KPI_UNITS: dict[str, str] = {
     "staging_area_truck_h": "truck-h",
     "road_wait_mean_min": "min",
     "area_wait_mean_min": "min",
+}
+#: What a KPI counts, where its name does not say it all.
+TIME_AT_GATE_NOTE = ("every truck that arrived after the warm-up and reached the gate; one still there at the end "
+                     "counts its time so far (censored at the end of the run), so stranded trucks raise it")
+TIME_AT_GATE_DEPARTED_NOTE = "only the trucks that departed: lower when more trucks are stranded inside"
+KPI_NOTES: dict[str, str] = {
+    **{f"time_at_gate_{stat}": TIME_AT_GATE_NOTE for stat in ("mean", "p50", "p90", "p95")},
+    **{f"time_at_gate_departed_{stat}": TIME_AT_GATE_DEPARTED_NOTE for stat in ("mean", "p50", "p90", "p95")},
 }
 #: Per-station KPIs are named ``<station><suffix>``.
 STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
@@ -95,6 +108,16 @@ def kpi_order(names: Iterable[str]) -> list[str]:
     return ordered + station + others
 
 
+def kpi_notes(kpis: Iterable[str]) -> list[str]:
+    """What the KPIs among ``kpis`` that have a note (``KPI_NOTES``) count, one line per note,
+    naming the KPIs it covers."""
+    covered: dict[str, list[str]] = {}
+    for kpi in dict.fromkeys(kpis):
+        if kpi in KPI_NOTES:
+            covered.setdefault(KPI_NOTES[kpi], []).append(str(kpi))
+    return [f"{', '.join(names)}: {note}." for note, names in covered.items()]
+
+
 @dataclass(frozen=True)
 class InvariantCheck:
     """One invariant checked at the end of a replication, and what was found."""
@@ -117,6 +140,9 @@ class ReplicationResult:
     #: Anything else worth keeping, e.g. agents' DataCollector frames (DataFrames are written
     #: as Parquet tables, other values into summary.json).
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Start of the measured window (the warm-up's end), seconds: times at the gate count the
+    #: trucks that arrived from then on.
+    measured_from: float = 0.0
 
 
 @dataclass
@@ -175,17 +201,15 @@ def conservation_check(trucks: pd.DataFrame, generated: int | None = None) -> In
     return InvariantCheck(name="conservation", holds=not problems, detail=detail)
 
 
-def _time_kpis(trucks: pd.DataFrame) -> dict[str, float]:
-    departed = trucks["outcome"].astype(object) == "departed"
-    at_gate = summarize(trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-    in_system = summarize(trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-    return {
-        "time_at_gate_mean": at_gate["mean"],
-        "time_at_gate_p50": at_gate["p50"],
-        "time_at_gate_p90": at_gate["p90"],
-        "time_at_gate_p95": at_gate["p95"],
-        "time_in_system_mean": in_system["mean"],
-    }
+def _time_kpis(trucks: pd.DataFrame, start: float) -> dict[str, float]:
+    """Times at the gate of the trucks that arrived from ``start`` on (``KPI_NOTES`` says which
+    trucks each counts), and the mean time in the system."""
+    kpis: dict[str, float] = {}
+    for prefix, departed_only in (("time_at_gate", False), ("time_at_gate_departed", True)):
+        at_gate = summarize(time_at_gate_minutes(trucks, start, departed_only))
+        kpis.update({f"{prefix}_{stat}": at_gate[stat] for stat in ("mean", "p50", "p90", "p95")})
+    kpis["time_in_system_mean"] = summarize(trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)["mean"]
+    return kpis
 
 
 def _series_max(series: Mapping[str, Mapping[str, np.ndarray]], name: str, start: float, end: float) -> float:
@@ -209,8 +233,9 @@ def replication_kpis(
     start: float,
     end: float,
 ) -> dict[str, float]:
-    """The KPIs of one replication. Counts and times cover every truck in the table; rates and
-    level maxima cover the window [start, end] (seconds)."""
+    """The KPIs of one replication. Counts and the time in the system cover every truck in the
+    table; times at the gate the trucks that arrived from ``start`` on; rates and level maxima
+    the window [start, end] (seconds)."""
     if not end > start:
         raise ValueError(f"replication_kpis: the window end must be after its start (got {start}, {end})")
     days = (end - start) / SECONDS_PER_DAY
@@ -225,7 +250,7 @@ def replication_kpis(
         "trucks_inside": float((outcome == "inside").sum()),
         "throughput_per_day": departed_in_window / days,
     }
-    kpis.update(_time_kpis(trucks))
+    kpis.update(_time_kpis(trucks, start))
     kpis["road_queue_trucks_max"] = _series_max(series, ROAD_QUEUE_TRUCKS, start, end)
     kpis["road_queue_km_max"] = _series_max(series, ROAD_QUEUE_KM, start, end)
     kpis["yard_occupancy_max"] = _series_max(series, YARD_OCCUPANCY, start, end)
@@ -274,7 +299,7 @@ def collect_replication(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"collect_replication: probe names must be unique (repeated: {', '.join(duplicates)})")
-    frame = trucks.to_frame()
+    frame = trucks.to_frame(end=end)
     summaries = {probe.name: probe.summary(start, end) for probe in stations}
     series = {probe.name: probe.series() for probe in probes}
     checks = [*invariants, conservation_check(frame, generated)]
@@ -293,11 +318,13 @@ def collect_replication(
         kpis=kpis,
         invariants=checks,
         extra=extra,
+        measured_from=start,
     )
 
 
 def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Each KPI's mean, confidence half width and per-replication values; pooled truck times.
+    """Each KPI's mean, confidence half width, unit, note (``KPI_NOTES``, where it has one) and
+    per-replication values; truck times pooled over replications.
 
     A KPI a replication lacks counts as NaN there and is left out of its mean. ``reps[i]`` is
     replication i of the run: ``replication_ids`` pairs each seed with that index, which
@@ -316,12 +343,11 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
             "unit": kpi_unit(name),
             "per_replication": values,
         }
-    pooled_gate: list[np.ndarray] = []
-    pooled_system: list[np.ndarray] = []
-    for rep in reps:
-        departed = rep.trucks["outcome"].astype(object) == "departed"
-        pooled_gate.append(rep.trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-        pooled_system.append(rep.trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+        if name in KPI_NOTES:
+            kpis[name]["note"] = KPI_NOTES[name]
+    pooled_gate = [time_at_gate_minutes(rep.trucks, rep.measured_from) for rep in reps]
+    pooled_departed = [time_at_gate_minutes(rep.trucks, rep.measured_from, departed_only=True) for rep in reps]
+    pooled_system = [rep.trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE for rep in reps]
     empty = np.empty(0)
     return {
         "replications": len(reps),
@@ -331,6 +357,7 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
         "kpis": kpis,
         "pooled": {
             "time_at_gate_min": summarize(np.concatenate(pooled_gate) if pooled_gate else empty),
+            "time_at_gate_departed_min": summarize(np.concatenate(pooled_departed) if pooled_departed else empty),
             "time_in_system_min": summarize(np.concatenate(pooled_system) if pooled_system else empty),
         },
         "invariants_failed": sum(1 for rep in reps for check in rep.invariants if not check.holds),
@@ -509,6 +536,7 @@ def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]
             {
                 "replication": index,
                 "seed": int(rep.seed),
+                "measured_from_s": rep.measured_from,
                 "kpis": rep.kpis,
                 "invariants": [{"name": c.name, "holds": c.holds, "detail": c.detail} for c in rep.invariants],
                 # Lists, not dicts: sort_keys must not reorder stations and series.
@@ -639,6 +667,7 @@ def load_results(out_dir: Path) -> RunResult:
                 kpis={k: float(v) for k, v in _restore_nan(entry["kpis"]).items()},
                 invariants=[InvariantCheck(name=c["name"], holds=bool(c["holds"]), detail=c["detail"]) for c in entry["invariants"]],
                 extra=extra,
+                measured_from=float(entry.get("measured_from_s", 0.0)),
             )
         )
     return RunResult(

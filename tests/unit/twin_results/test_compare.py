@@ -275,3 +275,18 @@ def test_an_interval_hundreds_of_percent_wide_is_cut_at_the_axis_and_named_not_a
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels[0].startswith("trucks_returned (lower is better) [±") and labels[0].endswith(" %]")
     assert labels[1] == "time_at_gate_mean (lower is better)"
+
+
+def test_the_time_at_the_gate_of_departed_trucks_alone_is_reported_but_not_judged() -> None:
+    # The variant strands trucks: those that leave leave sooner, but every truck spends longer.
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_p95": [300.0, 310.0, 305.0],
+                                     "time_at_gate_departed_p95": [300.0, 310.0, 305.0]})
+    strands = _run("b", [1, 2, 3], {"time_at_gate_p95": [400.0, 415.0, 405.0],
+                                    "time_at_gate_departed_p95": [250.0, 262.0, 251.0]})
+    table = compare_runs([baseline, strands])
+    assert _row(table, "time_at_gate_p95", "b")["verdict"] == "worse"
+    assert _row(table, "time_at_gate_departed_p95", "b")["verdict"] == "different"
+    assert kpi_direction("time_at_gate_departed_mean") == "neutral"
+    text = format_table(table)
+    assert "time_at_gate_p95: every truck that arrived after the warm-up and reached the gate" in " ".join(text.split())
+    assert "time_at_gate_departed_p95: only the trucks that departed" in " ".join(text.split())

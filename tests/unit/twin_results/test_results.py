@@ -85,6 +85,45 @@ def test_replication_kpis_from_a_hand_made_day() -> None:
     assert kpis["scanner_mean_wait"] == 2.0
 
 
+def _day_at_the_gate(departed_after_min: list[float], stranded_since_min: list[float]) -> pd.DataFrame:
+    """Trucks that reached staging at minute 0 and departed after so many minutes, and trucks
+    at staging since so many minutes and still there at the end of a two-hour run."""
+    log = TruckLog()
+    for minutes in departed_after_min:
+        row = log.new_truck(arrival=0.0)
+        log.stamp(row, "staging_in", 0.0)
+        log.stamp(row, "departed", minutes * 60.0)
+        log.set(row, "outcome", "departed")
+    for minutes in stranded_since_min:
+        row = log.new_truck(arrival=0.0)
+        log.stamp(row, "staging_in", minutes * 60.0)
+    return log.to_frame(end=7_200.0)
+
+
+def test_a_layout_that_strands_trucks_inside_cannot_lower_the_time_at_the_gate() -> None:
+    clears_all = replication_kpis(_day_at_the_gate([60.0, 60.0, 60.0], []), {}, {}, 0.0, 7_200.0)
+    strands_two = replication_kpis(_day_at_the_gate([30.0], [0.0, 0.0]), {}, {}, 0.0, 7_200.0)
+    assert clears_all["time_at_gate_mean"] == pytest.approx(60.0)
+    # The two stranded trucks count with their two hours so far, censored at the end of the run.
+    assert strands_two["time_at_gate_mean"] == pytest.approx((30.0 + 120.0 + 120.0) / 3)
+    assert strands_two["time_at_gate_p95"] > clears_all["time_at_gate_p95"]
+    # Over the departed trucks alone, the layout that strands them looks faster.
+    assert strands_two["time_at_gate_departed_mean"] == pytest.approx(30.0)
+    assert clears_all["time_at_gate_departed_p95"] == pytest.approx(60.0)
+
+
+def test_times_at_the_gate_leave_out_the_trucks_that_arrived_during_the_warm_up() -> None:
+    log = TruckLog()
+    for arrival, departs in ((0.0, 600.0), (3_600.0, 3_600.0 + 1_800.0)):
+        row = log.new_truck(arrival=arrival)
+        log.stamp(row, "staging_in", arrival)
+        log.stamp(row, "departed", departs)
+        log.set(row, "outcome", "departed")
+    kpis = replication_kpis(log.to_frame(end=7_200.0), {}, {}, 3_600.0, 7_200.0)
+    assert kpis["trucks_arrived"] == 2  # counts cover every truck
+    assert kpis["time_at_gate_mean"] == kpis["time_at_gate_departed_mean"] == pytest.approx(30.0)
+
+
 def test_conservation_holds_for_a_consistent_table() -> None:
     check = conservation_check(_hand_made_trucks(), generated=4)
     assert check.holds
@@ -124,9 +163,14 @@ def test_the_summary_gives_each_kpi_over_replications_with_its_interval(one_scan
     assert (entry["mean"], entry["half_width"]) == mean_ci(values)
     assert entry["unit"] == "min"
     assert summary["kpis"]["scanner_utilisation"]["unit"] == "share"
-    pooled = np.concatenate([rep.trucks.loc[rep.trucks["outcome"] == "departed", "time_at_gate"] for rep in reps]) / 60
+    assert "censored at the end of the run" in entry["note"]
+    assert "only the trucks that departed" in summary["kpis"]["time_at_gate_departed_p95"]["note"]
+    assert "note" not in summary["kpis"]["scanner_utilisation"]
+    pooled = np.concatenate([rep.trucks["time_at_gate_so_far"].dropna() for rep in reps]) / 60
     assert summary["pooled"]["time_at_gate_min"]["p95"] == pytest.approx(np.percentile(pooled, 95))
     assert summary["pooled"]["time_at_gate_min"]["n"] == pooled.size
+    departed = np.concatenate([rep.trucks.loc[rep.trucks["outcome"] == "departed", "time_at_gate"] for rep in reps]) / 60
+    assert summary["pooled"]["time_at_gate_departed_min"]["p95"] == pytest.approx(np.percentile(departed, 95))
 
 
 def test_a_kpi_missing_from_one_replication_is_left_out_of_its_mean(one_scanner_run: RunResult) -> None:
@@ -173,6 +217,9 @@ def test_results_survive_a_round_trip_through_their_files(one_scanner_run: RunRe
                 np.testing.assert_array_equal(back.series[name][metric], values)
         assert _same(back.kpis, original.kpis)
         assert back.invariants == original.invariants
+    warmed = replace(run, replications=[replace(rep, measured_from=1_800.0) for rep in run.replications])
+    write_results(warmed, tmp_path)
+    assert [rep.measured_from for rep in load_results(tmp_path).replications] == [1_800.0] * len(run.replications)
 
 
 def test_the_trucks_csv_holds_every_replication_for_spreadsheet_users(one_scanner_run: RunResult, tmp_path: Path) -> None:
