@@ -149,7 +149,7 @@ HEADLINE_NOTES: dict[str, str] = {
 
 
 #: Headline KPIs given per day: a run measuring other than 24 h is scaled to them.
-PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_per_day"})
+PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_delivered_per_day", "agv_containers_handed_over_per_day"})
 
 
 def per_day_note(measured_h: float) -> str:
@@ -687,7 +687,7 @@ def agv_summary(run: RunResult) -> dict[str, tuple[float, float]] | None:
     if not sections:
         return None
     result = {}
-    for field, label in (("delivered", "containers delivered"), ("utilisation", "fleet utilisation"),
+    for field, label in (("utilisation", "fleet utilisation"), ("backlog", "waiting to cross at the end"),
                          ("breakdowns", "breakdowns")):
         result[label] = mean_ci([float(section.get(field, math.nan)) for section in sections])
     return result

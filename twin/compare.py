@@ -98,7 +98,11 @@ KPI_DIRECTION: dict[str, str] = {
     "manual_reviews": LOWER,
     "plates_typed": LOWER,
     "fee_revenue_vnd": HIGHER,
-    "agv_containers_per_day": HIGHER,
+    "agv_containers_delivered_per_day": HIGHER,
+    # Like a station's: a busier fleet is cheaper per container but makes them wait longer.
+    "agv_fleet_utilisation": NEUTRAL,
+    "agv_backlog_containers": LOWER,
+    "agv_containers_handed_over_per_day": HIGHER,
     # With the Mesa agents: waiting on the road is worse; waiting in a staging area is where
     # channelling means trucks to wait, so it is reported without judging.
     "road_queue_truck_h": LOWER,

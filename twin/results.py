@@ -70,7 +70,11 @@ KPI_UNITS: dict[str, str] = {
     "manual_reviews": "count",
     "plates_typed": "count",
     "fee_revenue_vnd": "VND",
-    "agv_containers_per_day": "containers/day",
+    # Only at a gate with an AGV lane; from ``extra["agv"]`` and the trucks' handovers.
+    "agv_containers_delivered_per_day": "containers/day",
+    "agv_fleet_utilisation": "share",
+    "agv_backlog_containers": "containers",
+    "agv_containers_handed_over_per_day": "containers/day",
     # Measured by the Mesa agents (``agents.enabled``) and merged from ``extra[PEOPLE_KPIS]``.
     "road_queue_truck_h": "truck-h",
     "staging_area_truck_h": "truck-h",
@@ -84,6 +88,11 @@ TIME_AT_GATE_DEPARTED_NOTE = "only the trucks that departed: lower when more tru
 KPI_NOTES: dict[str, str] = {
     **{f"time_at_gate_{stat}": TIME_AT_GATE_NOTE for stat in ("mean", "p50", "p90", "p95")},
     **{f"time_at_gate_departed_{stat}": TIME_AT_GATE_DEPARTED_NOTE for stat in ("mean", "p50", "p90", "p95")},
+    "agv_containers_delivered_per_day": "containers the AGVs delivered across the line",
+    "agv_fleet_utilisation": "share of the AGVs' time on missions",
+    "agv_backlog_containers": ("containers handed to the AGV lane and not yet delivered at the end "
+                               "(neither delivered nor given up to manual handling)"),
+    "agv_containers_handed_over_per_day": "containers the crane moved from trucks to the AGV stack, crossed or not",
 }
 #: Per-station KPIs are named ``<station><suffix>``.
 STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
@@ -258,11 +267,25 @@ def replication_kpis(
     kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
     kpis["plates_typed"] = float(trucks["plates_typed"].sum())
     kpis["fee_revenue_vnd"] = float(trucks["fee_paid_vnd"].sum())  # collected, not merely assessed
-    kpis["agv_containers_per_day"] = float(trucks["agv_containers"].sum()) / days
     for name, station in stations.items():
         kpis[f"{name}_utilisation"] = station.utilisation
         kpis[f"{name}_mean_wait"] = station.mean_wait_s / SECONDS_PER_MINUTE
     return kpis
+
+
+def agv_kpis(trucks: pd.DataFrame, agv: Mapping[str, Any], start: float, end: float) -> dict[str, float]:
+    """The AGV lane's KPIs from the fleet's figures (``extra["agv"]``: delivered, utilisation,
+    backlog) and the trucks' handovers; none at a gate without an AGV lane (``agv`` empty).
+    Per-day figures count the whole run over the window's days, as ``throughput_per_day`` does."""
+    if not agv:
+        return {}
+    days = (end - start) / SECONDS_PER_DAY
+    return {
+        "agv_containers_delivered_per_day": float(agv["delivered"]) / days,
+        "agv_fleet_utilisation": float(agv["utilisation"]),
+        "agv_backlog_containers": float(agv["backlog"]),
+        "agv_containers_handed_over_per_day": float(trucks["agv_containers"].sum()) / days,
+    }
 
 
 def officer_kpis(agencies: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
@@ -308,6 +331,7 @@ def collect_replication(
                   for probe in stations)
     extra = dict(extra or {})
     kpis = replication_kpis(frame, summaries, series, start, end)
+    kpis.update(agv_kpis(frame, extra.get("agv", {}), start, end))
     kpis.update(officer_kpis(extra.get("agencies", {})))
     kpis.update({name: float(value) for name, value in extra.pop(PEOPLE_KPIS, {}).items()})
     return ReplicationResult(

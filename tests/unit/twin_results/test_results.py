@@ -14,8 +14,10 @@ import pytest
 
 from tests.unit.twin_results.synthetic_gate import make_run
 from twin.probes import ROAD_QUEUE_KM, YARD_OCCUPANCY, StationSummary, TruckLog
+from twin.compare import kpi_direction
 from twin.results import (
     ReplicationResult,
+    agv_kpis,
     RunResult,
     conservation_check,
     kpi_unit,
@@ -80,7 +82,7 @@ def test_replication_kpis_from_a_hand_made_day() -> None:
     assert math.isnan(kpis["road_queue_trucks_max"])  # the run had no such counter
     assert (kpis["redeclarations"], kpis["manual_reviews"]) == (2, 1)
     assert kpis["fee_revenue_vnd"] == 1_500_000  # collected: the 2 M assessed on the truck inside is not revenue yet
-    assert kpis["agv_containers_per_day"] == 4.0
+    assert not any(name.startswith("agv_") for name in kpis)  # the AGV lane's KPIs come from its fleet
     assert kpis["scanner_utilisation"] == 0.5
     assert kpis["scanner_mean_wait"] == 2.0
 
@@ -122,6 +124,18 @@ def test_times_at_the_gate_leave_out_the_trucks_that_arrived_during_the_warm_up(
     kpis = replication_kpis(log.to_frame(end=7_200.0), {}, {}, 3_600.0, 7_200.0)
     assert kpis["trucks_arrived"] == 2  # counts cover every truck
     assert kpis["time_at_gate_mean"] == kpis["time_at_gate_departed_mean"] == pytest.approx(30.0)
+
+
+def test_a_gate_with_an_agv_lane_counts_containers_delivered_across_not_only_handed_over() -> None:
+    trucks = _hand_made_trucks()  # 2 containers handed over
+    agv = {"delivered": 1, "utilisation": 0.25, "breakdowns": 0, "backlog": 1}
+    kpis = agv_kpis(trucks, agv, 0.0, 43_200.0)  # half a day
+    assert kpis == {"agv_containers_delivered_per_day": 2.0, "agv_fleet_utilisation": 0.25,
+                    "agv_backlog_containers": 1.0, "agv_containers_handed_over_per_day": 4.0}
+    assert agv_kpis(trucks, {}, 0.0, 43_200.0) == {}  # no AGV lane, no AGV KPIs
+    assert (kpi_unit("agv_containers_delivered_per_day"), kpi_unit("agv_backlog_containers")) == ("containers/day", "containers")
+    assert (kpi_direction("agv_containers_delivered_per_day"), kpi_direction("agv_backlog_containers"),
+            kpi_direction("agv_fleet_utilisation")) == ("higher", "lower", "neutral")
 
 
 def test_conservation_holds_for_a_consistent_table() -> None:
