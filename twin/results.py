@@ -290,8 +290,9 @@ def agv_kpis(trucks: pd.DataFrame, agv: Mapping[str, Any], start: float, end: fl
 
 def officer_kpis(agencies: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """Each agency's officers as KPIs beside the stations': ``officers_<role>_utilisation`` (share
-    of officer time on shift spent on tasks) and ``officers_<role>_mean_wait`` (minutes a task
-    waited for an officer). Agencies with unlimited officers have no utilisation."""
+    of officer time on duty, overtime finishing a task included, spent on tasks) and
+    ``officers_<role>_mean_wait`` (minutes a task waited for an officer). Agencies with unlimited
+    officers have no utilisation."""
     kpis: dict[str, float] = {}
     for role, desk in agencies.items():
         unlimited = desk.get("officers") == "unlimited"

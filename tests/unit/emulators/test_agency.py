@@ -58,6 +58,21 @@ def test_utilisation_is_busy_time_over_time_on_duty(env: simpy.Environment) -> N
     assert desk.wait_s == 0
 
 
+def test_overtime_finishing_a_task_counts_as_time_on_duty_so_utilisation_never_exceeds_one(
+        env: simpy.Environment) -> None:
+    # One officer on a one-hour shift, 07:00-08:00, given a two-hour task at 07:00.
+    desk = AgencyDesk(env, Role.MEDICAL, officers=1, shifts=[(7, 8)], service_s=constant(2 * HOUR))
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 7 * HOUR, served)
+    env.run(until=8.5 * HOUR)
+    assert desk.overtime_s == pytest.approx(0.5 * HOUR)
+    assert desk.utilisation() == pytest.approx(1.0)
+    env.run(until=86_400)
+    assert served == [(7 * HOUR, 9 * HOUR)]
+    assert (desk.busy_s, desk.on_duty_s(), desk.overtime_s) == (2 * HOUR, 1 * HOUR, 1 * HOUR)
+    assert desk.utilisation() == 1.0
+
+
 def test_a_round_the_clock_desk_never_holds_a_task(env: simpy.Environment) -> None:
     desk = AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0, 24)], service_s=constant(600))
     served: list[tuple[float, float]] = []
