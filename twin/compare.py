@@ -485,6 +485,16 @@ def run_letters(labels: Sequence[str]) -> dict[str, str]:
 
 #: Characters a line of the chart's key to the run letters holds before it wraps.
 _KEY_WIDTH = 120
+#: By unit, the baseline mean below which a change in percent of it means nothing (a wait of
+#: a fraction of a second going to a few seconds is "+1,500 %"): a tenth of a minute, half a
+#: percent, one truck's length of road queue, a tenth of a truck-hour.
+CHART_FLOORS: dict[str, float] = {"min": 0.1, "share": 0.005, "km": 0.02, "truck-h": 0.1}
+
+
+def below_chart_floor(unit: str, baseline_mean: float) -> bool:
+    """Whether a baseline mean is too near zero, for its unit (``CHART_FLOORS``), for a change
+    in percent of it to mean anything."""
+    return abs(baseline_mean) < CHART_FLOORS.get(unit, 0.0)
 
 
 def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = None) -> Figure:
@@ -492,7 +502,9 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
 
     One bar per KPI and run. Green: significantly better; red: significantly worse; grey: no
     clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
-    left out (a percentage of them means nothing). The axis spans the changes (at least ±10 %);
+    left out (a percentage of them means nothing), as are those whose baseline mean is below the
+    floor for their unit (``below_chart_floor``): the key under the chart names these with each
+    run's mean, so no change from a near-zero baseline sets the scale. The axis spans the changes (at least ±10 %);
     an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
     default ``run_letters`` of the runs in the table's order: A is the baseline), in the bars'
     labels when there are more than two runs and in a key under the chart, which gives each
@@ -506,9 +518,14 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     baseline_letter = letters.get(baseline_name, "the baseline") if baseline_name is not None else "the baseline"
     several = len(runs) > 2
     bars = []
+    near_zero: dict[str, list[str]] = {}
     for row in table.to_dict("records"):
         reference = baseline_mean.get(row["kpi"], math.nan)
         if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
+            continue
+        if below_chart_floor(str(row["unit"]), reference):
+            means = near_zero.setdefault(str(row["kpi"]), [f"{baseline_letter} {_number(reference)}"])
+            means.append(f"{letters[str(row['run'])]} {_number(row['mean'])} {row['unit']}")
             continue
         scale = 100.0 / abs(reference)
         colour = "tab:grey"
@@ -543,6 +560,10 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
         ax.text(0.5, 0.5, "nothing to compare", ha="center", va="center", transform=ax.transAxes)
     key = "\n".join(textwrap.fill(f"{letters[run]}{' (baseline)' if run == baseline_name else ''}: {run}", _KEY_WIDTH,
                                    subsequent_indent="    ") for run in runs)
+    if near_zero:
+        listed = "; ".join(f"{kpi} ({', '.join(means)})" for kpi, means in near_zero.items())
+        key += "\n" + textwrap.fill(f"Not drawn, the baseline too near zero for a change in percent to mean anything: "
+                                    f"{listed}.", _KEY_WIDTH, subsequent_indent="    ")
     figure.supxlabel(key, fontsize=9, ha="left", x=0.01)
     figure.suptitle("Difference from the baseline, with 95 % confidence intervals")
     return figure

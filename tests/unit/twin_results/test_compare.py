@@ -290,3 +290,19 @@ def test_the_time_at_the_gate_of_departed_trucks_alone_is_reported_but_not_judge
     text = format_table(table)
     assert "time_at_gate_p95: every truck that arrived after the warm-up and reached the gate" in " ".join(text.split())
     assert "time_at_gate_departed_p95: only the trucks that departed" in " ".join(text.split())
+
+
+def test_a_change_from_a_baseline_near_zero_is_left_out_of_the_chart_and_named_with_its_values() -> None:
+    seeds = [1, 2, 3]
+    # A wait of a fraction of a second going to a few tenths: thousands of percent, and nothing to see.
+    baseline = _run("a", seeds, {"officers_fee_collector_mean_wait": [0.0003, 0.0002, 0.0004],
+                                 "time_at_gate_mean": [30.0, 31.0, 29.0]})
+    variant = _run("b", seeds, {"officers_fee_collector_mean_wait": [0.005, 0.006, 0.004],
+                                "time_at_gate_mean": [24.0, 25.0, 23.0]})
+    figure = comparison_plot(compare_runs([baseline, variant]))
+    ax = figure.axes[0]
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["time_at_gate_mean (lower is better)"]
+    assert ax.get_xlim() == (pytest.approx(-26.0), pytest.approx(26.0))  # 1.3 x the 20 % change
+    key = " ".join(figure.get_supxlabel().split())
+    assert ("Not drawn, the baseline too near zero for a change in percent to mean anything: "
+            "officers_fee_collector_mean_wait (A 0.0003, B 0.005 min).") in key
