@@ -185,7 +185,8 @@ class AgencyDesk:
         """Busy officer-time over officer-time on duty since t=0: shifts, and the overtime spent
         finishing a task past a shift's end (so never above 1; 0 before any duty)."""
         on_duty = self.on_duty_s() + self.overtime_s
-        return self.busy_s / on_duty if on_duty > 0 else 0.0
+        # Busy time never exceeds time on duty, but summed task by task it can by a rounding error.
+        return min(1.0, self.busy_s / on_duty) if on_duty > 0 else 0.0
 
     def serve(self, priority: int = 0, service_s: Sampler | None = None) -> simpy.Event:
         """One task: wait for an officer on shift, take the service time; an event whose value is

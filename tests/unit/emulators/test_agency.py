@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import simpy
 
 from gate.enums import Role
 from hardware_emulators import AgencyDesk, constant
+from hardware_emulators.base import exponential
 
 HOUR = 3600.0
 
@@ -70,6 +72,21 @@ def test_overtime_finishing_a_task_counts_as_time_on_duty_so_utilisation_never_e
     env.run(until=86_400)
     assert served == [(7 * HOUR, 9 * HOUR)]
     assert (desk.busy_s, desk.on_duty_s(), desk.overtime_s) == (2 * HOUR, 1 * HOUR, 1 * HOUR)
+    assert desk.utilisation() == 1.0
+
+
+def test_a_busy_desk_over_days_is_never_more_than_fully_utilised_not_even_by_rounding(env: simpy.Environment) -> None:
+    rng = np.random.default_rng(4)  # a day whose task-by-task sums overshoot by a rounding error
+    desk = AgencyDesk(env, Role.MEDICAL, officers=2, shifts=[(6, 18)], service_s=exponential(rng, 170.0))
+
+    def arrivals() -> simpy.events.ProcessGenerator:
+        while True:
+            yield env.timeout(float(rng.exponential(60.0)))
+            desk.serve()
+
+    env.process(arrivals())
+    env.run(until=2 * 86_400 + 20 * HOUR)
+    assert desk.busy_s / (desk.on_duty_s() + desk.overtime_s) > 1  # the rounding error itself
     assert desk.utilisation() == 1.0
 
 
