@@ -217,7 +217,8 @@ def _time_kpis(trucks: pd.DataFrame, start: float) -> dict[str, float]:
     for prefix, departed_only in (("time_at_gate", False), ("time_at_gate_departed", True)):
         at_gate = summarize(time_at_gate_minutes(trucks, start, departed_only))
         kpis.update({f"{prefix}_{stat}": at_gate[stat] for stat in ("mean", "p50", "p90", "p95")})
-    kpis["time_in_system_mean"] = summarize(trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)["mean"]
+    in_system = trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE
+    kpis["time_in_system_mean"] = summarize(in_system)["mean"]
     return kpis
 
 
@@ -276,7 +277,7 @@ def replication_kpis(
 def agv_kpis(trucks: pd.DataFrame, agv: Mapping[str, Any], start: float, end: float) -> dict[str, float]:
     """The AGV lane's KPIs from the fleet's figures (``extra["agv"]``: delivered, utilisation,
     backlog) and the trucks' handovers; none at a gate without an AGV lane (``agv`` empty).
-    Per-day figures count the whole run over the window's days, as ``throughput_per_day`` does."""
+    Per-day figures count the whole run, a warm-up included, over the window's days."""
     if not agv:
         return {}
     days = (end - start) / SECONDS_PER_DAY
