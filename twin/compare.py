@@ -504,8 +504,8 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
     left out (a percentage of them means nothing), as are those whose baseline mean is below the
     floor for their unit (``below_chart_floor``): the key under the chart names these with each
-    run's mean, so no change from a near-zero baseline sets the scale. The axis spans the changes (at least ±10 %);
-    an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
+    run's mean, so no change from a near-zero baseline sets the scale. The axis spans the
+    changes (at least ±10 %); an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
     default ``run_letters`` of the runs in the table's order: A is the baseline), in the bars'
     labels when there are more than two runs and in a key under the chart, which gives each
     letter's run in full: a run's label can be longer than the chart is wide.
@@ -518,14 +518,14 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     baseline_letter = letters.get(baseline_name, "the baseline") if baseline_name is not None else "the baseline"
     several = len(runs) > 2
     bars = []
-    near_zero: dict[str, list[str]] = {}
+    near_zero: dict[tuple[str, str], list[str]] = {}  # (KPI, unit) -> each run's mean
     for row in table.to_dict("records"):
         reference = baseline_mean.get(row["kpi"], math.nan)
         if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
             continue
         if below_chart_floor(str(row["unit"]), reference):
-            means = near_zero.setdefault(str(row["kpi"]), [f"{baseline_letter} {_number(reference)}"])
-            means.append(f"{letters[str(row['run'])]} {_number(row['mean'])} {row['unit']}")
+            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {_number(reference)}"])
+            means.append(f"{letters[str(row['run'])]} {_number(row['mean'])}")
             continue
         scale = 100.0 / abs(reference)
         colour = "tab:grey"
@@ -561,7 +561,7 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     key = "\n".join(textwrap.fill(f"{letters[run]}{' (baseline)' if run == baseline_name else ''}: {run}", _KEY_WIDTH,
                                    subsequent_indent="    ") for run in runs)
     if near_zero:
-        listed = "; ".join(f"{kpi} ({', '.join(means)})" for kpi, means in near_zero.items())
+        listed = "; ".join(f"{kpi} ({', '.join(means)} {unit})" for (kpi, unit), means in near_zero.items())
         key += "\n" + textwrap.fill(f"Not drawn, the baseline too near zero for a change in percent to mean anything: "
                                     f"{listed}.", _KEY_WIDTH, subsequent_indent="    ")
     figure.supxlabel(key, fontsize=9, ha="left", x=0.01)

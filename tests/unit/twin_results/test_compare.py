@@ -306,3 +306,7 @@ def test_a_change_from_a_baseline_near_zero_is_left_out_of_the_chart_and_named_w
     key = " ".join(figure.get_supxlabel().split())
     assert ("Not drawn, the baseline too near zero for a change in percent to mean anything: "
             "officers_fee_collector_mean_wait (A 0.0003, B 0.005 min).") in key
+    third = _run("c", seeds, {"officers_fee_collector_mean_wait": [0.004, 0.003, 0.005],
+                              "time_at_gate_mean": [29.0, 30.0, 28.0]})
+    key = " ".join(comparison_plot(compare_runs([baseline, variant, third])).get_supxlabel().split())
+    assert "officers_fee_collector_mean_wait (A 0.0003, B 0.005, C 0.004 min)." in key
