@@ -19,8 +19,8 @@ from dashboard.replay import clock_label
 from scenarios.schema import Scenario
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.plots import LEVEL_LABELS
-from twin.probes import ROAD_QUEUE_TRUCKS
-from twin.results import RunResult, kpi_order, kpi_unit
+from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
+from twin.results import TIME_AT_GATE_NOTE, RunResult, kpi_order, kpi_unit
 from twin.stats import mean_ci
 
 HOUR = 3600.0
@@ -140,8 +140,8 @@ def headlines(summary: Mapping[str, Any], which: Sequence[tuple[str, str]] = HEA
 
 #: More about a headline KPI than its name says, for its help.
 HEADLINE_NOTES: dict[str, str] = {
-    "time_at_gate_p50": "The mean over replications of each replication's own median.",
-    "time_at_gate_p95": "The mean over replications of each replication's own 95th percentile.",
+    "time_at_gate_p50": f"The mean over replications of each replication's own median, over {TIME_AT_GATE_NOTE}.",
+    "time_at_gate_p95": f"The mean over replications of each replication's own 95th percentile, over {TIME_AT_GATE_NOTE}.",
     "road_queue_km_max": "Trucks queued on the road, waiting to be called forward from staging: the Gate replay "
                          "counts them in its staging area.",
     "yard_occupancy_max": "Trucks in the yard, those in its inspection bays included.",
@@ -149,7 +149,7 @@ HEADLINE_NOTES: dict[str, str] = {
 
 
 #: Headline KPIs given per day: a run measuring other than 24 h is scaled to them.
-PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_per_day"})
+PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_delivered_per_day", "agv_containers_handed_over_per_day"})
 
 
 def per_day_note(measured_h: float) -> str:
@@ -170,15 +170,13 @@ def levels_caption(levels: Sequence[str], seed: int, replications: int) -> str:
     return f"Over the run, one panel each: {'; '.join(panels)}. {which}."
 
 
-def pooled_percentiles_note(trucks: pd.DataFrame, summary: Mapping[str, Any]) -> str:
+def pooled_percentiles_note(trucks: pd.DataFrame, summary: Mapping[str, Any], measured_from: float = 0.0) -> str:
     """How the histogram's median and 95th percentile of the time at the gate (all trucks of all
-    replications together) differ from the headline KPIs (the mean over replications of each
-    replication's own percentile), with both pairs of numbers."""
-    departed = trucks["outcome"].astype(object) == "departed"
-    minutes = trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / MINUTE
-    minutes = minutes[~np.isnan(minutes)]
+    replications together that arrived from ``measured_from`` on) differ from the headline KPIs
+    (the mean over replications of each replication's own percentile), with both pairs of numbers."""
+    minutes = time_at_gate_minutes(trucks, measured_from)
     if minutes.size == 0:
-        return "No truck departed, so there is no time at the gate to show."
+        return "No truck reached the gate, so there is no time at the gate to show."
     kpis = summary.get("kpis", {})
     means = [format_number(_float((kpis.get(name) or {}).get("mean"))) for name in ("time_at_gate_p50", "time_at_gate_p95")]
     pooled = [format_number(float(np.percentile(minutes, p))) for p in (50, 95)]
@@ -689,7 +687,7 @@ def agv_summary(run: RunResult) -> dict[str, tuple[float, float]] | None:
     if not sections:
         return None
     result = {}
-    for field, label in (("delivered", "containers delivered"), ("utilisation", "fleet utilisation"),
+    for field, label in (("utilisation", "fleet utilisation"), ("backlog", "waiting to cross at the end"),
                          ("breakdowns", "breakdowns")):
         result[label] = mean_ci([float(section.get(field, math.nan)) for section in sections])
     return result

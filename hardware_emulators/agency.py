@@ -97,6 +97,7 @@ class AgencyDesk:
         self._in_service: dict[int, float] = {}
         self._next_task = 0
         self._closed_busy_s = 0.0
+        self._closed_overtime_s = 0.0
         #: Tasks given to the desk so far (each ``serve``/``work``), whether or not an officer took them up yet.
         self.tasks_assigned = 0
         #: Tasks started and finished so far.
@@ -131,14 +132,18 @@ class AgencyDesk:
         return 0.0 if spell is None else (t - spell[0]) / 3600.0
 
     def on_duty_s(self, until: float | None = None) -> float:
-        """Officer-seconds on duty in ``[0, until]`` (default: now)."""
+        """Officer-seconds on shift in ``[0, until]`` (default: now); overtime is not in it."""
         horizon = self.env.now if until is None else until
+        return self._shift_s(0.0, horizon) * self.officers
+
+    def _shift_s(self, begin: float, end: float) -> float:
+        """Seconds of ``[begin, end]`` that fall within a shift."""
         total = 0.0
-        for k in range(-1, math.floor(horizon / _DAY) + 1):
-            for start, end in self._spells:
-                s, e = max(start + k * _DAY, 0.0), min(end + k * _DAY, horizon)
+        for k in range(math.floor(begin / _DAY) - 1, math.floor(end / _DAY) + 1):
+            for start, stop in self._spells:
+                s, e = max(start + k * _DAY, begin), min(stop + k * _DAY, end)
                 total += max(0.0, e - s)
-        return total * self.officers
+        return total
 
     def _roster(self) -> ProcessGenerator:
         while True:
@@ -169,10 +174,19 @@ class AgencyDesk:
         now = self.env.now
         return self._closed_busy_s + sum(now - since for since in self._in_service.values())
 
+    @property
+    def overtime_s(self) -> float:
+        """Officer-seconds spent after a shift's end finishing the task in hand, so far."""
+        now = self.env.now
+        return self._closed_overtime_s + sum(now - since - self._shift_s(since, now)
+                                             for since in self._in_service.values())
+
     def utilisation(self) -> float:
-        """Busy officer-time over on-duty officer-time since t=0 (0 before any duty)."""
-        on_duty = self.on_duty_s()
-        return self.busy_s / on_duty if on_duty > 0 else 0.0
+        """Busy officer-time over officer-time on duty since t=0: shifts, and the overtime spent
+        finishing a task past a shift's end (so never above 1; 0 before any duty)."""
+        on_duty = self.on_duty_s() + self.overtime_s
+        # Busy time never exceeds time on duty, but summed task by task it can by a rounding error.
+        return min(1.0, self.busy_s / on_duty) if on_duty > 0 else 0.0
 
     def serve(self, priority: int = 0, service_s: Sampler | None = None) -> simpy.Event:
         """One task: wait for an officer on shift, take the service time; an event whose value is
@@ -212,7 +226,9 @@ class AgencyDesk:
                 duration *= 1.0 + self.fatigue_per_h * self.hours_into_shift(started)
 
             def finish(_: simpy.Event) -> None:
-                self._closed_busy_s += env.now - self._in_service.pop(task)
+                began = self._in_service.pop(task)
+                self._closed_busy_s += env.now - began
+                self._closed_overtime_s += env.now - began - self._shift_s(began, env.now)
                 self.desk.release(officer)
                 self.tasks_done += 1
                 done(duration)

@@ -119,6 +119,8 @@ class Layout(BaseModel):
     yard: dict[VehicleClass, Capacity] = Field(default_factory=_default_yard)
     #: Staging areas on the approach road, nearest to the gate first, with their capacity.
     staging_areas: dict[str, Capacity] = Field(default_factory=_default_staging)
+    #: Bays for physical inspection, one truck each; "unlimited": an inspection never waits for
+    #: a bay. At least one: red-channel and suspect trucks are inspected in a bay.
     inspection_bays: Capacity = 2
     agv_lane: AgvLane | None = None
 
@@ -136,6 +138,14 @@ class Layout(BaseModel):
         if trucks != "unlimited" and not 1 <= int(trucks) <= 10_000:
             raise ValueError("must be from 1 to 10000 or 'unlimited': the trucks the forecourt holds per entry lane")
         return trucks
+
+    @field_validator("inspection_bays")
+    @classmethod
+    def _inspection_bays(cls, bays: int | str) -> int | str:
+        if bays == 0:
+            raise ValueError("must be at least 1: a gate that inspects trucks physically needs a bay; "
+                             "give 'unlimited' for no limit")
+        return bays
 
     @field_validator("staging_areas")
     @classmethod
@@ -200,8 +210,7 @@ def device_inventory(layout: Layout, plate_cameras: bool) -> tuple[DeviceSpec, .
     if plate_cameras:
         add("cam-yard-in", DeviceKind.PLATE_CAMERA, Site.YARD_GATE_IN)
         add("cam-yard-out", DeviceKind.PLATE_CAMERA, Site.YARD_GATE_OUT)
-        if layout.inspection_bays != 0:
-            add("cam-bay", DeviceKind.PLATE_CAMERA, Site.INSPECTION_BAY)
+        add("cam-bay", DeviceKind.PLATE_CAMERA, Site.INSPECTION_BAY)
     for k in range(1, layout.exit_lanes + 1):
         if plate_cameras:
             add(f"cam-out-{k}", DeviceKind.PLATE_CAMERA, Site.BARRIER_2, f"out-{k}")

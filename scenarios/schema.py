@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidatorFunctionWrapHan
 from pydantic_core import InitErrorDetails
 
 from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig, YardConfig
-from gate.enums import Channel, Direction, Role
+from gate.enums import Direction, Role
 from scenarios.agents import AgentsSettings
 from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
 from scenarios.devices import Devices, Outage
@@ -253,15 +253,6 @@ class Scenario(BaseModel):
                     problems.add("demand.agv_share", "is above 0 but the layout has no agv_lane", demand.agv_share)
                 elif demand.container_share == 0 or demand.share("direction_mix", Direction.EXPORT.value) == 0:
                     problems.add("demand.agv_share", "is above 0 but the demand has no container exports", demand.agv_share)
-        with skip_if_invalid():
-            risk = core.risk
-            red_possible = risk.expected_red > 0 or risk.min_random_red > 0 or any(r.channel is Channel.RED for r in risk.rules)
-            if red_possible and layout.scanner_count == 0 and layout.inspection_bays == 0:
-                problems.add(
-                    "layout.inspection_bays",
-                    "red-channel trucks need a scanner or an inspection bay, and the layout has neither",
-                    layout.inspection_bays,
-                )
         with skip_if_invalid():
             for vehicle_class, share in demand.vehicle_class_mix.items():
                 slots = layout.yard.get(vehicle_class)

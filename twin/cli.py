@@ -47,7 +47,7 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.results import SUMMARY_FILE, RunResult, kpi_order, kpi_unit
+from twin.results import SUMMARY_FILE, RunResult, kpi_notes, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
@@ -61,7 +61,8 @@ app.command("loadtest")(loadtest_command)
 DEFAULT_SCENARIO = "default"
 _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
              "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
-             "manual_reviews", "plates_typed", "fee_revenue_vnd", "agv_containers_per_day")
+             "manual_reviews", "plates_typed", "fee_revenue_vnd", "agv_containers_delivered_per_day",
+             "agv_fleet_utilisation", "agv_backlog_containers")
 
 
 _SET_HELP = ("Change one field of the scenario, as KEY=VALUE: a dotted path and a YAML value, e.g. "
@@ -184,12 +185,14 @@ def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | Non
 
 
 def _summary_table(run: RunResult) -> Table:
-    table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI")
+    kpis = run.summary.get("kpis", {})
+    notes = kpi_notes(k for k in kpi_order(kpis) if k in _HEADLINE)
+    table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI",
+                  caption="\n".join(notes) or None)
     table.add_column("KPI")
     table.add_column("mean", justify="right")
     table.add_column("± 95 % CI", justify="right")
     table.add_column("unit")
-    kpis = run.summary.get("kpis", {})
     for name in kpi_order([k for k in kpis if k in _HEADLINE]):
         row = kpis[name]
         half = row.get("half_width")

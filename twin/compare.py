@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from twin.results import RunResult, clear_results, is_results_folder, kpi_order
+from twin.results import RunResult, clear_results, is_results_folder, kpi_notes, kpi_order
 from twin.stats import mean_ci, paired_difference, welch_difference
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
@@ -84,6 +84,12 @@ KPI_DIRECTION: dict[str, str] = {
     "time_at_gate_p50": LOWER,
     "time_at_gate_p90": LOWER,
     "time_at_gate_p95": LOWER,
+    # Over the departed trucks only: a layout that strands more trucks inside lowers them, so
+    # they are reported without judging (the time_at_gate_* KPIs count every truck).
+    "time_at_gate_departed_mean": NEUTRAL,
+    "time_at_gate_departed_p50": NEUTRAL,
+    "time_at_gate_departed_p90": NEUTRAL,
+    "time_at_gate_departed_p95": NEUTRAL,
     "time_in_system_mean": LOWER,
     "road_queue_trucks_max": LOWER,
     "road_queue_km_max": LOWER,
@@ -92,7 +98,11 @@ KPI_DIRECTION: dict[str, str] = {
     "manual_reviews": LOWER,
     "plates_typed": LOWER,
     "fee_revenue_vnd": HIGHER,
-    "agv_containers_per_day": HIGHER,
+    "agv_containers_delivered_per_day": HIGHER,
+    # Like a station's: a busier fleet is cheaper per container but makes them wait longer.
+    "agv_fleet_utilisation": NEUTRAL,
+    "agv_backlog_containers": LOWER,
+    "agv_containers_handed_over_per_day": HIGHER,
     # With the Mesa agents: waiting on the road is worse; waiting in a staging area is where
     # channelling means trucks to wait, so it is reported without judging.
     "road_queue_truck_h": LOWER,
@@ -461,6 +471,8 @@ def format_table(table: pd.DataFrame) -> str:
     for warning in table.attrs.get("warnings", []):
         console.print(f"Warning: {warning}", highlight=False, markup=False)
     console.print(grid)
+    for line in kpi_notes(table["kpi"]):
+        console.print(line, highlight=False, markup=False)
     return buffer.getvalue()
 
 
@@ -473,6 +485,16 @@ def run_letters(labels: Sequence[str]) -> dict[str, str]:
 
 #: Characters a line of the chart's key to the run letters holds before it wraps.
 _KEY_WIDTH = 120
+#: By unit, the baseline mean below which a change in percent of it means nothing (a wait of
+#: a fraction of a second going to a few seconds is "+1,500 %"): a tenth of a minute, half a
+#: percent, one truck's length of road queue, a tenth of a truck-hour.
+CHART_FLOORS: dict[str, float] = {"min": 0.1, "share": 0.005, "km": 0.02, "truck-h": 0.1}
+
+
+def below_chart_floor(unit: str, baseline_mean: float) -> bool:
+    """Whether a baseline mean is too near zero, for its unit (``CHART_FLOORS``), for a change
+    in percent of it to mean anything."""
+    return abs(baseline_mean) < CHART_FLOORS.get(unit, 0.0)
 
 
 def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = None) -> Figure:
@@ -480,8 +502,10 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
 
     One bar per KPI and run. Green: significantly better; red: significantly worse; grey: no
     clear difference. KPIs without a direction, or whose baseline mean is 0 or missing, are
-    left out (a percentage of them means nothing). The axis spans the changes (at least ±10 %);
-    an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
+    left out (a percentage of them means nothing), as are those whose baseline mean is below the
+    floor for their unit (``below_chart_floor``): the key under the chart names these with each
+    run's mean, so no change from a near-zero baseline sets the scale. The axis spans the
+    changes (at least ±10 %); an interval wider than that is cut at the axis and its half width given in its label. Runs are named by letter (``letters``, by
     default ``run_letters`` of the runs in the table's order: A is the baseline), in the bars'
     labels when there are more than two runs and in a key under the chart, which gives each
     letter's run in full: a run's label can be longer than the chart is wide.
@@ -494,9 +518,14 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     baseline_letter = letters.get(baseline_name, "the baseline") if baseline_name is not None else "the baseline"
     several = len(runs) > 2
     bars = []
+    near_zero: dict[tuple[str, str], list[str]] = {}  # (KPI, unit) -> each run's mean
     for row in table.to_dict("records"):
         reference = baseline_mean.get(row["kpi"], math.nan)
         if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
+            continue
+        if below_chart_floor(str(row["unit"]), reference):
+            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {_number(reference)}"])
+            means.append(f"{letters[str(row['run'])]} {_number(row['mean'])}")
             continue
         scale = 100.0 / abs(reference)
         colour = "tab:grey"
@@ -531,6 +560,10 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
         ax.text(0.5, 0.5, "nothing to compare", ha="center", va="center", transform=ax.transAxes)
     key = "\n".join(textwrap.fill(f"{letters[run]}{' (baseline)' if run == baseline_name else ''}: {run}", _KEY_WIDTH,
                                    subsequent_indent="    ") for run in runs)
+    if near_zero:
+        listed = "; ".join(f"{kpi} ({', '.join(means)} {unit})" for (kpi, unit), means in near_zero.items())
+        key += "\n" + textwrap.fill(f"Not drawn, the baseline too near zero for a change in percent to mean anything: "
+                                    f"{listed}.", _KEY_WIDTH, subsequent_indent="    ")
     figure.supxlabel(key, fontsize=9, ha="left", x=0.01)
     figure.suptitle("Difference from the baseline, with 95 % confidence intervals")
     return figure

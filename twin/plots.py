@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
-from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY
+from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY, time_at_gate_minutes
 from twin.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -128,18 +128,19 @@ def queue_length_figure(
     return figure
 
 
-def time_distribution_figure(trucks: pd.DataFrame, title: str = "") -> Figure:
-    """Histograms of time at the gate (departed trucks) and time in the system, in minutes."""
+def time_distribution_figure(trucks: pd.DataFrame, title: str = "", measured_from: float = 0.0) -> Figure:
+    """Histograms, in minutes, of the time at the gate of every truck that arrived from
+    ``measured_from`` on and reached it (those still there at the end: their time so far, as the
+    ``time_at_gate_*`` KPIs count it) and of the time in the system."""
     figure = Figure(figsize=(10, 4), layout="constrained")
     left, right = figure.subplots(1, 2)
-    departed = trucks["outcome"].astype(object) == "departed"
+    in_system = trucks["time_in_system"].to_numpy(dtype=float) / _MINUTE
     panels = (
-        (left, trucks.loc[departed, "time_at_gate"], "Time at the gate (departed trucks)", "no truck departed"),
-        (right, trucks["time_in_system"], "Time in the system (departed or returned)", "no truck finished"),
+        (left, time_at_gate_minutes(trucks, measured_from),
+         "Time at the gate (every truck that reached it;\nthose still there at the end: so far)", "no truck reached the gate"),
+        (right, in_system[~np.isnan(in_system)], "Time in the system (departed or returned)", "no truck finished"),
     )
-    for ax, seconds, label, empty in panels:
-        minutes = seconds.to_numpy(dtype=float) / _MINUTE
-        minutes = minutes[~np.isnan(minutes)]
+    for ax, minutes, label, empty in panels:
         if minutes.size:
             ax.hist(minutes, bins=min(40, max(5, int(math.sqrt(minutes.size)))), color="tab:blue", alpha=0.8)
             for p, style in ((50, "-"), (95, "--")):
@@ -284,7 +285,7 @@ def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
         paths.append(save_figure(utilisation_figure(utilisation, f"Station utilisation: {run.scenario_name}"), out_dir / UTILISATION_PLOT))
     trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
     times_title = f"Truck times: {run.scenario_name}, {len(run.replications)} replication(s) pooled"
-    paths.append(save_figure(time_distribution_figure(trucks, times_title), out_dir / TIMES_PLOT))
+    paths.append(save_figure(time_distribution_figure(trucks, times_title, first.measured_from), out_dir / TIMES_PLOT))
     known = [name for name in LEVEL_LABELS if name in first.series]
     others = [
         name for name, arrays in first.series.items()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -477,7 +478,7 @@ TRUCK_STRING_COLUMNS: tuple[str, ...] = (
 TRUCK_TIME_COLUMNS: tuple[str, ...] = (
     "arrival", "declared_at", "first_staging_in", "staging_in", "staging_out", "entry_in", "entry_at_barrier",
     "entry_out", "scale_in", "scale_out", "scanner_in", "scanner_out", "yard_in", "yard_out", "inspection_in",
-    "inspection_out", "exit_in", "exit_at_barrier", "departed", "returned_at",
+    "inspection_out", "exit_in", "exit_at_barrier", "departed", "returned_at", "refused_at",
 )
 TRUCK_COUNT_COLUMNS: tuple[str, ...] = (
     "redeclarations", "manual_reviews", "plates_typed", "fee_vnd", "fee_paid_vnd", "agv_containers",
@@ -611,14 +612,19 @@ class TruckLog:
         value = self._columns[column][self._row(row)]
         return value.item() if isinstance(value, np.generic) else value
 
-    def to_frame(self) -> pd.DataFrame:
-        """The table, with ``time_at_gate`` and ``time_in_system`` in seconds added.
+    def to_frame(self, end: float = math.nan) -> pd.DataFrame:
+        """The table, with ``time_at_gate``, ``time_at_gate_so_far`` and ``time_in_system`` in seconds added.
 
         ``time_at_gate`` runs from entering staging (or the entry lane, for a truck that went
         straight there) to departure, plus the time at the gate on earlier passages that ended
         in a return (``earlier_gate_s``; the time away amending the declaration is not in it);
         ``time_in_system`` from entering the corridor to departure or return, time away included.
         Both are NaN for trucks that did neither.
+
+        ``time_at_gate_so_far`` is the same time for every truck that reached the gate, counted
+        until it departed, was refused, or ``end`` (the end of the run) for a truck still there,
+        so right-censored at ``end``; a truck away amending its declaration at the end counts its
+        earlier passages. NaN for a truck that never reached the gate.
         """
         data: dict[str, Any] = {name: self._columns[name][: self._size].copy() for name in TRUCK_COLUMNS}
         frame = pd.DataFrame(data)
@@ -627,6 +633,31 @@ class TruckLog:
             frame[name] = pd.Series(data[name], dtype=str)
         gate_start = np.where(np.isnan(data["staging_in"]), data["entry_in"], data["staging_in"])
         frame["time_at_gate"] = data["departed"] - gate_start + data["earlier_gate_s"]
+        frame["time_at_gate_so_far"] = _time_at_gate_so_far(data, gate_start, end)
         finished = np.where(np.isnan(data["departed"]), data["returned_at"], data["departed"])
         frame["time_in_system"] = finished - data["arrival"]
         return frame
+
+
+def _time_at_gate_so_far(data: Mapping[str, np.ndarray], gate_start: np.ndarray, end: float) -> np.ndarray:
+    """Seconds at the gate by the time each truck left it, or by ``end``: see ``TruckLog.to_frame``."""
+    reached = ~np.isnan(data["first_staging_in"]) | ~np.isnan(data["entry_in"])
+    # On its current passage unless it was turned back after that passage began (and is away).
+    on_passage = ~np.isnan(gate_start) & ~(data["returned_at"] >= gate_start)
+    left = np.where(np.isnan(data["departed"]), data["refused_at"], data["departed"])
+    until = np.where(np.isnan(left), end, left)
+    current = np.where(on_passage, until - gate_start, 0.0)
+    return np.where(reached, data["earlier_gate_s"] + current, math.nan)
+
+
+def time_at_gate_minutes(trucks: pd.DataFrame, measured_from: float = 0.0, departed_only: bool = False) -> np.ndarray:
+    """Minutes at the gate of the trucks that arrived from ``measured_from`` (the warm-up's end)
+    and reached the gate: ``time_at_gate_so_far``, so those still there at the end count with
+    their time so far; with ``departed_only``, ``time_at_gate`` of the trucks that departed."""
+    counted = trucks["arrival"].to_numpy(dtype=float) >= measured_from
+    if departed_only:
+        counted &= (trucks["outcome"].astype(object) == "departed").to_numpy()
+        seconds = trucks["time_at_gate"].to_numpy(dtype=float)[counted]
+    else:
+        seconds = trucks["time_at_gate_so_far"].to_numpy(dtype=float)[counted]
+    return seconds[~np.isnan(seconds)] / 60.0

@@ -38,6 +38,7 @@ from twin.probes import (
     StationProbe,
     StationSummary,
     TruckLog,
+    time_at_gate_minutes,
 )
 from twin.stats import mean_ci, summarize
 
@@ -57,6 +58,10 @@ KPI_UNITS: dict[str, str] = {
     "time_at_gate_p50": "min",
     "time_at_gate_p90": "min",
     "time_at_gate_p95": "min",
+    "time_at_gate_departed_mean": "min",
+    "time_at_gate_departed_p50": "min",
+    "time_at_gate_departed_p90": "min",
+    "time_at_gate_departed_p95": "min",
     "time_in_system_mean": "min",
     "road_queue_trucks_max": "trucks",
     "road_queue_km_max": "km",
@@ -65,12 +70,29 @@ KPI_UNITS: dict[str, str] = {
     "manual_reviews": "count",
     "plates_typed": "count",
     "fee_revenue_vnd": "VND",
-    "agv_containers_per_day": "containers/day",
+    # Only at a gate with an AGV lane; from ``extra["agv"]`` and the trucks' handovers.
+    "agv_containers_delivered_per_day": "containers/day",
+    "agv_fleet_utilisation": "share",
+    "agv_backlog_containers": "containers",
+    "agv_containers_handed_over_per_day": "containers/day",
     # Measured by the Mesa agents (``agents.enabled``) and merged from ``extra[PEOPLE_KPIS]``.
     "road_queue_truck_h": "truck-h",
     "staging_area_truck_h": "truck-h",
     "road_wait_mean_min": "min",
     "area_wait_mean_min": "min",
+}
+#: What a KPI counts, where its name does not say it all.
+TIME_AT_GATE_NOTE = ("every truck that arrived after the warm-up and reached the gate; one still there at the end "
+                     "counts its time so far (censored at the end of the run), so stranded trucks raise it")
+TIME_AT_GATE_DEPARTED_NOTE = "only the trucks that departed: lower when more trucks are stranded inside"
+KPI_NOTES: dict[str, str] = {
+    **{f"time_at_gate_{stat}": TIME_AT_GATE_NOTE for stat in ("mean", "p50", "p90", "p95")},
+    **{f"time_at_gate_departed_{stat}": TIME_AT_GATE_DEPARTED_NOTE for stat in ("mean", "p50", "p90", "p95")},
+    "agv_containers_delivered_per_day": "containers the AGVs delivered across the line",
+    "agv_fleet_utilisation": "share of the AGVs' time on missions",
+    "agv_backlog_containers": ("containers handed to the AGV lane and not yet delivered at the end "
+                               "(neither delivered nor given up to manual handling)"),
+    "agv_containers_handed_over_per_day": "containers the crane moved from trucks to the AGV stack, crossed or not",
 }
 #: Per-station KPIs are named ``<station><suffix>``.
 STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
@@ -95,6 +117,16 @@ def kpi_order(names: Iterable[str]) -> list[str]:
     return ordered + station + others
 
 
+def kpi_notes(kpis: Iterable[str]) -> list[str]:
+    """What the KPIs among ``kpis`` that have a note (``KPI_NOTES``) count, one line per note,
+    naming the KPIs it covers."""
+    covered: dict[str, list[str]] = {}
+    for kpi in dict.fromkeys(kpis):
+        if kpi in KPI_NOTES:
+            covered.setdefault(KPI_NOTES[kpi], []).append(str(kpi))
+    return [f"{', '.join(names)}: {note}." for note, names in covered.items()]
+
+
 @dataclass(frozen=True)
 class InvariantCheck:
     """One invariant checked at the end of a replication, and what was found."""
@@ -117,6 +149,9 @@ class ReplicationResult:
     #: Anything else worth keeping, e.g. agents' DataCollector frames (DataFrames are written
     #: as Parquet tables, other values into summary.json).
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Start of the measured window (the warm-up's end), seconds: times at the gate count the
+    #: trucks that arrived from then on.
+    measured_from: float = 0.0
 
 
 @dataclass
@@ -175,17 +210,16 @@ def conservation_check(trucks: pd.DataFrame, generated: int | None = None) -> In
     return InvariantCheck(name="conservation", holds=not problems, detail=detail)
 
 
-def _time_kpis(trucks: pd.DataFrame) -> dict[str, float]:
-    departed = trucks["outcome"].astype(object) == "departed"
-    at_gate = summarize(trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-    in_system = summarize(trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-    return {
-        "time_at_gate_mean": at_gate["mean"],
-        "time_at_gate_p50": at_gate["p50"],
-        "time_at_gate_p90": at_gate["p90"],
-        "time_at_gate_p95": at_gate["p95"],
-        "time_in_system_mean": in_system["mean"],
-    }
+def _time_kpis(trucks: pd.DataFrame, start: float) -> dict[str, float]:
+    """Times at the gate of the trucks that arrived from ``start`` on (``KPI_NOTES`` says which
+    trucks each counts), and the mean time in the system."""
+    kpis: dict[str, float] = {}
+    for prefix, departed_only in (("time_at_gate", False), ("time_at_gate_departed", True)):
+        at_gate = summarize(time_at_gate_minutes(trucks, start, departed_only))
+        kpis.update({f"{prefix}_{stat}": at_gate[stat] for stat in ("mean", "p50", "p90", "p95")})
+    in_system = trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE
+    kpis["time_in_system_mean"] = summarize(in_system)["mean"]
+    return kpis
 
 
 def _series_max(series: Mapping[str, Mapping[str, np.ndarray]], name: str, start: float, end: float) -> float:
@@ -209,8 +243,9 @@ def replication_kpis(
     start: float,
     end: float,
 ) -> dict[str, float]:
-    """The KPIs of one replication. Counts and times cover every truck in the table; rates and
-    level maxima cover the window [start, end] (seconds)."""
+    """The KPIs of one replication. Counts and the time in the system cover every truck in the
+    table; times at the gate the trucks that arrived from ``start`` on; rates and level maxima
+    the window [start, end] (seconds)."""
     if not end > start:
         raise ValueError(f"replication_kpis: the window end must be after its start (got {start}, {end})")
     days = (end - start) / SECONDS_PER_DAY
@@ -225,7 +260,7 @@ def replication_kpis(
         "trucks_inside": float((outcome == "inside").sum()),
         "throughput_per_day": departed_in_window / days,
     }
-    kpis.update(_time_kpis(trucks))
+    kpis.update(_time_kpis(trucks, start))
     kpis["road_queue_trucks_max"] = _series_max(series, ROAD_QUEUE_TRUCKS, start, end)
     kpis["road_queue_km_max"] = _series_max(series, ROAD_QUEUE_KM, start, end)
     kpis["yard_occupancy_max"] = _series_max(series, YARD_OCCUPANCY, start, end)
@@ -233,17 +268,32 @@ def replication_kpis(
     kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
     kpis["plates_typed"] = float(trucks["plates_typed"].sum())
     kpis["fee_revenue_vnd"] = float(trucks["fee_paid_vnd"].sum())  # collected, not merely assessed
-    kpis["agv_containers_per_day"] = float(trucks["agv_containers"].sum()) / days
     for name, station in stations.items():
         kpis[f"{name}_utilisation"] = station.utilisation
         kpis[f"{name}_mean_wait"] = station.mean_wait_s / SECONDS_PER_MINUTE
     return kpis
 
 
+def agv_kpis(trucks: pd.DataFrame, agv: Mapping[str, Any], start: float, end: float) -> dict[str, float]:
+    """The AGV lane's KPIs from the fleet's figures (``extra["agv"]``: delivered, utilisation,
+    backlog) and the trucks' handovers; none at a gate without an AGV lane (``agv`` empty).
+    Per-day figures count the whole run, a warm-up included, over the window's days."""
+    if not agv:
+        return {}
+    days = (end - start) / SECONDS_PER_DAY
+    return {
+        "agv_containers_delivered_per_day": float(agv["delivered"]) / days,
+        "agv_fleet_utilisation": float(agv["utilisation"]),
+        "agv_backlog_containers": float(agv["backlog"]),
+        "agv_containers_handed_over_per_day": float(trucks["agv_containers"].sum()) / days,
+    }
+
+
 def officer_kpis(agencies: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """Each agency's officers as KPIs beside the stations': ``officers_<role>_utilisation`` (share
-    of officer time on shift spent on tasks) and ``officers_<role>_mean_wait`` (minutes a task
-    waited for an officer). Agencies with unlimited officers have no utilisation."""
+    of officer time on duty, overtime finishing a task included, spent on tasks) and
+    ``officers_<role>_mean_wait`` (minutes a task waited for an officer). Agencies with unlimited
+    officers have no utilisation."""
     kpis: dict[str, float] = {}
     for role, desk in agencies.items():
         unlimited = desk.get("officers") == "unlimited"
@@ -274,7 +324,7 @@ def collect_replication(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"collect_replication: probe names must be unique (repeated: {', '.join(duplicates)})")
-    frame = trucks.to_frame()
+    frame = trucks.to_frame(end=end)
     summaries = {probe.name: probe.summary(start, end) for probe in stations}
     series = {probe.name: probe.series() for probe in probes}
     checks = [*invariants, conservation_check(frame, generated)]
@@ -283,6 +333,7 @@ def collect_replication(
                   for probe in stations)
     extra = dict(extra or {})
     kpis = replication_kpis(frame, summaries, series, start, end)
+    kpis.update(agv_kpis(frame, extra.get("agv", {}), start, end))
     kpis.update(officer_kpis(extra.get("agencies", {})))
     kpis.update({name: float(value) for name, value in extra.pop(PEOPLE_KPIS, {}).items()})
     return ReplicationResult(
@@ -293,11 +344,13 @@ def collect_replication(
         kpis=kpis,
         invariants=checks,
         extra=extra,
+        measured_from=start,
     )
 
 
 def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Each KPI's mean, confidence half width and per-replication values; pooled truck times.
+    """Each KPI's mean, confidence half width, unit, note (``KPI_NOTES``, where it has one) and
+    per-replication values; truck times pooled over replications.
 
     A KPI a replication lacks counts as NaN there and is left out of its mean. ``reps[i]`` is
     replication i of the run: ``replication_ids`` pairs each seed with that index, which
@@ -316,12 +369,11 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
             "unit": kpi_unit(name),
             "per_replication": values,
         }
-    pooled_gate: list[np.ndarray] = []
-    pooled_system: list[np.ndarray] = []
-    for rep in reps:
-        departed = rep.trucks["outcome"].astype(object) == "departed"
-        pooled_gate.append(rep.trucks.loc[departed, "time_at_gate"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
-        pooled_system.append(rep.trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE)
+        if name in KPI_NOTES:
+            kpis[name]["note"] = KPI_NOTES[name]
+    pooled_gate = [time_at_gate_minutes(rep.trucks, rep.measured_from) for rep in reps]
+    pooled_departed = [time_at_gate_minutes(rep.trucks, rep.measured_from, departed_only=True) for rep in reps]
+    pooled_system = [rep.trucks["time_in_system"].to_numpy(dtype=float) / SECONDS_PER_MINUTE for rep in reps]
     empty = np.empty(0)
     return {
         "replications": len(reps),
@@ -331,6 +383,7 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
         "kpis": kpis,
         "pooled": {
             "time_at_gate_min": summarize(np.concatenate(pooled_gate) if pooled_gate else empty),
+            "time_at_gate_departed_min": summarize(np.concatenate(pooled_departed) if pooled_departed else empty),
             "time_in_system_min": summarize(np.concatenate(pooled_system) if pooled_system else empty),
         },
         "invariants_failed": sum(1 for rep in reps for check in rep.invariants if not check.holds),
@@ -509,6 +562,7 @@ def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]
             {
                 "replication": index,
                 "seed": int(rep.seed),
+                "measured_from_s": rep.measured_from,
                 "kpis": rep.kpis,
                 "invariants": [{"name": c.name, "holds": c.holds, "detail": c.detail} for c in rep.invariants],
                 # Lists, not dicts: sort_keys must not reorder stations and series.
@@ -639,6 +693,7 @@ def load_results(out_dir: Path) -> RunResult:
                 kpis={k: float(v) for k, v in _restore_nan(entry["kpis"]).items()},
                 invariants=[InvariantCheck(name=c["name"], holds=bool(c["holds"]), detail=c["detail"]) for c in entry["invariants"]],
                 extra=extra,
+                measured_from=float(entry.get("measured_from_s", 0.0)),
             )
         )
     return RunResult(

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.enums import Location
+from gate.core import GateCore
+from gate.enums import AgvMissionState, Location
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from twin.build import PeopleFactory, build, statistical_people
@@ -197,12 +198,23 @@ def world_extra(world: GateWorld) -> dict[str, Any]:
         "refusals": dict(sorted(world.refusals.items())),
         "agencies": desks,
         "devices": devices,
-        "agv": ({"delivered": fleet.delivered, "utilisation": fleet.utilisation(), "breakdowns": fleet.breakdowns}
+        "agv": ({"delivered": fleet.delivered, "utilisation": fleet.utilisation(), "breakdowns": fleet.breakdowns,
+                 "backlog": agv_backlog(core)}
                 if fleet is not None else {}),
         "events_handled": world.events_handled,
         "open_reviews": len(core.reviews),
         **people_results(world),  # what the people's own models measured (e.g. the Mesa agents)
     }
+
+
+#: Where an AGV mission stands while its container still waits to cross.
+_CROSSING = frozenset({AgvMissionState.MANIFEST_SENT, AgvMissionState.ACKNOWLEDGED, AgvMissionState.DISPATCHED,
+                       AgvMissionState.FAULTED})
+
+
+def agv_backlog(core: GateCore) -> int:
+    """Containers handed to the AGV lane that have not crossed: neither delivered nor given up."""
+    return sum(1 for mission in core.missions.values() if mission.state in _CROSSING)
 
 
 def _drop_warmup(result: ReplicationResult, warmup: float) -> None:

@@ -56,6 +56,8 @@ def truck_life(w: GateWorld, t: TruckRun) -> ProcessGenerator:
         if result != "turned_back":
             t.outcome = result
             w.probes.log.set(t.row, "outcome", result)
+            if result == "refused":
+                w.probes.log.stamp(t.row, "refused_at", env.now)
             return
         # Turned back for re-declaration: drive away, wait for the amended declaration, come back.
         w.probes.log.end_passage(t.row, env.now)

@@ -222,11 +222,11 @@ class GateWorld:
         self.device_resources: dict[str, simpy.Resource] = {}
         for device_id in (*equipment.scales, *equipment.scanners):
             self.device_resources[device_id] = simpy.Resource(env, capacity=1)
-        #: The inspection bays, one truck each; None when the layout has unlimited bays, or none
-        #: (then an inspection waits for no bay).
+        #: The inspection bays, one truck each (at least one: the schema refuses none); None when
+        #: the layout has unlimited bays (then an inspection waits for no bay).
         bays = _capacity(scenario.layout.inspection_bays)
         self.inspection_bays: simpy.Resource | None = None
-        if 0 < bays < float("inf"):
+        if bays < float("inf"):
             self.inspection_bays = simpy.Resource(env, capacity=int(bays))
             if "inspection" in probes.stations:
                 probes.stations["inspection"].set_servers(env.now, int(bays))

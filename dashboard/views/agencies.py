@@ -110,11 +110,12 @@ if loaded is not None:
     if agv is None:
         st.info("This gate has no AGV lane.")
     else:
-        per_day = run.summary.get("kpis", {}).get("agv_containers_per_day", {})
+        per_day = run.summary.get("kpis", {}).get("agv_containers_delivered_per_day", {})
         columns = st.columns(4)
         mean, half = per_day.get("mean"), per_day.get("half_width")
-        columns[0].metric("Containers per day", format_number(math.nan if mean is None else float(mean)),
-                          help="± " + format_number(math.nan if half is None else float(half)) + " (95 % CI)")
+        columns[0].metric("Containers delivered per day", format_number(math.nan if mean is None else float(mean)),
+                          help="Delivered across the line by the AGVs; ± "
+                               + format_number(math.nan if half is None else float(half)) + " (95 % CI)")
         for column, (label, (value, width)) in zip(columns[1:], agv.items(), strict=True):
             text = f"{value:.0%}" if label == "fleet utilisation" else format_number(value)
             column.metric(label.capitalize(), text, help=f"mean per replication; ± {format_number(width)} (95 % CI)")

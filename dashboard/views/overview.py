@@ -69,9 +69,11 @@ if loaded is not None:
         st.caption("The scenario file of this run is not known here (it is not in the library with this hash).")
 
     trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
-    show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled"),
+    measured_from = run.replications[0].measured_from
+    show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled",
+                                         measured_from),
                 "Histograms of the time at the gate and in the system, with the median and 95th percentile.")
-    st.caption(pooled_percentiles_note(trucks, run.summary))
+    st.caption(pooled_percentiles_note(trucks, run.summary, measured_from))
     first = run.replications[0]
     levels = [name for name in LEVEL_LABELS if name in first.series]
     if levels:

@@ -239,10 +239,10 @@ def test_the_approach_road_panels_have_titles_of_their_own(baseline_run: RunResu
 
 def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:
     assert agv_summary(run_with([{"agv": {}}])) is None
-    summary = agv_summary(run_with([{"agv": {"delivered": 4, "utilisation": 0.2, "breakdowns": 0}},
-                                    {"agv": {"delivered": 6, "utilisation": 0.4, "breakdowns": 1}}]))
+    summary = agv_summary(run_with([{"agv": {"delivered": 4, "utilisation": 0.2, "breakdowns": 0, "backlog": 3}},
+                                    {"agv": {"delivered": 6, "utilisation": 0.4, "breakdowns": 1, "backlog": 5}}]))
     assert summary is not None
-    assert summary["containers delivered"][0] == 5.0
+    assert summary["waiting to cross at the end"][0] == 4.0
     assert summary["fleet utilisation"][0] == pytest.approx(0.3)
 
 

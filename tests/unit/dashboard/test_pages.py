@@ -238,7 +238,7 @@ def test_agencies_page_shows_workload_devices_and_the_agv_lane(open_app: OpenApp
     devices = table_with(app, "faults")  # the device table (the outage table names devices too)
     assert "scanner-1" in devices["device"].tolist()
     assert devices.iloc[0]["device"] == "scanner-1" and devices.iloc[0]["hours down"] == pytest.approx(1.5)
-    assert [metric.label for metric in app.metric][0] == "Containers per day"
+    assert [metric.label for metric in app.metric][0] == "Containers delivered per day"
     assert len(app.image) >= 2  # agency workload, device downtime
 
 
@@ -642,7 +642,8 @@ def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percent
         open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
     app = open_app(saved_runs["baseline"])
     trucks = pd.concat([rep.trucks for rep in baseline_run.replications])
-    minutes = trucks.loc[trucks["outcome"].astype(object) == "departed", "time_at_gate"].to_numpy(dtype=float) / 60.0
+    # Every truck that reached the gate, those still there at the end with their time so far.
+    minutes = trucks["time_at_gate_so_far"].to_numpy(dtype=float) / 60.0
     pooled_p95 = np.percentile(minutes[~np.isnan(minutes)], 95)
     mean_p95 = baseline_run.summary["kpis"]["time_at_gate_p95"]["mean"]
     [note] = [c.value for c in app.caption if c.value.startswith("The histograms pool the trucks of every replication")]
@@ -650,6 +651,7 @@ def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percent
     assert f"and {mean_p95:.3g} min) are the mean over replications of each replication's own" in note
     [p95] = [metric for metric in app.metric if metric.label == "Time at the gate, 95th percentile"]
     assert "each replication's own 95th percentile" in p95.help
+    assert "censored at the end of the run" in p95.help
 
 
 @pytest.mark.parametrize("which", ["partial", "cancelled"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import simpy
 
 from gate.enums import Role
 from hardware_emulators import AgencyDesk, constant
+from hardware_emulators.base import exponential
 
 HOUR = 3600.0
 
@@ -56,6 +58,36 @@ def test_utilisation_is_busy_time_over_time_on_duty(env: simpy.Environment) -> N
     assert desk.on_duty_s() == 2 * 8 * HOUR
     assert desk.utilisation() == pytest.approx(0.5)
     assert desk.wait_s == 0
+
+
+def test_overtime_finishing_a_task_counts_as_time_on_duty_so_utilisation_never_exceeds_one(
+        env: simpy.Environment) -> None:
+    # One officer on a one-hour shift, 07:00-08:00, given a two-hour task at 07:00.
+    desk = AgencyDesk(env, Role.MEDICAL, officers=1, shifts=[(7, 8)], service_s=constant(2 * HOUR))
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 7 * HOUR, served)
+    env.run(until=8.5 * HOUR)
+    assert desk.overtime_s == pytest.approx(0.5 * HOUR)
+    assert desk.utilisation() == pytest.approx(1.0)
+    env.run(until=86_400)
+    assert served == [(7 * HOUR, 9 * HOUR)]
+    assert (desk.busy_s, desk.on_duty_s(), desk.overtime_s) == (2 * HOUR, 1 * HOUR, 1 * HOUR)
+    assert desk.utilisation() == 1.0
+
+
+def test_a_busy_desk_over_days_is_never_more_than_fully_utilised_not_even_by_rounding(env: simpy.Environment) -> None:
+    rng = np.random.default_rng(4)  # a day whose task-by-task sums overshoot by a rounding error
+    desk = AgencyDesk(env, Role.MEDICAL, officers=2, shifts=[(6, 18)], service_s=exponential(rng, 170.0))
+
+    def arrivals() -> simpy.events.ProcessGenerator:
+        while True:
+            yield env.timeout(float(rng.exponential(60.0)))
+            desk.serve()
+
+    env.process(arrivals())
+    env.run(until=2 * 86_400 + 20 * HOUR)
+    assert desk.busy_s / (desk.on_duty_s() + desk.overtime_s) > 1  # the rounding error itself
+    assert desk.utilisation() == 1.0
 
 
 def test_a_round_the_clock_desk_never_holds_a_task(env: simpy.Environment) -> None:

@@ -218,11 +218,19 @@ def test_an_agv_share_without_container_exports_is_refused(minimal: dict[str, An
     assert issues(minimal) == ["demand.agv_share: is above 0 but the demand has no container exports (got 0.3)"]
 
 
-def test_red_channel_trucks_need_a_scanner_or_a_bay(minimal: dict[str, Any]) -> None:
-    minimal["layout"]["scanners"] = []
+def test_no_inspection_bay_is_refused_with_unlimited_suggested_for_no_limit(minimal: dict[str, Any]) -> None:
     minimal["layout"]["inspection_bays"] = 0
     assert issues(minimal) == [
-        "layout.inspection_bays: red-channel trucks need a scanner or an inspection bay, and the layout has neither (got 0)"
+        "layout.inspection_bays: must be at least 1: a gate that inspects trucks physically needs a bay; "
+        "give 'unlimited' for no limit (got 0)"
+    ]
+
+
+def test_no_inspection_bay_in_a_file_is_one_line_naming_the_file(write: Write) -> None:
+    path = write(MINIMAL_YAML.replace("layout:", "layout:\n  inspection_bays: 0", 1))
+    assert error_lines(path) == [
+        f"{path}: layout.inspection_bays: must be at least 1: a gate that inspects trucks physically needs a bay; "
+        "give 'unlimited' for no limit (got 0)"
     ]
 
 

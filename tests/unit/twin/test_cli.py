@@ -49,6 +49,15 @@ def test_a_broken_scenario_file_gets_one_line_per_error_and_exit_code_2(tmp_path
     assert all(line.startswith(str(broken)) for line in lines), lines
 
 
+def test_a_run_with_no_inspection_bay_is_refused_in_one_line_with_exit_code_2() -> None:
+    result = runner.invoke(app, ["run", "harvest_peak", "--set", "layout.inspection_bays=0", "--hours", "1"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].endswith("layout.inspection_bays: must be at least 1: a gate that inspects trucks physically needs "
+                             "a bay; give 'unlimited' for no limit (got 0)"), lines
+
+
 def test_a_good_file_validates() -> None:
     from scenarios import library_path
 

@@ -113,8 +113,25 @@ def test_a_scanner_outage_sends_red_trucks_to_manual_inspection() -> None:
 def test_the_agv_lane_carries_containers_across() -> None:
     result, world = run_replication(with_overrides(load_scenario("huu_nghi_smart_gate"), horizon_h=16), 0, seed=1)
     assert world.core.stats["agv_delivered"] > 0
-    assert result.kpis["agv_containers_per_day"] > 0
+    assert result.kpis["agv_containers_handed_over_per_day"] > 0
     assert result.extra["agv"]["delivered"] == world.core.stats["agv_delivered"]
+    delivered = world.core.stats["agv_delivered"] * 24 / 16
+    assert result.kpis["agv_containers_delivered_per_day"] == pytest.approx(delivered)
+    assert result.kpis["agv_backlog_containers"] == sum(
+        1 for m in world.core.missions.values() if m.state.value not in ("delivered", "failed"))
+    assert 0 < result.kpis["agv_fleet_utilisation"] <= 1
+
+
+def test_fewer_agvs_deliver_fewer_containers_and_leave_a_longer_backlog() -> None:
+    smart = with_overrides(load_scenario("huu_nghi_smart_gate"), horizon_h=16)
+    one = run_replication(with_overrides(smart, **{"layout.agv_lane.n_agvs": 1}), 0, seed=1)[0]
+    three = run_replication(with_overrides(smart, **{"layout.agv_lane.n_agvs": 3}), 0, seed=1)[0]
+    assert one.kpis["agv_containers_handed_over_per_day"] == three.kpis["agv_containers_handed_over_per_day"]
+    assert one.kpis["agv_containers_delivered_per_day"] < three.kpis["agv_containers_delivered_per_day"]
+    assert one.kpis["agv_backlog_containers"] > three.kpis["agv_backlog_containers"]
+    assert one.kpis["agv_fleet_utilisation"] > three.kpis["agv_fleet_utilisation"]
+    assert "agv_fleet_utilisation" not in run_replication(
+        with_overrides(load_scenario("huu_nghi_2025"), horizon_h=2), 0, seed=1)[0].kpis
 
 
 class _RefusingPlantQuarantine:

@@ -275,3 +275,38 @@ def test_an_interval_hundreds_of_percent_wide_is_cut_at_the_axis_and_named_not_a
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
     assert labels[0].startswith("trucks_returned (lower is better) [±") and labels[0].endswith(" %]")
     assert labels[1] == "time_at_gate_mean (lower is better)"
+
+
+def test_the_time_at_the_gate_of_departed_trucks_alone_is_reported_but_not_judged() -> None:
+    # The variant strands trucks: those that leave leave sooner, but every truck spends longer.
+    baseline = _run("a", [1, 2, 3], {"time_at_gate_p95": [300.0, 310.0, 305.0],
+                                     "time_at_gate_departed_p95": [300.0, 310.0, 305.0]})
+    strands = _run("b", [1, 2, 3], {"time_at_gate_p95": [400.0, 415.0, 405.0],
+                                    "time_at_gate_departed_p95": [250.0, 262.0, 251.0]})
+    table = compare_runs([baseline, strands])
+    assert _row(table, "time_at_gate_p95", "b")["verdict"] == "worse"
+    assert _row(table, "time_at_gate_departed_p95", "b")["verdict"] == "different"
+    assert kpi_direction("time_at_gate_departed_mean") == "neutral"
+    text = format_table(table)
+    assert "time_at_gate_p95: every truck that arrived after the warm-up and reached the gate" in " ".join(text.split())
+    assert "time_at_gate_departed_p95: only the trucks that departed" in " ".join(text.split())
+
+
+def test_a_change_from_a_baseline_near_zero_is_left_out_of_the_chart_and_named_with_its_values() -> None:
+    seeds = [1, 2, 3]
+    # A wait of a fraction of a second going to a few tenths: thousands of percent, and nothing to see.
+    baseline = _run("a", seeds, {"officers_fee_collector_mean_wait": [0.0003, 0.0002, 0.0004],
+                                 "time_at_gate_mean": [30.0, 31.0, 29.0]})
+    variant = _run("b", seeds, {"officers_fee_collector_mean_wait": [0.005, 0.006, 0.004],
+                                "time_at_gate_mean": [24.0, 25.0, 23.0]})
+    figure = comparison_plot(compare_runs([baseline, variant]))
+    ax = figure.axes[0]
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["time_at_gate_mean (lower is better)"]
+    assert ax.get_xlim() == (pytest.approx(-26.0), pytest.approx(26.0))  # 1.3 x the 20 % change
+    key = " ".join(figure.get_supxlabel().split())
+    assert ("Not drawn, the baseline too near zero for a change in percent to mean anything: "
+            "officers_fee_collector_mean_wait (A 0.0003, B 0.005 min).") in key
+    third = _run("c", seeds, {"officers_fee_collector_mean_wait": [0.004, 0.003, 0.005],
+                              "time_at_gate_mean": [29.0, 30.0, 28.0]})
+    key = " ".join(comparison_plot(compare_runs([baseline, variant, third])).get_supxlabel().split())
+    assert "officers_fee_collector_mean_wait (A 0.0003, B 0.005, C 0.004 min)." in key

@@ -53,18 +53,21 @@ def test_down_spans_cover_each_spell_at_zero_servers_including_one_running_at_th
     assert down_spans(np.zeros(0), np.zeros(0)) == []
 
 
-def test_the_time_histograms_are_in_minutes_and_say_when_nothing_departed() -> None:
+def test_the_time_histograms_are_in_minutes_and_say_when_no_truck_reached_the_gate() -> None:
     log = TruckLog()
     for minutes in (10, 20, 30):
         row = log.new_truck(arrival=0.0)
         log.stamp(row, "entry_in", 0.0)
         log.stamp(row, "departed", minutes * 60.0)
         log.set(row, "outcome", "departed")
-    figure = time_distribution_figure(log.to_frame())
+    stranded = log.new_truck(arrival=0.0)
+    log.stamp(stranded, "staging_in", 0.0)
+    log.new_truck(arrival=0.0)  # still on the approach road: not at the gate
+    figure = time_distribution_figure(log.to_frame(end=3_600.0))
     assert [ax.get_xlabel() for ax in figure.axes] == ["minutes", "minutes"]
-    assert sum(patch.get_height() for patch in figure.axes[0].patches) == 3
+    assert sum(patch.get_height() for patch in figure.axes[0].patches) == 4  # the stranded truck too
     empty = time_distribution_figure(TruckLog().to_frame())
-    assert empty.axes[0].texts[0].get_text() == "no truck departed"
+    assert empty.axes[0].texts[0].get_text() == "no truck reached the gate"
 
 
 def test_the_utilisation_chart_leaves_out_unlimited_stations_and_names_them() -> None:

@@ -294,7 +294,7 @@ def test_the_truck_frame_has_every_column_and_the_derived_times() -> None:
     log.set(returned, "outcome", "returned")
     inside = log.new_truck(arrival=50.0)
     frame = log.to_frame()
-    assert list(frame.columns) == [*TRUCK_COLUMNS, "time_at_gate", "time_in_system"]
+    assert list(frame.columns) == [*TRUCK_COLUMNS, "time_at_gate", "time_at_gate_so_far", "time_in_system"]
     assert frame.loc[via_staging, ["truck_id", "visit_id", "direction", "channel"]].tolist() == [7, "V-7", "export", "red"]
     assert frame.loc[via_staging, "time_at_gate"] == 3600.0  # from staging, not from the entry lane
     assert frame.loc[straight, "time_at_gate"] == 300.0
@@ -334,6 +334,41 @@ def test_a_passage_that_never_reached_the_gate_adds_no_time_at_the_gate() -> Non
         log.set(row, "earlier_gate_s", "long")
 
 
+def test_time_at_the_gate_so_far_counts_every_truck_that_reached_the_gate_until_it_left_or_the_end() -> None:
+    log = TruckLog()
+    departed = log.new_truck(arrival=0.0)
+    log.stamp(departed, "staging_in", 100.0)
+    log.stamp(departed, "departed", 1_300.0)
+    log.set(departed, "outcome", "departed")
+    stranded = log.new_truck(arrival=0.0)
+    log.stamp(stranded, "staging_in", 2_000.0)  # still waiting at the end
+    refused = log.new_truck(arrival=0.0)
+    log.stamp(refused, "staging_in", 500.0)
+    log.stamp(refused, "entry_in", 700.0)
+    log.stamp(refused, "refused_at", 900.0)
+    log.set(refused, "outcome", "refused")
+    away = log.new_truck(arrival=0.0)  # turned back, amending its declaration at the end
+    log.stamp(away, "staging_in", 1_000.0)
+    log.end_passage(away, 1_400.0)
+    log.stamp(away, "returned_at", 1_400.0)
+    log.set(away, "outcome", "returned")
+    back = log.new_truck(arrival=0.0)  # turned back, amended, and at staging again at the end
+    log.stamp(back, "staging_in", 1_000.0)
+    log.end_passage(back, 1_400.0)
+    log.stamp(back, "returned_at", 1_400.0)
+    log.stamp(back, "staging_in", 9_000.0)
+    on_road = log.new_truck(arrival=0.0)  # never reached the gate
+    frame = log.to_frame(end=10_000.0)
+    so_far = frame["time_at_gate_so_far"]
+    assert so_far[departed] == frame.loc[departed, "time_at_gate"] == 1_200.0
+    assert so_far[stranded] == 8_000.0  # censored at the end
+    assert so_far[refused] == 400.0
+    assert so_far[away] == 400.0  # the time away is not at the gate
+    assert so_far[back] == 400.0 + 1_000.0
+    assert math.isnan(so_far[on_road])
+    assert math.isnan(frame.loc[stranded, "time_at_gate"])  # time_at_gate itself is for departed trucks
+
+
 def test_the_truck_log_refuses_unknown_columns_and_values_of_the_wrong_kind() -> None:
     log = TruckLog()
     with pytest.raises(ValueError, match="unknown column\\(s\\) colour"):
@@ -357,6 +392,6 @@ def test_the_truck_log_refuses_unknown_columns_and_values_of_the_wrong_kind() ->
 def test_an_empty_truck_log_still_has_the_full_schema() -> None:
     frame = TruckLog().to_frame()
     assert len(frame) == 0
-    assert list(frame.columns) == [*TRUCK_COLUMNS, "time_at_gate", "time_in_system"]
+    assert list(frame.columns) == [*TRUCK_COLUMNS, "time_at_gate", "time_at_gate_so_far", "time_in_system"]
     assert frame["arrival"].dtype == np.float64
     assert frame["fee_vnd"].dtype == np.int64

@@ -14,8 +14,10 @@ import pytest
 
 from tests.unit.twin_results.synthetic_gate import make_run
 from twin.probes import ROAD_QUEUE_KM, YARD_OCCUPANCY, StationSummary, TruckLog
+from twin.compare import kpi_direction
 from twin.results import (
     ReplicationResult,
+    agv_kpis,
     RunResult,
     conservation_check,
     kpi_unit,
@@ -80,9 +82,60 @@ def test_replication_kpis_from_a_hand_made_day() -> None:
     assert math.isnan(kpis["road_queue_trucks_max"])  # the run had no such counter
     assert (kpis["redeclarations"], kpis["manual_reviews"]) == (2, 1)
     assert kpis["fee_revenue_vnd"] == 1_500_000  # collected: the 2 M assessed on the truck inside is not revenue yet
-    assert kpis["agv_containers_per_day"] == 4.0
+    assert not any(name.startswith("agv_") for name in kpis)  # the AGV lane's KPIs come from its fleet
     assert kpis["scanner_utilisation"] == 0.5
     assert kpis["scanner_mean_wait"] == 2.0
+
+
+def _day_at_the_gate(departed_after_min: list[float], stranded_since_min: list[float]) -> pd.DataFrame:
+    """Trucks that reached staging at minute 0 and departed after so many minutes, and trucks
+    at staging since so many minutes and still there at the end of a two-hour run."""
+    log = TruckLog()
+    for minutes in departed_after_min:
+        row = log.new_truck(arrival=0.0)
+        log.stamp(row, "staging_in", 0.0)
+        log.stamp(row, "departed", minutes * 60.0)
+        log.set(row, "outcome", "departed")
+    for minutes in stranded_since_min:
+        row = log.new_truck(arrival=0.0)
+        log.stamp(row, "staging_in", minutes * 60.0)
+    return log.to_frame(end=7_200.0)
+
+
+def test_a_layout_that_strands_trucks_inside_cannot_lower_the_time_at_the_gate() -> None:
+    clears_all = replication_kpis(_day_at_the_gate([60.0, 60.0, 60.0], []), {}, {}, 0.0, 7_200.0)
+    strands_two = replication_kpis(_day_at_the_gate([30.0], [0.0, 0.0]), {}, {}, 0.0, 7_200.0)
+    assert clears_all["time_at_gate_mean"] == pytest.approx(60.0)
+    # The two stranded trucks count with their two hours so far, censored at the end of the run.
+    assert strands_two["time_at_gate_mean"] == pytest.approx((30.0 + 120.0 + 120.0) / 3)
+    assert strands_two["time_at_gate_p95"] > clears_all["time_at_gate_p95"]
+    # Over the departed trucks alone, the layout that strands them looks faster.
+    assert strands_two["time_at_gate_departed_mean"] == pytest.approx(30.0)
+    assert clears_all["time_at_gate_departed_p95"] == pytest.approx(60.0)
+
+
+def test_times_at_the_gate_leave_out_the_trucks_that_arrived_during_the_warm_up() -> None:
+    log = TruckLog()
+    for arrival, departs in ((0.0, 600.0), (3_600.0, 3_600.0 + 1_800.0)):
+        row = log.new_truck(arrival=arrival)
+        log.stamp(row, "staging_in", arrival)
+        log.stamp(row, "departed", departs)
+        log.set(row, "outcome", "departed")
+    kpis = replication_kpis(log.to_frame(end=7_200.0), {}, {}, 3_600.0, 7_200.0)
+    assert kpis["trucks_arrived"] == 2  # counts cover every truck
+    assert kpis["time_at_gate_mean"] == kpis["time_at_gate_departed_mean"] == pytest.approx(30.0)
+
+
+def test_a_gate_with_an_agv_lane_counts_containers_delivered_across_not_only_handed_over() -> None:
+    trucks = _hand_made_trucks()  # 2 containers handed over
+    agv = {"delivered": 1, "utilisation": 0.25, "breakdowns": 0, "backlog": 1}
+    kpis = agv_kpis(trucks, agv, 0.0, 43_200.0)  # half a day
+    assert kpis == {"agv_containers_delivered_per_day": 2.0, "agv_fleet_utilisation": 0.25,
+                    "agv_backlog_containers": 1.0, "agv_containers_handed_over_per_day": 4.0}
+    assert agv_kpis(trucks, {}, 0.0, 43_200.0) == {}  # no AGV lane, no AGV KPIs
+    assert (kpi_unit("agv_containers_delivered_per_day"), kpi_unit("agv_backlog_containers")) == ("containers/day", "containers")
+    assert (kpi_direction("agv_containers_delivered_per_day"), kpi_direction("agv_backlog_containers"),
+            kpi_direction("agv_fleet_utilisation")) == ("higher", "lower", "neutral")
 
 
 def test_conservation_holds_for_a_consistent_table() -> None:
@@ -124,9 +177,14 @@ def test_the_summary_gives_each_kpi_over_replications_with_its_interval(one_scan
     assert (entry["mean"], entry["half_width"]) == mean_ci(values)
     assert entry["unit"] == "min"
     assert summary["kpis"]["scanner_utilisation"]["unit"] == "share"
-    pooled = np.concatenate([rep.trucks.loc[rep.trucks["outcome"] == "departed", "time_at_gate"] for rep in reps]) / 60
+    assert "censored at the end of the run" in entry["note"]
+    assert "only the trucks that departed" in summary["kpis"]["time_at_gate_departed_p95"]["note"]
+    assert "note" not in summary["kpis"]["scanner_utilisation"]
+    pooled = np.concatenate([rep.trucks["time_at_gate_so_far"].dropna() for rep in reps]) / 60
     assert summary["pooled"]["time_at_gate_min"]["p95"] == pytest.approx(np.percentile(pooled, 95))
     assert summary["pooled"]["time_at_gate_min"]["n"] == pooled.size
+    departed = np.concatenate([rep.trucks.loc[rep.trucks["outcome"] == "departed", "time_at_gate"] for rep in reps]) / 60
+    assert summary["pooled"]["time_at_gate_departed_min"]["p95"] == pytest.approx(np.percentile(departed, 95))
 
 
 def test_a_kpi_missing_from_one_replication_is_left_out_of_its_mean(one_scanner_run: RunResult) -> None:
@@ -173,6 +231,9 @@ def test_results_survive_a_round_trip_through_their_files(one_scanner_run: RunRe
                 np.testing.assert_array_equal(back.series[name][metric], values)
         assert _same(back.kpis, original.kpis)
         assert back.invariants == original.invariants
+    warmed = replace(run, replications=[replace(rep, measured_from=1_800.0) for rep in run.replications])
+    write_results(warmed, tmp_path)
+    assert [rep.measured_from for rep in load_results(tmp_path).replications] == [1_800.0] * len(run.replications)
 
 
 def test_the_trucks_csv_holds_every_replication_for_spreadsheet_users(one_scanner_run: RunResult, tmp_path: Path) -> None:
