@@ -103,8 +103,9 @@ class AgencyDesk:
         #: Tasks started and finished so far.
         self.tasks_started = 0
         self.tasks_done = 0
-        #: Total time tasks waited for an officer.
+        #: Total time tasks waited for an officer, and the part of it outside the shifts.
         self.wait_s = 0.0
+        self.wait_off_shift_s = 0.0
         env.process(self._roster())
 
     # --- shifts -----------------------------------------------------------------------------
@@ -217,6 +218,8 @@ class AgencyDesk:
         def start(_: simpy.Event) -> None:
             started = env.now
             self.wait_s += started - arrived
+            if started > arrived:
+                self.wait_off_shift_s += started - arrived - self._shift_s(arrived, started)
             task = self._next_task
             self._next_task += 1
             self.tasks_started += 1

@@ -214,21 +214,33 @@ def _waits_table(run: RunResult) -> Table | None:
         place = name.removesuffix("_mean_wait")
         who = f"{place.removeprefix('officers_')} officers" if place.startswith("officers_") else place
         use = kpis.get(f"{place}_utilisation", {}).get("mean", math.nan)
-        rows.append((row["mean"], who, row.get("half_width"), use))
+        off_shift = _off_shift_share(run, place.removeprefix("officers_")) if place.startswith("officers_") else None
+        rows.append((row["mean"], who, row.get("half_width"), use, off_shift))
     if not rows:
         return None
     rows.sort(key=lambda r: (-r[0], r[1]))
     table = Table(title="where trucks wait longest (mean wait of a truck or a task, 95 % CI)",
-                  caption="A task that comes outside an agency's shifts waits for the next shift: a long wait "
-                          "at a low utilisation points at the shifts rather than the number of officers.")
-    table.add_column("station or agency")
+                  caption="Off shift: the share of an agency's wait that fell outside its shifts (tasks that came "
+                          "off shift wait for the next one). High, the shifts set the wait; low, the officers on "
+                          "duty are too few for the work.")
+    table.add_column("station or agency", no_wrap=True)
     table.add_column("mean wait (min)", justify="right")
-    table.add_column("± 95 % CI", justify="right")
-    table.add_column("utilisation", justify="right")
-    for mean, who, half, use in rows[:_WAITS_SHOWN]:
+    table.add_column("± CI", justify="right")
+    table.add_column("utilisation", justify="right", min_width=11)
+    table.add_column("off shift", justify="right")
+    for mean, who, half, use, off_shift in rows[:_WAITS_SHOWN]:
         table.add_row(who, figure(mean), "" if half is None else figure(half),
-                      "unlimited" if math.isnan(use) else f"{use:.0%}")
+                      "unlimited" if math.isnan(use) else f"{use:.0%}",
+                      "" if off_shift is None else f"{off_shift:.0%}")
     return table
+
+
+def _off_shift_share(run: RunResult, role: str) -> float | None:
+    """The share of the agency's task wait spent outside its shifts, over the replications (None
+    for results that do not record it)."""
+    shares = [rep.extra.get("agencies", {}).get(role, {}).get("wait_off_shift_share") for rep in run.replications]
+    known = [float(s) for s in shares if s is not None]
+    return sum(known) / len(known) if known else None
 
 
 @app.callback(invoke_without_command=True)

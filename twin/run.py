@@ -182,6 +182,8 @@ def world_extra(world: GateWorld) -> dict[str, Any]:
             "tasks_done": desk.tasks_done,
             "utilisation": desk.utilisation(),
             "mean_wait_min": (desk.wait_s / desk.tasks_started / 60.0) if desk.tasks_started else 0.0,
+            # The share of that wait outside the shifts: high, the shifts set it; low, too few officers.
+            "wait_off_shift_share": desk.wait_off_shift_s / desk.wait_s if desk.wait_s > 0 else 0.0,
             "tasks_assigned": desk.tasks_assigned,
             "sla_misses": world.escalations.get(role.value, 0),
         }

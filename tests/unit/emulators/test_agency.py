@@ -37,6 +37,16 @@ def test_a_desk_serves_nothing_off_shift(env: simpy.Environment) -> None:
     assert all(desk.on_shift(s) for s in starts)
 
 
+def test_the_wait_outside_the_shifts_is_told_from_the_wait_for_a_busy_officer(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.PLANT_QUARANTINE, officers=1, shifts=[(7, 19)], service_s=constant(HOUR))
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 5 * HOUR, served)  # waits 2 h for the shift: off shift
+    _task_at(env, desk, 7.5 * HOUR, served)  # waits 30 min for the officer busy with the first: on shift
+    env.run(until=86_400)
+    assert desk.wait_s == 2.5 * HOUR
+    assert desk.wait_off_shift_s == 2 * HOUR
+
+
 def test_an_officer_finishes_the_task_in_hand_at_the_shift_end(env: simpy.Environment) -> None:
     desk = AgencyDesk(env, Role.HEALTH_QUARANTINE, officers=1, shifts=[(7, 19)], service_s=constant(2 * HOUR))
     served: list[tuple[float, float]] = []

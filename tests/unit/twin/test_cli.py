@@ -82,6 +82,10 @@ def test_run_writes_the_report(tmp_path: Path) -> None:
     assert rows and any("officers" in row for row in rows)
     means = [float(row.split("│")[2].replace(",", "")) for row in rows]
     assert means == sorted(means, reverse=True)
+    # Each agency's wait split by where it fell: the share outside its shifts, a blank for stations.
+    off_shift = {row.split("│")[1].strip(): row.split("│")[5].strip() for row in rows}
+    assert all(share.endswith("%") for who, share in off_shift.items() if who.endswith("officers"))
+    assert all(share == "" for who, share in off_shift.items() if not who.endswith("officers"))
     for name in ("summary.json", "trucks.parquet", "trucks.csv", "stations.csv", "series.parquet",
                  "queue_length.png", "truck_times.png", "utilisation.png"):
         assert (out / name).exists(), name
