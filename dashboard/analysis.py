@@ -628,7 +628,9 @@ def agency_table(run: RunResult) -> pd.DataFrame:
     """Each agency's workload over the run: means over replications.
 
     ``SLA misses`` are tasks the agency left longer than its time limit (the core escalated
-    them); the share is of the tasks assigned.
+    them); the share is of the tasks assigned. ``wait off shift`` is the share of the tasks'
+    wait that fell outside the agency's shifts (NaN for results that do not record it): high,
+    the shifts set the wait; low, the officers on duty are too few for the work.
     """
     sections = _per_replication(run, "agencies")
     roles = list(dict.fromkeys(role for section in sections for role in section))
@@ -649,11 +651,12 @@ def agency_table(run: RunResult) -> pd.DataFrame:
             "tasks done": mean("tasks_done"),
             "utilisation": mean("utilisation"),
             "mean wait (min)": mean("mean_wait_min"),
+            "wait off shift": mean("wait_off_shift_share"),
             "SLA misses": misses,
             "SLA missed share": misses / assigned if assigned > 0 else math.nan,
         })
-    columns = ["agency", "officers", "tasks assigned", "tasks done", "utilisation", "mean wait (min)", "SLA misses",
-               "SLA missed share"]
+    columns = ["agency", "officers", "tasks assigned", "tasks done", "utilisation", "mean wait (min)",
+               "wait off shift", "SLA misses", "SLA missed share"]
     return pd.DataFrame(rows, columns=columns)
 
 

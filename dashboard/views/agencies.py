@@ -61,7 +61,11 @@ if loaded is not None:
             lines.append("No agency missed a time limit.")
         st.markdown(" ".join(lines))
         table(agencies, {"tasks assigned": "%.1f", "tasks done": "%.1f", "utilisation": "%.2f", "mean wait (min)": "%.1f",
-                         "SLA misses": "%.1f", "SLA missed share": "%.2f"}, key="agencies.table")
+                         "wait off shift": "%.2f", "SLA misses": "%.1f", "SLA missed share": "%.2f"},
+              key="agencies.table")
+        st.caption("Wait off shift: the share of an agency's wait that fell outside its shifts (a task that comes "
+                   "off shift waits for the next one). High, the shifts set the wait; low, the officers on duty are "
+                   "too few for the work.")
         show_figure(agency_figure(agencies), "Share of officer time in use, and tasks assigned against tasks that "
                     "waited past the agency's time limit (means per replication).")
 

@@ -203,6 +203,14 @@ def test_agency_workload_is_averaged_over_replications() -> None:
     assert row["SLA misses"] == 3.0
     assert row["SLA missed share"] == pytest.approx(0.15)
     assert row["utilisation"] == pytest.approx(0.6)
+    assert math.isnan(row["wait off shift"])  # results that do not record it
+
+
+def test_the_share_of_an_agency_s_wait_off_shift_is_averaged_over_replications() -> None:
+    desk = {"officers": 2, "tasks_done": 10, "utilisation": 0.5, "mean_wait_min": 1.0, "tasks_assigned": 10,
+            "sla_misses": 0, "wait_off_shift_share": 0.2}
+    run = run_with([{"agencies": {"medical": desk}}, {"agencies": {"medical": {**desk, "wait_off_shift_share": 0.6}}}])
+    assert agency_table(run).iloc[0]["wait off shift"] == pytest.approx(0.4)
 
 
 def test_devices_with_the_most_downtime_come_first() -> None:
