@@ -243,15 +243,17 @@ def replication_kpis(
     start: float,
     end: float,
 ) -> dict[str, float]:
-    """The KPIs of one replication. Counts and the time in the system cover every truck in the
-    table; times at the gate the trucks that arrived from ``start`` on; rates and level maxima
-    the window [start, end] (seconds)."""
+    """The KPIs of one replication. Per-truck figures (counts, times, re-declarations, reviews,
+    plates typed, fees) cover the trucks that arrived from ``start`` (the warm-up's end) on;
+    rates and level maxima the window [start, end] (seconds)."""
     if not end > start:
         raise ValueError(f"replication_kpis: the window end must be after its start (got {start}, {end})")
     days = (end - start) / SECONDS_PER_DAY
-    outcome = trucks["outcome"].astype(object)
     departed_time = trucks["departed"].to_numpy(dtype=float)
     departed_in_window = int(np.count_nonzero((departed_time >= start) & (departed_time <= end)))
+    if start > 0:  # the trucks of the warm-up are left out of the per-truck figures
+        trucks = trucks[trucks["arrival"].to_numpy(dtype=float) >= start]
+    outcome = trucks["outcome"].astype(object)
     kpis: dict[str, float] = {
         "trucks_arrived": float(len(trucks)),
         "trucks_departed": float((outcome == "departed").sum()),

@@ -220,7 +220,8 @@ def agv_backlog(core: GateCore) -> int:
 
 
 def _drop_warmup(result: ReplicationResult, warmup: float) -> None:
-    """Per-truck KPIs cover trucks that arrived after the warm-up."""
+    """Record how many trucks arrived during the warm-up (the per-truck KPIs leave them out; the
+    truck table keeps them, for the conservation check and the replay)."""
     trucks = result.trucks
     result.extra["warmup_trucks_excluded"] = int((trucks["arrival"] < warmup).sum())
 

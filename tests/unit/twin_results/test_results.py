@@ -114,16 +114,23 @@ def test_a_layout_that_strands_trucks_inside_cannot_lower_the_time_at_the_gate()
     assert clears_all["time_at_gate_departed_p95"] == pytest.approx(60.0)
 
 
-def test_times_at_the_gate_leave_out_the_trucks_that_arrived_during_the_warm_up() -> None:
+def test_the_per_truck_kpis_leave_out_the_trucks_that_arrived_during_the_warm_up() -> None:
     log = TruckLog()
     for arrival, departs in ((0.0, 600.0), (3_600.0, 3_600.0 + 1_800.0)):
-        row = log.new_truck(arrival=arrival)
+        row = log.new_truck(arrival=arrival, fee_vnd=500_000)
         log.stamp(row, "staging_in", arrival)
         log.stamp(row, "departed", departs)
         log.set(row, "outcome", "departed")
-    kpis = replication_kpis(log.to_frame(end=7_200.0), {}, {}, 3_600.0, 7_200.0)
-    assert kpis["trucks_arrived"] == 2  # counts cover every truck
+        log.set(row, "fee_paid_vnd", 500_000)
+        log.incr(row, "manual_reviews", 1)
+    trucks = log.to_frame(end=7_200.0)
+    kpis = replication_kpis(trucks, {}, {}, 3_600.0, 7_200.0)
+    assert (kpis["trucks_arrived"], kpis["trucks_departed"]) == (1, 1)  # the one that came after the warm-up
     assert kpis["time_at_gate_mean"] == kpis["time_at_gate_departed_mean"] == pytest.approx(30.0)
+    assert kpis["time_in_system_mean"] == pytest.approx(30.0)
+    assert (kpis["manual_reviews"], kpis["fee_revenue_vnd"]) == (1, 500_000)
+    assert kpis["throughput_per_day"] == pytest.approx(24.0)  # one departure in the hour measured
+    assert conservation_check(trucks).holds  # the table itself keeps every truck
 
 
 def test_a_gate_with_an_agv_lane_counts_containers_delivered_across_not_only_handed_over() -> None:
