@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
-from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
+from gate.enums import Channel, ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
 
 if TYPE_CHECKING:
     from gate.declaration import Declaration
@@ -64,6 +64,17 @@ class ClearanceDecided:
     clearance: ClearanceKind
     outcome: Outcome
     reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRaised:
+    """Customs raised a visit's risk channel on information of its own (a tip-off, an alert from
+    another post): the checks of the higher channel are added to the visit."""
+
+    account_id: str
+    visit_id: str
+    channel: Channel
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +305,7 @@ Event = Union[
     DeclarationAmended,
     DeclarationCancelled,
     ClearanceDecided,
+    ChannelRaised,
     LoadingRegistered,
     FeePaid,
     PaymentConfirmed,
@@ -323,6 +335,7 @@ PERSON_EVENTS: tuple[type, ...] = (
     DeclarationAmended,
     DeclarationCancelled,
     ClearanceDecided,
+    ChannelRaised,
     LoadingRegistered,
     FeePaid,
     PaymentConfirmed,

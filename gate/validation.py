@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gate import events as ev
-from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
+from gate.enums import Channel, ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
 
 _ID_MAX = 128
 
@@ -156,6 +156,7 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
         "account_id": _id, "visit_id": _id, "clearance": _member(ClearanceKind),
         "outcome": _member(Outcome), "reasons": _reasons,
     },
+    ev.ChannelRaised: {"account_id": _id, "visit_id": _id, "channel": _member(Channel), "reason": _text},
     ev.LoadingRegistered: {"account_id": _id, "visit_id": _id},
     ev.FeePaid: {
         "account_id": _id, "visit_id": _id, "amount_vnd": _whole(1, 10**12),

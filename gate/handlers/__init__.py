@@ -19,6 +19,7 @@ from gate.core import GateCore
 from gate.handlers.agv import on_agv_arrived, on_agv_faulted, on_container_handed_over, on_manifest_acknowledged
 from gate.handlers.common import Out, Verdict
 from gate.handlers.decisions import (
+    on_channel_raised,
     on_clearance_decided,
     on_fee_paid,
     on_loading_registered,
@@ -48,6 +49,7 @@ HANDLERS: dict[type, Callable[[GateCore, Any, float, Out], Verdict]] = {
     ev.DeclarationAmended: on_declaration_amended,
     ev.DeclarationCancelled: on_declaration_cancelled,
     ev.ClearanceDecided: on_clearance_decided,
+    ev.ChannelRaised: on_channel_raised,
     ev.LoadingRegistered: on_loading_registered,
     ev.FeePaid: on_fee_paid,
     ev.PaymentConfirmed: on_payment_confirmed,

@@ -8,6 +8,7 @@ from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import (
     CLEARANCE_ROLE,
     AgvMissionState,
+    Channel,
     ClearanceKind,
     DeviceKind,
     Location,
@@ -165,6 +166,35 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
     core.move(visit, Trigger.REFUSED, now)
     core.stats["refused_visits"] += 1
     core.finish(visit, now, out)
+
+
+def on_channel_raised(core: GateCore, e: ev.ChannelRaised, now: float, out: Out) -> Verdict:
+    """Customs raised the visit's channel on information of its own: the higher channel's checks
+    are added and assigned where the vehicle is; a vehicle waiting at barrier 2 goes back into
+    the yard for them. Never lowered; not once barrier 2 is open for the vehicle."""
+    if Role.CUSTOMS not in roles_of(core, e.account_id):
+        return e.visit_id, Refusal(f"account {e.account_id} is not customs")
+    visit = open_visit(core, e.visit_id)
+    if isinstance(visit, Refusal):
+        return e.visit_id, visit
+    if not e.reason.strip():
+        return visit.visit_id, Refusal("say why the channel is raised")
+    if _CHANNEL_RANK[e.channel] <= _CHANNEL_RANK[visit.channel]:
+        return visit.visit_id, Refusal(f"the visit is already in the {visit.channel.value} channel")
+    if visit.exit_granted:
+        return visit.visit_id, Refusal(f"barrier 2 is already open for vehicle {visit.plate}: stop it there by hand")
+    core.set_channel(visit, e.channel, f"raised by {e.account_id}: {e.reason}", now, out)
+    location = visit.location
+    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
+    if location is Location.YARD and inspection is not None and inspection.status is S.ASSIGNED:
+        out.append(RouteTo(visit.visit_id, visit.plate, Station.INSPECTION, None))
+    elif location is Location.EXIT_LANE and visit.exit_device is not None:
+        out.append(KeepClosed(visit.exit_device, visit.visit_id, visit.plate, (f"channel raised to {e.channel.value}",)))
+        send_back_to_yard(core, visit, out)
+    return visit.visit_id, f"channel raised to {e.channel.value}: {e.reason}"
+
+
+_CHANNEL_RANK = {Channel.GREEN: 0, Channel.YELLOW: 1, Channel.RED: 2}
 
 
 def on_loading_registered(core: GateCore, e: ev.LoadingRegistered, now: float, out: Out) -> Verdict:

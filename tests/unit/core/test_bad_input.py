@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gate.commands import RefuseEvent, RejectDeclaration
-from gate.enums import ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
+from gate.enums import Channel, ClearanceKind, Outcome, PaymentMethod, Role, ScanResult
 from gate.events import (
     AgvFaulted,
     ClearanceDecided,
@@ -212,7 +212,7 @@ class Named(str, Enum):
 
 #: Values that pass each kind of rule, to build an otherwise well-formed event of any type.
 _WELL_FORMED_VALUES: tuple[Any, ...] = ("acct-1", 0.5, 5, True, (), {}, ClearanceKind.MEDICAL, Outcome.PASSED,
-                                        PaymentMethod.DIRECT, Role.CUSTOMS, ScanResult.CLEAR)
+                                        PaymentMethod.DIRECT, Role.CUSTOMS, ScanResult.CLEAR, Channel.RED)
 #: Every field of every event that takes text.
 TEXT_FIELDS = [(cls, name) for cls, checks in _CHECKS.items() for name, check in checks if check("acct-1") is None]
 

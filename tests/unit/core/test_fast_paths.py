@@ -24,7 +24,7 @@ from gate import events as ev
 from gate.audit import _LABELS, _LABELS_MAX, GENESIS, AuditLog, record_hash
 from gate.commands import ALL_COMMANDS, FieldError, RefuseEvent
 from gate.config import YardConfig
-from gate.enums import ClearanceKind, Location, Outcome, PaymentMethod, Role, ScanResult, VehicleClass
+from gate.enums import Channel, ClearanceKind, Location, Outcome, PaymentMethod, Role, ScanResult, VehicleClass
 from gate.events import GpsPing
 from gate.identifiers import _PLATE_NOISE, normalize_plate
 from gate.validation import _CHECKS, WELL_FORMED, problem, sender
@@ -46,7 +46,7 @@ ANY_VALUE = st.one_of(
 
 FAST_TYPES = sorted(WELL_FORMED, key=lambda cls: cls.__name__)
 _CANDIDATES: tuple[Any, ...] = ("acct-1", 0.5, 5, True, (), ClearanceKind.MEDICAL, Outcome.PASSED,
-                                PaymentMethod.DIRECT, Role.CUSTOMS, ScanResult.CLEAR)
+                                PaymentMethod.DIRECT, Role.CUSTOMS, ScanResult.CLEAR, Channel.RED)
 
 
 def _valid(cls: type) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 names were checked or moved, a device that reports a vehicle twice with another result, money
 paid or confirmed when the visit can no longer use it, AGV reports the gate did not ask for, a
 vehicle at another lane's barrier than its own, or in the yard without the weighing, containers
-cleared while the AGV fleet is down, a container declared on two trucks."""
+cleared while the AGV fleet is down, a container declared on two trucks, customs raising a
+channel on information of its own."""
 
 from __future__ import annotations
+
+import pytest
 
 from gate.commands import (
     AcceptDeclaration,
@@ -34,6 +37,7 @@ from gate.enums import (
 from gate.events import (
     AgvArrived,
     AgvFaulted,
+    ChannelRaised,
     ContainerHandedOver,
     DeclarationAmended,
     DeclarationCancelled,
@@ -421,3 +425,57 @@ def test_an_amendment_that_drops_a_container_frees_it_for_another_declaration() 
     assert only(run.send(DeclarationSubmitted(DECLARANT, other)), AcceptDeclaration)
     assert run.core.by_container == {BOX: first, container_no(101): "DEC-0002"}
     assert run.core.check_invariants() == []
+
+
+# --- customs acting on information of its own ---------------------------------------------------
+
+
+def test_customs_can_raise_a_green_visit_to_red_and_it_is_inspected_in_the_yard() -> None:
+    run = GateRun(gate_config(Channel.GREEN))
+    visit = run.declare()
+    run.to_yard(visit)
+    answer = run.send(ChannelRaised("customs-1", visit, Channel.RED, "tip-off from the provincial post"))
+    assert run.view(visit).channel is Channel.RED
+    assert only(answer, AssignTask).clearance is K.CUSTOMS_INSPECTION
+    assert RouteTo(visit, "12C-000.01", Station.INSPECTION) in answer
+    assert run.core.audit.records[-1].reason == "channel raised to red: tip-off from the provincial post"
+    run.clear_goods(visit)
+    run.read("cam-yard-out", "12C-000.01")
+    run.read("cam-out-1", "12C-000.01")
+    assert only(run.decide(visit, K.BORDER_GUARD_EXIT), OpenBarrier).device_id == "barrier-out-1"
+
+
+def test_a_channel_raised_while_the_vehicle_waits_at_barrier_2_sends_it_back_into_the_yard() -> None:
+    run = GateRun(gate_config(Channel.GREEN))
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.to_barrier_2(visit)
+    answer = run.send(ChannelRaised("customs-1", visit, Channel.YELLOW, "invoice flagged by the bank"))
+    assert only(answer, KeepClosed).device_id == "barrier-out-1"
+    assert RouteTo(visit, "12C-000.01", Station.YARD) in answer
+    assert run.status(visit, K.CUSTOMS_DOCUMENTS) is S.ASSIGNED
+    assert not of_type(run.decide(visit, K.BORDER_GUARD_EXIT), OpenBarrier)  # not before the documents
+
+
+@pytest.mark.parametrize(("account", "channel", "reason", "said"), [
+    ("guard-1", Channel.RED, "tip-off", "account guard-1 is not customs"),
+    ("customs-1", Channel.YELLOW, "tip-off", "the visit is already in the yellow channel"),
+    ("customs-1", Channel.GREEN, "tip-off", "the visit is already in the yellow channel"),
+    ("customs-1", Channel.RED, "  ", "say why the channel is raised"),
+])
+def test_a_channel_is_raised_only_by_customs_only_upwards_and_with_a_reason(account: str, channel: Channel,
+                                                                            reason: str, said: str) -> None:
+    run = GateRun(gate_config(Channel.YELLOW))
+    visit = run.declare()
+    answer = run.send(ChannelRaised(account, visit, channel, reason))
+    assert run.refused(answer).reason == said
+    assert run.view(visit).channel is Channel.YELLOW
+
+
+def test_no_channel_is_raised_once_barrier_2_is_open_for_the_vehicle() -> None:
+    run = GateRun(gate_config(Channel.GREEN))
+    visit = run.declare()
+    run.exit_opened(visit)
+    answer = run.send(ChannelRaised("customs-1", visit, Channel.RED, "late alert"))
+    assert run.refused(answer).reason == "barrier 2 is already open for vehicle 12C-000.01: stop it there by hand"
