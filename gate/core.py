@@ -103,6 +103,8 @@ WORKABLE: dict[Location, frozenset[ClearanceKind]] = {
     Location.REFUSED: frozenset(),
 }
 ENTRY_CLEARANCES = (K.MEDICAL, K.BORDER_GUARD_ENTRY)
+#: The risk channels from lowest to highest: a channel may be raised, never lowered.
+CHANNEL_ORDER = (Channel.GREEN, Channel.YELLOW, Channel.RED)
 #: Clearances on the goods: an AGV may carry a container across only once these have passed.
 GOODS_CLEARANCES = (
     K.HEALTH_QUARANTINE, K.ANIMAL_QUARANTINE, K.PLANT_QUARANTINE, K.CUSTOMS_DOCUMENTS, K.CUSTOMS_INSPECTION, K.LOADING,
@@ -655,8 +657,7 @@ class GateCore:
 
     def set_channel(self, visit: Visit, channel: Channel, reason: str, now: float, out: list[Command]) -> None:
         """Raise the visit's channel (never lower it) and add the customs clearance it needs."""
-        order = (Channel.GREEN, Channel.YELLOW, Channel.RED)
-        if order.index(channel) <= order.index(visit.channel):
+        if CHANNEL_ORDER.index(channel) <= CHANNEL_ORDER.index(visit.channel):
             return
         visit.channel = channel
         visit.channel_reasons = visit.channel_reasons + (reason,)

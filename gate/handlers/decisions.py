@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from gate import events as ev
 from gate.commands import KeepClosed, RequestFee, ReturnForRedeclaration, RouteTo
-from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
+from gate.core import CHANNEL_ORDER, ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import (
     CLEARANCE_ROLE,
     AgvMissionState,
-    Channel,
     ClearanceKind,
     DeviceKind,
     Location,
@@ -22,7 +21,7 @@ from gate.handlers.common import (
     INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, closed_as, not_open, open_visit,
     roles_of,
 )
-from gate.handlers.devices import plate_seen, send_back_to_yard
+from gate.handlers.devices import plate_seen, send_back_to_yard, send_to_inspection_bay
 from gate.identifiers import normalize_plate, plate_problem
 from gate.transitions import Trigger
 from gate.visit import Visit
@@ -179,22 +178,17 @@ def on_channel_raised(core: GateCore, e: ev.ChannelRaised, now: float, out: Out)
         return e.visit_id, visit
     if not e.reason.strip():
         return visit.visit_id, Refusal("say why the channel is raised")
-    if _CHANNEL_RANK[e.channel] <= _CHANNEL_RANK[visit.channel]:
+    if CHANNEL_ORDER.index(e.channel) <= CHANNEL_ORDER.index(visit.channel):
         return visit.visit_id, Refusal(f"the visit is already in the {visit.channel.value} channel")
     if visit.exit_granted:
         return visit.visit_id, Refusal(f"barrier 2 is already open for vehicle {visit.plate}: stop it there by hand")
     core.set_channel(visit, e.channel, f"raised by {e.account_id}: {e.reason}", now, out)
-    location = visit.location
-    inspection = visit.clearances.get(K.CUSTOMS_INSPECTION)
-    if location is Location.YARD and inspection is not None and inspection.status is S.ASSIGNED:
-        out.append(RouteTo(visit.visit_id, visit.plate, Station.INSPECTION, None))
-    elif location is Location.EXIT_LANE and visit.exit_device is not None:
+    send_to_inspection_bay(visit, out)
+    if visit.location is Location.EXIT_LANE and visit.exit_device is not None:
         out.append(KeepClosed(visit.exit_device, visit.visit_id, visit.plate, (f"channel raised to {e.channel.value}",)))
         send_back_to_yard(core, visit, out)
     return visit.visit_id, f"channel raised to {e.channel.value}: {e.reason}"
 
-
-_CHANNEL_RANK = {Channel.GREEN: 0, Channel.YELLOW: 1, Channel.RED: 2}
 
 
 def on_loading_registered(core: GateCore, e: ev.LoadingRegistered, now: float, out: Out) -> Verdict:

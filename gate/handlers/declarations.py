@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate import events as ev
 from gate.commands import AcceptDeclaration, FieldError, KeepClosed, RejectDeclaration, RequestFee, RouteTo
-from gate.core import GateCore, Refusal
+from gate.core import CHANNEL_ORDER, GateCore, Refusal
 from gate.declaration import Declaration, parse_declaration, shown
 from gate.enums import Channel, ClearanceKind, CrossingMode, Location, Role, Station
 from gate.fees import fee_for
@@ -16,7 +16,6 @@ from gate.transitions import Trigger
 from gate.visit import Clearance, Visit
 
 
-_CHANNEL_ORDER = (Channel.GREEN, Channel.YELLOW, Channel.RED)
 _CHANNEL_VALUE = {channel: channel.value for channel in Channel}
 
 
@@ -143,7 +142,7 @@ def on_declaration_amended(core: GateCore, e: ev.DeclarationAmended, now: float,
     core.stats["amendments"] += 1
     # The channel is never lowered by an amendment; rules on the new data may raise it.
     decision = assess_channel(d, core.config.risk, core.ledger.score(d.declarant_id))
-    if _CHANNEL_ORDER.index(decision.channel) > _CHANNEL_ORDER.index(visit.channel):
+    if CHANNEL_ORDER.index(decision.channel) > CHANNEL_ORDER.index(visit.channel):
         core.set_channel(visit, decision.channel, "amended declaration: " + "; ".join(decision.reasons), now, out)
     # New requirements from the new data (none is dropped: like the channel, requirements only grow);
     # returned clearances go back to work; customs re-checks documents.

@@ -225,9 +225,7 @@ def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str |
                          "other means", now, visit.visit_id, visit.scale, visit.plate, kind="scale-skipped")
     core.leave_stations(visit)  # reached the yard without the weighing or the scan it was sent to
     core.assign_workable(visit, now, out)
-    inspection = visit.clearances.get(_INSPECTION_CHECK)
-    if inspection is not None and inspection.status is _ASSIGNED and visit.location is _YARD:
-        out.append(RouteTo(visit.visit_id, visit.plate, _TO_INSPECTION, None))
+    send_to_inspection_bay(visit, out)
     core.progress(visit, now, out)
     return f"in the yard ({core.yard.occupied[vehicle_class]} {_CLASS_VALUE[vehicle_class]})"
 
@@ -283,6 +281,13 @@ def _arrived_barrier_2(core: GateCore, visit: Visit, before: Location, barrier: 
         return "kept closed, waits at barrier 2: " + "; ".join(blockers)
     core.progress(visit, now, out)
     return "exit granted" if visit.exit_granted else "awaiting border guard exit check"
+
+
+def send_to_inspection_bay(visit: Visit, out: Out) -> None:
+    """A vehicle in the yard whose physical inspection is assigned drives to the inspection bay."""
+    inspection = visit.clearances.get(_INSPECTION_CHECK)
+    if inspection is not None and inspection.status is _ASSIGNED and visit.location is _YARD:
+        out.append(RouteTo(visit.visit_id, visit.plate, _TO_INSPECTION, None))
 
 
 def send_back_to_yard(core: GateCore, visit: Visit, out: Out) -> bool:
