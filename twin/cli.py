@@ -61,7 +61,7 @@ app.command("loadtest")(loadtest_command)
 DEFAULT_SCENARIO = "default"
 _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
              "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
-             "manual_reviews", "plates_typed", "fee_revenue_vnd", "agv_containers_delivered_per_day",
+             "manual_reviews", "plates_typed", "manual_reviews_per_100_trucks", "fee_revenue_vnd", "agv_containers_delivered_per_day",
              "agv_fleet_utilisation", "agv_backlog_containers")
 
 

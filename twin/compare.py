@@ -76,7 +76,8 @@ def clear_comparison(out: Path, names: Sequence[str]) -> list[Path]:
 KPI_DIRECTION: dict[str, str] = {
     "trucks_arrived": NEUTRAL,
     "trucks_departed": HIGHER,
-    "trucks_returned": LOWER,
+    # Counts that grow with the trucks a layout clears: reported, and judged per 100 trucks.
+    "trucks_returned": NEUTRAL,
     "trucks_refused": NEUTRAL,
     "trucks_inside": LOWER,
     "throughput_per_day": HIGHER,
@@ -94,9 +95,12 @@ KPI_DIRECTION: dict[str, str] = {
     "road_queue_trucks_max": LOWER,
     "road_queue_km_max": LOWER,
     "yard_occupancy_max": LOWER,
-    "redeclarations": LOWER,
-    "manual_reviews": LOWER,
-    "plates_typed": LOWER,
+    "redeclarations": NEUTRAL,
+    "manual_reviews": NEUTRAL,
+    "plates_typed": NEUTRAL,
+    "redeclarations_per_100_trucks": LOWER,
+    "manual_reviews_per_100_trucks": LOWER,
+    "plates_typed_per_100_trucks": LOWER,
     "fee_revenue_vnd": HIGHER,
     "agv_containers_delivered_per_day": HIGHER,
     # Like a station's: a busier fleet is cheaper per container but makes them wait longer.
@@ -487,8 +491,8 @@ def run_letters(labels: Sequence[str]) -> dict[str, str]:
 _KEY_WIDTH = 120
 #: By unit, the baseline mean below which a change in percent of it means nothing (a wait of
 #: a fraction of a second going to a few seconds is "+1,500 %"): a tenth of a minute, half a
-#: percent, one truck's length of road queue, a tenth of a truck-hour.
-CHART_FLOORS: dict[str, float] = {"min": 0.1, "share": 0.005, "km": 0.02, "truck-h": 0.1}
+#: percent, one truck's length of road queue, a tenth of a truck-hour, one in a thousand trucks.
+CHART_FLOORS: dict[str, float] = {"min": 0.1, "share": 0.005, "km": 0.02, "truck-h": 0.1, "per 100 trucks": 0.1}
 
 
 def below_chart_floor(unit: str, baseline_mean: float) -> bool:

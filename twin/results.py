@@ -69,6 +69,11 @@ KPI_UNITS: dict[str, str] = {
     "redeclarations": "count",
     "manual_reviews": "count",
     "plates_typed": "count",
+    # The same counts per 100 trucks that reached the gate: a layout that clears more trucks
+    # meets more of each, so ``compare`` judges these, not the counts.
+    "redeclarations_per_100_trucks": "per 100 trucks",
+    "manual_reviews_per_100_trucks": "per 100 trucks",
+    "plates_typed_per_100_trucks": "per 100 trucks",
     "fee_revenue_vnd": "VND",
     # Only at a gate with an AGV lane; from ``extra["agv"]`` and the trucks' handovers.
     "agv_containers_delivered_per_day": "containers/day",
@@ -85,9 +90,12 @@ KPI_UNITS: dict[str, str] = {
 TIME_AT_GATE_NOTE = ("every truck that arrived after the warm-up and reached the gate; one still there at the end "
                      "counts its time so far (censored at the end of the run), so stranded trucks raise it")
 TIME_AT_GATE_DEPARTED_NOTE = "only the trucks that departed: lower when more trucks are stranded inside"
+PER_100_TRUCKS_NOTE = ("per 100 trucks that arrived after the warm-up and reached the gate (the trucks the "
+                       "time_at_gate KPIs count)")
 KPI_NOTES: dict[str, str] = {
     **{f"time_at_gate_{stat}": TIME_AT_GATE_NOTE for stat in ("mean", "p50", "p90", "p95")},
     **{f"time_at_gate_departed_{stat}": TIME_AT_GATE_DEPARTED_NOTE for stat in ("mean", "p50", "p90", "p95")},
+    **{f"{count}_per_100_trucks": PER_100_TRUCKS_NOTE for count in ("redeclarations", "manual_reviews", "plates_typed")},
     "agv_containers_delivered_per_day": "containers the AGVs delivered across the line",
     "agv_fleet_utilisation": "share of the AGVs' time on missions",
     "agv_backlog_containers": ("containers handed to the AGV lane and not yet delivered at the end "
@@ -269,6 +277,9 @@ def replication_kpis(
     kpis["redeclarations"] = float(trucks["redeclarations"].sum())
     kpis["manual_reviews"] = float(trucks["manual_reviews"].sum())
     kpis["plates_typed"] = float(trucks["plates_typed"].sum())
+    reached = time_at_gate_minutes(trucks, start).size  # the trucks that reached the gate
+    for count in ("redeclarations", "manual_reviews", "plates_typed"):
+        kpis[f"{count}_per_100_trucks"] = 100.0 * kpis[count] / reached if reached else math.nan
     kpis["fee_revenue_vnd"] = float(trucks["fee_paid_vnd"].sum())  # collected, not merely assessed
     for name, station in stations.items():
         kpis[f"{name}_utilisation"] = station.utilisation

@@ -265,16 +265,16 @@ def test_the_comparison_chart_of_three_runs_with_long_labels_names_them_by_lette
 
 def test_an_interval_hundreds_of_percent_wide_is_cut_at_the_axis_and_named_not_allowed_to_flatten_the_rest() -> None:
     seeds = [1, 2, 3]
-    # A baseline near zero (a truck or so returned a day) gives an interval of hundreds of percent.
-    baseline = _run("a", seeds, {"trucks_returned": [0.0, 1.0, 0.0], "time_at_gate_mean": [30.0, 31.0, 29.0]})
-    variant = _run("b", seeds, {"trucks_returned": [1.0, 0.0, 0.0], "time_at_gate_mean": [33.0, 34.0, 32.0]})
+    # A baseline near zero (a truck or so in a hundred returned) gives an interval of hundreds of percent.
+    baseline = _run("a", seeds, {"redeclarations_per_100_trucks": [0.0, 1.0, 0.0], "time_at_gate_mean": [30.0, 31.0, 29.0]})
+    variant = _run("b", seeds, {"redeclarations_per_100_trucks": [1.0, 0.0, 0.0], "time_at_gate_mean": [33.0, 34.0, 32.0]})
     figure = comparison_plot(compare_runs([baseline, variant]))
     ax = figure.axes[0]
     low, high = ax.get_xlim()
     assert (low, high) == (pytest.approx(-13.0), pytest.approx(13.0))  # 1.3 x the largest change (10 %)
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
-    assert labels[0].startswith("trucks_returned (lower is better) [±") and labels[0].endswith(" %]")
-    assert labels[1] == "time_at_gate_mean (lower is better)"
+    assert labels[0] == "time_at_gate_mean (lower is better)"
+    assert labels[1].startswith("redeclarations_per_100_trucks (lower is better) [±") and labels[1].endswith(" %]")
 
 
 def test_the_time_at_the_gate_of_departed_trucks_alone_is_reported_but_not_judged() -> None:
@@ -310,3 +310,23 @@ def test_a_change_from_a_baseline_near_zero_is_left_out_of_the_chart_and_named_w
                               "time_at_gate_mean": [29.0, 30.0, 28.0]})
     key = " ".join(comparison_plot(compare_runs([baseline, variant, third])).get_supxlabel().split())
     assert "officers_fee_collector_mean_wait (A 0.0003, B 0.005, C 0.004 min)." in key
+
+
+def test_a_layout_that_clears_more_trucks_is_not_judged_worse_for_meeting_more_reviews() -> None:
+    seeds = [1, 2, 3, 4]
+    baseline = _run("two-lanes", seeds, {
+        "manual_reviews": [10.0, 12.0, 9.0, 11.0], "manual_reviews_per_100_trucks": [2.0, 2.4, 1.8, 2.2],
+        "trucks_returned": [5.0, 6.0, 4.0, 5.0],
+    })
+    variant = _run("three-lanes", seeds, {  # twice the trucks through, the same share reviewed
+        "manual_reviews": [20.0, 24.0, 18.0, 22.0], "manual_reviews_per_100_trucks": [2.0, 2.4, 1.8, 2.2],
+        "trucks_returned": [10.0, 12.0, 8.0, 10.0],
+    })
+    table = compare_runs([baseline, variant])
+    assert kpi_direction("manual_reviews") == kpi_direction("trucks_returned") == "neutral"
+    assert _row(table, "manual_reviews", "three-lanes")["verdict"] not in ("better", "worse")
+    assert _row(table, "trucks_returned", "three-lanes")["verdict"] not in ("better", "worse")
+    assert _row(table, "manual_reviews_per_100_trucks", "three-lanes")["verdict"] == "equal"
+    fewer = _run("fewer-reviews", seeds, {"manual_reviews_per_100_trucks": [1.0, 1.3, 0.9, 1.1]})
+    judged = compare_runs([baseline, fewer])
+    assert _row(judged, "manual_reviews_per_100_trucks", "fewer-reviews")["verdict"] == "better"

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.twin_results.synthetic_gate import make_run
-from twin.probes import ROAD_QUEUE_KM, YARD_OCCUPANCY, StationSummary, TruckLog
+from twin.probes import ROAD_QUEUE_KM, YARD_OCCUPANCY, StationSummary, TruckLog, time_at_gate_minutes
 from twin.compare import kpi_direction
 from twin.results import (
     ReplicationResult,
@@ -85,6 +85,18 @@ def test_replication_kpis_from_a_hand_made_day() -> None:
     assert not any(name.startswith("agv_") for name in kpis)  # the AGV lane's KPIs come from its fleet
     assert kpis["scanner_utilisation"] == 0.5
     assert kpis["scanner_mean_wait"] == 2.0
+
+
+def test_reviews_plates_typed_and_redeclarations_are_also_counted_per_100_trucks_that_reached_the_gate() -> None:
+    trucks = _hand_made_trucks()  # two reached the gate: the time_at_gate KPIs count them
+    kpis = replication_kpis(trucks, {}, {}, 0.0, 43_200.0)
+    reached = len(time_at_gate_minutes(trucks))
+    assert reached == 2
+    assert kpis["manual_reviews_per_100_trucks"] == pytest.approx(100.0 * 1 / reached)
+    assert kpis["redeclarations_per_100_trucks"] == pytest.approx(100.0 * 2 / reached)
+    assert kpis["plates_typed_per_100_trucks"] == 0.0
+    nobody = replication_kpis(_hand_made_trucks().iloc[3:], {}, {}, 0.0, 43_200.0)  # none reached the gate
+    assert math.isnan(nobody["manual_reviews_per_100_trucks"])
 
 
 def _day_at_the_gate(departed_after_min: list[float], stranded_since_min: list[float]) -> pd.DataFrame:
