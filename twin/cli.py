@@ -47,8 +47,21 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.results import SUMMARY_FILE, RunResult, kpi_notes, kpi_order, kpi_unit
+from twin.results import KPI_UNITS, SUMMARY_FILE, RunResult, kpi_notes, kpi_order, kpi_unit
 from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
+from twin.sweep import (
+    DEFAULT_KPIS,
+    MAX_CELLS,
+    SWEEP_CSV,
+    SWEEP_PLOT,
+    describe_cells,
+    format_sweep,
+    known_kpi,
+    parse_vary,
+    sweep_cells,
+    sweep_plot,
+    sweep_table,
+)
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
                        "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end "
@@ -365,6 +378,94 @@ def compare(
         table.to_csv(out / COMPARISON_CSV, index=False)
         save_figure(comparison_plot(table), out / COMPARISON_PLOT)
         typer.echo(f"comparison written to {out}")
+
+
+_SWEEP_HELP = (
+    "Run a scenario over a grid of values and compare every cell with the first, with the same seeds.\n\n"
+    "Each --vary gives a field and the values to try as a YAML list, e.g. --vary 'layout.entry_lanes=[2, 3, 4]' "
+    "--vary 'layout.scanners=[[{type: drive_through, count: 1}], [{type: drive_through, count: 2}]]'. Every "
+    "combination is a cell, the first field varying slowest; cell 1 (the first value of each) is the baseline. "
+    f"At most {MAX_CELLS} cells. With --out, writes sweep.csv, sweep.png and a results folder per cell."
+)
+
+
+@app.command(help=_SWEEP_HELP)
+def sweep(
+    scenario: str = typer.Argument(..., help="A library name or a YAML file."),
+    vary: list[str] = typer.Option(..., "--vary", metavar="KEY=[V1, V2, ...]",
+                                   help="A field and the values to try, a YAML list. Repeatable: every combination runs."),
+    kpis: list[str] = typer.Option([], "--kpi", metavar="NAME",
+                                   help=f"A KPI to show and plot (repeatable; default: {', '.join(DEFAULT_KPIS)}). "
+                                        "sweep.csv holds every KPI."),
+    reps: int = typer.Option(5, "--reps", min=2, help="Replications per cell (replication r of every cell has the same seed)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
+                                    help="One seed for every cell (default: the scenario's)."),
+    hours: float | None = typer.Option(None, "--hours", min=0.1, show_default=False,
+                                       help="Simulated hours (default: the scenario's)."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write sweep.csv, sweep.png and each cell's results here (default: none; "
+                                         "the table is only printed)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
+    settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every cell."),
+) -> None:
+    """Run a scenario over a grid of values (see ``_SWEEP_HELP``)."""
+    from twin.compare import clear_comparison, compare_runs, run_folder_names
+    from twin.plots import save_figure
+
+    _refuse_clashes("sweep", settings, ["replications", *(s for s, v in (("horizon_h", hours), ("seed", seed))
+                                                         if v is not None)])
+    unknown = [k for k in kpis if not known_kpi(k)]
+    if unknown:
+        _refuse("sweep", f"--kpi {', '.join(unknown)}: no such KPI (one of {', '.join(kpi_order(KPI_UNITS))}, "
+                         "or a station's or agency's NAME_utilisation / NAME_mean_wait)")
+    try:
+        varies = parse_vary(vary)
+    except ScenarioError as err:
+        for line in format_errors(err):
+            typer.echo(line, err=True)
+        raise typer.Exit(code=2) from None
+    cells = sweep_cells(varies)
+    if len(cells) > MAX_CELLS:
+        _refuse("sweep", f"{len(cells)} cells: at most {MAX_CELLS}; sweep fewer values, or in parts")
+    base = _load(scenario, settings)
+    # Every cell is made and checked before any runs, and every error of every cell is reported.
+    loaded: list[Scenario] = []
+    problems: list[str] = []
+    for cell in cells:
+        try:
+            changed = with_settings(base, list(cell.settings))
+            loaded.append(with_overrides(changed, horizon_h=hours) if hours is not None else changed)
+        except ScenarioError as err:
+            problems += [f"cell {cell.index + 1} ({cell.label}): {line}" for line in format_errors(err)]
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(code=2)
+    folders = run_folder_names([s.name for s in loaded])
+    if out is not None:
+        _prepare_out(out, "sweep")
+        clear_comparison(out, [s.name for s in loaded])
+        for stale in (out / SWEEP_CSV, out / SWEEP_PLOT):
+            stale.unlink(missing_ok=True)
+    common_seed = seed if seed is not None else base.run.seed
+    if not quiet:
+        typer.echo(f"sweep of {base.name}: {describe_cells(cells, reps)} (seed {common_seed})", err=True)
+    runs: list[RunResult] = []
+    for cell, cell_scenario, folder in zip(cells, loaded, folders, strict=True):
+        if not quiet:
+            typer.echo(f"cell {cell.index + 1} of {len(cells)}: {cell.label}", err=True)
+        result = _run(cell_scenario, reps, common_seed, out / folder if out is not None else None, quiet, jobs)
+        if result is None:
+            raise typer.Exit(code=1)
+        runs.append(result)
+    table = sweep_table(compare_runs(runs, [cell.label for cell in cells]), cells)
+    shown = kpis or list(DEFAULT_KPIS)
+    typer.echo(format_sweep(table, shown))
+    if out is not None:
+        table.to_csv(out / SWEEP_CSV, index=False)
+        save_figure(sweep_plot(table, shown), out / SWEEP_PLOT)
+        typer.echo(f"sweep written to {out}")
 
 
 @scenarios_app.command("list")

@@ -1,0 +1,142 @@
+"""Sweeping a scenario over a grid of values: ``gatetwin sweep`` and ``twin.sweep``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scenarios import ScenarioError, load_scenario, with_settings
+from scenarios.yaml_reader import read_yaml
+from twin import cli
+from twin.cli import app
+from twin.compare import compare_runs
+from twin.results import ReplicationResult, RunResult, summarize_run
+from twin.probes import TruckLog
+from twin.sweep import MAX_CELLS, parse_vary, sweep_cells, sweep_plot, sweep_table, yaml_text
+
+runner = CliRunner()
+
+
+def _never_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a simulation started")
+
+    monkeypatch.setattr(cli, "run_scenario", refuse)
+
+
+def test_every_combination_of_the_values_is_a_cell_the_first_field_varying_slowest() -> None:
+    varies = parse_vary(["layout.entry_lanes=[2, 3]", "layout.scales=[1, 2, 3]"])
+    cells = sweep_cells(varies)
+    assert [cell.label for cell in cells] == [
+        "entry_lanes=2, scales=1", "entry_lanes=2, scales=2", "entry_lanes=2, scales=3",
+        "entry_lanes=3, scales=1", "entry_lanes=3, scales=2", "entry_lanes=3, scales=3",
+    ]
+    assert cells[4].settings == ("layout.entry_lanes=3", "layout.scales=2")
+
+
+def test_each_cell_reads_back_as_the_values_given_lists_and_quoted_times_included() -> None:
+    scanners = "[[{type: drive_through, count: 1}], [{type: drive_through, count: 2}, {type: portal, count: 1}]]"
+    varies = parse_vary([f"layout.scanners={scanners}", "agencies.medical.shifts=[[['07:00', '19:00']]]"])
+    base = load_scenario("harvest_peak")
+    last = with_settings(base, list(sweep_cells(varies)[-1].settings))
+    assert [(s.type.value, s.count) for s in last.layout.scanners] == [("drive_through", 2), ("portal", 1)]
+    assert last.agencies.medical.shifts == (("07:00", "19:00"),)
+    # Each value is written back as YAML that reads as the same value, YAML 1.1's traps included.
+    for value in ("07:00", "12:30", "NO", "unlimited", 1e20, 0.3, True, [[{"type": "portal", "count": 1}]]):
+        assert read_yaml(yaml_text(value), "test") == value
+
+
+def test_fields_sharing_a_last_key_are_named_in_full() -> None:
+    cells = sweep_cells(parse_vary(["layout.yard.truck=[100, 200]", "demand.vehicle_class_mix.truck=[0.3]"]))
+    assert cells[0].label == "layout.yard.truck=100, demand.vehicle_class_mix.truck=0.3"
+
+
+def test_every_malformed_vary_is_refused_at_once_naming_each() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_vary(["layout.entry_lanes", "layout.scales=3", "layout.scanners=[]", "layout.exit_lanes=[2, 2]",
+                    "run.seed=[1, 2]", "horizon_h=[4, 8]", "layout.yard=[{truck: 1}", "layout.scales=[1, 2]"])
+    reasons = {issue.path: issue.reason for issue in caught.value.errors[:-1]}
+    assert "give KEY=[V1, V2, ...]" in reasons["layout.entry_lanes"]
+    assert "give the values to try as a YAML list" in reasons["layout.scales"]
+    assert "(got '[]')" in reasons["layout.scanners"]
+    assert reasons["layout.exit_lanes"] == "value given twice: 2"
+    assert "cannot be varied" in reasons["run.seed"] and "cannot be varied" in reasons["horizon_h"]
+    assert "YAML syntax error" in reasons["layout.yard"]
+    assert len(caught.value.errors) == 8
+    last = caught.value.errors[-1]  # the second layout.scales
+    assert (last.path, last.reason) == ("layout.scales", "is varied twice: give all its values in one list")
+
+
+def _run(name: str, kpis: dict[str, list[float]]) -> RunResult:
+    reps = [ReplicationResult(seed=7, trucks=TruckLog().to_frame(), stations={}, series={},
+                              kpis={kpi: values[i] for kpi, values in kpis.items()}) for i in range(len(next(iter(kpis.values()))))]
+    return RunResult(name, f"hash-{name}", reps, {}, summarize_run(reps))
+
+
+def test_the_table_holds_each_cells_values_and_its_difference_from_the_first() -> None:
+    cells = sweep_cells(parse_vary(["layout.entry_lanes=[2, 3]", "layout.scales=[1, 2]"]))
+    p95 = {0: [300.0, 320.0, 310.0], 1: [290.0, 305.0, 301.0], 2: [200.0, 230.0, 215.0], 3: [199.0, 228.0, 214.0]}
+    runs = [_run(cell.label, {"time_at_gate_p95": p95[cell.index]}) for cell in cells]
+    table = sweep_table(compare_runs(runs, [c.label for c in cells]), cells)
+    assert list(table.columns[:3]) == ["entry_lanes", "scales", "cell"]
+    rows = table[table["kpi"] == "time_at_gate_p95"].set_index("cell")
+    assert list(rows["entry_lanes"]) == ["2", "2", "3", "3"] and list(rows["scales"]) == ["1", "2", "1", "2"]
+    assert rows.loc[3, "difference"] == pytest.approx(-95.0)
+    assert rows.loc[3, "verdict"] == "better" and rows.loc[1, "verdict"] == "baseline"
+    assert set(rows["best"]) == {4}  # the lowest P95
+    figure = sweep_plot(table, ["time_at_gate_p95", "throughput_per_day"])
+    assert len(figure.axes) == 1  # only the KPIs the runs report
+    assert len(figure.axes[0].containers) == 2  # a line per number of scales, against the entry lanes
+
+
+def test_sweep_runs_every_cell_with_the_same_seeds_and_writes_its_table_plot_and_runs(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", "harvest_peak", "--vary", "layout.entry_lanes=[1, 3]", "--vary", "layout.exit_lanes=[1, 3]",
+            "--set", "demand.trucks_per_day=3000", "--reps", "2", "--hours", "9", "--jobs", "1", "--out", str(out), "--quiet",
+            "--kpi", "trucks_departed", "--kpi", "time_at_gate_p95"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "entry_lanes" in result.output and "trucks_departed" in result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert sorted(set(table["cell"])) == [1, 2, 3, 4]
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(folders) == 4 and folders[3].startswith("4-harvest_peak-")
+    summaries = [json.loads((out / f / "summary.json").read_text()) for f in folders]
+    # The same seed in every cell: the same trucks arrive in each, replication by replication.
+    arrived = {tuple(s["summary"]["kpis"]["trucks_arrived"]["per_replication"]) for s in summaries}
+    assert len(arrived) == 1
+    departed = table[table["kpi"] == "trucks_departed"].set_index("cell")["mean"]
+    assert departed[4] > departed[1]  # three lanes each way clear more than one
+    assert (out / "sweep.png").stat().st_size > 0
+    first = (out / "sweep.csv").read_bytes()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (out / "sweep.csv").read_bytes() == first  # the same sweep and seed: the same table
+
+
+def test_a_cell_the_scenario_refuses_is_named_and_nothing_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _never_run(monkeypatch)
+    result = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.entry_lanes=[2, 0]",
+                                 "--vary", "layout.scales=[1, -1]", "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert any(line.startswith("cell 2 (entry_lanes=2, scales=-1): ") and "layout.scales" in line for line in lines), lines
+    assert any(line.startswith("cell 3 (entry_lanes=0, scales=1): ") and "layout.entry_lanes" in line for line in lines)
+    assert not any(line.startswith("cell 1 ") for line in lines)
+
+
+def test_too_many_cells_an_unknown_kpi_or_a_varied_run_setting_are_refused_before_anything_runs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    values = "[" + ", ".join(str(v) for v in range(1, 12)) + "]"
+    many = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", f"layout.entry_lanes={values}",
+                               "--vary", f"layout.exit_lanes={values}"])
+    assert many.exit_code == 2 and f"121 cells: at most {MAX_CELLS}" in many.output
+    kpi = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.scales=[1, 2]", "--kpi", "happiness"])
+    assert kpi.exit_code == 2 and "--kpi happiness: no such KPI" in kpi.output
+    seed = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "run.seed=[1, 2]"])
+    assert seed.exit_code == 2 and "run.seed: cannot be varied" in seed.output

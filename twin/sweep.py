@@ -1,0 +1,278 @@
+"""Sweeping a layout: one scenario over a grid of values, every cell with the same seeds.
+
+A planner asks "how many lanes, scales, scanners, yard slots, AGVs?". ``gatetwin sweep``
+varies one or more fields of a scenario (``--vary KEY=[V1, V2, ...]``: a YAML list of the values
+to try, each read as ``--set`` reads one), and runs every combination of them, the *cells*: in
+the order the values are given, the first field varying slowest. Every cell runs with the same
+seed, so replication r of each cell sees the same trucks (common random numbers), and every cell
+is compared with the first, replication by replication (``twin.compare.compare_runs``).
+
+It writes ``sweep.csv``, one row per cell and KPI (the value of each varied field, the mean and
+its 95 % interval, the difference from the first cell with its interval and verdict), and
+``sweep.png``, the chosen KPIs against the first varied field with a line for each combination
+of the others, beside a results folder per cell (``1-<name>``, ``2-<name>``, ... as ``compare``
+writes them, each one a run the dashboard opens).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+from rich.console import Console
+from rich.table import Table
+
+from scenarios.errors import ScenarioError, ScenarioIssue
+from scenarios.loader import RUN_SETTINGS
+from scenarios.yaml_reader import read_yaml
+from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction
+from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
+
+#: What ``gatetwin sweep --out`` writes beside its cells' folders.
+SWEEP_CSV, SWEEP_PLOT = "sweep.csv", "sweep.png"
+#: A sweep of more cells is refused: it is most likely a typing slip (a grid of 5 x 5 x 5 is
+#: 125 runs), and one can always sweep in parts.
+MAX_CELLS = 100
+#: The KPIs the console table and the chart show unless ``--kpi`` names others.
+DEFAULT_KPIS: tuple[str, ...] = ("throughput_per_day", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max")
+#: The first columns of ``sweep.csv``, after one column per varied field.
+COLUMNS: tuple[str, ...] = ("cell", "kpi", "unit", "direction", "mean", "half_width", "difference",
+                            "difference_half_width", "pairing", "verdict", "best")
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One field the sweep varies: its dotted key, and each value as YAML text for ``--set``."""
+
+    key: str
+    texts: tuple[str, ...]
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One combination of the varied fields' values."""
+
+    index: int
+    #: (field label, value text) for each varied field, in the order of the ``--vary`` options.
+    values: tuple[tuple[str, str], ...]
+    #: The ``KEY=VALUE`` changes that make it from the scenario.
+    settings: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{name}={text}" for name, text in self.values)
+
+
+def yaml_text(value: Any) -> str:
+    """``value`` as one line of YAML that reads back as the same value."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**9, allow_unicode=True, sort_keys=False).strip()
+    return text.removesuffix("...").strip()
+
+
+def parse_vary(pairs: Sequence[str], where: str = "--vary") -> list[Vary]:
+    """``KEY=[V1, V2, ...]`` options as the fields to vary; ``ScenarioError`` (file ``where``)
+    naming every malformed option at once: no ``=``, a value that is not a non-empty YAML list,
+    a value given twice, a field varied twice, or a run setting (hours, replications, seed:
+    cells must cover the same hours with the same seeds to be compared)."""
+    varies: list[Vary] = []
+    issues: list[ScenarioIssue] = []
+    seen: set[str] = set()
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip().replace("__", ".")
+        if not sep or not key:
+            issues.append(ScenarioIssue(pair.strip(), "give KEY=[V1, V2, ...], e.g. layout.entry_lanes=[2, 3, 4]"))
+            continue
+        if key in seen:
+            issues.append(ScenarioIssue(key, "is varied twice: give all its values in one list"))
+            continue
+        seen.add(key)
+        if key == "run" or key in RUN_SETTINGS or (key.startswith("run.") and key[4:] in RUN_SETTINGS):
+            issues.append(ScenarioIssue(key, "cannot be varied: every cell runs for the same hours and replications "
+                                             "with the same seed (give --hours, --reps or --seed)"))
+            continue
+        try:
+            values = read_yaml(text, where)
+        except ScenarioError as err:
+            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+            continue
+        if not isinstance(values, list) or not values:
+            issues.append(ScenarioIssue(key, f"give the values to try as a YAML list, e.g. {key}=[2, 3] (got {text!r})"))
+            continue
+        texts = tuple(yaml_text(v) for v in values)
+        repeated = sorted({t for t in texts if texts.count(t) > 1})
+        if repeated:
+            issues.append(ScenarioIssue(key, f"value given twice: {', '.join(repeated)}"))
+            continue
+        varies.append(Vary(key, texts, tuple(values)))
+    if issues:
+        raise ScenarioError(where, issues)
+    return varies
+
+
+def field_labels(varies: Sequence[Vary]) -> list[str]:
+    """A short name for each varied field: its last key (``entry_lanes``), or its whole dotted
+    key where two fields share a last key (``layout.yard.truck``)."""
+    last = [v.key.split(".")[-1] for v in varies]
+    return [name if last.count(name) == 1 else v.key for name, v in zip(last, varies, strict=True)]
+
+
+def sweep_cells(varies: Sequence[Vary]) -> list[Cell]:
+    """Every combination of the varied fields' values, the first field varying slowest."""
+    labels = field_labels(varies)
+    cells = []
+    for index, texts in enumerate(itertools.product(*(v.texts for v in varies))):
+        cells.append(Cell(index, tuple(zip(labels, texts, strict=True)),
+                          tuple(f"{v.key}={t}" for v, t in zip(varies, texts, strict=True))))
+    return cells
+
+
+def known_kpi(name: str) -> bool:
+    """Whether ``name`` is a KPI a run can report: a run-level one, a station's or an agency's."""
+    return name in KPI_UNITS or any(name.endswith(suffix) for suffix in STATION_KPI_UNITS)
+
+
+def sweep_table(comparison: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame:
+    """``compare_runs``'s table of the cells (labelled ``Cell.label``) with a column per varied
+    field holding its value text, and the cell's number (1 is the first, the baseline)."""
+    by_label = {cell.label: cell for cell in cells}
+    fields = [name for name, _ in cells[0].values] if cells else []
+    rows = []
+    for record in comparison.to_dict("records"):
+        cell = by_label[str(record["run"])]
+        row: dict[str, Any] = dict(cell.values)
+        row["cell"] = cell.index + 1
+        row.update({k: record[k] for k in COLUMNS if k != "cell"})
+        if record["best"]:
+            row["best"] = by_label[str(record["best"])].index + 1
+        else:
+            row["best"] = math.nan
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[*fields, *COLUMNS])
+    table.attrs["fields"] = fields
+    table.attrs["warnings"] = list(comparison.attrs.get("warnings", []))
+    return table
+
+
+def _figure(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
+    """The cells as rows and the chosen KPIs as columns (mean ± 95 % CI); ``*`` marks each KPI's
+    best cell where more or less of it is better; then the cells' differences from the first."""
+    fields = list(table.attrs.get("fields", []))
+    shown = [k for k in kpis if k in set(table["kpi"])]
+    grid = Table(title="Sweep: each cell against the first, with the same seeds",
+                 caption="mean ± 95 % CI. ↑ higher is better, ↓ lower is better, * the best cell on such a KPI; "
+                         "better / worse: the 95 % interval of the difference from cell 1 excludes zero.")
+    grid.add_column("cell", justify="right")
+    for name in fields:
+        grid.add_column(name)
+    for kpi in shown:
+        arrow = {LOWER: " ↓", HIGHER: " ↑"}.get(kpi_direction(kpi), "")
+        grid.add_column(f"{kpi}{arrow}\n({kpi_unit(kpi) or '-'})", justify="right")
+    by_key = {(int(r["cell"]), str(r["kpi"])): r for r in table.to_dict("records")}
+    cells = sorted({int(c) for c in table["cell"]})
+    for number in cells:
+        first = next(r for r in table.to_dict("records") if int(r["cell"]) == number)
+        row = [str(number), *(str(first[name]) for name in fields)]
+        for kpi in shown:
+            record = by_key.get((number, kpi))
+            if record is None:
+                row.append("-")
+                continue
+            text = _figure(float(record["mean"]))
+            if not math.isnan(float(record["half_width"])) and not math.isnan(float(record["mean"])):
+                text += f" ± {_figure(float(record['half_width']))}"
+            if record["verdict"] in ("better", "worse"):
+                text += f" {record['verdict']}"
+            if record["direction"] != NEUTRAL and not pd.isna(record["best"]) and int(record["best"]) == number:
+                text += " *"
+            row.append(text)
+        grid.add_row(*row)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=max(100, 16 * len(fields) + 28 * len(shown) + 10), color_system=None,
+                      force_terminal=False)
+    for warning in table.attrs.get("warnings", []):
+        console.print(f"Warning: {warning}", highlight=False, markup=False)
+    console.print(grid)
+    missing = [k for k in kpis if k not in set(table["kpi"])]
+    if missing:
+        console.print(f"Not reported by these runs: {', '.join(missing)}.", highlight=False, markup=False)
+    return buffer.getvalue()
+
+
+def _numbers(texts: Sequence[str]) -> list[float] | None:
+    """The value texts as numbers when every one is a plain number, else None."""
+    values: list[float] = []
+    for text in texts:
+        value = yaml.safe_load(text)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        values.append(float(value))
+    return values
+
+
+def sweep_plot(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
+    """One panel per chosen KPI: its mean and 95 % interval in each cell against the first varied
+    field's values (on a number line when they are all numbers), a line for each combination of
+    the other varied fields."""
+    fields = list(table.attrs.get("fields", []))
+    shown = [k for k in kpis if k in set(table["kpi"])]
+    columns = min(2, max(1, len(shown)))
+    rows = max(1, math.ceil(len(shown) / columns))
+    figure = Figure(figsize=(6.4 * columns, 4.2 * rows), layout="constrained")
+    if not shown or not fields:
+        figure.text(0.5, 0.5, "nothing to plot", ha="center", va="center")
+        return figure
+    x_field, others = fields[0], fields[1:]
+    x_texts = list(dict.fromkeys(str(v) for v in table[x_field]))
+    numeric = _numbers(x_texts)
+    positions = numeric if numeric is not None else list(range(len(x_texts)))
+    where = dict(zip(x_texts, positions, strict=True))
+    for index, kpi in enumerate(shown):
+        ax = figure.add_subplot(rows, columns, index + 1)
+        rows_of_kpi = table[table["kpi"] == kpi]
+        groups = list(rows_of_kpi.groupby(others, sort=False)) if others else [((), rows_of_kpi)]
+        # Lines side by side, a little apart, so that equal means keep their intervals apart.
+        spacing = float(np.min(np.diff(sorted(positions)))) if len(positions) > 1 else 1.0
+        for number, (key, group) in enumerate(groups):
+            dodge = (number - (len(groups) - 1) / 2) * 0.04 * spacing
+            xs = np.array([where[str(v)] + dodge for v in group[x_field]], dtype=float)
+            means = group["mean"].to_numpy(dtype=float)
+            halves = np.nan_to_num(group["half_width"].to_numpy(dtype=float), nan=0.0)
+            order = np.argsort(xs, kind="stable")
+            key_values = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{name}={value}" for name, value in zip(others, key_values, strict=True)) or None
+            ax.errorbar(xs[order], means[order], yerr=halves[order], marker="o", capsize=3, label=label)
+        direction = kpi_direction(kpi)
+        judged = {LOWER: " (lower is better)", HIGHER: " (higher is better)"}.get(direction, "")
+        ax.set_title(f"{kpi}{judged}", fontsize=10)
+        ax.set_xlabel(x_field)
+        ax.set_ylabel(kpi_unit(kpi) or kpi)
+        if numeric is None:
+            ax.set_xticks(positions, x_texts, rotation=15, ha="right", fontsize=8)
+        else:
+            ax.set_xticks(positions)
+        ax.grid(alpha=0.3)
+        if others:
+            ax.legend(fontsize=8)
+    figure.suptitle("Sweep: mean and 95 % interval in each cell, the same seeds in every cell", fontsize=11)
+    return figure
+
+
+def describe_cells(cells: Sequence[Cell], reps: int) -> str:
+    """What the sweep will run, in one line."""
+    return f"{len(cells)} cell(s) x {reps} replication(s), every cell with the same seeds"
