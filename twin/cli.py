@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -25,7 +26,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -47,8 +50,8 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.results import KPI_UNITS, SUMMARY_FILE, RunResult, kpi_notes, kpi_order, kpi_unit
-from twin.run import InvariantViolation, RunOptions, run_scenario, usable_cpus
+from twin.results import KPI_UNITS, SUMMARY_FILE, ReplicationResult, RunResult, kpi_notes, kpi_order, kpi_unit
+from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.sweep import (
     DEFAULT_KPIS,
     MAX_CELLS,
@@ -118,7 +121,7 @@ def _load(source: str, settings: Sequence[str] = (), **overrides: object) -> Sce
         raise typer.Exit(code=2) from None
 
 
-def _refuse(command: str, reason: str) -> None:
+def _refuse(command: str, reason: str) -> NoReturn:
     typer.echo(f"gatetwin {command}: {reason}", err=True)
     raise typer.Exit(code=2)
 
@@ -380,6 +383,42 @@ def compare(
         typer.echo(f"comparison written to {out}")
 
 
+#: Seconds ``--scheduler`` waits to reach the cluster before it gives up.
+CLUSTER_TIMEOUT_S = 20.0
+
+
+def _run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, jobs: int | None, scheduler: str | None,
+               quiet: bool, title: str) -> list[tuple[list[ReplicationResult], str | None]]:
+    """Every replication of every scenario: on a dask cluster (``scheduler``), in a pool of
+    ``jobs`` processes, or here one after another (``jobs`` 1); with a progress bar."""
+    errors = Console(stderr=True)
+    total = len(scenarios) * reps
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} replications"), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=quiet or not errors.is_terminal) as bar:
+        task = bar.add_task(title, total=total)
+
+        def advance(done: int, _total: int) -> None:
+            bar.update(task, completed=done)
+
+        if scheduler is not None:
+            try:
+                from distributed import Client
+            except ImportError:
+                _refuse("sweep", "--scheduler needs dask.distributed: pip install 'gatetwin[cluster]'")
+            try:
+                client = Client(scheduler, timeout=CLUSTER_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                _refuse("sweep", f"--scheduler {scheduler}: cannot reach the cluster: {exc}")
+            with client:
+                return run_cells(scenarios, reps, seed, client.get_executor(), advance)
+        workers = min(total, jobs if jobs is not None else usable_cpus())
+        if workers <= 1:
+            return run_cells(scenarios, reps, seed, None, advance)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return run_cells(scenarios, reps, seed, pool, advance)
+
+
 _SWEEP_HELP = (
     "Run a scenario over a grid of values and compare every cell with the first, with the same seeds.\n\n"
     "Each --vary gives a field and the values to try as a YAML list, e.g. --vary 'layout.entry_lanes=[2, 3, 4]' "
@@ -408,6 +447,10 @@ def sweep(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every cell."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
+                                         help="Run the replications on a dask.distributed cluster, e.g. "
+                                              "tcp://10.0.0.5:8786 (its workers need gatetwin installed, the same "
+                                              "version); --jobs is then the cluster's. The results are the same."),
 ) -> None:
     """Run a scenario over a grid of values (see ``_SWEEP_HELP``)."""
     from twin.compare import clear_comparison, compare_runs, run_folder_names
@@ -449,16 +492,22 @@ def sweep(
         for stale in (out / SWEEP_CSV, out / SWEEP_PLOT):
             stale.unlink(missing_ok=True)
     common_seed = seed if seed is not None else base.run.seed
-    if not quiet:
-        typer.echo(f"sweep of {base.name}: {describe_cells(cells, reps)} (seed {common_seed})", err=True)
+    outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
+                          f"sweep of {base.name}: {describe_cells(cells, reps)} (seed {common_seed})")
     runs: list[RunResult] = []
-    for cell, cell_scenario, folder in zip(cells, loaded, folders, strict=True):
-        if not quiet:
-            typer.echo(f"cell {cell.index + 1} of {len(cells)}: {cell.label}", err=True)
-        result = _run(cell_scenario, reps, common_seed, out / folder if out is not None else None, quiet, jobs)
-        if result is None:
-            raise typer.Exit(code=1)
-        runs.append(result)
+    failures: list[str] = []
+    for cell, cell_scenario, folder, (replications, failed) in zip(cells, loaded, folders, outcomes, strict=True):
+        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
+        try:
+            runs.append(finish_run(cell_scenario, replications, failed, common_seed, reps, options))
+        except RuntimeError as exc:  # an invariant broken, or a replication failed: its results are written
+            failures.append(f"gatetwin sweep: cell {cell.index + 1} ({cell.label}): {str(exc).splitlines()[0]}")
+    if failures:
+        for line in failures:
+            typer.echo(line, err=True)
+        if out is not None:
+            typer.echo(f"results (partial) written to {out}", err=True)
+        raise typer.Exit(code=1)
     table = sweep_table(compare_runs(runs, [cell.label for cell in cells]), cells)
     shown = kpis or list(DEFAULT_KPIS)
     typer.echo(format_sweep(table, shown))

@@ -14,8 +14,8 @@ import os
 import pickle
 import queue
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,6 +249,14 @@ def run_scenario(scenario: Scenario, options: RunOptions = RunOptions(),
                                              min(options.jobs, reps_wanted), progress)
     else:
         replications, failed = _run_serial(scenario, reps_wanted, seed, people_factory, progress)
+    return finish_run(scenario, replications, failed, seed, reps_wanted, options)
+
+
+def finish_run(scenario: Scenario, replications: list[ReplicationResult], failed: str | None, seed: int,
+               reps_wanted: int, options: RunOptions) -> RunResult:
+    """The run of ``scenario`` from its finished ``replications`` (those before the first that
+    failed, ``failed`` saying why): summarised, its invariants checked, written to
+    ``options.out``; ``InvariantViolation`` or ``RuntimeError`` once written if it failed."""
     run = RunResult(
         scenario_name=scenario.name,
         scenario_hash=scenario_hash(scenario),
@@ -373,3 +381,46 @@ def _run_parallel(scenario: Scenario, reps: int, seed: int, people_factory: Peop
     first_bad = min(errors) if errors else reps
     replications = [done[r] for r in range(first_bad)]
     return replications, (_failure(first_bad, errors[first_bad]) if errors else None)
+
+
+def run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, executor: Executor | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[tuple[list[ReplicationResult], str | None]]:
+    """Replications 0 .. reps-1 of every scenario with one seed, for runs side by side (a sweep's
+    cells): each scenario's finished replications, in order, and why the first that failed did.
+
+    With an ``executor`` (a process pool, or a dask cluster's ``Client.get_executor()``) every
+    replication of every scenario is submitted at once, so the workers stay busy across the
+    scenarios; without one they run here, one after another. Each replication's streams depend
+    only on the seed, its number and their names, so the results are the same either way.
+    ``progress(done, total)`` is called as replications finish.
+    """
+    total = len(scenarios) * reps
+    outcomes: list[tuple[list[ReplicationResult], str | None]] = []
+    if executor is None:
+        for index, scenario in enumerate(scenarios):
+            done, failed = _run_serial(scenario, reps, seed, statistical_people, None)
+            outcomes.append((done, failed))
+            if progress is not None:
+                progress((index + 1) * reps, total)
+        return outcomes
+    for scenario in scenarios:
+        _check_sendable(scenario, statistical_people)
+    futures = [[executor.submit(_worker_replication, scenario, r, seed, statistical_people) for r in range(reps)]
+               for scenario in scenarios]
+    if progress is not None:
+        finished = 0
+        for _ in as_completed([f for cell in futures for f in cell]):
+            finished += 1
+            progress(finished, total)
+    for cell in futures:
+        replications: list[ReplicationResult] = []
+        failed = None
+        for r, future in enumerate(cell):
+            try:
+                replications.append(future.result())
+            except Exception as exc:  # the replication failed: keep those before it, as a serial run would
+                failed = _failure(r, exc)
+                break
+        outcomes.append((replications, failed))
+    return outcomes
+

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import LocalCluster
 from typer.testing import CliRunner
 
 from scenarios import ScenarioError, load_scenario, with_settings
@@ -26,6 +27,7 @@ def _never_run(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a simulation started")
 
     monkeypatch.setattr(cli, "run_scenario", refuse)
+    monkeypatch.setattr(cli, "run_cells", refuse)
 
 
 def test_every_combination_of_the_values_is_a_cell_the_first_field_varying_slowest() -> None:
@@ -96,9 +98,9 @@ def test_the_table_holds_each_cells_values_and_its_difference_from_the_first() -
 def test_sweep_runs_every_cell_with_the_same_seeds_and_writes_its_table_plot_and_runs(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     args = ["sweep", "harvest_peak", "--vary", "layout.entry_lanes=[1, 3]", "--vary", "layout.exit_lanes=[1, 3]",
-            "--set", "demand.trucks_per_day=3000", "--reps", "2", "--hours", "9", "--jobs", "1", "--out", str(out), "--quiet",
+            "--set", "demand.trucks_per_day=3000", "--reps", "2", "--hours", "9", "--out", str(out), "--quiet",
             "--kpi", "trucks_departed", "--kpi", "time_at_gate_p95"]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, [*args, "--jobs", "1"])  # here, one replication after another
     assert result.exit_code == 0, result.output
     assert "entry_lanes" in result.output and "trucks_departed" in result.output
     table = pd.read_csv(out / "sweep.csv")
@@ -112,10 +114,35 @@ def test_sweep_runs_every_cell_with_the_same_seeds_and_writes_its_table_plot_and
     departed = table[table["kpi"] == "trucks_departed"].set_index("cell")["mean"]
     assert departed[4] > departed[1]  # three lanes each way clear more than one
     assert (out / "sweep.png").stat().st_size > 0
-    first = (out / "sweep.csv").read_bytes()
-    again = runner.invoke(app, args)
+    first = _files(out)
+    again = runner.invoke(app, [*args, "--jobs", "2"])  # now in two worker processes
     assert again.exit_code == 0, again.output
-    assert (out / "sweep.csv").read_bytes() == first  # the same sweep and seed: the same table
+    assert _files(out) == first  # the same sweep and seed: the same files, however it ran
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_sweep_on_a_dask_cluster_writes_the_same_files_as_one_run_here(tmp_path: Path) -> None:
+    args = ["sweep", "mong_cai_phase2", "--vary", "layout.scales=[1, 2]", "--reps", "2", "--hours", "10", "--quiet"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        on_cluster = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "a")])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    here = runner.invoke(app, [*args, "--jobs", "1", "--out", str(tmp_path / "b")])
+    assert here.exit_code == 0, here.output
+    files = _files(tmp_path / "a")
+    assert "sweep.csv" in files and len(files) > 10
+    assert files == _files(tmp_path / "b")
+
+
+def test_a_cluster_that_cannot_be_reached_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    monkeypatch.setattr(cli, "CLUSTER_TIMEOUT_S", 1.0)
+    result = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.scales=[1, 2]",
+                                 "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "--scheduler tcp://127.0.0.1:9: cannot reach the cluster" in result.output
 
 
 def test_a_cell_the_scenario_refuses_is_named_and_nothing_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
