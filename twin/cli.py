@@ -484,6 +484,9 @@ def sweep(
     if problems:
         for line in problems:
             typer.echo(line, err=True)
+        if any("must be a list" in line for line in problems):
+            typer.echo("gatetwin sweep: a field that holds a list is varied with a list of lists, e.g. "
+                       "'layout.scanners=[[{type: portal, count: 1}], [{type: portal, count: 2}]]'", err=True)
         raise typer.Exit(code=2)
     folders = run_folder_names([s.name for s in loaded])
     if out is not None:

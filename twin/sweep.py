@@ -198,7 +198,8 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
                 text += f" ± {_figure(float(record['half_width']))}"
             if record["verdict"] in ("better", "worse"):
                 text += f" {record['verdict']}"
-            if record["direction"] != NEUTRAL and not pd.isna(record["best"]) and int(record["best"]) == number:
+            if (len(cells) > 1 and record["direction"] != NEUTRAL and not pd.isna(record["best"])
+                    and int(record["best"]) == number):
                 text += " *"
             row.append(text)
         grid.add_row(*row)

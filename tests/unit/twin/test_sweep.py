@@ -167,3 +167,12 @@ def test_too_many_cells_an_unknown_kpi_or_a_varied_run_setting_are_refused_befor
     assert kpi.exit_code == 2 and "--kpi happiness: no such KPI" in kpi.output
     seed = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "run.seed=[1, 2]"])
     assert seed.exit_code == 2 and "run.seed: cannot be varied" in seed.output
+
+
+def test_a_list_valued_field_varied_with_one_list_is_refused_with_the_list_of_lists_it_needs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    result = runner.invoke(app, ["sweep", "mong_cai_phase2", "--vary", "layout.scanners=[{type: portal, count: 1}]"])
+    assert result.exit_code == 2
+    assert "cell 1 (scanners={type: portal, count: 1}): " in result.output and "must be a list" in result.output
+    assert "is varied with a list of lists" in result.output
