@@ -121,9 +121,11 @@ def parse_vary(pairs: Sequence[str], where: str = "--vary") -> list[Vary]:
 
 def field_labels(varies: Sequence[Vary]) -> list[str]:
     """A short name for each varied field: its last key (``entry_lanes``), or its whole dotted
-    key where two fields share a last key (``layout.yard.truck``)."""
+    key where two fields share a last key (``layout.yard.truck``) or the last key is the name of
+    a column of the table (``agencies.customs.service_s.mean``)."""
     last = [v.key.split(".")[-1] for v in varies]
-    return [name if last.count(name) == 1 else v.key for name, v in zip(last, varies, strict=True)]
+    return [name if last.count(name) == 1 and name not in COLUMNS else v.key
+            for name, v in zip(last, varies, strict=True)]
 
 
 def sweep_cells(varies: Sequence[Vary]) -> list[Cell]:

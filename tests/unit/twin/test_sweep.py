@@ -55,6 +55,9 @@ def test_each_cell_reads_back_as_the_values_given_lists_and_quoted_times_include
 def test_fields_sharing_a_last_key_are_named_in_full() -> None:
     cells = sweep_cells(parse_vary(["layout.yard.truck=[100, 200]", "demand.vehicle_class_mix.truck=[0.3]"]))
     assert cells[0].label == "layout.yard.truck=100, demand.vehicle_class_mix.truck=0.3"
+    # A last key that names a column of the table is named in full too.
+    assert sweep_cells(parse_vary(["agencies.customs.service_s.mean=[300]"]))[0].label == \
+        "agencies.customs.service_s.mean=300"
 
 
 def test_every_malformed_vary_is_refused_at_once_naming_each() -> None:
