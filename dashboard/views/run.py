@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import RunRequest
+from dashboard.analysis import older_results_note
 from dashboard.state import LoadedRun, loaded_runs, open_folder, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
 from scenarios import (
@@ -100,6 +101,9 @@ def post_opened(opened: LoadedRun) -> None:
         post_message("warning", f"Opened {opened.label}, but {problem}.")
     else:
         post_message("success", f"Opened {opened.label}.")
+    note = older_results_note(opened.run, opened.source)
+    if note:
+        post_message("warning", note)
 
 
 page_setup("Run or open")
