@@ -4,6 +4,7 @@ traceback and says what it cannot show, and why."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.analysis import HEADLINES
 from tests.unit.dashboard.support import APP
+from twin.compare import COMPARISON_CSV, compare_runs, run_folder_names
+from twin.results import load_results
 
 OpenApp = Callable[..., AppTest]
 #: The pages that show the run open (the "Run or open" page opens runs and shows none).
@@ -61,3 +64,50 @@ def test_opening_older_results_on_the_run_page_says_what_they_lack(older_folder:
     assert not app.exception
     assert [s.value for s in app.success][0].startswith("Opened huu_nghi_smart_gate")
     assert any("older version of gatetwin" in text for text in warnings(app))
+
+
+def comparison_folder(saved_runs: dict[str, Path], root: Path) -> Path:
+    """A folder laid out as ``gatetwin compare --out`` writes one: a folder per run, named by its
+    place and name, baseline first, and the comparison's table beside them."""
+    names = run_folder_names(["huu_nghi_smart_gate", "huu_nghi_smart_gate_scanner_down"])
+    for name, run in zip(names, ("baseline", "outage"), strict=True):
+        shutil.copytree(saved_runs[run], root / name)
+    compare_runs([load_results(saved_runs["baseline"]), load_results(saved_runs["outage"])]).to_csv(
+        root / COMPARISON_CSV, index=False)
+    return root
+
+
+def test_a_folder_written_by_compare_opens_each_of_its_runs_and_compares_them(
+        open_app: OpenApp, saved_runs: dict[str, Path], tmp_path: Path) -> None:
+    app = go(open_app(comparison_folder(saved_runs, tmp_path / "cmp")), "views/compare.py")
+    assert not app.error
+    assert [label.split(" · ")[0] for label in app.multiselect(key="compare.runs").value] == [
+        "huu_nghi_smart_gate", "huu_nghi_smart_gate_scanner_down"]
+    assert app.dataframe, "the comparison table is drawn"
+
+
+def test_opening_a_folder_that_holds_results_folders_names_them(tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    shutil.copytree(saved_runs["baseline"], tmp_path / "out" / "baseline")
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.text_input(key="run.folder").set_value(str(tmp_path / "out")).run()
+    app.button(key="run.open_folder").click().run()
+    assert [error.value for error in app.error] == [
+        f"{tmp_path / 'out'}: not a gatetwin results folder itself (no summary.json), but it holds 1: baseline; "
+        "open one of them"]
+
+
+@pytest.mark.parametrize("name", ["summary.json", "trucks.parquet", "series.parquet"])
+def test_a_truncated_file_is_named_and_every_page_goes_on_showing_the_other_runs(
+        open_app: OpenApp, saved_runs: dict[str, Path], tmp_path: Path, name: str) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(saved_runs["outage"], damaged)
+    (damaged / name).write_bytes((damaged / name).read_bytes()[:400])
+    app = open_app(damaged, saved_runs["baseline"])
+    [error] = [error.value for error in app.error]
+    assert error.startswith(f"cannot open the results in {damaged}: {damaged / name}: ")
+    assert "the file is truncated or corrupt" in error and "Traceback" not in error
+    assert len(app.metric) == len(HEADLINES)
+    for page in RUN_PAGES:
+        go(app, page)
