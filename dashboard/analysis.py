@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from dashboard.replay import clock_label
+from scenarios import library_names
 from scenarios.schema import Scenario
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
-from twin.results import TIME_AT_GATE_NOTE, RunResult, kpi_order, kpi_unit
+from twin.results import RESULTS_FORMAT, TIME_AT_GATE_NOTE, RunResult, format_gaps, kpi_order, kpi_unit
 from twin.stats import mean_ci
 
 HOUR = 3600.0
@@ -183,6 +184,52 @@ def pooled_percentiles_note(trucks: pd.DataFrame, summary: Mapping[str, Any], me
     return (f"The histograms pool the trucks of every replication: their p50 and p95 at the gate ({pooled[0]} and "
             f"{pooled[1]} min) are of all those trucks together. The headline median and 95th percentile ({means[0]} "
             f"and {means[1]} min) are the mean over replications of each replication's own, so the two can differ.")
+
+
+#: The truck column the time at the gate of every truck that reached it is counted from; results
+#: written before it existed hold the time of the departed trucks only.
+TIME_SO_FAR = "time_at_gate_so_far"
+
+
+def has_time_so_far(run: RunResult) -> bool:
+    """Whether the run's trucks have ``TIME_SO_FAR``, which the histogram of the time at the gate needs."""
+    return all(TIME_SO_FAR in rep.trucks.columns for rep in run.replications)
+
+
+def rerun_command(run: RunResult, out: str | None) -> str:
+    """The ``gatetwin run`` command that runs ``run``'s scenario again with its own seed,
+    replications and hours (into ``out``, when given)."""
+    manifest = run.manifest if isinstance(run.manifest, dict) else {}
+    extra = manifest.get("extra") if isinstance(manifest.get("extra"), dict) else {}
+    scenario = run.scenario_name if run.scenario_name in library_names() else "YOUR_SCENARIO.yaml"
+    parts = ["gatetwin run", scenario]
+    for option, value in (("--reps", manifest.get("replications")), ("--seed", manifest.get("seed")),
+                          ("--hours", extra.get("horizon_h"))):
+        if value is not None:
+            parts.append(f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}")
+    if out:
+        parts.append(f"--out {out}")
+    return " ".join(parts)
+
+
+def older_results_note(run: RunResult, out: str | None = None) -> str | None:
+    """What a run read from a folder written by another version lacks, what that means on the
+    pages and how to get it (run the scenario again); None for a run in this version's format."""
+    gaps = format_gaps(run)
+    if not gaps:
+        return None
+    again = f"`{rerun_command(run, out)}`"
+    if gaps.newer:
+        return (f"These results were written by a newer version of gatetwin (results format {gaps.format_version}; "
+                f"this version reads up to {RESULTS_FORMAT}), so some of what they hold may be missing here or read "
+                f"wrongly. Open them with that version, or run the scenario again with this one: {again}.")
+    note = (f"These results were written by an older version of gatetwin (results format {gaps.format_version}; this "
+            f"version writes {RESULTS_FORMAT}): {'; '.join(gaps.lines())}. The pages show what the results hold and "
+            "say where something is left out.")
+    if not has_time_so_far(run):
+        note += (" In them, the time at the gate (`time_at_gate_*`) counts only the trucks that departed, not every "
+                 "truck that reached the gate, so it does not compare with the same KPI of newer results.")
+    return note + f" To get everything, run the scenario again with this version: {again}."
 
 
 def _float(value: Any) -> float:

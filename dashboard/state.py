@@ -21,7 +21,8 @@ from dashboard.jobs import JobBoard, JobKey, JobStatus, RunRequest
 from scenarios import ScenarioError, library_names, load_scenario, scenario_hash, with_overrides
 from scenarios.schema import Scenario
 from twin.cli import DASHBOARD_RESULTS_ENV, DASHBOARD_RUNS_DIR, DASHBOARD_RUNS_ENV
-from twin.results import SUMMARY_FILE, RunResult, load_results
+from twin.compare import comparison_run_folders
+from twin.results import SUMMARY_FILE, ResultsFileError, RunResult, load_results
 
 #: Results folders to open when a session starts (``os.pathsep`` between them), where runs
 #: started from the dashboard write their results, and that folder's default: set by
@@ -240,9 +241,17 @@ def read_results(folder: Path) -> RunResult:
     if not folder.is_dir():
         raise ValueError(f"{folder}: no such folder")
     if not (folder / SUMMARY_FILE).is_file():
+        inside = sorted(summary.parent.name for summary in folder.glob(f"*/{SUMMARY_FILE}"))
+        if inside:
+            shown = ", ".join(inside[:5]) + (f" and {len(inside) - 5} more" if len(inside) > 5 else "")
+            raise ValueError(f"{folder}: not a gatetwin results folder itself (no {SUMMARY_FILE}), but it holds "
+                             f"{len(inside)}: {shown}; open one of them")
         raise ValueError(f"{folder}: not a gatetwin results folder (no {SUMMARY_FILE}); write one with 'gatetwin run --out'")
     try:
         return _read(str(folder.resolve()), _stamp(folder))
+    except ResultsFileError as exc:
+        raise ValueError(f"cannot open the results in {folder}: {exc}. Run the scenario again to write them anew "
+                         "('gatetwin run --out').") from None
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{folder}: cannot read the results ({type(exc).__name__}: {exc})") from None
 
@@ -278,6 +287,15 @@ def open_folder(folder: Path, show: bool = True) -> LoadedRun:
     return add_run(run, source=str(Path(folder).expanduser().resolve()), show=show)
 
 
+def open_folders(folder: Path, show: bool = True) -> list[LoadedRun]:
+    """Open a results folder, or every run of a folder written by ``gatetwin compare --out`` (the
+    baseline first, and shown); ``ValueError`` naming the first that cannot be read."""
+    runs = comparison_run_folders(Path(folder).expanduser())
+    if not runs or (Path(folder).expanduser() / SUMMARY_FILE).is_file():
+        return [open_folder(folder, show=show)]
+    return [open_folder(run, show=show and index == 0) for index, run in enumerate(runs)]
+
+
 def preload_from_environment() -> None:
     """Open the folders named in ``GATETWIN_RESULTS``, once per session; report any that fail."""
     if st.session_state.get(_PRELOADED):
@@ -285,7 +303,7 @@ def preload_from_environment() -> None:
     st.session_state[_PRELOADED] = True
     for index, entry in enumerate(filter(None, os.environ.get(RESULTS_ENV, "").split(os.pathsep))):
         try:
-            open_folder(Path(entry), show=index == 0)
+            open_folders(Path(entry), show=index == 0)
         except ValueError as exc:
             post_message("error", str(exc))
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from matplotlib.figure import Figure
 
-from dashboard.analysis import format_number
+from dashboard.analysis import format_number, older_results_note
 from dashboard.jobs import JobKey, JobStatus
 from dashboard.state import (
     LoadedRun,
@@ -65,7 +66,16 @@ def require_run() -> LoadedRun | None:
     if not loaded.run.replications:
         st.error(f"{loaded.label}: the run has no finished replication. {first_line(loaded.run.failed)}")
         return None
+    show_format_note(loaded)
     return loaded
+
+
+def show_format_note(loaded: LoadedRun) -> None:
+    """Say what a run from a folder written by another version lacks and how to get it (nothing
+    for a run in this version's format)."""
+    note = older_results_note(loaded.run, loaded.source if Path(loaded.source).is_dir() else None)
+    if note:
+        st.warning(f"{loaded.label}: {note}", icon=":material/history:")
 
 
 def first_line(text: str | None) -> str:

@@ -591,8 +591,11 @@ def dashboard_invocation(results: Sequence[Path], port: int, address: str, headl
     """The command line and environment that serve the dashboard on ``address:port``.
 
     Streamlit runs with this interpreter, so the dashboard sees the packages the CLI sees.
-    Raises ``ValueError`` for a bad port or the first folder that is not a results folder.
+    A folder written by ``gatetwin compare --out`` opens as its runs. Raises ``ValueError`` for a
+    bad port or the first folder that is neither a results folder nor a comparison's.
     """
+    from twin.compare import comparison_run_folders
+
     if not 1 <= port <= 65535:
         raise ValueError(f"--port must be 1-65535 (got {port})")
     for folder in results:
@@ -600,7 +603,7 @@ def dashboard_invocation(results: Sequence[Path], port: int, address: str, headl
             raise ValueError(f"{folder}: no such folder")
         if not folder.is_dir():
             raise ValueError(f"{folder}: not a folder")
-        if not (folder / SUMMARY_FILE).is_file():
+        if not (folder / SUMMARY_FILE).is_file() and not comparison_run_folders(folder):
             raise ValueError(f"{folder}: not a gatetwin results folder (no {SUMMARY_FILE}); write one with 'gatetwin run --out'")
     command = [
         sys.executable, "-m", "streamlit", "run", str(dashboard_app_path()),
@@ -618,7 +621,7 @@ def dashboard_invocation(results: Sequence[Path], port: int, address: str, headl
 
 @app.command()
 def dashboard(
-    results: list[Path] | None = typer.Argument(None, help="Results folders (from 'gatetwin run --out') to open at start.",
+    results: list[Path] | None = typer.Argument(None, help="Results folders (from 'gatetwin run --out', or 'gatetwin compare --out' for all its runs) to open at start.",
                                                 show_default=False),
     port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve the dashboard on."),
     address: str = typer.Option("127.0.0.1", "--address", help="Address to listen on; 0.0.0.0 shares it on the network."),

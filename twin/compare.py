@@ -48,6 +48,17 @@ def run_folder_names(names: Sequence[str]) -> list[str]:
     return [f"{index + 1}-{name}" for index, name in enumerate(names)]
 
 
+def comparison_run_folders(folder: Path) -> list[Path]:
+    """The results folders of the runs a ``gatetwin compare --out`` folder holds (``1-<name>``,
+    ``2-<name>``, ...), the baseline first; [] for a folder that holds none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(path.name.split("-", 1)[0]), path.name, path) for path in folder.iterdir()
+             if _RUN_FOLDER.fullmatch(path.name) and path.is_dir() and is_results_folder(path)]
+    return [path for _, _, path in sorted(found)]
+
+
 def clear_comparison(out: Path, names: Sequence[str]) -> list[Path]:
     """Remove what an earlier comparison left in ``out`` that this one, of the runs ``names``,
     will not write again: its table and plot, and the folders of runs no longer compared.

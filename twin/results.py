@@ -16,11 +16,11 @@ import json
 import math
 import platform
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,15 @@ KPI_NOTES: dict[str, str] = {
                                "(neither delivered nor given up to manual handling)"),
     "agv_containers_handed_over_per_day": "containers the crane moved from trucks to the AGV stack, crossed or not",
 }
+#: The version of the results folder's format, written as ``format_version`` in summary.json.
+#: Raised when a file gains, loses or changes the meaning of a column or key that a reader relies
+#: on; a folder without it was written before folders had a version, and reads as version 0.
+#: Version 1: every file as version 0 last had it (``time_at_gate_so_far`` and ``refused_at`` in
+#: the trucks, ``time_at_gate_departed_*`` beside ``time_at_gate_*``), and ``format_version``.
+RESULTS_FORMAT = 1
+#: The KPIs every run has, whatever its gate (not the AGV lane's, the agents' or the stations'):
+#: ``KPI_UNITS`` lists them first, up to the fee revenue.
+BASE_KPIS: tuple[str, ...] = tuple(KPI_UNITS)[: tuple(KPI_UNITS).index("fee_revenue_vnd") + 1]
 #: Per-station KPIs are named ``<station><suffix>``.
 STATION_KPI_UNITS: dict[str, str] = {"_utilisation": "share", "_mean_wait": "min"}
 
@@ -172,6 +181,9 @@ class RunResult:
     manifest: dict[str, Any]
     summary: dict[str, Any]
     failed: str | None = None
+    #: The results format: ``RESULTS_FORMAT`` for a run of this version, the folder's
+    #: ``format_version`` for one read back (0 when it was written before folders had one).
+    format_version: int = field(default_factory=lambda: RESULTS_FORMAT)
 
 
 def little_invariant(check: LittleCheck) -> InvariantCheck:
@@ -586,6 +598,7 @@ def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]
             }
         )
     return {
+        "format_version": RESULTS_FORMAT,
         "scenario_name": run.scenario_name,
         "scenario_hash": run.scenario_hash,
         "failed": run.failed,
@@ -667,19 +680,56 @@ def _series_by_key(path: Path) -> tuple[pd.DataFrame, dict[tuple[int, str, str],
     return frame, {(int(r), str(n), str(m)): rows for (r, n, m), rows in groups.items()}
 
 
+_T = TypeVar("_T")
+
+
+class ResultsFileError(ValueError):
+    """A file of a results folder that is missing, truncated or not what ``write_results`` writes;
+    the message names the file and what is wrong with it."""
+
+
+def _read_file(path: Path, read: Callable[[Path], _T]) -> _T:
+    """``read(path)``, with a missing or unreadable file reported as a ``ResultsFileError`` naming it."""
+    if not path.is_file():
+        raise ResultsFileError(f"{path}: missing; the folder is incomplete")
+    try:
+        return read(path)
+    except json.JSONDecodeError as exc:
+        raise ResultsFileError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
+                               "the file is truncated or corrupt") from None
+    except KeyError as exc:
+        raise ResultsFileError(f"{path}: has no column {exc}, so it is not the table gatetwin writes") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ResultsFileError(f"{path}: cannot be read ({detail}); the file is truncated or corrupt") from None
+
+
 def load_results(out_dir: Path) -> RunResult:
     """Read a results folder written by ``write_results`` back into a ``RunResult``.
 
     Tables, station summaries, series, KPIs, invariants, manifest, summary and failure come
-    back as they were written; non-table ``extra`` values come back as their JSON form.
+    back as they were written; non-table ``extra`` values come back as their JSON form. A
+    missing, truncated or corrupt file raises ``ResultsFileError`` naming it. A folder written
+    by an older version reads with what it has (``format_gaps`` says what it lacks).
     """
     out_dir = Path(out_dir)
     summary_path = out_dir / SUMMARY_FILE
     if not summary_path.is_file():
         raise FileNotFoundError(f"{out_dir}: no {SUMMARY_FILE}, so this is not a gatetwin results folder")
-    document = json.loads(summary_path.read_text(encoding="utf-8"))
-    trucks = pd.read_parquet(out_dir / TRUCKS_FILE)
-    series_frame, series_rows = _series_by_key(out_dir / SERIES_FILE)
+    document = _read_file(summary_path, lambda path: json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return _run_from_files(out_dir, document)
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ResultsFileError(f"{summary_path}: not a gatetwin summary, or one this version cannot read "
+                               f"({type(exc).__name__}: {exc})") from None
+
+
+def _run_from_files(out_dir: Path, document: Mapping[str, Any]) -> RunResult:
+    trucks = _read_file(out_dir / TRUCKS_FILE, pd.read_parquet)
+    for column in ("replication", "seed"):
+        if column not in trucks.columns:
+            raise ResultsFileError(f"{out_dir / TRUCKS_FILE}: no column {column!r}; not a gatetwin truck table")
+    series_frame, series_rows = _read_file(out_dir / SERIES_FILE, _series_by_key)
     time_values = series_frame["time"].to_numpy(dtype=float)
     metric_values = series_frame["value"].to_numpy(dtype=float)
     empty_rows = np.empty(0, dtype=np.int64)
@@ -696,7 +746,7 @@ def load_results(out_dir: Path) -> RunResult:
                 arrays[metric] = metric_values[rows]
             series[name] = arrays if arrays else {"time": np.empty(0)}
         extra: dict[str, Any] = dict(entry["extra"])
-        extra.update({key: pd.read_parquet(out_dir / name) for key, name in entry["extra_tables"].items()})
+        extra.update({key: _read_file(out_dir / name, pd.read_parquet) for key, name in entry["extra_tables"].items()})
         reps.append(
             ReplicationResult(
                 seed=int(entry["seed"]),
@@ -716,4 +766,45 @@ def load_results(out_dir: Path) -> RunResult:
         manifest=document["manifest"],
         summary=_restore_nan(document["summary"]),
         failed=document["failed"],
+        format_version=int(document.get("format_version", 0)),
+    )
+
+
+@dataclass(frozen=True)
+class FormatGaps:
+    """What a run read from a folder lacks of what this version writes: the folder was written
+    by an older version (or, with ``newer``, by a newer one, whose format this one may misread)."""
+
+    format_version: int
+    truck_columns: tuple[str, ...] = ()
+    kpis: tuple[str, ...] = ()
+
+    @property
+    def newer(self) -> bool:
+        """Whether the folder's format is newer than the one this version writes."""
+        return self.format_version > RESULTS_FORMAT
+
+    def __bool__(self) -> bool:
+        return self.newer or bool(self.truck_columns or self.kpis)
+
+    def lines(self) -> list[str]:
+        """What is missing, one line per file, naming the file."""
+        lines = []
+        if self.truck_columns:
+            lines.append(f"{TRUCKS_FILE} has no column {', '.join(self.truck_columns)}")
+        if self.kpis:
+            lines.append(f"{SUMMARY_FILE} has no KPI {', '.join(self.kpis)}")
+        return lines
+
+
+def format_gaps(run: RunResult) -> FormatGaps:
+    """What ``run`` lacks of the truck columns and the KPIs every run of this version has (empty
+    for a run of this version). A run that failed before any replication finished lacks nothing."""
+    columns = list(TruckLog().to_frame().columns)
+    present = set().union(*(rep.trucks.columns for rep in run.replications)) if run.replications else set(columns)
+    kpis = run.summary.get("kpis", {}) if isinstance(run.summary, Mapping) and run.replications else {}
+    return FormatGaps(
+        format_version=run.format_version,
+        truck_columns=tuple(name for name in columns if name not in present),
+        kpis=tuple(name for name in BASE_KPIS if run.replications and name not in kpis),
     )

@@ -27,7 +27,7 @@ from dashboard.state import (
     request_runs,
     restore_widget,
 )
-from dashboard.ui import first_line, page_setup, show_figure, table
+from dashboard.ui import first_line, page_setup, show_figure, show_format_note, table
 from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
 from scenarios.schema import Scenario
 from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results, run_letters
@@ -185,6 +185,8 @@ def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> No
         return
     for warning in comparison.attrs.get("warnings", []):
         st.warning(warning)
+    for label in selected:
+        show_format_note(comparable[label])
     shown = comparison
     if not with_stations:
         shown = shown[~shown["kpi"].str.endswith(("_utilisation", "_mean_wait"))]

@@ -9,6 +9,8 @@ from dashboard.analysis import (
     AGENT_HEADLINES,
     HEADLINE_NOTES,
     PER_DAY_KPIS,
+    TIME_SO_FAR,
+    has_time_so_far,
     headlines,
     kpi_table,
     levels_caption,
@@ -70,10 +72,15 @@ if loaded is not None:
 
     trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
     measured_from = run.replications[0].measured_from
-    show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled",
-                                         measured_from),
-                "Histograms of the time at the gate and in the system, with the median and 95th percentile.")
-    st.caption(pooled_percentiles_note(trucks, run.summary, measured_from))
+    if has_time_so_far(run):
+        show_figure(time_distribution_figure(trucks, f"Truck times: {len(run.replications)} replication(s) pooled",
+                                             measured_from),
+                    "Histograms of the time at the gate and in the system, with the median and 95th percentile.")
+        st.caption(pooled_percentiles_note(trucks, run.summary, measured_from))
+    else:
+        st.info(f"The histograms of the truck times are left out: these results have no column '{TIME_SO_FAR}' in "
+                "trucks.parquet, the time at the gate of every truck that reached it. Run the scenario again with "
+                "this version to get them (see the note above).")
     first = run.replications[0]
     levels = [name for name in LEVEL_LABELS if name in first.series]
     if levels:

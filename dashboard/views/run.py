@@ -10,7 +10,8 @@ import streamlit as st
 
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import RunRequest
-from dashboard.state import LoadedRun, loaded_runs, open_folder, post_message, request_runs, results_status, runs_dir
+from dashboard.analysis import older_results_note
+from dashboard.state import LoadedRun, loaded_runs, open_folders, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
 from scenarios import (
     ScenarioError,
@@ -93,13 +94,24 @@ def found_label(folder: Path) -> str:
     return f"{folder} ({status})" if status else str(folder)
 
 
-def post_opened(opened: LoadedRun) -> None:
+def post_opened(runs: list[LoadedRun]) -> None:
+    """Say runs were opened (the runs of a comparison folder, or one): for each, a success when
+    it finished, a warning saying what it left unfinished, and what it lacks if an older version
+    wrote it."""
+    for opened in runs:
+        post_opened_run(opened)
+
+
+def post_opened_run(opened: LoadedRun) -> None:
     """Say a run was opened: a success when it finished, a warning saying what it left unfinished."""
     problem = unfinished(opened.run)
     if problem:
         post_message("warning", f"Opened {opened.label}, but {problem}.")
     else:
         post_message("success", f"Opened {opened.label}.")
+    note = older_results_note(opened.run, opened.source)
+    if note:
+        post_message("warning", note)
 
 
 page_setup("Run or open")
@@ -147,20 +159,21 @@ with open_tab:
                                    "replications)'.")
         if st.button("Open", key="run.open_found"):
             try:
-                opened = open_folder(chosen)
+                opened = open_folders(chosen)
             except ValueError as exc:
                 st.error(str(exc))
             else:
                 post_opened(opened)
                 st.rerun()
     typed = st.text_input("Results folder", key="run.folder", placeholder="out/huu_nghi_2025",
-                          help="A folder written by 'gatetwin run --out' (it holds summary.json).")
+                          help="A folder written by 'gatetwin run --out' (it holds summary.json), or by 'gatetwin compare "
+                               "--out' (each of its runs opens).")
     if st.button("Open folder", key="run.open_folder"):
         if not typed.strip():
             st.error("Results folder: type the path of a folder written by 'gatetwin run --out'.")
         else:
             try:
-                opened = open_folder(Path(typed.strip()))
+                opened = open_folders(Path(typed.strip()))
             except ValueError as exc:
                 st.error(str(exc))
             else:

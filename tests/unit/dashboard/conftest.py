@@ -19,6 +19,7 @@ from tests.unit.dashboard.support import (
     write_other_seed_run,
     write_saved_runs,
 )
+from tests.unit.twin_results.older_results import write_older_folder
 from twin.results import RunResult, load_results
 
 
@@ -42,6 +43,13 @@ def library_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def single_replication_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The busy smart gate for one hour, one replication (no confidence intervals)."""
     return write_other_seed_run(tmp_path_factory.mktemp("single") / "single", hours=1.0, replications=1)
+
+
+@pytest.fixture(scope="session")
+def older_folder(library_run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``library_run_folder`` as gatetwin wrote it before the time at the gate counted every truck
+    that reached the gate: no ``time_at_gate_so_far``, no format version."""
+    return write_older_folder(library_run_folder, tmp_path_factory.mktemp("older") / "smart_gate_older")
 
 
 @pytest.fixture(scope="session")

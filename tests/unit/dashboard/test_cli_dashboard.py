@@ -192,3 +192,13 @@ def test_sigterm_to_the_command_alone_stops_streamlit_too(saved_runs: dict[str, 
         assert _session_processes(server.pid) == [], "a process of the dashboard is still running"
     finally:
         _stop_session(server)
+
+
+def test_a_folder_written_by_compare_is_served_for_the_dashboard_to_open_its_runs(
+        fake_server: list[tuple[list[str], dict[str, str]]], tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    comparison = tmp_path / "cmp"
+    shutil.copytree(saved_runs["baseline"], comparison / "1-huu_nghi_smart_gate")
+    result = CliRunner().invoke(app, ["dashboard", str(comparison)])
+    assert "serving on" in result.output and "not a gatetwin results folder" not in result.output
+    [(_, environment)] = fake_server
+    assert environment[RESULTS_ENV] == str(comparison.resolve())

@@ -12,14 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.unit.twin_results.older_results import LATER_KPIS, write_older_folder
 from tests.unit.twin_results.synthetic_gate import make_run
 from twin.probes import ROAD_QUEUE_KM, YARD_OCCUPANCY, StationSummary, TruckLog, time_at_gate_minutes
 from twin.compare import kpi_direction
 from twin.results import (
+    RESULTS_FORMAT,
     ReplicationResult,
+    ResultsFileError,
     agv_kpis,
     RunResult,
     conservation_check,
+    format_gaps,
     kpi_unit,
     load_results,
     make_manifest,
@@ -346,3 +350,58 @@ def test_each_agencys_officers_become_kpis_beside_the_stations() -> None:
     assert math.isnan(kpis["officers_medical_utilisation"])  # unlimited officers: no share to speak of
     assert kpis["officers_medical_mean_wait"] == 0.0
     assert kpi_unit("officers_customs_mean_wait") == "min" and kpi_unit("officers_customs_utilisation") == "share"
+
+
+def test_a_results_folder_records_its_format_version_and_reads_it_back(one_scanner_run: RunResult, tmp_path: Path) -> None:
+    write_results(one_scanner_run, tmp_path)
+    assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["format_version"] == RESULTS_FORMAT
+    loaded = load_results(tmp_path)
+    assert loaded.format_version == RESULTS_FORMAT
+    assert not format_gaps(loaded)
+    assert format_gaps(loaded).lines() == []
+
+
+def test_a_folder_written_before_the_time_so_far_reads_as_format_0_and_says_what_it_lacks(
+        one_scanner_run: RunResult, tmp_path: Path) -> None:
+    write_results(one_scanner_run, tmp_path / "current")
+    older = load_results(write_older_folder(tmp_path / "current", tmp_path / "older"))
+    gaps = format_gaps(older)
+    assert older.format_version == 0 and gaps and not gaps.newer
+    assert gaps.truck_columns == ("refused_at", "time_at_gate_so_far")
+    assert gaps.kpis == LATER_KPIS
+    assert gaps.lines() == ["trucks.parquet has no column refused_at, time_at_gate_so_far",
+                            "summary.json has no KPI " + ", ".join(LATER_KPIS)]
+    assert older.replications[0].kpis["time_at_gate_p50"] == one_scanner_run.replications[0].kpis["time_at_gate_p50"]
+
+
+def test_a_folder_from_a_newer_version_says_so(one_scanner_run: RunResult, tmp_path: Path) -> None:
+    write_results(one_scanner_run, tmp_path)
+    document = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    (tmp_path / "summary.json").write_text(json.dumps({**document, "format_version": RESULTS_FORMAT + 1}), encoding="utf-8")
+    gaps = format_gaps(load_results(tmp_path))
+    assert gaps.newer and gaps and gaps.lines() == []
+
+
+@pytest.mark.parametrize(("name", "damage", "problem"), [
+    ("summary.json", "truncate", r"summary\.json: not valid JSON at line \d+, column \d+ .*truncated or corrupt"),
+    ("trucks.parquet", "truncate", r"trucks\.parquet: cannot be read \(.*\); the file is truncated or corrupt"),
+    ("series.parquet", "truncate", r"series\.parquet: cannot be read \(.*\); the file is truncated or corrupt"),
+    ("trucks.parquet", "delete", r"trucks\.parquet: missing; the folder is incomplete"),
+    ("series.parquet", "other table", r"series\.parquet: has no column 'replication'"),
+    ("summary.json", "other json", r"summary\.json: not a gatetwin summary"),
+])
+def test_a_missing_truncated_or_foreign_file_is_named_with_what_is_wrong(
+        one_scanner_run: RunResult, tmp_path: Path, name: str, damage: str, problem: str) -> None:
+    write_results(one_scanner_run, tmp_path)
+    path = tmp_path / name
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "delete":
+        path.unlink()
+    elif damage == "other table":
+        pd.DataFrame({"time": [0.0]}).to_parquet(path)
+    else:
+        path.write_text('{"scenario_name": "x"}', encoding="utf-8")
+    with pytest.raises(ResultsFileError, match=problem) as raised:
+        load_results(tmp_path)
+    assert str(raised.value).startswith(str(path))
