@@ -14,7 +14,7 @@ from scenarios import ScenarioError, load_scenario, with_settings
 from scenarios.yaml_reader import read_yaml
 from twin import cli
 from twin.cli import app
-from twin.compare import compare_runs
+from twin.compare import compare_runs, comparison_run_folders
 from twin.results import ReplicationResult, RunResult, summarize_run
 from twin.probes import TruckLog
 from twin.sweep import MAX_CELLS, parse_vary, sweep_cells, sweep_plot, sweep_table, yaml_text
@@ -117,6 +117,8 @@ def test_sweep_runs_every_cell_with_the_same_seeds_and_writes_its_table_plot_and
     departed = table[table["kpi"] == "trucks_departed"].set_index("cell")["mean"]
     assert departed[4] > departed[1]  # three lanes each way clear more than one
     assert (out / "sweep.png").stat().st_size > 0
+    # The dashboard opens the folder as its cells, cell 1 first, as it opens a comparison's.
+    assert [p.name for p in comparison_run_folders(out)] == folders
     first = _files(out)
     again = runner.invoke(app, [*args, "--jobs", "2"])  # now in two worker processes
     assert again.exit_code == 0, again.output
