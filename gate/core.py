@@ -65,6 +65,7 @@ from gate.enums import (
     DeviceKind,
     GoodsCategory,
     Location,
+    ReviewKind,
     Role,
     Site,
     Station,
@@ -73,6 +74,7 @@ from gate.enums import (
 )
 from gate.events import Event
 from gate.identifiers import confusable_key
+from gate.reviews import review_roles
 from gate.risk import ComplianceLedger
 from gate.traffic import Corridor
 from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
@@ -516,24 +518,27 @@ class GateCore:
         return out
 
     def review(self, out: list[Command], reason: str, now: float, visit_id: str | None = None,
-               device_id: str | None = None, plate: str | None = None, kind: str = "",
+               device_id: str | None = None, plate: str | None = None, *, kind: ReviewKind, about: str = "",
                dedupe: bool = True) -> str:
-        """Raise a manual review, unless the same one (same kind, device and plate) is open; returns
-        the id of the review raised, or of the one already open.
+        """Raise a manual review of ``kind`` (about ``about``, e.g. a mission or a visit), unless the
+        same one (same kind and subject, device and plate) is open; returns the id of the review
+        raised, or of the one already open. The review belongs to the roles ``review_roles`` gives
+        for its kind and device: the ``ManualReview`` names them, so that it reaches them.
 
         ``dedupe=False`` always opens a new one: two no-reads at one camera are two vehicles.
         """
-        key = (device_id, plate, kind or reason)
+        key = (device_id, plate, f"{kind.value}:{about}" if about else kind.value)
         if dedupe and key in self._review_keys:
             return self._review_keys[key]
         self._review_seq += 1
         review_id = f"R{self._review_seq}"
-        self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
+        roles = review_roles(kind, self.devices.get(device_id) if device_id is not None else None)
+        self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate, kind, roles)
         if dedupe:
             self._review_keys[key] = review_id
             self._review_key_of[review_id] = key
         self.stats["manual_reviews"] += 1
-        out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
+        out.append(ManualReview(review_id, reason, visit_id, device_id, plate, kind, roles))
         return review_id
 
     def close_review(self, review_id: str) -> Review | None:
@@ -791,7 +796,7 @@ class GateCore:
         review_id = self.review(
             out, f"vehicle {plate} was refused inside the yard (visit {visit.visit_id}): see it out; its slot "
                  f"stays taken until it is seen leaving the yard, or this review is closed", now, visit.visit_id,
-            None, plate, kind="refused-in-yard")
+            None, plate, kind=ReviewKind.REFUSED_IN_YARD)
         self.yard.hold_refused(plate, RefusedInside(visit.visit_id, visit.vehicle_class, review_id))
         visit.in_yard = False  # the visit closes; the yard's count keeps the vehicle until it is gone
 
@@ -902,7 +907,7 @@ class GateCore:
                     barrier = visit.exit_device
                     if barrier in self.faulted:  # as at barrier 1: people lift it for this vehicle
                         self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
-                                    visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+                                    visit.visit_id, barrier, visit.plate, kind=ReviewKind.BARRIER_FAULTED)
                     out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         if visit.handed_over:
             self.dispatch_ready_missions(visit, now, out)
@@ -935,7 +940,7 @@ class GateCore:
         self.let_in_at_entry_lane += 1
         if barrier in self.faulted:
             self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
-                        visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+                        visit.visit_id, barrier, visit.plate, kind=ReviewKind.BARRIER_FAULTED)
         out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         self.route_onward(visit, now, out)
 
@@ -1046,7 +1051,7 @@ class GateCore:
         visit.payment_overdue = True
         self.audit.write(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
         visit.payment_review = self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
-                    visit_id, None, visit.plate, kind=f"payment-unconfirmed:{visit_id}")
+                    visit_id, None, visit.plate, kind=ReviewKind.PAYMENT_UNCONFIRMED, about=visit_id)
 
     def _manifest_unacknowledged(self, mission_id: str, now: float, out: list[Command]) -> None:
         mission = self.missions.get(mission_id)
@@ -1064,4 +1069,4 @@ class GateCore:
             self.audit.write(now, "core", "ManifestFailed", mission.visit_id, False,
                              f"{mission_id}: no acknowledgement after {mission.manifest_attempts} attempts")
             self.review(out, f"partner side never acknowledged manifest {mission_id}", now, mission.visit_id,
-                        self.partner_link, None, kind=f"manifest:{mission_id}")
+                        self.partner_link, None, kind=ReviewKind.MANIFEST_UNACKNOWLEDGED, about=mission_id)

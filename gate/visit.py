@@ -13,7 +13,8 @@ from gate.commands import store_through_slots
 from gate.deadlines import Timer
 from gate.declaration import Declaration
 from gate.enums import (
-    AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ScanResult, Site, VehicleClass,
+    AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ReviewKind, Role, ScanResult, Site,
+    VehicleClass,
 )
 
 
@@ -119,9 +120,13 @@ class Mission:
     token: Timer | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Review:
-    """An open manual review: what a person must look at, and where."""
+    """An open manual review: what a person must look at, where, and who must act on it.
+
+    Read-only: the core hands these out as they are (``GateCore.open_reviews``). ``roles`` are
+    the roles that must act on it, the one usually acting first; an account with any of them (or
+    an administrator) may close it."""
 
     review_id: str
     reason: str
@@ -129,6 +134,8 @@ class Review:
     visit_id: str | None = None
     device_id: str | None = None
     plate: str | None = None
+    kind: ReviewKind | None = None
+    roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
