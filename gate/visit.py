@@ -86,6 +86,14 @@ class Visit:
     payment_overdue: bool = False  # ... and not confirmed in time
     payment_review: str | None = None  # the review raised when it was not confirmed in time
     voided_payment: str | None = None  # an online payment given up for one at the counter: its late confirmation means a refund
+    call_token: Timer | None = None  # the no-show limit of a vehicle called forward from staging
+    called_at: float = 0.0  # ... when it was called
+    called_ahead: int = 0  # ... how many vehicles were sent to barrier 1 before it (``GateCore.sent_to_entry``)
+    called_mark: int = 0  # ... and how many had gone through it by then (``GateCore.left_entry``)
+    called_lane_ahead: int = 0  # ... the same at its own entry lane
+    called_lane_mark: int = 0
+    called_clear: bool = False  # ... those before it have gone: a whole limit more and it is late
+    no_show_review: str | None = None  # the review raised when it did not show up
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     weight_flagged: bool = False
@@ -117,7 +125,9 @@ class Mission:
     dispatch_attempts: int = 0
     dispatched_at: float | None = None
     fault_at: float | None = None  # when an AGV fault was last answered (re-dispatch or given up)
-    token: Timer | None = None
+    token: Timer | None = None  # the manifest's acknowledgement limit
+    report_token: Timer | None = None  # the limit on hearing of a dispatched AGV (``timeouts.agv_report_s``)
+    silent_review: str | None = None  # the review raised when it was not heard of in time (once per mission)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,7 +85,8 @@ def on_agv_arrived(core: GateCore, e: ev.AgvArrived, now: float, out: Out) -> Ve
         return mission.visit_id, Refusal(f"mission {mission.mission_id} was not dispatched ({mission.state.value})")
     mission.state = AgvMissionState.DELIVERED
     core.stats["agv_delivered"] += 1
-    return mission.visit_id, f"{mission.container_no} delivered across the line"
+    closed = core.heard_of(mission)
+    return mission.visit_id, f"{mission.container_no} delivered across the line{closed}"
 
 
 def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Verdict:
@@ -105,6 +106,7 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     if mission.state is not AgvMissionState.DISPATCHED:
         return mission.visit_id, Refusal(f"mission {mission.mission_id} is not under way ({mission.state.value})")
     mission.fault_at = now
+    core.heard_of(mission)  # a re-dispatch below starts its limit anew
     visit = core.active.get(mission.visit_id) or core.archive.get(mission.visit_id)
     if visit is not None and visit.location is Location.REFUSED:
         # Stopped (or broken down) on a refused visit's container: people bring it back, as the

@@ -193,14 +193,20 @@ def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: 
     core.staging.discard(visit.visit_id)
     if barrier is not None:
         core.hold_lane(visit, barrier)
+    found = ""
+    if visit.no_show_review is not None:  # taken for a no-show, it came after all
+        if core.close_review(visit.no_show_review) is not None:
+            found = f"; review {visit.no_show_review} closed"
+        visit.no_show_review = None
     core.assign_workable(visit, now, out)
     bge = visit.clearances[_ENTRY_CHECK]
     if core.config.automated_border_check and bge.status is _ASSIGNED:
         core.settle(visit, _ENTRY_CHECK, _PASSED, "core:automated-check", now)
     core.progress(visit, now, out)
     if visit.entry_granted:
-        return "entry granted"
-    return "awaiting entry checks: " + ", ".join([_KIND_VALUE[k] for k in ENTRY_CLEARANCES if not visit.passed(k)])
+        return "entry granted" + found
+    return "awaiting entry checks: " + ", ".join(
+        [_KIND_VALUE[k] for k in ENTRY_CLEARANCES if not visit.passed(k)]) + found
 
 
 def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
