@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, TypeVar, Union
 
-from gate.enums import ClearanceKind, Role, Station, TrafficAction
+from gate.enums import ClearanceKind, ReviewKind, Role, Station, TrafficAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +163,17 @@ class TrafficAdvice:
 
 @dataclass(frozen=True, slots=True)
 class ManualReview:
-    """A person must look: the core could not decide safely on its own."""
+    """A person must look: the core could not decide safely on its own. ``roles`` are who must
+    act on it (the one usually acting first): an account with one of them, or an administrator,
+    may close it (``ReviewResolved``)."""
 
     review_id: str
     reason: str
     visit_id: str | None = None
     device_id: str | None = None
     plate: str | None = None
+    kind: ReviewKind | None = None
+    roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

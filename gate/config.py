@@ -158,7 +158,7 @@ class TrafficConfig(BaseModel):
 
 
 class TimeoutConfig(BaseModel):
-    """Service levels per agency role, and the time limits on payments and manifests."""
+    """Service levels per agency role, and the time limits on payments, called vehicles, manifests and AGVs."""
 
     model_config = _FROZEN
     #: Service level per agency role: a task assigned longer than this is escalated.
@@ -179,7 +179,24 @@ class TimeoutConfig(BaseModel):
     #: role left out works around the clock.
     working_hours: dict[Role, tuple[tuple[float, float], ...]] = Field(default_factory=dict)
     payment_confirmation_s: Seconds = 3600.0
+    #: A vehicle called forward from staging (holding a yard slot) that is not read at barrier 1
+    #: within this time is taken for a no-show: a review is raised, its slot goes to the next
+    #: vehicle waiting and it queues again at staging, at the back. The staging areas lie on the
+    #: approach road a few kilometres before the gate, minutes of driving (the twin takes 90 s);
+    #: half an hour covers a slow drive in heavy traffic and a driver away from the cab when
+    #: called, without leaving a free slot idle for long. A vehicle queueing behind others (in a
+    #: full forecourt, at a lane whose checks are off duty at night) is not a no-show: the limit
+    #: runs again until as many vehicles have gone through barrier 1 (and its own lane) since the
+    #: call as were sent there before it, and then once more in full.
+    call_forward_s: Seconds = 1800.0
     manifest_ack_s: Seconds = 120.0
+    #: A dispatched AGV mission not heard of again (arrived, or faulted) within this time raises a
+    #: review, once per mission; the mission is not failed, for the AGV may still be on its way.
+    #: A trip on the lane takes minutes (3.6 km, DOMAIN.md), but an AGV also queues for the cranes
+    #: and waits whenever the partner side stops accepting, which the core does not see: twelve
+    #: hours outlasts a night's closure of the partner side and the queue of a busy lane. A site
+    #: that knows its partner's closures sets it above the longest of them.
+    agv_report_s: Seconds = 12 * 3600.0
     manifest_max_attempts: Annotated[int, Field(ge=1)] = 3
 
     @model_validator(mode="after")

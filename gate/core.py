@@ -65,6 +65,7 @@ from gate.enums import (
     DeviceKind,
     GoodsCategory,
     Location,
+    ReviewKind,
     Role,
     Site,
     Station,
@@ -73,6 +74,7 @@ from gate.enums import (
 )
 from gate.events import Event
 from gate.identifiers import confusable_key
+from gate.reviews import review_roles
 from gate.risk import ComplianceLedger
 from gate.traffic import Corridor
 from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
@@ -243,6 +245,14 @@ class GateCore:
         self.agv_fleet = fleets[0] if fleets else None
         self.partner_link = links[0] if links else None
         self.lane_load: dict[str, int] = {b: 0 for b in self.entry_barriers}
+        #: Vehicles sent to an entry lane and not yet through (``lane_load`` summed), and how many
+        #: ever left a lane after being read at barrier 1: a called vehicle's no-show limit runs
+        #: once as many have gone as were sent before it. Counted over the whole gate, not per
+        #: lane: called vehicles may share a forecourt before the lanes, in the order called.
+        self.sent_to_entry = 0
+        self.left_entry = 0
+        #: ... and at each entry lane, how many ever left it after being read at its barrier.
+        self.lane_left: dict[str, int] = {b: 0 for b in self.entry_barriers}
         self.scanner_queue: dict[str, dict[str, None]] = {s: {} for s in self.scanners}
         self.scale_queue: dict[str, dict[str, None]] = {s: {} for s in self.scales}
         self._barrier_for_lane: dict[tuple[Site, str | None], str] = {}
@@ -323,6 +333,10 @@ class GateCore:
                 self._payment_unconfirmed(str(key), when, out)
             elif kind == "manifest":
                 self._manifest_unacknowledged(str(key), when, out)
+            elif kind == "agv":
+                self._agv_silent(str(key), when, out)
+            elif kind == "no-show":
+                self._no_show(str(key), when, out)
         return out
 
     # ------------------------------------------------------------------ queries
@@ -467,6 +481,8 @@ class GateCore:
                                 f"visits {reserved[vehicle_class]}")
         if lanes != self.lane_load:
             problems.append(f"entry lane loads: books {self.lane_load}, visits {lanes}")
+        if self.sent_to_entry != sum(self.lane_load.values()):
+            problems.append(f"vehicles sent to barrier 1: books {self.sent_to_entry}, lanes {sum(self.lane_load.values())}")
         let_in = sum(1 for v in self.active.values() if v.location is _ENTRY_LANE and v.entry_granted)
         if let_in != self.let_in_at_entry_lane:
             problems.append(f"vehicles let in at the entry lane: books {self.let_in_at_entry_lane}, visits {let_in}")
@@ -516,24 +532,27 @@ class GateCore:
         return out
 
     def review(self, out: list[Command], reason: str, now: float, visit_id: str | None = None,
-               device_id: str | None = None, plate: str | None = None, kind: str = "",
+               device_id: str | None = None, plate: str | None = None, *, kind: ReviewKind, about: str = "",
                dedupe: bool = True) -> str:
-        """Raise a manual review, unless the same one (same kind, device and plate) is open; returns
-        the id of the review raised, or of the one already open.
+        """Raise a manual review of ``kind`` (about ``about``, e.g. a mission or a visit), unless the
+        same one (same kind and subject, device and plate) is open; returns the id of the review
+        raised, or of the one already open. The review belongs to the roles ``review_roles`` gives
+        for its kind and device: the ``ManualReview`` names them, so that it reaches them.
 
         ``dedupe=False`` always opens a new one: two no-reads at one camera are two vehicles.
         """
-        key = (device_id, plate, kind or reason)
+        key = (device_id, plate, f"{kind.value}:{about}" if about else kind.value)
         if dedupe and key in self._review_keys:
             return self._review_keys[key]
         self._review_seq += 1
         review_id = f"R{self._review_seq}"
-        self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate)
+        roles = review_roles(kind, self.devices.get(device_id) if device_id is not None else None)
+        self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate, kind, roles)
         if dedupe:
             self._review_keys[key] = review_id
             self._review_key_of[review_id] = key
         self.stats["manual_reviews"] += 1
-        out.append(ManualReview(review_id, reason, visit_id, device_id, plate))
+        out.append(ManualReview(review_id, reason, visit_id, device_id, plate, kind, roles))
         return review_id
 
     def close_review(self, review_id: str) -> Review | None:
@@ -562,6 +581,9 @@ class GateCore:
             return self.illegal_move(visit, trigger)
         there = step[0]
         if there is not here:
+            if here is _STAGING and visit.call_token is not None:  # called forward, and it came (or left)
+                self.deadlines.cancel(visit.call_token)
+                visit.call_token = None
             if here is _ENTRY_LANE:
                 self.release_lane(visit)
                 if visit.entry_granted:
@@ -720,10 +742,27 @@ class GateCore:
         lane = self.entry_lane_for(visit)
         if lane is not None and visit.entry_device is None:
             self.hold_lane(visit, lane)
+        if visit.location is _STAGING:
+            self.await_called(visit, now)
         if area is not None:
             out.append(TrafficAdvice(area, TrafficAction.RELEASE, visit.visit_id, visit.plate, None,
                                      self.corridor.risk, "called forward: a yard slot is free"))
         out.append(RouteTo(visit.visit_id, visit.plate, _TO_ENTRY_LANE, visit.entry_device))
+
+    def await_called(self, visit: Visit, now: float) -> None:
+        """Start (or restart) the no-show limit of a vehicle called forward from staging
+        (``timeouts.call_forward_s``), noting how many vehicles were sent to barrier 1 before it."""
+        self.deadlines.cancel(visit.call_token)
+        held = visit.lane_held and visit.entry_device is not None
+        visit.called_ahead = self.sent_to_entry - held
+        visit.called_mark = self.left_entry
+        lane = visit.entry_device
+        visit.called_lane_ahead = self.lane_load[lane] - 1 if held and lane is not None else 0
+        visit.called_lane_mark = self.lane_left[lane] if held and lane is not None else 0
+        visit.called_clear = visit.called_ahead == 0
+        visit.called_at = now
+        visit.call_token = self.deadlines.schedule(now + self.config.timeouts.call_forward_s, "no-show",
+                                                   visit.visit_id)
 
     def hold_at_staging(self, visit: Visit, reason: str, out: list[Command], ready: bool = True) -> None:
         """Keep a vehicle waiting at staging (in arrival order) and tell traffic police. One not
@@ -774,6 +813,8 @@ class GateCore:
         if visit.reserved_slot:
             self.yard.cancel_reservation(vehicle_class)
             visit.reserved_slot = False
+            self.deadlines.cancel(visit.call_token)
+            visit.call_token = None
             freed = True
         if visit.in_yard:
             self.yard.leave(vehicle_class)
@@ -791,7 +832,7 @@ class GateCore:
         review_id = self.review(
             out, f"vehicle {plate} was refused inside the yard (visit {visit.visit_id}): see it out; its slot "
                  f"stays taken until it is seen leaving the yard, or this review is closed", now, visit.visit_id,
-            None, plate, kind="refused-in-yard")
+            None, plate, kind=ReviewKind.REFUSED_IN_YARD)
         self.yard.hold_refused(plate, RefusedInside(visit.visit_id, visit.vehicle_class, review_id))
         visit.in_yard = False  # the visit closes; the yard's count keeps the vehicle until it is gone
 
@@ -831,12 +872,17 @@ class GateCore:
         visit.entry_device = lane
         if lane in self.lane_load:
             self.lane_load[lane] += 1
+            self.sent_to_entry += 1
             visit.lane_held = True
 
     def release_lane(self, visit: Visit) -> None:
         """The vehicle no longer loads its entry lane: it is through barrier 1, or gone. Idempotent."""
         if visit.lane_held and visit.entry_device is not None:
             self.lane_load[visit.entry_device] -= 1
+            self.sent_to_entry -= 1
+            if visit.location is _ENTRY_LANE:  # read at barrier 1, and gone on (or back)
+                self.left_entry += 1
+                self.lane_left[visit.entry_device] += 1
         visit.lane_held = False
 
     def leave_stations(self, visit: Visit) -> None:
@@ -902,7 +948,7 @@ class GateCore:
                     barrier = visit.exit_device
                     if barrier in self.faulted:  # as at barrier 1: people lift it for this vehicle
                         self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
-                                    visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+                                    visit.visit_id, barrier, visit.plate, kind=ReviewKind.BARRIER_FAULTED)
                     out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         if visit.handed_over:
             self.dispatch_ready_missions(visit, now, out)
@@ -935,7 +981,7 @@ class GateCore:
         self.let_in_at_entry_lane += 1
         if barrier in self.faulted:
             self.review(out, f"barrier {barrier} is faulted: open it by hand for {visit.plate}", now,
-                        visit.visit_id, barrier, visit.plate, kind="barrier-faulted")
+                        visit.visit_id, barrier, visit.plate, kind=ReviewKind.BARRIER_FAULTED)
         out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         self.route_onward(visit, now, out)
 
@@ -978,6 +1024,7 @@ class GateCore:
             mission = self.missions.pop(f"{visit.visit_id}:{container}", None)
             if mission is not None:
                 self.deadlines.cancel(mission.token)
+                self.deadlines.cancel(mission.report_token)
 
     def advise_traffic(self, now: float, out: list[Command]) -> None:
         """Re-assess the congestion risk; advise traffic police when the advice changes."""
@@ -1008,6 +1055,9 @@ class GateCore:
         mission.state = AgvMissionState.DISPATCHED
         mission.dispatch_attempts += 1
         mission.dispatched_at = now
+        self.deadlines.cancel(mission.report_token)
+        mission.report_token = self.deadlines.schedule(now + self.config.timeouts.agv_report_s, "agv",
+                                                       mission.mission_id)
         self.stats["agv_dispatched"] += 1
         out.append(DispatchAgv(self.agv_fleet, mission.mission_id, mission.visit_id, mission.container_no,
                                mission.dispatch_attempts))
@@ -1046,7 +1096,74 @@ class GateCore:
         visit.payment_overdue = True
         self.audit.write(now, "core", "PaymentUnconfirmed", visit_id, True, f"payment {visit.payment_reference}")
         visit.payment_review = self.review(out, f"online payment {visit.payment_reference} for {visit.plate} not confirmed in time", now,
-                    visit_id, None, visit.plate, kind=f"payment-unconfirmed:{visit_id}")
+                    visit_id, None, visit.plate, kind=ReviewKind.PAYMENT_UNCONFIRMED, about=visit_id)
+
+    def _no_show(self, visit_id: str, now: float, out: list[Command]) -> None:
+        """A vehicle called forward from staging has not been read at barrier 1 in time. Unless
+        the vehicles sent to barrier 1 before it (at the gate, and at its own lane) had all gone
+        through by the last time the limit ran out, it may be queueing behind them: the limit
+        runs again. Else it is a no-show: a review asks people to find it, its yard slot and its
+        place in the lane go to the next vehicle waiting, and it queues again at staging, at the
+        back (its visit stays open, its checks stand). Read at barrier 1 later, it is let in if
+        the yard has room, else sent back to staging (``open_entry``), and its review closes."""
+        visit = self.active.get(visit_id)
+        if visit is None or visit.location is not _STAGING or not visit.reserved_slot:
+            return
+        visit.call_token = None
+        limit = self.config.timeouts.call_forward_s
+        if not visit.called_clear:
+            lane = visit.entry_device
+            visit.called_clear = self.left_entry - visit.called_mark >= visit.called_ahead and (
+                not visit.lane_held or lane is None
+                or self.lane_left[lane] - visit.called_lane_mark >= visit.called_lane_ahead)
+            visit.call_token = self.deadlines.schedule(now + limit, "no-show", visit_id)
+            return
+        self.audit.write(now, "core", "NoShow", visit_id, True,
+                         f"{visit.plate} called forward at {visit.called_at:g}, not at barrier 1 by {now:g}")
+        if visit.no_show_review is not None:  # missed an earlier call too: this review replaces that one
+            self.close_review(visit.no_show_review)
+        visit.no_show_review = self.review(
+            out, f"vehicle {visit.plate} (visit {visit_id}) was called forward from staging and has not reached "
+                 f"barrier 1 within {limit:g} s: find it; its yard slot went to the next vehicle and it waits "
+                 "at staging again, at the back", now, visit_id, None, visit.plate, kind=ReviewKind.NO_SHOW,
+            dedupe=False)
+        self.yard.cancel_reservation(visit.vehicle_class)
+        visit.reserved_slot = False
+        self.release_lane(visit)
+        visit.entry_device = None
+        self.staging.discard(visit_id)
+        self.hold_at_staging(visit, "did not come when called forward: wait to be called again", out)
+        self.slot_freed(visit, now, out)
+
+    def _agv_silent(self, mission_id: str, now: float, out: list[Command]) -> None:
+        """A dispatched AGV mission has not been heard of (arrived, or faulted) in time: people
+        must find out where the AGV and its container are. Raised once per mission; the mission
+        stays under way, and its report, when it comes, is taken as usual and closes the review."""
+        mission = self.missions.get(mission_id)
+        if mission is None or mission.state is not AgvMissionState.DISPATCHED:
+            return
+        mission.report_token = None
+        if mission.silent_review is not None:
+            return
+        dispatched = mission.dispatched_at if mission.dispatched_at is not None else now
+        self.audit.write(now, "core", "AgvSilent", mission.visit_id, True,
+                         f"{mission_id} dispatched at {dispatched:g}, not heard of by {now:g}")
+        visit = self.active.get(mission.visit_id) or self.archive.get(mission.visit_id)
+        plate = visit.plate if visit is not None else None
+        mission.silent_review = self.review(
+            out, f"AGV mission {mission_id} (container {mission.container_no}, visit {mission.visit_id}) has not "
+                 f"been heard of since it was dispatched {now - dispatched:g} s ago: find the AGV and the container",
+            now, mission.visit_id, self.agv_fleet, plate, kind=ReviewKind.AGV_SILENT, about=mission_id, dedupe=False)
+
+    def heard_of(self, mission: Mission) -> str:
+        """A dispatched mission was heard of (arrived, or faulted): its limit stops, and a review
+        raised because it was silent closes. Returns what the audit says of that review."""
+        self.deadlines.cancel(mission.report_token)
+        mission.report_token = None
+        review_id = mission.silent_review
+        if review_id is not None and self.close_review(review_id) is not None:
+            return f"; review {review_id} closed"
+        return ""
 
     def _manifest_unacknowledged(self, mission_id: str, now: float, out: list[Command]) -> None:
         mission = self.missions.get(mission_id)
@@ -1064,4 +1181,4 @@ class GateCore:
             self.audit.write(now, "core", "ManifestFailed", mission.visit_id, False,
                              f"{mission_id}: no acknowledgement after {mission.manifest_attempts} attempts")
             self.review(out, f"partner side never acknowledged manifest {mission_id}", now, mission.visit_id,
-                        self.partner_link, None, kind=f"manifest:{mission_id}")
+                        self.partner_link, None, kind=ReviewKind.MANIFEST_UNACKNOWLEDGED, about=mission_id)

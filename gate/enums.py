@@ -200,3 +200,71 @@ class AgvMissionState(str, Enum):
     DELIVERED = "delivered"
     FAULTED = "faulted"
     FAILED = "failed"  # gave up: manual handling
+
+
+class ReviewKind(str, Enum):
+    """What a manual review is about; it decides who must act on it (``REVIEW_ROLES``)."""
+
+    PLATE_READ = "plate-read"  # no read, or a doubtful one: type the plate
+    UNKNOWN_PLATE = "unknown-plate"  # a plate no open declaration holds
+    REFUSED_VEHICLE = "refused-vehicle"  # a vehicle refused (or whose trip was called off) seen again
+    OUT_OF_ORDER = "out-of-order"  # a vehicle seen where it cannot be
+    UNAUTHORISED_PASSAGE = "unauthorised-passage"  # through a barrier not opened for it
+    BARRIER_FAULTED = "barrier-faulted"  # a faulted barrier to lift by hand for a vehicle
+    DEVICE_FAULTED = "device-faulted"  # a device down: its manual procedure
+    NO_SHOW = "no-show"  # called forward from staging and never read at barrier 1
+    REFUSED_IN_YARD = "refused-in-yard"  # a refused vehicle still parked in the yard: see it out
+    YARD_OVERFLOW = "yard-overflow"  # back in a full yard without a slot
+    SCALE_SKIPPED = "scale-skipped"  # reached the yard unweighed
+    OVERLOAD = "overload"  # over the scale's range
+    WEIGHED_TWICE = "weighed-twice"  # two weights for one vehicle
+    SCANNED_TWICE = "scanned-twice"  # two scan results for one vehicle
+    PAYMENT_UNCONFIRMED = "payment-unconfirmed"  # an online payment not confirmed in time
+    REFUND = "refund"  # money taken twice, or for a closed visit
+    MANIFEST_UNACKNOWLEDGED = "manifest"  # the partner side never acknowledged a manifest
+    MANIFEST_LATE = "manifest-late"  # ... acknowledged after the mission failed
+    AGV_UNDISPATCHED = "agv-undispatched"  # a container across the line the gate never sent
+    AGV_FAILED = "agv"  # an AGV mission that failed every dispatch
+    AGV_REFUSED = "agv-refused"  # a visit refused with its container on the AGV stack or lane
+    AGV_SILENT = "agv-silent"  # a dispatched AGV mission not heard of in time
+
+
+#: Who must act on each kind of review, the first the one who usually does. An account with any
+#: of these roles may close it, and an administrator may close any (``SUPERVISOR_ROLES``). A
+#: review about a plate camera belongs instead to the officers who stand at its site
+#: (``gate.reviews.review_roles``). Why each: the border guard controls who passes the barriers
+#: and checks plates, drivers and vehicles (DOMAIN.md, steps 4-5); customs supervises weighing,
+#: scanning and the goods (step 9); the management centre's fee collectors handle money (step 10);
+#: the yard operator keeps the yard's capacity (step 6); traffic police channel trucks between
+#: staging and the gate (step 2); the operation centre runs the AGV lane and exchanges manifests
+#: with the partner side (smart gate).
+REVIEW_ROLES: dict[ReviewKind, tuple[Role, ...]] = {
+    ReviewKind.PLATE_READ: (Role.BORDER_GUARD,),
+    ReviewKind.UNKNOWN_PLATE: (Role.BORDER_GUARD,),
+    ReviewKind.REFUSED_VEHICLE: (Role.BORDER_GUARD,),
+    ReviewKind.OUT_OF_ORDER: (Role.BORDER_GUARD,),
+    ReviewKind.UNAUTHORISED_PASSAGE: (Role.BORDER_GUARD,),
+    ReviewKind.BARRIER_FAULTED: (Role.BORDER_GUARD,),
+    ReviewKind.DEVICE_FAULTED: (Role.BORDER_GUARD,),
+    ReviewKind.NO_SHOW: (Role.TRAFFIC_POLICE, Role.BORDER_GUARD),
+    # The yard operator sees the vehicle out of the yard; the border guard stops it at barrier 2.
+    ReviewKind.REFUSED_IN_YARD: (Role.YARD_OPERATOR, Role.BORDER_GUARD),
+    ReviewKind.YARD_OVERFLOW: (Role.YARD_OPERATOR,),
+    ReviewKind.SCALE_SKIPPED: (Role.CUSTOMS,),
+    ReviewKind.OVERLOAD: (Role.CUSTOMS,),
+    ReviewKind.WEIGHED_TWICE: (Role.CUSTOMS,),
+    ReviewKind.SCANNED_TWICE: (Role.CUSTOMS,),
+    ReviewKind.PAYMENT_UNCONFIRMED: (Role.FEE_COLLECTOR,),
+    ReviewKind.REFUND: (Role.FEE_COLLECTOR,),
+    ReviewKind.MANIFEST_UNACKNOWLEDGED: (Role.OPERATION_CENTRE,),
+    ReviewKind.MANIFEST_LATE: (Role.OPERATION_CENTRE,),
+    # Goods across the line that the gate never sent: customs must know as well.
+    ReviewKind.AGV_UNDISPATCHED: (Role.OPERATION_CENTRE, Role.CUSTOMS),
+    ReviewKind.AGV_FAILED: (Role.OPERATION_CENTRE,),
+    # The container of a refused visit goes back onto its vehicle, under customs' eye.
+    ReviewKind.AGV_REFUSED: (Role.OPERATION_CENTRE, Role.CUSTOMS),
+    ReviewKind.AGV_SILENT: (Role.OPERATION_CENTRE,),
+}
+
+#: Roles that may close any review, whoever it belongs to: the gate's administrators.
+SUPERVISOR_ROLES = frozenset({Role.ADMIN})

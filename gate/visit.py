@@ -13,7 +13,8 @@ from gate.commands import store_through_slots
 from gate.deadlines import Timer
 from gate.declaration import Declaration
 from gate.enums import (
-    AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ScanResult, Site, VehicleClass,
+    AgvMissionState, Channel, ClearanceKind, ClearanceStatus, CrossingMode, Location, ReviewKind, Role, ScanResult, Site,
+    VehicleClass,
 )
 
 
@@ -85,6 +86,14 @@ class Visit:
     payment_overdue: bool = False  # ... and not confirmed in time
     payment_review: str | None = None  # the review raised when it was not confirmed in time
     voided_payment: str | None = None  # an online payment given up for one at the counter: its late confirmation means a refund
+    call_token: Timer | None = None  # the no-show limit of a vehicle called forward from staging
+    called_at: float = 0.0  # ... when it was called
+    called_ahead: int = 0  # ... how many vehicles were sent to barrier 1 before it (``GateCore.sent_to_entry``)
+    called_mark: int = 0  # ... and how many had gone through it by then (``GateCore.left_entry``)
+    called_lane_ahead: int = 0  # ... the same at its own entry lane
+    called_lane_mark: int = 0
+    called_clear: bool = False  # ... those before it have gone: a whole limit more and it is late
+    no_show_review: str | None = None  # the review raised when it did not show up
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     weight_flagged: bool = False
@@ -116,12 +125,18 @@ class Mission:
     dispatch_attempts: int = 0
     dispatched_at: float | None = None
     fault_at: float | None = None  # when an AGV fault was last answered (re-dispatch or given up)
-    token: Timer | None = None
+    token: Timer | None = None  # the manifest's acknowledgement limit
+    report_token: Timer | None = None  # the limit on hearing of a dispatched AGV (``timeouts.agv_report_s``)
+    silent_review: str | None = None  # the review raised when it was not heard of in time (once per mission)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Review:
-    """An open manual review: what a person must look at, and where."""
+    """An open manual review: what a person must look at, where, and who must act on it.
+
+    Read-only: the core hands these out as they are (``GateCore.open_reviews``). ``roles`` are
+    the roles that must act on it, the one usually acting first; an account with any of them (or
+    an administrator) may close it."""
 
     review_id: str
     reason: str
@@ -129,6 +144,8 @@ class Review:
     visit_id: str | None = None
     device_id: str | None = None
     plate: str | None = None
+    kind: ReviewKind | None = None
+    roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,8 +114,23 @@ _ALL_DAY = ((0.0, 86_400.0),)
 
 def _timeouts(scenario: Scenario) -> TimeoutConfig:
     """The core's time limits; unless the scenario gives the agencies' working hours itself, they
-    are their shifts, so a service level counts only the hours someone is on duty to meet it."""
+    are their shifts, so a service level counts only the hours someone is on duty to meet it.
+    Unless the scenario sets them, the limits on a truck called forward and on an AGV under way
+    grow by the longest closure of the gate and of the partner side."""
     timeouts = scenario.core.timeouts
+    given = timeouts.model_fields_set
+    limits: dict[str, float] = {}
+    # A truck called forward just before the gate closes, or an AGV sent just before the partner
+    # side stops accepting, waits the closure out: the limits on hearing of them last that long more.
+    closures = [w.end_h - w.start_h for w in scenario.closures]
+    if closures and "call_forward_s" not in given:
+        limits["call_forward_s"] = timeouts.call_forward_s + max(closures) * HOUR
+    lane = scenario.layout.agv_lane
+    partner = [w.duration_h for w in lane.partner_closures] if lane is not None else []
+    if partner and "agv_report_s" not in given:
+        limits["agv_report_s"] = timeouts.agv_report_s + max(partner) * HOUR
+    if limits:
+        timeouts = timeouts.model_copy(update=limits)
     if timeouts.working_hours:
         return timeouts
     hours: dict[Role, tuple[tuple[float, float], ...]] = {}

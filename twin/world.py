@@ -690,7 +690,7 @@ class GateWorld:
             barrier, plate, review = c.device_id or "", c.plate, c.review_id
             self._after(MANUAL_PLATE_S, lambda _: self._override_barrier(barrier, plate, review))
             return
-        self._after(REVIEW_S, lambda _: self._supervise(c.review_id))
+        self._after(REVIEW_S, lambda _: self._supervise(c.review_id, c.roles))
 
     def claim_plate_review(self, truck: TruckRun, device_id: str, plate: str | None) -> str | None:
         """The review raised for this truck's read at ``device_id``, if one was raised; one the
@@ -713,10 +713,12 @@ class GateWorld:
         if review_id in self.core.reviews:
             self.report(ev.ReviewResolved(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, "opened by hand"))
 
-    def _supervise(self, review_id: str) -> None:
-        """A supervisor closes what nobody else did (``REVIEW_S`` after the review was raised)."""
+    def _supervise(self, review_id: str, roles: tuple[Role, ...]) -> None:
+        """The officer the review belongs to (its first role) closes what nobody else did,
+        ``REVIEW_S`` after it was raised; a supervisor (the administrator) one that names nobody."""
         if review_id in self.core.reviews:
-            self.report(ev.ReviewResolved(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, "checked by the supervisor"))
+            account = ROLE_ACCOUNT[roles[0] if roles else Role.ADMIN]
+            self.report(ev.ReviewResolved(account, review_id, "checked on site"))
 
     def enter_plate_by_hand(self, truck: TruckRun, review_id: str) -> ProcessGenerator:
         """The officer at the checkpoint types the vehicle's plate for its review."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate import events as ev
 from gate.core import MAX_AGV_DISPATCHES, GateCore, Refusal
-from gate.enums import AgvMissionState, CrossingMode, DeviceKind, Location, Role
+from gate.enums import AgvMissionState, CrossingMode, DeviceKind, Location, ReviewKind, Role
 from gate.handlers.common import Out, Verdict, device_of, open_visit, roles_of
 from gate.visit import Mission
 
@@ -57,7 +57,7 @@ def on_manifest_acknowledged(core: GateCore, e: ev.ManifestAcknowledged, now: fl
         # must know the partner side has the manifest after all.
         core.review(out, f"partner side acknowledged manifest {mission.mission_id} after the mission failed: "
                          "check how it is handled by hand", now, mission.visit_id, e.device_id, None,
-                    kind=f"manifest-late:{mission.mission_id}")
+                    kind=ReviewKind.MANIFEST_LATE, about=mission.mission_id)
         return mission.visit_id, Refusal(f"manifest {mission.mission_id} acknowledged too late: the mission failed")
     if mission.state is not AgvMissionState.MANIFEST_SENT:
         return mission.visit_id, f"repeat acknowledgement ({mission.state.value})"
@@ -81,11 +81,12 @@ def on_agv_arrived(core: GateCore, e: ev.AgvArrived, now: float, out: Out) -> Ve
         # are on the other side, and only people can deal with that.
         core.review(out, f"container {mission.container_no} reported across the line, but mission "
                          f"{mission.mission_id} was never dispatched ({mission.state.value}): find out how it crossed",
-                    now, mission.visit_id, e.device_id, None, kind=f"agv-undispatched:{mission.mission_id}")
+                    now, mission.visit_id, e.device_id, None, kind=ReviewKind.AGV_UNDISPATCHED, about=mission.mission_id)
         return mission.visit_id, Refusal(f"mission {mission.mission_id} was not dispatched ({mission.state.value})")
     mission.state = AgvMissionState.DELIVERED
     core.stats["agv_delivered"] += 1
-    return mission.visit_id, f"{mission.container_no} delivered across the line"
+    closed = core.heard_of(mission)
+    return mission.visit_id, f"{mission.container_no} delivered across the line{closed}"
 
 
 def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Verdict:
@@ -105,6 +106,7 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     if mission.state is not AgvMissionState.DISPATCHED:
         return mission.visit_id, Refusal(f"mission {mission.mission_id} is not under way ({mission.state.value})")
     mission.fault_at = now
+    core.heard_of(mission)  # a re-dispatch below starts its limit anew
     visit = core.active.get(mission.visit_id) or core.archive.get(mission.visit_id)
     if visit is not None and visit.location is Location.REFUSED:
         # Stopped (or broken down) on a refused visit's container: people bring it back, as the
@@ -126,5 +128,5 @@ def on_agv_faulted(core: GateCore, e: ev.AgvFaulted, now: float, out: Out) -> Ve
     mission.state = AgvMissionState.FAILED
     core.stats["agv_failed"] += 1
     core.review(out, f"mission {mission.mission_id} failed {mission.dispatch_attempts} times: move it by hand", now,
-                mission.visit_id, e.device_id, None, kind=f"agv:{mission.mission_id}")
+                mission.visit_id, e.device_id, None, kind=ReviewKind.AGV_FAILED, about=mission.mission_id)
     return mission.visit_id, "AGV mission failed: manual handling"

@@ -6,7 +6,7 @@ from typing import Any
 
 from gate.commands import Command
 from gate.core import GateCore, Refusal
-from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, Location, Role, Site
+from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, Location, ReviewKind, Role, Site
 from gate.identifiers import confusable_key, normalize_plate
 from gate.transitions import Trigger
 from gate.visit import Visit
@@ -18,7 +18,8 @@ Verdict = tuple[str | None, str | None]
 #: The commands a handler appends to.
 Out = list[Command]
 
-#: Roles that make an account an officer (it may type plates and close reviews).
+#: Roles that make an account an officer: which plates it may type and which reviews it may close
+#: depend on its roles (``gate.reviews``).
 OFFICER_ROLES = frozenset(Role) - {Role.DECLARANT}
 #: The location trigger of a plate identified at each checkpoint site.
 SITE_TRIGGER = {
@@ -100,12 +101,12 @@ def visit_for_plate(core: GateCore, plate: str, device_id: str, now: float, out:
         # must see to it, knowing who it is.
         ended = closed_as(closed)
         core.review(out, f"{ended} vehicle {plate} (visit {closed.visit_id}) seen at {device_id}", now,
-                    closed.visit_id, device_id, plate, kind="refused-vehicle")
+                    closed.visit_id, device_id, plate, kind=ReviewKind.REFUSED_VEHICLE)
         return Refusal(f"vehicle {plate} was {ended} (visit {closed.visit_id}): no open declaration")
     guess = core.by_confusable.get(confusable_key(plate))
     hint = f"; did the device mean {guess}?" if guess else ""
     core.review(out, f"unknown plate {plate} at {device_id}{hint}", now, core.by_plate.get(guess or ""), device_id,
-                plate, kind="unknown-plate")
+                plate, kind=ReviewKind.UNKNOWN_PLATE)
     return Refusal(f"no open declaration for plate {plate}{hint}")
 
 

@@ -7,12 +7,14 @@ from gate.commands import KeepClosed, RequestFee, ReturnForRedeclaration, RouteT
 from gate.core import CHANNEL_ORDER, ENTRY_CLEARANCES, GateCore, Refusal
 from gate.enums import (
     CLEARANCE_ROLE,
+    SUPERVISOR_ROLES,
     AgvMissionState,
     ClearanceKind,
     DeviceKind,
     Location,
     Outcome,
     PaymentMethod,
+    ReviewKind,
     Role,
     Site,
     Station,
@@ -23,6 +25,7 @@ from gate.handlers.common import (
 )
 from gate.handlers.devices import plate_seen, send_back_to_yard, send_to_inspection_bay
 from gate.identifiers import normalize_plate, plate_problem
+from gate.reviews import OFFICERS_AT, may_close
 from gate.transitions import Trigger
 from gate.visit import Visit
 
@@ -154,12 +157,12 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
             core.review(out, f"visit {visit.visit_id} refused with container {mission.container_no} on the AGV "
                              f"stack: put it back on vehicle {visit.plate} and withdraw manifest "
                              f"{mission.mission_id} from the partner side", now, visit.visit_id,
-                        core.partner_link, None, kind=f"agv-refused:{mission.mission_id}")
+                        core.partner_link, None, kind=ReviewKind.AGV_REFUSED, about=mission.mission_id)
         elif mission is not None and mission.state is AgvMissionState.DISPATCHED:
             # Its container is already on the way across the line: only people can stop it now.
             core.review(out, f"visit {visit.visit_id} refused while AGV mission {mission.mission_id} is under way: "
                              f"stop it or bring container {mission.container_no} back", now, visit.visit_id,
-                        core.agv_fleet, None, kind=f"agv-refused:{mission.mission_id}")
+                        core.agv_fleet, None, kind=ReviewKind.AGV_REFUSED, about=mission.mission_id)
     if visit.in_yard:
         core.hold_refused_in_yard(visit, now, out)
     core.move(visit, Trigger.REFUSED, now)
@@ -277,11 +280,11 @@ def on_payment_confirmed(core: GateCore, e: ev.PaymentConfirmed, now: float, out
         if voided.clearances[_FEE].status is _PENDING_CONFIRMATION:  # still pending when the visit closed
             core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after visit "
                              f"{voided.visit_id} was closed ({closed_as(voided)}): refund it", now,
-                        voided.visit_id, None, voided.plate, kind=f"refund:{voided.visit_id}")
+                        voided.visit_id, None, voided.plate, kind=ReviewKind.REFUND, about=voided.visit_id)
             return voided.visit_id, f"online payment {e.reference} confirmed after the visit closed: refund asked for"
         core.review(out, f"online payment {e.reference} for {voided.plate} confirmed after the fee was paid at the "
                          "counter: refund one of the two", now, voided.visit_id, None, voided.plate,
-                    kind=f"refund:{voided.visit_id}")
+                    kind=ReviewKind.REFUND, about=voided.visit_id)
         return voided.visit_id, f"online payment {e.reference} confirmed late: paid twice, refund asked for"
     visit = open_visit(core, e.visit_id)
     if isinstance(visit, Refusal):
@@ -311,15 +314,10 @@ def _credit(core: GateCore, visit: Visit, amount: int, actor: str, now: float, o
 # ---------------------------------------------------------------------------- officers and admin
 
 
-_ANYWHERE = frozenset({Role.BORDER_GUARD, Role.OPERATION_CENTRE, Role.ADMIN})
-#: Who may type the plate a camera could not read, by the camera's site: the officers who stand there.
+#: Who may type the plate a camera could not read, by the camera's site: the officers who stand
+#: there (``OFFICERS_AT``), and an administrator.
 PLATE_TYPISTS: dict[Site, frozenset[Role]] = {
-    Site.STAGING: _ANYWHERE | {Role.TRAFFIC_POLICE, Role.MEDICAL},
-    Site.BARRIER_1: _ANYWHERE,
-    Site.YARD_GATE_IN: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
-    Site.INSPECTION_BAY: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
-    Site.YARD_GATE_OUT: _ANYWHERE | {Role.YARD_OPERATOR, Role.CUSTOMS},
-    Site.BARRIER_2: _ANYWHERE,
+    site: frozenset(roles) | SUPERVISOR_ROLES for site, roles in OFFICERS_AT.items()
 }
 
 
@@ -364,12 +362,20 @@ def on_manual_plate_entered(core: GateCore, e: ev.ManualPlateEntered, now: float
 
 
 def on_review_resolved(core: GateCore, e: ev.ReviewResolved, now: float, out: Out) -> Verdict:
-    """An officer closed a manual review."""
-    if not (roles_of(core, e.account_id) & OFFICER_ROLES):
+    """An officer closed a manual review: one holding a role the review belongs to, or an administrator."""
+    roles = roles_of(core, e.account_id)
+    if not (roles & OFFICER_ROLES):
         return None, Refusal(f"account {e.account_id} is not an officer")
-    review = core.close_review(e.review_id)
+    review = core.reviews.get(e.review_id)
     if review is None:
         return None, Refusal(f"no open review {e.review_id}")
+    if not may_close(roles, review.roles):
+        about = f"{review.kind.value} review" if review.kind is not None else "review"
+        where = f" at {review.device_id}" if review.device_id is not None else ""
+        return review.visit_id, Refusal(
+            f"account {e.account_id} may not close {about} {e.review_id}{where}: it belongs to "
+            f"{', '.join(r.value for r in review.roles)} (or an administrator)")
+    core.close_review(e.review_id)
     said = f"review {e.review_id} closed" + (f": {e.note}" if e.note else "")
     plate = core.yard.refused_plate_of(e.review_id)
     out_of_yard = core.refused_out_of_yard(plate, f"gone, says {e.account_id}", now, out) if plate else None

@@ -8,7 +8,7 @@ from gate import events as ev
 from gate.commands import KeepClosed, OpenBarrier, RequestFee, RequestScan, RouteTo
 from gate.config import DeviceSpec
 from gate.core import ENTRY_CLEARANCES, GateCore, Refusal
-from gate.enums import AgvMissionState, Channel, DeviceKind, Location, ScanResult, Site, Station, VehicleClass
+from gate.enums import AgvMissionState, Channel, DeviceKind, Location, ReviewKind, ScanResult, Site, Station, VehicleClass
 from gate.handlers.common import INSIDE_YARD, K, S, SITE_TRIGGER, Out, Verdict, device_of, visit_for_plate
 from gate.identifiers import normalize_plate
 from gate.risk import upgrade
@@ -47,7 +47,7 @@ def on_plate_read(core: GateCore, e: ev.PlateRead, now: float, out: Out) -> Verd
         what = "no plate read" if e.plate is None else f"low confidence {e.confidence:.2f} for {candidate}"
         visit_id = core.by_plate.get(candidate) if candidate else None
         core.review(out, f"{what} at {e.device_id}: enter the plate by hand", now, visit_id, e.device_id, candidate,
-                    kind="plate-read", dedupe=candidate is not None)
+                    kind=ReviewKind.PLATE_READ, dedupe=candidate is not None)
         if barrier is not None:
             out.append(KeepClosed(barrier, visit_id, candidate, ("plate not identified",)))
             if visit_id is not None:
@@ -137,7 +137,7 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
     if illegal is not None:
         if barrier is not None:
             out.append(KeepClosed(barrier, visit.visit_id, visit.plate, (illegal,)))
-        core.review(out, illegal, now, visit.visit_id, device_id, visit.plate, kind="out-of-order")
+        core.review(out, illegal, now, visit.visit_id, device_id, visit.plate, kind=ReviewKind.OUT_OF_ORDER)
         return visit.visit_id, Refusal(illegal)
     site = spec.site
     if visit.location is before and visit.last_site is site:
@@ -193,14 +193,20 @@ def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: 
     core.staging.discard(visit.visit_id)
     if barrier is not None:
         core.hold_lane(visit, barrier)
+    found = ""
+    if visit.no_show_review is not None:  # taken for a no-show, it came after all
+        if core.close_review(visit.no_show_review) is not None:
+            found = f"; review {visit.no_show_review} closed"
+        visit.no_show_review = None
     core.assign_workable(visit, now, out)
     bge = visit.clearances[_ENTRY_CHECK]
     if core.config.automated_border_check and bge.status is _ASSIGNED:
         core.settle(visit, _ENTRY_CHECK, _PASSED, "core:automated-check", now)
     core.progress(visit, now, out)
     if visit.entry_granted:
-        return "entry granted"
-    return "awaiting entry checks: " + ", ".join([_KIND_VALUE[k] for k in ENTRY_CLEARANCES if not visit.passed(k)])
+        return "entry granted" + found
+    return "awaiting entry checks: " + ", ".join(
+        [_KIND_VALUE[k] for k in ENTRY_CLEARANCES if not visit.passed(k)]) + found
 
 
 def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str | None, now: float, out: Out) -> str:
@@ -216,13 +222,13 @@ def _arrived_yard(core: GateCore, visit: Visit, before: Location, barrier: str |
             # the camera, and the yard operator must know the yard is over capacity.
             core.stats["yard_overflows"] += 1
             core.review(out, f"{visit.plate} re-entered a full yard without a slot", now, visit.visit_id,
-                        None, visit.plate, kind="yard-overflow")
+                        None, visit.plate, kind=ReviewKind.YARD_OVERFLOW)
         core.yard.enter(vehicle_class, visit.reserved_slot)
         visit.reserved_slot = False
         visit.in_yard = True
     if visit.scale is not None:  # sent to a scale that neither weighed it nor went down
         core.review(out, f"{visit.plate} reached the yard without being weighed at {visit.scale}: weigh it by "
-                         "other means", now, visit.visit_id, visit.scale, visit.plate, kind="scale-skipped")
+                         "other means", now, visit.visit_id, visit.scale, visit.plate, kind=ReviewKind.SCALE_SKIPPED)
     core.leave_stations(visit)  # reached the yard without the weighing or the scan it was sent to
     core.assign_workable(visit, now, out)
     send_to_inspection_bay(visit, out)
@@ -328,7 +334,7 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
     before = visit.location
     illegal = core.move(visit, _WEIGHED, now)
     if illegal is not None:
-        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.OUT_OF_ORDER)
         return visit.visit_id, Refusal(illegal)
     if before is _AT_SCALE:
         return visit.visit_id, _weighed_again(core, visit, e, now, out)
@@ -337,7 +343,7 @@ def on_weight_measured(core: GateCore, e: ev.WeightMeasured, now: float, out: Ou
         visit.scale = None
     if e.overload:
         core.review(out, f"{visit.plate} overloads scale {e.device_id}: weigh by other means", now, visit.visit_id,
-                    e.device_id, visit.plate, kind="overload")
+                    e.device_id, visit.plate, kind=ReviewKind.OVERLOAD)
         note = "overload: weight not checked"
     else:
         visit.weight_kg = float(e.gross_kg)
@@ -355,7 +361,7 @@ def _weighed_again(core: GateCore, visit: Visit, e: ev.WeightMeasured, now: floa
     if e.overload or first is None or abs(second - first) <= _tolerance(core, visit):
         return "repeat weighing ignored"
     core.review(out, f"scale {e.device_id} weighed {visit.plate} at {first:.0f} kg, then at {second:.0f} kg: "
-                     "check the scale and the load", now, visit.visit_id, e.device_id, visit.plate, kind="weighed-twice")
+                     "check the scale and the load", now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.WEIGHED_TWICE)
     declared = visit.declaration.declared_gross_kg
     if abs(second - declared) <= abs(first - declared):
         return f"weighed again at {second:.0f} kg, {first:.0f} kg before: the first weight stands"
@@ -395,7 +401,7 @@ def on_scan_completed(core: GateCore, e: ev.ScanCompleted, now: float, out: Out)
     before = visit.location
     illegal = core.move(visit, Trigger.SCANNED, now)
     if illegal is not None:
-        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="out-of-order")
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.OUT_OF_ORDER)
         return visit.visit_id, Refusal(illegal)
     if before is Location.SCANNER:
         return visit.visit_id, _scanned_again(core, visit, e, now, out)
@@ -423,7 +429,7 @@ def _scanned_again(core: GateCore, visit: Visit, e: ev.ScanCompleted, now: float
     if first is None or e.result is first:
         return "repeat scan ignored"
     core.review(out, f"scanner {e.device_id} assessed {visit.plate} {first.value}, then {e.result.value}: "
-                     "check the images", now, visit.visit_id, e.device_id, visit.plate, kind="scanned-twice")
+                     "check the images", now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.SCANNED_TWICE)
     if e.result is ScanResult.CLEAR:
         return "scan clear after suspect: the suspect result stands"
     visit.scan_result = e.result
@@ -446,7 +452,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
     if spec.site is _BARRIER_1:
         if not visit.entry_granted:
             reason = f"{visit.plate} passed barrier 1 without entry permission ({visit.location.value})"
-            core.review(out, reason, now, visit.visit_id, e.device_id, visit.plate, kind="unauthorised-passage")
+            core.review(out, reason, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.UNAUTHORISED_PASSAGE)
             return visit.visit_id, Refusal(reason)
         if not visit.lane_held:  # reported again, or after the scale already saw the vehicle
             return visit.visit_id, "repeat: already through barrier 1"
@@ -457,7 +463,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
         return visit.visit_id, Refusal(f"barrier {e.device_id} stands at {spec.site.value}")
     illegal = core.move(visit, Trigger.PASSED_BARRIER_2, now)
     if illegal is not None:
-        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind="unauthorised-passage")
+        core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.UNAUTHORISED_PASSAGE)
         return visit.visit_id, Refusal(illegal)
     core.stats["departed"] += 1
     core.finish(visit, now, out)
@@ -503,7 +509,7 @@ def on_device_faulted(core: GateCore, e: ev.DeviceFaulted, now: float, out: Out)
                 _skip_scale(core, visit, now, out)
         return None, f"scale down; {len(waiting)} vehicle(s) re-routed"
     core.review(out, f"{spec.kind.value} {e.device_id} faulted ({e.reason or 'no reason given'}): manual procedure",
-                now, None, e.device_id, None, kind="device-faulted")
+                now, None, e.device_id, None, kind=ReviewKind.DEVICE_FAULTED)
     return None, "faulted: manual procedure"
 
 

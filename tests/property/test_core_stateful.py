@@ -426,9 +426,16 @@ class GateUnderFire(RuleBasedStateMachine):
         review_id = data.draw(st.sampled_from(self.reviews + ["R999"]))
         self.send(ManualPlateEntered(account, review_id, typed))
 
-    @rule(account=st.sampled_from(["police-1", "trader-1"]), data=st.data())
+    @rule(account=st.sampled_from(["police-1", "trader-1", "guard-1", "customs-1", "fees-1", "yard-1", "ops-1",
+                                   "admin"]), data=st.data())
     def close_review(self, account: str, data: st.DataObject) -> None:
-        self.send(ReviewResolved(account, data.draw(st.sampled_from(self.reviews + ["R999"]))))
+        review_id = data.draw(st.sampled_from(self.reviews + ["R999"]))
+        review = self.core.reviews.get(review_id)
+        roles = set(self.core.accounts.get(account, ()))
+        self.send(ReviewResolved(account, review_id))
+        if review is not None and review_id not in self.core.reviews:
+            assert Role.ADMIN in roles or roles & set(review.roles), \
+                f"{account} closed review {review_id}, which belongs to {review.roles}"
 
     @rule(account=st.sampled_from(["police-1", "guard-1"]), area=st.sampled_from(["staging-1", "staging-2", "x"]),
           count=st.integers(1, 3))

@@ -115,7 +115,8 @@ _OFFICER_AT = {Site.STAGING: "police-1", Site.BARRIER_1: "guard-1", Site.YARD_GA
                Site.INSPECTION_BAY: "customs-1", Site.YARD_GATE_OUT: "yard-1", Site.BARRIER_2: "guard-1"}
 _ROLE_ACCOUNT = {Role.MEDICAL: "medical-1", Role.BORDER_GUARD: "guard-1", Role.HEALTH_QUARANTINE: "health-q-1",
                  Role.ANIMAL_QUARANTINE: "animal-q-1", Role.PLANT_QUARANTINE: "plant-q-1", Role.CUSTOMS: "customs-1",
-                 Role.FEE_COLLECTOR: "fees-1"}
+                 Role.FEE_COLLECTOR: "fees-1", Role.YARD_OPERATOR: "yard-1", Role.OPERATION_CENTRE: "ops-1",
+                 Role.TRAFFIC_POLICE: "police-1"}
 #: An officer of another agency who presses the button by mistake.
 _WRONG_ACCOUNT = {Role.MEDICAL: "yard-1", Role.BORDER_GUARD: "medical-1", Role.HEALTH_QUARANTINE: "plant-q-1",
                   Role.ANIMAL_QUARANTINE: "health-q-1", Role.PLANT_QUARANTINE: "animal-q-1",
@@ -550,7 +551,8 @@ class GateWorld:
         if action.act not in _EXPECTED_REFUSALS:
             self.stats.unexpected_reviews += 1
             self._surprise(f"t={now:g} review {review.review_id}: {review.reason}")
-        self._at(now + o.uniform(60.0, 300.0), ev.ReviewResolved("guard-1", review.review_id, "checked on site"),
+        officer = _ROLE_ACCOUNT.get(review.roles[0], "admin") if review.roles else "admin"
+        self._at(now + o.uniform(60.0, 300.0), ev.ReviewResolved(officer, review.review_id, "checked on site"),
                  None, Act.RESOLVE)
 
     def _accepted_event(self, action: _Action, truck: Truck, now: float) -> None:
