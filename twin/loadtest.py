@@ -308,6 +308,9 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
     (at the end of the previous chunk): the schedule starts that much earlier, so a backlog
     carries over. With a ``sink``, commands (those of the timer calls too) go to it
     ``SINK_BATCH`` events at a time and are let go, as in ``replay``; without one they are returned.
+    The schedule pauses while the sink runs, as it does while a chunk is recorded: the sink is the
+    harness's work, so it neither makes the core late nor, taken off the replay's time by the
+    caller, makes the run seem faster than its rate.
     """
     events, times = stream.events, stream.times
     outs: list[list[Command]] = [[]] * len(events) if sink is None else []
@@ -341,10 +344,14 @@ def replay_paced(core: GateCore, stream: RecordedStream, rate: float, durations_
             else:
                 batch.append(out)
                 if len(batch) >= SINK_BATCH:
+                    s0 = clock()
                     sink(batch)
+                    base += clock() - s0
                     batch = []
     if batch and sink is not None:
+        s0 = clock()
         sink(batch)
+        base += clock() - s0
     # The last event's slot ends one interval after it is due: n events hold the rate for n
     # intervals, so a core that keeps up is never reported faster than the target.
     end = base + int(len(events) * interval)
@@ -621,14 +628,17 @@ class _Tally:
 
     def __call__(self, outs: list[list[Command]]) -> None:
         started, cpu_started = time.perf_counter(), time.thread_time()
+        self.count(outs)
+        self.wall_s += time.perf_counter() - started
+        self.cpu_s += time.thread_time() - cpu_started
+
+    def count(self, outs: list[list[Command]]) -> None:
         commands, refusals = self.commands, self.refusals
         for out in outs:
             for c in out:
                 commands[type(c).__name__] += 1
                 if type(c) is RefuseEvent:
                     refusals[refusal_class(c.reason)] += 1
-        self.wall_s += time.perf_counter() - started
-        self.cpu_s += time.thread_time() - cpu_started
 
 
 #: Rate mode: seconds of the schedule recorded at a time (so that a core far behind its schedule
