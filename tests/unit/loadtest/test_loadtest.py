@@ -6,6 +6,8 @@ import dataclasses
 import gc
 import json
 import pickle
+import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from gate.audit import AuditLog, AuditRecord
 from gate.commands import Command
 from gate.core import GateCore
 from gate.declaration import Declaration
+from twin import loadtest
 from twin.cli_loadtest import loadtest_command
 from twin.loadtest import (
     AuditTrail,
@@ -130,6 +133,24 @@ def test_a_rate_run_that_keeps_up_reports_the_target_rate_not_more() -> None:
     assert report.elapsed_s >= 0.05
     assert report.achieved_rate is not None and report.achieved_rate <= 100.0
     assert report.kept_up
+
+
+def test_a_rate_run_that_keeps_up_reports_no_more_than_the_target_rate_however_long_the_tally_takes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The harness counting commands by kind pauses the schedule as recording does; its time left
+    # out of the replay's, the schedule must not be left to run on, or the run would seem faster
+    # than the rate it was held to (2,000 events at 5,000/s take 0.4 s, two tallies 40 ms).
+    count = loadtest._Tally.count
+
+    def slow_count(self: loadtest._Tally, outs: list[list[Command]]) -> None:
+        time.sleep(0.02)
+        count(self, outs)
+
+    monkeypatch.setattr(loadtest._Tally, "count", slow_count)
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=5_000.0, duration_s=0.4, open_visits=50, measure_memory=False))
+    assert report.events == 2_000
+    assert report.achieved_rate is not None and report.achieved_rate <= 5_000.0
+    assert report.elapsed_s >= 0.4
 
 
 def test_rate_mode_paces_the_replay_near_the_target() -> None:
@@ -373,6 +394,25 @@ def test_a_core_that_falls_behind_is_not_waited_for_beyond_the_duration() -> Non
     assert report.lag_max_ms is not None
     assert report.lag_max_ms >= 0.8 * report.elapsed_s * 1e3, "the last event is late by nearly the whole replay"
     assert report.ok and report.lost_visits == 0  # stopped at a chunk's end: every check still holds
+
+
+def test_a_core_a_few_milliseconds_late_is_given_the_last_events_of_its_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 4,001 events at 10,000/s in chunks of 2,000: after two chunks one event is left, due 0.1 ms
+    # before --duration is up. Each chunk here ends 5 ms late, well within what "kept up" allows
+    # (100 ms); such a core is not a core that fell behind, and its last event is replayed.
+    paced = loadtest.replay_paced
+
+    def five_ms_late(*args: Any, **kwargs: Any) -> loadtest.Paced:
+        result = paced(*args, **kwargs)
+        time.sleep(0.005)
+        return dataclasses.replace(result, behind_ns=result.behind_ns + 5_000_000)
+
+    monkeypatch.setattr(loadtest, "replay_paced", five_ms_late)
+    report = run(LoadConfig(mode=LoadMode.RATE, rate=10_000.0, duration_s=0.4001, open_visits=20, chunk_events=2_000,
+                            measure_memory=False))
+    assert (report.events, report.events_offered) == (4_001, 4_001)
+    assert not report.stopped_at_duration
+    assert not any("fell behind" in note for note in report.notes)
 
 
 def test_a_backlog_carries_from_one_paced_chunk_to_the_next() -> None:
