@@ -691,3 +691,7 @@ def _signal_group(leader: int, signum: int) -> None:
         os.killpg(leader, signum)
     except ProcessLookupError:
         pass
+
+
+if __name__ == "__main__":  # python -m twin.cli, as the gatetwin command
+    app()

@@ -406,3 +406,13 @@ def test_malformed_changes_are_refused_each_with_its_reason_before_anything_runs
         assert result.output.strip() == said
     result = runner.invoke(app, ["run", "huu_nghi_2025", "--seed", str(2**63)])
     assert result.exit_code == 2 and "9223372036854775807" in result.output
+
+
+def test_python_dash_m_twin_cli_is_the_gatetwin_command() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "twin.cli", "scenarios", "list"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert all(name in done.stdout for name in library_names())
