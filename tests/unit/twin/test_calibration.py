@@ -177,6 +177,7 @@ def test_the_same_seed_writes_the_same_files_whatever_the_jobs(quick: None, tmp_
         assert result.exit_code == 0, result.output
     for name in (cal.CALIBRATION_CSV, cal.CALIBRATION_JSON):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    other = runner.invoke(app, ["calibration", "--reps", "2", "--seed", "8", "--jobs", "1", "--out", str(tmp_path / "c"), "--quiet"])
+    other = runner.invoke(app, ["calibration", "--reps", "2", "--seed", "8", "--jobs", "1",
+                                "--out", str(tmp_path / "c"), "--quiet"])
     assert other.exit_code == 0
     assert (tmp_path / "c" / cal.CALIBRATION_JSON).read_bytes() != (tmp_path / "a" / cal.CALIBRATION_JSON).read_bytes()
