@@ -3,12 +3,13 @@
     gatetwin                         the default scenario, end to end, report in ./out/default
     gatetwin run SCENARIO [--reps N] [--seed S] [--hours H] [--out DIR] [--jobs J]
     gatetwin compare A B [C ...] [--reps N] [--seed S] [--hours H] [--out DIR] [--jobs J]
+    gatetwin calibration [--reps N] [--seed S] [--out DIR] [--jobs J] [--check NAME ...]
     gatetwin scenarios list | show NAME | validate NAME_OR_FILE ...
     gatetwin loadtest [...]          load-test the clearance core alone
     gatetwin dashboard [RESULTS_DIR ...] [--port P]   the Streamlit dashboard
 
-Exit codes: 0 done; 1 the run failed or broke an invariant (results are still written);
-2 bad input (a broken scenario file, an unknown name, a bad option or --out folder, scenarios
+Exit codes: 0 done; 1 the run failed or broke an invariant (results are still written), or a
+calibration check disagrees with its public figure; 2 bad input (a broken scenario file, an unknown name, a bad option or --out folder, scenarios
 of different horizons to compare), one line per problem, before any simulation starts.
 """
 
@@ -518,6 +519,84 @@ def sweep(
         table.to_csv(out / SWEEP_CSV, index=False)
         save_figure(sweep_plot(table, shown), out / SWEEP_PLOT)
         typer.echo(f"sweep written to {out}")
+
+
+_CALIBRATION_HELP = (
+    "Run the library scenarios and hold them to the public figures they cite (docs/DOMAIN.md): Huu Nghi and "
+    "Mong Cai trucks a day, the harvest-peak demand, the customs channel shares, plate-camera reads, the "
+    "scanner's rate, the automated border check, the fees, the Tet closure and surge.\n\n"
+    "Each check runs its scenario for the horizon it needs (a day after a day's warm-up for figures per day, "
+    "11 days for Tet), so there is no --hours. Prints the table and writes calibration.csv and "
+    "calibration.json to --out. Exit code 0 when every check agrees, 1 when one disagrees or its run failed, "
+    "2 for bad input."
+)
+
+
+@app.command(help=_CALIBRATION_HELP)
+def calibration(
+    reps: int = typer.Option(5, "--reps", min=1, help="Replications of each scenario."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
+                                    help="One seed for every scenario (default: each scenario's own)."),
+    out: Path = typer.Option(Path("out") / "calibration", "--out", help="Write calibration.csv and .json here."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1,
+                                    help="Replications run at once, of all the scenarios, each in a process of its "
+                                         "own (default: one per CPU). The results do not depend on it."),
+    only: list[str] = typer.Option([], "--check", metavar="NAME", help="Run only this check (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Hold the library scenarios to the public figures they cite (see ``_CALIBRATION_HELP``)."""
+    from twin import calibration as cal
+
+    known = {check.name: check for check in cal.CHECKS}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        _refuse("calibration", f"no check named {', '.join(unknown)}; checks: {', '.join(known)}")
+    checks = [known[name] for name in dict.fromkeys(only)] if only else list(cal.CHECKS)
+    _prepare_out(out, "calibration")
+    errors = Console(stderr=True)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=quiet or not errors.is_terminal) as bar:
+        task = bar.add_task("calibration: replications", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = cal.run_calibration(checks, cal.RUNS, reps, seed, jobs if jobs is not None else usable_cpus(),
+                                         advance)
+        except ScenarioError as err:
+            for line in format_errors(err):
+                typer.echo(line, err=True)
+            raise typer.Exit(code=2) from None
+    cal.write_calibration(report, out)
+    seeds = "each scenario's own seed" if seed is None else f"seed {seed}"
+    table = Table(title=f"calibration: {reps} replication(s) per scenario, {seeds}, 95 % intervals",
+                  caption="overlap: the interval overlaps the public range; contains: the public figure lies in the "
+                          "interval; within: the whole interval lies in the public range.")
+    table.add_column("check", no_wrap=True)
+    table.add_column("figure")
+    table.add_column("source")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("measured [95 % interval]", justify="right")
+    table.add_column("public", justify="right")
+    table.add_column("rule")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("figure is")
+    for result in report.results:
+        check = result.check
+        verdict = "[green]agrees[/green]" if result.agrees else "[red]disagrees[/red]"
+        table.add_row(check.name, check.figure, check.source, check.run, cal.format_measured(result),
+                      f"{check.public} {check.unit}", check.rule.value, verdict, check.kind.value)
+    Console(width=max(200, Console().width)).print(table)
+    for result in report.results:
+        if result.error:
+            typer.echo(f"gatetwin calibration: {result.check.name}: {result.error.splitlines()[0]}", err=True)
+    disagree = [r.check.name for r in report.results if not r.agrees]
+    typer.echo(f"calibration written to {out}")
+    if disagree:
+        typer.echo(f"{len(disagree)} of {len(report.results)} checks disagree: {', '.join(disagree)}", err=True)
+        raise typer.Exit(code=1)
 
 
 @scenarios_app.command("list")

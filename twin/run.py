@@ -194,12 +194,18 @@ def world_extra(world: GateWorld) -> dict[str, Any]:
         for d in world.equipment.all()
     }
     fleet = world.equipment.fleet
+    # What each plate camera reported, by outcome; none where officers type every plate (phase 1).
+    plate_reads = ({camera_id: {"reads": camera.reads, "correct": camera.correct_reads, "misreads": camera.misreads,
+                                "no_reads": camera.no_reads, "no_reads_while_down": camera.reads_while_down}
+                    for camera_id, camera in world.equipment.cameras.items()}
+                   if world.scenario.devices.plate_camera is not None else {})
     return {
         "core_stats": dict(core.stats),
         "commands": dict(sorted(world.commands.items())),
         "refusals": dict(sorted(world.refusals.items())),
         "agencies": desks,
         "devices": devices,
+        "plate_reads": plate_reads,
         "agv": ({"delivered": fleet.delivered, "utilisation": fleet.utilisation(), "breakdowns": fleet.breakdowns,
                  "backlog": agv_backlog(core)}
                 if fleet is not None else {}),
