@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gate.config import TrafficConfig
+from gate.config import RiskConfig, TrafficConfig
 from scenarios.distributions import describe_distribution
 from scenarios.schema import Scenario
 from scenarios.staff import AgencyStaff
@@ -102,7 +102,7 @@ def describe(scenario: Scenario) -> str:
     core = s.core
     lines.append("")
     lines.append(
-        f"Core: risk yellow {core.risk.expected_yellow:.0%}, red {core.risk.expected_red:.0%}; "
+        f"Core: risk yellow {core.risk.expected_yellow:.0%}, red {core.risk.expected_red:.0%} ({_trust(core.risk)}); "
         f"automated border check {'on' if core.automated_border_check else 'off'}; "
         f"medical check {'on' if core.medical_check else 'off'}"
         + (" (trucks called forward once it passed)" if core.medical_check and core.call_when_checked else "")
@@ -148,3 +148,13 @@ def _pace(traffic: TrafficConfig) -> str:
             spells.append(f"{start:02d}:00-{hour:02d}:00 {hourly[start]:g}")
             start = hour
     return "trucks/h by hour, " + ", ".join(spells)
+
+
+def _trust(risk: RiskConfig) -> str:
+    """Who customs selects at the minimum random rates instead of the expected ones."""
+    threshold = risk.trusted_compliance
+    if threshold >= 1.0 and not any(score >= 1.0 for score in risk.compliance.values()):
+        return "no declarant trusted"
+    return (f"declarants trusted from a compliance score of {threshold:g}: yellow {risk.min_random_yellow:.0%}, "
+            f"red {risk.min_random_red:.0%}")
+

@@ -201,7 +201,9 @@ def test_enterprises_compliance_history_feeds_the_core_s_risk_rules() -> None:
     rule = {"name": "careless declarant", "channel": "red", "when_compliance_below": 0.7}
     scenario = _channelling(True, hours=1.0, **{"agents.enterprises.history_days": 180.0,
                                                 "agents.enterprises.error_concentration": 2.0,
-                                                "core.risk.rules": [rule]})
+                                                "core.risk.rules": [rule],
+                                                # a trusted programme: a long clean record earns the trusted rates
+                                                "core.risk.trusted_compliance": 0.9})
     world = build(scenario, 0, SEED)
     people = _people(world)
     scores = people.compliance

@@ -70,3 +70,11 @@ def test_describe_says_whether_mesa_agents_are_enabled() -> None:
     text = describe(with_overrides(scenario, **{"agents.enabled": True}))
     assert ("Agents: Mesa agents on: 1,000 enterprises declaring, drivers on the 20 km approach road, "
             "traffic police at the staging areas") in text
+
+
+def test_describe_says_whom_customs_selects_at_the_trusted_rates() -> None:
+    assert "red 20% (no declarant trusted)" in describe(load_scenario("huu_nghi_2025"))
+    trusting = with_overrides(load_scenario("huu_nghi_2025"), **{"core.risk.trusted_compliance": 0.9})
+    assert "(declarants trusted from a compliance score of 0.9: yellow 5%, red 1%)" in describe(trusting)
+    known = with_overrides(load_scenario("huu_nghi_2025"), **{"core.risk.compliance": {"0100000000": 1.0}})
+    assert "no declarant trusted" not in describe(known)  # a declarant known to score 1 is trusted

@@ -27,26 +27,12 @@ CHECK = {check.name: check for check in CHECKS}
 TEST_RUNS: dict[str, RunSpec] = {**RUNS, "tet_reopening": replace(RUNS["tet_reopening"],
                                                                   settings=("demand.trucks_per_day=87",))}
 
-#: Checks that disagree on the library scenarios, and why (see the README's Validation). The
-#: scenarios set the customs rates for declarants without a trusted record to the national (or
-#: Lang Son) shares, but the core selects trusted declarants at the minimum random rates, so the
-#: shares over all declarations come out lower. Strict: once they agree, this list must go.
-DISAGREE_ON_THE_LIBRARY = {
-    "national_green": "trusted declarants go green more often than the national share",
-    "national_yellow": "trusted declarants are selected yellow at the 5 % minimum random rate",
-    "lang_son_red": "trusted declarants are selected red at the 1 % minimum random rate",
-    "lang_son_yellow": "trusted declarants are selected yellow at the 5 % minimum random rate",
-}
-
-
 @pytest.fixture(scope="module")
 def library_report() -> CalibrationReport:
     return run_calibration(CHECKS, TEST_RUNS, replications=1, jobs=2)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(c.name, marks=pytest.mark.xfail(strict=True, reason=DISAGREE_ON_THE_LIBRARY[c.name]))
-    if c.name in DISAGREE_ON_THE_LIBRARY else c.name for c in CHECKS])
+@pytest.mark.parametrize("name", [c.name for c in CHECKS])
 def test_each_check_agrees_with_its_public_figure_on_the_library_scenario(library_report: CalibrationReport,
                                                                           name: str) -> None:
     result = next(r for r in library_report.results if r.check.name == name)

@@ -84,8 +84,8 @@ def test_only_trucks_the_scanner_really_scanned_get_a_scanner_out_stamp(
 
 
 def test_a_truck_re_routed_on_its_way_to_a_scanner_that_faults_gets_no_scanner_stamps() -> None:
-    # Replication 3 (seed 0): a red truck leaves the scale just before 09:00 for the scanner, which goes down while it drives there.
-    result, world = run_replication(with_overrides(load_scenario("scanner_outage"), horizon_h=10), 3, 0)
+    # Replication 0 (seed 0): a red truck leaves the scale just before 09:00 for the scanner, which goes down while it drives there.
+    result, world = run_replication(with_overrides(load_scenario("scanner_outage"), horizon_h=10), 0, 0)
     trucks = result.trucks
     left_scale = trucks["scale_out"].between(OUTAGE[0] - DRIVE_S["to_scanner"], OUTAGE[0])
     on_the_way = (trucks["channel"] == "red") & left_scale
