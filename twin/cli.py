@@ -296,6 +296,8 @@ def run(
     typer.echo(f"report written to {out_dir}")
 
 
+_SCHEDULER_HELP = ("Run the replications on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (its workers "
+                   "need gatetwin installed, the same version); --jobs is then the cluster's. The results are the same.")
 _COMPARE_HELP = (
     "Run layouts with the same seeds and compare every KPI, with paired confidence intervals.\n\n"
     "Scenarios of different horizons (run.horizon_h) are refused before anything runs, since totals over "
@@ -322,6 +324,8 @@ def compare(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every scenario."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
+                                         help=_SCHEDULER_HELP),
 ) -> None:
     """Run layouts with the same seeds and compare every KPI (see ``_COMPARE_HELP``)."""
     from twin.compare import (
@@ -368,13 +372,24 @@ def compare(
         _prepare_out(out, "compare")
         clear_comparison(out, [s.name for s in loaded])
     common_seed = seed if seed is not None else loaded[0].run.seed
+    outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
+                          f"compare: {len(loaded)} runs x {reps} replications", command="compare")
     runs: list[RunResult] = []
-    for scenario, folder in zip(loaded, folders, strict=True):
-        sub = out / folder if out is not None else None
-        result = _run(scenario, reps, common_seed, sub, quiet, jobs)
-        if result is None:
-            raise typer.Exit(code=1)
-        runs.append(result)
+    failures: list[str] = []
+    for scenario, folder, (replications, failed) in zip(loaded, folders, outcomes, strict=True):
+        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
+        try:
+            runs.append(finish_run(scenario, replications, failed, common_seed, reps, options))
+        except InvariantViolation as exc:
+            failures.append(f"gatetwin: {scenario.name}: {exc}")
+        except RuntimeError as exc:  # a replication failed: what finished is written
+            failures.append(f"gatetwin: {scenario.name}: {str(exc).splitlines()[0]}")
+    if failures:
+        for line in failures:
+            typer.echo(line, err=True)
+        if out is not None:
+            typer.echo(f"results (partial) written to {out}", err=True)
+        raise typer.Exit(code=1)
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:
@@ -389,7 +404,7 @@ CLUSTER_TIMEOUT_S = 20.0
 
 
 def _run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, jobs: int | None, scheduler: str | None,
-               quiet: bool, title: str) -> list[tuple[list[ReplicationResult], str | None]]:
+               quiet: bool, title: str, command: str = "sweep") -> list[tuple[list[ReplicationResult], str | None]]:
     """Every replication of every scenario: on a dask cluster (``scheduler``), in a pool of
     ``jobs`` processes, or here one after another (``jobs`` 1); with a progress bar."""
     errors = Console(stderr=True)
@@ -406,11 +421,11 @@ def _run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, jobs: int | 
             try:
                 from distributed import Client
             except ImportError:
-                _refuse("sweep", "--scheduler needs dask.distributed: pip install 'gatetwin[cluster]'")
+                _refuse(command, "--scheduler needs dask.distributed: pip install 'gatetwin[cluster]'")
             try:
                 client = Client(scheduler, timeout=CLUSTER_TIMEOUT_S)
             except (OSError, TimeoutError, ValueError) as exc:
-                _refuse("sweep", f"--scheduler {scheduler}: cannot reach the cluster: {exc}")
+                _refuse(command, f"--scheduler {scheduler}: cannot reach the cluster: {exc}")
             with client:
                 return run_cells(scenarios, reps, seed, client.get_executor(), advance)
         workers = min(total, jobs if jobs is not None else usable_cpus())
@@ -449,9 +464,7 @@ def sweep(
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every cell."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
-                                         help="Run the replications on a dask.distributed cluster, e.g. "
-                                              "tcp://10.0.0.5:8786 (its workers need gatetwin installed, the same "
-                                              "version); --jobs is then the cluster's. The results are the same."),
+                                         help=_SCHEDULER_HELP),
 ) -> None:
     """Run a scenario over a grid of values (see ``_SWEEP_HELP``)."""
     from twin.compare import clear_comparison, compare_runs, run_folder_names

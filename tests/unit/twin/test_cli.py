@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scenarios import library_names, load_scenario, scenario_hash, validate_scenario, with_overrides, with_settings
+from scenarios.schema import Scenario
 from tests.unit.scenarios.support import MINIMAL_YAML
 from twin import cli
 from twin.cli import app
@@ -138,6 +139,7 @@ def _never_run(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a simulation started")
 
     monkeypatch.setattr(cli, "run_scenario", refuse)
+    monkeypatch.setattr(cli, "run_cells", refuse)
 
 
 def _scenario_file(folder: Path, name: str, **changes: str) -> Path:
@@ -231,9 +233,15 @@ def test_compare_refuses_scenarios_of_different_horizons_unless_hours_is_given(t
         "give --hours to run them all for as long"
     )
     ran: list[float] = []
-    monkeypatch.setattr(cli, "_run", lambda scenario, *args, **kwargs: ran.append(scenario.run.horizon_h))
+
+    def fake(scenarios: list[Scenario], *args: object, **kwargs: object) -> list[tuple[list[object], str]]:
+        ran.extend(scenario.run.horizon_h for scenario in scenarios)
+        return [([], "replication 0 failed: faked") for _ in scenarios]
+
+    monkeypatch.setattr(cli, "_run_cells", fake)
     given = runner.invoke(app, ["compare", str(short), str(long), "--hours", "6", "--quiet"])
-    assert given.exit_code == 1 and ran == [6.0]  # the first run (faked) failed; both were 6 h
+    assert given.exit_code == 1 and ran == [6.0, 6.0]  # both were 6 h; the runs (faked) failed
+    assert "gatetwin: short: replication 0 failed: faked" in given.output
 
 
 def _help_text(output: str) -> str:
@@ -242,7 +250,7 @@ def _help_text(output: str) -> str:
 
 
 def test_compare_help_gives_the_defaults_of_seed_out_and_hours() -> None:
-    result = runner.invoke(app, ["compare", "--help"])
+    result = runner.invoke(app, ["compare", "--help"], env={"COLUMNS": "200"})  # no option's text cut by another's
     text = _help_text(result.output)
     assert "the first scenario's seed" in text and "common random numbers" in text
     assert "(default: none; the table is only printed)" in text
@@ -416,3 +424,15 @@ def test_python_dash_m_twin_cli_is_the_gatetwin_command() -> None:
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert all(name in done.stdout for name in library_names())
+
+
+def test_compare_on_a_dask_cluster_writes_the_same_comparison_as_here(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    args = ["compare", "mong_cai_phase1", "mong_cai_phase2", "--reps", "2", "--hours", "8", "--quiet"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        on_cluster = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "a")])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    here = runner.invoke(app, [*args, "--jobs", "1", "--out", str(tmp_path / "b")])
+    assert here.exit_code == 0, here.output
+    assert (tmp_path / "a" / "comparison.csv").read_bytes() == (tmp_path / "b" / "comparison.csv").read_bytes()
