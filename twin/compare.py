@@ -422,7 +422,8 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
     return table
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """A KPI's figure as tables show it: "-" for none, thousands grouped, else 3 significant digits."""
     if math.isnan(value):
         return "-"
     if abs(value) >= 1000:
@@ -430,9 +431,10 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _with_ci(value: float, half_width: float) -> str:
-    text = _number(value)
-    return text if math.isnan(half_width) or math.isnan(value) else f"{text} ± {_number(half_width)}"
+def with_ci(value: float, half_width: float) -> str:
+    """A mean with its 95 % half width ("12.3 ± 0.4"), the mean alone when there is none."""
+    text = number_text(value)
+    return text if math.isnan(half_width) or math.isnan(value) else f"{text} ± {number_text(half_width)}"
 
 
 def describe_pairing(table: pd.DataFrame) -> str:
@@ -472,14 +474,14 @@ def format_table(table: pd.DataFrame) -> str:
     for kpi, rows in table.groupby("kpi", sort=False):
         by_run = {row["run"]: row for row in rows.to_dict("records")}
         cells = [str(kpi), str(rows["unit"].iloc[0])]
-        cells += [_with_ci(by_run[r]["mean"], by_run[r]["half_width"]) if r in by_run else "-" for r in runs]
+        cells += [with_ci(by_run[r]["mean"], by_run[r]["half_width"]) if r in by_run else "-" for r in runs]
         for run in runs[1:]:
             row = by_run.get(run)
             if row is None:
                 cells.append("-")
                 continue
             verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse", "no interval") else ""
-            cells.append(f"{_with_ci(row['difference'], row['difference_half_width'])}{verdict}")
+            cells.append(f"{with_ci(row['difference'], row['difference_half_width'])}{verdict}")
         grid.add_row(*cells)
     buffer = io.StringIO()
     console = Console(file=buffer, width=60 + 28 * max(1, len(runs) * 2 - 1), color_system=None, force_terminal=False)
@@ -539,8 +541,8 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
         if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
             continue
         if below_chart_floor(str(row["unit"]), reference):
-            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {_number(reference)}"])
-            means.append(f"{letters[str(row['run'])]} {_number(row['mean'])}")
+            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {number_text(reference)}"])
+            means.append(f"{letters[str(row['run'])]} {number_text(row['mean'])}")
             continue
         scale = 100.0 / abs(reference)
         colour = "tab:grey"

@@ -33,7 +33,7 @@ from rich.table import Table
 from scenarios.errors import ScenarioError, ScenarioIssue
 from scenarios.loader import RUN_SETTINGS
 from scenarios.yaml_reader import read_yaml
-from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction
+from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction, with_ci
 from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
 
 #: What ``gatetwin sweep --out`` writes beside its cells' folders.
@@ -165,12 +165,6 @@ def sweep_table(comparison: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame
     return table
 
 
-def _figure(value: float) -> str:
-    if math.isnan(value):
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-
-
 def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
     """The cells as rows and the chosen KPIs as columns (mean ± 95 % CI); ``*`` marks each KPI's
     best cell where more or less of it is better; then the cells' differences from the first."""
@@ -195,9 +189,7 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
             if record is None:
                 row.append("-")
                 continue
-            text = _figure(float(record["mean"]))
-            if not math.isnan(float(record["half_width"])) and not math.isnan(float(record["mean"])):
-                text += f" ± {_figure(float(record['half_width']))}"
+            text = with_ci(float(record["mean"]), float(record["half_width"]))
             if record["verdict"] in ("better", "worse"):
                 text += f" {record['verdict']}"
             if (len(cells) > 1 and record["direction"] != NEUTRAL and not pd.isna(record["best"])
