@@ -275,29 +275,24 @@ class BareGate:
         for check in (medical, guard):
             if check is not None:
                 yield check
-        if arms is not None:
-            with arms.request() as arm:
-                yield arm
-                yield from self._arm()
-        else:
-            yield from self._arm()
+        arm = arms.request() if arms is not None else None
+        if arm is not None:
+            yield arm
+        up, down = self.barrier_s(), self.barrier_s()
+        if self.closures:  # the arm is not raised to be up while the gate is closed
+            yield from self._while_closed(up)
+        yield env.timeout(up + down)
+        if arm is not None:
+            arms.release(arm)  # type: ignore[union-attr]
         if place is not None:
             places.release(place)  # type: ignore[union-attr]
-
-
-    def _arm(self) -> ProcessGenerator:
-        """The arm up (the truck passes) and down; it is not raised to be up while the gate is closed."""
-        up, down = self.barrier_s(), self.barrier_s()
-        if self.closures:
-            yield from self._while_closed(up)
-        yield self.env.timeout(up + down)
 
     def _while_closed(self, ahead: float) -> ProcessGenerator:
         """Wait until the gate is open now and ``ahead`` seconds from now."""
         env = self.env
         while True:
             reopens = next((end for start, end in self.closures
-                            if start < env.now + ahead + 1e-9 and env.now < end), None)
+                            if start <= env.now + ahead and env.now < end), None)
             if reopens is None:
                 return
             yield env.timeout(reopens - env.now)
