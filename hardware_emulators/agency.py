@@ -10,6 +10,11 @@ Shifts are daily windows in hours, e.g. quarantine ``[(7, 19)]``, customs 24/7 `
 a night shift ``[(19, 7)]`` (wrapping past midnight), or adjacent windows for crews that hand
 over (``[(6, 14), (14, 22)]``: the desk stays open at 14:00, a fresh crew takes over).
 
+``off_duty`` spells (``(start_s, end_s)`` since the start of the run: a holiday, the gate closed
+for Tet) override the shifts: nobody is on duty in them, and the roster goes off at their start
+as at a shift's end (a busy officer finishes the task in hand). Duty resumes at the spell's end
+if a shift is on then, else at the next shift start.
+
 With ``fatigue_per_h`` set, a task's service time is multiplied by
 ``1 + fatigue_per_h * hours into the shift`` at the moment it starts (off by default).
 """
@@ -58,6 +63,19 @@ def _shift_spells(owner: str, shifts: Sequence[tuple[float, float]]) -> tuple[tu
     return tuple(spells)
 
 
+def _off_duty_spells(owner: str, spells: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """Off-duty spells in seconds since the start of the run, checked, sorted and merged."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted((float(s), float(e)) for s, e in spells):
+        if not (math.isfinite(start) and math.isfinite(end)) or not (0 <= start < end):
+            raise ValueError(f"{owner}: an off-duty spell needs 0 <= start_s < end_s (got ({start:g}, {end:g}))")
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
 class AgencyDesk:
     """The officers of one agency role at the gate, serving tasks on shift.
 
@@ -68,6 +86,7 @@ class AgencyDesk:
         shifts: daily on-duty windows ``(start_h, end_h)``.
         service_s: time one officer takes for one task.
         fatigue_per_h: service-time growth per hour into a shift (0: no fatigue).
+        off_duty: ``(start_s, end_s)`` spells in which nobody is on duty, whatever the shifts.
     """
 
     def __init__(
@@ -79,6 +98,7 @@ class AgencyDesk:
         shifts: Sequence[tuple[float, float]],
         service_s: Sampler,
         fatigue_per_h: float = 0.0,
+        off_duty: Sequence[tuple[float, float]] = (),
     ) -> None:
         owner = f"desk {role.value}"
         if officers < 1:
@@ -90,6 +110,7 @@ class AgencyDesk:
         self.name = owner
         self.officers = officers
         self._spells = _shift_spells(owner, shifts)
+        self._off_duty = _off_duty_spells(owner, off_duty)
         self._service_s = service_s
         self.fatigue_per_h = float(fatigue_per_h)
         #: The officers: one slot each; the roster holds them off shift.
@@ -110,7 +131,7 @@ class AgencyDesk:
 
     # --- shifts -----------------------------------------------------------------------------
 
-    def _spell_at(self, t: float) -> tuple[float, float] | None:
+    def _daily_spell_at(self, t: float) -> tuple[float, float] | None:
         day = math.floor(t / _DAY)
         for k in (day - 1, day):
             for start, end in self._spells:
@@ -118,17 +139,53 @@ class AgencyDesk:
                     return start + k * _DAY, end + k * _DAY
         return None
 
+    def _off_duty_at(self, t: float) -> tuple[float, float] | None:
+        for start, end in self._off_duty:
+            if start <= t < end:
+                return start, end
+        return None
+
+    def _spell_at(self, t: float) -> tuple[float, float] | None:
+        """The stretch of duty ``t`` falls in: its shift, cut short by the off-duty spells."""
+        spell = self._daily_spell_at(t)
+        if spell is None or not self._off_duty:
+            return spell
+        start, end = spell
+        for off_start, off_end in self._off_duty:
+            if off_start <= t < off_end:
+                return None
+            if off_end <= t:
+                start = max(start, off_end)
+            elif off_start < end:
+                end = off_start
+        return start, end
+
     def on_shift(self, t: float) -> bool:
         """Whether officers are on duty at time ``t``."""
         return self._spell_at(t) is not None
 
-    def next_shift_start(self, t: float) -> float:
-        """The first shift start after ``t``."""
+    def _next_daily_start(self, t: float) -> float:
         day = math.floor(t / _DAY)
         return min(start + k * _DAY for k in (day, day + 1) for start, _ in self._spells if start + k * _DAY > t)
 
+    def next_shift_start(self, t: float) -> float:
+        """The first time after ``t`` at which officers come on duty: a shift start outside the
+        off-duty spells, or the end of an off-duty spell that falls within a shift."""
+        at = t
+        while True:
+            off = self._off_duty_at(at)
+            if off is not None:
+                at = off[1]
+                if self._daily_spell_at(at) is not None:
+                    return at
+                if self._off_duty_at(at) is not None:
+                    continue
+            at = self._next_daily_start(at)
+            if self._off_duty_at(at) is None:
+                return at
+
     def hours_into_shift(self, t: float) -> float:
-        """Hours since the current shift began (0 off shift)."""
+        """Hours since the current shift (or the duty after an off-duty spell) began (0 off shift)."""
         spell = self._spell_at(t)
         return 0.0 if spell is None else (t - spell[0]) / 3600.0
 
@@ -138,7 +195,15 @@ class AgencyDesk:
         return self._shift_s(0.0, horizon) * self.officers
 
     def _shift_s(self, begin: float, end: float) -> float:
-        """Seconds of ``[begin, end]`` that fall within a shift."""
+        """Seconds of ``[begin, end]`` that fall within a shift and outside the off-duty spells."""
+        total = self._daily_shift_s(begin, end)
+        for off_start, off_end in self._off_duty:
+            s, e = max(off_start, begin), min(off_end, end)
+            if e > s:
+                total -= self._daily_shift_s(s, e)
+        return total
+
+    def _daily_shift_s(self, begin: float, end: float) -> float:
         total = 0.0
         for k in range(math.floor(begin / _DAY) - 1, math.floor(end / _DAY) + 1):
             for start, stop in self._spells:

@@ -9,6 +9,11 @@ A fault jams the arm shut: it fails closed (a raised arm drops at once, reportin
 ``BarrierClosed``) and no command raises it until the repair. An officer can still lift it by
 hand for one plate with ``manual_override``. A vehicle already under the arm finishes passing
 before a jam takes effect.
+
+While the crossing is closed (``closures``, e.g. the gate closed for Tet) the arm rises for no
+one, officers included: at a closure's start a rising arm falls back and a raised arm whose
+vehicle is not yet under it drops (``BarrierClosed``), as in a jam but reported as no fault.
+The leave is kept, in order, and the arm rises for it after the reopening.
 """
 
 from __future__ import annotations
@@ -45,6 +50,14 @@ class _Authorisation:
     passed: bool = False
 
 
+def _checked_closures(device_id: str, closures: Iterable[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    spans = tuple(sorted((float(start), float(end)) for start, end in closures))
+    for start, end in spans:
+        if not (0 <= start < end < float("inf")):
+            raise ValueError(f"{device_id}: a closure needs 0 <= start_s < end_s (got ({start:g}, {end:g}))")
+    return spans
+
+
 class Barrier(EmulatedDevice):
     """A barrier arm on an entry or exit lane (implements ``gate.ports.BarrierPort``).
 
@@ -57,6 +70,7 @@ class Barrier(EmulatedDevice):
         mtbf_s: mean time between jams while working, or None for a barrier that never jams.
         mttr_s: repair time of a jam (required with ``mtbf_s``).
         outages: scheduled outages, ``Outage`` or ``(start_s, duration_s)`` pairs.
+        closures: ``(start_s, end_s)`` spans in which the crossing is closed and the arm stays down.
     """
 
     def __init__(
@@ -70,8 +84,10 @@ class Barrier(EmulatedDevice):
         mtbf_s: float | None = None,
         mttr_s: Sampler | None = None,
         outages: Iterable[OutageLike] = (),
+        closures: Iterable[tuple[float, float]] = (),
     ) -> None:
         super().__init__(env, device_id, rng, mtbf_s=mtbf_s, mttr_s=mttr_s, outages=outages)
+        self.closures = _checked_closures(device_id, closures)
         self._cycle_s = cycle_s
         self._pass_s = pass_s
         self._pending: deque[_Authorisation] = deque()
@@ -101,6 +117,8 @@ class Barrier(EmulatedDevice):
         #: Vehicles waiting at the arm for it to rise for them.
         self.vehicles_waiting = 0
         self._controller = env.process(self._run())
+        for start, end in self.closures:
+            env.process(self._closure(start, end))
 
     # --- commands from the core -----------------------------------------------------------
 
@@ -218,7 +236,23 @@ class Barrier(EmulatedDevice):
         if device_id != self.device_id:
             raise ValueError(f"{self.device_id}: received a command addressed to {device_id!r}")
 
+    def is_closed(self, now: float | None = None) -> bool:
+        """Whether the crossing is closed (a closure span) at ``now`` (default: the current time)."""
+        t = self.env.now if now is None else now
+        return any(start <= t < end for start, end in self.closures)
+
+    def _closure(self, start: float, end: float) -> ProcessGenerator:
+        """At the closure's start the arm goes down for whoever it was rising or up for (a vehicle
+        already under it finishes passing); at its end the leave kept meanwhile is served."""
+        yield self.env.timeout(start - self.env.now)
+        if self._current is not None and self.arm in ("raising", "up") and not self._passing:
+            self._stop_arm("closure")
+        yield self.env.timeout(end - self.env.now)
+        self._fire()
+
     def _next_authorisation(self) -> _Authorisation | None:
+        if self.closures and self.is_closed():
+            return None
         if not self.is_down:
             return self._pending.popleft() if self._pending else None
         for auth in self._pending:
@@ -245,6 +279,12 @@ class Barrier(EmulatedDevice):
                 self._current = None
                 if not auth.revoked:
                     self._pending.appendleft(auth)
+                continue
+            if self.closures and self.is_closed():
+                # Up at the very instant the crossing closes: the arm falls back, the leave waits.
+                self.arm = "down"
+                self._current = None
+                self._pending.appendleft(auth)
                 continue
             self.arm = "up"
             if auth.manual:

@@ -128,6 +128,9 @@ class Demand(BaseModel):
 class Closure(BaseModel):
     """Days the gate is closed (e.g. Tet). Declarations continue; trucks accumulate.
 
+    The crossing is closed: no truck passes barrier 1 or barrier 2 and every agency is off duty
+    (a task in hand at the start is finished); trucks inside wait where they are until it reopens.
+
     The trucks held back arrive over ``surge_days`` after reopening, on top of normal demand
     (``0``: all of them are queued at the moment the gate reopens).
     """

@@ -22,7 +22,9 @@ What it shares with the twin, station by station:
   call forward until barrier 1;
 * the places at the lanes' barriers (``layout.barrier_places``: there a truck is read and
   checked while the trucks behind it wait), the barrier arms (one cycle up and one down per
-  truck), the scales and the scanners.
+  truck), the scales and the scanners;
+* the closures (``scenario.closures``): the held-back arrivals, and while the gate is closed
+  every desk off duty, trucks called forward held at staging and no arm raised, as in the twin.
 
 Channel, cargo, vehicle class, online payment and transshipment are drawn with the scenario's
 shares, one block of uniforms for all trucks. It answers no planner's question; it is the
@@ -80,15 +82,34 @@ def off_duty(shifts: tuple[tuple[str, str], ...], horizon_s: float) -> list[tupl
     return gaps
 
 
+def closure_spans(scenario: Scenario) -> list[tuple[float, float]]:
+    """The gate's closures as (start, end) seconds, in order."""
+    return sorted((c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures)
+
+
+def _union(spells: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Spells merged where they overlap or touch, in order."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spells):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 class _Desk:
     """One agency's officers: a slot each, held by the roster while they are off duty."""
 
-    def __init__(self, env: simpy.Environment, staff: AgencyStaff, service: Sampler, horizon_s: float) -> None:
+    def __init__(self, env: simpy.Environment, staff: AgencyStaff, service: Sampler, horizon_s: float,
+                 closures: list[tuple[float, float]]) -> None:
         self.env = env
         self.count = _UNLIMITED if staff.officers == "unlimited" else int(staff.officers)
         self.slots = SortedPriorityResource(env, capacity=self.count)
         self.service = service
         spells = off_duty(staff.shifts, horizon_s)
+        if closures:  # nobody is on duty while the gate is closed
+            spells = _union(spells + [(s, min(e, horizon_s)) for s, e in closures if s < horizon_s])
         if spells:
             env.process(self._roster(spells))
 
@@ -121,6 +142,7 @@ class BareGate:
         self.scenario = scenario
         layout, devices, demand, agencies = scenario.layout, scenario.devices, scenario.demand, scenario.agencies
         horizon_s = scenario.run.horizon_h * HOUR
+        self.closures = closure_spans(scenario)
         self.rng = rng = streams.get("bare")
         self.approach_s = demand.approach_road_km / demand.approach_speed_kmh * HOUR
         # The places at the lanes' barriers, where a truck is read and checked while those behind
@@ -159,7 +181,7 @@ class BareGate:
                      Role.PLANT_QUARANTINE, Role.CUSTOMS, Role.FEE_COLLECTOR):
             staff = agencies.for_role(role)
             if staff.officers != 0:
-                self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s)
+                self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s, self.closures)
         self.inspection_s = sampler(agencies.customs.inspection_s, rng)
         self.loading_s = sampler(agencies.customs.loading_s, rng)
         core = scenario.core
@@ -200,6 +222,8 @@ class BareGate:
             yield self.task(Role.MEDICAL, priority)  # type: ignore[misc]
         slot = yard.request()
         yield slot  # called forward
+        if self.closures:  # called while the gate is closed: it waits at staging for the reopening
+            yield from self._while_closed(0.0)
         forecourt = self.forecourt.request() if self.forecourt is not None else None
         if forecourt is not None:
             yield forecourt
@@ -251,14 +275,27 @@ class BareGate:
         for check in (medical, guard):
             if check is not None:
                 yield check
-        if arms is not None:
-            with arms.request() as arm:
-                yield arm
-                yield env.timeout(self.barrier_s() + self.barrier_s())
-        else:
-            yield env.timeout(self.barrier_s() + self.barrier_s())
+        arm = arms.request() if arms is not None else None
+        if arm is not None:
+            yield arm
+        up, down = self.barrier_s(), self.barrier_s()
+        if self.closures:  # the arm is not raised to be up while the gate is closed
+            yield from self._while_closed(up)
+        yield env.timeout(up + down)
+        if arm is not None:
+            arms.release(arm)  # type: ignore[union-attr]
         if place is not None:
             places.release(place)  # type: ignore[union-attr]
+
+    def _while_closed(self, ahead: float) -> ProcessGenerator:
+        """Wait until the gate is open now and ``ahead`` seconds from now."""
+        env = self.env
+        while True:
+            reopens = next((end for start, end in self.closures
+                            if start <= env.now + ahead and env.now < end), None)
+            if reopens is None:
+                return
+            yield env.timeout(reopens - env.now)
 
 
 def _cdf(shares: list[float]) -> np.ndarray:

@@ -168,7 +168,7 @@ def build_equipment(env: simpy.Environment, scenario: Scenario, streams: Streams
         kind = spec.kind.value
         if kind == "barrier":
             eq.barriers[d] = Barrier(env, d, rng, sampler(devices.barrier.cycle_s, rng),
-                                     outages=outages.get(d, ()),
+                                     outages=outages.get(d, ()), closures=closure_spells(scenario),
                                      **_faults(devices.barrier.mtbf_h, devices.barrier.mttr_h, streams, d))  # type: ignore[arg-type]
         elif kind == "plate_camera":
             eq.cameras[d] = _camera(env, scenario, d, rng, outages.get(d, []), streams)
@@ -215,10 +215,18 @@ def _camera(env: simpy.Environment, scenario: Scenario, device_id: str, rng: obj
                        night=[(night_start, night_end, model.night_factor)], rain=rain, outages=outages)
 
 
+def closure_spells(scenario: Scenario) -> list[tuple[float, float]]:
+    """The gate's closures (``scenario.closures``) as (start, end) seconds: the crossing is closed,
+    the barriers stay down and the agencies are off duty (the officers' holiday)."""
+    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures]
+
+
 def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) -> tuple[dict[Role, AgencyDesk],
                                                                                       dict[ClearanceKind, Sampler]]:
-    """The agencies' officers, and the service times of tasks that differ from their desk's."""
+    """The agencies' officers, and the service times of tasks that differ from their desk's.
+    Every desk is off duty while the gate is closed, whatever its shifts."""
     desks: dict[Role, AgencyDesk] = {}
+    closed = closure_spells(scenario)
     for role in _AGENCY_ROLES:
         staff = scenario.agencies.for_role(role)
         officers = staff.officers
@@ -226,7 +234,7 @@ def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) ->
             continue
         count = _UNLIMITED_OFFICERS if officers == "unlimited" else int(officers)
         shifts = [(clock_hours(start), clock_hours(end)) for start, end in staff.shifts]
-        desks[role] = AgencyDesk(env, role, officers=count, shifts=shifts,
+        desks[role] = AgencyDesk(env, role, officers=count, shifts=shifts, off_duty=closed,
                                  service_s=sampler(staff.service_s, streams.get(f"desk/{role.value}")))
     customs = scenario.agencies.customs
     fees = scenario.agencies.fee_collector

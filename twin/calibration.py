@@ -446,7 +446,7 @@ CHECKS: tuple[Check, ...] = (
           fees_per_trip(ore=True)),
     Check("tet_closure", "Tet closure of 7 days (2023)", "DOMAIN.md Traffic", "tet_reopening",
           "whole days on which no truck passed barrier 1", "days", 7, 7, "7", Rule.CONTAINS, Kind.INPUT,
-          "trucks called forward during the closure wait at staging until it reopens", days_without_entries),
+          "the crossing is closed: no truck passes a barrier and the agencies are off until it reopens", days_without_entries),
     Check("tet_surge", "trucks held over the 7-day closure surge after it", "DOMAIN.md Traffic", "tet_reopening",
           "days of demand arriving over the surge days on top of their own demand", "days", 7, 7, "7",
           Rule.CONTAINS, Kind.INPUT, "held back, none lost: the surge carries the closure's 7 days of demand",

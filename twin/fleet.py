@@ -7,7 +7,8 @@ layouts compared with one seed see exactly the same trucks (common random number
 Arrivals are a non-homogeneous Poisson process: each hour's count is Poisson with mean
 ``trucks_per_day x hourly_profile[hour] x demand multiplier``, spread uniformly in the hour.
 Trucks that would arrive while the gate is closed are held back and arrive over the closure's
-``surge_days`` after it reopens, on top of normal demand (the Tet surge).
+``surge_days`` after it reopens, on top of normal demand (the Tet surge). (The gate itself is
+held shut by the barriers and the desks: ``twin.build.closure_spells``.)
 """
 
 from __future__ import annotations

@@ -170,3 +170,33 @@ def test_a_desk_counts_every_task_given_to_it_as_assigned_waiting_or_done(env: s
     assert (desk.tasks_assigned, desk.tasks_started, desk.tasks_done, desk.queue_length) == (3, 2, 1, 1)
     env.run(until=2000)
     assert desk.tasks_assigned == desk.tasks_done == 3
+
+
+def test_nobody_is_on_duty_in_an_off_duty_spell_whatever_the_shifts(env: simpy.Environment) -> None:
+    # Around the clock, but off for a holiday from day 1 to day 3: the officer in hand at its
+    # start finishes the task, nothing starts in it, and the work resumes at its end.
+    desk = AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0, 24)], service_s=constant(HOUR),
+                      off_duty=[(86_400, 3 * 86_400)])
+    served: list[tuple[float, float]] = []
+    for at in (86_400 - 0.5 * HOUR, 86_400 + 5 * HOUR, 2 * 86_400):
+        _task_at(env, desk, at, served)
+    env.run(until=4 * 86_400)
+    assert served == [(86_400 - 0.5 * HOUR, 86_400 + 0.5 * HOUR), (3 * 86_400, 3 * 86_400 + HOUR),
+                      (3 * 86_400 + HOUR, 3 * 86_400 + 2 * HOUR)]
+    assert not desk.on_shift(2 * 86_400) and desk.on_shift(3 * 86_400)
+    assert desk.on_duty_s() == 2 * 86_400
+    assert desk.overtime_s == 0.5 * HOUR
+
+
+def test_after_an_off_duty_spell_the_desk_opens_at_the_next_shift(env: simpy.Environment) -> None:
+    desk = AgencyDesk(env, Role.PLANT_QUARANTINE, officers=1, shifts=[(7, 19)], service_s=constant(HOUR),
+                      off_duty=[(86_400, 2 * 86_400 + 10 * HOUR)])  # ends at 10:00 mid-shift on day 2
+    assert desk.next_shift_start(20 * HOUR) == 2 * 86_400 + 10 * HOUR
+    assert desk.next_shift_start(2 * 86_400 + 11 * HOUR) == 3 * 86_400 + 7 * HOUR
+    assert desk.hours_into_shift(2 * 86_400 + 12 * HOUR) == 2.0
+    served: list[tuple[float, float]] = []
+    _task_at(env, desk, 86_400 + 8 * HOUR, served)
+    env.run(until=3 * 86_400)
+    assert served == [(2 * 86_400 + 10 * HOUR, 2 * 86_400 + 11 * HOUR)]
+    with pytest.raises(ValueError, match="off-duty spell"):
+        AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0, 24)], service_s=constant(1), off_duty=[(5, 5)])

@@ -262,3 +262,51 @@ def test_leave_given_again_before_it_is_used_is_given_once(env: simpy.Environmen
     assert barrier.repeated_opens == 1 and barrier.arm == "down"
     barrier.open(_open(A.plate))  # once used, leave for the plate is new leave
     assert barrier.pending_plates == (A.plate,)
+
+
+def test_the_arm_rises_for_no_one_while_the_crossing_is_closed(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    barrier = _barrier(env, rng, log, closures=[(100, 500)])
+    barrier.pass_vehicle(A)
+    barrier.pass_vehicle(B)
+
+    def core() -> simpy.events.ProcessGenerator:
+        yield env.timeout(200)
+        barrier.open(_open(A.plate))
+        barrier.manual_override(B.plate)  # not even an officer lifts it: the crossing is closed
+
+    env.process(core())
+    env.run(until=600)
+    assert barrier.is_closed(300) and not barrier.is_closed(500)
+    assert log.times(BarrierOpened) == [503.0, 509.0]  # both leaves, after the reopening
+    assert [(t, e.plate) for t, e in log.of(VehiclePassed)] == [(503.0, B.plate), (509.0, A.plate)]  # type: ignore[union-attr]
+
+
+def test_a_closure_drops_an_arm_raised_for_a_vehicle_not_yet_under_it(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    barrier = _barrier(env, rng, log, closures=[(20, 100)])
+    barrier.open(_open(A.plate))  # up at 3 s; the truck comes at 50 s, inside the closure
+
+    def truck() -> simpy.events.ProcessGenerator:
+        yield env.timeout(50)
+        yield barrier.pass_vehicle(A)
+
+    env.process(truck())
+    env.run(until=200)
+    assert log.times(BarrierOpened) == [3.0, 103.0]
+    assert log.times(BarrierClosed) == [20.0, 106.0]
+    assert log.times(VehiclePassed) == [103.0]
+    assert barrier.fault_count == 0 and not log.of(DeviceFaulted)  # a closure is no fault
+
+
+def test_an_arm_that_would_be_up_as_the_crossing_closes_falls_back(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    barrier = _barrier(env, rng, log, closures=[(2, 100)])
+    barrier.open(_open(A.plate))  # rising from 0 s, would be up at 3 s
+    passes = barrier.pass_vehicle(A)
+    env.run(until=200)
+    assert log.times(BarrierOpened) == [103.0]
+    assert log.times(VehiclePassed) == [103.0] and passes.value is True

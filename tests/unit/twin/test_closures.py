@@ -1,0 +1,118 @@
+"""A closure of the gate (Tet): the crossing is closed, not just the road to it.
+
+While the gate is closed no truck passes barrier 1 into the gate or barrier 2 out of it, and the
+agencies start no task (an officer busy at its start finishes the task in hand, as at any shift's
+end). Trucks inside when it closes wait where they are and are cleared after the reopening.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from gate.enums import Role
+from scenarios import load_scenario, with_overrides
+from scenarios.schema import Scenario
+from twin.bare import run_bare
+from twin.build import People, statistical_people
+from twin.fleet import TruckPlan
+from twin.run import run_replication
+from twin.streams import Streams
+
+HOUR = 3600.0
+_ROLES = ("medical", "border_guard", "health_quarantine", "animal_quarantine", "plant_quarantine", "customs",
+          "fee_collector")
+
+
+def _closed_gate(days: float, horizon_h: float, **changes: Any) -> Scenario:
+    """Huu Nghi at tet_reopening's scale, closed from the start of day 1 for ``days``."""
+    return with_overrides(load_scenario("tet_reopening"), horizon_h=horizon_h, replications=1, demand_windows=[],
+                          closures=[{"start_day": 1, "days": days, "surge_days": 0.25}], **changes)
+
+
+def _around_the_clock(days: float, horizon_h: float) -> Scenario:
+    """As ``_closed_gate``, with every agency on duty around the clock and trucks all day long, so
+    that only the closure stops the work and the gate is busy when it closes."""
+    shifts = {f"agencies.{role}.shifts": [["00:00", "24:00"]] for role in _ROLES}
+    return _closed_gate(days, horizon_h, **shifts, **{"demand.hourly_profile": [1] * 24,
+                                                      "core.traffic.hourly_capacity_per_h": [70] * 24})
+
+
+def _run(scenario: Scenario, start: float, end: float) -> tuple[pd.DataFrame, dict[str, dict[Role, tuple[int, int, int]]]]:
+    """One replication; the desks' (tasks started, tasks done, tasks in hand) as the gate closes
+    and just before it reopens."""
+    desks: dict[str, dict[Role, tuple[int, int, int]]] = {}
+
+    def people(s: Scenario, streams: Streams, plans: list[TruckPlan]) -> People:
+        chosen = statistical_people(s, streams, plans)
+
+        def watch(world: Any) -> None:
+            env = world.env
+
+            def record(name: str) -> None:
+                desks[name] = {role: (d.tasks_started, d.tasks_done, d.tasks_started - d.tasks_done)
+                               for role, d in world.desks.items()}
+
+            env.timeout(start).callbacks.append(lambda _: record("closing"))
+            env.timeout(end - 1e-3).callbacks.append(lambda _: record("reopening"))
+
+        chosen.start = watch
+        return chosen
+
+    rep, _ = run_replication(scenario, 0, scenario.run.seed, people)
+    assert all(check.holds for check in rep.invariants), [c for c in rep.invariants if not c.holds]
+    return rep.trucks, desks
+
+
+def _through_while_closed(trucks: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
+    through = (trucks[["entry_out", "departed"]] >= start) & (trucks[["entry_out", "departed"]] < end)
+    return trucks[through.any(axis=1)]
+
+
+def test_no_truck_passes_either_barrier_while_the_gate_is_closed_and_those_inside_leave_after_it() -> None:
+    start, end = 24 * HOUR, 30 * HOUR
+    trucks, _ = _run(_around_the_clock(0.25, 40), start, end)
+    assert _through_while_closed(trucks, start, end).empty
+    inside = trucks[(trucks["entry_out"] < start) & ~(trucks["departed"] < start)]
+    assert len(inside) >= 5, "the gate must be busy when it closes"
+    assert (inside["outcome"] == "departed").all()
+    assert (inside["departed"] >= end).all()
+
+
+def test_the_agencies_start_no_task_while_the_gate_is_closed() -> None:
+    start, end = 24 * HOUR, 30 * HOUR
+    _, desks = _run(_around_the_clock(0.25, 40), start, end)
+    closing, reopening = desks["closing"], desks["reopening"]
+    assert sum(in_hand for _, _, in_hand in closing.values()) > 0, "some officers must be busy as the gate closes"
+    for role in closing:
+        started, done, in_hand = closing[role]
+        assert reopening[role][0] == started, f"{role.value} started a task while the gate was closed"
+        assert reopening[role][1] - done <= in_hand  # only the tasks in hand are finished
+    assert sum(in_hand for _, _, in_hand in reopening.values()) == 0
+
+
+def test_trucks_at_the_barriers_when_the_officers_go_home_on_the_eve_pass_only_after_the_reopening() -> None:
+    # Day shifts, the border guards' ending at 21:00 while trucks are still called forward: the
+    # trucks at barrier 1 or 2 that evening used to be let through at 06:00 on the first closed
+    # day; they now wait for the first shift after the reopening.
+    start, end = 24 * HOUR, 48 * HOUR
+    guards = {"agencies.border_guard.shifts": [["06:00", "14:00"], ["14:00", "21:00"]]}
+    trucks, desks = _run(_closed_gate(1, 60, **guards, **{"demand.trucks_per_day": 300}), start, end)
+    assert _through_while_closed(trucks, start, end).empty
+    at_barrier_1 = trucks[(trucks["entry_at_barrier"] < start) & ~(trucks["entry_out"] < start)
+                          & ~(trucks["returned_at"] < start)]
+    at_barrier_2 = trucks[(trucks["exit_at_barrier"] < start) & ~(trucks["departed"] < start)]
+    assert len(at_barrier_1) + len(at_barrier_2) > 0
+    first_shift = end + 6 * HOUR
+    assert (at_barrier_1["entry_out"] >= first_shift).all() and (at_barrier_2["departed"] >= first_shift).all()
+    assert all(desks["reopening"][role][0] == desks["closing"][role][0] for role in desks["closing"])
+
+
+def test_the_bare_model_clears_no_truck_while_the_gate_is_closed() -> None:
+    scenario = _around_the_clock(0.25, 40)
+    start, end = 24 * HOUR, 30 * HOUR
+    at_closing = run_bare(with_overrides(scenario, horizon_h=24 + 1e-3)).departed
+    just_before_reopening = run_bare(with_overrides(scenario, horizon_h=30 - 1e-3)).departed
+    assert at_closing > 0 and just_before_reopening == at_closing
+    assert run_bare(scenario).departed > at_closing
