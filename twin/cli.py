@@ -169,6 +169,8 @@ def cut_at_a_word(text: str, width: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+_SCHEDULER_HELP = ("Run the replications on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (its workers "
+                   "need gatetwin installed, the same version); --jobs is then the cluster's. The results are the same.")
 _JOBS_HELP = ("Replications run at once, each in a process of its own (default: one per CPU, "
               "up to the replications). The results do not depend on it.")
 
@@ -278,6 +280,8 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
+                                         help=_SCHEDULER_HELP),
 ) -> None:
     """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
     _refuse_clashes("run", settings, [s for s, v in (("horizon_h", hours), ("replications", reps), ("seed", seed))
@@ -285,7 +289,10 @@ def run(
     loaded = _load(scenario, settings, horizon_h=hours)
     out_dir = out if out is not None else Path("out") / loaded.name
     _prepare_out(out_dir, "run")
-    result = _run(loaded, reps, seed, out_dir, quiet, jobs)
+    if scheduler is None:
+        result = _run(loaded, reps, seed, out_dir, quiet, jobs)
+    else:
+        result = _run_on_cluster(loaded, reps, seed, out_dir, quiet, scheduler)
     if result is None:
         raise typer.Exit(code=1)
     console = Console()
@@ -296,8 +303,24 @@ def run(
     typer.echo(f"report written to {out_dir}")
 
 
-_SCHEDULER_HELP = ("Run the replications on a dask.distributed cluster, e.g. tcp://10.0.0.5:8786 (its workers "
-                   "need gatetwin installed, the same version); --jobs is then the cluster's. The results are the same.")
+def _run_on_cluster(scenario: Scenario, reps: int | None, seed: int | None, out: Path, quiet: bool,
+                    scheduler: str) -> RunResult | None:
+    """``_run`` with the replications on a dask.distributed cluster: the same run, the same files."""
+    total = reps or scenario.run.replications
+    common_seed = scenario.run.seed if seed is None else seed
+    ((replications, failed),) = _run_cells([scenario], total, common_seed, None, scheduler, quiet,
+                                           f"{scenario.name}: {total} replication(s) on {scheduler}", command="run")
+    try:
+        return finish_run(scenario, replications, failed, common_seed, total,
+                          RunOptions(replications=total, seed=common_seed, out=out))
+    except InvariantViolation as exc:
+        typer.echo(f"gatetwin: {scenario.name}: {exc}", err=True)
+    except RuntimeError as exc:
+        typer.echo(f"gatetwin: {scenario.name}: {str(exc).splitlines()[0]}", err=True)
+    typer.echo(f"results (partial) written to {out}", err=True)
+    return None
+
+
 _COMPARE_HELP = (
     "Run layouts with the same seeds and compare every KPI, with paired confidence intervals.\n\n"
     "Scenarios of different horizons (run.horizon_h) are refused before anything runs, since totals over "

@@ -436,3 +436,17 @@ def test_compare_on_a_dask_cluster_writes_the_same_comparison_as_here(tmp_path: 
     here = runner.invoke(app, [*args, "--jobs", "1", "--out", str(tmp_path / "b")])
     assert here.exit_code == 0, here.output
     assert (tmp_path / "a" / "comparison.csv").read_bytes() == (tmp_path / "b" / "comparison.csv").read_bytes()
+
+
+def test_run_on_a_dask_cluster_writes_the_same_files_as_here(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    args = ["run", "mong_cai_phase2", "--reps", "2", "--hours", "6", "--quiet"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        on_cluster = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "a")])
+    assert on_cluster.exit_code == 0, on_cluster.output
+    here = runner.invoke(app, [*args, "--jobs", "1", "--out", str(tmp_path / "b")])
+    assert here.exit_code == 0, here.output
+    files = {p.name: p.read_bytes() for p in sorted((tmp_path / "a").iterdir()) if p.is_file()}
+    assert "summary.json" in files and "trucks.parquet" in files
+    assert files == {p.name: p.read_bytes() for p in sorted((tmp_path / "b").iterdir()) if p.is_file()}
