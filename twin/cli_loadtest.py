@@ -156,7 +156,7 @@ def show(report: LoadReport, console: Console) -> None:
          f"{report.visits_declared:,}"),
         ("events per second (wall clock)", f"{report.events_per_s:,.0f}"),
         ("events per CPU second", f"{report.cpu_events_per_s:,.0f}"),
-        ("visits per second", f"{report.visits_per_s:,.1f}"),
+        ("visits completed per second (wall clock)", f"{report.visits_per_s:,.1f}"),
         ("handle latency P50 / P99 / max (us)", f"{report.p50_us:,.1f} / {report.p99_us:,.1f} / {report.max_us:,.0f}"),
     ]
     if report.target_rate is not None:

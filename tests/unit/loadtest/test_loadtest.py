@@ -97,6 +97,15 @@ def test_the_json_report_has_the_documented_keys() -> None:
     assert data["ok"] is True and data["visits_completed"] == 150
 
 
+def test_the_console_report_says_which_rates_are_wall_clock_and_which_cpu() -> None:
+    result = CliRunner().invoke(_cli(), ["loadtest", "--visits", "150", "--open", "50", "--seed", "2", "--no-memory"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for label in ("events per second (wall clock)", "events per CPU second", "visits completed per second (wall clock)"):
+        assert label in text, label
+
+
 def test_the_cli_names_a_bad_option_and_exits_with_2() -> None:
     result = CliRunner().invoke(_cli(), ["loadtest", "--visits", "10", "--open", "50"])
     assert result.exit_code == 2
