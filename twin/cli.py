@@ -267,7 +267,7 @@ def main(ctx: typer.Context) -> None:
     """With no command: run the default scenario end to end and write its report to ./out/default."""
     if ctx.invoked_subcommand is None:
         run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False,
-            jobs=None, settings=[])
+            jobs=None, settings=[], scheduler=None)
 
 
 @app.command()
