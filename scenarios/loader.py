@@ -168,6 +168,23 @@ def with_overrides(scenario: Scenario, /, **changes: Any) -> Scenario:
     return validate_scenario(data, file)
 
 
+def split_setting(pair: str) -> tuple[str, str] | None:
+    """``KEY=VALUE`` as its dotted key (``__`` read as a dot) and its value's text; None when
+    there is no ``=`` or no key."""
+    key, sep, text = pair.partition("=")
+    key = key.strip().replace("__", ".")
+    return (key, text) if sep and key else None
+
+
+def read_setting(key: str, text: str, where: str) -> tuple[Any, list[ScenarioIssue]]:
+    """The value of the change of ``key`` read as YAML, as in a scenario file, or its problems
+    (each naming the key and the text given)."""
+    try:
+        return read_yaml(text, where), []
+    except ScenarioError as err:
+        return None, [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+
+
 def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
     """``KEY=VALUE`` pairs (``layout.entry_lanes=3``) as changes for ``with_overrides``, each
     value read as YAML, as in a scenario file. ``ScenarioError`` (file ``where``) naming every
@@ -175,16 +192,17 @@ def parse_settings(pairs: Sequence[str], where: str) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     issues: list[ScenarioIssue] = []
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip().replace("__", ".")
-        if not sep or not key:
+        split = split_setting(pair)
+        if split is None:
             issues.append(ScenarioIssue(pair.strip(), "give KEY=VALUE, e.g. layout.entry_lanes=3"))
             continue
-        try:
-            changes.pop(key, None)  # given again: the last one stands, in the place it was last given
-            changes[key] = read_yaml(text, where)
-        except ScenarioError as err:
-            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+        key, text = split
+        value, problems = read_setting(key, text, where)
+        changes.pop(key, None)  # given again: the last one stands, in the place it was last given
+        if problems:
+            issues += problems
+        else:
+            changes[key] = value
     if issues:
         raise ScenarioError(where, issues)
     return changes

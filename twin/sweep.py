@@ -31,8 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scenarios.errors import ScenarioError, ScenarioIssue
-from scenarios.loader import RUN_SETTINGS
-from scenarios.yaml_reader import read_yaml
+from scenarios.loader import RUN_SETTINGS, read_setting, split_setting
 from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction, with_ci
 from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
 
@@ -87,11 +86,11 @@ def parse_vary(pairs: Sequence[str], where: str = "--vary") -> list[Vary]:
     issues: list[ScenarioIssue] = []
     seen: set[str] = set()
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip().replace("__", ".")
-        if not sep or not key:
+        split = split_setting(pair)
+        if split is None:
             issues.append(ScenarioIssue(pair.strip(), "give KEY=[V1, V2, ...], e.g. layout.entry_lanes=[2, 3, 4]"))
             continue
+        key, text = split
         if key in seen:
             issues.append(ScenarioIssue(key, "is varied twice: give all its values in one list"))
             continue
@@ -100,10 +99,9 @@ def parse_vary(pairs: Sequence[str], where: str = "--vary") -> list[Vary]:
             issues.append(ScenarioIssue(key, "cannot be varied: every cell runs for the same hours and replications "
                                              "with the same seed (give --hours, --reps or --seed)"))
             continue
-        try:
-            values = read_yaml(text, where)
-        except ScenarioError as err:
-            issues += [ScenarioIssue(key, f"{issue.reason} (in {text!r})") for issue in err.errors]
+        values, problems = read_setting(key, text, where)
+        if problems:
+            issues += problems
             continue
         if not isinstance(values, list) or not values:
             issues.append(ScenarioIssue(key, f"give the values to try as a YAML list, e.g. {key}=[2, 3] (got {text!r})"))
