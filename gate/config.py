@@ -178,6 +178,10 @@ class TimeoutConfig(BaseModel):
     #: only those hours: a task assigned at night is due ``sla_s`` into the morning's work. A
     #: role left out works around the clock.
     working_hours: dict[Role, tuple[tuple[float, float], ...]] = Field(default_factory=dict)
+    #: Spells when the gate is closed, as (start, end) seconds on the core's clock (a holiday
+    #: such as Tet): no agency works then, so no service level runs. A task assigned before one is
+    #: due that much later; one assigned during one counts from its end.
+    closed: tuple[tuple[float, float], ...] = ()
     payment_confirmation_s: Seconds = 3600.0
     #: A vehicle called forward from staging (holding a yard slot) that is not read at barrier 1
     #: within this time is taken for a no-show: a review is raised, its slot goes to the next
@@ -198,6 +202,14 @@ class TimeoutConfig(BaseModel):
     #: that knows its partner's closures sets it above the longest of them.
     agv_report_s: Seconds = 12 * 3600.0
     manifest_max_attempts: Annotated[int, Field(ge=1)] = 3
+
+    @model_validator(mode="after")
+    def _closed_spells(self) -> TimeoutConfig:
+        for start, end in self.closed:
+            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                raise ValueError(f"closed: a spell runs from a time to a later one, both finite and at least 0 "
+                                 f"(got ({start:g}, {end:g}))")
+        return self
 
     @model_validator(mode="after")
     def _spells_within_the_day(self) -> TimeoutConfig:

@@ -52,7 +52,7 @@ from gate.commands import (
     TrafficAdvice,
 )
 from gate.config import DeviceSpec, GateConfig
-from gate.deadlines import Deadlines, working_due, working_spells
+from gate.deadlines import Deadlines, due_around_closures, merge_spells, working_due, working_spells
 from gate.declaration import Declaration, shown
 from gate.enums import (
     CLEARANCE_ROLE,
@@ -215,6 +215,8 @@ class GateCore:
         self.deadlines = Deadlines()
         #: Each agency's working day (``timeouts.working_hours``), as merged spells in seconds.
         self.working_spells = {role: working_spells(hours) for role, hours in cfg.timeouts.working_hours.items()}
+        #: The gate's closures, sorted and merged: no service level runs through them.
+        self.closed = merge_spells(cfg.timeouts.closed)
         self.audit = AuditLog()
         self.ledger = ComplianceLedger(cfg.risk)
         #: Each agency's work list, keyed by the clearance itself (its identity: no hashing of ids).
@@ -629,7 +631,10 @@ class GateCore:
         role = CLEARANCE_ROLE[kind]
         sla = self.config.timeouts.sla_s.get(role, 86_400.0)
         spells = self.working_spells.get(role)
-        due = now + sla if spells is None else working_due(now, sla, spells)
+        if self.closed:
+            due = due_around_closures(now, sla, spells, self.closed)
+        else:
+            due = now + sla if spells is None else working_due(now, sla, spells)
         c.status = _ASSIGNED
         c.assigned_at = now
         key = (visit.visit_id, kind)

@@ -116,3 +116,52 @@ def working_due(now: float, seconds: float, spells: tuple[tuple[float, float], .
             at = base + end
         day += 1
     return at + left  # not reached: each full day takes ``per_day`` off what is left
+
+
+def merge_spells(spells: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """(start, end) spells sorted, those that overlap or touch merged into one."""
+    merged: list[list[float]] = []
+    for start, end in sorted(spells):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple((start, end) for start, end in merged)
+
+
+def working_seconds(start: float, end: float, spells: tuple[tuple[float, float], ...] | None) -> float:
+    """Working time from ``start`` to ``end`` counting only the daily ``spells`` (None: the
+    whole day)."""
+    if end <= start:
+        return 0.0
+    if spells is None:
+        return end - start
+    total = 0.0
+    day = start // _DAY_S
+    while day * _DAY_S < end:
+        base = day * _DAY_S
+        for s, e in spells:
+            total += max(0.0, min(base + e, end) - max(base + s, start))
+        day += 1
+    return total
+
+
+def due_around_closures(now: float, seconds: float, spells: tuple[tuple[float, float], ...] | None,
+                        closed: tuple[tuple[float, float], ...]) -> float:
+    """When ``seconds`` of working time have passed from ``now``, counting only the daily
+    ``spells`` (None: the whole day) and none of the ``closed`` spells ((start, end) times,
+    sorted, not overlapping)."""
+    at, left = now, seconds
+    for start, end in closed:
+        if end <= at:
+            continue
+        if start <= at:  # closed now: the time runs from the reopening
+            at = end
+            continue
+        due = at + left if spells is None else working_due(at, left, spells)
+        if due <= start:
+            return due
+        left -= working_seconds(at, start, spells)
+        at = end
+    return at + left if spells is None else working_due(at, left, spells)
+

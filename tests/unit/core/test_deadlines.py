@@ -181,3 +181,51 @@ def test_a_task_due_after_the_day_s_work_carries_over_to_the_next_day() -> None:
 def test_working_hours_are_spells_within_the_day(spells: tuple[tuple[float, float], ...]) -> None:
     with pytest.raises(ValueError, match="working_hours of medical"):
         TimeoutConfig(working_hours={Role.MEDICAL: spells})
+
+
+# --- service levels and the gate's closures (holidays) ------------------------------------------
+
+DAY = 24 * HOUR
+
+
+def test_a_service_level_stops_while_the_gate_is_closed() -> None:
+    closed = ((1 * DAY, 8 * DAY),)  # a week's holiday from the second midnight
+    run = GateRun(gate_config(timeouts=TimeoutConfig(closed=closed)))
+    visit = run.declare()
+    run.now = DAY - 300.0  # five minutes before the closure
+    run.arrive_at_barrier_1(visit)
+    worked = DAY - run.now  # about five minutes of the ten before the closure
+    due = {key[1]: when for when, _, key in run.core.deadlines.pending()}
+    assert due[K.MEDICAL] == pytest.approx(8 * DAY + 600.0 - worked)  # the rest after the reopening
+    assert of_type(run.wake(7 * DAY), Escalate) == []  # a holiday is no missed service level
+    assert {e.clearance for e in of_type(run.wake(8 * DAY + 360.0), Escalate)} >= {K.MEDICAL}
+
+
+def test_a_task_assigned_while_the_gate_is_closed_counts_from_the_reopening_in_working_hours() -> None:
+    closed = ((0.0, 2 * DAY),)
+    run = GateRun(gate_config(timeouts=TimeoutConfig(working_hours=DAY_SHIFT, closed=closed)))
+    visit = run.declare()
+    run.now = 10 * HOUR
+    run.arrive_at_barrier_1(visit)
+    due = {key[1]: when for when, _, key in run.core.deadlines.pending()}
+    assert due[K.MEDICAL] == 2 * DAY + 6 * HOUR + 600.0  # the reopening is at midnight; work starts at 06:00
+    assert due[K.BORDER_GUARD_ENTRY] == 2 * DAY + 600.0  # the night border guards are on at the reopening
+
+
+def test_closures_that_overlap_count_as_one_and_a_deadline_can_span_several() -> None:
+    from gate.deadlines import due_around_closures, merge_spells, working_seconds
+
+    assert merge_spells(((5.0, 9.0), (1.0, 3.0), (2.0, 6.0), (20.0, 30.0))) == ((1.0, 9.0), (20.0, 30.0))
+    closed = merge_spells(((10.0, 20.0), (30.0, 40.0)))
+    assert due_around_closures(0.0, 25.0, None, closed) == 45.0  # 10 before, 10 between, 5 after
+    assert due_around_closures(15.0, 5.0, None, closed) == 25.0  # closed now: from the reopening
+    assert due_around_closures(50.0, 5.0, None, closed) == 55.0  # all behind it
+    spells = ((6 * HOUR, 14 * HOUR),)
+    assert working_seconds(0.0, 2 * DAY, spells) == 16 * HOUR
+    assert due_around_closures(0.0, 10 * HOUR, spells, ((DAY, 2 * DAY),)) == 2 * DAY + 8 * HOUR
+
+
+@pytest.mark.parametrize("closed", [((5.0, 5.0),), ((9.0, 3.0),), ((-1.0, 3.0),), ((0.0, float("inf")),)])
+def test_a_closure_runs_from_a_time_to_a_later_one(closed: tuple[tuple[float, float], ...]) -> None:
+    with pytest.raises(ValueError, match="closed: a spell runs from a time to a later one"):
+        TimeoutConfig(closed=closed)

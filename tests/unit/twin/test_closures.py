@@ -116,3 +116,15 @@ def test_the_bare_model_clears_no_truck_while_the_gate_is_closed() -> None:
     just_before_reopening = run_bare(with_overrides(scenario, horizon_h=30 - 1e-3)).departed
     assert at_closing > 0 and just_before_reopening == at_closing
     assert run_bare(scenario).departed > at_closing
+
+
+def test_no_service_level_runs_out_while_the_gate_is_closed() -> None:
+    scenario = _around_the_clock(days=2.0, horizon_h=84.0)
+    start, end = 24 * HOUR, 72 * HOUR
+    result, world = run_replication(scenario, 0, 3)
+    assert world.core.config.timeouts.closed == ((start, end),)
+    escalated = [r.time for r in world.core.audit.records if r.action == "Escalate"]
+    assert not [t for t in escalated if start <= t < end], "no agency works then, so none is late"
+    # Before it the gate was busy: the tasks in hand as it closed are due after the reopening.
+    pending = [when for when, kind, _ in world.core.deadlines.pending() if kind == "sla"]
+    assert all(not start <= when < end for when in pending)
