@@ -21,7 +21,7 @@ from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, Plate
 from scenarios.layout import device_inventory
 from scenarios.schema import Scenario
 from scenarios.values import capacity_value, clock_hours, mtbf_value
-from twin.fleet import TruckPlan, make_trucks
+from twin.fleet import TruckPlan, closure_spells, make_trucks
 from twin.people import (
     Declarants,
     Drivers,
@@ -221,12 +221,6 @@ def _camera(env: simpy.Environment, scenario: Scenario, device_id: str, rng: obj
     return PlateCamera(env, device_id, rng, sampler(model.latency_s, rng), p_correct=model.p_correct,  # type: ignore[arg-type]
                        p_misread=model.p_misread, p_noread=model.p_noread,
                        night=[(night_start, night_end, model.night_factor)], rain=rain, outages=outages)
-
-
-def closure_spells(scenario: Scenario) -> list[tuple[float, float]]:
-    """The gate's closures (``scenario.closures``) as (start, end) seconds: the crossing is closed,
-    the barriers stay down and the agencies are off duty (the officers' holiday)."""
-    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures]
 
 
 def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) -> tuple[dict[Role, AgencyDesk],
