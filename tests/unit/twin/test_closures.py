@@ -2,23 +2,27 @@
 
 While the gate is closed no truck passes barrier 1 into the gate or barrier 2 out of it, and the
 agencies start no task (an officer busy at its start finishes the task in hand, as at any shift's
-end). Trucks inside when it closes wait where they are and are cleared after the reopening.
+end). Trucks inside when it closes wait where they are and are cleared after the reopening. Online
+payments are confirmed after the reopening.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from gate.enums import Role
+from gate.visit import Review
 from scenarios import load_scenario, with_overrides
 from scenarios.schema import Scenario
 from twin.bare import run_bare
 from twin.build import People, statistical_people
 from twin.fleet import TruckPlan
+from twin.results import ReplicationResult
 from twin.run import run_replication
 from twin.streams import Streams
+from twin.world import GateWorld
 
 HOUR = 3600.0
 _ROLES = ("medical", "border_guard", "health_quarantine", "animal_quarantine", "plant_quarantine", "customs",
@@ -39,30 +43,47 @@ def _around_the_clock(days: float, horizon_h: float) -> Scenario:
                                                       "core.traffic.hourly_capacity_per_h": [70] * 24})
 
 
-def _run(scenario: Scenario, start: float, end: float) -> tuple[pd.DataFrame, dict[str, dict[Role, tuple[int, int, int]]]]:
-    """One replication; the desks' (tasks started, tasks done, tasks in hand) as the gate closes
-    and just before it reopens."""
-    desks: dict[str, dict[Role, tuple[int, int, int]]] = {}
+class _Moment(NamedTuple):
+    """What the gate had in hand at one moment of a run."""
+
+    desks: dict[Role, tuple[int, int, int]]  # (tasks started, tasks done, tasks in hand) by desk
+    reviews: dict[str, Review]  # the manual reviews open
+
+
+def _watch(scenario: Scenario, moments: dict[str, float]) -> tuple[ReplicationResult, GateWorld, dict[str, _Moment]]:
+    """One replication, its invariants checked, and what the gate had in hand at each of ``moments``."""
+    seen: dict[str, _Moment] = {}
 
     def people(s: Scenario, streams: Streams, plans: list[TruckPlan]) -> People:
         chosen = statistical_people(s, streams, plans)
 
         def watch(world: Any) -> None:
-            env = world.env
-
             def record(name: str) -> None:
-                desks[name] = {role: (d.tasks_started, d.tasks_done, d.tasks_started - d.tasks_done)
-                               for role, d in world.desks.items()}
+                desks = {role: (d.tasks_started, d.tasks_done, d.tasks_started - d.tasks_done)
+                         for role, d in world.desks.items()}
+                seen[name] = _Moment(desks, dict(world.core.reviews))
 
-            env.timeout(start).callbacks.append(lambda _: record("closing"))
-            env.timeout(end - 1e-3).callbacks.append(lambda _: record("reopening"))
+            for name, at in moments.items():
+                world.env.timeout(at).callbacks.append(lambda _, name=name: record(name))
 
         chosen.start = watch
         return chosen
 
-    rep, _ = run_replication(scenario, 0, scenario.run.seed, people)
+    rep, world = run_replication(scenario, 0, scenario.run.seed, people)
     assert all(check.holds for check in rep.invariants), [c for c in rep.invariants if not c.holds]
-    return rep.trucks, desks
+    return rep, world, seen
+
+
+def _run(scenario: Scenario, start: float, end: float) -> tuple[pd.DataFrame, dict[str, dict[Role, tuple[int, int, int]]]]:
+    """One replication; the desks' (tasks started, tasks done, tasks in hand) as the gate closes
+    and just before it reopens."""
+    rep, _, seen = _watch(scenario, {"closing": start, "reopening": end - 1e-3})
+    return rep.trucks, {name: moment.desks for name, moment in seen.items()}
+
+
+def _audited(world: GateWorld, *actions: str) -> list[tuple[float, str | None, str]]:
+    """The events of ``actions`` the core accepted, as (time, visit, reason), in order."""
+    return [(r.time, r.visit_id, r.reason) for r in world.core.audit.records if r.action in actions and r.accepted]
 
 
 def _through_while_closed(trucks: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -128,3 +149,23 @@ def test_no_service_level_runs_out_while_the_gate_is_closed() -> None:
     # Before it the gate was busy: the tasks in hand as it closed are due after the reopening.
     pending = [when for when, kind, _ in world.core.deadlines.pending() if kind == "sla"]
     assert all(not start <= when < end for when in pending)
+
+
+def test_online_payments_are_confirmed_after_the_reopening_not_while_the_gate_is_closed() -> None:
+    # Traders keep declaring and paying online while the gate is closed; nothing says the fee
+    # collectors check the bank account over the holiday, so the confirmations wait for the reopening.
+    start, end = 24 * HOUR, 30 * HOUR
+    _, world, _ = _watch(_around_the_clock(0.25, 40), {})
+    paid = [(t, visit) for t, visit, reason in _audited(world, "FeePaid") if reason.startswith("online payment")]
+    confirmed = _audited(world, "PaymentConfirmed")
+    assert not [t for t, _, _ in confirmed if start <= t < end], "a payment was confirmed while the gate was closed"
+    assert len([t for t, _ in paid if start <= t < end]) > 20, "traders pay while the gate is closed"
+    confirmed_at: dict[str | None, list[float]] = {}
+    for t, visit, _ in confirmed:
+        confirmed_at.setdefault(visit, []).append(t)
+    for t, visit in paid:
+        if t < end:  # nothing lost: every payment made before the reopening is confirmed (after it)
+            assert [c for c in confirmed_at.get(visit, []) if c >= t], visit
+    # Their limit waits the closure out: none is taken for a payment never confirmed.
+    assert not _audited(world, "PaymentUnconfirmed")
+
