@@ -695,11 +695,13 @@ class GateWorld:
         spec = self.core.devices.get(c.device_id) if c.device_id else None
         if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA:
             self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append((c.review_id, truck is not None))
+        owner = _owner(c.roles)
         if spec is not None and spec.kind is DeviceKind.BARRIER and c.plate and "by hand" in c.reason:
             barrier, plate, review = c.device_id or "", c.plate, c.review_id
-            self._after(MANUAL_PLATE_S, lambda _: self._override_barrier(barrier, plate, review))
+            self._after(self._officers_delay(MANUAL_PLATE_S, owner),
+                        lambda _: self._override_barrier(barrier, plate, review))
             return
-        self._after(REVIEW_S, lambda _: self._supervise(c.review_id, c.roles))
+        self._after(self._officers_delay(REVIEW_S, owner), lambda _: self._supervise(c.review_id, c.roles))
 
     def claim_plate_review(self, truck: TruckRun, device_id: str, plate: str | None) -> str | None:
         """The review raised for this truck's read at ``device_id``, if one was raised; one the
@@ -726,12 +728,15 @@ class GateWorld:
         """The officer the review belongs to (its first role) closes what nobody else did,
         ``REVIEW_S`` after it was raised; a supervisor (the administrator) one that names nobody."""
         if review_id in self.core.reviews:
-            account = ROLE_ACCOUNT[roles[0] if roles else Role.ADMIN]
+            account = ROLE_ACCOUNT[_owner(roles)]
             self.report(ev.ReviewResolved(account, review_id, "checked on site"))
 
     def enter_plate_by_hand(self, truck: TruckRun, review_id: str) -> ProcessGenerator:
-        """The officer at the checkpoint types the vehicle's plate for its review."""
-        yield self.env.timeout(MANUAL_PLATE_S)
+        """The officer at the checkpoint types the vehicle's plate for its review. While the gate is
+        closed this waits for the officers the review belongs to, as their check of it
+        (``_supervise``) does, and so still comes first."""
+        review = self._core.reviews.get(review_id)
+        yield self.env.timeout(self._officers_delay(MANUAL_PLATE_S, _owner(review.roles if review else ())))
         self.probes.log.incr(truck.row, "plates_typed")
         if review_id in self.core.reviews:
             self.report(ev.ManualPlateEntered(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, truck.plan.truth.plate))
@@ -762,8 +767,8 @@ class GateWorld:
         self.report(ev.DeclarationSubmitted(truck.owner, truck.plan.declaration))
 
     def _officers_delay(self, delay: float, role: Role | None) -> float:
-        """How long from now the officers of ``role`` take over ``delay`` seconds of work (a payment
-        to confirm). Nobody works while the gate is closed: the officers are away from a
+        """How long from now the officers of ``role`` take over ``delay`` seconds of work (a review,
+        a payment to confirm). Nobody works while the gate is closed: the officers are away from a
         closure's start until their desk's first shift after the reopening (until the reopening
         for ``role`` None or a role with no desk), and the work waits for them, as a desk's tasks
         do, its time counted around their absence: nothing is lost, and what was to be done in
@@ -838,6 +843,12 @@ def _ping_route(plan: PingPlan) -> _PingRoute:
     route = _PingRoute(plan)
     _ROUTES[id(plan)] = (plan, route)
     return route
+
+
+def _owner(roles: tuple[Role, ...]) -> Role:
+    """Who acts on a review belonging to ``roles``: its first role, or a supervisor (the
+    administrator) for one that names nobody."""
+    return roles[0] if roles else Role.ADMIN
 
 
 def _capacity(value: int | str) -> float:

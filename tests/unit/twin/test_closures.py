@@ -2,8 +2,9 @@
 
 While the gate is closed no truck passes barrier 1 into the gate or barrier 2 out of it, and the
 agencies start no task (an officer busy at its start finishes the task in hand, as at any shift's
-end). Trucks inside when it closes wait where they are and are cleared after the reopening. Online
-payments are confirmed after the reopening.
+end). Trucks inside when it closes wait where they are and are cleared after the reopening. What
+officers do outside the desks waits too: online payments are confirmed after the reopening, and
+manual reviews are resolved once the officers they belong to are back on their first shift.
 """
 
 from __future__ import annotations
@@ -168,4 +169,24 @@ def test_online_payments_are_confirmed_after_the_reopening_not_while_the_gate_is
             assert [c for c in confirmed_at.get(visit, []) if c >= t], visit
     # Their limit waits the closure out: none is taken for a payment never confirmed.
     assert not _audited(world, "PaymentUnconfirmed")
+
+
+def test_reviews_wait_for_their_officers_first_shift_after_the_reopening() -> None:
+    # Cameras that miss many plates, and border guards off from 03:00 to 08:00: the gate closes at
+    # midnight and reopens at 06:00, and the border guards are back at 08:00.
+    start, end, guards_back = 24 * HOUR, 30 * HOUR, 32 * HOUR
+    cameras = {"devices.plate_camera.p_correct": 0.6, "devices.plate_camera.p_misread": 0.2,
+               "devices.plate_camera.p_noread": 0.2}
+    scenario = with_overrides(_around_the_clock(0.25, 40), **cameras,
+                              **{"agencies.border_guard.shifts": [["00:00", "03:00"], ["08:00", "24:00"]]})
+    _, world, seen = _watch(scenario, {"closing": start, "reopening": end - 1e-3, "guards back": guards_back - 1e-3})
+    resolved = _audited(world, "ReviewResolved", "ManualPlateEntered")
+    assert not [t for t, _, _ in resolved if start <= t < end], "a review was resolved while the gate was closed"
+    closing, reopening, before_guards = (seen[name].reviews for name in ("closing", "reopening", "guards back"))
+    assert closing and set(closing) <= set(reopening)
+    assert [r for r in reopening.values() if r.opened_at >= start], "reviews are raised while the gate is closed"
+    guards = {rid for rid, r in reopening.items() if r.roles[0] is Role.BORDER_GUARD}
+    assert guards and guards <= set(before_guards), "the border guards' reviews wait for their first shift"
+    # Nothing lost: every review open after the closure is resolved once its officers are back.
+    assert not (set(reopening) | set(before_guards)) & set(world.core.reviews)
 
