@@ -190,3 +190,10 @@ def test_reviews_wait_for_their_officers_first_shift_after_the_reopening() -> No
     # Nothing lost: every review open after the closure is resolved once its officers are back.
     assert not (set(reopening) | set(before_guards)) & set(world.core.reviews)
 
+
+def test_a_closed_gate_runs_the_same_bit_for_bit_for_a_scenario_and_seed() -> None:
+    scenario = _around_the_clock(0.25, 34)
+    first, world, _ = _watch(scenario, {})
+    second, again, _ = _watch(scenario, {})
+    pd.testing.assert_frame_equal(first.trucks, second.trucks)
+    assert world.core.audit.head_hash == again.core.audit.head_hash
