@@ -46,7 +46,7 @@ from hardware_emulators.base import SortedPriorityResource
 from scenarios.schema import Scenario
 from scenarios.staff import AgencyStaff
 from scenarios.values import capacity_value, clock_hours
-from twin.fleet import arrival_times
+from twin.fleet import arrival_times, closure_spells
 from twin.run import run_gc
 from twin.streams import Sampler, Streams, sampler
 from twin.trucks import DRIVE_S
@@ -84,7 +84,7 @@ def off_duty(shifts: tuple[tuple[str, str], ...], horizon_s: float) -> list[tupl
 
 def closure_spans(scenario: Scenario) -> list[tuple[float, float]]:
     """The gate's closures as (start, end) seconds, in order."""
-    return sorted((c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures)
+    return sorted(closure_spells(scenario))
 
 
 def _union(spells: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -21,7 +21,7 @@ from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, Plate
 from scenarios.layout import device_inventory
 from scenarios.schema import Scenario
 from scenarios.values import capacity_value, clock_hours, mtbf_value
-from twin.fleet import TruckPlan, make_trucks
+from twin.fleet import TruckPlan, closure_spells, make_trucks
 from twin.people import (
     Declarants,
     Drivers,
@@ -115,21 +115,25 @@ _ALL_DAY = ((0.0, 86_400.0),)
 def _timeouts(scenario: Scenario) -> TimeoutConfig:
     """The core's time limits; unless the scenario gives the agencies' working hours itself, they
     are their shifts, so a service level counts only the hours someone is on duty to meet it.
-    Unless the scenario sets them (to other than the core's defaults), the limits on a truck called forward and on an AGV under way
-    grow by the longest closure of the gate and of the partner side, and the gate's closures are
-    the core's ``closed`` spells, when no service level runs."""
+    Unless the scenario sets them (to other than the core's defaults), the limits on a truck called
+    forward, on an online payment awaiting confirmation and on an AGV under way grow by the longest
+    closure of the gate and of the partner side, and the gate's closures are the core's ``closed``
+    spells, when no service level runs."""
     timeouts = scenario.core.timeouts
     # A limit at the core's default is taken as not given (a scenario read back from its dump, as
     # ``--set`` and ``--hours`` make them, has every field set).
     default = TimeoutConfig()
-    given = {name for name in ("call_forward_s", "agv_report_s", "closed")
+    given = {name for name in ("call_forward_s", "payment_confirmation_s", "agv_report_s", "closed")
              if getattr(timeouts, name) != getattr(default, name)}
     limits: dict[str, object] = {}
-    # A truck called forward just before the gate closes, or an AGV sent just before the partner
-    # side stops accepting, waits the closure out: the limits on hearing of them last that long more.
+    # A truck called forward just before the gate closes, an online payment made just before it or
+    # while it is closed (confirmed after the reopening: ``GateWorld._officers_delay``), or an AGV
+    # sent just before the partner side stops accepting, waits the closure out: the limits on
+    # hearing of them last that long more.
     closures = [w.end_h - w.start_h for w in scenario.closures]
-    if closures and "call_forward_s" not in given:
-        limits["call_forward_s"] = timeouts.call_forward_s + max(closures) * HOUR
+    for name in ("call_forward_s", "payment_confirmation_s"):
+        if closures and name not in given:
+            limits[name] = getattr(timeouts, name) + max(closures) * HOUR
     # While the gate is closed no agency works (``closure_spells``): no service level runs then.
     if scenario.closures and "closed" not in given:
         limits["closed"] = tuple(closure_spells(scenario))
@@ -221,12 +225,6 @@ def _camera(env: simpy.Environment, scenario: Scenario, device_id: str, rng: obj
     return PlateCamera(env, device_id, rng, sampler(model.latency_s, rng), p_correct=model.p_correct,  # type: ignore[arg-type]
                        p_misread=model.p_misread, p_noread=model.p_noread,
                        night=[(night_start, night_end, model.night_factor)], rain=rain, outages=outages)
-
-
-def closure_spells(scenario: Scenario) -> list[tuple[float, float]]:
-    """The gate's closures (``scenario.closures``) as (start, end) seconds: the crossing is closed,
-    the barriers stay down and the agencies are off duty (the officers' holiday)."""
-    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures]
 
 
 def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) -> tuple[dict[Role, AgencyDesk],

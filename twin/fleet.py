@@ -8,7 +8,7 @@ Arrivals are a non-homogeneous Poisson process: each hour's count is Poisson wit
 ``trucks_per_day x hourly_profile[hour] x demand multiplier``, spread uniformly in the hour.
 Trucks that would arrive while the gate is closed are held back and arrive over the closure's
 ``surge_days`` after it reopens, on top of normal demand (the Tet surge). (The gate itself is
-held shut by the barriers and the desks: ``twin.build.closure_spells``.)
+held shut by the barriers and the desks: ``closure_spells``.)
 """
 
 from __future__ import annotations
@@ -99,6 +99,12 @@ def _multiplier(scenario: Scenario, hour: float) -> float:
         if window.start_h <= hour < window.end_h:
             m *= window.multiplier
     return m
+
+
+def closure_spells(scenario: Scenario) -> list[tuple[float, float]]:
+    """The gate's closures (``scenario.closures``) as (start, end) seconds: the crossing is closed,
+    the barriers stay down and the agencies are off duty (the officers' holiday)."""
+    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures]
 
 
 def closed_at(scenario: Scenario, now_s: float) -> float | None:

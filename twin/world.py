@@ -5,7 +5,8 @@ The core runs unchanged. This module only translates:
 * every event a device emulator or a person reports goes to ``core.handle(event, env.now)``;
 * every command the core returns is carried out by the device, truck or person it names;
 * the core's timers (``next_deadline`` / ``on_timer``) are kept armed with a SimPy timeout;
-* people's later steps (officers' tasks, submissions, payments, reviews) are timeout callbacks.
+* people's later steps (officers' tasks, submissions, payments, reviews) are timeout callbacks;
+  what officers would do while the gate is closed waits for them (``_officers_delay``).
 
 Reports can arrive while a command is being carried out (a device may answer at once); they
 are queued and handled in order, so the core never sees re-entrant calls. Nothing here makes a
@@ -29,11 +30,12 @@ from gate import commands as cmd
 from gate import events as ev
 from gate.config import GateConfig
 from gate.core import GateCore
+from gate.deadlines import due_around_closures, merge_spells
 from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, PaymentMethod, Role, Station, TrafficAction
 from gate.identifiers import normalize_plate
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
 from scenarios.schema import Scenario
-from twin.fleet import TruckPlan
+from twin.fleet import TruckPlan, closure_spells
 from twin.people import CorridorDrivers, Declarants, Drivers, Officers
 from twin.probes import CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler
@@ -191,6 +193,10 @@ class GateWorld:
         # Reviews of plate reads, by camera and plate read, oldest first: (review id, whether it
         # named its visit when raised, so was already counted on the truck).
         self.plate_reviews: dict[tuple[str, str | None], deque[tuple[str, bool]]] = {}
+        self._closures = closure_spells(scenario)
+        #: By role (None: a role with no desk), the spells its officers are away for the closures
+        #: (``_officers_delay``), worked out when first needed.
+        self._away: dict[Role | None, tuple[tuple[float, float], ...]] = {}
         #: What the trucks look up on every passage, worked out once from the layout.
         #: The staging checkpoint's cameras (``cam-<area>``), nearest area first, whatever the areas are called.
         self.staging_cameras = [f"cam-{area}" for area in scenario.layout.staging_areas
@@ -653,7 +659,10 @@ class GateWorld:
             self.report(ev.PaymentConfirmed(ROLE_ACCOUNT[Role.FEE_COLLECTOR], truck.visit_id, reference))
             truck.fee_state = "paid"
 
-        self._after(confirm() if confirm is not None else 600.0, confirmed)
+        # The fee collectors check the bank account at any hour (their shifts are the counter's),
+        # but not while the gate is closed: nothing says they do over Tet (seed 003 has them
+        # check the account and confirm), so a confirmation waits for the reopening.
+        self._after(self._officers_delay(confirm() if confirm is not None else 600.0, None), confirmed)
 
     def pay_at_counter(self, truck: TruckRun, amount: int | None = None) -> None:
         """The driver pays at the fee counter (the truck is in the yard)."""
@@ -686,11 +695,13 @@ class GateWorld:
         spec = self.core.devices.get(c.device_id) if c.device_id else None
         if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA:
             self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append((c.review_id, truck is not None))
+        owner = _owner(c.roles)
         if spec is not None and spec.kind is DeviceKind.BARRIER and c.plate and "by hand" in c.reason:
             barrier, plate, review = c.device_id or "", c.plate, c.review_id
-            self._after(MANUAL_PLATE_S, lambda _: self._override_barrier(barrier, plate, review))
+            self._after(self._officers_delay(MANUAL_PLATE_S, owner),
+                        lambda _: self._override_barrier(barrier, plate, review))
             return
-        self._after(REVIEW_S, lambda _: self._supervise(c.review_id, c.roles))
+        self._after(self._officers_delay(REVIEW_S, owner), lambda _: self._supervise(c.review_id, c.roles))
 
     def claim_plate_review(self, truck: TruckRun, device_id: str, plate: str | None) -> str | None:
         """The review raised for this truck's read at ``device_id``, if one was raised; one the
@@ -717,12 +728,15 @@ class GateWorld:
         """The officer the review belongs to (its first role) closes what nobody else did,
         ``REVIEW_S`` after it was raised; a supervisor (the administrator) one that names nobody."""
         if review_id in self.core.reviews:
-            account = ROLE_ACCOUNT[roles[0] if roles else Role.ADMIN]
+            account = ROLE_ACCOUNT[_owner(roles)]
             self.report(ev.ReviewResolved(account, review_id, "checked on site"))
 
     def enter_plate_by_hand(self, truck: TruckRun, review_id: str) -> ProcessGenerator:
-        """The officer at the checkpoint types the vehicle's plate for its review."""
-        yield self.env.timeout(MANUAL_PLATE_S)
+        """The officer at the checkpoint types the vehicle's plate for its review. While the gate is
+        closed this waits for the officers the review belongs to, as their check of it
+        (``_supervise``) does, and so still comes first."""
+        review = self._core.reviews.get(review_id)
+        yield self.env.timeout(self._officers_delay(MANUAL_PLATE_S, _owner(review.roles if review else ())))
         self.probes.log.incr(truck.row, "plates_typed")
         if review_id in self.core.reviews:
             self.report(ev.ManualPlateEntered(ROLE_ACCOUNT[Role.BORDER_GUARD], review_id, truck.plan.truth.plate))
@@ -751,6 +765,28 @@ class GateWorld:
     def _submit(self, truck: TruckRun) -> None:
         self.probes.log.stamp(truck.row, "declared_at", self.env.now)
         self.report(ev.DeclarationSubmitted(truck.owner, truck.plan.declaration))
+
+    def _officers_delay(self, delay: float, role: Role | None) -> float:
+        """How long from now the officers of ``role`` take over ``delay`` seconds of work (a review,
+        a payment to confirm). Nobody works while the gate is closed: the officers are away from a
+        closure's start until their desk's first shift after the reopening (until the reopening
+        for ``role`` None or a role with no desk), and the work waits for them, as a desk's tasks
+        do, its time counted around their absence: nothing is lost, and what was to be done in
+        order still is."""
+        if not self._closures:
+            return delay
+        away = self._away.get(role)
+        if away is None:
+            desk = self.desks.get(role) if role is not None else None
+            away = self._away[role] = merge_spells(tuple(
+                (start, end if desk is None or desk.on_shift(end) else desk.next_shift_start(end))
+                for start, end in self._closures))
+        now = self.env.now
+        done = due_around_closures(now, delay, None, away)
+        wait = done - now
+        while now + wait < done:  # ``now + (done - now)`` may round below ``done``: not before they are back
+            wait = math.nextafter(wait, math.inf)
+        return wait
 
     def _after(self, delay: float, then: Callable[[simpy.Event], None]) -> None:
         """``then`` is called ``delay`` seconds from now: a timeout's callback, no process of its own
@@ -807,6 +843,12 @@ def _ping_route(plan: PingPlan) -> _PingRoute:
     route = _PingRoute(plan)
     _ROUTES[id(plan)] = (plan, route)
     return route
+
+
+def _owner(roles: tuple[Role, ...]) -> Role:
+    """Who acts on a review belonging to ``roles``: its first role, or a supervisor (the
+    administrator) for one that names nobody."""
+    return roles[0] if roles else Role.ADMIN
 
 
 def _capacity(value: int | str) -> float:

@@ -2,23 +2,28 @@
 
 While the gate is closed no truck passes barrier 1 into the gate or barrier 2 out of it, and the
 agencies start no task (an officer busy at its start finishes the task in hand, as at any shift's
-end). Trucks inside when it closes wait where they are and are cleared after the reopening.
+end). Trucks inside when it closes wait where they are and are cleared after the reopening. What
+officers do outside the desks waits too: online payments are confirmed after the reopening, and
+manual reviews are resolved once the officers they belong to are back on their first shift.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from gate.enums import Role
+from gate.visit import Review
 from scenarios import load_scenario, with_overrides
 from scenarios.schema import Scenario
 from twin.bare import run_bare
 from twin.build import People, statistical_people
 from twin.fleet import TruckPlan
+from twin.results import ReplicationResult
 from twin.run import run_replication
 from twin.streams import Streams
+from twin.world import GateWorld
 
 HOUR = 3600.0
 _ROLES = ("medical", "border_guard", "health_quarantine", "animal_quarantine", "plant_quarantine", "customs",
@@ -39,30 +44,47 @@ def _around_the_clock(days: float, horizon_h: float) -> Scenario:
                                                       "core.traffic.hourly_capacity_per_h": [70] * 24})
 
 
-def _run(scenario: Scenario, start: float, end: float) -> tuple[pd.DataFrame, dict[str, dict[Role, tuple[int, int, int]]]]:
-    """One replication; the desks' (tasks started, tasks done, tasks in hand) as the gate closes
-    and just before it reopens."""
-    desks: dict[str, dict[Role, tuple[int, int, int]]] = {}
+class _Moment(NamedTuple):
+    """What the gate had in hand at one moment of a run."""
+
+    desks: dict[Role, tuple[int, int, int]]  # (tasks started, tasks done, tasks in hand) by desk
+    reviews: dict[str, Review]  # the manual reviews open
+
+
+def _watch(scenario: Scenario, moments: dict[str, float]) -> tuple[ReplicationResult, GateWorld, dict[str, _Moment]]:
+    """One replication, its invariants checked, and what the gate had in hand at each of ``moments``."""
+    seen: dict[str, _Moment] = {}
 
     def people(s: Scenario, streams: Streams, plans: list[TruckPlan]) -> People:
         chosen = statistical_people(s, streams, plans)
 
         def watch(world: Any) -> None:
-            env = world.env
-
             def record(name: str) -> None:
-                desks[name] = {role: (d.tasks_started, d.tasks_done, d.tasks_started - d.tasks_done)
-                               for role, d in world.desks.items()}
+                desks = {role: (d.tasks_started, d.tasks_done, d.tasks_started - d.tasks_done)
+                         for role, d in world.desks.items()}
+                seen[name] = _Moment(desks, dict(world.core.reviews))
 
-            env.timeout(start).callbacks.append(lambda _: record("closing"))
-            env.timeout(end - 1e-3).callbacks.append(lambda _: record("reopening"))
+            for name, at in moments.items():
+                world.env.timeout(at).callbacks.append(lambda _, name=name: record(name))
 
         chosen.start = watch
         return chosen
 
-    rep, _ = run_replication(scenario, 0, scenario.run.seed, people)
+    rep, world = run_replication(scenario, 0, scenario.run.seed, people)
     assert all(check.holds for check in rep.invariants), [c for c in rep.invariants if not c.holds]
-    return rep.trucks, desks
+    return rep, world, seen
+
+
+def _run(scenario: Scenario, start: float, end: float) -> tuple[pd.DataFrame, dict[str, dict[Role, tuple[int, int, int]]]]:
+    """One replication; the desks' (tasks started, tasks done, tasks in hand) as the gate closes
+    and just before it reopens."""
+    rep, _, seen = _watch(scenario, {"closing": start, "reopening": end - 1e-3})
+    return rep.trucks, {name: moment.desks for name, moment in seen.items()}
+
+
+def _audited(world: GateWorld, *actions: str) -> list[tuple[float, str | None, str]]:
+    """The events of ``actions`` the core accepted, as (time, visit, reason), in order."""
+    return [(r.time, r.visit_id, r.reason) for r in world.core.audit.records if r.action in actions and r.accepted]
 
 
 def _through_while_closed(trucks: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -128,3 +150,50 @@ def test_no_service_level_runs_out_while_the_gate_is_closed() -> None:
     # Before it the gate was busy: the tasks in hand as it closed are due after the reopening.
     pending = [when for when, kind, _ in world.core.deadlines.pending() if kind == "sla"]
     assert all(not start <= when < end for when in pending)
+
+
+def test_online_payments_are_confirmed_after_the_reopening_not_while_the_gate_is_closed() -> None:
+    # Traders keep declaring and paying online while the gate is closed; nothing says the fee
+    # collectors check the bank account over the holiday, so the confirmations wait for the reopening.
+    start, end = 24 * HOUR, 30 * HOUR
+    _, world, _ = _watch(_around_the_clock(0.25, 40), {})
+    paid = [(t, visit) for t, visit, reason in _audited(world, "FeePaid") if reason.startswith("online payment")]
+    confirmed = _audited(world, "PaymentConfirmed")
+    assert not [t for t, _, _ in confirmed if start <= t < end], "a payment was confirmed while the gate was closed"
+    assert len([t for t, _ in paid if start <= t < end]) > 20, "traders pay while the gate is closed"
+    confirmed_at: dict[str | None, list[float]] = {}
+    for t, visit, _ in confirmed:
+        confirmed_at.setdefault(visit, []).append(t)
+    for t, visit in paid:
+        if t < end:  # nothing lost: every payment made before the reopening is confirmed (after it)
+            assert [c for c in confirmed_at.get(visit, []) if c >= t], visit
+    # Their limit waits the closure out: none is taken for a payment never confirmed.
+    assert not _audited(world, "PaymentUnconfirmed")
+
+
+def test_reviews_wait_for_their_officers_first_shift_after_the_reopening() -> None:
+    # Cameras that miss many plates, and border guards off from 03:00 to 08:00: the gate closes at
+    # midnight and reopens at 06:00, and the border guards are back at 08:00.
+    start, end, guards_back = 24 * HOUR, 30 * HOUR, 32 * HOUR
+    cameras = {"devices.plate_camera.p_correct": 0.6, "devices.plate_camera.p_misread": 0.2,
+               "devices.plate_camera.p_noread": 0.2}
+    scenario = with_overrides(_around_the_clock(0.25, 40), **cameras,
+                              **{"agencies.border_guard.shifts": [["00:00", "03:00"], ["08:00", "24:00"]]})
+    _, world, seen = _watch(scenario, {"closing": start, "reopening": end - 1e-3, "guards back": guards_back - 1e-3})
+    resolved = _audited(world, "ReviewResolved", "ManualPlateEntered")
+    assert not [t for t, _, _ in resolved if start <= t < end], "a review was resolved while the gate was closed"
+    closing, reopening, before_guards = (seen[name].reviews for name in ("closing", "reopening", "guards back"))
+    assert closing and set(closing) <= set(reopening)
+    assert [r for r in reopening.values() if r.opened_at >= start], "reviews are raised while the gate is closed"
+    guards = {rid for rid, r in reopening.items() if r.roles[0] is Role.BORDER_GUARD}
+    assert guards and guards <= set(before_guards), "the border guards' reviews wait for their first shift"
+    # Nothing lost: every review open after the closure is resolved once its officers are back.
+    assert not (set(reopening) | set(before_guards)) & set(world.core.reviews)
+
+
+def test_a_closed_gate_runs_the_same_bit_for_bit_for_a_scenario_and_seed() -> None:
+    scenario = _around_the_clock(0.25, 34)
+    first, world, _ = _watch(scenario, {})
+    second, again, _ = _watch(scenario, {})
+    pd.testing.assert_frame_equal(first.trucks, second.trucks)
+    assert world.core.audit.head_hash == again.core.audit.head_hash
