@@ -182,6 +182,10 @@ class TimeoutConfig(BaseModel):
     #: such as Tet): no agency works then, so no service level runs. A task assigned before one is
     #: due that much later; one assigned during one counts from its end.
     closed: tuple[tuple[float, float], ...] = ()
+    #: An agency that works through some of those spells (customs processing declarations over a
+    #: holiday, as Lang Son's did over Tet 2025) is given the spells it does not work, in place of
+    #: ``closed``: its service levels run through the others.
+    closed_for: dict[Role, tuple[tuple[float, float], ...]] = Field(default_factory=dict)
     payment_confirmation_s: Seconds = 3600.0
     #: A vehicle called forward from staging (holding a yard slot) that is not read at barrier 1
     #: within this time is taken for a no-show: a review is raised, its slot goes to the next
@@ -205,10 +209,13 @@ class TimeoutConfig(BaseModel):
 
     @model_validator(mode="after")
     def _closed_spells(self) -> TimeoutConfig:
-        for start, end in self.closed:
-            if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
-                raise ValueError(f"closed: a spell runs from a time to a later one, both finite and at least 0 "
-                                 f"(got ({start:g}, {end:g}))")
+        named = [("closed", self.closed)] + [(f"closed_for of {role.value}", spells)
+                                             for role, spells in self.closed_for.items()]
+        for name, spells in named:
+            for start, end in spells:
+                if not (math.isfinite(start) and math.isfinite(end) and 0 <= start < end):
+                    raise ValueError(f"{name}: a spell runs from a time to a later one, both finite and at "
+                                     f"least 0 (got ({start:g}, {end:g}))")
         return self
 
     @model_validator(mode="after")

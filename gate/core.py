@@ -217,6 +217,8 @@ class GateCore:
         self.working_spells = {role: working_spells(hours) for role, hours in cfg.timeouts.working_hours.items()}
         #: The gate's closures, sorted and merged: no service level runs through them.
         self.closed = merge_spells(cfg.timeouts.closed)
+        #: Each agency's own closures where it works through some (``timeouts.closed_for``).
+        self.closed_for = {role: merge_spells(spells) for role, spells in cfg.timeouts.closed_for.items()}
         self.audit = AuditLog()
         self.ledger = ComplianceLedger(cfg.risk)
         #: Each agency's work list, keyed by the clearance itself (its identity: no hashing of ids).
@@ -631,8 +633,9 @@ class GateCore:
         role = CLEARANCE_ROLE[kind]
         sla = self.config.timeouts.sla_s.get(role, 86_400.0)
         spells = self.working_spells.get(role)
-        if self.closed:
-            due = due_around_closures(now, sla, spells, self.closed)
+        closed = self.closed_for.get(role, self.closed) if self.closed_for else self.closed
+        if closed:
+            due = due_around_closures(now, sla, spells, closed)
         else:
             due = now + sla if spells is None else working_due(now, sla, spells)
         c.status = _ASSIGNED

@@ -115,7 +115,10 @@ def describe(scenario: Scenario) -> str:
                  + (f"reaching the core in telematics batches every {feed:g} s" if feed is not None
                     else "each reaching the core on its own"))
     for closure in s.closures:
-        lines.append(f"Closure: day {closure.start_day} for {closure.days:g} day(s), backlog arrives over {closure.surge_days:g} day(s)")
+        at_work = (f"; {', '.join(role.value for role in closure.staffed)} at work through it"
+                   if closure.staffed else "; every agency off duty")
+        lines.append(f"Closure: day {closure.start_day} for {closure.days:g} day(s), backlog arrives over "
+                     f"{closure.surge_days:g} day(s){at_work}")
     for window in s.demand_windows:
         lines.append(f"Demand x{window.multiplier:g}: day {window.start_day} for {window.days:g} day(s)")
 

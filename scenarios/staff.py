@@ -36,6 +36,8 @@ _AGENCY_OF_ROLE: dict[Role, str] = {
     Role.CUSTOMS: "customs",
     Role.FEE_COLLECTOR: "fee_collector",
 }
+#: The roles that are agencies with officers of their own (``Agencies``), in the order listed there.
+AGENCY_ROLES = tuple(_AGENCY_OF_ROLE)
 
 
 def _minutes(shift: tuple[str, str]) -> set[int]:

@@ -108,8 +108,10 @@ class _Desk:
         self.slots = SortedPriorityResource(env, capacity=self.count)
         self.service = service
         spells = off_duty(staff.shifts, horizon_s)
-        if closures:  # nobody is on duty while the gate is closed
+        if closures:  # off duty through the closures it does not work through (``Closure.staffed``)
             spells = _union(spells + [(s, min(e, horizon_s)) for s, e in closures if s < horizon_s])
+        #: When the officers are off duty: outside their shifts, and through the closures.
+        self.off_duty = tuple(spells)
         if spells:
             env.process(self._roster(spells))
 
@@ -181,7 +183,8 @@ class BareGate:
                      Role.PLANT_QUARANTINE, Role.CUSTOMS, Role.FEE_COLLECTOR):
             staff = agencies.for_role(role)
             if staff.officers != 0:
-                self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s, self.closures)
+                self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s,
+                                         sorted(closure_spells(scenario, role)))
         self.inspection_s = sampler(agencies.customs.inspection_s, rng)
         self.loading_s = sampler(agencies.customs.loading_s, rng)
         core = scenario.core

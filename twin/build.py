@@ -123,7 +123,7 @@ def _timeouts(scenario: Scenario) -> TimeoutConfig:
     # A limit at the core's default is taken as not given (a scenario read back from its dump, as
     # ``--set`` and ``--hours`` make them, has every field set).
     default = TimeoutConfig()
-    given = {name for name in ("call_forward_s", "payment_confirmation_s", "agv_report_s", "closed")
+    given = {name for name in ("call_forward_s", "payment_confirmation_s", "agv_report_s", "closed", "closed_for")
              if getattr(timeouts, name) != getattr(default, name)}
     limits: dict[str, object] = {}
     # A truck called forward just before the gate closes, an online payment made just before it or
@@ -137,6 +137,10 @@ def _timeouts(scenario: Scenario) -> TimeoutConfig:
     # While the gate is closed no agency works (``closure_spells``): no service level runs then.
     if scenario.closures and "closed" not in given:
         limits["closed"] = tuple(closure_spells(scenario))
+    # An agency at work through some closures (``Closure.staffed``) meets its service levels then.
+    staffed = {role for closure in scenario.closures for role in closure.staffed}
+    if staffed and "closed_for" not in given:
+        limits["closed_for"] = {role: tuple(closure_spells(scenario, role)) for role in sorted(staffed)}
     lane = scenario.layout.agv_lane
     partner = [w.duration_h for w in lane.partner_closures] if lane is not None else []
     if partner and "agv_report_s" not in given:
@@ -230,9 +234,9 @@ def _camera(env: simpy.Environment, scenario: Scenario, device_id: str, rng: obj
 def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) -> tuple[dict[Role, AgencyDesk],
                                                                                       dict[ClearanceKind, Sampler]]:
     """The agencies' officers, and the service times of tasks that differ from their desk's.
-    Every desk is off duty while the gate is closed, whatever its shifts."""
+    Every desk is off duty while the gate is closed, whatever its shifts, unless it works
+    through the closure (``Closure.staffed``)."""
     desks: dict[Role, AgencyDesk] = {}
-    closed = closure_spells(scenario)
     for role in _AGENCY_ROLES:
         staff = scenario.agencies.for_role(role)
         officers = staff.officers
@@ -240,7 +244,7 @@ def build_desks(env: simpy.Environment, scenario: Scenario, streams: Streams) ->
             continue
         count = _UNLIMITED_OFFICERS if officers == "unlimited" else int(officers)
         shifts = [(clock_hours(start), clock_hours(end)) for start, end in staff.shifts]
-        desks[role] = AgencyDesk(env, role, officers=count, shifts=shifts, off_duty=closed,
+        desks[role] = AgencyDesk(env, role, officers=count, shifts=shifts, off_duty=closure_spells(scenario, role),
                                  service_s=sampler(staff.service_s, streams.get(f"desk/{role.value}")))
     customs = scenario.agencies.customs
     fees = scenario.agencies.fee_collector

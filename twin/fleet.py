@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gate.declaration import PERISHABLE_CATEGORIES, Declaration
-from gate.enums import CrossingMode, Direction, GoodsCategory, VehicleClass
+from gate.enums import CrossingMode, Direction, GoodsCategory, Role, VehicleClass
 from gate.identifiers import iso6346_check_digit
 from hardware_emulators.base import VehicleTruth, draw_uniform
 from scenarios.schema import Scenario
@@ -101,10 +101,11 @@ def _multiplier(scenario: Scenario, hour: float) -> float:
     return m
 
 
-def closure_spells(scenario: Scenario) -> list[tuple[float, float]]:
+def closure_spells(scenario: Scenario, role: Role | None = None) -> list[tuple[float, float]]:
     """The gate's closures (``scenario.closures``) as (start, end) seconds: the crossing is closed,
-    the barriers stay down and the agencies are off duty (the officers' holiday)."""
-    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures]
+    the barriers stay down and the agencies are off duty (the officers' holiday). Given a
+    ``role``, only those its officers do not work through (``Closure.staffed``)."""
+    return [(c.start_h * HOUR, c.end_h * HOUR) for c in scenario.closures if role is None or role not in c.staffed]
 
 
 def closed_at(scenario: Scenario, now_s: float) -> float | None:

@@ -194,9 +194,9 @@ class GateWorld:
         # named its visit when raised, so was already counted on the truck).
         self.plate_reviews: dict[tuple[str, str | None], deque[tuple[str, bool]]] = {}
         self._closures = closure_spells(scenario)
-        #: By role (None: a role with no desk), the spells its officers are away for the closures
-        #: (``_officers_delay``), worked out when first needed.
-        self._away: dict[Role | None, tuple[tuple[float, float], ...]] = {}
+        #: By role and whether they wait for their first shift, the spells its officers are away
+        #: for the closures (``_officers_delay``), worked out when first needed.
+        self._away: dict[tuple[Role, bool], tuple[tuple[float, float], ...]] = {}
         #: What the trucks look up on every passage, worked out once from the layout.
         #: The staging checkpoint's cameras (``cam-<area>``), nearest area first, whatever the areas are called.
         self.staging_cameras = [f"cam-{area}" for area in scenario.layout.staging_areas
@@ -661,8 +661,10 @@ class GateWorld:
 
         # The fee collectors check the bank account at any hour (their shifts are the counter's),
         # but not while the gate is closed: nothing says they do over Tet (seed 003 has them
-        # check the account and confirm), so a confirmation waits for the reopening.
-        self._after(self._officers_delay(confirm() if confirm is not None else 600.0, None), confirmed)
+        # check the account and confirm), so a confirmation waits for the reopening, unless the
+        # scenario has them work through the closure.
+        self._after(self._officers_delay(confirm() if confirm is not None else 600.0, Role.FEE_COLLECTOR,
+                                         first_shift=False), confirmed)
 
     def pay_at_counter(self, truck: TruckRun, amount: int | None = None) -> None:
         """The driver pays at the fee counter (the truck is in the yard)."""
@@ -766,21 +768,22 @@ class GateWorld:
         self.probes.log.stamp(truck.row, "declared_at", self.env.now)
         self.report(ev.DeclarationSubmitted(truck.owner, truck.plan.declaration))
 
-    def _officers_delay(self, delay: float, role: Role | None) -> float:
+    def _officers_delay(self, delay: float, role: Role, first_shift: bool = True) -> float:
         """How long from now the officers of ``role`` take over ``delay`` seconds of work (a review,
-        a payment to confirm). Nobody works while the gate is closed: the officers are away from a
-        closure's start until their desk's first shift after the reopening (until the reopening
-        for ``role`` None or a role with no desk), and the work waits for them, as a desk's tasks
-        do, its time counted around their absence: nothing is lost, and what was to be done in
-        order still is."""
+        a payment to confirm). Nobody works while the gate is closed, but for the agencies that
+        work through a closure (``Closure.staffed``): the officers are away from a closure's start
+        until their desk's first shift after the reopening (until the reopening itself for a role
+        with no desk, or with ``first_shift`` False: work they do at any hour), and the work waits
+        for them, as a desk's tasks do, its time counted around their absence: nothing is lost,
+        and what was to be done in order still is."""
         if not self._closures:
             return delay
-        away = self._away.get(role)
+        away = self._away.get((role, first_shift))
         if away is None:
-            desk = self.desks.get(role) if role is not None else None
-            away = self._away[role] = merge_spells(tuple(
+            desk = self.desks.get(role) if first_shift else None
+            away = self._away[role, first_shift] = merge_spells(tuple(
                 (start, end if desk is None or desk.on_shift(end) else desk.next_shift_start(end))
-                for start, end in self._closures))
+                for start, end in closure_spells(self.scenario, role)))
         now = self.env.now
         done = due_around_closures(now, delay, None, away)
         wait = done - now

@@ -7,7 +7,7 @@ import pytest
 from gate.commands import Escalate, ManualReview, RefuseEvent, SendManifest
 from gate.config import TimeoutConfig
 from gate.deadlines import Deadlines
-from gate.enums import ClearanceKind, PaymentMethod, Role
+from gate.enums import Channel, ClearanceKind, PaymentMethod, Role
 from gate.events import BarrierOpened, ContainerHandedOver
 from tests.unit.core.support import GateRun, container_declaration, container_no, gate_config, of_type, only
 
@@ -229,3 +229,23 @@ def test_closures_that_overlap_count_as_one_and_a_deadline_can_span_several() ->
 def test_a_closure_runs_from_a_time_to_a_later_one(closed: tuple[tuple[float, float], ...]) -> None:
     with pytest.raises(ValueError, match="closed: a spell runs from a time to a later one"):
         TimeoutConfig(closed=closed)
+
+
+def test_an_agency_that_works_through_a_closure_keeps_its_service_level_running() -> None:
+    closed = ((1 * DAY, 8 * DAY),)
+    timeouts = TimeoutConfig(closed=closed, closed_for={Role.CUSTOMS: ()})  # customs works over the holiday
+    run = GateRun(gate_config(Channel.YELLOW, timeouts=timeouts))
+    run.now = 2 * DAY
+    run.declare()  # a pre-arrival declaration: customs checks its documents over the holiday
+    due = {key[1]: when for when, _, key in run.core.deadlines.pending()}
+    assert due[K.CUSTOMS_DOCUMENTS] == pytest.approx(2 * DAY + timeouts.sla_s[Role.CUSTOMS], abs=1.0)
+    others = GateRun(gate_config(Channel.YELLOW, timeouts=TimeoutConfig(closed=closed)))
+    others.now = 2 * DAY
+    others.declare()
+    due = {key[1]: when for when, _, key in others.core.deadlines.pending()}
+    assert due[K.CUSTOMS_DOCUMENTS] == 8 * DAY + timeouts.sla_s[Role.CUSTOMS]  # without it: from the reopening
+
+
+def test_an_agency_closure_of_its_own_must_run_forward_too() -> None:
+    with pytest.raises(ValueError, match="closed_for of customs: a spell runs from a time to a later one"):
+        TimeoutConfig(closed_for={Role.CUSTOMS: ((9.0, 3.0),)})
