@@ -80,7 +80,7 @@ from gate.traffic import Corridor
 from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
 from gate.validation import WELL_FORMED as _WELL_FORMED
 from gate.validation import problem, sender
-from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem
+from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem, closed_as
 from gate.yard import RefusedInside, Staging, Yard
 
 K = ClearanceKind
@@ -139,6 +139,14 @@ _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
 _QUARANTINE_ORDER = tuple(sorted(_QUARANTINE_FOR.items(), key=lambda item: item[0].value))
 #: Dispatches of one AGV mission before a fault hands it to people.
 MAX_AGV_DISPATCHES = 3
+#: Reviews about one passage of a vehicle, asking people to act for it where it stands: find it
+#: when it did not come forward from staging, lift a faulted barrier for it. Once its visit ends
+#: (departed, refused, cancelled) or it is turned back before entering, there is nothing left to
+#: do for it there, and they close (``close_passage_reviews``). Every other review about a visit
+#: outlives it: money to refund or to trace, a container on the AGV lane, a refused vehicle still
+#: in the yard, or an incident people must still look into (a passage without permission, a
+#: vehicle seen where it cannot be, a weighing skipped, a doubtful read or scan).
+PASSAGE_REVIEWS = frozenset({ReviewKind.NO_SHOW, ReviewKind.BARRIER_FAULTED})
 
 
 _INF = math.inf
@@ -225,6 +233,8 @@ class GateCore:
         self._review_keys: dict[tuple[str | None, str | None, str], str] = {}
         self._review_key_of: dict[str, tuple[str | None, str | None, str]] = {}
         self._review_seq = 0
+        #: The open ``PASSAGE_REVIEWS`` of each visit that has any: review id -> kind.
+        self.passage_reviews: dict[str, dict[str, ReviewKind]] = {}
         self.missions: dict[str, Mission] = {}
         self.location_counts: dict[Location, int] = {loc: 0 for loc in Location}
         #: Visits in the entry lane that barrier 1 has opened for (``let_in``), for ``inside``.
@@ -489,6 +499,7 @@ class GateCore:
         if let_in != self.let_in_at_entry_lane:
             problems.append(f"vehicles let in at the entry lane: books {self.let_in_at_entry_lane}, visits {let_in}")
         problems += self._station_queue_problems()
+        problems += self._passage_review_problems()
         for visit_id in self.staging:
             queued = self.active.get(visit_id)
             if queued is None or not (queued.location is Location.STAGING
@@ -498,6 +509,29 @@ class GateCore:
         waiting_in_areas = sum(len(self.staging.in_area(area)) for area in self.staging.area_capacity)
         if waiting_in_areas != sum(self.staging.area_count.values()):
             problems.append(f"staging areas list {waiting_in_areas} vehicles, count {sum(self.staging.area_count.values())}")
+        return problems
+
+    def _passage_review_problems(self) -> list[str]:
+        """Every open review about a vehicle's passage is about an open visit (a no-show's about one
+        waiting at staging), and ``passage_reviews`` indexes exactly those reviews."""
+        problems: list[str] = []
+        indexed = 0
+        for review in self.reviews.values():
+            if review.kind not in PASSAGE_REVIEWS or review.visit_id is None:
+                continue
+            indexed += 1
+            kind, visit_id = review.kind, review.visit_id
+            visit = self.active.get(visit_id)
+            if visit is None:
+                problems.append(f"{kind.value} review {review.review_id} is open for {visit_id}, which is closed")
+            elif kind is ReviewKind.NO_SHOW and visit.location is not _STAGING:
+                problems.append(f"no-show review {review.review_id} is open for {visit_id}, which is "
+                                f"{visit.location.value}")
+            if self.passage_reviews.get(visit_id, {}).get(review.review_id) is not kind:
+                problems.append(f"{kind.value} review {review.review_id} of {visit_id} is not indexed")
+        if indexed != sum(len(held) for held in self.passage_reviews.values()):
+            problems.append(f"passage reviews: {indexed} open, index holds "
+                            f"{sum(len(held) for held in self.passage_reviews.values())}")
         return problems
 
     def _station_queue_problems(self) -> list[str]:
@@ -550,6 +584,8 @@ class GateCore:
         review_id = f"R{self._review_seq}"
         roles = review_roles(kind, self.devices.get(device_id) if device_id is not None else None)
         self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate, kind, roles)
+        if visit_id is not None and kind in PASSAGE_REVIEWS:
+            self.passage_reviews.setdefault(visit_id, {})[review_id] = kind
         if dedupe:
             self._review_keys[key] = review_id
             self._review_key_of[review_id] = key
@@ -563,7 +599,26 @@ class GateCore:
         key = self._review_key_of.pop(review_id, None)
         if key is not None:
             del self._review_keys[key]
+        if review is not None and review.visit_id is not None and review.kind in PASSAGE_REVIEWS:
+            held = self.passage_reviews.get(review.visit_id)
+            if held is not None:
+                held.pop(review_id, None)
+                if not held:
+                    del self.passage_reviews[review.visit_id]
         return review
+
+    def close_passage_reviews(self, visit: Visit, because: str) -> str:
+        """Close the open reviews about the vehicle's passage (``PASSAGE_REVIEWS``): its visit
+        ended, or it was turned back before entering (``because`` says which). Returns what the
+        audit record of the event that did it says of them ("" when there were none)."""
+        visit.no_show_review = None
+        held = self.passage_reviews.pop(visit.visit_id, None)
+        if not held:
+            return ""
+        for review_id in held:
+            self.close_review(review_id)
+        closed = ", ".join(f"{kind.value} review {review_id}" for review_id, kind in held.items())
+        return f"; {closed} closed: {because}"
 
     def illegal_move(self, visit: Visit, trigger: Trigger) -> str | None:
         """Why the table (or a guard) forbids ``trigger`` where the visit is now; None when allowed."""
@@ -990,8 +1045,11 @@ class GateCore:
         out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         self.route_onward(visit, now, out)
 
-    def finish(self, visit: Visit, now: float, out: list[Command]) -> None:
-        """The visit reached a terminal location: free what it holds and archive it."""
+    def finish(self, visit: Visit, now: float, out: list[Command]) -> str:
+        """The visit reached a terminal location: free what it holds, close the reviews about its
+        passage, and archive it. Returns what the audit record of the event that ended it says of
+        the reviews closed ("" when there were none)."""
+        closed = self.close_passage_reviews(visit, f"the visit ended ({closed_as(visit)})")
         self.release_slot(visit, now, out)
         self.release_lane(visit)
         self.staging.discard(visit.visit_id)
@@ -1020,6 +1078,7 @@ class GateCore:
             while len(self.archive) > self.config.archive_limit:
                 _, old = self.archive.popitem(last=False)
                 self._forget(old)
+        return closed
 
     def _forget(self, visit: Visit) -> None:
         """Drop what still refers to a visit evicted from the archive, so long runs stay bounded."""

@@ -113,6 +113,15 @@ class Visit:
         return c is None or c.status is _PASSED
 
 
+def closed_as(visit: Visit) -> str:
+    """How a closed visit ended: departed, refused, or cancelled (a withdrawn declaration leaves
+    its visit where a refusal does, with no clearance refused)."""
+    if visit.location is Location.REFUSED and not any(
+            c.status is ClearanceStatus.REFUSED for c in visit.clearances.values()):
+        return "cancelled"
+    return visit.location.value
+
+
 @dataclass(slots=True)
 class Mission:
     """One container carried across the line by an AGV."""

@@ -466,8 +466,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
         core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.UNAUTHORISED_PASSAGE)
         return visit.visit_id, Refusal(illegal)
     core.stats["departed"] += 1
-    core.finish(visit, now, out)
-    return visit.visit_id, "departed"
+    return visit.visit_id, "departed" + core.finish(visit, now, out)
 
 
 def on_barrier_moved(core: GateCore, e: ev.BarrierOpened | ev.BarrierClosed, now: float, out: Out) -> Verdict:

@@ -601,6 +601,14 @@ class GateUnderFire(RuleBasedStateMachine):
             assert self.core.next_deadline() is None or self.core.next_deadline() > self.now  # type: ignore[operator]
         self.last_device_event = None
 
+    @rule()
+    def called_vehicles_stay_away(self) -> None:
+        """The vehicles called forward do not come: the clock runs past their limit twice (the
+        first run only learns that those sent before them have gone) and the timers fire."""
+        for _ in range(2):
+            self.now += CONFIG.timeouts.call_forward_s
+            self.timers_fire()
+
     # ------------------------------------------------------------------ the end of the day
 
     def teardown(self) -> None:

@@ -4,9 +4,13 @@ vehicle queues again at staging (its visit kept), and people are asked to find i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from gate.commands import KeepClosed, ManualReview, OpenBarrier, RouteTo
 from gate.config import TimeoutConfig
-from gate.enums import Location, ReviewKind, Role, Station, VehicleClass
+from gate.enums import Channel, ClearanceKind, Location, Outcome, ReviewKind, Role, Station, VehicleClass
 from gate.events import DeclarationCancelled
 from tests.unit.core.support import GateRun, gate_config, of_type, only
 
@@ -123,3 +127,33 @@ def test_a_second_no_show_replaces_the_first_review() -> None:
 def test_the_limit_is_set_by_the_site() -> None:
     run, first, second, called_at = one_called_one_waiting(timeouts=TimeoutConfig(call_forward_s=600.0))
     assert only(run.wake(called_at + 600.0), ManualReview).kind is ReviewKind.NO_SHOW
+
+
+#: Ways a vehicle taken for a no-show leaves the flow from staging, and what the audit then says.
+ENDINGS: dict[str, tuple[Callable[[GateRun, str], object], str]] = {
+    "cancelled": (lambda run, visit: run.send(DeclarationCancelled("trader-1", visit, "trip called off")),
+                  "the visit ended (cancelled)"),
+    "refused": (lambda run, visit: run.decide(visit, ClearanceKind.MEDICAL, Outcome.REFUSED, reasons=("fever",)),
+                "the visit ended (refused)"),
+    "fee refused": (lambda run, visit: run.decide(visit, ClearanceKind.FEE, Outcome.REFUSED, reasons=("unpaid",)),
+                    "the visit ended (refused)"),
+    "returned": (lambda run, visit: run.decide(visit, ClearanceKind.CUSTOMS_DOCUMENTS, Outcome.RETURNED,
+                                               reasons=("wrong HS code",)),
+                 "the vehicle was turned back (returned)"),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(ENDINGS))
+def test_a_no_show_review_closes_when_the_vehicle_leaves_the_flow_and_the_audit_says_why(ending: str) -> None:
+    run, first, second, called_at = one_called_one_waiting(channel=Channel.YELLOW)  # customs checks papers at staging
+    review = only(run.wake(called_at + LIMIT), ManualReview)
+    assert run.location(first) is Location.STAGING
+    leave, because = ENDINGS[ending]
+    leave(run, first)
+    assert review.review_id not in run.core.reviews and run.core.open_reviews() == []
+    record = run.core.audit.records[-1]  # the event's own record: one per event
+    assert record.accepted and record.visit_id == first
+    assert record.reason.endswith(f"; no-show review {review.review_id} closed: {because}")
+    assert run.core.active.get(first) is None or run.core.active[first].no_show_review is None
+    assert run.core.check_invariants() == [] and run.core.audit.verify() is None
+
