@@ -416,7 +416,8 @@ def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now:
     """Traffic police released vehicles from a staging area by hand: up to ``count`` of those
     waiting in that area, in the order they would be called forward. Where the gate calls
     vehicles only once their medical check has passed (``yard.call_when_checked``), those still
-    waiting for it stay: sent on, they would hold a place at barrier 1 until it passed."""
+    waiting for it stay: sent on, they would hold a place at barrier 1 until it passed. Vehicles
+    not answering their calls forward stay too: they go once heard from, or their review closed."""
     if Role.TRAFFIC_POLICE not in roles_of(core, e.account_id):
         return None, Refusal(f"account {e.account_id} is not traffic police")
     if e.area not in core.staging.area_capacity:
@@ -427,6 +428,8 @@ def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now:
         if released >= e.count or (checked_only and not core.staging.is_ready(visit_id)):
             break  # the checked vehicles come first in the area's order
         visit = core.active[visit_id]  # every queued vehicle is open (check_invariants)
+        if visit.not_answering:  # released when heard from, or by hand by closing its review
+            continue
         room = core.yard.has_room(visit.vehicle_class)
         if visit.location is Location.ENTRY_LANE:
             # Sent back from barrier 1 because the yard was full, and not yet at staging: with a slot
