@@ -197,6 +197,14 @@ class TimeoutConfig(BaseModel):
     #: runs again until as many vehicles have gone through barrier 1 (and its own lane) since the
     #: call as were sent there before it, and then once more in full.
     call_forward_s: Seconds = 1800.0
+    #: A vehicle that misses this many calls forward in a row (each a no-show, above) is no longer
+    #: called: it keeps its place among the vehicles waiting at staging, "not answering", while
+    #: those behind it are called, and one review asks people to find it. It is called again, in
+    #: turn, as soon as it is heard from: its plate read at staging (read at barrier 1, it is a
+    #: late arrival), a position from its driver's app, or anything a person does about its visit
+    #: (an officer's decision, a payment, an amendment; closing its review releases it by hand).
+    #: Three calls give a driver away from the cab an hour and a half to come back.
+    no_show_max_calls: Annotated[int, Field(ge=1)] = 3
     manifest_ack_s: Seconds = 120.0
     #: A dispatched AGV mission not heard of again (arrived, or faulted) within this time raises a
     #: review, once per mission; the mission is not failed, for the AGV may still be on its way.

@@ -72,7 +72,7 @@ from gate.enums import (
     TrafficAction,
     VehicleClass,
 )
-from gate.events import Event
+from gate.events import PERSON_EVENTS, Event
 from gate.identifiers import confusable_key
 from gate.reviews import review_roles
 from gate.risk import ComplianceLedger
@@ -80,7 +80,7 @@ from gate.traffic import Corridor
 from gate.transitions import GUARDS, PHRASE, TRANSITIONS, Trigger
 from gate.validation import WELL_FORMED as _WELL_FORMED
 from gate.validation import problem, sender
-from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem
+from gate.visit import Clearance, Mission, Review, Visit, VisitView, WorkItem, closed_as
 from gate.yard import RefusedInside, Staging, Yard
 
 K = ClearanceKind
@@ -139,6 +139,16 @@ _QUARANTINE_FOR: dict[GoodsCategory, ClearanceKind] = {
 _QUARANTINE_ORDER = tuple(sorted(_QUARANTINE_FOR.items(), key=lambda item: item[0].value))
 #: Dispatches of one AGV mission before a fault hands it to people.
 MAX_AGV_DISPATCHES = 3
+#: Reviews about one passage of a vehicle, asking people to act for it where it stands: find it
+#: when it did not come forward from staging, lift a faulted barrier for it. Once its visit ends
+#: (departed, refused, cancelled) or it is turned back before entering, there is nothing left to
+#: do for it there, and they close (``close_passage_reviews``). Every other review about a visit
+#: outlives it: money to refund or to trace, a container on the AGV lane, a refused vehicle still
+#: in the yard, or an incident people must still look into (a passage without permission, a
+#: vehicle seen where it cannot be, a weighing skipped, a doubtful read or scan).
+PASSAGE_REVIEWS = frozenset({ReviewKind.NO_SHOW, ReviewKind.BARRIER_FAULTED})
+#: Events from people: one about a vehicle no longer called forward is news of it (``heard_from``).
+_FROM_PEOPLE = frozenset(PERSON_EVENTS)
 
 
 _INF = math.inf
@@ -227,7 +237,12 @@ class GateCore:
         self._review_keys: dict[tuple[str | None, str | None, str], str] = {}
         self._review_key_of: dict[str, tuple[str | None, str | None, str]] = {}
         self._review_seq = 0
+        #: The open ``PASSAGE_REVIEWS`` of each visit that has any: review id -> kind.
+        self.passage_reviews: dict[str, dict[str, ReviewKind]] = {}
         self.missions: dict[str, Mission] = {}
+        #: Vehicles no longer called forward from staging, for they missed
+        #: ``timeouts.no_show_max_calls`` calls in a row, until they are heard from (``heard_from``).
+        self.not_answering: dict[str, Visit] = {}
         self.location_counts: dict[Location, int] = {loc: 0 for loc in Location}
         #: Visits in the entry lane that barrier 1 has opened for (``let_in``), for ``inside``.
         self.let_in_at_entry_lane = 0
@@ -304,6 +319,9 @@ class GateCore:
         visit_id, verdict = handler(self, event, when, out)
         if isinstance(verdict, Refusal):
             return self.refuse(out, kind, actor, visit_id, str(verdict), when)
+        if self.not_answering and visit_id in self.not_answering and event_type in _FROM_PEOPLE:
+            # Someone acted on the visit of a vehicle no longer called: it is heard from.
+            verdict = (verdict or "") + self.heard_from(self.not_answering[visit_id], f"{kind} from {actor}", when, out)
         self.audit.write(when, actor, kind, visit_id, True, verdict or "")
         return out
 
@@ -491,6 +509,8 @@ class GateCore:
         if let_in != self.let_in_at_entry_lane:
             problems.append(f"vehicles let in at the entry lane: books {self.let_in_at_entry_lane}, visits {let_in}")
         problems += self._station_queue_problems()
+        problems += self._passage_review_problems()
+        problems += self._not_answering_problems()
         for visit_id in self.staging:
             queued = self.active.get(visit_id)
             if queued is None or not (queued.location is Location.STAGING
@@ -500,6 +520,48 @@ class GateCore:
         waiting_in_areas = sum(len(self.staging.in_area(area)) for area in self.staging.area_capacity)
         if waiting_in_areas != sum(self.staging.area_count.values()):
             problems.append(f"staging areas list {waiting_in_areas} vehicles, count {sum(self.staging.area_count.values())}")
+        return problems
+
+    def _passage_review_problems(self) -> list[str]:
+        """Every open review about a vehicle's passage is about an open visit (a no-show's about one
+        waiting at staging), and ``passage_reviews`` indexes exactly those reviews."""
+        problems: list[str] = []
+        indexed = 0
+        for review in self.reviews.values():
+            if review.kind not in PASSAGE_REVIEWS or review.visit_id is None:
+                continue
+            indexed += 1
+            kind, visit_id = review.kind, review.visit_id
+            visit = self.active.get(visit_id)
+            if visit is None:
+                problems.append(f"{kind.value} review {review.review_id} is open for {visit_id}, which is closed")
+            elif kind is ReviewKind.NO_SHOW and visit.location is not _STAGING:
+                problems.append(f"no-show review {review.review_id} is open for {visit_id}, which is "
+                                f"{visit.location.value}")
+            if self.passage_reviews.get(visit_id, {}).get(review.review_id) is not kind:
+                problems.append(f"{kind.value} review {review.review_id} of {visit_id} is not indexed")
+        if indexed != sum(len(held) for held in self.passage_reviews.values()):
+            problems.append(f"passage reviews: {indexed} open, index holds "
+                            f"{sum(len(held) for held in self.passage_reviews.values())}")
+        return problems
+
+    def _not_answering_problems(self) -> list[str]:
+        """``not_answering`` lists exactly the open visits taken as not answering, and each waits at
+        staging without a place in the queue, a slot or a call, its review open."""
+        problems: list[str] = []
+        flagged = [v.visit_id for v in self.active.values() if v.not_answering]
+        if sorted(flagged) != sorted(self.not_answering):
+            problems.append(f"not answering: books {sorted(self.not_answering)}, visits {sorted(flagged)}")
+        for visit_id, v in self.not_answering.items():
+            if self.active.get(visit_id) is not v:
+                problems.append(f"{visit_id} is listed as not answering but is not open")
+            elif (v.location is not _STAGING or visit_id not in self.staging or self.staging.is_ready(visit_id)
+                  or v.reserved_slot or v.call_token is not None):
+                problems.append(f"{visit_id} is not answering, yet {v.location.value}, "
+                                f"{'queued' if self.staging.is_ready(visit_id) else 'not queued'}, "
+                                f"{'holding' if v.reserved_slot else 'without'} a slot")
+            elif v.no_show_review not in self.reviews:
+                problems.append(f"{visit_id} is not answering, with no open review")
         return problems
 
     def _station_queue_problems(self) -> list[str]:
@@ -552,6 +614,8 @@ class GateCore:
         review_id = f"R{self._review_seq}"
         roles = review_roles(kind, self.devices.get(device_id) if device_id is not None else None)
         self.reviews[review_id] = Review(review_id, reason, now, visit_id, device_id, plate, kind, roles)
+        if visit_id is not None and kind in PASSAGE_REVIEWS:
+            self.passage_reviews.setdefault(visit_id, {})[review_id] = kind
         if dedupe:
             self._review_keys[key] = review_id
             self._review_key_of[review_id] = key
@@ -565,7 +629,32 @@ class GateCore:
         key = self._review_key_of.pop(review_id, None)
         if key is not None:
             del self._review_keys[key]
+        if review is not None and review.visit_id is not None and review.kind in PASSAGE_REVIEWS:
+            held = self.passage_reviews.get(review.visit_id)
+            if held is not None:
+                held.pop(review_id, None)
+                if not held:
+                    del self.passage_reviews[review.visit_id]
         return review
+
+    def close_passage_reviews(self, visit: Visit, because: str | None = None) -> str:
+        """Close the open reviews about the vehicle's passage (``PASSAGE_REVIEWS``): its visit
+        ended (``because`` None: the audit says how, ``closed_as``), or it was turned back before
+        entering (``because`` says so). Its missed calls forward go with them: they were calls of
+        this passage. Returns what the audit record of the event that did it says of the reviews
+        ("" when there were none)."""
+        if visit.missed_calls:
+            self.reset_missed_calls(visit)
+        visit.no_show_review = None
+        held = self.passage_reviews.pop(visit.visit_id, None)
+        if not held:
+            return ""
+        if because is None:
+            because = f"the visit ended ({closed_as(visit)})"
+        for review_id in held:
+            self.close_review(review_id)
+        closed = ", ".join(f"{kind.value} review {review_id}" for review_id, kind in held.items())
+        return f"; {closed} closed: {because}"
 
     def illegal_move(self, visit: Visit, trigger: Trigger) -> str | None:
         """Why the table (or a guard) forbids ``trigger`` where the visit is now; None when allowed."""
@@ -935,7 +1024,7 @@ class GateCore:
                     entry_check is None or entry_check.status is _PASSED):
                 self.open_entry(visit, now, out)
         elif loc is _STAGING:
-            if (not visit.reserved_slot and self.checked_for_entry(visit)
+            if (not visit.reserved_slot and not visit.not_answering and self.checked_for_entry(visit)
                     and self.staging.mark_ready(visit.visit_id)):
                 # Its checks at staging passed: it queues now to be called forward.
                 self.call_waiting(visit.vehicle_class, now, out)
@@ -993,8 +1082,11 @@ class GateCore:
         out.append(OpenBarrier(barrier, visit.visit_id, visit.plate))
         self.route_onward(visit, now, out)
 
-    def finish(self, visit: Visit, now: float, out: list[Command]) -> None:
-        """The visit reached a terminal location: free what it holds and archive it."""
+    def finish(self, visit: Visit, now: float, out: list[Command]) -> str:
+        """The visit reached a terminal location: free what it holds, close the reviews about its
+        passage, and archive it. Returns what the audit record of the event that ended it says of
+        the reviews closed ("" when there were none)."""
+        closed = self.close_passage_reviews(visit)
         self.release_slot(visit, now, out)
         self.release_lane(visit)
         self.staging.discard(visit.visit_id)
@@ -1023,6 +1115,7 @@ class GateCore:
             while len(self.archive) > self.config.archive_limit:
                 _, old = self.archive.popitem(last=False)
                 self._forget(old)
+        return closed
 
     def _forget(self, visit: Visit) -> None:
         """Drop what still refers to a visit evicted from the archive, so long runs stay bounded."""
@@ -1113,7 +1206,12 @@ class GateCore:
         runs again. Else it is a no-show: a review asks people to find it, its yard slot and its
         place in the lane go to the next vehicle waiting, and it queues again at staging, at the
         back (its visit stays open, its checks stand). Read at barrier 1 later, it is let in if
-        the yard has room, else sent back to staging (``open_entry``), and its review closes."""
+        the yard has room, else sent back to staging (``open_entry``), and its review closes.
+
+        The ``timeouts.no_show_max_calls``-th call missed in a row, it is no longer called: it
+        waits at staging without a place in the queue, "not answering", so that the vehicles
+        behind it are called, and its review says so (replacing the last one). It takes a place
+        again, at the back, once it is heard from (``heard_from``)."""
         visit = self.active.get(visit_id)
         if visit is None or visit.location is not _STAGING or not visit.reserved_slot:
             return
@@ -1126,22 +1224,68 @@ class GateCore:
                 or self.lane_left[lane] - visit.called_lane_mark >= visit.called_lane_ahead)
             visit.call_token = self.deadlines.schedule(now + limit, "no-show", visit_id)
             return
-        self.audit.write(now, "core", "NoShow", visit_id, True,
-                         f"{visit.plate} called forward at {visit.called_at:g}, not at barrier 1 by {now:g}")
+        visit.missed_calls += 1
+        missed = visit.missed_calls
+        given_up = missed >= self.config.timeouts.no_show_max_calls
+        late = f"{visit.plate} called forward at {visit.called_at:g}, not at barrier 1 by {now:g}"
+        if given_up:
+            calls = f"{missed} call{'s' if missed > 1 else ''}"
+            self.audit.write(now, "core", "NotAnswering", visit_id, True,
+                             f"{late}: {calls} missed in a row, no longer called forward until heard from")
+            reason = (f"vehicle {visit.plate} (visit {visit_id}) has missed {calls} forward in a row and is "
+                      "no longer called: it waits at staging, not answering, while the vehicles behind it are "
+                      "called; find it. It is called again in turn once it is heard from (its plate read, a "
+                      "position from its driver's app, anything done about its visit), or this review is closed")
+        else:
+            self.audit.write(now, "core", "NoShow", visit_id, True, late)
+            reason = (f"vehicle {visit.plate} (visit {visit_id}) was called forward from staging and has not reached "
+                      f"barrier 1 within {limit:g} s: find it; its yard slot went to the next vehicle and it waits "
+                      "at staging again, at the back")
         if visit.no_show_review is not None:  # missed an earlier call too: this review replaces that one
             self.close_review(visit.no_show_review)
-        visit.no_show_review = self.review(
-            out, f"vehicle {visit.plate} (visit {visit_id}) was called forward from staging and has not reached "
-                 f"barrier 1 within {limit:g} s: find it; its yard slot went to the next vehicle and it waits "
-                 "at staging again, at the back", now, visit_id, None, visit.plate, kind=ReviewKind.NO_SHOW,
-            dedupe=False)
+        visit.no_show_review = self.review(out, reason, now, visit_id, None, visit.plate, kind=ReviewKind.NO_SHOW,
+                                           dedupe=False)
         self.yard.cancel_reservation(visit.vehicle_class)
         visit.reserved_slot = False
         self.release_lane(visit)
         visit.entry_device = None
         self.staging.discard(visit_id)
-        self.hold_at_staging(visit, "did not come when called forward: wait to be called again", out)
+        if given_up:
+            visit.not_answering = True
+            self.not_answering[visit_id] = visit
+            self.hold_at_staging(visit, "not answering calls forward: not called again until heard from", out,
+                                 ready=False)
+        else:
+            self.hold_at_staging(visit, "did not come when called forward: wait to be called again", out)
         self.slot_freed(visit, now, out)
+
+    def heard_from(self, visit: Visit, how: str, now: float, out: list[Command]) -> str:
+        """News of a vehicle no longer called forward (``not_answering``), ``how`` it came: it may
+        be called again. Its missed calls are forgotten, its review closes, and it takes a place
+        at the back of the staging queue (once its medical check has passed, where the gate waits
+        for it), so it is called in turn. Returns what the audit record of that news says of it."""
+        closed = self.forget_missed_calls(visit)
+        if self.checked_for_entry(visit) and self.staging.mark_ready(visit.visit_id):
+            self.call_waiting(visit.vehicle_class, now, out)
+            self.advise_traffic(now, out)
+        return f"; vehicle {visit.plate} heard from ({how}): it may be called forward again{closed}"
+
+    def forget_missed_calls(self, visit: Visit) -> str:
+        """The vehicle answered its call (it reached barrier 1) or was heard from: its missed calls
+        are forgotten, and its no-show review closes. Returns what the audit says of the review
+        ("" when none was open)."""
+        self.reset_missed_calls(visit)
+        review_id, visit.no_show_review = visit.no_show_review, None
+        if review_id is not None and self.close_review(review_id) is not None:
+            return f"; review {review_id} closed"
+        return ""
+
+    def reset_missed_calls(self, visit: Visit) -> None:
+        """Start the count of the vehicle's missed calls afresh; one not answering is no longer taken so."""
+        visit.missed_calls = 0
+        if visit.not_answering:
+            visit.not_answering = False
+            del self.not_answering[visit.visit_id]
 
     def _agv_silent(self, mission_id: str, now: float, out: list[Command]) -> None:
         """A dispatched AGV mission has not been heard of (arrived, or faulted) in time: people

@@ -94,6 +94,8 @@ class Visit:
     called_lane_mark: int = 0
     called_clear: bool = False  # ... those before it have gone: a whole limit more and it is late
     no_show_review: str | None = None  # the review raised when it did not show up
+    missed_calls: int = 0  # calls forward missed in a row, each a no-show
+    not_answering: bool = False  # ... ``timeouts.no_show_max_calls`` of them: not called until heard from
     return_reasons: tuple[str, ...] = ()
     returns: int = 0
     weight_flagged: bool = False
@@ -111,6 +113,15 @@ class Visit:
         """Whether a clearance has passed (a clearance the visit does not need counts as passed)."""
         c = self.clearances.get(kind)
         return c is None or c.status is _PASSED
+
+
+def closed_as(visit: Visit) -> str:
+    """How a closed visit ended: departed, refused, or cancelled (a withdrawn declaration leaves
+    its visit where a refusal does, with no clearance refused)."""
+    if visit.location is Location.REFUSED and not any(
+            c.status is ClearanceStatus.REFUSED for c in visit.clearances.values()):
+        return "cancelled"
+    return visit.location.value
 
 
 @dataclass(slots=True)
@@ -176,6 +187,8 @@ class VisitView:
     fee_paid_vnd: int
     awaiting_amendment: bool
     returns: int
+    missed_calls: int  # calls forward missed in a row (each a no-show)
+    not_answering: bool  # so many (``timeouts.no_show_max_calls``) that it is not called until heard from
     weight_kg: float | None
     weight_flagged: bool
     scan_result: ScanResult | None
@@ -213,6 +226,8 @@ class VisitView:
             fee_paid_vnd=visit.fee_paid_vnd,
             awaiting_amendment=visit.awaiting_amendment,
             returns=visit.returns,
+            missed_calls=visit.missed_calls,
+            not_answering=visit.not_answering,
             weight_kg=visit.weight_kg,
             weight_flagged=visit.weight_flagged,
             scan_result=visit.scan_result,

@@ -121,9 +121,10 @@ class Staging:
     Each area also keeps its vehicles in arrival order, for releases from that area by hand.
 
     A vehicle may wait at staging before it can be called at all (its medical check, made at the
-    staging area, has not passed yet): it counts in its area but holds no place in the queues
-    until ``mark_ready`` gives it one, at the back, so vehicles are called in the order they
-    became ready.
+    staging area, has not passed yet; or it missed so many calls that it is called no more until
+    it is heard from): it counts in its area but holds no place in the queues until
+    ``mark_ready`` gives it one, at the back, so vehicles are called in the order they became
+    ready.
     """
 
     __slots__ = ("_queues", "_entries", "_areas", "_places", "perishable_priority", "area_capacity", "area_count",

@@ -9,7 +9,7 @@ from gate.core import GateCore, Refusal
 from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, Location, ReviewKind, Role, Site
 from gate.identifiers import confusable_key, normalize_plate
 from gate.transitions import Trigger
-from gate.visit import Visit
+from gate.visit import Visit, closed_as
 
 K = ClearanceKind
 S = ClearanceStatus
@@ -54,14 +54,6 @@ def open_visit(core: GateCore, visit_id: str) -> Visit | Refusal:
     if visit is not None:
         return visit
     return not_open(core, visit_id)
-
-
-def closed_as(visit: Visit) -> str:
-    """How a closed visit ended: departed, refused, or cancelled (a withdrawn declaration leaves
-    its visit where a refusal does, with no clearance refused)."""
-    if visit.location is Location.REFUSED and not any(c.status is S.REFUSED for c in visit.clearances.values()):
-        return "cancelled"
-    return visit.location.value
 
 
 def not_open(core: GateCore, visit_id: str) -> Refusal:

@@ -20,14 +20,14 @@ from gate.enums import (
     Station,
 )
 from gate.handlers.common import (
-    INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, closed_as, not_open, open_visit,
+    INSIDE_YARD, K, S, OFFICER_ROLES, SITE_TRIGGER, Out, Verdict, amount_text, not_open, open_visit,
     roles_of,
 )
 from gate.handlers.devices import plate_seen, send_back_to_yard, send_to_inspection_bay
 from gate.identifiers import normalize_plate, plate_problem
 from gate.reviews import OFFICERS_AT, may_close
 from gate.transitions import Trigger
-from gate.visit import Visit
+from gate.visit import Visit, closed_as
 
 
 # ---------------------------------------------------------------------------- agency decisions
@@ -62,8 +62,8 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
         # The fee is settled by money (FeePaid, PaymentConfirmed); the collector may only refuse the visit.
         if e.outcome is not Outcome.REFUSED:
             return visit.visit_id, Refusal("the fee is settled by payment (FeePaid, PaymentConfirmed), not by a decision")
-        refuse_visit(core, visit, K.FEE, e.reasons or ("refused",), e.account_id, now, out)
-        return visit.visit_id, f"fee refused: {'; '.join(e.reasons)}"
+        closed = refuse_visit(core, visit, K.FEE, e.reasons or ("refused",), e.account_id, now, out)
+        return visit.visit_id, f"fee refused: {'; '.join(e.reasons)}{closed}"
     if c.status in _DECIDED:
         if c.status.value == e.outcome.value:
             return visit.visit_id, f"repeat: {e.clearance.value} already {c.status.value}"
@@ -72,8 +72,8 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
         if e.outcome is not Outcome.REFUSED:
             return visit.visit_id, Refusal(f"{e.clearance.value} was already decided ({c.status.value})")
         earlier = c.status.value
-        refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
-        return visit.visit_id, f"{e.clearance.value} refused after it was {earlier}: {'; '.join(e.reasons)}"
+        closed = refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
+        return visit.visit_id, f"{e.clearance.value} refused after it was {earlier}: {'; '.join(e.reasons)}{closed}"
     if c.status is not _ASSIGNED:
         if visit.awaiting_amendment:  # a return took every task off the work lists until the amendment
             return visit.visit_id, Refusal(f"{e.clearance.value} cannot be decided yet: the declaration was "
@@ -85,14 +85,15 @@ def on_clearance_decided(core: GateCore, e: ev.ClearanceDecided, now: float, out
         core.progress(visit, now, out)
         return visit.visit_id, f"{e.clearance.value} passed"
     if e.outcome is Outcome.RETURNED:
-        return_for_redeclaration(core, visit, e.clearance, e.reasons or ("wrong data",), e.account_id, now, out)
-        return visit.visit_id, f"{e.clearance.value} returned for re-declaration: {'; '.join(e.reasons)}"
-    refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
-    return visit.visit_id, f"{e.clearance.value} refused: {'; '.join(e.reasons)}"
+        closed = return_for_redeclaration(core, visit, e.clearance, e.reasons or ("wrong data",), e.account_id, now,
+                                          out)
+        return visit.visit_id, f"{e.clearance.value} returned for re-declaration: {'; '.join(e.reasons)}{closed}"
+    closed = refuse_visit(core, visit, e.clearance, e.reasons or ("refused",), e.account_id, now, out)
+    return visit.visit_id, f"{e.clearance.value} refused: {'; '.join(e.reasons)}{closed}"
 
 
 def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str,
-                             now: float, out: Out) -> None:
+                             now: float, out: Out) -> str:
     """Send the declaration back to the declarant. A vehicle barrier 1 has not let in is turned back
     and gives up its places; one let in stays in the flow, holding its yard slot, and waits in the
     yard for the amended declaration (it can leave only through barrier 2).
@@ -101,7 +102,10 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
     lists hold vehicles whose data is complete). A vehicle turned back comes again as a new
     passage: the checks of the person and the papers at the gate (medical, border guard at entry)
     are made again then, passed or not before, for the driver may have changed with the papers.
-    Returned at barrier 2, the vehicle goes back into the yard to wait, leaving the exit lane free."""
+    Returned at barrier 2, the vehicle goes back into the yard to wait, leaving the exit lane free.
+
+    Returns what the audit says of the reviews about the passage of a vehicle turned back, which
+    close ("" when there were none)."""
     core.settle(visit, kind, S.RETURNED, actor, now, reasons)
     for other, c in visit.clearances.items():
         if c.status is _ASSIGNED:
@@ -130,17 +134,20 @@ def return_for_redeclaration(core: GateCore, visit: Visit, kind: ClearanceKind, 
         core.staging.discard(visit.visit_id)
         core.corridor.arrived(visit)
         core.release_slot(visit, now, out)
-    elif visit.location is Location.EXIT_LANE and visit.exit_device is not None:
+        return core.close_passage_reviews(visit, "the vehicle was turned back (returned)")
+    if visit.location is Location.EXIT_LANE and visit.exit_device is not None:
         # Returned at barrier 2: it waits for the amendment in the yard, not in the exit lane.
         out.append(KeepClosed(visit.exit_device, visit.visit_id, visit.plate, reasons))
         send_back_to_yard(core, visit, out)
+    return ""
 
 
 def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tuple[str, ...], actor: str, now: float,
-                 out: Out) -> None:
+                 out: Out) -> str:
     """Remove the visit from the flow for good: the vehicle is sent away and its places freed, but
     for a yard slot it still fills (freed once it is out of the yard). A barrier it stands at is
-    told to stay closed for it, even one already opened for it."""
+    told to stay closed for it, even one already opened for it. Returns what the audit says of
+    the reviews about its passage, which close (``GateCore.finish``)."""
     core.settle(visit, kind, S.REFUSED, actor, now, reasons)
     core.ledger.record_violation(visit.declaration.declarant_id, "refused")
     if visit.location is Location.ENTRY_LANE and visit.entry_device is not None:
@@ -167,7 +174,7 @@ def refuse_visit(core: GateCore, visit: Visit, kind: ClearanceKind, reasons: tup
         core.hold_refused_in_yard(visit, now, out)
     core.move(visit, Trigger.REFUSED, now)
     core.stats["refused_visits"] += 1
-    core.finish(visit, now, out)
+    return core.finish(visit, now, out)
 
 
 def on_channel_raised(core: GateCore, e: ev.ChannelRaised, now: float, out: Out) -> Verdict:
@@ -409,7 +416,8 @@ def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now:
     """Traffic police released vehicles from a staging area by hand: up to ``count`` of those
     waiting in that area, in the order they would be called forward. Where the gate calls
     vehicles only once their medical check has passed (``yard.call_when_checked``), those still
-    waiting for it stay: sent on, they would hold a place at barrier 1 until it passed."""
+    waiting for it stay: sent on, they would hold a place at barrier 1 until it passed. Vehicles
+    not answering their calls forward stay too: they go once heard from, or their review closed."""
     if Role.TRAFFIC_POLICE not in roles_of(core, e.account_id):
         return None, Refusal(f"account {e.account_id} is not traffic police")
     if e.area not in core.staging.area_capacity:
@@ -420,6 +428,8 @@ def on_staging_release_ordered(core: GateCore, e: ev.StagingReleaseOrdered, now:
         if released >= e.count or (checked_only and not core.staging.is_ready(visit_id)):
             break  # the checked vehicles come first in the area's order
         visit = core.active[visit_id]  # every queued vehicle is open (check_invariants)
+        if visit.not_answering:  # released when heard from, or by hand by closing its review
+            continue
         room = core.yard.has_room(visit.vehicle_class)
         if visit.location is Location.ENTRY_LANE:
             # Sent back from barrier 1 because the yard was full, and not yet at staging: with a slot

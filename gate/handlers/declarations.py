@@ -273,5 +273,5 @@ def on_declaration_cancelled(core: GateCore, e: ev.DeclarationCancelled, now: fl
         out.append(RouteTo(visit.visit_id, visit.plate, Station.AWAY, None))
     core.move(visit, Trigger.REFUSED, now)
     core.stats["cancelled"] += 1
-    core.finish(visit, now, out)
-    return visit.visit_id, "cancelled by the declarant" + (f": {e.reason}" if e.reason else "")
+    closed = core.finish(visit, now, out)
+    return visit.visit_id, "cancelled by the declarant" + (f": {e.reason}" if e.reason else "") + closed

@@ -141,6 +141,8 @@ def plate_seen(core: GateCore, device_id: str, raw_plate: str, now: float, out: 
         return visit.visit_id, Refusal(illegal)
     site = spec.site
     if visit.location is before and visit.last_site is site:
+        if visit.not_answering:  # seen at staging again: the vehicle no longer called is about after all
+            return visit.visit_id, _REPEAT_READ[site] + core.heard_from(visit, f"seen at {device_id}", now, out)
         if barrier is not None and barrier != _lane_barrier(visit, site) and _at_the_arm(visit, site):
             return visit.visit_id, _changed_lane(visit, site, barrier, core, out)
         if visit.withheld_at is not None and visit.withheld_at == barrier and _opened_for(visit, barrier):
@@ -194,10 +196,8 @@ def _arrived_barrier_1(core: GateCore, visit: Visit, before: Location, barrier: 
     if barrier is not None:
         core.hold_lane(visit, barrier)
     found = ""
-    if visit.no_show_review is not None:  # taken for a no-show, it came after all
-        if core.close_review(visit.no_show_review) is not None:
-            found = f"; review {visit.no_show_review} closed"
-        visit.no_show_review = None
+    if visit.no_show_review is not None:  # taken for a no-show (even one no longer called), it came after all
+        found = core.forget_missed_calls(visit)
     core.assign_workable(visit, now, out)
     bge = visit.clearances[_ENTRY_CHECK]
     if core.config.automated_border_check and bge.status is _ASSIGNED:
@@ -466,8 +466,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
         core.review(out, illegal, now, visit.visit_id, e.device_id, visit.plate, kind=ReviewKind.UNAUTHORISED_PASSAGE)
         return visit.visit_id, Refusal(illegal)
     core.stats["departed"] += 1
-    core.finish(visit, now, out)
-    return visit.visit_id, "departed"
+    return visit.visit_id, "departed" + core.finish(visit, now, out)
 
 
 def on_barrier_moved(core: GateCore, e: ev.BarrierOpened | ev.BarrierClosed, now: float, out: Out) -> Verdict:
@@ -572,6 +571,9 @@ def on_gps_ping(core: GateCore, e: ev.GpsPing, now: float, out: Out) -> Verdict:
             return None, Refusal(f"no open declaration for plate {plate}")
     visit_id = visit.visit_id
     if visit.location is not _OUTSIDE:
+        if visit.not_answering:  # its driver's app: the vehicle no longer called is about after all
+            return visit_id, f"position not counted: vehicle is {visit.location.value}" + core.heard_from(
+                visit, f"position from {e.device_id}", now, out)
         return visit_id, f"ignored: vehicle is {visit.location.value}"
     core.corridor.ping(visit, float(e.km_to_gate))
     core.advise_traffic(now, out)
@@ -590,6 +592,7 @@ def on_positions_reported(core: GateCore, e: ev.PositionsReported, now: float, o
     """
     plates, ping = core.plate_visits, core.corridor.ping
     applied = ignored = refused = 0
+    heard = ""
     for index, position in enumerate(e.positions):
         if usual_position(position):  # the common case in one call; anything else takes the full checks
             plate, km, _ = position
@@ -611,9 +614,11 @@ def on_positions_reported(core: GateCore, e: ev.PositionsReported, now: float, o
                 continue
         if visit.location is not _OUTSIDE:
             ignored += 1
+            if visit.not_answering:  # its driver's app: the vehicle no longer called is about after all
+                heard += core.heard_from(visit, f"position {index} from {e.device_id}", now, out)
             continue
         ping(visit, km)
         applied += 1
     if applied:
         core.advise_traffic(now, out)
-    return None, f"{len(e.positions)} positions: {applied} applied, {ignored} at the gate, {refused} refused"
+    return None, f"{len(e.positions)} positions: {applied} applied, {ignored} at the gate, {refused} refused{heard}"

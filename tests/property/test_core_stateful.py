@@ -107,7 +107,8 @@ CONFIG = GateConfig(
     # that depend on the hour of the day.
     traffic=TrafficConfig(gate_capacity_per_h=3.0,
                           hourly_capacity_per_h=tuple(0.0 if hour < 2 else 3.0 for hour in range(24))),
-    timeouts=TimeoutConfig(manifest_ack_s=60.0, payment_confirmation_s=900.0,
+    # A vehicle that misses two calls forward in a row is no longer called until it is heard from.
+    timeouts=TimeoutConfig(manifest_ack_s=60.0, payment_confirmation_s=900.0, no_show_max_calls=2,
                            working_hours={Role.MEDICAL: ((0.5, 12.0),), Role.CUSTOMS: ((1.0, 2.0), (3.0, 23.0))}),
 )
 
@@ -300,6 +301,8 @@ def obedient_step(core: GateCore, visit: Visit) -> Event | None:
     if loc is Location.OUTSIDE:
         return PlateRead("cam-staging", p, 0.99)
     if loc is Location.STAGING:
+        if visit.not_answering:  # no longer called, for it missed its calls: the driver is back in the cab
+            return PlateRead("cam-staging", p, 0.99)
         # Called forward (or released by hand, off the queue): it drives to barrier 1; else it waits.
         return PlateRead("cam-in-1", p, 0.99) if visit.reserved_slot or vid not in core.staging else None
     if loc is Location.ENTRY_LANE:
@@ -600,6 +603,14 @@ class GateUnderFire(RuleBasedStateMachine):
         if due is not None:
             assert self.core.next_deadline() is None or self.core.next_deadline() > self.now  # type: ignore[operator]
         self.last_device_event = None
+
+    @rule()
+    def called_vehicles_stay_away(self) -> None:
+        """The vehicles called forward do not come: the clock runs past their limit twice (the
+        first run only learns that those sent before them have gone) and the timers fire."""
+        for _ in range(2):
+            self.now += CONFIG.timeouts.call_forward_s
+            self.timers_fire()
 
     # ------------------------------------------------------------------ the end of the day
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gate.commands import AssignTask, ManualReview, OpenBarrier, RefuseEvent, RequestScan, RouteTo
+from gate.commands import AssignTask, KeepClosed, ManualReview, OpenBarrier, RefuseEvent, RequestScan, RouteTo
 from gate.config import DeviceSpec, GateConfig, WeightConfig
-from gate.enums import Channel, ClearanceKind, ClearanceStatus, DeviceKind, Location, ScanResult, Site, Station
-from gate.events import BarrierClosed, BarrierOpened, DeviceFaulted, DeviceRecovered, WeightMeasured
+from gate.enums import (
+    Channel, ClearanceKind, ClearanceStatus, DeviceKind, Location, Outcome, ReviewKind, ScanResult, Site, Station,
+)
+from gate.events import (
+    BarrierClosed, BarrierOpened, DeclarationCancelled, DeviceFaulted, DeviceRecovered, WeightMeasured,
+)
 from tests.unit.core.support import GateRun, gate_config, of_type, only, risk_for
 
 K = ClearanceKind
@@ -356,3 +360,43 @@ def test_a_barrier_repaired_after_an_officer_let_the_truck_through_by_hand_opens
     visit = _let_in_at_a_jammed_barrier_1(run)
     run.pass_barrier("barrier-in-1", visit)  # lifted by hand
     assert not of_type(run.send(DeviceRecovered("barrier-in-1")), OpenBarrier)
+
+
+def test_the_review_to_lift_barrier_2_by_hand_closes_once_the_vehicle_has_departed_through_it() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.to_yard(visit)
+    run.clear_goods(visit)
+    run.to_barrier_2(visit)
+    run.send(DeviceFaulted("barrier-out-1", "arm jammed"))
+    lift = only(run.decide(visit, ClearanceKind.BORDER_GUARD_EXIT), ManualReview)
+    run.pass_barrier("barrier-out-1", visit)
+    assert run.location(visit) is Location.DEPARTED and lift.review_id not in run.core.reviews
+    assert run.core.audit.records[-1].reason == (
+        f"departed; barrier-faulted review {lift.review_id} closed: the visit ended (departed)")
+    # The barrier is still jammed: the review of its manual procedure stays until it is repaired.
+    assert [r.kind for r in run.core.open_reviews()] == [ReviewKind.DEVICE_FAULTED]
+    assert run.core.check_invariants() == []
+
+
+def test_the_review_to_lift_barrier_1_by_hand_closes_when_the_vehicle_is_refused_at_it() -> None:
+    run = GateRun()
+    visit = _let_in_at_a_jammed_barrier_1(run)
+    lift = next(r for r in run.core.open_reviews() if r.kind is ReviewKind.BARRIER_FAULTED)
+    answer = run.decide(visit, ClearanceKind.BORDER_GUARD_ENTRY, Outcome.REFUSED, reasons=("forged papers",))
+    assert only(answer, KeepClosed).device_id == "barrier-in-1"
+    assert lift.review_id not in run.core.reviews  # nobody is to lift the arm for a refused vehicle
+    assert run.core.audit.records[-1].reason.endswith(
+        f"; barrier-faulted review {lift.review_id} closed: the visit ended (refused)")
+    assert run.core.check_invariants() == []
+
+
+def test_a_passage_without_permission_stays_for_people_to_look_into_after_the_visit_ends() -> None:
+    run = GateRun()
+    visit = run.declare()
+    run.arrive_at_barrier_1(visit)
+    incident = only(run.pass_barrier("barrier-in-1", visit), ManualReview)
+    run.send(DeclarationCancelled("trader-1", visit, "trip called off"))
+    assert run.location(visit) is Location.REFUSED
+    assert [r.review_id for r in run.core.open_reviews()] == [incident.review_id]
+    assert run.core.audit.records[-1].reason == "cancelled by the declarant: trip called off"
