@@ -204,7 +204,7 @@ class TimeoutConfig(BaseModel):
     #: late arrival), a position from its driver's app, or anything a person does about its visit
     #: (an officer's decision, a payment, an amendment; closing its review releases it by hand).
     #: Three calls give a driver away from the cab an hour and a half to come back.
-    no_show_max_calls: Annotated[int, Field(ge=1)] = 3
+    no_show_max_calls: Annotated[int, Field(ge=1, strict=True)] = 3
     manifest_ack_s: Seconds = 120.0
     #: A dispatched AGV mission not heard of again (arrived, or faulted) within this time raises a
     #: review, once per mission; the mission is not failed, for the AGV may still be on its way.
@@ -213,7 +213,7 @@ class TimeoutConfig(BaseModel):
     #: hours outlasts a night's closure of the partner side and the queue of a busy lane. A site
     #: that knows its partner's closures sets it above the longest of them.
     agv_report_s: Seconds = 12 * 3600.0
-    manifest_max_attempts: Annotated[int, Field(ge=1)] = 3
+    manifest_max_attempts: Annotated[int, Field(ge=1, strict=True)] = 3
 
     @model_validator(mode="after")
     def _closed_spells(self) -> TimeoutConfig:

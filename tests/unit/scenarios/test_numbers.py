@@ -206,8 +206,9 @@ def test_agent_settings_that_would_never_end_a_run_or_stop_the_gate_are_refused(
     assert any(line.startswith(f"{field}: {reason}") for line in lines), lines
 
 
-@pytest.mark.parametrize(("calls", "reason"), [(0, "must be >= 1 (got 0)"), (2.5, "must be a whole number (got 2.5)")])
-def test_a_limit_of_missed_calls_forward_is_a_whole_number_of_at_least_one(
-        minimal: dict[str, Any], calls: float, reason: str) -> None:
-    assert issues(_put(minimal, "core.timeouts.no_show_max_calls", calls)) == [
-        f"core.timeouts.no_show_max_calls: {reason}"]
+@pytest.mark.parametrize("field", ["no_show_max_calls", "manifest_max_attempts"])
+@pytest.mark.parametrize(("calls", "reason"), [(0, "must be >= 1 (got 0)"), (2.5, "must be a whole number (got 2.5)"),
+                                               (True, "must be a whole number (got True)")])
+def test_a_limit_of_missed_calls_or_attempts_is_a_whole_number_of_at_least_one(
+        minimal: dict[str, Any], field: str, calls: float, reason: str) -> None:
+    assert issues(_put(minimal, f"core.timeouts.{field}", calls)) == [f"core.timeouts.{field}: {reason}"]
