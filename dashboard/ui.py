@@ -18,6 +18,7 @@ from dashboard.state import (
     LoadedRun,
     collect_finished,
     current_run,
+    dismiss_start_problems,
     job_board,
     pending_runs,
     post_message,
@@ -26,6 +27,7 @@ from dashboard.state import (
     restore_widget,
     run_picker,
     show_messages,
+    start_problems,
 )
 
 #: Resolution of figures shown in the browser.
@@ -42,9 +44,27 @@ def page_setup(title: str) -> None:
     st.sidebar.title("gatetwin")
     st.sidebar.caption("Digital twin of a road-freight border gate")
     run_picker()
+    start_problems_notice()
     job_progress()
     st.title(title)
     show_messages()
+
+
+#: Key of the button that dismisses ``start_problems_notice``.
+DISMISS_START_PROBLEMS = "gatetwin.dismiss_start_problems"
+
+
+def start_problems_notice() -> None:
+    """In the sidebar, on every page: the results folders named at start that did not open, and
+    why, until the user dismisses them or picks other results."""
+    problems = start_problems()
+    if not problems:
+        return
+    with st.sidebar:
+        for problem in problems:
+            st.error(f"Not opened at start: {problem}", icon=":material/folder_off:")
+        st.button("Dismiss", key=DISMISS_START_PROBLEMS, on_click=dismiss_start_problems,
+                  help="Hide this message; it also goes once other results are opened or chosen.")
 
 
 def show_figure(figure: Figure, alt: str) -> None:

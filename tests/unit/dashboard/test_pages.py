@@ -264,10 +264,54 @@ def test_opening_a_saved_folder_shows_it_on_every_page(saved_runs: dict[str, Pat
     assert len(app.metric) == len(HEADLINES)
 
 
-def test_results_named_at_start_that_cannot_be_read_are_reported(open_app: OpenApp, tmp_path: Path,
-                                                                  saved_runs: dict[str, Path]) -> None:
-    app = open_app(tmp_path / "missing", saved_runs["baseline"])
-    assert [error.value for error in app.error] == [f"{tmp_path / 'missing'}: no such folder"]
+def start_problems(app: AppTest) -> list[str]:
+    """The sidebar's notices of results named at start that did not open."""
+    return [error.value for error in app.sidebar.error if error.value.startswith("Not opened at start: ")]
+
+
+@pytest.mark.parametrize("what", ["missing", "foreign"])
+def test_results_named_at_start_that_cannot_be_read_are_reported_on_every_page_until_dismissed(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path], what: str) -> None:
+    folder = tmp_path / what
+    if what == "foreign":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("not results\n", encoding="utf-8")
+    app = open_app(folder, saved_runs["baseline"])
+    problem = ("no such folder" if what == "missing" else
+               "not a gatetwin results folder (no summary.json); write one with 'gatetwin run --out'")
+    expected = [f"Not opened at start: {folder}: {problem}"]
+    assert [error.value for error in app.error] == expected
+    assert len(app.metric) == len(HEADLINES)
+    for page in [*PAGES, PAGES[0]]:
+        go(app, page)
+        assert start_problems(app) == expected, page
+    app.sidebar.button(key="gatetwin.dismiss_start_problems").click().run()
+    for page in PAGES:
+        go(app, page)
+        assert start_problems(app) == [], page
+        assert not app.error, page
+
+
+def test_the_report_of_results_named_at_start_goes_once_the_user_picks_other_results(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    app = open_app(tmp_path / "missing", saved_runs["baseline"], saved_runs["outage"])
+    go(app, "views/bottlenecks.py")
+    assert start_problems(app) == [f"Not opened at start: {tmp_path / 'missing'}: no such folder"]
+    picker = app.sidebar.selectbox(key="gatetwin.shown_widget")
+    picker.set_value(picker.options[1]).run()
+    assert start_problems(app) == []
+    go(app, "views/overview.py")
+    assert start_problems(app) == []
+
+
+def test_the_report_of_results_named_at_start_goes_once_the_user_opens_other_results(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(tmp_path / "missing"), "views/run.py")
+    assert start_problems(app) == [f"Not opened at start: {tmp_path / 'missing'}: no such folder"]
+    app.text_input(key="run.folder").set_value(str(saved_runs["outage"])).run()
+    app.button(key="run.open_folder").click().run()
+    go(app, "views/overview.py")
+    assert start_problems(app) == []
     assert len(app.metric) == len(HEADLINES)
 
 
