@@ -61,6 +61,14 @@ class LoadedRun:
         ends = [s.end for rep in self.run.replications for s in rep.stations.values()]
         return max(ends, default=0.0) / 3600.0
 
+    @property
+    def warmup_h(self) -> float:
+        """Hours of warm-up at the start of the run, which its KPIs leave out (from the manifest;
+        the scenario's own when the manifest does not say; 0 when neither is known)."""
+        extra = self.run.manifest.get("extra", {}) if isinstance(self.run.manifest, dict) else {}
+        if isinstance(extra, dict) and extra.get("warmup_h") is not None:
+            return float(extra["warmup_h"])
+        return float(self.scenario.run.warmup_h) if self.scenario is not None else 0.0
 
     def scenario_as_run(self) -> Scenario | None:
         """The scenario with this run's own hours, warm-up, replications and seed, from its

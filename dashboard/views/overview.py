@@ -29,8 +29,10 @@ if loaded is not None:
     manifest = run.manifest
     st.subheader(run.scenario_name)
     site = f"{loaded.scenario.site} · " if loaded.scenario is not None else ""
+    warmup = f" · the figures exclude the first {loaded.warmup_h:g} h (the warm-up)" if loaded.warmup_h > 0 else ""
     st.caption(f"{site}seed {manifest.get('seed', '?')} · {len(run.replications)} replication(s) · "
-               f"{loaded.horizon_h:g} simulated hours · scenario hash {run.scenario_hash[:12]} · from {loaded.source}")
+               f"{loaded.horizon_h:g} simulated hours{warmup} · scenario hash {run.scenario_hash[:12]} · "
+               f"from {loaded.source}")
     if run.failed:
         st.error(f"This run did not finish cleanly: {first_line(run.failed)}")
     broken = [(i, c) for i, rep in enumerate(run.replications) for c in rep.invariants if not c.holds]
@@ -39,8 +41,7 @@ if loaded is not None:
 
     st.markdown("#### Headline KPIs (mean over replications, 95 % confidence interval)")
     items = headlines(run.summary)
-    extra = manifest.get("extra", {}) if isinstance(manifest.get("extra"), dict) else {}
-    scaled = per_day_note(loaded.horizon_h - float(extra.get("warmup_h") or 0.0))
+    scaled = per_day_note(loaded.horizon_h - loaded.warmup_h)
     for row_start in range(0, len(items), 4):
         columns = st.columns(4)
         for column, item in zip(columns, items[row_start:row_start + 4], strict=False):

@@ -682,6 +682,18 @@ def test_the_overview_describes_the_scenario_with_the_runs_own_hours_replication
     assert "Run: 1 h (warm-up 0 h), 2 replication(s), seed 5" in described
 
 
+def test_the_overview_caption_says_the_figures_exclude_the_warm_up_when_the_run_had_one(
+        open_app: OpenApp, warmup_run_folder: Path, saved_runs: dict[str, Path]) -> None:
+    app = open_app(warmup_run_folder)
+    [caption] = [caption.value for caption in app.caption if "simulated hours" in caption.value]
+    assert "2 simulated hours · the figures exclude the first 1.5 h (the warm-up) · scenario hash" in caption
+    # Trucks cleared per day are scaled up from the half hour measured after it.
+    assert "scaled to a day from 0.5 h" in " ".join(caption.value for caption in app.caption)
+    app = open_app(saved_runs["baseline"])
+    [caption] = [caption.value for caption in app.caption if "simulated hours" in caption.value]
+    assert "warm-up" not in caption and "exclude" not in caption
+
+
 def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percentiles_are_means(
         open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
     app = open_app(saved_runs["baseline"])
