@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from dashboard.analysis import format_number, older_results_note
 from dashboard.jobs import JobKey, JobStatus
+from twin.compare import few_replications_warning
 from dashboard.state import (
     LoadedRun,
     collect_finished,
@@ -96,6 +97,19 @@ def show_format_note(loaded: LoadedRun) -> None:
     note = older_results_note(loaded.run, loaded.source if Path(loaded.source).is_dir() else None)
     if note:
         st.warning(f"{loaded.label}: {note}", icon=":material/history:")
+
+
+#: What an interval column of a table shows, for its heading's help.
+INTERVAL_HELP = ("The 95 % confidence interval over replications: ± its half width, or its bounds where the "
+                 "quantity's range cuts it (a share cannot go below 0 or above 1, a count or a time below 0); "
+                 "'same in all N replications' when every replication gave the same value.")
+
+
+def show_few_replications(loaded: LoadedRun) -> None:
+    """A warning, on a page that shows intervals, when they rest on too few replications."""
+    few = few_replications_warning({loaded.label: len(loaded.run.replications)})
+    if few:
+        st.warning(few, icon=":material/warning:")
 
 
 def first_line(text: str | None) -> str:

@@ -18,7 +18,7 @@ from dashboard.analysis import (
     pooled_percentiles_note,
     uses_agents,
 )
-from dashboard.ui import first_line, page_setup, require_run, show_figure, table
+from dashboard.ui import INTERVAL_HELP, first_line, page_setup, require_run, show_few_replications, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
 
@@ -39,6 +39,7 @@ if loaded is not None:
     if broken:
         st.warning(f"{len(broken)} invariant check(s) failed; the numbers below may be wrong. See 'Checks' below.")
 
+    show_few_replications(loaded)
     st.markdown("#### Headline KPIs (mean over replications, 95 % confidence interval)")
     items = headlines(run.summary)
     scaled = per_day_note(loaded.horizon_h - loaded.warmup_h)
@@ -90,7 +91,8 @@ if loaded is not None:
                     levels_caption(levels, first.seed, len(run.replications)))
 
     with st.expander("Every KPI", expanded=False):
-        table(kpi_table(run.summary), {"mean": "%.3f", "± 95 % CI": "%.3f"}, key="overview-kpis")
+        table(kpi_table(run.summary), {"mean": "%.3f"}, labels={"95 % CI": ("95 % CI", INTERVAL_HELP)},
+              key="overview-kpis")
     with st.expander("Checks (conservation, Little's law, the core's books)", expanded=bool(broken)):
         checks = pd.DataFrame(
             [{"replication": i, "check": c.name, "holds": c.holds, "detail": c.detail}

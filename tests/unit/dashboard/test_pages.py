@@ -16,7 +16,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
-from dashboard.analysis import AGENT_HEADLINES, HEADLINES, headlines
+from dashboard.analysis import AGENT_HEADLINES, HEADLINES, format_number, headlines
 from dashboard.replay import clock_label, passage_end
 from tests.unit.dashboard.support import APP, OTHER_SEED, busy_smart_gate, with_scanner_outage
 from scenarios.schema import Scenario
@@ -93,6 +93,35 @@ def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenA
             "length of the queue on the approach road (km); trucks held in the staging areas (trucks). "
             "Replication 0 (seed 870) of 2; the others differ.") in captions
     assert app.sidebar.selectbox(key="gatetwin.shown_widget").value.startswith("huu_nghi_smart_gate")
+
+
+def test_intervals_over_two_replications_come_with_a_warning_stop_at_zero_and_say_when_replications_agree(
+        open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
+    kpis = baseline_run.summary["kpis"]
+    app = open_app(saved_runs["baseline"])
+    few = "The 95 % intervals rest on 2 replications, too few to plan on (3 or more are needed)"
+    assert any(warning.value.startswith(few) for warning in app.warning)
+    captions = [caption.value for caption in app.caption]
+    # 3 ± 38.1 re-declarations would reach -35: the interval stops at 0, the mean stays 3.
+    redeclarations = kpis["redeclarations"]
+    assert redeclarations["mean"] - redeclarations["half_width"] < 0 < redeclarations["mean"]
+    assert (f"95 % CI 0 to {format_number(redeclarations['high'])} (2 replications, too few to plan on)"
+            in captions)
+    every_kpi = table_with(app, "95 % CI").set_index("KPI")
+    assert kpis["plates_typed"]["per_replication"] == [28.0, 28.0]
+    assert every_kpi.loc["plates_typed", "95 % CI"] == "same in all 2 replications"
+    assert not every_kpi["95 % CI"].str.contains(r"^-|to -|± 0$").any()
+    go(app, "views/bottlenecks.py")
+    assert any(warning.value.startswith(few) for warning in app.warning)
+    go(app, "views/agencies.py")
+    [delivered] = [metric for metric in app.metric if metric.label == "Containers delivered per day"]
+    assert "same in all 2 replications" in delivered.proto.help
+
+
+def test_intervals_over_three_replications_come_without_a_warning(open_app: OpenApp, other_seed_folder: Path) -> None:
+    app = open_app(other_seed_folder)
+    assert not any("too few" in warning.value for warning in app.warning)
+    assert not any("too few" in caption.value for caption in app.caption)
 
 
 def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs: dict[str, Path],
@@ -543,10 +572,18 @@ def test_stations_with_unlimited_room_show_their_utilisation_as_unlimited(open_a
     limited = [name for name in stations.index if name not in unlimited]
     assert unlimited and limited
     assert (stations.loc[unlimited, "utilisation"] == "unlimited").all()
-    assert (stations.loc[unlimited, "utilisation ± CI"] == "unlimited").all()
+    assert (stations.loc[unlimited, "utilisation 95 % CI"] == "unlimited").all()
     for name in limited:
-        assert stations.loc[name, "utilisation"] == f"{utilisation[f'{name}_utilisation']['mean']:.2f}"
-        assert stations.loc[name, "utilisation ± CI"] == f"{utilisation[f'{name}_utilisation']['half_width']:.2f}"
+        entry = utilisation[f"{name}_utilisation"]
+        assert stations.loc[name, "utilisation"] == f"{entry['mean']:.2f}"
+        assert 0.0 <= entry["low"] <= entry["mean"] <= entry["high"] <= 1.0
+        if entry["half_width"] == 0:
+            expected = "same in all 2 replications"
+        elif (entry["low"], entry["high"]) != (entry["mean"] - entry["half_width"], entry["mean"] + entry["half_width"]):
+            expected = f"{entry['low']:.2f} to {entry['high']:.2f}"  # cut at 0 or 1
+        else:
+            expected = f"± {entry['half_width']:.2f}"
+        assert stations.loc[name, "utilisation 95 % CI"] == expected
     assert "None" not in stations.astype(str).to_numpy()
 
 
@@ -557,10 +594,10 @@ def test_a_run_of_one_replication_says_so_where_a_limited_station_has_no_interva
     stations = waits[waits["kind"] == "station"]
     limited = stations[stations["utilisation"] != "unlimited"]
     assert len(limited) and len(limited) < len(stations)
-    assert (limited["utilisation ± CI"] == "no CI (1 replication)").all()
-    assert (stations.loc[stations["utilisation"] == "unlimited", "utilisation ± CI"] == "unlimited").all()
+    assert (limited["utilisation 95 % CI"] == "no CI (1 replication)").all()
+    assert (stations.loc[stations["utilisation"] == "unlimited", "utilisation 95 % CI"] == "unlimited").all()
     timed = waits[waits["mean wait (min)"] != "—"]  # agencies given no task have no wait to show
-    assert len(timed) and (timed["mean wait ± CI"] == "no CI (1 replication)").all()
+    assert len(timed) and (timed["mean wait 95 % CI"] == "no CI (1 replication)").all()
 
 
 def test_the_bottleneck_headline_is_the_longest_wait_at_a_station_or_for_officers(
@@ -590,7 +627,8 @@ def test_compare_says_replications_were_paired_only_when_they_were(open_app: Ope
     [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
     assert "paired by replication" in caption and "Welch" not in caption
     arrived = table_with(app, "KPI").set_index("KPI").loc["trucks_arrived", f"{outage} − baseline"]
-    assert arrived == "0 ± 0"  # the same trucks in both runs, replication by replication
+    # The same trucks in both runs, replication by replication: no "± 0", which reads as certainty.
+    assert arrived == "0 (same in every replication)"
     app.multiselect(key="compare.runs").set_value([baseline, other]).run()
     [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
     assert "share no replication" in caption and "Welch" in caption
@@ -796,8 +834,9 @@ def test_run_and_compare_of_one_scenario_under_two_names_compares_it_with_itself
     assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"]
     assert not app.error
     differences = table_with(app, "KPI").set_index("KPI")[f"{label} (2) − baseline"]
-    assert differences["trucks_arrived"] == "0 ± 0"
-    assert differences.str.match(r"^(0 ± 0|-$)").all(), differences  # every difference is zero, or not measured
+    assert differences["trucks_arrived"] == "0 (same in every replication)"
+    # Every difference is zero, or not measured.
+    assert differences.str.match(r"^(0 \(same in every replication\)( equal)?|-)$").all(), differences
     go(app, "views/overview.py")  # and back: still the two, no error
     go(app, "views/compare.py")
     assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"] and not app.error
