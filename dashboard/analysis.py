@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,18 @@ from scenarios.schema import Scenario
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
-from twin.results import RESULTS_FORMAT, TIME_AT_GATE_NOTE, RunResult, format_gaps, kpi_order, kpi_unit
-from twin.stats import mean_ci
+from twin.compare import difference_interval, interval_text, row_interval, with_ci
+from twin.results import (
+    RESULTS_FORMAT,
+    TIME_AT_GATE_NOTE,
+    RunResult,
+    format_gaps,
+    kpi_interval,
+    kpi_order,
+    kpi_range,
+    kpi_unit,
+)
+from twin.stats import Interval, too_few_replications
 
 HOUR = 3600.0
 MINUTE = 60.0
@@ -73,14 +83,17 @@ AGENT_ACTIVITY: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class Headline:
-    """One headline KPI: its mean over replications and 95 % confidence half width."""
+    """One headline KPI: its mean over replications and 95 % confidence interval."""
 
     kpi: str
     label: str
-    mean: float
-    half_width: float
+    interval: Interval
     unit: str
-    replications: int
+
+    @property
+    def mean(self) -> float:
+        """The mean over replications."""
+        return self.interval.mean
 
     @property
     def value_text(self) -> str:
@@ -89,12 +102,24 @@ class Headline:
 
     @property
     def interval_text(self) -> str:
-        """The confidence interval in words, e.g. "95 % CI ± 46 (5 replications)"."""
-        if math.isnan(self.mean):
-            return "not measured in this run"
-        if math.isnan(self.half_width):
-            return "one replication: no confidence interval"
-        return f"95 % CI ± {format_quantity(self.half_width, self.unit)} ({self.replications} replications)"
+        """The confidence interval in words (``interval_words``)."""
+        return interval_words(self.interval, self.unit)
+
+
+def interval_words(interval: Interval, unit: str) -> str:
+    """A KPI's confidence interval in words, each figure with its unit: "95 % CI ± 46 trucks/day
+    (5 replications)", "95 % CI 0% to 6% (5 replications)" where a share's or a count's range
+    cuts it, "same in all 2 replications" when they all agree, and "..., too few to plan on"
+    after a count of replications below ``twin.stats.TRUSTED_REPLICATIONS``."""
+    if math.isnan(interval.mean):
+        return "not measured in this run"
+    if math.isnan(interval.half_width):
+        return "one replication: no confidence interval"
+    words = interval_text(interval, lambda value: format_quantity(value, unit))
+    if interval.agreed:
+        return words
+    few = ", too few to plan on" if too_few_replications(interval.n) else ""
+    return f"95 % CI {words} ({interval.n} replications{few})"
 
 
 def format_number(value: float) -> str:
@@ -127,15 +152,10 @@ def headlines(summary: Mapping[str, Any], which: Sequence[tuple[str, str]] = HEA
     replications = int(summary.get("replications", 0))
     result = []
     for kpi, label in which:
-        entry = kpis.get(kpi, {})
-        result.append(Headline(
-            kpi=kpi,
-            label=label,
-            mean=_float(entry.get("mean")),
-            half_width=_float(entry.get("half_width")),
-            unit=kpi_unit(kpi),
-            replications=replications,
-        ))
+        interval = kpi_interval(kpi, kpis.get(kpi, {}))
+        if not interval.n:  # a summary that does not count them per KPI
+            interval = replace(interval, n=replications)
+        result.append(Headline(kpi=kpi, label=label, interval=interval, unit=kpi_unit(kpi)))
     return result
 
 
@@ -237,14 +257,15 @@ def _float(value: Any) -> float:
 
 
 def kpi_table(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """Every KPI of a run: mean, 95 % confidence half width, unit and replications measured."""
+    """Every KPI of a run: mean, 95 % confidence interval in words (``twin.compare.interval_text``:
+    "—" with one replication), unit and replications measured."""
     kpis = summary.get("kpis", {})
-    rows = [
-        {"KPI": name, "mean": _float(kpis[name].get("mean")), "± 95 % CI": _float(kpis[name].get("half_width")),
-         "unit": kpis[name].get("unit") or kpi_unit(name), "replications": int(kpis[name].get("n", 0))}
-        for name in kpi_order(kpis)
-    ]
-    return pd.DataFrame(rows, columns=["KPI", "mean", "± 95 % CI", "unit", "replications"])
+    rows = []
+    for name in kpi_order(kpis):
+        interval = kpi_interval(name, kpis[name])
+        rows.append({"KPI": name, "mean": interval.mean, "95 % CI": interval_text(interval, format_number) or "—",
+                     "unit": kpis[name].get("unit") or kpi_unit(name), "replications": int(kpis[name].get("n", 0))})
+    return pd.DataFrame(rows, columns=["KPI", "mean", "95 % CI", "unit", "replications"])
 
 
 # --- series by the hour -----------------------------------------------------------------------
@@ -589,14 +610,18 @@ STATION_KIND, OFFICERS_KIND = "station", "officers"
 OFFICER_KPI_PREFIX = "officers_"
 
 
-def _kpi_mean_ci(kpis: Mapping[str, Any], name: str) -> tuple[float, float]:
-    entry = kpis.get(name) or {}
-    return _float(entry.get("mean")), _float(entry.get("half_width"))
+#: The columns of ``officer_waits`` and ``bottleneck_table`` that hold a mean with, beside it,
+#: its 95 % interval (a ``twin.stats.Interval``).
+UTILISATION_CI, WAIT_CI = "utilisation 95 % CI", "mean wait 95 % CI"
+
+
+def _kpi_interval(kpis: Mapping[str, Any], name: str) -> Interval:
+    return kpi_interval(name, kpis.get(name) or {})
 
 
 def officer_waits(run: RunResult) -> pd.DataFrame:
     """Each agency's officers: the share of their time on tasks and the mean minutes a task
-    waited for one of them, each a mean over replications with its 95 % half width.
+    waited for one of them, each a mean over replications with its 95 % interval.
 
     Read from the KPIs ``officers_<role>_utilisation`` and ``officers_<role>_mean_wait``;
     results written before those KPIs existed give the same figures in each replication's
@@ -609,9 +634,9 @@ def officer_waits(run: RunResult) -> pd.DataFrame:
     rows = []
     if roles:
         for role in roles:
-            utilisation = _kpi_mean_ci(kpis, f"{OFFICER_KPI_PREFIX}{role}_utilisation")
-            wait = _kpi_mean_ci(kpis, f"{OFFICER_KPI_PREFIX}{role}{suffix}")
-            rows.append((role, *utilisation, *wait))
+            utilisation = _kpi_interval(kpis, f"{OFFICER_KPI_PREFIX}{role}_utilisation")
+            wait = _kpi_interval(kpis, f"{OFFICER_KPI_PREFIX}{role}{suffix}")
+            rows.append((role, utilisation.mean, utilisation, wait.mean, wait))
     else:
         sections = _per_replication(run, "agencies")
         for role in dict.fromkeys(role for section in sections for role in section):
@@ -625,8 +650,10 @@ def officer_waits(run: RunResult) -> pd.DataFrame:
                     result.append(float(value) if isinstance(value, (int, float)) and not unlimited else math.nan)
                 return result
 
-            rows.append((role, *mean_ci(values("utilisation")), *mean_ci(values("mean_wait_min"))))
-    return pd.DataFrame(rows, columns=["agency", "utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI"])
+            utilisation = Interval.of(values("utilisation"), kpi_range(f"{OFFICER_KPI_PREFIX}{role}_utilisation"))
+            wait = Interval.of(values("mean_wait_min"), kpi_range(f"{OFFICER_KPI_PREFIX}{role}{suffix}"))
+            rows.append((role, utilisation.mean, utilisation, wait.mean, wait))
+    return pd.DataFrame(rows, columns=["agency", "utilisation", UTILISATION_CI, "mean wait (min)", WAIT_CI])
 
 
 def bottleneck_table(run: RunResult) -> pd.DataFrame:
@@ -634,7 +661,8 @@ def bottleneck_table(run: RunResult) -> pd.DataFrame:
     agency's officers (a task waiting for an officer), longest mean wait first.
 
     Columns: ``where``, ``kind`` (``STATION_KIND`` or ``OFFICERS_KIND``), utilisation and mean
-    wait (minutes), each a mean over replications with its 95 % half width; and for stations
+    wait (minutes), each a mean over replications with its 95 % interval (``UTILISATION_CI``,
+    ``WAIT_CI``); and for stations
     the longest queue, trucks per hour and mean minutes there (means over replications; NaN
     for officers, who hold no queue of trucks).
     """
@@ -642,13 +670,13 @@ def bottleneck_table(run: RunResult) -> pd.DataFrame:
     names = list(dict.fromkeys(name for rep in run.replications for name in rep.stations))
     rows = []
     for name in names:
-        utilisation, utilisation_ci = _kpi_mean_ci(kpis, f"{name}_utilisation")
-        wait, wait_ci = _kpi_mean_ci(kpis, f"{name}_mean_wait")
+        utilisation = _kpi_interval(kpis, f"{name}_utilisation")
+        wait = _kpi_interval(kpis, f"{name}_mean_wait")
         summaries = [rep.stations[name] for rep in run.replications if name in rep.stations]
         rows.append({
             "where": name, "kind": STATION_KIND,
-            "utilisation": utilisation, "utilisation ± CI": utilisation_ci,
-            "mean wait (min)": wait, "mean wait ± CI": wait_ci,
+            "utilisation": utilisation.mean, UTILISATION_CI: utilisation,
+            "mean wait (min)": wait.mean, WAIT_CI: wait,
             "longest queue": float(np.mean([s.max_queue for s in summaries])),
             "trucks per hour": float(np.mean([s.throughput_per_h for s in summaries])),
             "mean time there (min)": float(np.mean([s.mean_sojourn_s for s in summaries])) / MINUTE,
@@ -656,10 +684,10 @@ def bottleneck_table(run: RunResult) -> pd.DataFrame:
     for officers in officer_waits(run).to_dict("records"):
         rows.append({
             "where": f"{str(officers['agency']).replace('_', ' ')} officers", "kind": OFFICERS_KIND,
-            **{column: officers[column] for column in ("utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI")},
+            **{column: officers[column] for column in ("utilisation", UTILISATION_CI, "mean wait (min)", WAIT_CI)},
             "longest queue": math.nan, "trucks per hour": math.nan, "mean time there (min)": math.nan,
         })
-    columns = ["where", "kind", "utilisation", "utilisation ± CI", "mean wait (min)", "mean wait ± CI", "longest queue",
+    columns = ["where", "kind", "utilisation", UTILISATION_CI, "mean wait (min)", WAIT_CI, "longest queue",
                "trucks per hour", "mean time there (min)"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["mean wait (min)", "utilisation"], ascending=False, na_position="last",
@@ -731,15 +759,17 @@ def faults_text(faults: float, replications: int) -> str:
     return text + " per replication" if replications > 1 else text
 
 
-def agv_summary(run: RunResult) -> dict[str, tuple[float, float]] | None:
-    """AGV fleet figures (mean, 95 % half width over replications); None without an AGV lane."""
+def agv_summary(run: RunResult) -> dict[str, Interval] | None:
+    """AGV fleet figures (mean and 95 % interval over replications, a share cut to [0, 1], the
+    counts at 0); None without an AGV lane."""
     sections = [section for section in _per_replication(run, "agv") if section]
     if not sections:
         return None
     result = {}
-    for field, label in (("utilisation", "fleet utilisation"), ("backlog", "waiting to cross at the end"),
-                         ("breakdowns", "breakdowns")):
-        result[label] = mean_ci([float(section.get(field, math.nan)) for section in sections])
+    for field, label, limits in (("utilisation", "fleet utilisation", (0.0, 1.0)),
+                                 ("backlog", "waiting to cross at the end", (0.0, math.inf)),
+                                 ("breakdowns", "breakdowns", (0.0, math.inf))):
+        result[label] = Interval.of([float(section.get(field, math.nan)) for section in sections], limits)
     return result
 
 
@@ -768,15 +798,17 @@ def uses_agents(run: RunResult) -> bool:
 
 
 def agent_activity(run: RunResult) -> pd.DataFrame:
-    """What the agents counted, mean per replication with its 95 % half width (NaN with one)."""
+    """What the agents counted (none of it negative), mean per replication with its 95 % interval
+    in words (``twin.compare.interval_text``; "—" with one replication)."""
     sections = _per_replication(run, "agents")
     rows = []
     for field, label in AGENT_ACTIVITY:
         values = [float(section[field]) for section in sections if isinstance(section.get(field), (int, float))]
         if values:
-            mean, half_width = mean_ci(values)
-            rows.append({"what": label, "per replication": mean, "± 95 % CI": half_width})
-    return pd.DataFrame(rows, columns=["what", "per replication", "± 95 % CI"])
+            interval = Interval.of(values, (0.0, math.inf))
+            rows.append({"what": label, "per replication": interval.mean,
+                         "95 % CI": interval_text(interval, format_number) or "—"})
+    return pd.DataFrame(rows, columns=["what", "per replication", "95 % CI"])
 
 
 def corridor_segments(corridor: pd.DataFrame) -> list[str]:
@@ -800,13 +832,6 @@ def corridor_at(corridor: pd.DataFrame, hour: float) -> tuple[pd.DataFrame, floa
 
 
 # --- comparing runs ---------------------------------------------------------------------------
-
-def with_ci(mean: float, half_width: float) -> str:
-    """"mean ± half width", or the mean alone without an interval."""
-    if math.isnan(mean):
-        return "-"
-    return format_number(mean) if math.isnan(half_width) else f"{format_number(mean)} ± {format_number(half_width)}"
-
 
 def winner(group: pd.DataFrame) -> tuple[str, bool]:
     """The run that wins one KPI (its rows of the comparison, baseline first) and whether it wins
@@ -857,14 +882,14 @@ def side_by_side(comparison: pd.DataFrame, short: Mapping[str, str] | None = Non
                 row[f"{run} − baseline"] = "-"
                 continue
             verdict = entry["verdict"] if entry["verdict"] not in ("n/a",) else ""
-            difference = with_ci(entry["difference"] * scale, entry["difference_half_width"] * scale)
+            difference = with_ci(difference_interval(entry).scaled(scale), format_number)
             row[f"{run} − baseline"] = f"{difference} {verdict}".strip()
         best, clear = winner(group)
         best = names.get(best, best)
         row["best"] = (f"{best} (clear)" if clear else best) if best else "-"
         for run in runs:
             entry = by_run.get(run)
-            row[run] = with_ci(entry["mean"] * scale, entry["half_width"] * scale) if entry else "-"
+            row[run] = with_ci(row_interval(entry).scaled(scale), format_number) if entry else "-"
         row["unit"] = "M VND" if unit == "VND" else unit
         row["better"] = group["direction"].iloc[0]
         rows.append(row)

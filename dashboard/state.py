@@ -36,6 +36,7 @@ _SHOWN = "gatetwin.shown"
 _PENDING = "gatetwin.pending"
 _MESSAGES = "gatetwin.messages"
 _PRELOADED = "gatetwin.preloaded"
+_START_PROBLEMS = "gatetwin.start_problems"
 _COMPARED = "gatetwin.compare_opened"
 _CHOICES = "gatetwin.choices"
 #: Key of the sidebar's "results shown" selector.
@@ -60,6 +61,14 @@ class LoadedRun:
         ends = [s.end for rep in self.run.replications for s in rep.stations.values()]
         return max(ends, default=0.0) / 3600.0
 
+    @property
+    def warmup_h(self) -> float:
+        """Hours of warm-up at the start of the run, which its KPIs leave out (from the manifest;
+        the scenario's own when the manifest does not say; 0 when neither is known)."""
+        extra = self.run.manifest.get("extra", {}) if isinstance(self.run.manifest, dict) else {}
+        if isinstance(extra, dict) and extra.get("warmup_h") is not None:
+            return float(extra["warmup_h"])
+        return float(self.scenario.run.warmup_h) if self.scenario is not None else 0.0
 
     def scenario_as_run(self) -> Scenario | None:
         """The scenario with this run's own hours, warm-up, replications and seed, from its
@@ -134,6 +143,8 @@ def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show:
     runs[label] = loaded
     if show or _SHOWN not in st.session_state:
         st.session_state[_SHOWN] = label
+    # Other results were picked: what went wrong with those named at start no longer matters.
+    dismiss_start_problems()
     return loaded
 
 
@@ -193,6 +204,7 @@ def short_source(source: str, longest: int = 32) -> str:
 
 def _remember_shown() -> None:
     st.session_state[_SHOWN] = st.session_state[SHOWN_WIDGET]
+    dismiss_start_problems()
 
 
 # --- choices made in a page's widgets ----------------------------------------------------------
@@ -297,15 +309,30 @@ def open_folders(folder: Path, show: bool = True) -> list[LoadedRun]:
 
 
 def preload_from_environment() -> None:
-    """Open the folders named in ``GATETWIN_RESULTS``, once per session; report any that fail."""
+    """Open the folders named in ``GATETWIN_RESULTS``, once per session. Why any failed is kept
+    (``start_problems``) for every page to show until the user dismisses it or picks other results."""
     if st.session_state.get(_PRELOADED):
         return
     st.session_state[_PRELOADED] = True
+    problems = []
     for index, entry in enumerate(filter(None, os.environ.get(RESULTS_ENV, "").split(os.pathsep))):
         try:
             open_folders(Path(entry), show=index == 0)
         except ValueError as exc:
-            post_message("error", str(exc))
+            problems.append(str(exc))
+    st.session_state[_START_PROBLEMS] = problems
+
+
+def start_problems() -> list[str]:
+    """Why results folders named at start (``gatetwin dashboard FOLDER ...``) did not open, one
+    line each naming the folder, until ``dismiss_start_problems``."""
+    problems: list[str] = st.session_state.get(_START_PROBLEMS, [])
+    return problems
+
+
+def dismiss_start_problems() -> None:
+    """Stop showing ``start_problems``: the user dismissed them, or picked other results."""
+    st.session_state[_START_PROBLEMS] = []
 
 
 def find_scenario(run: RunResult) -> Scenario | None:

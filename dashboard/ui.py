@@ -14,10 +14,12 @@ from matplotlib.figure import Figure
 
 from dashboard.analysis import format_number, older_results_note
 from dashboard.jobs import JobKey, JobStatus
+from twin.compare import few_replications_warning
 from dashboard.state import (
     LoadedRun,
     collect_finished,
     current_run,
+    dismiss_start_problems,
     job_board,
     pending_runs,
     post_message,
@@ -26,6 +28,7 @@ from dashboard.state import (
     restore_widget,
     run_picker,
     show_messages,
+    start_problems,
 )
 
 #: Resolution of figures shown in the browser.
@@ -42,9 +45,27 @@ def page_setup(title: str) -> None:
     st.sidebar.title("gatetwin")
     st.sidebar.caption("Digital twin of a road-freight border gate")
     run_picker()
+    start_problems_notice()
     job_progress()
     st.title(title)
     show_messages()
+
+
+#: Key of the button that dismisses ``start_problems_notice``.
+DISMISS_START_PROBLEMS = "gatetwin.dismiss_start_problems"
+
+
+def start_problems_notice() -> None:
+    """In the sidebar, on every page: the results folders named at start that did not open, and
+    why, until the user dismisses them or picks other results."""
+    problems = start_problems()
+    if not problems:
+        return
+    with st.sidebar:
+        for problem in problems:
+            st.error(f"Not opened at start: {problem}", icon=":material/folder_off:")
+        st.button("Dismiss", key=DISMISS_START_PROBLEMS, on_click=dismiss_start_problems,
+                  help="Hide this message; it also goes once other results are opened or chosen.")
 
 
 def show_figure(figure: Figure, alt: str) -> None:
@@ -76,6 +97,19 @@ def show_format_note(loaded: LoadedRun) -> None:
     note = older_results_note(loaded.run, loaded.source if Path(loaded.source).is_dir() else None)
     if note:
         st.warning(f"{loaded.label}: {note}", icon=":material/history:")
+
+
+#: What an interval column of a table shows, for its heading's help.
+INTERVAL_HELP = ("The 95 % confidence interval over replications: ± its half width, or its bounds where the "
+                 "quantity's range cuts it (a share cannot go below 0 or above 1, a count or a time below 0); "
+                 "'same in all N replications' when every replication gave the same value.")
+
+
+def show_few_replications(loaded: LoadedRun) -> None:
+    """A warning, on a page that shows intervals, when they rest on too few replications."""
+    few = few_replications_warning({loaded.label: len(loaded.run.replications)})
+    if few:
+        st.warning(few, icon=":material/warning:")
 
 
 def first_line(text: str | None) -> str:

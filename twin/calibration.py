@@ -11,7 +11,8 @@ table, stations and ``extra``), the public range, and the rule that judges agree
 
 Intervals: a figure measured once per replication (a count per day, a mean) gets Student's t
 interval over the replications (``twin.stats.mean_ci``); with a single replication, a count gets
-its Poisson interval and a mean over trucks its normal interval over those trucks. A share gets
+its Poisson interval and a mean over trucks its normal interval over those trucks. Such an
+interval is cut at 0 for a figure that cannot be negative (a count, a rate, a time). A share gets
 the Wilson interval of its counts pooled over the replications.
 
 Each check says whether its figure is an *input* the scenario sets and the run reproduces
@@ -45,12 +46,14 @@ from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from twin.results import ReplicationResult, make_manifest
 from twin.run import run_replication
-from twin.stats import mean_ci
+from twin.stats import UNBOUNDED, clip_interval, mean_ci
 
 HOUR = 3600.0
 DAY = 86_400.0
 #: The two-sided 95 % quantile of the standard normal distribution.
 Z95 = 1.959963984540054
+#: The range of a figure that cannot be negative.
+NOT_NEGATIVE = (0.0, math.inf)
 CALIBRATION_CSV = "calibration.csv"
 CALIBRATION_JSON = "calibration.json"
 
@@ -159,9 +162,11 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     return low, high
 
 
-def over_replications(values: Sequence[float], single: tuple[float, str] | None = None) -> Estimate:
-    """Mean and t interval over replications; with one replication, ``single`` gives the half
-    width of the interval within it and how it was made (without it there is no interval)."""
+def over_replications(values: Sequence[float], single: tuple[float, str] | None = None,
+                      limits: tuple[float, float] = NOT_NEGATIVE) -> Estimate:
+    """Mean and t interval over replications, cut to ``limits`` (the figure's range: a count or a
+    time is never negative); with one replication, ``single`` gives the half width of the
+    interval within it and how it was made (without it there is no interval)."""
     mean, half = mean_ci(values)
     if len(values) >= 2:
         method = f"t interval over {len(values)} replications"
@@ -169,7 +174,7 @@ def over_replications(values: Sequence[float], single: tuple[float, str] | None 
         half, method = single
     else:
         method = "one replication: no interval"
-    return Estimate(mean, mean - half, mean + half, method, tuple(float(v) for v in values))
+    return Estimate(mean, *clip_interval(mean, half, limits), method, tuple(float(v) for v in values))
 
 
 def pooled_share(counts: Sequence[tuple[int, int]]) -> Estimate:
@@ -348,7 +353,7 @@ def days_of_demand_in_surge(reps: Sequence[ReplicationResult], scenario: Scenari
         counts.append(count)
         values.append((count - normal) / per_day_demand)
     single = (Z95 * math.sqrt(counts[0]) / per_day_demand, "one replication: Poisson interval of the count") if counts else None
-    return over_replications(values, single)
+    return over_replications(values, single, UNBOUNDED)  # fewer trucks than the days bring anyway: below 0
 
 
 # --- the runs and the checks ------------------------------------------------------------------------

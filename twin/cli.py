@@ -51,7 +51,17 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.results import KPI_UNITS, SUMMARY_FILE, ReplicationResult, RunResult, kpi_notes, kpi_order, kpi_unit
+from twin.compare import few_replications_warning, interval_text
+from twin.results import (
+    KPI_UNITS,
+    SUMMARY_FILE,
+    ReplicationResult,
+    RunResult,
+    kpi_interval,
+    kpi_notes,
+    kpi_order,
+    kpi_unit,
+)
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.sweep import (
     DEFAULT_KPIS,
@@ -210,13 +220,25 @@ def _summary_table(run: RunResult) -> Table:
                   caption="\n".join(notes) or None)
     table.add_column("KPI")
     table.add_column("mean", justify="right")
-    table.add_column("± 95 % CI", justify="right")
+    table.add_column("95 % CI", justify="right")
     table.add_column("unit")
     for name in kpi_order([k for k in kpis if k in _HEADLINE]):
-        row = kpis[name]
-        half = row.get("half_width")
-        table.add_row(name, figure(row["mean"]), "" if half is None else figure(half), kpi_unit(name))
+        interval = kpi_interval(name, kpis[name])
+        table.add_row(name, figure(interval.mean), interval_text(interval, figure), kpi_unit(name))
     return table
+
+
+def _print_report(run: RunResult) -> None:
+    """What ``gatetwin run`` prints once a run is done: the headline KPIs, where trucks waited
+    longest, and a warning when the intervals rest on too few replications."""
+    console = Console()
+    console.print(_summary_table(run))
+    waits = _waits_table(run)
+    if waits is not None:
+        console.print(waits)
+    few = few_replications_warning({run.scenario_name: len(run.replications)})
+    if few:
+        console.print(f"Warning: {few}", highlight=False, markup=False)
 
 
 #: How many of the longest waits the console shows after a run.
@@ -234,7 +256,7 @@ def _waits_table(run: RunResult) -> Table | None:
         who = f"{place.removeprefix('officers_')} officers" if place.startswith("officers_") else place
         use = kpis.get(f"{place}_utilisation", {}).get("mean", math.nan)
         off_shift = _off_shift_share(run, place.removeprefix("officers_")) if place.startswith("officers_") else None
-        rows.append((row["mean"], who, row.get("half_width"), use, off_shift))
+        rows.append((row["mean"], who, kpi_interval(name, row), use, off_shift))
     if not rows:
         return None
     rows.sort(key=lambda r: (-r[0], r[1]))
@@ -244,11 +266,11 @@ def _waits_table(run: RunResult) -> Table | None:
                           "duty are too few for the work.")
     table.add_column("station or agency", no_wrap=True)
     table.add_column("mean wait (min)", justify="right")
-    table.add_column("± CI", justify="right")
+    table.add_column("95 % CI", justify="right")
     table.add_column("utilisation", justify="right", min_width=11)
     table.add_column("off shift", justify="right")
-    for mean, who, half, use, off_shift in rows[:_WAITS_SHOWN]:
-        table.add_row(who, figure(mean), "" if half is None else figure(half),
+    for mean, who, interval, use, off_shift in rows[:_WAITS_SHOWN]:
+        table.add_row(who, figure(mean), interval_text(interval, figure),
                       "unlimited" if math.isnan(use) else f"{use:.0%}",
                       "" if off_shift is None else f"{off_shift:.0%}")
     return table
@@ -295,11 +317,7 @@ def run(
         result = _run_on_cluster(loaded, reps, seed, out_dir, quiet, scheduler)
     if result is None:
         raise typer.Exit(code=1)
-    console = Console()
-    console.print(_summary_table(result))
-    waits = _waits_table(result)
-    if waits is not None:
-        console.print(waits)
+    _print_report(result)
     typer.echo(f"report written to {out_dir}")
 
 

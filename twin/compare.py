@@ -12,7 +12,12 @@ Whether more is better depends on the KPI: ``KPI_DIRECTION`` says so.
 
 A run with no finished replication has nothing to compare and is refused by name. Runs that
 cover different hours, or that did not finish every replication they were asked for, are
-still compared, with a warning each (``comparison_warnings``), which the text table prints.
+still compared, with a warning each (``comparison_warnings``), which the text table prints;
+so are runs whose intervals rest on too few replications (``few_replications_warning``).
+
+Each run's mean has its interval as a half width and as bounds cut to the KPI's natural range
+(``low``, ``high``: a share stays in [0, 1], a count or a time at 0 or above); a difference
+between runs may have either sign, so its interval stays mean ± half width.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import math
 import re
 import string
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +38,8 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from twin.results import RunResult, clear_results, is_results_folder, kpi_notes, kpi_order
-from twin.stats import mean_ci, paired_difference, welch_difference
+from twin.results import RunResult, clear_results, is_results_folder, kpi_interval, kpi_notes, kpi_order, kpi_range
+from twin.stats import TRUSTED_REPLICATIONS, Interval, paired_difference, too_few_replications, welch_difference
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
 
@@ -128,9 +133,11 @@ KPI_DIRECTION: dict[str, str] = {
 #: Per-station KPIs, by name suffix.
 STATION_KPI_DIRECTION: dict[str, str] = {"_utilisation": NEUTRAL, "_mean_wait": LOWER}
 
+#: ``low`` and ``high`` bound the run's mean's interval, cut to the KPI's range; ``replications``
+#: counts those its mean rests on.
 COLUMNS: tuple[str, ...] = (
-    "kpi", "unit", "direction", "run", "mean", "half_width", "difference", "difference_half_width",
-    "pairing", "verdict", "significant", "best",
+    "kpi", "unit", "direction", "run", "mean", "half_width", "low", "high", "replications", "difference",
+    "difference_half_width", "pairing", "verdict", "significant", "best",
 )
 
 
@@ -213,7 +220,23 @@ def comparison_warnings(runs: Sequence[RunResult], labels: Sequence[str] | None 
                         f"{n} replication{'s' if n != 1 else ''} they share (same seed and index), and each run's "
                         f"mean and the best run are taken over {'those' if n != 1 else 'that one'} too; the other "
                         "replications are left out.")
+    few = few_replications_warning(dict(zip(names, (len(used) for used in basis.used), strict=True)))
+    if few:
+        warnings.append(few)
     return warnings
+
+
+def few_replications_warning(replications: Mapping[str, int]) -> str:
+    """A warning that the intervals of the runs named rest on too few replications
+    (``too_few_replications``), given how many each run's figures rest on; "" when none does."""
+    few = {name: n for name, n in replications.items() if too_few_replications(n)}
+    if not few:
+        return ""
+    runs = "" if len(replications) == 1 else f" of {', '.join(few)}"
+    counts = " or ".join(str(n) for n in sorted(set(few.values())))
+    return (f"The 95 % intervals{runs} rest on {counts} replications, too few to plan on ({TRUSTED_REPLICATIONS} or "
+            "more are needed): so few say little about the spread, and an interval may be far too wide or far too "
+            "narrow.")
 
 
 def replication_ids(run: RunResult) -> list[tuple[int, int]]:
@@ -317,14 +340,13 @@ def _per_replication(run: RunResult, kpi: str) -> list[float]:
     return [float(v) for v in entry["per_replication"]]
 
 
-def _mean(run: RunResult, kpi: str, used: Sequence[int]) -> tuple[float, float]:
-    """Mean and confidence half width of ``kpi`` over the replications ``used`` of ``run`` (the
+def _mean(run: RunResult, kpi: str, used: Sequence[int]) -> Interval:
+    """Mean and confidence interval of ``kpi`` over the replications ``used`` of ``run`` (the
     summary's own when those are all of them)."""
     values = _per_replication(run, kpi)
     if len(used) == len(values):
-        entry = run.summary["kpis"].get(kpi, {})
-        return float(entry.get("mean", math.nan)), float(entry.get("half_width", math.nan))
-    return mean_ci([values[i] for i in used])
+        return kpi_interval(kpi, run.summary["kpis"].get(kpi, {}))
+    return Interval.of([values[i] for i in used], kpi_range(kpi))
 
 
 def _difference(run: RunResult, baseline: RunResult, kpi: str, matched: Pairing, used: Sequence[int],
@@ -386,10 +408,10 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
     for kpi in kpi_order({k for run in runs for k in run.summary["kpis"]}):
         direction = kpi_direction(kpi)
         entries = [run.summary["kpis"].get(kpi, {}) for run in runs]
-        means, halves = zip(*(_mean(run, kpi, used) for run, used in zip(runs, basis.used, strict=True)), strict=True)
+        intervals = [_mean(run, kpi, used) for run, used in zip(runs, basis.used, strict=True)]
         unit = next((e["unit"] for e in entries if e.get("unit")), "")
         best = ""
-        finite = [(m, i) for i, m in enumerate(means) if not math.isnan(m)]
+        finite = [(interval.mean, i) for i, interval in enumerate(intervals) if not math.isnan(interval.mean)]
         if direction != NEUTRAL and finite:
             sign = 1.0 if direction == LOWER else -1.0
             # Ties go to the earliest run, so the baseline stays best unless beaten.
@@ -407,8 +429,11 @@ def compare_runs(runs: Sequence[RunResult], labels: Sequence[str] | None = None)
                     "unit": unit,
                     "direction": direction,
                     "run": names[index],
-                    "mean": means[index],
-                    "half_width": halves[index],
+                    "mean": intervals[index].mean,
+                    "half_width": intervals[index].half_width,
+                    "low": intervals[index].low,
+                    "high": intervals[index].high,
+                    "replications": intervals[index].n,
                     "difference": difference,
                     "difference_half_width": half,
                     "pairing": pairing,
@@ -431,10 +456,39 @@ def number_text(value: float) -> str:
     return f"{value:.3g}"
 
 
-def with_ci(value: float, half_width: float) -> str:
-    """A mean with its 95 % half width ("12.3 ± 0.4"), the mean alone when there is none."""
-    text = number_text(value)
-    return text if math.isnan(half_width) or math.isnan(value) else f"{text} ± {number_text(half_width)}"
+def interval_text(interval: Interval, number: Callable[[float], str] = number_text) -> str:
+    """A 95 % interval in words, each figure written by ``number``: "± 0.4"; "0 to 0.061" when
+    the quantity's range cut it (a share cannot fall below 0); "same in all 2 replications"
+    when every replication gave the same value (not "± 0", which reads as certainty); "" when
+    there is none (one replication)."""
+    if math.isnan(interval.mean) or math.isnan(interval.half_width):
+        return ""
+    if interval.agreed:
+        return f"same in all {interval.n} replications" if interval.n > 1 else "same in every replication"
+    if interval.cut:
+        return f"{number(interval.low)} to {number(interval.high)}"
+    return f"± {number(interval.half_width)}"
+
+
+def with_ci(interval: Interval, number: Callable[[float], str] = number_text) -> str:
+    """A mean with its 95 % interval (``interval_text``): "12.3 ± 0.4", "0.02 (0 to 0.061)",
+    "3 (same in all 2 replications)"; the mean alone when there is none."""
+    text = number(interval.mean)
+    words = interval_text(interval, number)
+    if not words:
+        return text
+    return f"{text} ({words})" if interval.cut or interval.agreed else f"{text} {words}"
+
+
+def row_interval(row: Mapping[str, Any]) -> Interval:
+    """The interval of a run's mean in a row of ``compare_runs``'s table."""
+    return Interval(float(row["mean"]), float(row["half_width"]), float(row["low"]), float(row["high"]),
+                    int(row["replications"]))
+
+
+def difference_interval(row: Mapping[str, Any]) -> Interval:
+    """The interval of the difference from the baseline in a row of ``compare_runs``'s table."""
+    return Interval.symmetric(float(row["difference"]), float(row["difference_half_width"]))
 
 
 def describe_pairing(table: pd.DataFrame) -> str:
@@ -474,14 +528,14 @@ def format_table(table: pd.DataFrame) -> str:
     for kpi, rows in table.groupby("kpi", sort=False):
         by_run = {row["run"]: row for row in rows.to_dict("records")}
         cells = [str(kpi), str(rows["unit"].iloc[0])]
-        cells += [with_ci(by_run[r]["mean"], by_run[r]["half_width"]) if r in by_run else "-" for r in runs]
+        cells += [with_ci(row_interval(by_run[r])) if r in by_run else "-" for r in runs]
         for run in runs[1:]:
             row = by_run.get(run)
             if row is None:
                 cells.append("-")
                 continue
             verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse", "no interval") else ""
-            cells.append(f"{with_ci(row['difference'], row['difference_half_width'])}{verdict}")
+            cells.append(f"{with_ci(difference_interval(row))}{verdict}")
         grid.add_row(*cells)
     buffer = io.StringIO()
     console = Console(file=buffer, width=60 + 28 * max(1, len(runs) * 2 - 1), color_system=None, force_terminal=False)

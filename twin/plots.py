@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY, time_at_gate_minutes
-from twin.stats import mean_ci
+from twin.stats import Interval
 
 if TYPE_CHECKING:
     from twin.results import RunResult
@@ -157,21 +157,29 @@ def time_distribution_figure(trucks: pd.DataFrame, title: str = "", measured_fro
     return figure
 
 
-def utilisation_figure(utilisation: Mapping[str, tuple[float, float]], title: str = "") -> Figure:
-    """Utilisation of each station (mean, with its confidence half width as an error bar).
+def error_bars(means: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    """Matplotlib's ``yerr`` for intervals from ``lows`` to ``highs`` about ``means``: the length
+    below and above each mean (an interval cut at a bound is shorter on that side), 0 for none."""
+    return np.vstack([np.nan_to_num(means - lows, nan=0.0), np.nan_to_num(highs - means, nan=0.0)])
+
+
+def utilisation_figure(utilisation: Mapping[str, Interval], title: str = "") -> Figure:
+    """Utilisation of each station (mean, with its confidence interval, cut to [0, 1], as an
+    error bar).
 
     Stations with unlimited servers have no utilisation and are listed under the chart.
     """
-    shown = {name: value for name, value in utilisation.items() if not math.isnan(value[0])}
+    shown = {name: value for name, value in utilisation.items() if not math.isnan(value.mean)}
     figure = Figure(figsize=(max(6, 0.9 * len(shown) + 3), 4), layout="constrained")
     ax = figure.subplots()
     names = list(shown)
-    means = np.array([shown[n][0] for n in names], dtype=float)
-    errors = np.array([0.0 if math.isnan(shown[n][1]) else shown[n][1] for n in names], dtype=float)
+    means = np.array([shown[n].mean for n in names], dtype=float)
+    errors = error_bars(means, np.array([shown[n].low for n in names], dtype=float),
+                        np.array([shown[n].high for n in names], dtype=float))
     colours = ["tab:red" if m >= 0.9 else "tab:orange" if m >= 0.75 else "tab:green" for m in means]
     ax.bar(names, means, yerr=errors, capsize=4, color=colours)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_ylim(0, max(1.05, float(np.max(means + errors)) * 1.05 if names else 1.05))
+    ax.set_ylim(0, max(1.05, float(np.max(means + errors[1])) * 1.05 if names else 1.05))
     ax.set_ylabel("utilisation (share of server time)")
     ax.set_xlabel("station")
     ax.tick_params(axis="x", rotation=30)
@@ -279,7 +287,8 @@ def write_plots(run: RunResult, out_dir: Path) -> list[Path]:
                                      skip_empty=True)
         paths.append(save_figure(figure, out_dir / QUEUE_PLOT))
         utilisation = {
-            name: mean_ci([rep.stations[name].utilisation for rep in run.replications if name in rep.stations])
+            name: Interval.of([rep.stations[name].utilisation for rep in run.replications if name in rep.stations],
+                              (0.0, 1.0))
             for name in first.stations
         }
         paths.append(save_figure(utilisation_figure(utilisation, f"Station utilisation: {run.scenario_name}"), out_dir / UTILISATION_PLOT))

@@ -1,9 +1,11 @@
 """Results of a run: per-replication tables, KPIs with confidence intervals, files on disk.
 
 A replication's results come from its probes (``collect_replication``); a run's summary gives
-every KPI's mean and 95 % confidence half width over replications, and distributions over
-all trucks pooled. ``write_results`` writes Parquet/CSV tables, ``summary.json`` and PNG
-plots; it works for a failed run too (whatever replications exist, plus the error), and for
+every KPI's mean and 95 % confidence interval over replications, and distributions over all
+trucks pooled. A KPI's interval is kept as ``half_width`` (Student's t·s/√n) and as its bounds
+``low`` and ``high``: mean ± half_width cut to the KPI's natural range (``kpi_range``: a share
+in [0, 1], every other KPI here at least 0), so a cut interval is not symmetric about the mean.
+``write_results`` writes Parquet/CSV tables, ``summary.json`` and PNG plots; it works for a failed run too (whatever replications exist, plus the error), and for
 the same input it writes the same bytes: no wall-clock time goes into any file.
 
 KPI units: times in minutes, rates per day, levels in trucks or km, money in VND.
@@ -40,7 +42,7 @@ from twin.probes import (
     TruckLog,
     time_at_gate_minutes,
 )
-from twin.stats import mean_ci, summarize
+from twin.stats import UNBOUNDED, Interval, clip_interval, summarize
 
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_DAY = 86_400.0
@@ -107,6 +109,8 @@ KPI_NOTES: dict[str, str] = {
 #: on; a folder without it was written before folders had a version, and reads as version 0.
 #: Version 1: every file as version 0 last had it (``time_at_gate_so_far`` and ``refused_at`` in
 #: the trucks, ``time_at_gate_departed_*`` beside ``time_at_gate_*``), and ``format_version``.
+#: Each KPI's ``low`` and ``high`` came later without a new version: no reader relies on them, as
+#: ``kpi_interval`` derives them, the same, from the mean and half width where they are missing.
 RESULTS_FORMAT = 1
 #: The KPIs every run has, whatever its gate (not the AGV lane's, the agents' or the stations'):
 #: ``KPI_UNITS`` lists them first, up to the fee revenue.
@@ -123,6 +127,32 @@ def kpi_unit(name: str) -> str:
         if name.endswith(suffix):
             return unit
     return ""
+
+
+def kpi_range(name: str) -> tuple[float, float]:
+    """The values the KPI ``name`` can take: (0, 1) for a share, (0, inf) for any other KPI this
+    module defines (counts, rates, times, levels, money: none is negative), unbounded for a KPI
+    it does not know."""
+    unit = kpi_unit(name)
+    if unit == "share":
+        return 0.0, 1.0
+    return (0.0, math.inf) if unit else UNBOUNDED
+
+
+def kpi_interval(name: str, entry: Mapping[str, Any]) -> Interval:
+    """The interval of the KPI ``name`` from its entry in a summary's ``kpis`` (bounds derived
+    from its mean and half width when the entry has none, as in results of an older version)."""
+    mean = _number(entry.get("mean"))
+    half_width = _number(entry.get("half_width"))
+    low, high = clip_interval(mean, half_width, kpi_range(name))
+    if "low" in entry and "high" in entry:
+        low, high = _number(entry["low"]), _number(entry["high"])
+    n = entry.get("n")
+    return Interval(mean, half_width, low, high, int(n) if isinstance(n, (int, float)) and not math.isnan(n) else 0)
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def kpi_order(names: Iterable[str]) -> list[str]:
@@ -374,8 +404,9 @@ def collect_replication(
 
 
 def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Each KPI's mean, confidence half width, unit, note (``KPI_NOTES``, where it has one) and
-    per-replication values; truck times pooled over replications.
+    """Each KPI's mean, confidence half width and bounds (``kpi_interval``), replications
+    measured, unit, note (``KPI_NOTES``, where it has one) and per-replication values; truck
+    times pooled over replications.
 
     A KPI a replication lacks counts as NaN there and is left out of its mean. ``reps[i]`` is
     replication i of the run: ``replication_ids`` pairs each seed with that index, which
@@ -386,11 +417,13 @@ def summarize_run(reps: Sequence[ReplicationResult], confidence: float = CONFIDE
     kpis: dict[str, Any] = {}
     for name in names:
         values = [float(rep.kpis.get(name, math.nan)) for rep in reps]
-        mean, half_width = mean_ci(values, confidence)
+        interval = Interval.of(values, kpi_range(name), confidence)
         kpis[name] = {
-            "mean": mean,
-            "half_width": half_width,
-            "n": int(np.count_nonzero(~np.isnan(values))),
+            "mean": interval.mean,
+            "half_width": interval.half_width,
+            "low": interval.low,
+            "high": interval.high,
+            "n": interval.n,
             "unit": kpi_unit(name),
             "per_replication": values,
         }

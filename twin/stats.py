@@ -5,17 +5,28 @@ Student's t; its quantile is computed here from the closed-form distribution fun
 integer degrees of freedom (Abramowitz & Stegun 26.7.3-4), inverted by bisection, so the
 results layer needs numpy only. NaN values mean "not measured in that replication" (e.g. no
 truck departed, so no time at the gate) and are left out rather than poisoning a mean.
+
+An interval of a quantity with a natural range (a share lies in [0, 1], a count or a time is
+never negative) is mean ± t·s/√n cut to that range (``Interval``): the mean is left as it is,
+so a cut interval is no longer symmetric about it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 #: Percentiles reported for distributions over trucks.
 PERCENTILES: tuple[int, ...] = (50, 90, 95)
+#: The range of a quantity with no natural bounds.
+UNBOUNDED: tuple[float, float] = (-math.inf, math.inf)
+#: Fewest replications whose intervals are shown without a warning. With 2, Student's t has a
+#: single degree of freedom (t = 12.7 at 95 %) and the spread is read from one difference, so
+#: an interval may be far too wide or, when the two happen to agree, far too narrow.
+TRUSTED_REPLICATIONS = 3
 
 
 def summarize(values: np.ndarray | Sequence[float]) -> dict[str, float]:
@@ -102,11 +113,75 @@ def mean_ci(per_replication: Sequence[float] | np.ndarray, confidence: float = 0
     data = data[~np.isnan(data)]
     if data.size == 0:
         return math.nan, math.nan
+    if data.size > 1 and bool((data == data[0]).all()):
+        # Every replication agrees: exactly that value and no spread (a sum of equal values
+        # divided back can miss it by a rounding error, which would read as a tiny interval).
+        return float(data[0]), 0.0
     mean = float(data.mean())
     if data.size == 1:
         return mean, math.nan
     std_error = float(data.std(ddof=1)) / math.sqrt(data.size)
     return mean, t_quantile(confidence, data.size - 1) * std_error
+
+
+def clip_interval(mean: float, half_width: float, limits: tuple[float, float] = UNBOUNDED) -> tuple[float, float]:
+    """The bounds ``mean`` ± ``half_width``, each cut to ``limits``, the quantity's natural range
+    ((0, 1) for a share, (0, inf) for a count or a time). A bound is never cut past the mean
+    (a mean outside ``limits`` keeps it inside its interval). (NaN, NaN) without an interval."""
+    if math.isnan(mean) or math.isnan(half_width):
+        return math.nan, math.nan
+    low_limit, high_limit = limits
+    return max(mean - half_width, min(low_limit, mean)), min(mean + half_width, max(high_limit, mean))
+
+
+def too_few_replications(n: int) -> bool:
+    """Whether an interval over ``n`` replications rests on too few to plan on (there is one, but
+    over fewer than ``TRUSTED_REPLICATIONS``): it is shown with a warning."""
+    return 1 < n < TRUSTED_REPLICATIONS
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over replications and its confidence interval.
+
+    ``half_width`` is Student's t·s/√n; ``low`` and ``high`` are the mean ± that, cut to the
+    quantity's natural range (``clip_interval``), so they need not be symmetric about the mean.
+    ``n`` counts the replications measured. With one there is no interval: ``half_width``,
+    ``low`` and ``high`` are NaN. When every replication gave the same value the half width is 0.
+    """
+
+    mean: float
+    half_width: float
+    low: float
+    high: float
+    n: int
+
+    @classmethod
+    def of(cls, per_replication: Sequence[float] | np.ndarray, limits: tuple[float, float] = UNBOUNDED,
+           confidence: float = 0.95) -> Interval:
+        """The interval of the values of a quantity in each replication (NaN: not measured there)."""
+        mean, half_width = mean_ci(per_replication, confidence)
+        n = int(np.count_nonzero(~np.isnan(np.asarray(per_replication, dtype=float))))
+        return cls(mean, half_width, *clip_interval(mean, half_width, limits), n)
+
+    @classmethod
+    def symmetric(cls, mean: float, half_width: float, n: int = 0) -> Interval:
+        """``mean`` ± ``half_width`` uncut, as for a difference between runs, which may have either sign."""
+        return cls(mean, half_width, *clip_interval(mean, half_width), n)
+
+    def scaled(self, factor: float) -> Interval:
+        """The same interval in another unit (``factor`` > 0), e.g. VND in millions."""
+        return Interval(self.mean * factor, self.half_width * factor, self.low * factor, self.high * factor, self.n)
+
+    @property
+    def agreed(self) -> bool:
+        """Whether every replication gave the same value (so the interval has no width)."""
+        return self.half_width == 0.0 and not math.isnan(self.mean)
+
+    @property
+    def cut(self) -> bool:
+        """Whether the natural range cut a bound, so the interval is not mean ± half width."""
+        return self.low > self.mean - self.half_width or self.high < self.mean + self.half_width
 
 
 def paired_difference(

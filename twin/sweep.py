@@ -8,7 +8,8 @@ seed, so replication r of each cell sees the same trucks (common random numbers)
 is compared with the first, replication by replication (``twin.compare.compare_runs``).
 
 It writes ``sweep.csv``, one row per cell and KPI (the value of each varied field, the mean and
-its 95 % interval, the difference from the first cell with its interval and verdict), and
+its 95 % interval, as half width and as bounds cut to the KPI's range, the replications, the
+difference from the first cell with its interval and verdict), and
 ``sweep.png``, the chosen KPIs against the first varied field with a line for each combination
 of the others, beside a results folder per cell (``1-<name>``, ``2-<name>``, ... as ``compare``
 writes them, each one a run the dashboard opens).
@@ -32,7 +33,8 @@ from rich.table import Table
 
 from scenarios.errors import ScenarioError, ScenarioIssue
 from scenarios.loader import RUN_SETTINGS, read_setting, split_setting
-from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction, with_ci
+from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction, row_interval, with_ci
+from twin.plots import error_bars
 from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
 
 #: What ``gatetwin sweep --out`` writes beside its cells' folders.
@@ -43,8 +45,8 @@ MAX_CELLS = 100
 #: The KPIs the console table and the chart show unless ``--kpi`` names others.
 DEFAULT_KPIS: tuple[str, ...] = ("throughput_per_day", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max")
 #: The first columns of ``sweep.csv``, after one column per varied field.
-COLUMNS: tuple[str, ...] = ("cell", "kpi", "unit", "direction", "mean", "half_width", "difference",
-                            "difference_half_width", "pairing", "verdict", "best")
+COLUMNS: tuple[str, ...] = ("cell", "kpi", "unit", "direction", "mean", "half_width", "low", "high", "replications",
+                            "difference", "difference_half_width", "pairing", "verdict", "best")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,8 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
     fields = list(table.attrs.get("fields", []))
     shown = [k for k in kpis if k in set(table["kpi"])]
     grid = Table(title="Sweep: each cell against the first, with the same seeds",
-                 caption="mean ± 95 % CI. ↑ higher is better, ↓ lower is better, * the best cell on such a KPI; "
+                 caption="mean ± 95 % CI, or the mean (the interval's bounds) where the KPI's range cuts it. "
+                         "↑ higher is better, ↓ lower is better, * the best cell on such a KPI; "
                          "better / worse: the 95 % interval of the difference from cell 1 excludes zero.")
     grid.add_column("cell", justify="right")
     for name in fields:
@@ -187,7 +190,7 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
             if record is None:
                 row.append("-")
                 continue
-            text = with_ci(float(record["mean"]), float(record["half_width"]))
+            text = with_ci(row_interval(record))
             if record["verdict"] in ("better", "worse"):
                 text += f" {record['verdict']}"
             if (len(cells) > 1 and record["direction"] != NEUTRAL and not pd.isna(record["best"])
@@ -245,11 +248,12 @@ def sweep_plot(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
             dodge = (number - (len(groups) - 1) / 2) * 0.04 * spacing
             xs = np.array([where[str(v)] + dodge for v in group[x_field]], dtype=float)
             means = group["mean"].to_numpy(dtype=float)
-            halves = np.nan_to_num(group["half_width"].to_numpy(dtype=float), nan=0.0)
+            # The interval's bounds, cut to the KPI's range, so a bar may be shorter on one side.
+            errors = error_bars(means, group["low"].to_numpy(dtype=float), group["high"].to_numpy(dtype=float))
             order = np.argsort(xs, kind="stable")
             key_values = key if isinstance(key, tuple) else (key,)
             label = ", ".join(f"{name}={value}" for name, value in zip(others, key_values, strict=True)) or None
-            ax.errorbar(xs[order], means[order], yerr=halves[order], marker="o", capsize=3, label=label)
+            ax.errorbar(xs[order], means[order], yerr=errors[:, order], marker="o", capsize=3, label=label)
         direction = kpi_direction(kpi)
         judged = {LOWER: " (lower is better)", HIGHER: " (higher is better)"}.get(direction, "")
         ax.set_title(f"{kpi}{judged}", fontsize=10)

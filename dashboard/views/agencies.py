@@ -3,8 +3,6 @@ they did to the queues; the AGV lane's throughput."""
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 from dashboard.analysis import (
@@ -13,6 +11,8 @@ from dashboard.analysis import (
     command_counts,
     device_table,
     format_number,
+    format_quantity,
+    interval_words,
     outage_effects,
     queues_that_grew,
     known_outages,
@@ -22,6 +22,7 @@ from dashboard.analysis import (
 from dashboard.charts import agency_figure, device_downtime_figure
 from dashboard.ui import page_setup, pick_replication, require_run, show_figure, table
 from twin.plots import queue_length_figure
+from twin.results import kpi_interval
 
 #: Short headings of the outage table (the help of each says it in full), so that it fits the page.
 OUTAGE_HEADINGS = {
@@ -114,15 +115,15 @@ if loaded is not None:
     if agv is None:
         st.info("This gate has no AGV lane.")
     else:
-        per_day = run.summary.get("kpis", {}).get("agv_containers_delivered_per_day", {})
+        name = "agv_containers_delivered_per_day"
+        per_day = kpi_interval(name, run.summary.get("kpis", {}).get(name, {}))
         columns = st.columns(4)
-        mean, half = per_day.get("mean"), per_day.get("half_width")
-        columns[0].metric("Containers delivered per day", format_number(math.nan if mean is None else float(mean)),
-                          help="Delivered across the line by the AGVs; ± "
-                               + format_number(math.nan if half is None else float(half)) + " (95 % CI)")
-        for column, (label, (value, width)) in zip(columns[1:], agv.items(), strict=True):
-            text = f"{value:.0%}" if label == "fleet utilisation" else format_number(value)
-            column.metric(label.capitalize(), text, help=f"mean per replication; ± {format_number(width)} (95 % CI)")
+        columns[0].metric("Containers delivered per day", format_number(per_day.mean),
+                          help=f"Delivered across the line by the AGVs; {interval_words(per_day, '')}.")
+        for column, (label, interval) in zip(columns[1:], agv.items(), strict=True):
+            unit = "share" if label == "fleet utilisation" else ""
+            column.metric(label.capitalize(), format_quantity(interval.mean, unit),
+                          help=f"Mean per replication; {interval_words(interval, unit)}.")
 
     with st.expander("Commands the clearance core issued (per replication)"):
         table(command_counts(run), {"per replication": "%.1f"}, key="agencies.commands")

@@ -11,6 +11,8 @@ import streamlit as st
 
 from dashboard.analysis import (
     OFFICERS_KIND,
+    UTILISATION_CI,
+    WAIT_CI,
     agent_activity,
     agent_series,
     bottleneck_table,
@@ -24,7 +26,17 @@ from dashboard.analysis import (
 )
 from dashboard.charts import hour_heatmap_figure, hourly_flow_figure
 from dashboard.state import remember, restore_widget
-from dashboard.ui import MISSING, page_setup, pick_replication, require_run, show_figure, table
+from dashboard.ui import (
+    INTERVAL_HELP,
+    MISSING,
+    page_setup,
+    pick_replication,
+    require_run,
+    show_figure,
+    show_few_replications,
+    table,
+)
+from twin.compare import interval_text
 from twin.plots import agents_figure, queue_length_figure
 
 #: Key of the slider of the queue that counts (the user's choice is kept across pages).
@@ -36,27 +48,28 @@ WAIT_HEADINGS = {
                      "(a check, a payment, a review) for a free officer of the agency."),
     "utilisation": ("utilisation", "Share of the servers' (or officers' on shift) time in use; 'unlimited' when "
                                    "there is no limit to them."),
-    "utilisation ± CI": ("utilisation ± CI", "Half width of the 95 % confidence interval over replications."),
-    "mean wait ± CI": ("mean wait ± CI", "Half width of the 95 % confidence interval over replications."),
+    UTILISATION_CI: (UTILISATION_CI, INTERVAL_HELP),
+    WAIT_CI: (WAIT_CI, INTERVAL_HELP),
 }
 
 
 def interval_texts(frame: pd.DataFrame, replications: int) -> pd.DataFrame:
-    """The table with its interval columns as text: "unlimited" for the utilisation of
-    unlimited servers, "no CI (1 replication)" for a run of one replication, "—" otherwise
-    when an interval is missing."""
+    """The table with its interval columns as text (``twin.compare.interval_text``): "± 0.05",
+    "0.93 to 1.00" where 0 or 1 cut the interval, "same in all 2 replications"; "unlimited" for
+    the utilisation of unlimited servers, "no CI (1 replication)" for a run of one replication,
+    "—" otherwise when an interval is missing."""
     shown = frame.copy()
     none = "no CI (1 replication)" if replications == 1 else MISSING
-    for value, interval in (("utilisation", "utilisation ± CI"), ("mean wait (min)", "mean wait ± CI")):
+    for value, column in (("utilisation", UTILISATION_CI), ("mean wait (min)", WAIT_CI)):
         texts = []
-        for mean, half in zip(frame[value], frame[interval], strict=True):
+        for mean, interval in zip(frame[value], frame[column], strict=True):
             if value == "utilisation" and math.isnan(mean):
                 texts.append("unlimited")
             elif math.isnan(mean):
                 texts.append(MISSING)
             else:
-                texts.append(none if math.isnan(half) else f"{half:.2f}")
-        shown[interval] = texts
+                texts.append(interval_text(interval, lambda figure: f"{figure:.2f}") or none)
+        shown[column] = texts
     return shown
 
 
@@ -89,6 +102,7 @@ if loaded is not None:
     run = loaded.run
     end = loaded.horizon_h * 3600.0
     waits = bottleneck_table(run)
+    show_few_replications(loaded)
     st.markdown("#### Where trucks wait, over the whole run")
     if not waits.empty:
         st.markdown(wait_headline(waits))
@@ -149,4 +163,5 @@ if loaded is not None:
                         "waiting for the enterprise's amendment.")
         activity = agent_activity(run)
         if not activity.empty:
-            table(activity, {"per replication": "%.1f", "± 95 % CI": "%.1f"}, key="bottlenecks.agents")
+            table(activity, {"per replication": "%.1f"}, labels={"95 % CI": ("95 % CI", INTERVAL_HELP)},
+                  key="bottlenecks.agents")

@@ -18,7 +18,7 @@ from dashboard.analysis import (
     pooled_percentiles_note,
     uses_agents,
 )
-from dashboard.ui import first_line, page_setup, require_run, show_figure, table
+from dashboard.ui import INTERVAL_HELP, first_line, page_setup, require_run, show_few_replications, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
 
@@ -29,18 +29,20 @@ if loaded is not None:
     manifest = run.manifest
     st.subheader(run.scenario_name)
     site = f"{loaded.scenario.site} · " if loaded.scenario is not None else ""
+    warmup = f" · the figures exclude the first {loaded.warmup_h:g} h (the warm-up)" if loaded.warmup_h > 0 else ""
     st.caption(f"{site}seed {manifest.get('seed', '?')} · {len(run.replications)} replication(s) · "
-               f"{loaded.horizon_h:g} simulated hours · scenario hash {run.scenario_hash[:12]} · from {loaded.source}")
+               f"{loaded.horizon_h:g} simulated hours{warmup} · scenario hash {run.scenario_hash[:12]} · "
+               f"from {loaded.source}")
     if run.failed:
         st.error(f"This run did not finish cleanly: {first_line(run.failed)}")
     broken = [(i, c) for i, rep in enumerate(run.replications) for c in rep.invariants if not c.holds]
     if broken:
         st.warning(f"{len(broken)} invariant check(s) failed; the numbers below may be wrong. See 'Checks' below.")
 
+    show_few_replications(loaded)
     st.markdown("#### Headline KPIs (mean over replications, 95 % confidence interval)")
     items = headlines(run.summary)
-    extra = manifest.get("extra", {}) if isinstance(manifest.get("extra"), dict) else {}
-    scaled = per_day_note(loaded.horizon_h - float(extra.get("warmup_h") or 0.0))
+    scaled = per_day_note(loaded.horizon_h - loaded.warmup_h)
     for row_start in range(0, len(items), 4):
         columns = st.columns(4)
         for column, item in zip(columns, items[row_start:row_start + 4], strict=False):
@@ -89,7 +91,8 @@ if loaded is not None:
                     levels_caption(levels, first.seed, len(run.replications)))
 
     with st.expander("Every KPI", expanded=False):
-        table(kpi_table(run.summary), {"mean": "%.3f", "± 95 % CI": "%.3f"}, key="overview-kpis")
+        table(kpi_table(run.summary), {"mean": "%.3f"}, labels={"95 % CI": ("95 % CI", INTERVAL_HELP)},
+              key="overview-kpis")
     with st.expander("Checks (conservation, Little's law, the core's books)", expanded=bool(broken)):
         checks = pd.DataFrame(
             [{"replication": i, "check": c.name, "holds": c.holds, "detail": c.detail}

@@ -43,7 +43,8 @@ def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
                                     value=float(scenario.run.horizon_h), key=f"{key}.hours")
     reps = columns[1].number_input(RUN_FIELDS["replications"], min_value=1, max_value=100, step=1,
                                    value=int(scenario.run.replications), key=f"{key}.reps",
-                                   help="Two or more give confidence intervals.")
+                                   help="Two or more give confidence intervals; 3 or more to plan on them (with 2 the "
+                                        "pages warn that they rest on too few).")
     seed = columns[2].number_input(RUN_FIELDS["seed"], min_value=0, step=1, value=int(scenario.run.seed),
                                    key=f"{key}.seed", help="The same seed gives the same results, bit for bit.")
     changes = st.text_area(

@@ -18,6 +18,7 @@ from tests.unit.dashboard.support import (
     write_library_run,
     write_other_seed_run,
     write_saved_runs,
+    write_warmup_run,
 )
 from tests.unit.twin_results.older_results import write_older_folder
 from twin.results import RunResult, load_results
@@ -43,6 +44,12 @@ def library_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def single_replication_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The busy smart gate for one hour, one replication (no confidence intervals)."""
     return write_other_seed_run(tmp_path_factory.mktemp("single") / "single", hours=1.0, replications=1)
+
+
+@pytest.fixture(scope="session")
+def warmup_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The busy smart gate for 2 h, the first 1.5 h a warm-up, one replication."""
+    return write_warmup_run(tmp_path_factory.mktemp("warmup") / "warmup")
 
 
 @pytest.fixture(scope="session")

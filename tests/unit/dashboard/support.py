@@ -99,3 +99,12 @@ def write_agents_run(folder: Path, hours: float = 10.0) -> Path:
         patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
         run_scenario(scenario, RunOptions(out=folder))
     return folder
+
+
+def write_warmup_run(folder: Path, hours: float = 2.0, warmup_h: float = 1.5) -> Path:
+    """The busy smart gate for ``hours`` with a warm-up of ``warmup_h``, one replication, saved
+    to ``folder`` without PNG plots."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(with_overrides(busy_smart_gate(hours, 1), warmup_h=warmup_h), RunOptions(out=folder))
+    return folder

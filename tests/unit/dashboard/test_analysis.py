@@ -25,6 +25,7 @@ from dashboard.analysis import (
     STAGING_QUEUE,
     bottleneck_table,
     faults_text,
+    format_number,
     side_by_side,
     format_quantity,
     headlines,
@@ -90,7 +91,7 @@ def test_the_kpi_table_lists_every_kpi_in_report_order() -> None:
                         "trucks_arrived": {"mean": 10.0, "half_width": 1.0, "n": 3, "unit": "trucks"}}}
     table = kpi_table(summary)
     assert table["KPI"].tolist() == ["trucks_arrived", "scanner-1_utilisation"]
-    assert table.loc[1, "± 95 % CI"] == 0.1
+    assert table.loc[1, "95 % CI"] == "± 0.1"
 
 
 def test_an_hourly_integral_splits_a_step_at_the_hour() -> None:
@@ -250,8 +251,8 @@ def test_a_gate_without_an_agv_lane_has_no_agv_summary() -> None:
     summary = agv_summary(run_with([{"agv": {"delivered": 4, "utilisation": 0.2, "breakdowns": 0, "backlog": 3}},
                                     {"agv": {"delivered": 6, "utilisation": 0.4, "breakdowns": 1, "backlog": 5}}]))
     assert summary is not None
-    assert summary["waiting to cross at the end"][0] == 4.0
-    assert summary["fleet utilisation"][0] == pytest.approx(0.3)
+    assert summary["waiting to cross at the end"].mean == 4.0
+    assert summary["fleet utilisation"].mean == pytest.approx(0.3)
 
 
 def _comparison(kpi: str, direction: str, means: list[float], verdicts: list[str]) -> pd.DataFrame:
@@ -287,7 +288,10 @@ def test_the_agents_activity_is_the_mean_over_replications_with_its_interval(age
     directed = [rep.extra["agents"]["police_directed"] for rep in agents_run.replications]
     row = activity.loc["trucks the traffic police directed to a staging area"]
     assert row["per replication"] == pytest.approx(np.mean(directed))
-    assert row["± 95 % CI"] == pytest.approx(12.706 * np.std(directed, ddof=1) / math.sqrt(2), rel=1e-3)
+    half_width = 12.706 * np.std(directed, ddof=1) / math.sqrt(2)
+    low = max(0.0, np.mean(directed) - half_width)  # a count: the interval stops at 0
+    assert row["95 % CI"] == (f"{format_number(low)} to {format_number(np.mean(directed) + half_width)}"
+                              if low > np.mean(directed) - half_width else f"± {format_number(half_width)}")
 
 
 def test_a_run_without_agents_says_so(baseline_run: RunResult) -> None:
@@ -379,7 +383,7 @@ def test_the_longest_wait_is_found_among_officers_as_well_as_stations(with_offic
     customs = waits.iloc[0]
     assert customs["mean wait (min)"] == pytest.approx(70.0)
     assert customs["utilisation"] == pytest.approx(0.58)
-    assert customs["mean wait ± CI"] > 0
+    assert customs["mean wait 95 % CI"].half_width > 0
     assert math.isnan(customs["longest queue"])
     assert waits.iloc[1]["mean wait (min)"] == pytest.approx(11.5)
     assert math.isnan(waits.iloc[2]["utilisation"])  # unlimited officers
@@ -389,6 +393,7 @@ def test_money_compared_side_by_side_reads_in_millions_of_vnd_as_on_the_overview
     comparison = pd.DataFrame({
         "kpi": "fee_revenue_vnd", "unit": "VND", "direction": "higher", "run": ["base", "new"],
         "mean": [745_300_000.0, 800_000_000.0], "half_width": [12_000_000.0, 10_000_000.0],
+        "low": [733_300_000.0, 790_000_000.0], "high": [757_300_000.0, 810_000_000.0], "replications": 5,
         "difference": [math.nan, 54_700_000.0], "difference_half_width": [math.nan, 5_000_000.0],
         "verdict": ["baseline", "better"], "best": "new"})
     [row] = side_by_side(comparison, {"base": "A", "new": "B"}).to_dict("records")

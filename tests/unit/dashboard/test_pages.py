@@ -16,7 +16,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
-from dashboard.analysis import AGENT_HEADLINES, HEADLINES, headlines
+from dashboard.analysis import AGENT_HEADLINES, HEADLINES, format_number, headlines
 from dashboard.replay import clock_label, passage_end
 from tests.unit.dashboard.support import APP, OTHER_SEED, busy_smart_gate, with_scanner_outage
 from scenarios.schema import Scenario
@@ -93,6 +93,35 @@ def test_the_overview_shows_every_headline_kpi_with_its_interval(open_app: OpenA
             "length of the queue on the approach road (km); trucks held in the staging areas (trucks). "
             "Replication 0 (seed 870) of 2; the others differ.") in captions
     assert app.sidebar.selectbox(key="gatetwin.shown_widget").value.startswith("huu_nghi_smart_gate")
+
+
+def test_intervals_over_two_replications_come_with_a_warning_stop_at_zero_and_say_when_replications_agree(
+        open_app: OpenApp, saved_runs: dict[str, Path], baseline_run: RunResult) -> None:
+    kpis = baseline_run.summary["kpis"]
+    app = open_app(saved_runs["baseline"])
+    few = "The 95 % intervals rest on 2 replications, too few to plan on (3 or more are needed)"
+    assert any(warning.value.startswith(few) for warning in app.warning)
+    captions = [caption.value for caption in app.caption]
+    # 3 ± 38.1 re-declarations would reach -35: the interval stops at 0, the mean stays 3.
+    redeclarations = kpis["redeclarations"]
+    assert redeclarations["mean"] - redeclarations["half_width"] < 0 < redeclarations["mean"]
+    assert (f"95 % CI 0 to {format_number(redeclarations['high'])} (2 replications, too few to plan on)"
+            in captions)
+    every_kpi = table_with(app, "95 % CI").set_index("KPI")
+    assert kpis["plates_typed"]["per_replication"] == [28.0, 28.0]
+    assert every_kpi.loc["plates_typed", "95 % CI"] == "same in all 2 replications"
+    assert not every_kpi["95 % CI"].str.contains(r"^-|to -|± 0$").any()
+    go(app, "views/bottlenecks.py")
+    assert any(warning.value.startswith(few) for warning in app.warning)
+    go(app, "views/agencies.py")
+    [delivered] = [metric for metric in app.metric if metric.label == "Containers delivered per day"]
+    assert "same in all 2 replications" in delivered.proto.help
+
+
+def test_intervals_over_three_replications_come_without_a_warning(open_app: OpenApp, other_seed_folder: Path) -> None:
+    app = open_app(other_seed_folder)
+    assert not any("too few" in warning.value for warning in app.warning)
+    assert not any("too few" in caption.value for caption in app.caption)
 
 
 def test_the_replay_counts_follow_the_time_slider(open_app: OpenApp, saved_runs: dict[str, Path],
@@ -264,10 +293,54 @@ def test_opening_a_saved_folder_shows_it_on_every_page(saved_runs: dict[str, Pat
     assert len(app.metric) == len(HEADLINES)
 
 
-def test_results_named_at_start_that_cannot_be_read_are_reported(open_app: OpenApp, tmp_path: Path,
-                                                                  saved_runs: dict[str, Path]) -> None:
-    app = open_app(tmp_path / "missing", saved_runs["baseline"])
-    assert [error.value for error in app.error] == [f"{tmp_path / 'missing'}: no such folder"]
+def start_problems(app: AppTest) -> list[str]:
+    """The sidebar's notices of results named at start that did not open."""
+    return [error.value for error in app.sidebar.error if error.value.startswith("Not opened at start: ")]
+
+
+@pytest.mark.parametrize("what", ["missing", "foreign"])
+def test_results_named_at_start_that_cannot_be_read_are_reported_on_every_page_until_dismissed(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path], what: str) -> None:
+    folder = tmp_path / what
+    if what == "foreign":
+        folder.mkdir()
+        (folder / "notes.txt").write_text("not results\n", encoding="utf-8")
+    app = open_app(folder, saved_runs["baseline"])
+    problem = ("no such folder" if what == "missing" else
+               "not a gatetwin results folder (no summary.json); write one with 'gatetwin run --out'")
+    expected = [f"Not opened at start: {folder}: {problem}"]
+    assert [error.value for error in app.error] == expected
+    assert len(app.metric) == len(HEADLINES)
+    for page in [*PAGES, PAGES[0]]:
+        go(app, page)
+        assert start_problems(app) == expected, page
+    app.sidebar.button(key="gatetwin.dismiss_start_problems").click().run()
+    for page in PAGES:
+        go(app, page)
+        assert start_problems(app) == [], page
+        assert not app.error, page
+
+
+def test_the_report_of_results_named_at_start_goes_once_the_user_picks_other_results(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    app = open_app(tmp_path / "missing", saved_runs["baseline"], saved_runs["outage"])
+    go(app, "views/bottlenecks.py")
+    assert start_problems(app) == [f"Not opened at start: {tmp_path / 'missing'}: no such folder"]
+    picker = app.sidebar.selectbox(key="gatetwin.shown_widget")
+    picker.set_value(picker.options[1]).run()
+    assert start_problems(app) == []
+    go(app, "views/overview.py")
+    assert start_problems(app) == []
+
+
+def test_the_report_of_results_named_at_start_goes_once_the_user_opens_other_results(
+        open_app: OpenApp, tmp_path: Path, saved_runs: dict[str, Path]) -> None:
+    app = go(open_app(tmp_path / "missing"), "views/run.py")
+    assert start_problems(app) == [f"Not opened at start: {tmp_path / 'missing'}: no such folder"]
+    app.text_input(key="run.folder").set_value(str(saved_runs["outage"])).run()
+    app.button(key="run.open_folder").click().run()
+    go(app, "views/overview.py")
+    assert start_problems(app) == []
     assert len(app.metric) == len(HEADLINES)
 
 
@@ -499,10 +572,18 @@ def test_stations_with_unlimited_room_show_their_utilisation_as_unlimited(open_a
     limited = [name for name in stations.index if name not in unlimited]
     assert unlimited and limited
     assert (stations.loc[unlimited, "utilisation"] == "unlimited").all()
-    assert (stations.loc[unlimited, "utilisation ± CI"] == "unlimited").all()
+    assert (stations.loc[unlimited, "utilisation 95 % CI"] == "unlimited").all()
     for name in limited:
-        assert stations.loc[name, "utilisation"] == f"{utilisation[f'{name}_utilisation']['mean']:.2f}"
-        assert stations.loc[name, "utilisation ± CI"] == f"{utilisation[f'{name}_utilisation']['half_width']:.2f}"
+        entry = utilisation[f"{name}_utilisation"]
+        assert stations.loc[name, "utilisation"] == f"{entry['mean']:.2f}"
+        assert 0.0 <= entry["low"] <= entry["mean"] <= entry["high"] <= 1.0
+        if entry["half_width"] == 0:
+            expected = "same in all 2 replications"
+        elif (entry["low"], entry["high"]) != (entry["mean"] - entry["half_width"], entry["mean"] + entry["half_width"]):
+            expected = f"{entry['low']:.2f} to {entry['high']:.2f}"  # cut at 0 or 1
+        else:
+            expected = f"± {entry['half_width']:.2f}"
+        assert stations.loc[name, "utilisation 95 % CI"] == expected
     assert "None" not in stations.astype(str).to_numpy()
 
 
@@ -513,10 +594,10 @@ def test_a_run_of_one_replication_says_so_where_a_limited_station_has_no_interva
     stations = waits[waits["kind"] == "station"]
     limited = stations[stations["utilisation"] != "unlimited"]
     assert len(limited) and len(limited) < len(stations)
-    assert (limited["utilisation ± CI"] == "no CI (1 replication)").all()
-    assert (stations.loc[stations["utilisation"] == "unlimited", "utilisation ± CI"] == "unlimited").all()
+    assert (limited["utilisation 95 % CI"] == "no CI (1 replication)").all()
+    assert (stations.loc[stations["utilisation"] == "unlimited", "utilisation 95 % CI"] == "unlimited").all()
     timed = waits[waits["mean wait (min)"] != "—"]  # agencies given no task have no wait to show
-    assert len(timed) and (timed["mean wait ± CI"] == "no CI (1 replication)").all()
+    assert len(timed) and (timed["mean wait 95 % CI"] == "no CI (1 replication)").all()
 
 
 def test_the_bottleneck_headline_is_the_longest_wait_at_a_station_or_for_officers(
@@ -546,7 +627,8 @@ def test_compare_says_replications_were_paired_only_when_they_were(open_app: Ope
     [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
     assert "paired by replication" in caption and "Welch" not in caption
     arrived = table_with(app, "KPI").set_index("KPI").loc["trucks_arrived", f"{outage} − baseline"]
-    assert arrived == "0 ± 0"  # the same trucks in both runs, replication by replication
+    # The same trucks in both runs, replication by replication: no "± 0", which reads as certainty.
+    assert arrived == "0 (same in every replication)"
     app.multiselect(key="compare.runs").set_value([baseline, other]).run()
     [caption] = [c.value for c in app.caption if c.value.startswith("Baseline:")]
     assert "share no replication" in caption and "Welch" in caption
@@ -636,6 +718,18 @@ def test_the_overview_describes_the_scenario_with_the_runs_own_hours_replication
     [described] = [code.value for code in app.code]
     assert described.startswith("huu_nghi_smart_gate")
     assert "Run: 1 h (warm-up 0 h), 2 replication(s), seed 5" in described
+
+
+def test_the_overview_caption_says_the_figures_exclude_the_warm_up_when_the_run_had_one(
+        open_app: OpenApp, warmup_run_folder: Path, saved_runs: dict[str, Path]) -> None:
+    app = open_app(warmup_run_folder)
+    [caption] = [caption.value for caption in app.caption if "simulated hours" in caption.value]
+    assert "2 simulated hours · the figures exclude the first 1.5 h (the warm-up) · scenario hash" in caption
+    # Trucks cleared per day are scaled up from the half hour measured after it.
+    assert "scaled to a day from 0.5 h" in " ".join(caption.value for caption in app.caption)
+    app = open_app(saved_runs["baseline"])
+    [caption] = [caption.value for caption in app.caption if "simulated hours" in caption.value]
+    assert "warm-up" not in caption and "exclude" not in caption
 
 
 def test_the_overview_says_the_histograms_pool_trucks_while_the_headline_percentiles_are_means(
@@ -740,8 +834,9 @@ def test_run_and_compare_of_one_scenario_under_two_names_compares_it_with_itself
     assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"]
     assert not app.error
     differences = table_with(app, "KPI").set_index("KPI")[f"{label} (2) − baseline"]
-    assert differences["trucks_arrived"] == "0 ± 0"
-    assert differences.str.match(r"^(0 ± 0|-$)").all(), differences  # every difference is zero, or not measured
+    assert differences["trucks_arrived"] == "0 (same in every replication)"
+    # Every difference is zero, or not measured.
+    assert differences.str.match(r"^(0 \(same in every replication\)( equal)?|-)$").all(), differences
     go(app, "views/overview.py")  # and back: still the two, no error
     go(app, "views/compare.py")
     assert app.multiselect(key="compare.runs").value == [label, f"{label} (2)"] and not app.error

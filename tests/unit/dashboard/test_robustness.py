@@ -106,8 +106,9 @@ def test_a_truncated_file_is_named_and_every_page_goes_on_showing_the_other_runs
     (damaged / name).write_bytes((damaged / name).read_bytes()[:400])
     app = open_app(damaged, saved_runs["baseline"])
     [error] = [error.value for error in app.error]
-    assert error.startswith(f"cannot open the results in {damaged}: {damaged / name}: ")
+    assert error.startswith(f"Not opened at start: cannot open the results in {damaged}: {damaged / name}: ")
     assert "the file is truncated or corrupt" in error and "Traceback" not in error
     assert len(app.metric) == len(HEADLINES)
     for page in RUN_PAGES:
         go(app, page)
+        assert [error.value for error in app.sidebar.error] == [error], page

@@ -62,6 +62,17 @@ def test_the_rules_judge_an_interval_against_a_range_as_documented() -> None:
     assert not judge(Rule.OVERLAP, Estimate(math.nan, math.nan, math.nan, "failed"), 0.0, 1.0)
 
 
+def test_a_time_s_interval_stops_at_zero_so_a_quick_barrier_is_judged_within_its_bound() -> None:
+    # 2, 2, 14 s: the t interval 6 ± 17.2 would reach -11 s, which no barrier takes.
+    estimate = cal.over_replications([2.0, 2.0, 14.0])
+    assert (estimate.value, estimate.low) == (6.0, 0.0)
+    assert estimate.high == pytest.approx(6.0 + cal.mean_ci([2.0, 2.0, 14.0])[1])
+    # 1, 1, 5 s: 2.3 ± 5.7 s is under 15 s once it no longer claims times below 0.
+    assert judge(Rule.WITHIN, cal.over_replications([1.0, 1.0, 5.0]), 0.0, 15.0)
+    # Days of demand in a surge may be fewer than none: that interval is not cut.
+    assert cal.over_replications([-0.5, 0.5], limits=cal.UNBOUNDED).low < 0
+
+
 def test_the_wilson_interval_of_a_share_holds_the_share_and_narrows_with_more_trials() -> None:
     low, high = wilson_interval(45, 100)
     assert low < 0.45 < high

@@ -9,6 +9,7 @@ import numpy as np
 from twin.plots import down_spans, levels_figure, queue_length_figure, time_distribution_figure, utilisation_figure, write_plots
 from twin.probes import TruckLog
 from twin.results import RunResult
+from twin.stats import Interval
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -71,7 +72,9 @@ def test_the_time_histograms_are_in_minutes_and_say_when_no_truck_reached_the_ga
 
 
 def test_the_utilisation_chart_leaves_out_unlimited_stations_and_names_them() -> None:
-    figure = utilisation_figure({"scanner": (0.92, 0.05), "scale": (0.4, float("nan")), "yard": (float("nan"), float("nan"))})
+    nan = float("nan")
+    figure = utilisation_figure({"scanner": Interval(0.92, 0.05, 0.87, 0.97, 3), "scale": Interval(0.4, nan, nan, nan, 1),
+                                 "yard": Interval(nan, nan, nan, nan, 0)})
     ax = figure.axes[0]
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["scanner", "scale"]
     assert [round(p.get_height(), 2) for p in ax.patches] == [0.92, 0.4]
