@@ -656,6 +656,19 @@ class GateCore:
         closed = ", ".join(f"{kind.value} review {review_id}" for review_id, kind in held.items())
         return f"; {closed} closed: {because}"
 
+    def close_barrier_reviews(self, visit: Visit, device_id: str) -> str:
+        """The vehicle went through barrier ``device_id``: close the reviews asking people to lift
+        that barrier's arm for it (done, or no longer needed). Returns what the audit record of
+        the passage says of them ("" when there were none)."""
+        held = self.passage_reviews.get(visit.visit_id)
+        if not held:
+            return ""
+        done = [review_id for review_id, kind in held.items() if kind is ReviewKind.BARRIER_FAULTED
+                and self.reviews[review_id].device_id == device_id]
+        for review_id in done:
+            self.close_review(review_id)
+        return "".join(f"; barrier-faulted review {review_id} closed: the vehicle went through" for review_id in done)
+
     def illegal_move(self, visit: Visit, trigger: Trigger) -> str | None:
         """Why the table (or a guard) forbids ``trigger`` where the visit is now; None when allowed."""
         here = visit.location

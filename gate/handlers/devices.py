@@ -458,7 +458,7 @@ def on_vehicle_passed(core: GateCore, e: ev.VehiclePassed, now: float, out: Out)
             return visit.visit_id, "repeat: already through barrier 1"
         visit.withheld_at = None  # through (an officer lifted the arm): nothing left to open again
         core.release_lane(visit)
-        return visit.visit_id, "passed barrier 1"
+        return visit.visit_id, "passed barrier 1" + core.close_barrier_reviews(visit, e.device_id)
     if spec.site is not _BARRIER_2:
         return visit.visit_id, Refusal(f"barrier {e.device_id} stands at {spec.site.value}")
     illegal = core.move(visit, Trigger.PASSED_BARRIER_2, now)

@@ -362,6 +362,19 @@ def test_a_barrier_repaired_after_an_officer_let_the_truck_through_by_hand_opens
     assert not of_type(run.send(DeviceRecovered("barrier-in-1")), OpenBarrier)
 
 
+def test_the_review_to_lift_barrier_1_by_hand_closes_once_the_vehicle_has_gone_through_it() -> None:
+    run = GateRun()
+    visit = _let_in_at_a_jammed_barrier_1(run)
+    lift = next(r for r in run.core.open_reviews() if r.kind is ReviewKind.BARRIER_FAULTED)
+    run.pass_barrier("barrier-in-1", visit)  # lifted by hand
+    assert lift.review_id not in run.core.reviews
+    assert run.core.audit.records[-1].reason == (
+        f"passed barrier 1; barrier-faulted review {lift.review_id} closed: the vehicle went through")
+    # The barrier is still jammed: the review of its manual procedure stays until it is repaired.
+    assert [r.kind for r in run.core.open_reviews()] == [ReviewKind.DEVICE_FAULTED]
+    assert run.core.check_invariants() == []
+
+
 def test_the_review_to_lift_barrier_2_by_hand_closes_once_the_vehicle_has_departed_through_it() -> None:
     run = GateRun()
     visit = run.declare()
