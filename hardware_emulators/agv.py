@@ -27,6 +27,7 @@ import numpy as np
 import simpy
 
 from gate.commands import DispatchAgv
+from gate.deadlines import merge_spells
 from gate.events import AgvArrived, AgvFaulted
 from hardware_emulators.base import (
     EmulatedDevice,
@@ -50,13 +51,7 @@ def _merge_closures(device_id: str, closures: Iterable[tuple[float, float]]) -> 
         if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
             raise ValueError(f"{device_id}: a partner closure needs 0 <= start_s < end_s (got ({start}, {end}))")
         spans.append((float(start), float(end)))
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
+    return merge_spells(tuple(spans))
 
 
 class AgvFleet(EmulatedDevice):

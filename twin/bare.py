@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from gate.deadlines import merge_spells
 from gate.declaration import PERISHABLE_CATEGORIES
 from gate.enums import GoodsCategory, Role, VehicleClass
 from hardware_emulators.base import SortedPriorityResource
@@ -87,17 +88,6 @@ def closure_spans(scenario: Scenario) -> list[tuple[float, float]]:
     return sorted(closure_spells(scenario))
 
 
-def _union(spells: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Spells merged where they overlap or touch, in order."""
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(spells):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 class _Desk:
     """One agency's officers: a slot each, held by the roster while they are off duty."""
 
@@ -109,7 +99,7 @@ class _Desk:
         self.service = service
         spells = off_duty(staff.shifts, horizon_s)
         if closures:  # off duty through the closures it does not work through (``Closure.staffed``)
-            spells = _union(spells + [(s, min(e, horizon_s)) for s, e in closures if s < horizon_s])
+            spells = list(merge_spells(tuple(spells + [(s, min(e, horizon_s)) for s, e in closures if s < horizon_s])))
         #: When the officers are off duty: outside their shifts, and through the closures.
         self.off_duty = tuple(spells)
         if spells:
