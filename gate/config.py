@@ -186,6 +186,8 @@ class TimeoutConfig(BaseModel):
     #: holiday, as Lang Son's did over Tet 2025) is given the spells it does not work, in place of
     #: ``closed``: its service levels run through the others.
     closed_for: dict[Role, tuple[tuple[float, float], ...]] = Field(default_factory=dict)
+    #: An online payment not confirmed within this time (the fee collectors' working time: none
+    #: of ``closed``, or of their ``closed_for``, counts) raises a review.
     payment_confirmation_s: Seconds = 3600.0
     #: A vehicle called forward from staging (holding a yard slot) that is not read at barrier 1
     #: within this time is taken for a no-show: a review is raised, its slot goes to the next
@@ -195,7 +197,8 @@ class TimeoutConfig(BaseModel):
     #: called, without leaving a free slot idle for long. A vehicle queueing behind others (in a
     #: full forecourt, at a lane whose checks are off duty at night) is not a no-show: the limit
     #: runs again until as many vehicles have gone through barrier 1 (and its own lane) since the
-    #: call as were sent there before it, and then once more in full.
+    #: call as were sent there before it, and then once more in full. None of ``closed`` counts:
+    #: nobody drives through a closed gate.
     call_forward_s: Seconds = 1800.0
     #: A vehicle that misses this many calls forward in a row (each a no-show, above) is no longer
     #: called: it keeps its place among the vehicles waiting at staging, "not answering", while

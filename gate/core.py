@@ -859,6 +859,14 @@ class GateCore:
                                      self.corridor.risk, "called forward: a yard slot is free"))
         out.append(RouteTo(visit.visit_id, visit.plate, _TO_ENTRY_LANE, visit.entry_device))
 
+    def limit_due(self, now: float, seconds: float, role: Role | None = None) -> float:
+        """When a time limit of ``seconds`` started ``now`` runs out, counting none of the time
+        the gate is closed (``timeouts.closed``; given a ``role``, the time that agency does not
+        work, ``timeouts.closed_for``): nobody drives to a closed gate or confirms a payment over
+        a holiday, so waiting it out is not being late."""
+        closed = self.closed_for.get(role, self.closed) if role is not None and self.closed_for else self.closed
+        return due_around_closures(now, seconds, None, closed) if closed else now + seconds
+
     def await_called(self, visit: Visit, now: float) -> None:
         """Start (or restart) the no-show limit of a vehicle called forward from staging
         (``timeouts.call_forward_s``), noting how many vehicles were sent to barrier 1 before it."""
@@ -871,8 +879,8 @@ class GateCore:
         visit.called_lane_mark = self.lane_left[lane] if held and lane is not None else 0
         visit.called_clear = visit.called_ahead == 0
         visit.called_at = now
-        visit.call_token = self.deadlines.schedule(now + self.config.timeouts.call_forward_s, "no-show",
-                                                   visit.visit_id)
+        visit.call_token = self.deadlines.schedule(self.limit_due(now, self.config.timeouts.call_forward_s),
+                                                   "no-show", visit.visit_id)
 
     def hold_at_staging(self, visit: Visit, reason: str, out: list[Command], ready: bool = True) -> None:
         """Keep a vehicle waiting at staging (in arrival order) and tell traffic police. One not
@@ -1235,7 +1243,7 @@ class GateCore:
             visit.called_clear = self.left_entry - visit.called_mark >= visit.called_ahead and (
                 not visit.lane_held or lane is None
                 or self.lane_left[lane] - visit.called_lane_mark >= visit.called_lane_ahead)
-            visit.call_token = self.deadlines.schedule(now + limit, "no-show", visit_id)
+            visit.call_token = self.deadlines.schedule(self.limit_due(now, limit), "no-show", visit_id)
             return
         visit.missed_calls += 1
         missed = visit.missed_calls

@@ -115,32 +115,29 @@ _ALL_DAY = ((0.0, 86_400.0),)
 def _timeouts(scenario: Scenario) -> TimeoutConfig:
     """The core's time limits; unless the scenario gives the agencies' working hours itself, they
     are their shifts, so a service level counts only the hours someone is on duty to meet it.
-    Unless the scenario sets them (to other than the core's defaults), the limits on a truck called
-    forward, on an online payment awaiting confirmation and on an AGV under way grow by the longest
-    closure of the gate and of the partner side, and the gate's closures are the core's ``closed``
-    spells, when no service level runs."""
+    Unless the scenario sets them (to other than the core's defaults), the gate's closures are the
+    core's ``closed`` spells (and ``closed_for`` those of an agency that works through some),
+    which no service level and no limit on a truck called forward or a payment awaiting
+    confirmation counts; and the limit on an AGV under way grows by the longest closure of the
+    partner side, which the core does not know of."""
     timeouts = scenario.core.timeouts
     # A limit at the core's default is taken as not given (a scenario read back from its dump, as
     # ``--set`` and ``--hours`` make them, has every field set).
     default = TimeoutConfig()
-    given = {name for name in ("call_forward_s", "payment_confirmation_s", "agv_report_s", "closed", "closed_for")
+    given = {name for name in ("agv_report_s", "closed", "closed_for")
              if getattr(timeouts, name) != getattr(default, name)}
     limits: dict[str, object] = {}
-    # A truck called forward just before the gate closes, an online payment made just before it or
-    # while it is closed (confirmed after the reopening: ``GateWorld._officers_delay``), or an AGV
-    # sent just before the partner side stops accepting, waits the closure out: the limits on
-    # hearing of them last that long more.
-    closures = [w.end_h - w.start_h for w in scenario.closures]
-    for name in ("call_forward_s", "payment_confirmation_s"):
-        if closures and name not in given:
-            limits[name] = getattr(timeouts, name) + max(closures) * HOUR
-    # While the gate is closed no agency works (``closure_spells``): no service level runs then.
+    # While the gate is closed no agency works (``closure_spells``): a truck called forward just
+    # before it waits at staging, a payment waits for the reopening (``GateWorld._officers_delay``),
+    # and the core's limits on them, as its service levels, count none of it.
     if scenario.closures and "closed" not in given:
         limits["closed"] = tuple(closure_spells(scenario))
     # An agency at work through some closures (``Closure.staffed``) meets its service levels then.
     staffed = {role for closure in scenario.closures for role in closure.staffed}
     if staffed and "closed_for" not in given:
         limits["closed_for"] = {role: tuple(closure_spells(scenario, role)) for role in sorted(staffed)}
+    # An AGV sent just before the partner side stops accepting waits the closure out: the limit
+    # on hearing of it lasts that long more.
     lane = scenario.layout.agv_lane
     partner = [w.duration_h for w in lane.partner_closures] if lane is not None else []
     if partner and "agv_report_s" not in given:

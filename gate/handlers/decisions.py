@@ -253,8 +253,8 @@ def on_fee_paid(core: GateCore, e: ev.FeePaid, now: float, out: Out) -> Verdict:
                                        "pay the amount due")
     c.status = _PENDING_CONFIRMATION
     visit.payment_reference = e.reference
-    visit.payment_token = core.deadlines.schedule(now + core.config.timeouts.payment_confirmation_s, "payment",
-                                                  visit.visit_id)
+    visit.payment_token = core.deadlines.schedule(
+        core.limit_due(now, core.config.timeouts.payment_confirmation_s, Role.FEE_COLLECTOR), "payment", visit.visit_id)
     visit.payment_pending_vnd = e.amount_vnd
     return visit.visit_id, f"online payment {e.reference} of {amount_text(e.amount_vnd)} awaiting confirmation"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gate.commands import KeepClosed, ManualReview, OpenBarrier, RequestFee, RouteTo
-from gate.config import FeeSchedule
-from gate.enums import ClearanceKind, ClearanceStatus, Location, PaymentMethod, Station
+from gate.config import FeeSchedule, TimeoutConfig
+from gate.enums import ClearanceKind, ClearanceStatus, Location, PaymentMethod, Role, Station
 from gate.events import PaymentConfirmed
 from tests.unit.core.support import EXIT, GateRun, gate_config, of_type, only
 
@@ -68,6 +70,19 @@ def test_only_the_declarant_or_a_fee_collector_pays_online() -> None:
     visit = in_yard_unpaid(run)
     answer = run.pay(visit, method=ONLINE, account="trader-2", reference="X-1")
     assert run.refused(answer).reason == f"account trader-2 may not pay for {visit}"
+
+
+@pytest.mark.parametrize(("staffed", "due_after"), [(False, "the reopening"), (True, "an hour")])
+def test_the_time_to_confirm_an_online_payment_counts_none_of_a_closure_the_fee_collectors_do_not_work(
+        staffed: bool, due_after: str) -> None:
+    closed = ((0.0, 86_400.0),)
+    timeouts = TimeoutConfig(closed=closed, closed_for={Role.FEE_COLLECTOR: ()} if staffed else {})
+    run = GateRun(gate_config(timeouts=timeouts))
+    visit = in_yard_unpaid(run)
+    run.pay(visit, method=ONLINE, account="trader-1", reference="VCB-778")
+    limit = run.core.config.timeouts.payment_confirmation_s
+    due = (run.now if staffed else 86_400.0) + limit
+    assert (due, "payment", visit) in run.core.deadlines.pending(), due_after
 
 
 def test_an_unconfirmed_online_payment_raises_a_review_when_its_time_runs_out() -> None:

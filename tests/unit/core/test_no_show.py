@@ -373,3 +373,17 @@ def test_a_vehicle_not_answering_whose_trip_is_called_off_leaves_nothing_open() 
     assert run.core.audit.records[-1].reason.endswith(
         f"; no-show review {review.review_id} closed: the visit ended (cancelled)")
     assert run.core.check_invariants() == []
+
+
+def test_the_limit_counts_none_of_the_time_the_gate_is_closed() -> None:
+    # Called ten minutes before the gate closes for a day: twenty minutes of the limit are left
+    # for after the reopening, and nobody is chased while it is closed.
+    closes, reopens = 8 * 3600.0 + 600.0, 32 * 3600.0 + 600.0
+    run = GateRun(gate_config(yard={TRUCK: 1}, timeouts=TimeoutConfig(closed=((closes, reopens),))))
+    first = run.declare()
+    run.now = 8 * 3600.0
+    assert called(run.arrive_at_staging(first), run, first)
+    due = {kind: when for when, kind, _ in run.core.deadlines.pending()}
+    assert due["no-show"] == reopens + LIMIT - (closes - run.now)
+    assert not of_type(run.wake(reopens - 1), ManualReview)
+    assert only(run.wake(due["no-show"]), ManualReview).kind is ReviewKind.NO_SHOW
