@@ -734,12 +734,7 @@ class GateCore:
             return
         role = CLEARANCE_ROLE[kind]
         sla = self.config.timeouts.sla_s.get(role, 86_400.0)
-        spells = self.working_spells.get(role)
-        closed = self.closed_for.get(role, self.closed) if self.closed_for else self.closed
-        if closed:
-            due = due_around_closures(now, sla, spells, closed)
-        else:
-            due = now + sla if spells is None else working_due(now, sla, spells)
+        due = self.limit_due(now, sla, role, self.working_spells.get(role))
         c.status = _ASSIGNED
         c.assigned_at = now
         key = (visit.visit_id, kind)
@@ -859,13 +854,17 @@ class GateCore:
                                      self.corridor.risk, "called forward: a yard slot is free"))
         out.append(RouteTo(visit.visit_id, visit.plate, _TO_ENTRY_LANE, visit.entry_device))
 
-    def limit_due(self, now: float, seconds: float, role: Role | None = None) -> float:
-        """When a time limit of ``seconds`` started ``now`` runs out, counting none of the time
-        the gate is closed (``timeouts.closed``; given a ``role``, the time that agency does not
-        work, ``timeouts.closed_for``): nobody drives to a closed gate or confirms a payment over
-        a holiday, so waiting it out is not being late."""
+    def limit_due(self, now: float, seconds: float, role: Role | None = None,
+                  spells: tuple[tuple[float, float], ...] | None = None) -> float:
+        """When a time limit of ``seconds`` started ``now`` runs out, counting only the daily
+        working ``spells`` (None: the whole day) and none of the time the gate is closed
+        (``timeouts.closed``; given a ``role``, the time that agency does not work,
+        ``timeouts.closed_for``): nobody drives to a closed gate or works a task over a holiday,
+        so waiting it out is not being late."""
         closed = self.closed_for.get(role, self.closed) if role is not None and self.closed_for else self.closed
-        return due_around_closures(now, seconds, None, closed) if closed else now + seconds
+        if closed:
+            return due_around_closures(now, seconds, spells, closed)
+        return now + seconds if spells is None else working_due(now, seconds, spells)
 
     def await_called(self, visit: Visit, now: float) -> None:
         """Start (or restart) the no-show limit of a vehicle called forward from staging

@@ -174,7 +174,7 @@ class BareGate:
             staff = agencies.for_role(role)
             if staff.officers != 0:
                 self.desks[role] = _Desk(env, staff, sampler(staff.service_s, rng), horizon_s,
-                                         sorted(closure_spells(scenario, role)))
+                                         closure_spells(scenario, role))
         self.inspection_s = sampler(agencies.customs.inspection_s, rng)
         self.loading_s = sampler(agencies.customs.loading_s, rng)
         core = scenario.core
