@@ -63,6 +63,7 @@ from twin.results import (
     kpi_unit,
 )
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
+from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (
     DEFAULT_KPIS,
     MAX_CELLS,
@@ -78,14 +79,16 @@ from twin.sweep import (
 )
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
-                       "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end "
-                       "and writes its report to ./out/default.",
+                       "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end, "
+                       "5 replications, and writes its report to ./out/default.",
                   no_args_is_help=False, add_completion=False)
 scenarios_app = typer.Typer(help="The scenario library and scenario files.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
 app.command("loadtest")(loadtest_command)
 
 DEFAULT_SCENARIO = "default"
+#: Replications of the default run: enough for 95 % intervals to plan on (``TRUSTED_REPLICATIONS``).
+DEFAULT_REPLICATIONS = 5
 _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
              "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
              "manual_reviews", "plates_typed", "manual_reviews_per_100_trucks", "fee_revenue_vnd", "agv_containers_delivered_per_day",
@@ -239,6 +242,9 @@ def _print_report(run: RunResult) -> None:
     few = few_replications_warning({run.scenario_name: len(run.replications)})
     if few:
         console.print(f"Warning: {few}", highlight=False, markup=False)
+    elif len(run.replications) == 1:
+        console.print(f"One replication: no 95 % intervals. Give --reps {DEFAULT_REPLICATIONS} (or any number from "
+                      f"{TRUSTED_REPLICATIONS}) for intervals to plan on.", highlight=False, markup=False)
 
 
 #: How many of the longest waits the console shows after a run.
@@ -286,9 +292,10 @@ def _off_shift_share(run: RunResult, role: str) -> float | None:
 
 @app.callback(invoke_without_command=True)
 def main(ctx: typer.Context) -> None:
-    """With no command: run the default scenario end to end and write its report to ./out/default."""
+    """With no command: run the default scenario end to end, ``DEFAULT_REPLICATIONS`` replications,
+    and write its report to ./out/default."""
     if ctx.invoked_subcommand is None:
-        run(DEFAULT_SCENARIO, reps=None, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False,
+        run(DEFAULT_SCENARIO, reps=DEFAULT_REPLICATIONS, seed=None, hours=None, out=Path("out") / DEFAULT_SCENARIO, quiet=False,
             jobs=None, settings=[], scheduler=None)
 
 

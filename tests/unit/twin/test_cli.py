@@ -14,6 +14,7 @@ from scenarios.schema import Scenario
 from tests.unit.scenarios.support import MINIMAL_YAML
 from twin import cli
 from twin.cli import app
+from twin.stats import TRUSTED_REPLICATIONS
 
 runner = CliRunner()
 
@@ -125,7 +126,9 @@ def test_with_no_command_it_runs_the_default_scenario_end_to_end(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, [])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out" / "default" / "summary.json").exists()
+    summary = json.loads((tmp_path / "out" / "default" / "summary.json").read_text())
+    assert summary["manifest"]["scenario_name"] == "huu_nghi_2025"
+    assert len(summary["replications"]) == cli.DEFAULT_REPLICATIONS >= TRUSTED_REPLICATIONS  # intervals to plan on
     assert "report written to out/default" in result.output
 
 

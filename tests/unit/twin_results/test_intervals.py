@@ -154,4 +154,11 @@ def test_the_console_report_of_a_run_says_when_replications_agree_and_warns_when
     assert "Warning: The 95 % intervals rest on 2 replications, too few to plan on" in " ".join(text.split())
     enough = _run("tiny", [1, 2, 3], {"throughput_per_day": [800.0, 820.0, 810.0]})
     cli._print_report(enough)
-    assert "too few" not in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "too few" not in text and "One replication" not in text
+    # One replication has no interval at all: the empty column is explained, with what gives one.
+    single = _run("tiny", [1], {"throughput_per_day": [800.0]})
+    cli._print_report(single)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "One replication: no 95 % intervals. Give --reps 5 (or any number from 3) for intervals to plan on." in text
+    assert "too few" not in text
