@@ -210,6 +210,28 @@ def _compile_usual_position() -> Callable[[Any], bool]:
 usual_position = _compile_usual_position()
 
 
+def _compile_usual_positions() -> Callable[[Any], bool]:
+    """True for a batch of positions each of which ``usual_position`` accepts, in one call for the
+    whole batch (a batch holds dozens); False when not sure of one of them."""
+    lines = ["def usual_positions(positions):",
+             "    if type(positions) is not tuple:",  # a subclass might not give the same items twice
+             "        return False",
+             "    for p in positions:",
+             f"        if (type(p) is not _Position and type(p) is not tuple) or len(p) != {len(_POSITION_CHECKS)}:",
+             "            return False"]
+    for i, (_, check) in enumerate(_POSITION_CHECKS):
+        lines += [f"        v = p[{i}]", f"        if not ({_FAST_FORM[check]}):", "            return False"]
+    lines.append("    return True")
+    namespace: dict[str, Any] = {"_Position": ev.Position}
+    exec("\n".join(lines), namespace)  # code built only from the rule table above
+    usual: Callable[[Any], bool] = namespace["usual_positions"]
+    return usual
+
+
+#: ``usual_position`` of every position of a batch, in one call.
+usual_positions = _compile_usual_positions()
+
+
 def position_problem(position: Any) -> str | None:
     """What is wrong with one position of a batch, as ``field: reason``; None when it is sound."""
     if not isinstance(position, tuple) or len(position) != len(_POSITION_CHECKS):

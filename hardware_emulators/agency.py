@@ -110,6 +110,10 @@ class AgencyDesk:
         self.name = owner
         self.officers = officers
         self._spells = _shift_spells(owner, shifts)
+        #: The last shift, as a spell of the run (start, end in seconds since its start), that
+        #: ``_daily_shift_s`` found a stretch of time in: a task is mostly waited for and done
+        #: within one shift, so the next call is mostly about it again.
+        self._last_spell = (math.inf, -math.inf)
         self._off_duty = _off_duty_spells(owner, off_duty)
         self._service_s = service_s
         self.fatigue_per_h = float(fatigue_per_h)
@@ -204,11 +208,19 @@ class AgencyDesk:
         return total
 
     def _daily_shift_s(self, begin: float, end: float) -> float:
+        """Seconds of ``[begin, end]`` that fall within a shift (off-duty spells not counted out)."""
+        first, last = self._last_spell
+        if first <= begin and end <= last:
+            # Within one shift: the other shifts of the run do not overlap it (``_shift_spells``),
+            # so the sum below would be this one stretch and nothing else.
+            return end - begin if end > begin else 0.0
         total = 0.0
         for k in range(math.floor(begin / _DAY) - 1, math.floor(end / _DAY) + 1):
             for start, stop in self._spells:
                 s, e = max(start + k * _DAY, begin), min(stop + k * _DAY, end)
-                total += max(0.0, e - s)
+                if e > s:
+                    total += e - s
+                    self._last_spell = (start + k * _DAY, stop + k * _DAY)
         return total
 
     def _roster(self) -> ProcessGenerator:

@@ -490,6 +490,7 @@ TRUCK_COLUMNS: tuple[str, ...] = ("truck_id", *TRUCK_STRING_COLUMNS, *TRUCK_TIME
                                   *TRUCK_DURATION_COLUMNS)
 _STRING, _TIME, _COUNT = frozenset(TRUCK_STRING_COLUMNS), frozenset(TRUCK_TIME_COLUMNS), frozenset(TRUCK_COUNT_COLUMNS)
 _DURATION = frozenset(TRUCK_DURATION_COLUMNS)
+_COLUMNS = frozenset(TRUCK_COLUMNS)
 #: Where a truck's passage ended; "inside" means it was still in the corridor or gate at the end.
 OUTCOMES: frozenset[str] = frozenset({"departed", "returned", "refused", "inside"})
 
@@ -530,8 +531,8 @@ class TruckLog:
 
     def new_truck(self, **static: Any) -> int:
         """Add a truck and return its row. ``truck_id`` defaults to the row number."""
-        unknown = sorted(set(static) - set(TRUCK_COLUMNS))
-        if unknown:
+        if not _COLUMNS.issuperset(static):
+            unknown = sorted(set(static) - _COLUMNS)
             raise ValueError(f"TruckLog.new_truck: unknown column(s) {', '.join(unknown)}; known: {', '.join(TRUCK_COLUMNS)}")
         row = self._size
         if row == self.capacity:

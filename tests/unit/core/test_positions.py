@@ -133,6 +133,28 @@ def test_the_fast_check_of_a_position_never_accepts_what_the_full_checks_refuse(
     assert usual_position(("12C-000.01", 3.0, 40.0)) and usual_position(Position("12C-000.01", 3.0, 40.0))
 
 
+@pytest.mark.parametrize("position", [
+    Position("12C-000.01", 3.0, 40.0), ("12C-000.01", 3, 40.0), ("", 3.0, 40.0), ("12C-000.01", 3.0, -0.1),
+    ("12C-000.01", float("nan"), 40.0), ("12C-000.01", 3.0), ["12C-000.01", 3.0, 40.0], ("12C-000.01", True, 40.0),
+])
+def test_the_fast_check_of_a_batch_takes_it_whole_only_when_it_takes_each_position(position: object) -> None:
+    from gate.validation import usual_position, usual_positions
+
+    sound = Position("12C-000.02", 2.0, 30.0)
+    for positions in ((position,), (sound, position), (position, sound, sound)):
+        assert usual_positions(positions) == all(usual_position(p) for p in positions)
+    assert usual_positions(()) and usual_positions((sound, ("12C-000.03", 1.0, 30.0)))
+
+
+def test_a_batch_given_as_a_tuple_subclass_is_checked_position_by_position() -> None:
+    from gate.validation import usual_positions
+
+    class Positions(tuple):  # type: ignore[type-arg]
+        pass
+
+    assert not usual_positions(Positions((Position("12C-000.02", 2.0, 30.0),)))
+
+
 def test_a_position_beyond_a_float_s_range_is_refused_on_its_own_and_the_rest_still_count(run: GateRun) -> None:
     answer = run.send(batch(Position(plate(1), 10.0, 40.0), (plate(2), 10**400, 40.0), (plate(3), 10.0, -10**400),
                             Position(plate(4), 10.0, 40.0)))

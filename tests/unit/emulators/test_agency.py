@@ -200,3 +200,18 @@ def test_after_an_off_duty_spell_the_desk_opens_at_the_next_shift(env: simpy.Env
     assert served == [(2 * 86_400 + 10 * HOUR, 2 * 86_400 + 11 * HOUR)]
     with pytest.raises(ValueError, match="off-duty spell"):
         AgencyDesk(env, Role.CUSTOMS, officers=1, shifts=[(0, 24)], service_s=constant(1), off_duty=[(5, 5)])
+
+
+@pytest.mark.parametrize("shifts", [[(0, 24)], [(7, 19)], [(19, 7)], [(6, 14), (14, 22)], [(6.5, 14.25), (14.25, 22.1), (22.1, 6.5)]])
+def test_time_on_shift_is_the_same_whatever_was_asked_before(shifts: list[tuple[float, float]]) -> None:
+    def desk() -> AgencyDesk:
+        return AgencyDesk(simpy.Environment(), Role.CUSTOMS, officers=1, shifts=shifts, service_s=constant(60.0),
+                          off_duty=[(30 * HOUR, 40 * HOUR)])
+
+    rng = np.random.default_rng(7)
+    asked = desk()  # asked one stretch after another, as tasks come and go
+    begin = 0.0
+    for _ in range(2_000):
+        begin = begin + float(rng.uniform(0, 2 * HOUR)) if rng.random() < 0.9 else float(rng.uniform(0, 4 * 86_400))
+        end = begin + float(rng.choice([0.0, rng.uniform(0, 600), rng.uniform(0, 12 * HOUR), rng.uniform(0, 3 * 86_400)]))
+        assert asked._shift_s(begin, end) == desk()._shift_s(begin, end)  # each on a desk that was asked nothing
