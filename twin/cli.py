@@ -62,6 +62,16 @@ from twin.results import (
     kpi_order,
     kpi_unit,
 )
+from twin.recovery import (
+    LABELS,
+    RECOVERY_CSV,
+    RECOVERY_PLOT,
+    RecoveryReport,
+    disruptions,
+    recovery_figure,
+    recovery_report,
+    undisrupted,
+)
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (
@@ -445,6 +455,112 @@ def compare(
         table.to_csv(out / COMPARISON_CSV, index=False)
         save_figure(comparison_plot(table), out / COMPARISON_PLOT)
         typer.echo(f"comparison written to {out}")
+
+
+_RECOVERY_HELP = (
+    "How far behind a scenario's disruptions (its scheduled device outages and closures) leave the gate, and how "
+    "long it takes to catch up.\n\n"
+    "The scenario runs twice with the same seeds: as given, and without its disruptions. 'Trucks behind' at a time "
+    "is the trucks the undisrupted gate had cleared by then less those the disrupted one had. The table gives the "
+    "backlog when the disruptions ended, its peak, the hours until the gate had caught up (cleared as many trucks "
+    "as without the disruptions), the truck-hours of departure lost and the pace the backlog was worked off, each "
+    "with its 95 % interval over the replications. With --out, writes recovery.csv (a row per replication), "
+    "recovery.png (the trucks behind over time) and both runs' results."
+)
+
+
+@app.command(help=_RECOVERY_HELP)
+def recovery(
+    scenario: str = typer.Argument(..., help="A library name or a YAML file with device outages or closures."),
+    reps: int = typer.Option(5, "--reps", min=1, help="Replications (replication r of each run shares its seed)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's)."),
+    hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
+    out: Path | None = typer.Option(None, "--out", show_default=False,
+                                    help="Write the table, plot and both runs here (default: none; the table is "
+                                         "only printed)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
+    settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
+                                         help=_SCHEDULER_HELP),
+) -> None:
+    """The scenario against itself without its disruptions, with the same seeds (see ``_RECOVERY_HELP``)."""
+    from twin.compare import clear_comparison, replication_ids, run_folder_names
+    from twin.plots import save_figure
+
+    _refuse_clashes("recovery", settings, ["replications", *(s for s, v in (("horizon_h", hours), ("seed", seed))
+                                                             if v is not None)])
+    loaded = _load(scenario, settings, horizon_h=hours)
+    found = disruptions(loaded)
+    if not found:
+        _refuse("recovery", f"{loaded.name} has no device outage (devices.outages) or closure (closures) to recover "
+                            "from; the AGV lane's partner closures hold containers, not trucks")
+    runs = [undisrupted(loaded), loaded]
+    folders = run_folder_names([s.name for s in runs])
+    if out is not None:
+        _prepare_out(out, "recovery")
+        clear_comparison(out, [s.name for s in runs])
+    common_seed = seed if seed is not None else loaded.run.seed
+    outcomes = _run_cells(runs, reps, common_seed, jobs, scheduler, quiet,
+                          f"recovery: {loaded.name} with and without its disruptions x {reps} replications",
+                          command="recovery")
+    finished: list[RunResult] = []
+    failures: list[str] = []
+    for one, folder, (replications, failed) in zip(runs, folders, outcomes, strict=True):
+        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
+        try:
+            finished.append(finish_run(one, replications, failed, common_seed, reps, options))
+        except InvariantViolation as exc:
+            failures.append(f"gatetwin: {one.name}: {exc}")
+        except RuntimeError as exc:  # a replication failed: what finished is written
+            failures.append(f"gatetwin: {one.name}: {str(exc).splitlines()[0]}")
+    if failures:
+        for line in failures:
+            typer.echo(line, err=True)
+        if out is not None:
+            typer.echo(f"results (partial) written to {out}", err=True)
+        raise typer.Exit(code=1)
+    base, disrupted = finished
+    report = recovery_report(loaded, [r.trucks for r in disrupted.replications],
+                             [r.trucks for r in base.replications],
+                             replication_ids(disrupted))
+    _print_recovery(report)
+    if out is not None:
+        report.table().to_csv(out / RECOVERY_CSV, index=False)
+        save_figure(recovery_figure(report), out / RECOVERY_PLOT)
+        typer.echo(f"recovery written to {out}")
+
+
+def _print_recovery(report: RecoveryReport) -> None:
+    """The recovery table on the console: each figure's mean and 95 % interval, and what they mean."""
+    console = Console()
+    n = len(report.recoveries)
+    table = Table(title=f"recovery: {report.scenario_name}, {n} replication(s), against the same gate without "
+                        "its disruptions (same seeds), mean and 95 % CI")
+    table.add_column("figure")
+    table.add_column("mean", justify="right")
+    table.add_column("95 % CI", justify="right")
+    table.add_column("unit")
+    for name, (label, unit, _) in LABELS.items():
+        interval = report.interval(name)
+        mean = "not caught up" if math.isnan(interval.mean) and name == "caught_up_h" else figure(interval.mean)
+        table.add_row(label, mean, interval_text(interval, figure), unit)
+    console.print(table)
+    for disruption in report.disruptions:
+        console.print(f"disruption: {disruption.what}", highlight=False, markup=False)
+    caught = report.caught_up
+    if caught < n:
+        end = f"by the end of the run (hour {report.horizon_s / 3600.0:g})"
+        said = (f"None of the {n} replication(s) had caught up {end}" if caught == 0 else
+                f"{n - caught} of {n} replications had not caught up {end}: the caught-up time is the mean over "
+                f"the {caught} that had")
+        console.print(f"{said}; give --hours to see further.", highlight=False, markup=False)
+    few = few_replications_warning({report.scenario_name: n})
+    if few:
+        console.print(f"Warning: {few}", highlight=False, markup=False)
+    elif n == 1:
+        console.print(f"One replication: no 95 % intervals. Give --reps {DEFAULT_REPLICATIONS} (or any number from "
+                      f"{TRUSTED_REPLICATIONS}) for intervals to plan on.", highlight=False, markup=False)
 
 
 #: Seconds ``--scheduler`` waits to reach the cluster before it gives up.

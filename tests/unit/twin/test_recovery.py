@@ -1,0 +1,168 @@
+"""Recovery from a disruption: the trucks behind the same gate without it, and when it caught up."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scenarios import load_scenario, with_overrides
+from twin.cli import app
+from twin.recovery import (
+    HOUR,
+    RECOVERY_CSV,
+    RECOVERY_PLOT,
+    behind_curve,
+    disruptions,
+    recovery_of,
+    recovery_report,
+    undisrupted,
+)
+from twin.run import RunOptions, run_scenario
+
+runner = CliRunner()
+
+
+def _hours(*values: float) -> np.ndarray:
+    return np.array(values, dtype=float) * HOUR
+
+
+# --- the curve and what it says, on departures chosen by hand -------------------------------
+
+
+def test_trucks_behind_is_the_undisrupted_departures_less_the_disrupted_ones() -> None:
+    baseline = _hours(1, 2, 3, 4)
+    disrupted = _hours(1, 5, 5.5, 6)
+    times, behind = behind_curve(disrupted, baseline)
+    assert list(times / HOUR) == [0, 1, 2, 3, 4, 5, 5.5, 6]
+    assert list(behind) == [0, 0, 1, 2, 3, 2, 1, 0]
+
+
+def test_a_backlog_left_by_a_disruption_and_worked_off() -> None:
+    # Disruption from hour 1.5 to 3.5: three trucks the undisrupted gate cleared at 2, 3 and 4
+    # leave at 5, 5.5 and 6 instead.
+    recovery = recovery_of(_hours(1, 5, 5.5, 6), _hours(1, 2, 3, 4), 1.5 * HOUR, 3.5 * HOUR, 10 * HOUR)
+    assert recovery.behind_at_end == 2  # cleared by 3.5: 1, 2, 3 against 1
+    assert (recovery.behind_max, recovery.behind_max_h) == (3, 4.0)
+    assert recovery.caught_up_h == pytest.approx(6 - 3.5)
+    # Each late truck is the area under the curve: 3 + 2.5 + 2 truck-hours.
+    assert recovery.truck_hours_lost == pytest.approx(7.5)
+    assert recovery.behind_at_horizon == 0
+    assert recovery.catch_up_per_day == pytest.approx(3 / (2 / 24))  # 3 trucks in the 2 h from the peak
+
+
+def test_a_gate_that_has_not_caught_up_by_the_end_says_so_and_how_fast_it_is_catching_up() -> None:
+    baseline = _hours(1, 2, 3, 4, 5, 6)
+    disrupted = _hours(1, 7, 8)  # 5 behind at hour 6, then 4 at 7, 3 at 8
+    recovery = recovery_of(disrupted, baseline, 1.5 * HOUR, 2.5 * HOUR, 8.5 * HOUR)
+    assert math.isnan(recovery.caught_up_h)
+    assert recovery.behind_at_horizon == 3  # 3 cleared against 6 by the end
+    assert (recovery.behind_max, recovery.behind_max_h) == (5, 6.0)
+    # Not caught up: the pace since the disruption ended, 1 behind at 2.5 h and 3 at 8.5 h: growing.
+    assert recovery.behind_at_end == 1
+    assert recovery.catch_up_per_day == pytest.approx((1 - 3) / (6 / 24))
+
+
+def test_a_disruption_that_left_nothing_behind_is_caught_up_at_once() -> None:
+    same = _hours(1, 2, 3)
+    recovery = recovery_of(same, same, 1.5 * HOUR, 2.5 * HOUR, 4 * HOUR)
+    assert (recovery.behind_at_end, recovery.behind_max, recovery.caught_up_h, recovery.truck_hours_lost) == (0, 0, 0, 0)
+    assert math.isnan(recovery.catch_up_per_day)  # nothing to work off
+
+
+def test_departures_after_the_end_of_the_run_do_not_count() -> None:
+    recovery = recovery_of(_hours(1, 20), _hours(1, 2), 1.5 * HOUR, 2.5 * HOUR, 10 * HOUR)
+    assert math.isnan(recovery.caught_up_h) and recovery.behind_at_horizon == 1
+    assert recovery.truck_hours_lost == pytest.approx(8.0)  # from hour 2 to the end of the run
+
+
+def test_a_disruption_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ValueError, match="must start before they end"):
+        recovery_of(_hours(1), _hours(1), 3 * HOUR, 2 * HOUR, 4 * HOUR)
+
+
+# --- the scenario side -----------------------------------------------------------------------
+
+
+def test_the_disruptions_of_a_scenario_and_the_same_scenario_without_them() -> None:
+    outage = load_scenario("scanner_outage")
+    (found,) = disruptions(outage)
+    assert (found.start_s, found.end_s) == (9 * HOUR, 13 * HOUR) and "scanner-1 down for 4 h" in found.what
+    calm = undisrupted(outage)
+    assert disruptions(calm) == [] and calm.name == "scanner_outage-undisrupted"
+    assert calm.demand == outage.demand and calm.layout == outage.layout and calm.run == outage.run
+    tet = load_scenario("tet_reopening")
+    (closure,) = disruptions(tet)
+    assert (closure.start_s, closure.end_s) == (24 * HOUR, 8 * 24 * HOUR)
+    assert undisrupted(tet).closures == ()
+    assert disruptions(load_scenario("huu_nghi_2025")) == []
+
+
+def test_a_report_needs_a_disruption_and_replications_paired_one_to_one() -> None:
+    empty = pd.DataFrame({"departed": [1.0]})
+    with pytest.raises(ValueError, match="no device outage or closure"):
+        recovery_report(load_scenario("huu_nghi_2025"), [empty], [empty], [(1, 0)])
+    with pytest.raises(ValueError, match="pair one to one"):
+        recovery_report(load_scenario("scanner_outage"), [empty, empty], [empty], [(1, 0), (1, 1)])
+
+
+def test_a_scanner_outage_leaves_trucks_behind_that_the_gate_then_works_off() -> None:
+    outage = with_overrides(load_scenario("scanner_outage"), horizon_h=22.0, replications=2)
+    disrupted = run_scenario(outage, RunOptions(jobs=1))
+    calm = run_scenario(undisrupted(outage), RunOptions(jobs=1))
+    report = recovery_report(outage, [r.trucks for r in disrupted.replications],
+                             [r.trucks for r in calm.replications], [(870, 0), (870, 1)])
+    for (times, behind), recovery in zip(report.curves, report.recoveries, strict=True):
+        # Common random numbers: until the scanner fails, the two gates are the same gate.
+        assert not behind[times < 9 * HOUR].any()
+        assert recovery.behind_at_end >= 10 and recovery.behind_max >= recovery.behind_at_end
+        assert 9 <= recovery.behind_max_h <= 22
+        assert recovery.truck_hours_lost > 0
+    assert report.caught_up >= 1
+    table = report.table()
+    assert list(table["replication"]) == [0, 1] and (table["seed"] == 870).all()
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_recovery_writes_its_table_plot_and_both_runs(tmp_path: Path) -> None:
+    out = tmp_path / "recovery"
+    result = runner.invoke(app, ["recovery", "scanner_outage", "--reps", "2", "--hours", "16", "--out", str(out),
+                                 "--quiet", "--jobs", "1"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.output.splitlines()
+            if line.startswith("│")}
+    assert float(rows["trucks behind when the disruptions ended"].replace(",", "")) > 0
+    assert rows["caught up, after the end of the disruptions"] == "not caught up"
+    assert "truck-hours of departure lost" in text
+    assert "disruption: scanner-1 down for 4 h from hour 9" in text
+    # Four hours after a four-hour outage at the peak, the backlog is still there.
+    assert "not caught up" in text
+    assert "None of the 2 replication(s) had caught up by the end of the run (hour 16); give --hours" in text
+    assert "too few to plan on" in text
+    table = pd.read_csv(out / RECOVERY_CSV)
+    assert len(table) == 2 and (table["behind_at_end"] > 0).all()
+    assert (out / RECOVERY_PLOT).stat().st_size > 10_000
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["1-scanner_outage-undisrupted", "2-scanner_outage"]
+    # The same seeds again: the same table, byte for byte.
+    again = tmp_path / "again"
+    assert runner.invoke(app, ["recovery", "scanner_outage", "--reps", "2", "--hours", "16", "--out", str(again),
+                               "--quiet", "--jobs", "2"]).exit_code == 0
+    assert (again / RECOVERY_CSV).read_bytes() == (out / RECOVERY_CSV).read_bytes()
+
+
+def test_recovery_refuses_a_scenario_with_nothing_to_recover_from() -> None:
+    result = runner.invoke(app, ["recovery", "huu_nghi_2025", "--quiet"])
+    assert result.exit_code == 2
+    assert "huu_nghi_2025 has no device outage (devices.outages) or closure (closures) to recover from" in result.output
+
+
+def test_recovery_refuses_a_change_that_clashes_with_its_options() -> None:
+    result = runner.invoke(app, ["recovery", "scanner_outage", "--set", "run.replications=3", "--quiet"])
+    assert result.exit_code == 2 and "run.replications" in result.output
