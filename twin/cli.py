@@ -543,13 +543,21 @@ def _print_recovery(report: RecoveryReport) -> None:
     table.add_column("unit")
     for name, (label, unit, _) in LABELS.items():
         interval = report.interval(name)
-        mean = "not caught up" if math.isnan(interval.mean) and name == "caught_up_h" else figure(interval.mean)
+        over = report.end_s > report.horizon_s
+        if not math.isnan(interval.mean):
+            mean = figure(interval.mean)
+        else:
+            mean = "not caught up" if name == "caught_up_h" and not over else "—"
         table.add_row(label, mean, interval_text(interval, figure), unit)
     console.print(table)
     for disruption in report.disruptions:
         console.print(f"disruption: {disruption.what}", highlight=False, markup=False)
     caught = report.caught_up
-    if caught < n:
+    if report.end_s > report.horizon_s:
+        console.print(f"The run ends (hour {report.horizon_s / 3600.0:g}) before the disruptions do (hour "
+                      f"{report.end_s / 3600.0:g}): nothing to say of the time after them; give --hours.",
+                      highlight=False, markup=False)
+    elif caught < n:
         end = f"by the end of the run (hour {report.horizon_s / 3600.0:g})"
         said = (f"None of the {n} replication(s) had caught up {end}" if caught == 0 else
                 f"{n - caught} of {n} replications had not caught up {end}: the caught-up time is the mean over "

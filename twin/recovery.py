@@ -13,7 +13,8 @@ cleared by the same time:
 
 From the curve of each replication (``recovery_of``):
 
-* ``behind_at_end``: trucks behind when the last disruption ended (the backlog it left);
+* ``behind_at_end``: trucks behind when the last disruption ended (the backlog it left); NaN,
+  as are the two figures after the end below, when the run ends before the disruptions do;
 * ``behind_max`` and ``behind_max_h``: the most trucks behind, and when (hours into the run);
 * ``caught_up_h``: hours from the end of the disruptions until the disrupted gate had cleared
   as many trucks as the undisrupted one (behind <= 0) for the first time; NaN when it had not
@@ -116,7 +117,8 @@ def recovery_of(disrupted: np.ndarray, baseline: np.ndarray, start_s: float, end
     if not 0.0 <= start_s <= end_s:
         raise ValueError(f"recovery_of: the disruptions must start before they end (got {start_s} to {end_s} s)")
     times, behind = behind_curve(disrupted[disrupted <= horizon_s], baseline[baseline <= horizon_s])
-    at_end = _at(times, behind, min(end_s, horizon_s))
+    # A run that ends before the disruptions do has no "after": only the peak so far and the loss.
+    at_end = _at(times, behind, end_s) if end_s <= horizon_s else math.nan
     after = times >= start_s
     # The peak: the curve's highest step from the start of the disruptions (its first time, on ties).
     from_start = np.concatenate(([start_s], times[after]))
@@ -124,7 +126,7 @@ def recovery_of(disrupted: np.ndarray, baseline: np.ndarray, start_s: float, end
     peak = int(np.argmax(values))
     behind_max, peak_s = float(values[peak]), float(from_start[peak])
     caught_up = math.nan
-    if end_s <= horizon_s:
+    if not math.isnan(at_end):
         if at_end <= 0:
             caught_up = 0.0
         else:
@@ -142,7 +144,7 @@ def recovery_of(disrupted: np.ndarray, baseline: np.ndarray, start_s: float, end
         rate = behind_max / (span / DAY) if span > 0 and behind_max > 0 else math.nan
     else:
         span = horizon_s - end_s
-        rate = (at_end - at_horizon) / (span / DAY) if span > 0 else math.nan
+        rate = (at_end - at_horizon) / (span / DAY) if span > 0 and not math.isnan(at_end) else math.nan
     return Recovery(at_end, behind_max, peak_s / HOUR, caught_up, lost, at_horizon, rate)
 
 

@@ -80,6 +80,14 @@ def test_departures_after_the_end_of_the_run_do_not_count() -> None:
     assert recovery.truck_hours_lost == pytest.approx(8.0)  # from hour 2 to the end of the run
 
 
+def test_a_run_that_ends_before_the_disruptions_do_says_nothing_of_the_time_after_them() -> None:
+    recovery = recovery_of(_hours(1), _hours(1, 2, 3), 1.5 * HOUR, 10 * HOUR, 4 * HOUR)
+    assert (recovery.behind_max, recovery.behind_at_horizon) == (2, 2)
+    assert recovery.truck_hours_lost == pytest.approx(1 + 2)  # 1 behind from hour 2, 2 from hour 3, to hour 4
+    assert math.isnan(recovery.behind_at_end) and math.isnan(recovery.caught_up_h)
+    assert math.isnan(recovery.catch_up_per_day)
+
+
 def test_a_disruption_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(ValueError, match="must start before they end"):
         recovery_of(_hours(1), _hours(1), 3 * HOUR, 2 * HOUR, 4 * HOUR)
@@ -166,3 +174,17 @@ def test_recovery_refuses_a_scenario_with_nothing_to_recover_from() -> None:
 def test_recovery_refuses_a_change_that_clashes_with_its_options() -> None:
     result = runner.invoke(app, ["recovery", "scanner_outage", "--set", "run.replications=3", "--quiet"])
     assert result.exit_code == 2 and "run.replications" in result.output
+
+
+def test_recovery_of_a_run_that_ends_during_the_closure_says_so() -> None:
+    result = runner.invoke(app, ["recovery", "tet_reopening", "--reps", "1", "--hours", "30", "--quiet", "--jobs", "1"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in result.output.splitlines()
+            if line.startswith("│")}
+    assert rows["trucks behind when the disruptions ended"] == "—"
+    assert rows["caught up, after the end of the disruptions"] == "—"
+    assert float(rows["most trucks behind"].replace(",", "")) > 0  # the closure holds every truck from hour 24
+    text = " ".join(result.output.split())
+    assert "The run ends (hour 30) before the disruptions do (hour 192): nothing to say of the time after them" in text
+    assert "One replication: no 95 % intervals." in text
