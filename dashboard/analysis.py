@@ -916,15 +916,19 @@ def recovery_folders(sources: Sequence[str]) -> list[Path]:
     """The folders written by ``gatetwin recovery --out`` both of whose runs (the undisrupted and
     the disrupted one) are among the runs opened from ``sources`` (``LoadedRun.source``: a run
     opened from a folder has the folder's full path); in the order their runs come first."""
-    opened = {Path(source) for source in sources if Path(source).is_absolute()}
-    found: list[Path] = []
-    for folder in dict.fromkeys(path.parent for path in opened if path.is_dir()):
-        if not (folder / RECOVERY_CSV).is_file():
-            continue
-        runs = comparison_run_folders(folder)
-        if len(runs) == 2 and all(run.resolve() in opened for run in runs):
-            found.append(folder)
-    return found
+    holders = {source: recovery_folder_of(source) for source in dict.fromkeys(sources)}
+    folders = [folder for folder in holders.values() if folder is not None]
+    return [folder for folder in dict.fromkeys(folders) if folders.count(folder) == 2]
+
+
+def recovery_folder_of(source: str) -> Path | None:
+    """The folder written by ``gatetwin recovery --out`` that holds the run opened from ``source``
+    (``LoadedRun.source``) as one of its two runs; None when the run is not one of them."""
+    path = Path(source)
+    if not path.is_absolute() or not path.is_dir() or not (path.parent / RECOVERY_CSV).is_file():
+        return None
+    runs = comparison_run_folders(path.parent)
+    return path.parent if len(runs) == 2 and path.resolve() in {run.resolve() for run in runs} else None
 
 
 def read_recovery(path: Path) -> pd.DataFrame:
@@ -953,8 +957,10 @@ def read_recovery(path: Path) -> pd.DataFrame:
             wrong |= values.isna()
         if wrong.any():
             row = int(np.flatnonzero(wrong.to_numpy())[0])
-            raise ValueError(f"{path}: column {name!r}, replication row {row + 1}: {table[name].iloc[row]!r} "
-                             "is not a number")
+            cell = table[name].iloc[row]
+            what = ("no value" if pd.isna(cell) else
+                    f"{cell!r} is not a number" if isinstance(cell, str) else f"{cell} is not a finite number")
+            raise ValueError(f"{path}: column {name!r}, replication row {row + 1}: {what}")
         table[name] = values.astype(float)
     return table
 

@@ -143,3 +143,14 @@ def test_a_recovery_without_its_figure_says_so_and_shows_the_table(open_app: Ope
     app = go(open_app(folder), "views/compare.py")
     assert tables_with(app, FIGURES)
     assert any(f"{folder / RECOVERY_PLOT}: no figure of the trucks behind" in info.value for info in app.info)
+
+
+def test_the_overview_of_either_run_of_a_recovery_folder_points_to_the_recovery(
+        open_app: OpenApp, recovery_folder: Path, saved_runs: dict[str, Path]) -> None:
+    app = open_app(recovery_folder)
+    for label in app.selectbox(key="gatetwin.shown_widget").options:
+        app.selectbox(key="gatetwin.shown_widget").set_value(label).run()
+        assert not app.exception
+        assert any(f"one of the two runs of {recovery_folder}" in info.value for info in app.info), label
+    plain = open_app(saved_runs["outage"])
+    assert not any("gatetwin recovery" in info.value for info in plain.info)
