@@ -31,6 +31,7 @@ from dashboard.analysis import (
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import JobKey, RunRequest
 from dashboard.state import (
+    COMPARE_SELECTION,
     LoadedRun,
     compare_opened,
     loaded_runs,
@@ -55,7 +56,7 @@ from twin.compare import (
 )
 from twin.recovery import RECOVERY_CSV, RECOVERY_PLOT
 
-SELECTION_KEY = "compare.runs"
+SELECTION_KEY = COMPARE_SELECTION
 #: The keys of the runs "Run and compare" started last, baseline first.
 LAUNCHED_KEY = "gatetwin.compare_launched"
 #: The labels last put into the selection from those runs (so a later change by hand stays).

@@ -154,3 +154,20 @@ def test_the_overview_of_either_run_of_a_recovery_folder_points_to_the_recovery(
         assert any(f"one of the two runs of {recovery_folder}" in info.value for info in app.info), label
     plain = open_app(saved_runs["outage"])
     assert not any("gatetwin recovery" in info.value for info in plain.info)
+
+
+def test_a_recovery_folder_opened_beside_other_runs_becomes_the_comparison_shown(
+        open_app: OpenApp, recovery_folder: Path, saved_runs: dict[str, Path], other_seed_folder: Path) -> None:
+    app = go(open_app(saved_runs["baseline"], other_seed_folder), "views/compare.py")
+    assert SECTION not in subheaders(app)
+    go(app, "views/run.py")
+    app.text_input(key="run.folder").set_value(str(recovery_folder)).run()
+    app.button(key="run.open_folder").click().run()
+    assert not app.exception
+    assert any(f"{recovery_folder} holds the recovery" in info.value for info in app.info)
+    go(app, "views/compare.py")
+    sources = {str(folder.resolve()) for folder in recovery_folder.iterdir() if folder.is_dir()}
+    runs = app.session_state["gatetwin.runs"]
+    assert {runs[label].source for label in app.multiselect(key="compare.runs").value} == sources
+    assert SECTION in subheaders(app)
+    assert tables_with(app, FIGURES)
