@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,9 @@ from scenarios.schema import Scenario
 from twin.people import CORRIDOR_SERIES, DECLARANT_SERIES
 from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
-from twin.compare import difference_interval, interval_text, row_interval, with_ci
+from twin.compare import comparison_run_folders, difference_interval, interval_text, row_interval, with_ci
+from twin.recovery import LABELS as RECOVERY_LABELS
+from twin.recovery import RECOVERY_CSV, figure_interval
 from twin.results import (
     RESULTS_FORMAT,
     TIME_AT_GATE_NOTE,
@@ -894,3 +897,107 @@ def side_by_side(comparison: pd.DataFrame, short: Mapping[str, str] | None = Non
         row["better"] = group["direction"].iloc[0]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- recovery from disruptions (a folder written by ``gatetwin recovery --out``) ----------------
+
+#: The columns ``recovery.csv`` must have: each replication's seed and index, then every figure.
+RECOVERY_COLUMNS: tuple[str, ...] = ("seed", "replication", *RECOVERY_LABELS)
+#: The first bytes of every PNG file.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: What "trucks behind" means, for the caption of the recovery figure.
+TRUCKS_BEHIND_NOTE = (
+    "Trucks behind at a time: the trucks the gate without the disruptions had let depart by then, less those the "
+    "disrupted gate had, with the same seeds (so the same trucks arrive at both). Shaded: the disruptions. Below "
+    "zero: the disrupted gate was ahead at that time.")
+
+
+def recovery_folders(sources: Sequence[str]) -> list[Path]:
+    """The folders written by ``gatetwin recovery --out`` both of whose runs (the undisrupted and
+    the disrupted one) are among the runs opened from ``sources`` (``LoadedRun.source``: a run
+    opened from a folder has the folder's full path); in the order their runs come first."""
+    holders = {source: recovery_folder_of(source) for source in dict.fromkeys(sources)}
+    folders = [folder for folder in holders.values() if folder is not None]
+    return [folder for folder in dict.fromkeys(folders) if folders.count(folder) == 2]
+
+
+def recovery_folder_of(source: str) -> Path | None:
+    """The folder written by ``gatetwin recovery --out`` that holds the run opened from ``source``
+    (``LoadedRun.source``) as one of its two runs; None when the run is not one of them."""
+    path = Path(source)
+    if not path.is_absolute() or not path.is_dir() or not (path.parent / RECOVERY_CSV).is_file():
+        return None
+    runs = comparison_run_folders(path.parent)
+    return path.parent if len(runs) == 2 and path.resolve() in {run.resolve() for run in runs} else None
+
+
+def read_recovery(path: Path) -> pd.DataFrame:
+    """``recovery.csv`` as ``gatetwin recovery --out`` writes it: a row per replication, its seed,
+    its index and every figure of ``twin.recovery.LABELS`` (NaN where the figure says nothing, as
+    ``caught_up_h`` of a replication that did not catch up).
+
+    Raises ``ValueError`` with one line naming the file and what is wrong with it.
+    """
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{path}: cannot be read as a table ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0]})") from None
+    missing = [name for name in RECOVERY_COLUMNS if name not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: no column{'s' if len(missing) > 1 else ''} {', '.join(repr(name) for name in missing)} (it has "
+                         f"{', '.join(repr(str(name)) for name in table.columns) or 'none'})")
+    if table.empty:
+        raise ValueError(f"{path}: no replication in it")
+    for name in RECOVERY_COLUMNS:
+        values = pd.to_numeric(table[name], errors="coerce")
+        wrong = (table[name].notna() & values.isna()) | np.isinf(values.astype(float))
+        if name in ("seed", "replication"):
+            wrong |= values.isna()
+        if wrong.any():
+            row = int(np.flatnonzero(wrong.to_numpy())[0])
+            cell = table[name].iloc[row]
+            what = ("no value" if pd.isna(cell) else
+                    f"{cell!r} is not a number" if isinstance(cell, str) else f"{cell} is not a finite number")
+            raise ValueError(f"{path}: column {name!r}, replication row {row + 1}: {what}")
+        table[name] = values.astype(float)
+    return table
+
+
+def recovery_figures(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per figure of ``twin.recovery.LABELS``: what it is, its mean with its 95 %
+    interval over the replications in words (over those that caught up, for the time to catch
+    up), and its unit."""
+    rows = []
+    for name, (label, unit, _) in RECOVERY_LABELS.items():
+        interval = figure_interval(table, name)
+        if math.isnan(interval.mean):
+            text = "not caught up in any replication" if name == "caught_up_h" else "not measured"
+        else:
+            text = with_ci(interval, format_number)
+        rows.append({"figure": label, "mean and 95 % CI": text, "unit": unit})
+    return pd.DataFrame(rows, columns=["figure", "mean and 95 % CI", "unit"])
+
+
+def caught_up_line(table: pd.DataFrame, horizon_h: float | None = None) -> str:
+    """How many replications of a recovery table caught up by the end of the run, in words."""
+    n = len(table)
+    caught = int(table["caught_up_h"].notna().sum())
+    end = f"by the end of the run (hour {horizon_h:g})" if horizon_h else "by the end of the run"
+    if caught == n:
+        return f"All {n} replications caught up {end}." if n != 1 else f"The replication caught up {end}."
+    if caught == 0:
+        return (f"None of the {n} replications caught up {end}; a longer run shows how long it takes." if n != 1 else
+                f"The replication had not caught up {end}; a longer run shows how long it takes.")
+    return (f"{caught} of {n} replications caught up {end}; the time to catch up is the mean over those "
+            f"{caught}; the other {n - caught} had not caught up.")
+
+
+def is_png(path: Path) -> bool:
+    """Whether ``path`` is a file that starts as a PNG image does."""
+    try:
+        with path.open("rb") as file:
+            return file.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
+    except OSError:
+        return False

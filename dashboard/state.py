@@ -22,6 +22,7 @@ from scenarios import ScenarioError, library_names, load_scenario, scenario_hash
 from scenarios.schema import Scenario
 from twin.cli import DASHBOARD_RESULTS_ENV, DASHBOARD_RUNS_DIR, DASHBOARD_RUNS_ENV
 from twin.compare import comparison_run_folders
+from twin.recovery import RECOVERY_CSV
 from twin.results import SUMMARY_FILE, ResultsFileError, RunResult, load_results
 
 #: Results folders to open when a session starts (``os.pathsep`` between them), where runs
@@ -41,6 +42,8 @@ _COMPARED = "gatetwin.compare_opened"
 _CHOICES = "gatetwin.choices"
 #: Key of the sidebar's "results shown" selector.
 SHOWN_WIDGET = "gatetwin.shown_widget"
+#: Key of the compare page's choice of the runs compared (the first is the baseline).
+COMPARE_SELECTION = "compare.runs"
 
 
 @dataclass(frozen=True)
@@ -300,12 +303,25 @@ def open_folder(folder: Path, show: bool = True) -> LoadedRun:
 
 
 def open_folders(folder: Path, show: bool = True) -> list[LoadedRun]:
-    """Open a results folder, or every run of a folder written by ``gatetwin compare --out`` (the
-    baseline first, and shown); ``ValueError`` naming the first that cannot be read."""
-    runs = comparison_run_folders(Path(folder).expanduser())
-    if not runs or (Path(folder).expanduser() / SUMMARY_FILE).is_file():
+    """Open a results folder, or every run of a folder written by ``gatetwin compare --out`` or
+    ``gatetwin recovery --out`` (the baseline first, and shown); ``ValueError`` naming the first
+    that cannot be read. The two runs of a recovery folder become the runs compared
+    (``compare_next``), for the compare page shows their recovery when it compares them."""
+    folder = Path(folder).expanduser()
+    runs = comparison_run_folders(folder)
+    if not runs or (folder / SUMMARY_FILE).is_file():
         return [open_folder(folder, show=show)]
-    return [open_folder(run, show=show and index == 0) for index, run in enumerate(runs)]
+    opened = [open_folder(run, show=show and index == 0) for index, run in enumerate(runs)]
+    if len(opened) == 2 and (folder / RECOVERY_CSV).is_file():
+        compare_next([loaded.label for loaded in opened])
+    return opened
+
+
+def compare_next(labels: list[str]) -> None:
+    """Make ``labels`` the runs the compare page compares when it is next drawn (the first is the
+    baseline), whatever was chosen there before."""
+    st.session_state.pop(COMPARE_SELECTION, None)
+    remember(COMPARE_SELECTION, labels)
 
 
 def preload_from_environment() -> None:

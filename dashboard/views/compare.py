@@ -1,6 +1,10 @@
 """Compare layouts: two or more runs side by side, each difference from the baseline with its
 confidence interval, and the best run on each KPI.
 
+When the runs compared are the two runs of a folder written by ``gatetwin recovery --out`` (a
+scenario with its disruptions and without them, same seeds), the page first gives the recovery
+from the disruptions that command measured (``recovery.csv``, ``recovery.png``).
+
 Runs without a finished replication have nothing to compare: they are left out of the choice,
 with a notice. A comparison started here ("Run and compare") is shown as its runs finish: each
 time one more of them opens, the selection becomes every one of them that has opened so far.
@@ -10,13 +14,24 @@ The runs chosen and the page's other choices are kept while the user visits othe
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import streamlit as st
 
-from dashboard.analysis import side_by_side, winners
+from dashboard.analysis import (
+    TRUCKS_BEHIND_NOTE,
+    caught_up_line,
+    is_png,
+    read_recovery,
+    recovery_figures,
+    recovery_folders,
+    side_by_side,
+    winners,
+)
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import JobKey, RunRequest
 from dashboard.state import (
+    COMPARE_SELECTION,
     LoadedRun,
     compare_opened,
     loaded_runs,
@@ -26,13 +41,22 @@ from dashboard.state import (
     remembered,
     request_runs,
     restore_widget,
+    short_source,
 )
-from dashboard.ui import first_line, page_setup, show_figure, show_format_note, table
+from dashboard.ui import INTERVAL_HELP, first_line, page_setup, show_figure, show_format_note, table
 from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
 from scenarios.schema import Scenario
-from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results, run_letters
+from twin.compare import (
+    comparison_plot,
+    compare_runs,
+    describe_pairing,
+    few_replications_warning,
+    has_results,
+    run_letters,
+)
+from twin.recovery import RECOVERY_CSV, RECOVERY_PLOT
 
-SELECTION_KEY = "compare.runs"
+SELECTION_KEY = COMPARE_SELECTION
 #: The keys of the runs "Run and compare" started last, baseline first.
 LAUNCHED_KEY = "gatetwin.compare_launched"
 #: The labels last put into the selection from those runs (so a later change by hand stays).
@@ -168,6 +192,47 @@ def choose_selection(comparable: dict[str, LoadedRun], ready: list[str]) -> None
         st.session_state[SELECTION_KEY] = [label for label in previous if label in comparable]
 
 
+def show_recoveries(selected: list[str], comparable: dict[str, LoadedRun]) -> bool:
+    """The recovery from the disruptions of every ``gatetwin recovery --out`` folder both of whose
+    runs are compared; whether there was any."""
+    chosen = [comparable[label] for label in selected]
+    folders = recovery_folders([loaded.source for loaded in chosen])
+    for folder in folders:
+        runs = [loaded for loaded in chosen if Path(loaded.source).parent == folder]
+        disrupted = max(runs, key=lambda loaded: Path(loaded.source).name)  # "2-<name>", after "1-<name>-undisrupted"
+        show_recovery(folder, max(loaded.horizon_h for loaded in runs), disrupted.run.scenario_name)
+    return bool(folders)
+
+
+def show_recovery(folder: Path, horizon_h: float, scenario_name: str) -> None:
+    """The table, the replications that caught up and the figure ``gatetwin recovery`` wrote in
+    ``folder``; a warning naming the file and the problem, and nothing else, when its table
+    cannot be read."""
+    st.subheader("Recovery from the disruptions")
+    st.caption(f"From {short_source(str(folder))}: the run with its disruptions against the same gate without "
+               "them, with the same seeds ('gatetwin recovery'). Mean over the replications, with its 95 % interval.",
+               help=f"from {folder}")
+    path = folder / RECOVERY_CSV
+    try:
+        recovery = read_recovery(path)
+    except ValueError as exc:
+        st.warning(f"The recovery from the disruptions is not shown: {exc}. Write it anew with "
+                   f"'gatetwin recovery {scenario_name} --out {folder}'.", icon=":material/warning:")
+        return
+    table(recovery_figures(recovery), widths={"figure": "large", "mean and 95 % CI": "medium"},
+          labels={"mean and 95 % CI": ("mean and 95 % CI", INTERVAL_HELP)}, key=f"compare.recovery[{folder}]")
+    st.markdown(caught_up_line(recovery, horizon_h))
+    few = few_replications_warning({scenario_name: len(recovery)})
+    if few:
+        st.warning(few, icon=":material/warning:")
+    plot = folder / RECOVERY_PLOT
+    if is_png(plot):
+        st.image(plot.read_bytes(), width="stretch", output_format="PNG")
+    else:
+        st.info(f"{plot}: no figure of the trucks behind over time (the file is missing or not a PNG image).")
+    st.caption(TRUCKS_BEHIND_NOTE)
+
+
 def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> None:
     options = st.columns(2)
     for key in ("compare.significant", "compare.stations"):
@@ -245,4 +310,6 @@ else:
     if len(selected) < 2:
         st.warning("Choose at least two runs.")
     else:
+        if show_recoveries(selected, comparable):
+            st.subheader("Every KPI, side by side")
         show_comparison(selected, comparable)

@@ -16,11 +16,14 @@ from dashboard.analysis import (
     levels_caption,
     per_day_note,
     pooled_percentiles_note,
+    recovery_folder_of,
     uses_agents,
 )
 from dashboard.ui import INTERVAL_HELP, first_line, page_setup, require_run, show_few_replications, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
+
+COMPARE_PAGE = "views/compare.py"
 
 page_setup("Overview")
 loaded = require_run()
@@ -33,6 +36,12 @@ if loaded is not None:
     st.caption(f"{site}seed {manifest.get('seed', '?')} · {len(run.replications)} replication(s) · "
                f"{loaded.horizon_h:g} simulated hours{warmup} · scenario hash {run.scenario_hash[:12]} · "
                f"from {loaded.source}")
+    recovery = recovery_folder_of(loaded.source)
+    if recovery is not None:
+        st.info(f"This run is one of the two runs of {recovery}, written by 'gatetwin recovery': the same scenario "
+                "with and without its disruptions. Compare them on 'Compare layouts' to see how far behind the "
+                "disruptions left the gate and how long it took to catch up.", icon=":material/restore:")
+        st.page_link(COMPARE_PAGE, label="Recovery from the disruptions", icon=":material/compare_arrows:")
     if run.failed:
         st.error(f"This run did not finish cleanly: {first_line(run.failed)}")
     broken = [(i, c) for i, rep in enumerate(run.replications) for c in rep.invariants if not c.holds]

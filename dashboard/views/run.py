@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import RunRequest
-from dashboard.analysis import older_results_note
+from dashboard.analysis import older_results_note, recovery_folders
 from dashboard.state import LoadedRun, loaded_runs, open_folders, post_message, request_runs, results_status, runs_dir
 from dashboard.ui import page_setup, table
 from scenarios import (
@@ -98,9 +98,12 @@ def found_label(folder: Path) -> str:
 def post_opened(runs: list[LoadedRun]) -> None:
     """Say runs were opened (the runs of a comparison folder, or one): for each, a success when
     it finished, a warning saying what it left unfinished, and what it lacks if an older version
-    wrote it."""
+    wrote it; for the two runs of a recovery folder, where their recovery is shown."""
     for opened in runs:
         post_opened_run(opened)
+    for folder in recovery_folders([opened.source for opened in runs]):
+        post_message("info", f"{folder} holds the recovery from the disruptions of its two runs ('gatetwin "
+                             "recovery'): it is shown on 'Compare layouts', where they are compared.")
 
 
 def post_opened_run(opened: LoadedRun) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from dashboard.serving import free_port, stop_server, wait_healthy
-from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_saved_runs
+from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_recovery_folder, write_saved_runs
 from twin.cli import dashboard_invocation
 
 if TYPE_CHECKING:
@@ -85,10 +85,17 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def saved_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The two saved runs of ``write_saved_runs``: without and with a scanner outage."""
+    return write_saved_runs(tmp_path_factory.mktemp("browser-saved"))
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(browser: Browser, saved_folders: dict[str, Path],
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A dashboard server on a free loopback port with two saved runs open; stopped by its PID."""
     root = tmp_path_factory.mktemp("browser")
-    folders = write_saved_runs(root / "saved")
+    folders = saved_folders
     port = free_port()
     command, environment = dashboard_invocation([folders["baseline"], folders["outage"]], port, "127.0.0.1", True,
                                                 root / "dashboard-runs")
@@ -282,3 +289,21 @@ def test_three_runs_compared_keep_their_headings_whole(page: Page, dashboard_url
         cut = metric.evaluate("m => Array.from(m.querySelectorAll('*'))"
                               ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
         assert not cut, f"cut off: {cut}"
+
+
+def test_a_recovery_folder_opened_from_the_browser_shows_its_recovery_on_the_compare_page(
+        page: Page, dashboard_url: str, saved_folders: dict[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    folder = write_recovery_folder(saved_folders["baseline"], saved_folders["outage"], tmp_path / "recovery")
+    _open_folder(page, dashboard_url, folder)
+    page.get_by_text("holds the recovery from the disruptions").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Compare layouts").click()
+    page.get_by_text("Change of each KPI against the baseline").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    _no_error_box(page, "compare with a recovery folder")
+    expect(page.get_by_role("heading", name="Recovery from the disruptions")).to_be_visible()
+    expect(page.get_by_text("Trucks behind at a time").first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"replications? caught up by the end of the run")).first).to_be_visible()
+    assert page.locator('[data-testid="stImage"]').count() == 2  # the trucks behind, the change of each KPI

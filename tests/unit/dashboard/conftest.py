@@ -17,6 +17,7 @@ from tests.unit.dashboard.support import (
     write_failed_run,
     write_library_run,
     write_other_seed_run,
+    write_recovery_folder,
     write_saved_runs,
     write_warmup_run,
 )
@@ -27,6 +28,13 @@ from twin.results import RunResult, load_results
 @pytest.fixture(scope="session")
 def saved_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_saved_runs(tmp_path_factory.mktemp("saved-runs"))
+
+
+@pytest.fixture(scope="session")
+def recovery_folder(saved_runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The saved runs as ``gatetwin recovery --out`` writes them: without and with the scanner
+    outage, and their ``recovery.csv`` and ``recovery.png``."""
+    return write_recovery_folder(saved_runs["baseline"], saved_runs["outage"], tmp_path_factory.mktemp("recovery"))
 
 
 @pytest.fixture(scope="session")

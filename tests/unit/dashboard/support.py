@@ -4,17 +4,23 @@ The scenarios are the smart gate (every agency works round the clock, so a few h
 midnight already clear trucks) at a busy 2,000 trucks a day, for 5 hours with 2 replications;
 the second adds a 90-minute scanner outage, so the two make a comparison. A third, the
 channelling scenario up to its morning peak, has drivers, traffic police and enterprises as
-Mesa agents.
+Mesa agents. The first two, copied into a folder beside the table and figure of their
+recovery, make a folder as ``gatetwin recovery --out`` writes one.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from scenarios import load_scenario, with_overrides
 from scenarios.schema import Scenario
+from twin.compare import replication_ids, run_folder_names
+from twin.plots import save_figure
+from twin.recovery import RECOVERY_CSV, RECOVERY_PLOT, recovery_figure, recovery_report, undisrupted
+from twin.results import load_results
 from twin.run import RunOptions, run_scenario
 
 APP = Path(__file__).resolve().parents[3] / "dashboard" / "app.py"
@@ -108,3 +114,19 @@ def write_warmup_run(folder: Path, hours: float = 2.0, warmup_h: float = 1.5) ->
         patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
         run_scenario(with_overrides(busy_smart_gate(hours, 1), warmup_h=warmup_h), RunOptions(out=folder))
     return folder
+
+
+def write_recovery_folder(baseline: Path, outage: Path, root: Path) -> Path:
+    """A folder laid out as ``gatetwin recovery --out`` writes one, from the saved runs of
+    ``write_saved_runs``: the busy smart gate without its scanner outage (``baseline``) and with
+    it (``outage``), same seed, each in its folder, and the recovery's table and figure beside them."""
+    disrupted = with_scanner_outage(busy_smart_gate())
+    for name, folder in zip(run_folder_names([undisrupted(disrupted).name, disrupted.name]), (baseline, outage),
+                            strict=True):
+        shutil.copytree(folder, root / name)
+    without, with_outage = load_results(baseline), load_results(outage)
+    report = recovery_report(disrupted, [rep.trucks for rep in with_outage.replications],
+                             [rep.trucks for rep in without.replications], replication_ids(with_outage))
+    report.table().to_csv(root / RECOVERY_CSV, index=False)
+    save_figure(recovery_figure(report), root / RECOVERY_PLOT)
+    return root

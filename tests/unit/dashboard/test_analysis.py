@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard.analysis import (
+    caught_up_line,
+    read_recovery,
+    recovery_figures,
     queues_that_grew,
     HEADLINES,
     agent_activity,
@@ -43,6 +48,7 @@ from dashboard.charts import device_downtime_figure, hour_heatmap_figure
 from tests.unit.dashboard.support import busy_smart_gate, with_scanner_outage
 from twin.plots import LEVEL_LABELS, levels_figure
 from twin.probes import ROAD_QUEUE_TRUCKS, StationSummary, TruckLog
+from twin.recovery import LABELS as RECOVERY_LABELS
 from twin.results import ReplicationResult, RunResult, officer_kpis, summarize_run
 
 HOUR = 3600.0
@@ -414,3 +420,41 @@ def test_a_heat_map_a_few_cells_dwarf_is_coloured_on_a_square_root_scale() -> No
         assert figure.axes[1].get_ylabel() == "minutes" + (" (square-root scale)" if square_root else "")
     shares = hour_heatmap_figure(skewed / 1000.0, "Utilisation by hour", "share", share=True)
     assert shares.axes[0].images[0].norm.vmax == 1.0
+
+
+def _recovery_table(caught_up: list[float]) -> pd.DataFrame:
+    """A recovery table of one replication per value of ``caught_up_h`` (NaN: not caught up)."""
+    rows = [{"seed": 1, "replication": index, **{name: 10.0 + index for name in RECOVERY_LABELS}, "caught_up_h": hours}
+            for index, hours in enumerate(caught_up)]
+    return pd.DataFrame(rows, columns=["seed", "replication", *RECOVERY_LABELS])
+
+
+@pytest.mark.parametrize(("caught_up", "line"), [
+    ([1.0, 2.0, 3.0], "All 3 replications caught up by the end of the run (hour 24)."),
+    ([1.0, math.nan, 3.0], "2 of 3 replications caught up by the end of the run (hour 24); the time to catch up is "
+                           "the mean over those 2; the other 1 had not caught up."),
+    ([math.nan, math.nan], "None of the 2 replications caught up by the end of the run (hour 24); a longer run "
+                           "shows how long it takes."),
+])
+def test_the_recovery_says_how_many_replications_caught_up(caught_up: list[float], line: str) -> None:
+    assert caught_up_line(_recovery_table(caught_up), 24.0) == line
+
+
+def test_a_recovery_where_no_replication_caught_up_says_so_in_its_table() -> None:
+    figures = recovery_figures(_recovery_table([math.nan, math.nan]))
+    assert figures.loc[figures["figure"] == RECOVERY_LABELS["caught_up_h"][0], "mean and 95 % CI"].tolist() == [
+        "not caught up in any replication"]
+    assert figures["mean and 95 % CI"].str.startswith("10.5 ±").sum() == len(RECOVERY_LABELS) - 1
+
+
+@pytest.mark.parametrize(("value", "column", "problem"), [
+    (math.inf, "behind_max", "column 'behind_max', replication row 1: inf is not a finite number"),
+    (math.nan, "seed", "column 'seed', replication row 1: no value"),
+])
+def test_a_recovery_table_with_an_infinite_figure_or_no_seed_is_refused(
+        tmp_path: Path, value: float, column: str, problem: str) -> None:
+    table = _recovery_table([1.0])
+    table[column] = value
+    table.to_csv(tmp_path / "recovery.csv", index=False)
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'recovery.csv'}: {problem}")):
+        read_recovery(tmp_path / "recovery.csv")
