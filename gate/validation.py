@@ -191,45 +191,32 @@ _RULES: dict[type, dict[str, Callable[[Any], str | None]]] = {
 _POSITION_CHECKS = tuple((name, _RULES[ev.GpsPing][name]) for name in ev.Position._fields)
 
 
-def _compile_usual_position() -> Callable[[Any], bool]:
+def _compile_usual_position(batch: bool) -> Callable[[Any], bool]:
     """True for a position every check accepts in its fast form (a ``Position`` or plain tuple of
-    three); False when not sure, and then ``position_problem`` decides."""
-    lines = ["def usual_position(p):",
-             f"    if (type(p) is not _Position and type(p) is not tuple) or len(p) != {len(_POSITION_CHECKS)}:",
-             "        return False"]
+    three); False when not sure, and then ``position_problem`` decides. With ``batch``, the same
+    for every position of a batch (a plain tuple of them) in one call: a batch holds dozens."""
+    name = "usual_positions" if batch else "usual_position"
+    pad = "    " * (2 if batch else 1)
+    lines = [f"def {name}(positions):" if batch else f"def {name}(p):"]
+    if batch:
+        lines += ["    if type(positions) is not tuple:",  # a subclass might not give the same items twice
+                  "        return False",
+                  "    for p in positions:"]
+    lines += [f"{pad}if (type(p) is not _Position and type(p) is not tuple) or len(p) != {len(_POSITION_CHECKS)}:",
+              f"{pad}    return False"]
     for i, (_, check) in enumerate(_POSITION_CHECKS):
-        lines += [f"    v = p[{i}]", f"    if not ({_FAST_FORM[check]}):", "        return False"]
+        lines += [f"{pad}v = p[{i}]", f"{pad}if not ({_FAST_FORM[check]}):", f"{pad}    return False"]
     lines.append("    return True")
     namespace: dict[str, Any] = {"_Position": ev.Position}
     exec("\n".join(lines), namespace)  # code built only from the rule table above
-    usual: Callable[[Any], bool] = namespace["usual_position"]
+    usual: Callable[[Any], bool] = namespace[name]
     return usual
 
 
 #: The common case of ``position_problem`` returning None, in one call (the checks' fast forms).
-usual_position = _compile_usual_position()
-
-
-def _compile_usual_positions() -> Callable[[Any], bool]:
-    """True for a batch of positions each of which ``usual_position`` accepts, in one call for the
-    whole batch (a batch holds dozens); False when not sure of one of them."""
-    lines = ["def usual_positions(positions):",
-             "    if type(positions) is not tuple:",  # a subclass might not give the same items twice
-             "        return False",
-             "    for p in positions:",
-             f"        if (type(p) is not _Position and type(p) is not tuple) or len(p) != {len(_POSITION_CHECKS)}:",
-             "            return False"]
-    for i, (_, check) in enumerate(_POSITION_CHECKS):
-        lines += [f"        v = p[{i}]", f"        if not ({_FAST_FORM[check]}):", "            return False"]
-    lines.append("    return True")
-    namespace: dict[str, Any] = {"_Position": ev.Position}
-    exec("\n".join(lines), namespace)  # code built only from the rule table above
-    usual: Callable[[Any], bool] = namespace["usual_positions"]
-    return usual
-
-
+usual_position = _compile_usual_position(batch=False)
 #: ``usual_position`` of every position of a batch, in one call.
-usual_positions = _compile_usual_positions()
+usual_positions = _compile_usual_position(batch=True)
 
 
 def position_problem(position: Any) -> str | None:

@@ -432,22 +432,7 @@ def compare(
     common_seed = seed if seed is not None else loaded[0].run.seed
     outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
                           f"compare: {len(loaded)} runs x {reps} replications", command="compare")
-    runs: list[RunResult] = []
-    failures: list[str] = []
-    for scenario, folder, (replications, failed) in zip(loaded, folders, outcomes, strict=True):
-        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
-        try:
-            runs.append(finish_run(scenario, replications, failed, common_seed, reps, options))
-        except InvariantViolation as exc:
-            failures.append(f"gatetwin: {scenario.name}: {exc}")
-        except RuntimeError as exc:  # a replication failed: what finished is written
-            failures.append(f"gatetwin: {scenario.name}: {str(exc).splitlines()[0]}")
-    if failures:
-        for line in failures:
-            typer.echo(line, err=True)
-        if out is not None:
-            typer.echo(f"results (partial) written to {out}", err=True)
-        raise typer.Exit(code=1)
+    runs = _finish_runs(loaded, [f"gatetwin: {s.name}" for s in loaded], folders, outcomes, reps, common_seed, out)
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:
@@ -504,23 +489,8 @@ def recovery(
     outcomes = _run_cells(runs, reps, common_seed, jobs, scheduler, quiet,
                           f"recovery: {loaded.name} with and without its disruptions x {reps} replications",
                           command="recovery")
-    finished: list[RunResult] = []
-    failures: list[str] = []
-    for one, folder, (replications, failed) in zip(runs, folders, outcomes, strict=True):
-        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
-        try:
-            finished.append(finish_run(one, replications, failed, common_seed, reps, options))
-        except InvariantViolation as exc:
-            failures.append(f"gatetwin: {one.name}: {exc}")
-        except RuntimeError as exc:  # a replication failed: what finished is written
-            failures.append(f"gatetwin: {one.name}: {str(exc).splitlines()[0]}")
-    if failures:
-        for line in failures:
-            typer.echo(line, err=True)
-        if out is not None:
-            typer.echo(f"results (partial) written to {out}", err=True)
-        raise typer.Exit(code=1)
-    base, disrupted = finished
+    base, disrupted = _finish_runs(runs, [f"gatetwin: {s.name}" for s in runs], folders, outcomes, reps, common_seed,
+                                   out)
     report = recovery_report(loaded, [r.trucks for r in disrupted.replications],
                              [r.trucks for r in base.replications],
                              replication_ids(disrupted))
@@ -607,6 +577,31 @@ def _run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, jobs: int | 
             return run_cells(scenarios, reps, seed, pool, advance)
 
 
+def _finish_runs(scenarios: Sequence[Scenario], names: Sequence[str], folders: Sequence[str],
+                 outcomes: Sequence[tuple[list[ReplicationResult], str | None]], reps: int, seed: int,
+                 out: Path | None) -> list[RunResult]:
+    """Each run of ``_run_cells`` summarised, checked and written (into ``out``/its folder); when
+    any failed, each failure on a line of its own (``names`` say whose), where the partial
+    results are, and exit code 1."""
+    runs: list[RunResult] = []
+    failures: list[str] = []
+    for scenario, name, folder, (replications, failed) in zip(scenarios, names, folders, outcomes, strict=True):
+        options = RunOptions(replications=reps, seed=seed, out=out / folder if out is not None else None)
+        try:
+            runs.append(finish_run(scenario, replications, failed, seed, reps, options))
+        except InvariantViolation as exc:
+            failures.append(f"{name}: {exc}")
+        except RuntimeError as exc:  # a replication failed: what finished is written
+            failures.append(f"{name}: {str(exc).splitlines()[0]}")
+    if failures:
+        for line in failures:
+            typer.echo(line, err=True)
+        if out is not None:
+            typer.echo(f"results (partial) written to {out}", err=True)
+        raise typer.Exit(code=1)
+    return runs
+
+
 _SWEEP_HELP = (
     "Run a scenario over a grid of values and compare every cell with the first, with the same seeds.\n\n"
     "Each --vary gives a field and the values to try as a YAML list, e.g. --vary 'layout.entry_lanes=[2, 3, 4]' "
@@ -683,20 +678,8 @@ def sweep(
     common_seed = seed if seed is not None else base.run.seed
     outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
                           f"sweep of {base.name}: {describe_cells(cells, reps)} (seed {common_seed})")
-    runs: list[RunResult] = []
-    failures: list[str] = []
-    for cell, cell_scenario, folder, (replications, failed) in zip(cells, loaded, folders, outcomes, strict=True):
-        options = RunOptions(replications=reps, seed=common_seed, out=out / folder if out is not None else None)
-        try:
-            runs.append(finish_run(cell_scenario, replications, failed, common_seed, reps, options))
-        except RuntimeError as exc:  # an invariant broken, or a replication failed: its results are written
-            failures.append(f"gatetwin sweep: cell {cell.index + 1} ({cell.label}): {str(exc).splitlines()[0]}")
-    if failures:
-        for line in failures:
-            typer.echo(line, err=True)
-        if out is not None:
-            typer.echo(f"results (partial) written to {out}", err=True)
-        raise typer.Exit(code=1)
+    runs = _finish_runs(loaded, [f"gatetwin sweep: cell {cell.index + 1} ({cell.label})" for cell in cells], folders,
+                        outcomes, reps, common_seed, out)
     table = sweep_table(compare_runs(runs, [cell.label for cell in cells]), cells)
     shown = kpis or list(DEFAULT_KPIS)
     typer.echo(format_sweep(table, shown))

@@ -183,3 +183,25 @@ def test_recovery_of_a_run_that_ends_during_the_closure_says_so() -> None:
     text = " ".join(result.output.split())
     assert "The run ends (hour 30) before the disruptions do (hour 192): nothing to say of the time after them" in text
     assert "One replication: no 95 % intervals." in text
+
+
+def test_recovery_whose_runs_break_an_invariant_fails_loudly_and_keeps_what_they_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import twin.run as run_module
+
+    def lose_a_departure(world):  # type: ignore[no-untyped-def]
+        world.core.stats["departed"] += 1  # the core now claims one more departure than the twin saw
+        return original(world)
+
+    original = run_module.core_invariants
+    monkeypatch.setattr(run_module, "core_invariants", lose_a_departure)
+    out = tmp_path / "broken"
+    result = runner.invoke(app, ["recovery", "scanner_outage", "--reps", "1", "--hours", "10", "--out", str(out),
+                                 "--quiet", "--jobs", "1"])
+    assert result.exit_code == 1
+    for name in ("scanner_outage-undisrupted", "scanner_outage"):
+        assert f"gatetwin: {name}: invariants violated:\nreplication 0: core and twin agree on departures" \
+            in result.output, name
+    assert f"results (partial) written to {out}" in result.output
+    assert not (out / RECOVERY_CSV).exists()  # no recovery is measured on runs that broke the model's books
+    assert "invariants violated" in (out / "2-scanner_outage" / "summary.json").read_text()
