@@ -136,6 +136,9 @@ def describe(scenario: Scenario) -> str:
     lines.append(
         f"Run: {run.horizon_h:g} h (warm-up {run.warmup_h:g} h), {run.replications} replication(s), seed {run.seed}"
     )
+    if s.devices.outages or s.closures:
+        lines.append(f"  'gatetwin recovery {s.name}': the trucks its outages and closures leave behind, and how "
+                     "long the gate takes to catch up")
     return "\n".join(lines)
 
 

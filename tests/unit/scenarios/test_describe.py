@@ -45,6 +45,13 @@ def test_describe_shows_outages_closures_and_the_agv_lane() -> None:
     assert "automated border check on" in smart
 
 
+def test_describe_names_the_command_that_measures_the_recovery_from_disruptions() -> None:
+    for name in ("scanner_outage", "tet_reopening"):
+        assert f"'gatetwin recovery {name}': the trucks its outages and closures leave behind" in describe(
+            load_scenario(name))
+    assert "gatetwin recovery" not in describe(load_scenario("huu_nghi_2025"))  # nothing to recover from
+
+
 def test_describe_marks_an_agency_without_officers() -> None:
     scenario = with_overrides(load_scenario("huu_nghi_smart_gate"), **{"agencies.animal_quarantine.officers": 0,
                                                                        "demand.cargo_mix.animal_products": 0,
