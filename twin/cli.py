@@ -511,9 +511,9 @@ def _print_recovery(report: RecoveryReport) -> None:
     table.add_column("mean", justify="right")
     table.add_column("95 % CI", justify="right")
     table.add_column("unit")
+    over = report.end_s > report.horizon_s  # the run ends before the disruptions do
     for name, (label, unit, _) in LABELS.items():
         interval = report.interval(name)
-        over = report.end_s > report.horizon_s
         if not math.isnan(interval.mean):
             mean = figure(interval.mean)
         else:
@@ -523,7 +523,7 @@ def _print_recovery(report: RecoveryReport) -> None:
     for disruption in report.disruptions:
         console.print(f"disruption: {disruption.what}", highlight=False, markup=False)
     caught = report.caught_up
-    if report.end_s > report.horizon_s:
+    if over:
         console.print(f"The run ends (hour {report.horizon_s / 3600.0:g}) before the disruptions do (hour "
                       f"{report.end_s / 3600.0:g}): nothing to say of the time after them; give --hours.",
                       highlight=False, markup=False)

@@ -172,11 +172,8 @@ class RecoveryReport:
     curves: tuple[tuple[np.ndarray, np.ndarray], ...]
 
     @property
-    def start_s(self) -> float:
-        return min(d.start_s for d in self.disruptions)
-
-    @property
     def end_s(self) -> float:
+        """When the last disruption ends, seconds since the start of the run."""
         return max(d.end_s for d in self.disruptions)
 
     def interval(self, name: str) -> Interval:
