@@ -173,7 +173,8 @@ HEADLINE_NOTES: dict[str, str] = {
 
 
 #: Headline KPIs given per day: a run measuring other than 24 h is scaled to them.
-PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_delivered_per_day", "agv_containers_handed_over_per_day"})
+PER_DAY_KPIS = frozenset({"throughput_per_day", "agv_containers_delivered_per_day", "agv_containers_handed_over_per_day",
+                          "agv_trucks_per_day"})
 
 
 def per_day_note(measured_h: float) -> str:

@@ -14,17 +14,24 @@ rejoins the fleet. A breakdown on the empty return leg costs only the repair.
 After ``missions_per_charge`` missions an AGV charges for ``charge_s`` before its next one.
 A fleet outage (lane control down) keeps loaded AGVs from departing; AGVs already on the lane
 carry on.
+
+Containers wait for an AGV on the stack at the handover point. With ``stack_slots`` places, a
+container taken off its truck needs a free place first (``place``): the yard's crane asks for
+one and waits, with the truck, when every place is taken. A container leaves the stack when the
+crane puts it on an AGV, or when people take it off by hand (``unstack``); ``on_unstacked`` is
+told of each, for the twin's probes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.resources.resource import Request
 
 from gate.commands import DispatchAgv
 from gate.deadlines import merge_spells
@@ -74,6 +81,7 @@ class AgvFleet(EmulatedDevice):
         mttr_s: recovery and repair time of a broken-down AGV (required with ``mtbf_s``).
         closures: ``(start_s, end_s)`` spans in which the partner side does not accept.
         outages: scheduled outages of the whole lane (see ``FaultModel``).
+        stack_slots: container places on the stack at the handover point (None: no limit).
     """
 
     def __init__(
@@ -94,6 +102,7 @@ class AgvFleet(EmulatedDevice):
         mttr_s: Sampler | None = None,
         closures: Iterable[tuple[float, float]] = (),
         outages: Iterable[OutageLike] = (),
+        stack_slots: int | None = None,
     ) -> None:
         super().__init__(env, device_id, rng, outages=outages)
         if n_agvs < 1:
@@ -113,7 +122,16 @@ class AgvFleet(EmulatedDevice):
             raise ValueError(f"{device_id}: missions_per_charge must be >= 1 (got {missions_per_charge})")
         if (mtbf_s is None) != (mttr_s is None):
             raise ValueError(f"{device_id}: give both mtbf_s and mttr_s for breakdowns, or neither")
+        if stack_slots is not None and (isinstance(stack_slots, bool) or stack_slots < 1):
+            raise ValueError(f"{device_id}: stack_slots must be >= 1 or None (got {stack_slots})")
         self.n_agvs = n_agvs
+        self.stack_slots = stack_slots
+        #: The stack's places (None: no limit), and the containers on it with the place each holds.
+        self._stack = simpy.Resource(env, capacity=stack_slots) if stack_slots is not None else None
+        self._stacked: dict[str, Request | None] = {}
+        #: Called with a container's number and whether an AGV took it (else people did) when it
+        #: leaves the stack.
+        self.on_unstacked: Callable[[str, bool], None] | None = None
         self._mtbf_s = None if mtbf_s is None else require_positive(device_id, "mtbf_s", mtbf_s)
         self._mttr_s = mttr_s
         self._handover_s = handover_s
@@ -162,6 +180,50 @@ class AgvFleet(EmulatedDevice):
             return 0.0
         return self.busy_s / (self.n_agvs * self.env.now)
 
+    @property
+    def stacked(self) -> int:
+        """Containers on the stack now, waiting for an AGV."""
+        return len(self._stacked)
+
+    def on_stack(self, container_no: str) -> bool:
+        """Whether ``container_no`` is on the stack now."""
+        return container_no in self._stacked
+
+    def place(self) -> Request | None:
+        """A request for a place on the stack, to yield until it is granted and then hand to
+        ``stack`` (or to ``give_back`` if the container is not put there after all); None when
+        the stack has no limit."""
+        return self._stack.request() if self._stack is not None else None
+
+    def give_back(self, place: Request | None) -> None:
+        """Give up a place asked for or granted, for a container not put on the stack."""
+        if place is None:
+            return
+        assert self._stack is not None
+        if place.triggered:
+            self._stack.release(place)
+        else:  # still waiting for a place: leave the line
+            place.cancel()
+
+    def stack(self, container_no: str, place: Request | None) -> bool:
+        """Put a container on the stack, in the ``place`` granted for it; False (and the place given
+        back) when a container of that number is on it already."""
+        if container_no in self._stacked:
+            self.give_back(place)
+            return False
+        self._stacked[container_no] = place
+        return True
+
+    def unstack(self, container_no: str, by_agv: bool = False) -> bool:
+        """Take a container off the stack (onto an AGV, or by hand), freeing its place; False when
+        it is not on the stack."""
+        if container_no not in self._stacked:
+            return False
+        self.give_back(self._stacked.pop(container_no))
+        if self.on_unstacked is not None:
+            self.on_unstacked(container_no, by_agv)
+        return True
+
     def partner_accepting(self, now: float) -> bool:
         """Whether the partner side accepts deliveries at ``now``."""
         return all(not (start <= now < end) for start, end in self.closures)
@@ -182,6 +244,7 @@ class AgvFleet(EmulatedDevice):
             with self.cranes.request() as crane:
                 yield crane
                 yield self.env.timeout(draw_duration(self.device_id, "handover_s", self._handover_s))
+            self.unstack(command.container_no, by_agv=True)  # a re-dispatch after a breakdown finds it gone
             while self.is_down:
                 yield self.fault_model.when_up()
             if (yield from self._drive(self.border_km)):

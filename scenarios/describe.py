@@ -74,10 +74,14 @@ def describe(scenario: Scenario) -> str:
     lines.append(f"  yard: {yard}; staging: " + (", ".join(f"{n} {_capacity(c)}" for n, c in layout.staging_areas.items()) or "none"))
     if layout.agv_lane is not None:
         lane = layout.agv_lane
+        stack = ("no limit on the containers waiting for an AGV" if lane.stack_slots == "unlimited"
+                 else f"{lane.stack_slots} container places on the stack at the handover point")
         lines.append(
             f"  AGV lane: {lane.n_agvs} AGVs on {lane.lane_km:g} km at {lane.speed_kmh:g} km/h "
-            f"({lane.trip_s / 60:.1f} min a trip)"
+            f"({lane.trip_s / 60:.1f} min a trip); {stack}"
         )
+        for w in lane.partner_closures:
+            lines.append(f"  the partner side does not accept AGVs for {w.duration_h:g} h from hour {w.start_h:g}")
 
     lines.append("")
     lines.append("Agencies:")
@@ -136,7 +140,7 @@ def describe(scenario: Scenario) -> str:
     lines.append(
         f"Run: {run.horizon_h:g} h (warm-up {run.warmup_h:g} h), {run.replications} replication(s), seed {run.seed}"
     )
-    if s.devices.outages or s.closures:
+    if s.devices.outages or s.closures or (s.layout.agv_lane is not None and s.layout.agv_lane.partner_closures):
         lines.append(f"  'gatetwin recovery {s.name}': the trucks its outages and closures leave behind, and how "
                      "long the gate takes to catch up")
     return "\n".join(lines)

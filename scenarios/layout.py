@@ -76,8 +76,20 @@ class AgvLane(BaseModel):
     charge_s: Distribution = Constant(value=1800)
     mtbf_h: Mtbf = 200.0
     mttr_h: Distribution = Exponential(kind="exponential", mean=1.0)
-    #: Periods when the partner side stops accepting AGVs (manifests unacknowledged).
+    #: Periods when the partner side stops accepting AGVs: loaded AGVs wait at the border line
+    #: until it accepts again (manifests are still acknowledged).
     partner_closures: tuple[Window, ...] = ()
+    #: Container places on the stack at the handover point, where containers wait for an AGV.
+    #: When every place is taken, the crane cannot take a container off its truck: the truck
+    #: waits in the yard with it (and holds its yard slot) until a place frees.
+    stack_slots: Capacity = "unlimited"
+
+    @field_validator("stack_slots")
+    @classmethod
+    def _a_stack_holds_a_container(cls, value: int | str) -> int | str:
+        if value == 0:
+            raise ValueError("must be at least 1 or 'unlimited' (containers wait for an AGV on the stack)")
+        return value
 
     @property
     def trip_s(self) -> float:

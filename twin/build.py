@@ -30,7 +30,7 @@ from twin.people import (
     StatisticalDrivers,
     StatisticalOfficers,
 )
-from twin.probes import ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY, CounterProbe, StationProbe, TruckLog
+from twin.probes import AGV_STACK, ROAD_QUEUE_KM, ROAD_QUEUE_TRUCKS, YARD_OCCUPANCY, CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler, Streams, sampler
 from twin.trucks import STAGING_OCCUPANCY, truck_life
 from twin.world import MANUAL_PLATE_S, ROLE_ACCOUNT, Equipment, GateWorld, Mailbox, Probes, TruckRun
@@ -207,7 +207,8 @@ def build_equipment(env: simpy.Environment, scenario: Scenario, streams: Streams
                                 charge_s=sampler(lane.charge_s, rng),
                                 mtbf_s=None if math.isinf(mtbf) else mtbf * HOUR,
                                 mttr_s=None if math.isinf(mtbf) else sampler(lane.mttr_h, rng, scale=HOUR),
-                                closures=closures, outages=outages.get(d, ()))
+                                closures=closures, outages=outages.get(d, ()),
+                                stack_slots=None if lane.stack_slots == "unlimited" else int(lane.stack_slots))
         elif kind == "partner_link":
             link = devices.partner_link
             eq.link = PartnerLink(env, d, rng, sampler(link.latency_s, rng), p_loss=link.p_loss,
@@ -257,6 +258,8 @@ def build_probes(scenario: Scenario, equipment: Equipment) -> Probes:
     stations = {name: StationProbe(name, None) for name in ("staging", "entry_lane", "yard", "inspection", "exit_lane")}
     for device_id in (*equipment.scales, *equipment.scanners):
         stations[device_id] = StationProbe(device_id, 1)
+    if equipment.fleet is not None:  # containers waiting for an AGV, a place each
+        stations[AGV_STACK] = StationProbe(AGV_STACK, equipment.fleet.stack_slots)
     counters = {name: CounterProbe(name) for name in (ROAD_QUEUE_TRUCKS, ROAD_QUEUE_KM, YARD_OCCUPANCY, STAGING_OCCUPANCY)}
     return Probes(TruckLog(), stations, counters)
 

@@ -102,7 +102,7 @@ DEFAULT_REPLICATIONS = 5
 _HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
              "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
              "manual_reviews", "plates_typed", "manual_reviews_per_100_trucks", "fee_revenue_vnd", "agv_containers_delivered_per_day",
-             "agv_fleet_utilisation", "agv_backlog_containers")
+             "agv_trucks_per_day", "agv_fleet_utilisation", "agv_backlog_containers")
 
 
 _SET_HELP = ("Change one field of the scenario, as KEY=VALUE: a dotted path and a YAML value, e.g. "
@@ -443,7 +443,8 @@ def compare(
 
 
 _RECOVERY_HELP = (
-    "How far behind a scenario's disruptions (its scheduled device outages and closures) leave the gate, and how "
+    "How far behind a scenario's disruptions (its scheduled device outages, closures and AGV partner closures) "
+    "leave the gate, and how "
     "long it takes to catch up.\n\n"
     "The scenario runs twice with the same seeds: as given, and without its disruptions. 'Trucks behind' at a time "
     "is the trucks the undisrupted gate had cleared by then less those the disrupted one had. The table gives the "
@@ -478,8 +479,8 @@ def recovery(
     loaded = _load(scenario, settings, horizon_h=hours)
     found = disruptions(loaded)
     if not found:
-        _refuse("recovery", f"{loaded.name} has no device outage (devices.outages) or closure (closures) to recover "
-                            "from; the AGV lane's partner closures hold containers, not trucks")
+        _refuse("recovery", f"{loaded.name} has no device outage (devices.outages), closure (closures) or AGV partner "
+                            "closure (layout.agv_lane.partner_closures) to recover from")
     runs = [undisrupted(loaded), loaded]
     folders = run_folder_names([s.name for s in runs])
     if out is not None:

@@ -123,6 +123,7 @@ KPI_DIRECTION: dict[str, str] = {
     "agv_fleet_utilisation": NEUTRAL,
     "agv_backlog_containers": LOWER,
     "agv_containers_handed_over_per_day": HIGHER,
+    "agv_trucks_per_day": HIGHER,
     # With the Mesa agents: waiting on the road is worse; waiting in a staging area is where
     # channelling means trucks to wait, so it is reported without judging.
     "road_queue_truck_h": LOWER,

@@ -31,6 +31,9 @@ _SECONDS_PER_HOUR = 3600.0
 ROAD_QUEUE_TRUCKS = "road_queue_trucks"
 ROAD_QUEUE_KM = "road_queue_km"
 YARD_OCCUPANCY = "yard_occupancy"
+#: The station of the containers waiting for an AGV on the stack at the handover point (one
+#: customer a container; its servers are the stack's places).
+AGV_STACK = "agv_stack"
 
 
 class _Buffer:

@@ -26,10 +26,13 @@ From the curve of each replication (``recovery_of``):
   gate caught up; in a replication that did not, from the end of the disruptions to the end of
   the run (negative: the backlog was still growing). NaN when the gate never fell behind.
 
-Device faults drawn from their MTBF are not disruptions here: both runs draw them alike. The
-AGV lane's partner closures stay in both runs too: they hold containers, not trucks (their
-backlog is ``agv_backlog_containers``). Nothing here reads a clock or draws a number: the
-curves are computed from the two runs' truck tables, so the same runs give the same figures.
+The AGV lane's partner closures (the partner side not accepting AGVs) are disruptions too:
+they hold containers at the line, and once the stack at the handover point is full
+(``layout.agv_lane.stack_slots``), the trucks waiting in the yard to hand theirs over. With a
+stack without a limit they hold no truck, and the gate is never behind for them. Device faults
+drawn from their MTBF are not disruptions here: both runs draw them alike. Nothing here reads a
+clock or draws a number: the curves are computed from the two runs' truck tables, so the same
+runs give the same figures.
 """
 
 from __future__ import annotations
@@ -69,13 +72,18 @@ def disruptions(scenario: Scenario) -> list[Disruption]:
                         o.end_h * HOUR) for o in scenario.devices.outages]
     found += [Disruption(f"the gate closed for {c.days:g} days from day {c.start_day}", c.start_h * HOUR,
                          c.end_h * HOUR) for c in scenario.closures]
+    lane = scenario.layout.agv_lane
+    found += [Disruption(f"the partner side not accepting AGVs for {w.duration_h:g} h from hour {w.start_h:g}",
+                         w.start_h * HOUR, w.end_h * HOUR) for w in (lane.partner_closures if lane is not None else ())]
     return sorted(found, key=lambda d: (d.start_s, d.end_s, d.what))
 
 
 def undisrupted(scenario: Scenario) -> Scenario:
-    """``scenario`` without its scheduled device outages and closures, named apart."""
-    return with_overrides(scenario, name=f"{scenario.name}{UNDISRUPTED_SUFFIX}", closures=(),
-                          **{"devices.outages": ()})
+    """``scenario`` without its scheduled device outages, closures and partner closures, named apart."""
+    changes: dict[str, object] = {"devices.outages": ()}
+    if scenario.layout.agv_lane is not None:
+        changes["layout.agv_lane.partner_closures"] = ()
+    return with_overrides(scenario, name=f"{scenario.name}{UNDISRUPTED_SUFFIX}", closures=(), **changes)
 
 
 def departures(trucks: pd.DataFrame) -> np.ndarray:
@@ -203,7 +211,7 @@ def recovery_report(scenario: Scenario, disrupted: Sequence[pd.DataFrame], basel
     """The report from each replication's truck table, disrupted and undisrupted (paired by index)."""
     found = disruptions(scenario)
     if not found:
-        raise ValueError(f"{scenario.name}: no device outage or closure to recover from")
+        raise ValueError(f"{scenario.name}: no device outage, closure or AGV partner closure to recover from")
     if not len(disrupted) == len(baseline) == len(replications):
         raise ValueError(f"recovery_report: {len(disrupted)} disrupted replications, {len(baseline)} undisrupted, "
                          f"{len(replications)} named: they must pair one to one")

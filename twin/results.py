@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gate.enums import CrossingMode
 from twin.people import PEOPLE_KPIS
 from twin.plots import PLOT_FILES, write_plots
 from twin.probes import (
@@ -82,6 +83,7 @@ KPI_UNITS: dict[str, str] = {
     "agv_fleet_utilisation": "share",
     "agv_backlog_containers": "containers",
     "agv_containers_handed_over_per_day": "containers/day",
+    "agv_trucks_per_day": "trucks/day",
     # Measured by the Mesa agents (``agents.enabled``) and merged from ``extra[PEOPLE_KPIS]``.
     "road_queue_truck_h": "truck-h",
     "staging_area_truck_h": "truck-h",
@@ -103,6 +105,8 @@ KPI_NOTES: dict[str, str] = {
     "agv_backlog_containers": ("containers handed to the AGV lane and not yet delivered at the end "
                                "(neither delivered nor given up to manual handling)"),
     "agv_containers_handed_over_per_day": "containers the crane moved from trucks to the AGV stack, crossed or not",
+    "agv_trucks_per_day": ("trucks that handed their containers to the AGV lane and departed: trips across the "
+                           "line the lane took off the road"),
 }
 #: The version of the results folder's format, written as ``format_version`` in summary.json.
 #: Raised when a file gains, loses or changes the meaning of a column or key that a reader relies
@@ -336,11 +340,13 @@ def agv_kpis(trucks: pd.DataFrame, agv: Mapping[str, Any], start: float, end: fl
     if not agv:
         return {}
     days = (end - start) / SECONDS_PER_DAY
+    by_agv = (trucks["crossing_mode"].astype(object) == CrossingMode.AGV_LANE.value) & trucks["departed"].notna()
     return {
         "agv_containers_delivered_per_day": float(agv["delivered"]) / days,
         "agv_fleet_utilisation": float(agv["utilisation"]),
         "agv_backlog_containers": float(agv["backlog"]),
         "agv_containers_handed_over_per_day": float(trucks["agv_containers"].sum()) / days,
+        "agv_trucks_per_day": float(by_agv.sum()) / days,
     }
 
 

@@ -27,6 +27,7 @@ from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
 from twin.build import PeopleFactory, build, statistical_people
 from twin.people import people_results
+from twin.probes import AGV_STACK
 from twin.results import (
     InvariantCheck,
     ReplicationResult,
@@ -141,11 +142,16 @@ def _record_fees_paid(world: GateWorld) -> None:
 
 
 def _inside_by_station(world: GateWorld) -> dict[str, int]:
-    """Trucks at each station at the end, by their own account (independent of the probes)."""
+    """Trucks at each station at the end, by their own account (independent of the probes); at the
+    AGV stack, containers: those on their way to it, a truck's one at a time, and those on it, by
+    the fleet's account."""
     counts = {name: 0 for name in world.probes.stations}
     for truck in world.trucks.values():
         for station in truck.places:
             counts[station] += 1
+    fleet = world.equipment.fleet
+    if fleet is not None and AGV_STACK in counts:
+        counts[AGV_STACK] += fleet.stacked
     return counts
 
 

@@ -31,13 +31,23 @@ from gate import events as ev
 from gate.config import GateConfig
 from gate.core import GateCore
 from gate.deadlines import due_around_closures, merge_spells
-from gate.enums import ClearanceKind, ClearanceStatus, DeviceKind, PaymentMethod, Role, Station, TrafficAction
+from gate.enums import (
+    AgvMissionState,
+    ClearanceKind,
+    ClearanceStatus,
+    DeviceKind,
+    PaymentMethod,
+    ReviewKind,
+    Role,
+    Station,
+    TrafficAction,
+)
 from gate.identifiers import normalize_plate
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
 from scenarios.schema import Scenario
 from twin.fleet import TruckPlan, closure_spells
 from twin.people import CorridorDrivers, Declarants, Drivers, Officers
-from twin.probes import CounterProbe, StationProbe, TruckLog
+from twin.probes import AGV_STACK, CounterProbe, StationProbe, TruckLog
 from twin.streams import Sampler
 from twin.telematics import FEED_DEVICE, next_delivery
 
@@ -51,6 +61,8 @@ ROLE_ACCOUNT: dict[Role, str] = {role: f"{role.value}-1" for role in Role if rol
 #: How long an officer takes to type a plate the camera could not read, and to look at a review.
 MANUAL_PLATE_S = 45.0
 REVIEW_S = 300.0
+#: Reviews raised when the core gives up AGV missions whose containers may still be on the stack.
+_GIVEN_UP_ON_STACK = frozenset({ReviewKind.MANIFEST_UNACKNOWLEDGED, ReviewKind.AGV_REFUSED})
 
 
 class Mailbox:
@@ -160,6 +172,10 @@ class GateWorld:
         self.rng = rng
         self.handover_s = handover_s
         self.trucks: dict[str, TruckRun] = {}
+        # The AGV stack's customer number of each container on it (``hand_over_containers``).
+        self._stack_customers: dict[str, int] = {}
+        if equipment.fleet is not None:
+            equipment.fleet.on_unstacked = self._unstacked
         self._traffic_hold = False
         self.commands = Counter[str]()
         self.refusals = Counter[str]()
@@ -698,6 +714,9 @@ class GateWorld:
         if spec is not None and spec.kind is DeviceKind.PLATE_CAMERA:
             self.plate_reviews.setdefault((c.device_id or "", c.plate), deque()).append((c.review_id, truck is not None))
         owner = _owner(c.roles)
+        if c.kind in _GIVEN_UP_ON_STACK and c.visit_id is not None and self.equipment.fleet is not None:
+            visit_id = c.visit_id
+            self._after(self._officers_delay(REVIEW_S, owner), lambda _: self._take_off_stack(visit_id))
         if spec is not None and spec.kind is DeviceKind.BARRIER and c.plate and "by hand" in c.reason:
             barrier, plate, review = c.device_id or "", c.plate, c.review_id
             self._after(self._officers_delay(MANUAL_PLATE_S, owner),
@@ -746,12 +765,64 @@ class GateWorld:
     # ------------------------------------------------------------------ AGV handover
 
     def hand_over_containers(self, truck: TruckRun) -> ProcessGenerator:
-        """The yard operator's crane moves each AGV container from the truck to the AGV stack."""
+        """The yard operator's crane moves each AGV container from the truck to the AGV stack.
+
+        Each container needs a place on the stack first: with every place taken (the AGVs held at
+        the line while the partner side does not accept, say), the truck waits in the yard with
+        its container until one frees. A truck that left the yard meanwhile (refused) gives its
+        place back; a container the core does not take (its handover refused) is put back on the
+        truck, and frees its place too.
+        """
         truck.handed_over = True
+        fleet = self.equipment.fleet
+        stack = self.probes.stations.get(AGV_STACK)
+        env = self.env
         for container in truck.plan.declaration.containers:
-            yield self.env.timeout(self.handover_s() if self.handover_s is not None else 180.0)
+            number = container.number
+            place = fleet.place() if fleet is not None else None
+            customer = stack.arrive(env.now) if stack is not None else None
+            truck.places.add(AGV_STACK)  # its container on the way to the stack
+            if place is not None:
+                yield place
+            if not truck.in_yard:
+                truck.places.discard(AGV_STACK)
+                if fleet is not None:
+                    fleet.give_back(place)
+                if stack is not None:
+                    stack.abandon(env.now, customer)
+                return
+            if stack is not None:
+                stack.start_service(env.now, customer)
+            yield env.timeout(self.handover_s() if self.handover_s is not None else 180.0)
+            truck.places.discard(AGV_STACK)  # on the stack (counted there), or not put there at all
+            if fleet is None or not fleet.stack(number, place):
+                if stack is not None:  # no AGV lane, or a number already on the stack: not put there
+                    stack.withdraw(env.now, customer)
+            elif customer is not None:
+                self._stack_customers[number] = customer
             self.probes.log.incr(truck.row, "agv_containers")
-            self.report(ev.ContainerHandedOver(ROLE_ACCOUNT[Role.YARD_OPERATOR], truck.visit_id, container.number))
+            self.report(ev.ContainerHandedOver(ROLE_ACCOUNT[Role.YARD_OPERATOR], truck.visit_id, number))
+            if fleet is not None and fleet.on_stack(number) and self._core.mission(f"{truck.visit_id}:{number}") is None:
+                fleet.unstack(number)  # the core refused it: back on the truck
+
+    def _unstacked(self, container_no: str, by_agv: bool) -> None:
+        """A container left the AGV stack: onto an AGV (served), or taken off by people."""
+        customer = self._stack_customers.pop(container_no, None)
+        stack = self.probes.stations.get(AGV_STACK)
+        if customer is not None and stack is not None:
+            (stack.end_service if by_agv else stack.withdraw)(self.env.now, customer)
+
+    def _take_off_stack(self, visit_id: str) -> None:
+        """People take a visit's containers off the AGV stack whose missions were given up (the
+        manifest never acknowledged, the visit refused): they are handled by hand from here."""
+        fleet, truck = self.equipment.fleet, self.trucks.get(visit_id)
+        if fleet is None or truck is None:
+            return
+        for container in truck.plan.declaration.containers:
+            if fleet.on_stack(container.number):
+                mission = self._core.mission(f"{visit_id}:{container.number}")
+                if mission is None or mission.state is AgvMissionState.FAILED:
+                    fleet.unstack(container.number)
 
     def register_loading(self, truck: TruckRun) -> None:
         """The enterprise registers the transshipment, a while after the truck is parked."""

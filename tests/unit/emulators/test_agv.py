@@ -156,3 +156,61 @@ def test_an_arrival_names_its_dispatch(env: simpy.Environment, rng: np.random.Ge
                                attempt=3))
     env.run()
     assert [e.attempt for _, e in log.of(AgvArrived)] == [3]  # type: ignore[union-attr]
+
+
+# --- the stack at the handover point ----------------------------------------------------------
+
+
+def _stack_containers(env: simpy.Environment, fleet: AgvFleet, numbers: list[str], stacked_at: dict[str, float]):  # type: ignore[no-untyped-def]
+    """A yard crane putting each container on the stack as soon as it has a place."""
+    for number in numbers:
+        place = fleet.place()
+        if place is not None:
+            yield place
+        assert fleet.stack(number, place)
+        stacked_at[number] = env.now
+
+
+def test_a_full_stack_makes_the_next_container_wait_until_an_agv_takes_one(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    fleet = _fleet(env, rng, log, n_agvs=1, stack_slots=2)
+    left: list[tuple[str, bool, float]] = []
+    fleet.on_unstacked = lambda number, by_agv: left.append((number, by_agv, env.now))
+    stacked_at: dict[str, float] = {}
+    numbers = ["A", "B", "C"]
+    env.process(_stack_containers(env, fleet, numbers, stacked_at))
+    env.run(until=1.0)
+    assert stacked_at == {"A": 0.0, "B": 0.0} and fleet.stacked == 2  # C waits for a place
+    fleet.dispatch(DispatchAgv(device_id="agv-lane", mission_id="mA", visit_id="v", container_no="A"))
+    env.run(until=2 * HANDOVER_S)
+    # Sent at t=1, the crane loads A onto the AGV: its place frees and C takes it at that instant.
+    assert left == [("A", True, 1.0 + HANDOVER_S)] and stacked_at["C"] == 1.0 + HANDOVER_S
+    assert fleet.stacked == 2 and fleet.on_stack("C") and not fleet.on_stack("A")
+
+
+def test_containers_leave_the_stack_by_hand_and_a_waiting_request_can_be_given_back(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    fleet = _fleet(env, rng, log, stack_slots=1)
+    first = fleet.place()
+    assert first is not None and first.triggered
+    assert fleet.stack("A", first) and not fleet.stack("A", fleet.place())  # one container of a number
+    waiting = fleet.place()
+    assert waiting is not None and not waiting.triggered
+    fleet.give_back(waiting)  # the truck left before a place freed: it no longer waits for one
+    behind = fleet.place()
+    assert fleet.unstack("A") and not fleet.unstack("A")  # by hand; only once
+    env.run(until=1.0)
+    assert behind is not None and behind.triggered and not waiting.triggered
+    assert fleet.stacked == 0
+
+
+def test_a_stack_without_a_limit_asks_for_no_place_and_a_stack_needs_one(
+    env: simpy.Environment, rng: np.random.Generator, log: EventLog
+) -> None:
+    unlimited = _fleet(env, rng, log)
+    assert unlimited.place() is None and unlimited.stack("A", None) and unlimited.stacked == 1
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match="stack_slots must be >= 1"):
+            _fleet(env, rng, log, stack_slots=bad)

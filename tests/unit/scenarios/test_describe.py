@@ -39,7 +39,13 @@ def test_describe_shows_outages_closures_and_the_agv_lane() -> None:
     assert "Closure: day 1 for 7 day(s), backlog arrives over 3 day(s)" in tet
     assert "Demand x1.3: day 0 for 1 day(s)" in tet
     smart = describe(load_scenario("huu_nghi_smart_gate"))
-    assert "AGV lane: 12 AGVs on 3.6 km at 20 km/h (10.8 min a trip)" in smart
+    assert "AGV lane: 12 AGVs on 3.6 km at 20 km/h (10.8 min a trip); 24 container places on the stack" in smart
+    assert "recovery" not in smart
+    closed = describe(load_scenario("agv_partner_closure"))
+    assert "the partner side does not accept AGVs for 12 h from hour 8" in closed
+    assert "'gatetwin recovery agv_partner_closure'" in closed
+    unlimited = describe(with_overrides(load_scenario("huu_nghi_smart_gate"), **{"layout.agv_lane.stack_slots": "unlimited"}))
+    assert "no limit on the containers waiting for an AGV" in unlimited
     assert "AGV lane takes 50% of container exports" in smart
     assert "customs: 8 officer(s), 24/7" in smart
     assert "automated border check on" in smart

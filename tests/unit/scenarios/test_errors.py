@@ -218,6 +218,17 @@ def test_an_agv_share_without_container_exports_is_refused(minimal: dict[str, An
     assert issues(minimal) == ["demand.agv_share: is above 0 but the demand has no container exports (got 0.3)"]
 
 
+def test_an_agv_stack_without_a_place_is_refused(minimal: dict[str, Any]) -> None:
+    minimal["layout"]["agv_lane"] = {"n_agvs": 6, "lane_km": 2.4, "speed_kmh": 15, "stack_slots": 0}
+    assert issues(minimal) == [
+        "layout.agv_lane.stack_slots: must be at least 1 or 'unlimited' (containers wait for an AGV on the stack) "
+        "(got 0)"
+    ]
+    minimal["layout"]["agv_lane"]["stack_slots"] = "many"
+    (line,) = issues(minimal)
+    assert line.startswith("layout.agv_lane.stack_slots: must be a whole number >= 0 or 'unlimited'")
+
+
 def test_no_inspection_bay_is_refused_with_unlimited_suggested_for_no_limit(minimal: dict[str, Any]) -> None:
     minimal["layout"]["inspection_bays"] = 0
     assert issues(minimal) == [
@@ -301,7 +312,7 @@ def test_every_problem_of_a_file_is_reported_at_once(write: Write) -> None:
 
 def test_an_unknown_library_name_lists_the_available_ones() -> None:
     (line,) = error_lines("harvest_peek")
-    assert line.startswith("harvest_peek: no library scenario of this name; available: channelling_off,")
+    assert line.startswith("harvest_peek: no library scenario of this name; available: agv_partner_closure, channelling_off,")
     assert "default" in line and "harvest_peak" in line
 
 

@@ -21,6 +21,7 @@ from scenarios import (
 )
 
 EXPECTED_LIBRARY = {
+    "agv_partner_closure",
     "channelling_off",
     "channelling_on",
     "harvest_peak",

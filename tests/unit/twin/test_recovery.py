@@ -112,7 +112,7 @@ def test_the_disruptions_of_a_scenario_and_the_same_scenario_without_them() -> N
 
 def test_a_report_needs_a_disruption_and_replications_paired_one_to_one() -> None:
     empty = pd.DataFrame({"departed": [1.0]})
-    with pytest.raises(ValueError, match="no device outage or closure"):
+    with pytest.raises(ValueError, match="no device outage, closure or AGV partner closure"):
         recovery_report(load_scenario("huu_nghi_2025"), [empty], [empty], [(1, 0)])
     with pytest.raises(ValueError, match="pair one to one"):
         recovery_report(load_scenario("scanner_outage"), [empty, empty], [empty], [(1, 0), (1, 1)])
@@ -133,6 +133,25 @@ def test_a_scanner_outage_leaves_trucks_behind_that_the_gate_then_works_off() ->
     assert report.caught_up >= 1
     table = report.table()
     assert list(table["replication"]) == [0, 1] and (table["seed"] == 870).all()
+
+
+def test_the_partner_side_not_accepting_agvs_is_a_disruption_once_the_stack_is_full() -> None:
+    closure = load_scenario("agv_partner_closure")
+    (found,) = disruptions(closure)
+    assert (found.start_s, found.end_s) == (8 * HOUR, 20 * HOUR) and "not accepting AGVs for 12 h" in found.what
+    calm = undisrupted(closure)
+    assert calm.layout.agv_lane is not None and calm.layout.agv_lane.partner_closures == ()
+    assert calm.layout.agv_lane.stack_slots == closure.layout.agv_lane.stack_slots  # type: ignore[union-attr]
+    short = with_overrides(closure, horizon_h=24.0, replications=1)
+    disrupted = run_scenario(short, RunOptions(jobs=1))
+    baseline = run_scenario(undisrupted(short), RunOptions(jobs=1))
+    report = recovery_report(short, [r.trucks for r in disrupted.replications],
+                             [r.trucks for r in baseline.replications], [(870, 0)])
+    ((times, behind),), (recovery,) = report.curves, report.recoveries
+    assert not behind[times < 8 * HOUR].any()  # the same gate until the partner side closes
+    # The AGVs wait at the line and the stack's 24 places fill: then AGV trucks wait in the yard.
+    assert recovery.behind_max >= 5 and 8 <= recovery.behind_max_h <= 24
+    assert recovery.behind_at_horizon == 0 and report.caught_up == 1  # worked off once it accepts again
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -163,7 +182,8 @@ def test_recovery_writes_its_table_plot_and_both_runs(tmp_path: Path) -> None:
 def test_recovery_refuses_a_scenario_with_nothing_to_recover_from() -> None:
     result = runner.invoke(app, ["recovery", "huu_nghi_2025", "--quiet"])
     assert result.exit_code == 2
-    assert "huu_nghi_2025 has no device outage (devices.outages) or closure (closures) to recover from" in result.output
+    assert ("huu_nghi_2025 has no device outage (devices.outages), closure (closures) or AGV partner closure "
+            "(layout.agv_lane.partner_closures) to recover from") in result.output
 
 
 def test_recovery_refuses_a_change_that_clashes_with_its_options() -> None:

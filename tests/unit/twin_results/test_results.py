@@ -154,7 +154,10 @@ def test_a_gate_with_an_agv_lane_counts_containers_delivered_across_not_only_han
     agv = {"delivered": 1, "utilisation": 0.25, "breakdowns": 0, "backlog": 1}
     kpis = agv_kpis(trucks, agv, 0.0, 43_200.0)  # half a day
     assert kpis == {"agv_containers_delivered_per_day": 2.0, "agv_fleet_utilisation": 0.25,
-                    "agv_backlog_containers": 1.0, "agv_containers_handed_over_per_day": 4.0}
+                    "agv_backlog_containers": 1.0, "agv_containers_handed_over_per_day": 4.0,
+                    "agv_trucks_per_day": 0.0}  # nobody declared the AGV lane
+    trucks["crossing_mode"] = ["agv_lane", "road_handover", "agv_lane", "agv_lane"]  # two of them never left
+    assert agv_kpis(trucks, agv, 0.0, 43_200.0)["agv_trucks_per_day"] == 2.0  # one trip off the road in half a day
     assert agv_kpis(trucks, {}, 0.0, 43_200.0) == {}  # no AGV lane, no AGV KPIs
     assert (kpi_unit("agv_containers_delivered_per_day"), kpi_unit("agv_backlog_containers")) == ("containers/day", "containers")
     assert (kpi_direction("agv_containers_delivered_per_day"), kpi_direction("agv_backlog_containers"),
