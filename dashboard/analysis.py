@@ -24,6 +24,7 @@ from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
 from twin.compare import comparison_run_folders, difference_interval, interval_text, row_interval, with_ci
 from twin.recovery import LABELS as RECOVERY_LABELS
+from twin.recovery import LATER_FIGURES, NORMAL_MIN, NORMAL_SHARE, NOT_YET, WAIT_WINDOW_H
 from twin.recovery import RECOVERY_CSV, figure_interval
 from twin.results import (
     RESULTS_FORMAT,
@@ -902,6 +903,8 @@ def side_by_side(comparison: pd.DataFrame, short: Mapping[str, str] | None = Non
 
 # --- recovery from disruptions (a folder written by ``gatetwin recovery --out``) ----------------
 
+#: Where ``read_recovery`` notes the figures its file was written without (``attrs``).
+NOT_MEASURED = "not_measured"
 #: The columns ``recovery.csv`` must have: each replication's seed and index, then every figure.
 RECOVERY_COLUMNS: tuple[str, ...] = ("seed", "replication", *RECOVERY_LABELS)
 #: The first bytes of every PNG file.
@@ -910,7 +913,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TRUCKS_BEHIND_NOTE = (
     "Trucks behind at a time: the trucks the gate without the disruptions had let depart by then, less those the "
     "disrupted gate had, with the same seeds (so the same trucks arrive at both). Shaded: the disruptions. Below "
-    "zero: the disrupted gate was ahead at that time.")
+    "zero: the disrupted gate was ahead at that time. Below the curve, in figures written since it was added, the "
+    "mean time at the gate of the trucks by when they arrived, with and without the disruptions.")
 
 
 def recovery_folders(sources: Sequence[str]) -> list[Path]:
@@ -935,7 +939,8 @@ def recovery_folder_of(source: str) -> Path | None:
 def read_recovery(path: Path) -> pd.DataFrame:
     """``recovery.csv`` as ``gatetwin recovery --out`` writes it: a row per replication, its seed,
     its index and every figure of ``twin.recovery.LABELS`` (NaN where the figure says nothing, as
-    ``caught_up_h`` of a replication that did not catch up).
+    ``caught_up_h`` of a replication that did not catch up). A file written before a figure of
+    ``twin.recovery.LATER_FIGURES`` existed reads with it NaN, named in ``attrs[NOT_MEASURED]``.
 
     Raises ``ValueError`` with one line naming the file and what is wrong with it.
     """
@@ -945,6 +950,9 @@ def read_recovery(path: Path) -> pd.DataFrame:
         raise ValueError(f"{path}: the file is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise ValueError(f"{path}: cannot be read as a table ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0]})") from None
+    absent = tuple(name for name in LATER_FIGURES if name not in table.columns)
+    for name in absent:  # a file written before the figure was: not measured
+        table[name] = math.nan
     missing = [name for name in RECOVERY_COLUMNS if name not in table.columns]
     if missing:
         raise ValueError(f"{path}: no column{'s' if len(missing) > 1 else ''} {', '.join(repr(name) for name in missing)} (it has "
@@ -963,6 +971,7 @@ def read_recovery(path: Path) -> pd.DataFrame:
                     f"{cell!r} is not a number" if isinstance(cell, str) else f"{cell} is not a finite number")
             raise ValueError(f"{path}: column {name!r}, replication row {row + 1}: {what}")
         table[name] = values.astype(float)
+    table.attrs[NOT_MEASURED] = absent
     return table
 
 
@@ -974,7 +983,8 @@ def recovery_figures(table: pd.DataFrame) -> pd.DataFrame:
     for name, (label, unit, _) in RECOVERY_LABELS.items():
         interval = figure_interval(table, name)
         if math.isnan(interval.mean):
-            text = "not caught up in any replication" if name == "caught_up_h" else "not measured"
+            measured = name in NOT_YET and name not in table.attrs.get(NOT_MEASURED, ())
+            text = f"{NOT_YET[name]} in any replication" if measured else "not measured"
         else:
             text = with_ci(interval, format_number)
         rows.append({"figure": label, "mean and 95 % CI": text, "unit": unit})
@@ -993,6 +1003,23 @@ def caught_up_line(table: pd.DataFrame, horizon_h: float | None = None) -> str:
                 f"The replication had not caught up {end}; a longer run shows how long it takes.")
     return (f"{caught} of {n} replications caught up {end}; the time to catch up is the mean over those "
             f"{caught}; the other {n - caught} had not caught up.")
+
+
+def waits_normal_line(table: pd.DataFrame, horizon_h: float | None = None) -> str:
+    """How many replications of a recovery table had their time at the gate back to normal by the
+    end of the run, in words, and what normal means; empty for a table written before the figure."""
+    if "waits_normal_h" in table.attrs.get(NOT_MEASURED, ()):
+        return ""
+    n = len(table)
+    normal = int(table["waits_normal_h"].notna().sum())
+    end = f"by the end of the run (hour {horizon_h:g})" if horizon_h else "by the end of the run"
+    said = (f"The time at the gate was back to normal {end} in every replication." if normal == n else
+            f"The time at the gate was not back to normal {end} in any replication." if normal == 0 else
+            f"The time at the gate was back to normal {end} in {normal} of {n} replications; the time until it "
+            f"was is the mean over those {normal}.")
+    return (f"{said} Back to normal: trucks arriving in {WAIT_WINDOW_H:g}-hour windows from the end of the "
+            f"disruptions spend on average no more than {NORMAL_SHARE:.0%} or {NORMAL_MIN:g} min longer at the gate "
+            "than those of the same windows without the disruptions, from then to the end of the run.")
 
 
 def is_png(path: Path) -> bool:

@@ -64,8 +64,12 @@ from twin.results import (
 )
 from twin.recovery import (
     LABELS,
+    NORMAL_MIN,
+    NORMAL_SHARE,
+    NOT_YET,
     RECOVERY_CSV,
     RECOVERY_PLOT,
+    WAIT_WINDOW_H,
     RecoveryReport,
     disruptions,
     recovery_figure,
@@ -444,14 +448,14 @@ def compare(
 
 _RECOVERY_HELP = (
     "How far behind a scenario's disruptions (its scheduled device outages, closures and AGV partner closures) "
-    "leave the gate, and how "
-    "long it takes to catch up.\n\n"
+    "leave the gate, and how long it takes to catch up and to have its waits back to normal.\n\n"
     "The scenario runs twice with the same seeds: as given, and without its disruptions. 'Trucks behind' at a time "
     "is the trucks the undisrupted gate had cleared by then less those the disrupted one had. The table gives the "
     "backlog when the disruptions ended, its peak, the hours until the gate had caught up (cleared as many trucks "
-    "as without the disruptions), the truck-hours of departure lost and the pace the backlog was worked off, each "
-    "with its 95 % interval over the replications. With --out, writes recovery.csv (a row per replication), "
-    "recovery.png (the trucks behind over time) and both runs' results."
+    "as without the disruptions), the truck-hours of departure lost, the pace the backlog was worked off, and the "
+    "hours until trucks arriving spent no longer at the gate than without the disruptions, each with its 95 % "
+    "interval over the replications. With --out, writes recovery.csv (a row per replication), recovery.png (the "
+    "trucks behind and the time at the gate over time) and both runs' results."
 )
 
 
@@ -518,7 +522,7 @@ def _print_recovery(report: RecoveryReport) -> None:
         if not math.isnan(interval.mean):
             mean = figure(interval.mean)
         else:
-            mean = "not caught up" if name == "caught_up_h" and not over else "—"
+            mean = NOT_YET[name] if name in NOT_YET and not over else "—"
         table.add_row(label, mean, interval_text(interval, figure), unit)
     console.print(table)
     for disruption in report.disruptions:
@@ -534,6 +538,18 @@ def _print_recovery(report: RecoveryReport) -> None:
                 f"{n - caught} of {n} replications had not caught up {end}: the caught-up time is the mean over "
                 f"the {caught} that had")
         console.print(f"{said}; give --hours to see further.", highlight=False, markup=False)
+    normal = report.waits_normal
+    if not over and normal < n:
+        end = f"by the end of the run (hour {report.horizon_s / 3600.0:g})"
+        said = (f"In none of the {n} replication(s) was the time at the gate back to normal {end}" if normal == 0 else
+                f"In {n - normal} of {n} replications the time at the gate was not back to normal {end}: the time "
+                f"until it was is the mean over the {normal} where it was")
+        console.print(f"{said}.", highlight=False, markup=False)
+    if not over:
+        console.print(f"Back to normal: trucks arriving in {WAIT_WINDOW_H:g}-hour windows from the end of the "
+                      f"disruptions spend on average no more than {NORMAL_SHARE:.0%} or {NORMAL_MIN:g} min longer at "
+                      "the gate than those of the same windows without the disruptions, from then to the end.",
+                      highlight=False, markup=False)
     few = few_replications_warning({report.scenario_name: n})
     if few:
         console.print(f"Warning: {few}", highlight=False, markup=False)

@@ -25,6 +25,17 @@ From the curve of each replication (``recovery_of``):
 * ``catch_up_per_day``: how fast the backlog shrank, in trucks a day: from its peak until the
   gate caught up; in a replication that did not, from the end of the disruptions to the end of
   the run (negative: the backlog was still growing). NaN when the gate never fell behind.
+* ``waits_normal_h``: hours from the end of the disruptions until the time at the gate was back
+  to normal, for good (``waits_normal_from``): trucks are taken by when they arrived, in windows
+  of ``WAIT_WINDOW_H`` hours from the end of the disruptions, and a window is normal when its
+  trucks' mean time at the gate is no more than ``NORMAL_SHARE`` or ``NORMAL_MIN`` minutes
+  (whichever allows more) above the same window's at the undisrupted gate. NaN when no window was normal from
+  some point to the end of the run.
+
+The gate can have caught up on departures while its trucks still wait longer than they would
+have (a surge after a closure clears at the pace of the undisrupted gate's peak, and the queue
+behind it stays long), or wait as long as usual again while the trucks held up earlier are still
+behind: the two figures answer different questions.
 
 The AGV lane's partner closures (the partner side not accepting AGVs) are disruptions too:
 they hold containers at the line, and once the stack at the handover point is full
@@ -38,11 +49,13 @@ runs give the same figures.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from scenarios import with_overrides
@@ -111,6 +124,70 @@ class Recovery:
     truck_hours_lost: float
     behind_at_horizon: float
     catch_up_per_day: float
+    waits_normal_h: float = math.nan
+
+
+#: The windows of arrivals whose times at the gate are compared, in hours.
+WAIT_WINDOW_H = 2.0
+#: A window's waits are normal within this share of the undisrupted gate's mean time at the gate,
+#: or within ``NORMAL_MIN`` minutes of it, whichever allows more.
+NORMAL_SHARE = 0.2
+NORMAL_MIN = 10.0
+#: A window's mean time at the gate is known when at least this share of its trucks had left the
+#: gate by the end of the run (the others count with their time so far, which may say too little).
+KNOWN_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class GateWaits:
+    """Mean time at the gate (minutes) of the trucks that arrived in each window, whether it is
+    known (``KNOWN_SHARE``), and how many trucks reached the gate in it."""
+
+    starts_s: np.ndarray
+    mean_min: np.ndarray
+    known: np.ndarray
+    trucks: np.ndarray
+
+
+def gate_waits(trucks: pd.DataFrame, start_s: float, horizon_s: float, window_h: float = WAIT_WINDOW_H) -> GateWaits:
+    """The time at the gate of the trucks arriving in each window of ``window_h`` hours from
+    ``start_s`` to ``horizon_s`` (the last window may be shorter), from a truck table: each truck
+    that reached the gate with ``time_at_gate_so_far``, by its ``arrival``."""
+    if not window_h > 0:
+        raise ValueError(f"gate_waits: the window must be longer than 0 h (got {window_h})")
+    width = window_h * HOUR
+    count = max(int(math.ceil((horizon_s - start_s) / width)), 0)
+    starts = start_s + width * np.arange(count, dtype=float)
+    arrival = trucks["arrival"].to_numpy(dtype=float)
+    seconds = trucks["time_at_gate_so_far"].to_numpy(dtype=float)
+    left = (trucks["outcome"].astype(object) != "inside").to_numpy()
+    counted = ~np.isnan(seconds) & (arrival >= start_s) & (arrival < horizon_s)
+    window = ((arrival[counted] - start_s) // width).astype(int)
+    n = np.bincount(window, minlength=count)[:count]
+    total = np.bincount(window, weights=seconds[counted], minlength=count)[:count]
+    gone = np.bincount(window, weights=left[counted].astype(float), minlength=count)[:count]
+    mean = np.where(n > 0, total / np.maximum(n, 1) / 60.0, math.nan)
+    known = (n > 0) & (gone >= KNOWN_SHARE * n)
+    return GateWaits(starts, mean, known, n)
+
+
+def waits_normal_from(disrupted: GateWaits, baseline: GateWaits) -> float:
+    """When (seconds since the start of the run) the disrupted gate's waits were back to normal for
+    good: the start of the first window from which no window is abnormal and at least one is
+    normal. A window is normal when both gates' means are known and the disrupted one's is within
+    ``NORMAL_SHARE`` or ``NORMAL_MIN`` of the undisrupted one's; abnormal when it is above that, or
+    unknown at the disrupted gate alone (its trucks still inside at the end, when they would have
+    left without the disruptions); neither when the undisrupted gate's is unknown too (the end of
+    the run cuts both short) or no truck came. NaN when no window is normal for good."""
+    if not np.array_equal(disrupted.starts_s, baseline.starts_s):
+        raise ValueError("waits_normal_from: the two runs' windows differ")
+    limit = np.maximum(baseline.mean_min * (1.0 + NORMAL_SHARE), baseline.mean_min + NORMAL_MIN)
+    judged = baseline.known & (disrupted.trucks > 0)
+    normal = judged & disrupted.known & (disrupted.mean_min <= limit)
+    abnormal = judged & ~normal
+    last_bad = int(np.flatnonzero(abnormal)[-1]) if abnormal.any() else -1
+    after = np.flatnonzero(normal[last_bad + 1:])
+    return float(disrupted.starts_s[last_bad + 1 + after[0]]) if after.size else math.nan
 
 
 def _at(times: np.ndarray, behind: np.ndarray, t: float) -> float:
@@ -165,7 +242,13 @@ LABELS: dict[str, tuple[str, str, tuple[float, float]]] = {
     "truck_hours_lost": ("truck-hours of departure lost", "truck-h", (-math.inf, math.inf)),
     "behind_at_horizon": ("trucks behind at the end of the run", "trucks", (-math.inf, math.inf)),
     "catch_up_per_day": ("pace of working off the backlog", "trucks/day (< 0: it grew)", (-math.inf, math.inf)),
+    "waits_normal_h": ("time at the gate back to normal, after the end of the disruptions", "h", (0.0, math.inf)),
 }
+#: Figures of ``LABELS`` that ``recovery.csv`` files written before them lack (read as NaN).
+LATER_FIGURES = ("waits_normal_h",)
+#: What a figure NaN in a replication says of it, for the figures that are NaN when the gate had
+#: not recovered by the end of the run (their means are over the replications that had).
+NOT_YET: dict[str, str] = {"caught_up_h": "not caught up", "waits_normal_h": "not back to normal"}
 
 
 @dataclass(frozen=True)
@@ -178,6 +261,9 @@ class RecoveryReport:
     replications: tuple[tuple[int, int], ...]  # (seed, replication index) of each
     recoveries: tuple[Recovery, ...]
     curves: tuple[tuple[np.ndarray, np.ndarray], ...]
+    #: Each replication's time at the gate by window of arrival from the start of the run:
+    #: (disrupted, undisrupted).
+    waits: tuple[tuple[GateWaits, GateWaits], ...] = ()
 
     @property
     def end_s(self) -> float:
@@ -192,6 +278,11 @@ class RecoveryReport:
     def caught_up(self) -> int:
         """How many replications caught up by the end of the run."""
         return sum(not math.isnan(r.caught_up_h) for r in self.recoveries)
+
+    @property
+    def waits_normal(self) -> int:
+        """How many replications had their time at the gate back to normal by the end of the run."""
+        return sum(not math.isnan(r.waits_normal_h) for r in self.recoveries)
 
     def table(self) -> pd.DataFrame:
         """One row per replication: its seed and index, then every figure of ``Recovery``."""
@@ -217,18 +308,29 @@ def recovery_report(scenario: Scenario, disrupted: Sequence[pd.DataFrame], basel
                          f"{len(replications)} named: they must pair one to one")
     horizon = scenario.run.horizon_h * HOUR
     start, end = min(d.start_s for d in found), max(d.end_s for d in found)
-    recoveries, curves = [], []
+    recoveries, curves, waits = [], [], []
     for dis, base in zip(disrupted, baseline, strict=True):
+        waits.append((gate_waits(dis, 0.0, horizon), gate_waits(base, 0.0, horizon)))
         d, b = departures(dis), departures(base)
-        recoveries.append(recovery_of(d, b, start, end, horizon))
+        recovery = recovery_of(d, b, start, end, horizon)
+        if end <= horizon:
+            normal_s = waits_normal_from(gate_waits(dis, end, horizon), gate_waits(base, end, horizon))
+            recovery = replace(recovery, waits_normal_h=(normal_s - end) / HOUR)
+        recoveries.append(recovery)
         curves.append(behind_curve(d[d <= horizon], b[b <= horizon]))
-    return RecoveryReport(scenario.name, tuple(found), horizon, tuple(replications), tuple(recoveries), tuple(curves))
+    return RecoveryReport(scenario.name, tuple(found), horizon, tuple(replications), tuple(recoveries), tuple(curves),
+                          tuple(waits))
 
 
 def recovery_figure(report: RecoveryReport) -> Figure:
-    """Trucks behind over time, a line per replication, the disruptions shaded."""
-    figure = Figure(figsize=(10, 4.5), layout="constrained")
-    axes = figure.subplots()
+    """Trucks behind over time, a line per replication, the disruptions shaded; below it (when the
+    report has them), the mean time at the gate by window of arrival over the replications, with
+    and without the disruptions."""
+    figure = Figure(figsize=(10, 7.5 if report.waits else 4.5), layout="constrained")
+    if report.waits:
+        axes, below = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    else:
+        axes, below = figure.subplots(), None
     days = report.horizon_s > 2 * DAY
     unit, scale = ("days", DAY) if days else ("hours", HOUR)
     for disruption in report.disruptions:
@@ -245,4 +347,35 @@ def recovery_figure(report: RecoveryReport) -> Figure:
         axes.legend(fontsize="small", loc="upper left")
     axes.set_title(f"Trucks behind the same gate without its disruptions: {report.scenario_name}\n"
                    "(shaded: " + "; ".join(d.what for d in report.disruptions) + ")", fontsize="medium")
+    if below is not None:
+        _waits_panel(below, report, scale)
+        axes.set_xlabel("")
+        below.set_xlabel(f"time of arrival ({unit} into the run)")
     return figure
+
+
+def _waits_panel(axes: Axes, report: RecoveryReport, scale: float) -> None:
+    """The mean time at the gate by window of arrival, over the replications, of both runs."""
+    for disruption in report.disruptions:
+        axes.axvspan(disruption.start_s / scale, disruption.end_s / scale, color="tab:red", alpha=0.12, lw=0)
+    first = report.waits[0][0]
+    middle = (first.starts_s + WAIT_WINDOW_H * HOUR / 2) / scale
+    short = False
+    for which, label, style in ((0, "with the disruptions", "-"), (1, "without", "--")):
+        means = np.array([pair[which].mean_min for pair in report.waits])
+        with warnings.catch_warnings():  # a window no truck arrived in, in any replication: a gap
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(means, axis=0)
+        color = "tab:blue" if which == 0 else "black"
+        # Where most of a window's trucks were still at the gate at the end (in any replication),
+        # its mean is their time so far, a lower bound: drawn thin and dotted.
+        known = np.all([pair[which].known | (pair[which].trucks == 0) for pair in report.waits], axis=0)
+        short |= bool((~known).any())
+        axes.plot(middle, mean, ":", lw=0.9, color=color)
+        axes.plot(middle, np.where(known, mean, np.nan), style, lw=1.3, color=color, label=label)
+    if short:
+        axes.plot([], [], ":", lw=0.9, color="grey", label="trucks still at the gate at the end: time so far")
+    axes.set_ylabel(f"mean time at the gate (min)\nby {WAIT_WINDOW_H:g}-hour window of arrival")
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="upper right")

@@ -26,6 +26,7 @@ from dashboard.analysis import (
     recovery_figures,
     recovery_folders,
     side_by_side,
+    waits_normal_line,
     winners,
 )
 from dashboard.forms import change_lines, field_clashes
@@ -222,6 +223,9 @@ def show_recovery(folder: Path, horizon_h: float, scenario_name: str) -> None:
     table(recovery_figures(recovery), widths={"figure": "large", "mean and 95 % CI": "medium"},
           labels={"mean and 95 % CI": ("mean and 95 % CI", INTERVAL_HELP)}, key=f"compare.recovery[{folder}]")
     st.markdown(caught_up_line(recovery, horizon_h))
+    normal = waits_normal_line(recovery, horizon_h)
+    if normal:
+        st.markdown(normal)
     few = few_replications_warning({scenario_name: len(recovery)})
     if few:
         st.warning(few, icon=":material/warning:")

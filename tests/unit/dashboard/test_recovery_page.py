@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.analysis import format_number
 from twin.compare import run_folder_names, with_ci
-from twin.recovery import LABELS, RECOVERY_CSV, RECOVERY_PLOT, figure_interval
+from twin.recovery import LABELS, NOT_YET, RECOVERY_CSV, RECOVERY_PLOT, figure_interval
 
 OpenApp = Callable[..., AppTest]
 SECTION = "Recovery from the disruptions"
@@ -61,10 +61,12 @@ def test_a_recovery_folder_shows_each_figure_with_its_interval_what_caught_up_an
     for name, text in zip(LABELS, shown[FIGURES], strict=True):
         interval = figure_interval(written, name)
         if math.isnan(interval.mean):
-            assert name == "caught_up_h" and text == "not caught up in any replication"
+            assert name in NOT_YET and text == f"{NOT_YET[name]} in any replication"
         else:
             assert text == with_ci(interval, format_number)
     assert any(markdown.value.startswith(expected_caught_up(written)) for markdown in app.markdown)
+    [normal] = [markdown.value for markdown in app.markdown if "back to normal" in markdown.value]
+    assert normal.startswith("The time at the gate was") and "2-hour windows" in normal
     assert any(caption.value.startswith("Trucks behind at a time: the trucks the gate without the disruptions")
                for caption in app.caption)
     assert len(app.image) == 2  # the trucks behind, and the change of each KPI
@@ -134,6 +136,19 @@ def test_a_recovery_table_that_cannot_be_read_is_named_with_its_problem_and_the_
     assert not tables_with(app, FIGURES)
     assert tables_with(app, "KPI"), "the comparison of the two runs is still drawn"
     assert len(app.image) == 1
+
+
+def test_a_recovery_table_written_before_the_time_to_normal_waits_reads_it_as_not_measured(
+        open_app: OpenApp, recovery_folder: Path, tmp_path: Path) -> None:
+    folder = copy_of(recovery_folder, tmp_path / "recovery")
+    path = folder / RECOVERY_CSV
+    pd.read_csv(path).drop(columns=["waits_normal_h"]).to_csv(path, index=False)
+    app = go(open_app(folder), "views/compare.py")
+    [shown] = tables_with(app, FIGURES)
+    figures = dict(zip(shown["figure"], shown[FIGURES], strict=True))
+    assert figures[LABELS["waits_normal_h"][0]] == "not measured"
+    assert not [markdown.value for markdown in app.markdown if "back to normal" in markdown.value]
+    assert any(markdown.value.startswith(expected_caught_up(pd.read_csv(path))) for markdown in app.markdown)
 
 
 def test_a_recovery_without_its_figure_says_so_and_shows_the_table(open_app: OpenApp, recovery_folder: Path,

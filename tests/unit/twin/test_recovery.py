@@ -14,13 +14,17 @@ from scenarios import load_scenario, with_overrides
 from twin.cli import app
 from twin.recovery import (
     HOUR,
+    GateWaits,
     RECOVERY_CSV,
     RECOVERY_PLOT,
     behind_curve,
     disruptions,
+    gate_waits,
+    recovery_figure,
     recovery_of,
     recovery_report,
     undisrupted,
+    waits_normal_from,
 )
 from twin.run import RunOptions, run_scenario
 
@@ -133,6 +137,15 @@ def test_a_scanner_outage_leaves_trucks_behind_that_the_gate_then_works_off() ->
     assert report.caught_up >= 1
     table = report.table()
     assert list(table["replication"]) == [0, 1] and (table["seed"] == 870).all()
+    # Trucks arriving once the scanner is back are scanned again: their waits are soon normal.
+    assert report.waits_normal >= 1 and all(0 <= r.waits_normal_h <= 9 for r in report.recoveries
+                                            if not math.isnan(r.waits_normal_h))
+    # The trucks arriving during the outage waited longer than without it.
+    (dis, base), _ = report.waits
+    during = (dis.starts_s >= 9 * HOUR) & (dis.starts_s < 13 * HOUR)
+    assert dis.mean_min[during].mean() > base.mean_min[during].mean()
+    figure = recovery_figure(report)
+    assert len(figure.axes) == 2 and figure.axes[1].get_legend() is not None
 
 
 def test_the_partner_side_not_accepting_agvs_is_a_disruption_once_the_stack_is_full() -> None:
@@ -154,6 +167,56 @@ def test_the_partner_side_not_accepting_agvs_is_a_disruption_once_the_stack_is_f
     assert recovery.behind_at_horizon == 0 and report.caught_up == 1  # worked off once it accepts again
 
 
+# --- the time at the gate back to normal -----------------------------------------------------
+
+
+def _trucks(rows: list[tuple[float, float, str]]) -> pd.DataFrame:
+    """A truck table of (arrival h, minutes at the gate so far, outcome)."""
+    return pd.DataFrame({"arrival": [a * HOUR for a, _, _ in rows],
+                         "time_at_gate_so_far": [m * 60.0 for _, m, _ in rows],
+                         "outcome": [o for _, _, o in rows]})
+
+
+def test_gate_waits_are_the_mean_time_at_the_gate_of_the_trucks_arriving_in_each_window() -> None:
+    trucks = _trucks([(0.5, 99.0, "departed"),  # before the windows
+                      (10.5, 20.0, "departed"), (11.0, 40.0, "departed"),  # window 10-12 h
+                      (12.2, 30.0, "departed"), (13.9, math.nan, "inside"),  # never reached the gate: not counted
+                      (14.1, 50.0, "inside"), (15.0, 10.0, "departed"),  # half still inside: not known
+                      (17.5, 5.0, "refused")])  # the last window, cut short by the end at 17.5 h... not counted
+    waits = gate_waits(trucks, 10 * HOUR, 17.5 * HOUR)
+    assert list(waits.starts_s / HOUR) == [10.0, 12.0, 14.0, 16.0]
+    assert list(waits.trucks) == [2, 1, 2, 0]
+    assert waits.mean_min[:3].tolist() == [30.0, 30.0, 30.0] and math.isnan(waits.mean_min[3])
+    assert waits.known.tolist() == [True, True, False, False]
+    with pytest.raises(ValueError, match="longer than 0 h"):
+        gate_waits(trucks, 0.0, HOUR, window_h=0.0)
+
+
+def _waits(means: list[float], known: list[bool], trucks: list[int] | None = None) -> GateWaits:
+    n = len(means)
+    return GateWaits(np.arange(n) * 2 * HOUR, np.array(means, dtype=float), np.array(known),
+                     np.array(trucks if trucks is not None else [10] * n))
+
+
+def test_waits_are_normal_again_from_the_first_window_after_the_last_one_that_was_not() -> None:
+    base = _waits([30, 30, 30, 30, 30, 30], [True] * 5 + [False])
+    # 36 min is within 20 % of 30; 39 within 10 min; 41 is neither. The last window is cut short
+    # by the end of the run at both gates: it says nothing.
+    waits = _waits([90, 36, 41, 39, 30, 500], [True] * 5 + [False])
+    assert waits_normal_from(waits, base) == 3 * 2 * HOUR
+    assert waits_normal_from(base, base) == 0.0
+    # Trucks still inside at the end where, without the disruptions, they would have left: not normal.
+    stuck = _waits([90, 30, 30, 30, 30, 30], [True, True, True, True, False, False])
+    assert math.isnan(waits_normal_from(stuck, base))
+    # Never within the margin after the last bad window: not back to normal by the end.
+    assert math.isnan(waits_normal_from(_waits([90, 90, 90, 90, 90, 30], [True] * 6), base))
+    # A window no truck came in says nothing either way.
+    gap = _waits([90, math.nan, 30, 30, 30, 30], [True, False, True, True, True, False], [10, 0, 10, 10, 10, 10])
+    assert waits_normal_from(gap, base) == 2 * 2 * HOUR
+    with pytest.raises(ValueError, match="windows differ"):
+        waits_normal_from(_waits([30], [True]), base)
+
+
 # --- the command -----------------------------------------------------------------------------
 
 
@@ -172,9 +235,11 @@ def test_recovery_writes_its_table_plot_and_both_runs(tmp_path: Path) -> None:
     # Four hours after a four-hour outage at the peak, the backlog is still there.
     assert "not caught up" in text
     assert "None of the 2 replication(s) had caught up by the end of the run (hour 16); give --hours" in text
+    assert rows["time at the gate back to normal, after the end of the disruptions"]
+    assert "Back to normal: trucks arriving in 2-hour windows from the end of the disruptions" in text
     assert "too few to plan on" in text
     table = pd.read_csv(out / RECOVERY_CSV)
-    assert len(table) == 2 and (table["behind_at_end"] > 0).all()
+    assert len(table) == 2 and (table["behind_at_end"] > 0).all() and "waits_normal_h" in table.columns
     assert (out / RECOVERY_PLOT).stat().st_size > 10_000
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["1-scanner_outage-undisrupted", "2-scanner_outage"]
 
