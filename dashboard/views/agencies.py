@@ -124,6 +124,19 @@ if loaded is not None:
             unit = "share" if label == "fleet utilisation" else ""
             column.metric(label.capitalize(), format_quantity(interval.mean, unit),
                           help=f"Mean per replication; {interval_words(interval, unit)}.")
+        kpis = run.summary.get("kpis", {})
+        more = [(name, label, unit, text) for name, label, unit, text in (
+            ("agv_trucks_per_day", "Truck trips off the road per day", "",
+             "Trucks that handed their containers to the AGV lane and left: trips across the line not made by road"),
+            ("agv_stack_mean_wait", "Wait for a place on the stack", "min",
+             "Mean time a container waited on its truck, in the yard, for a place on the stack at the handover "
+             "point (layout.agv_lane.stack_slots)"),
+        ) if name in kpis]
+        if more:
+            columns = st.columns(4)
+            for column, (name, label, unit, text) in zip(columns, more, strict=False):
+                interval = kpi_interval(name, kpis[name])
+                column.metric(label, format_quantity(interval.mean, unit), help=f"{text}; {interval_words(interval, unit)}.")
 
     with st.expander("Commands the clearance core issued (per replication)"):
         table(command_counts(run), {"per replication": "%.1f"}, key="agencies.commands")
