@@ -141,8 +141,8 @@ def describe(scenario: Scenario) -> str:
         f"Run: {run.horizon_h:g} h (warm-up {run.warmup_h:g} h), {run.replications} replication(s), seed {run.seed}"
     )
     if s.devices.outages or s.closures or (s.layout.agv_lane is not None and s.layout.agv_lane.partner_closures):
-        lines.append(f"  'gatetwin recovery {s.name}': the trucks its outages and closures leave behind, and how "
-                     "long the gate takes to catch up")
+        lines.append(f"  'gatetwin recovery {s.name}': the trucks its outages and closures leave behind, how "
+                     "long the gate takes to catch up, and when its waits are back to normal")
     return "\n".join(lines)
 
 

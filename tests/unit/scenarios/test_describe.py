@@ -43,7 +43,7 @@ def test_describe_shows_outages_closures_and_the_agv_lane() -> None:
     assert "recovery" not in smart
     closed = describe(load_scenario("agv_partner_closure"))
     assert "the partner side does not accept AGVs for 12 h from hour 8" in closed
-    assert "'gatetwin recovery agv_partner_closure'" in closed
+    assert "'gatetwin recovery agv_partner_closure'" in closed and "when its waits are back to normal" in closed
     unlimited = describe(with_overrides(load_scenario("huu_nghi_smart_gate"), **{"layout.agv_lane.stack_slots": "unlimited"}))
     assert "no limit on the containers waiting for an AGV" in unlimited
     assert "AGV lane takes 50% of container exports" in smart
