@@ -24,7 +24,7 @@ from twin.plots import LEVEL_LABELS
 from twin.probes import ROAD_QUEUE_TRUCKS, time_at_gate_minutes
 from twin.compare import comparison_run_folders, difference_interval, interval_text, row_interval, with_ci
 from twin.recovery import LABELS as RECOVERY_LABELS
-from twin.recovery import LATER_FIGURES, NORMAL_MIN, NORMAL_SHARE, NOT_YET, WAIT_WINDOW_H
+from twin.recovery import LATER_FIGURES, NORMAL_NOTE, NOT_YET
 from twin.recovery import RECOVERY_CSV, figure_interval
 from twin.results import (
     RESULTS_FORMAT,
@@ -1017,9 +1017,7 @@ def waits_normal_line(table: pd.DataFrame, horizon_h: float | None = None) -> st
             f"The time at the gate was not back to normal {end} in any replication." if normal == 0 else
             f"The time at the gate was back to normal {end} in {normal} of {n} replications; the time until it "
             f"was is the mean over those {normal}.")
-    return (f"{said} Back to normal: trucks arriving in {WAIT_WINDOW_H:g}-hour windows from the end of the "
-            f"disruptions spend on average no more than {NORMAL_SHARE:.0%} or {NORMAL_MIN:g} min longer at the gate "
-            "than those of the same windows without the disruptions, from then to the end of the run.")
+    return f"{said} {NORMAL_NOTE}"
 
 
 def is_png(path: Path) -> bool:

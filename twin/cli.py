@@ -64,12 +64,10 @@ from twin.results import (
 )
 from twin.recovery import (
     LABELS,
-    NORMAL_MIN,
-    NORMAL_SHARE,
+    NORMAL_NOTE,
     NOT_YET,
     RECOVERY_CSV,
     RECOVERY_PLOT,
-    WAIT_WINDOW_H,
     RecoveryReport,
     disruptions,
     recovery_figure,
@@ -546,10 +544,7 @@ def _print_recovery(report: RecoveryReport) -> None:
                 f"until it was is the mean over the {normal} where it was")
         console.print(f"{said}.", highlight=False, markup=False)
     if not over:
-        console.print(f"Back to normal: trucks arriving in {WAIT_WINDOW_H:g}-hour windows from the end of the "
-                      f"disruptions spend on average no more than {NORMAL_SHARE:.0%} or {NORMAL_MIN:g} min longer at "
-                      "the gate than those of the same windows without the disruptions, from then to the end.",
-                      highlight=False, markup=False)
+        console.print(NORMAL_NOTE, highlight=False, markup=False)
     few = few_replications_warning({report.scenario_name: n})
     if few:
         console.print(f"Warning: {few}", highlight=False, markup=False)

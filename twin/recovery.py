@@ -246,6 +246,10 @@ LABELS: dict[str, tuple[str, str, tuple[float, float]]] = {
 }
 #: Figures of ``LABELS`` that ``recovery.csv`` files written before them lack (read as NaN).
 LATER_FIGURES = ("waits_normal_h",)
+#: What "back to normal" means, in words, for the console and the dashboard.
+NORMAL_NOTE = (f"Back to normal: trucks arriving in {WAIT_WINDOW_H:g}-hour windows from the end of the disruptions "
+               f"spend on average no more than {NORMAL_SHARE:.0%} or {NORMAL_MIN:g} min longer at the gate than those "
+               "of the same windows without the disruptions, from then to the end of the run.")
 #: What a figure NaN in a replication says of it, for the figures that are NaN when the gate had
 #: not recovered by the end of the run (their means are over the replications that had).
 NOT_YET: dict[str, str] = {"caught_up_h": "not caught up", "waits_normal_h": "not back to normal"}

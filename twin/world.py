@@ -43,6 +43,7 @@ from gate.enums import (
     TrafficAction,
 )
 from gate.identifiers import normalize_plate
+from gate.visit import Mission
 from hardware_emulators import AgencyDesk, AgvFleet, Barrier, PartnerLink, PlateCamera, Scale, Scanner
 from scenarios.schema import Scenario
 from twin.fleet import TruckPlan, closure_spells
@@ -802,7 +803,7 @@ class GateWorld:
                 self._stack_customers[number] = customer
             self.probes.log.incr(truck.row, "agv_containers")
             self.report(ev.ContainerHandedOver(ROLE_ACCOUNT[Role.YARD_OPERATOR], truck.visit_id, number))
-            if fleet is not None and fleet.on_stack(number) and self._core.mission(f"{truck.visit_id}:{number}") is None:
+            if fleet is not None and fleet.on_stack(number) and self._mission(truck.visit_id, number) is None:
                 fleet.unstack(number)  # the core refused it: back on the truck
 
     def _unstacked(self, container_no: str, by_agv: bool) -> None:
@@ -812,6 +813,10 @@ class GateWorld:
         if customer is not None and stack is not None:
             (stack.end_service if by_agv else stack.withdraw)(self.env.now, customer)
 
+    def _mission(self, visit_id: str, container_no: str) -> Mission | None:
+        """The core's AGV mission for a visit's container (``GateCore.mission``: ``<visit id>:<container>``)."""
+        return self._core.mission(f"{visit_id}:{container_no}")
+
     def _take_off_stack(self, visit_id: str) -> None:
         """People take a visit's containers off the AGV stack whose missions were given up (the
         manifest never acknowledged, the visit refused): they are handled by hand from here."""
@@ -820,7 +825,7 @@ class GateWorld:
             return
         for container in truck.plan.declaration.containers:
             if fleet.on_stack(container.number):
-                mission = self._core.mission(f"{visit_id}:{container.number}")
+                mission = self._mission(visit_id, container.number)
                 if mission is None or mission.state is AgvMissionState.FAILED:
                     fleet.unstack(container.number)
 
