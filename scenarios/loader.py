@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import ScenarioError, ScenarioIssue, issues_from_validation, shown
@@ -281,3 +282,16 @@ def load_variant(spec: str, settings: Sequence[str] = ()) -> Scenario:
     (more ``KEY=VALUE`` changes) applied first; named as a variant when anything changed."""
     source, changes = split_variant(spec)
     return with_settings(load_scenario(source), [*settings, *changes])
+
+
+def scenario_yaml(scenario: Scenario, comment: str = "") -> str:
+    """The scenario as a YAML file that reads back (``load_scenario``) as an equal scenario with
+    the same ``scenario_hash``: every field written out, defaults included, in the schema's order.
+
+    Text that YAML 1.1 would read as something else (``NO`` as false, ``12:30`` as 750) is
+    quoted. ``comment`` (one or more lines) goes at the top, each line as a YAML comment.
+    """
+    body = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False, width=100)
+    heading = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
+    return heading + body

@@ -7,6 +7,8 @@ import io
 import re
 from pathlib import Path
 
+from twin.results import REPORT_FILE, SCENARIO_FILE
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -24,12 +26,15 @@ def test_the_readme_example_feeds_events_and_prints_commands() -> None:
 
 #: Places the README names that a run makes, not the repository.
 _MADE_BY_RUNS = ("out/", ".venv/")
+#: Files every results folder holds, which the README names by their own names.
+_RESULTS_FILES = (REPORT_FILE, SCENARIO_FILE)
 
 
 def test_every_file_the_readme_names_is_in_the_repository() -> None:
     root = README.parent
     named = set(re.findall(r"`([A-Za-z0-9_./*-]+)`", README.read_text(encoding="utf-8")))
-    paths = [t for t in named if ("/" in t or re.search(r"\.(md|py|yaml|toml)$", t)) and not t.startswith(_MADE_BY_RUNS)]
+    paths = [t for t in named if ("/" in t or re.search(r"\.(md|py|yaml|toml)$", t)) and not t.startswith(_MADE_BY_RUNS)
+             and t not in _RESULTS_FILES]
     assert len(paths) > 10
     missing = sorted(t for t in paths if not any(root.glob(t)))
     assert not missing, f"the README names files the repository does not have: {missing}"

@@ -54,13 +54,11 @@ from twin.cli_loadtest import loadtest_command
 from twin.compare import few_replications_warning, interval_text
 from twin.results import (
     KPI_UNITS,
+    REPORT_FILE,
     SUMMARY_FILE,
     ReplicationResult,
     RunResult,
-    kpi_interval,
-    kpi_notes,
     kpi_order,
-    kpi_unit,
 )
 from twin.recovery import (
     LABELS,
@@ -74,6 +72,7 @@ from twin.recovery import (
     recovery_report,
     undisrupted,
 )
+from twin.report import WAITS_CAPTION, WAITS_TITLE, figure, headline_lines, headline_notes, wait_lines
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (
@@ -101,11 +100,6 @@ app.command("loadtest")(loadtest_command)
 DEFAULT_SCENARIO = "default"
 #: Replications of the default run: enough for 95 % intervals to plan on (``TRUSTED_REPLICATIONS``).
 DEFAULT_REPLICATIONS = 5
-_HEADLINE = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
-             "time_at_gate_p50", "time_at_gate_p95", "road_queue_km_max", "yard_occupancy_max", "redeclarations",
-             "manual_reviews", "plates_typed", "manual_reviews_per_100_trucks", "fee_revenue_vnd", "agv_containers_delivered_per_day",
-             "agv_trucks_per_day", "agv_fleet_utilisation", "agv_backlog_containers")
-
 
 _SET_HELP = ("Change one field of the scenario, as KEY=VALUE: a dotted path and a YAML value, e.g. "
              "layout.entry_lanes=3 or 'layout.scanners=[{type: drive_through, count: 2}]'. Repeatable.")
@@ -167,22 +161,6 @@ def _prepare_out(out: Path, command: str) -> None:
         _refuse(command, f"--out {out}: cannot write in the folder: {exc.strerror or exc}")
 
 
-def figure(value: float) -> str:
-    """A KPI for the console: three significant digits below 100 (0.0412, 3.14, 12.3), whole
-    numbers with thousands grouped from 100 up (870, 2,513); "" for NaN."""
-    if math.isnan(value):
-        return ""
-    if value == 0:
-        return "0"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    text = f"{value:.3g}"
-    if "e" in text:  # below 0.0001: write the zeros out rather than an exponent
-        decimals = 2 - math.floor(math.log10(abs(value)))
-        text = f"{value:.{decimals}f}"
-    return text
-
-
 def cut_at_a_word(text: str, width: int) -> str:
     """``text`` on one line; if longer than ``width``, cut after a whole word and ended with "…"."""
     words = " ".join(text.split())
@@ -229,17 +207,14 @@ def _run(scenario: Scenario, reps: int | None, seed: int | None, out: Path | Non
 
 
 def _summary_table(run: RunResult) -> Table:
-    kpis = run.summary.get("kpis", {})
-    notes = kpi_notes(k for k in kpi_order(kpis) if k in _HEADLINE)
     table = Table(title=f"{run.scenario_name}: {len(run.replications)} replication(s), mean and 95 % CI",
-                  caption="\n".join(notes) or None)
+                  caption="\n".join(headline_notes(run)) or None)
     table.add_column("KPI")
     table.add_column("mean", justify="right")
     table.add_column("95 % CI", justify="right")
     table.add_column("unit")
-    for name in kpi_order([k for k in kpis if k in _HEADLINE]):
-        interval = kpi_interval(name, kpis[name])
-        table.add_row(name, figure(interval.mean), interval_text(interval, figure), kpi_unit(name))
+    for line in headline_lines(run):
+        table.add_row(line.name, line.mean, line.interval, line.unit)
     return table
 
 
@@ -259,47 +234,20 @@ def _print_report(run: RunResult) -> None:
                       f"{TRUSTED_REPLICATIONS}) for intervals to plan on.", highlight=False, markup=False)
 
 
-#: How many of the longest waits the console shows after a run.
-_WAITS_SHOWN = 6
-
-
 def _waits_table(run: RunResult) -> Table | None:
     """Where trucks waited longest: stations and agencies' officers by mean wait, with utilisation."""
-    kpis = run.summary.get("kpis", {})
-    rows = []
-    for name, row in kpis.items():
-        if not name.endswith("_mean_wait") or math.isnan(row["mean"]) or row["mean"] <= 0:
-            continue
-        place = name.removesuffix("_mean_wait")
-        who = f"{place.removeprefix('officers_')} officers" if place.startswith("officers_") else place
-        use = kpis.get(f"{place}_utilisation", {}).get("mean", math.nan)
-        off_shift = _off_shift_share(run, place.removeprefix("officers_")) if place.startswith("officers_") else None
-        rows.append((row["mean"], who, kpi_interval(name, row), use, off_shift))
-    if not rows:
+    lines = wait_lines(run)
+    if not lines:
         return None
-    rows.sort(key=lambda r: (-r[0], r[1]))
-    table = Table(title="where trucks wait longest (mean wait of a truck or a task, 95 % CI)",
-                  caption="Off shift: the share of an agency's wait that fell outside its shifts (tasks that came "
-                          "off shift wait for the next one). High, the shifts set the wait; low, the officers on "
-                          "duty are too few for the work.")
+    table = Table(title=WAITS_TITLE, caption=WAITS_CAPTION)
     table.add_column("station or agency", no_wrap=True)
     table.add_column("mean wait (min)", justify="right")
     table.add_column("95 % CI", justify="right")
     table.add_column("utilisation", justify="right", min_width=11)
     table.add_column("off shift", justify="right")
-    for mean, who, interval, use, off_shift in rows[:_WAITS_SHOWN]:
-        table.add_row(who, figure(mean), interval_text(interval, figure),
-                      "unlimited" if math.isnan(use) else f"{use:.0%}",
-                      "" if off_shift is None else f"{off_shift:.0%}")
+    for line in lines:
+        table.add_row(line.who, line.mean_wait, line.interval, line.utilisation, line.off_shift)
     return table
-
-
-def _off_shift_share(run: RunResult, role: str) -> float | None:
-    """The share of the agency's task wait spent outside its shifts, over the replications (None
-    for results that do not record it)."""
-    shares = [rep.extra.get("agencies", {}).get(role, {}).get("wait_off_shift_share") for rep in run.replications]
-    known = [float(s) for s in shares if s is not None]
-    return sum(known) / len(known) if known else None
 
 
 @app.callback(invoke_without_command=True)
@@ -324,7 +272,7 @@ def run(
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
                                          help=_SCHEDULER_HELP),
 ) -> None:
-    """Run a scenario and write its report (trucks, stations, series, summary.json, plots)."""
+    """Run a scenario and write its report (report.md; trucks, stations, series, summary.json, plots, scenario.yaml)."""
     _refuse_clashes("run", settings, [s for s, v in (("horizon_h", hours), ("replications", reps), ("seed", seed))
                                       if v is not None])
     loaded = _load(scenario, settings, horizon_h=hours)
@@ -337,7 +285,7 @@ def run(
     if result is None:
         raise typer.Exit(code=1)
     _print_report(result)
-    typer.echo(f"report written to {out_dir}")
+    typer.echo(f"report written to {out_dir / REPORT_FILE}, beside the run's files")
 
 
 def _run_on_cluster(scenario: Scenario, reps: int | None, seed: int | None, out: Path, quiet: bool,

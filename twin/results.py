@@ -30,6 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gate.enums import CrossingMode
+from scenarios import ScenarioError, load_scenario, scenario_yaml
+from scenarios import scenario_hash as hash_of_scenario
+from scenarios.schema import Scenario
 from twin.people import PEOPLE_KPIS
 from twin.plots import PLOT_FILES, write_plots
 from twin.probes import (
@@ -218,6 +221,10 @@ class RunResult:
     #: The results format: ``RESULTS_FORMAT`` for a run of this version, the folder's
     #: ``format_version`` for one read back (0 when it was written before folders had one).
     format_version: int = field(default_factory=lambda: RESULTS_FORMAT)
+    #: The scenario as run: written as ``SCENARIO_FILE`` and read back from it; None for a run
+    #: read from a folder without one (written by an older version), or whose file does not give
+    #: back the run's scenario (``read_run_scenario`` says why).
+    scenario: Scenario | None = None
 
 
 def little_invariant(check: LittleCheck) -> InvariantCheck:
@@ -495,7 +502,11 @@ TRUCKS_FILE = "trucks.parquet"
 TRUCKS_CSV = "trucks.csv"
 STATIONS_FILE = "stations.csv"
 SERIES_FILE = "series.parquet"
-_TABLE_FILES = (SUMMARY_FILE, TRUCKS_FILE, TRUCKS_CSV, STATIONS_FILE, SERIES_FILE)
+#: The scenario as run, as YAML (``scenarios.scenario_yaml``); it reads back with the run's hash.
+SCENARIO_FILE = "scenario.yaml"
+#: The run's report for people (``twin.report``), written after the other files.
+REPORT_FILE = "report.md"
+_RUN_FILES = (SUMMARY_FILE, TRUCKS_FILE, TRUCKS_CSV, STATIONS_FILE, SERIES_FILE, SCENARIO_FILE, REPORT_FILE)
 _EXTRA_TABLE = re.compile(r"extra_[A-Za-z0-9_-]+_rep[0-9]+(_[0-9]+)?\.parquet")
 _STATION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StationSummary))
 _STATION_COUNTS = frozenset({"arrivals", "completions", "abandoned"})
@@ -647,6 +658,11 @@ def _summary_document(run: RunResult, extra_files: Mapping[tuple[int, str], str]
     }
 
 
+def is_extra_table(name: str) -> bool:
+    """Whether a file named ``name`` is one of the replications' extra tables ``write_results`` writes."""
+    return _EXTRA_TABLE.fullmatch(name) is not None
+
+
 def is_results_folder(folder: Path) -> bool:
     """Whether ``folder`` holds what ``write_results`` writes (its ``summary.json``)."""
     return (Path(folder) / SUMMARY_FILE).is_file()
@@ -665,7 +681,7 @@ def clear_results(out_dir: Path) -> list[Path]:
         return []
     removed = []
     for path in sorted(out_dir.iterdir()):
-        ours = path.name in _TABLE_FILES or path.name in PLOT_FILES or _EXTRA_TABLE.fullmatch(path.name)
+        ours = path.name in _RUN_FILES or path.name in PLOT_FILES or is_extra_table(path.name)
         if ours and path.is_file():
             path.unlink()
             removed.append(path)
@@ -698,11 +714,33 @@ def write_results(run: RunResult, out_dir: Path) -> list[Path]:
     text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     (out_dir / SUMMARY_FILE).write_text(text, encoding="utf-8")
     paths.append(out_dir / SUMMARY_FILE)
+    if run.scenario is not None:
+        comment = (f"The scenario {run.scenario_name} as gatetwin ran it (scenario_hash {run.scenario_hash}):\n"
+                   "every field written out, defaults included. 'gatetwin run' takes this file.")
+        (out_dir / SCENARIO_FILE).write_text(scenario_yaml(run.scenario, comment), encoding="utf-8")
+        paths.append(out_dir / SCENARIO_FILE)
     for (index, key), name in extra_files.items():
         run.replications[index].extra[key].to_parquet(out_dir / name)
         paths.append(out_dir / name)
     paths.extend(write_plots(run, out_dir))
     return paths
+
+
+def read_run_scenario(out_dir: Path, scenario_hash: str) -> Scenario:
+    """The scenario a results folder's run ran, from its ``SCENARIO_FILE``: ``FileNotFoundError``
+    when the folder has none (an older version wrote it), ``ScenarioError`` when the file is not
+    a valid scenario for this version, ``ValueError`` when it is one but not the run's (its hash
+    differs from ``scenario_hash``: the file was changed, or this version reads it otherwise)."""
+    path = Path(out_dir) / SCENARIO_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; the folder was written by an older version, which did not keep "
+                                "the scenario it ran")
+    scenario = load_scenario(path)
+    found = hash_of_scenario(scenario)
+    if found != scenario_hash:
+        raise ValueError(f"{path}: not the scenario the run ran: its hash is {found[:12]}, the run's {scenario_hash[:12]} "
+                         "(the file was changed, or this version reads it otherwise)")
+    return scenario
 
 
 def _station_summaries(entries: Sequence[Mapping[str, Any]]) -> dict[str, StationSummary]:
@@ -798,6 +836,10 @@ def _run_from_files(out_dir: Path, document: Mapping[str, Any]) -> RunResult:
                 measured_from=float(entry.get("measured_from_s", 0.0)),
             )
         )
+    try:
+        scenario: Scenario | None = read_run_scenario(out_dir, str(document["scenario_hash"]))
+    except (OSError, ValueError, ScenarioError):
+        scenario = None  # the run reads without it; ``read_run_scenario`` says why to whoever needs it
     return RunResult(
         scenario_name=document["scenario_name"],
         scenario_hash=document["scenario_hash"],
@@ -806,6 +848,7 @@ def _run_from_files(out_dir: Path, document: Mapping[str, Any]) -> RunResult:
         summary=_restore_nan(document["summary"]),
         failed=document["failed"],
         format_version=int(document.get("format_version", 0)),
+        scenario=scenario,
     )
 
 

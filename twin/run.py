@@ -28,6 +28,7 @@ from scenarios.schema import Scenario
 from twin.build import PeopleFactory, build, statistical_people
 from twin.people import people_results
 from twin.probes import AGV_STACK
+from twin.report import write_report
 from twin.results import (
     InvariantCheck,
     ReplicationResult,
@@ -277,6 +278,7 @@ def finish_run(scenario: Scenario, replications: list[ReplicationResult], failed
                                extra={"horizon_h": scenario.run.horizon_h, "warmup_h": scenario.run.warmup_h}),
         summary=summarize_run(replications) if replications else {},
         failed=failed,
+        scenario=scenario,
     )
     if failed is None and options.check_invariants:
         broken = [f"replication {i}: {c.name}: {c.detail}" for i, rep in enumerate(replications)
@@ -285,6 +287,7 @@ def finish_run(scenario: Scenario, replications: list[ReplicationResult], failed
             run.failed = "invariants violated:\n" + "\n".join(broken)
     if options.out is not None:
         write_results(run, options.out)
+        write_report(run, options.out)
     if run.failed is not None:
         raise InvariantViolation(run.failed) if failed is None else RuntimeError(run.failed)
     return run

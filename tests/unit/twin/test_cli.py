@@ -129,7 +129,10 @@ def test_with_no_command_it_runs_the_default_scenario_end_to_end(tmp_path: Path,
     summary = json.loads((tmp_path / "out" / "default" / "summary.json").read_text())
     assert summary["manifest"]["scenario_name"] == "huu_nghi_2025"
     assert len(summary["replications"]) == cli.DEFAULT_REPLICATIONS >= TRUSTED_REPLICATIONS  # intervals to plan on
-    assert "report written to out/default" in result.output
+    assert "report written to out/default/report.md" in result.output
+    report = (tmp_path / "out" / "default" / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# Run report: huu_nghi_2025\n")
+    assert f"Finished: {cli.DEFAULT_REPLICATIONS} of {cli.DEFAULT_REPLICATIONS} replications." in report
 
 
 # --- bad input is refused before anything runs, one line per problem --------------------------

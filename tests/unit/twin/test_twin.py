@@ -61,7 +61,7 @@ def test_the_same_scenario_and_seed_give_identical_results_bit_for_bit(tmp_path:
     first = run_scenario(scenario, RunOptions(out=tmp_path / "a"))
     second = run_scenario(scenario, RunOptions(out=tmp_path / "b"))
     pd.testing.assert_frame_equal(first.replications[0].trucks, second.replications[0].trucks)
-    for name in ("summary.json", "trucks.csv", "stations.csv"):
+    for name in ("summary.json", "trucks.csv", "stations.csv", "scenario.yaml", "report.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
