@@ -165,16 +165,16 @@ def off_shift_share(run: RunResult, role: str) -> float | None:
 # --- report.md ------------------------------------------------------------------------------
 
 
-def _cell(text: object) -> str:
-    """Text for a Markdown table cell: pipes escaped, on one line."""
+def markdown_cell(text: object) -> str:
+    """Text for a Markdown table cell: on one line, pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[object]], right: Sequence[bool]) -> list[str]:
-    """A Markdown table; ``right`` says which columns hold figures (aligned right)."""
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], right: Sequence[bool]) -> list[str]:
+    """A Markdown table, as lines; ``right`` says which columns hold figures (aligned right)."""
+    lines = ["| " + " | ".join(markdown_cell(h) for h in header) + " |",
              "|" + "|".join("---:" if r else ":---" for r in right) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown_cell(c) for c in row) + " |" for row in rows]
     return lines
 
 
@@ -217,7 +217,7 @@ def _run_table(run: RunResult) -> list[str]:
         rows.append(("versions", ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))))
     if manifest.get("platform"):
         rows.append(("platform", str(manifest["platform"])))
-    return _table(("", ""), rows, (False, False))
+    return markdown_table(("", ""), rows, (False, False))
 
 
 def _again(run: RunResult) -> list[str]:
@@ -243,7 +243,7 @@ def _invariants(run: RunResult) -> list[str]:
             what = name
         rows.append((what, f"{sum(held)} of {len(held)}"))
     return ["## Invariants", "", "Checked at the end of every replication; the details are in "
-            f"`{SUMMARY_FILE}`.", "", *_table(("invariant", "held in"), rows, (False, True))]
+            f"`{SUMMARY_FILE}`.", "", *markdown_table(("invariant", "held in"), rows, (False, True))]
 
 
 def _described(run: RunResult) -> str:
@@ -269,7 +269,7 @@ def run_report(run: RunResult, plots: Sequence[str] = ()) -> str:
     headline = headline_lines(run)
     if headline:
         lines += [f"## Headline KPIs: mean and 95 % interval over {n} replication(s)", ""]
-        lines += _table(("KPI", "mean", "95 % CI", "unit"),
+        lines += markdown_table(("KPI", "mean", "95 % CI", "unit"),
                         ((f"`{k.name}`", k.mean, k.interval, k.unit) for k in headline), (False, True, True, False))
         lines += ["", *(f"- {note}" for note in headline_notes(run)), ""]
         few = few_replications_warning({run.scenario_name: n})
@@ -280,7 +280,7 @@ def run_report(run: RunResult, plots: Sequence[str] = ()) -> str:
     waits = wait_lines(run)
     if waits:
         lines += [f"## {WAITS_TITLE[0].upper()}{WAITS_TITLE[1:]}", ""]
-        lines += _table(("station or agency", "mean wait (min)", "95 % CI", "utilisation", "off shift"),
+        lines += markdown_table(("station or agency", "mean wait (min)", "95 % CI", "utilisation", "off shift"),
                         ((w.who, w.mean_wait, w.interval, w.utilisation, w.off_shift) for w in waits),
                         (False, True, True, True, True))
         lines += ["", WAITS_CAPTION, ""]
@@ -295,7 +295,7 @@ def run_report(run: RunResult, plots: Sequence[str] = ()) -> str:
     every = kpi_lines(run)
     if every:
         lines += ["## Every KPI", ""]
-        lines += _table(("KPI", "mean", "95 % CI", "unit"),
+        lines += markdown_table(("KPI", "mean", "95 % CI", "unit"),
                         ((f"`{k.name}`", k.mean or NO_FIGURE, k.interval, k.unit) for k in every),
                         (False, True, True, False))
         lines += ["", f"{NO_FIGURE}: nothing to measure (e.g. no truck was served there, or none departed).", ""]
