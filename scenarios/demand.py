@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from gate.declaration import PERISHABLE_CATEGORIES
 from gate.enums import Direction, GoodsCategory, Role, VehicleClass
 from scenarios.distributions import Distribution, Triangular
+from scenarios.recorded import RecordedDemand, record_days
 from scenarios.staff import AGENCY_ROLES
 from scenarios.values import FROZEN, NonNegative, NonNegativeWhole, Positive, Share, check_shares
 
@@ -38,7 +39,12 @@ class Demand(BaseModel):
     """Trucks per day, their time-of-day profile and what they carry."""
 
     model_config = FROZEN
+    #: Trucks a day; with ``recorded``, the record's own (its trucks over the days it spans),
+    #: whatever the file gives.
     trucks_per_day: Positive
+    #: Trucks as a record logged them (``scenarios.recorded``), arriving when it says instead of
+    #: at random; what the record leaves out of a truck is drawn from the mixes below.
+    recorded: RecordedDemand | None = None
     #: 24 non-negative weights, one per hour from 00:00; normalised to sum to 1. Flat by default.
     hourly_profile: tuple[NonNegative, ...] = Field(default_factory=_flat_profile)
     direction_mix: dict[Direction, Share]
@@ -64,6 +70,25 @@ class Demand(BaseModel):
     approach_speed_kmh: Positive = 30.0
     #: Road length one queued truck occupies, to express the queue in km.
     queue_spacing_m: Positive = 20.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _rate_of_the_record(cls, data: Any) -> Any:
+        """With recorded trucks, ``trucks_per_day`` is the record's: its trucks over the days it
+        spans (a value given is replaced, so that any scenario can take a record with --set)."""
+        if not isinstance(data, dict) or data.get("recorded") is None:
+            return data
+        recorded = data["recorded"]
+        if isinstance(recorded, RecordedDemand):
+            return {**data, "trucks_per_day": recorded.trucks_per_day}
+        trucks = recorded.get("trucks") if isinstance(recorded, dict) else None
+        hours = [t.get("arrival_h") if isinstance(t, dict) else None for t in trucks] \
+            if isinstance(trucks, (list, tuple)) else []
+        numbers = [float(h) for h in hours if isinstance(h, (int, float)) and not isinstance(h, bool) and h >= 0]
+        if numbers and len(numbers) == len(hours):
+            days = record_days(numbers, recorded.get("repeat_daily") is True)
+            return {**data, "trucks_per_day": len(numbers) / days}
+        return {**data, "trucks_per_day": 1.0}  # the trucks' own errors are what to report
 
     @field_validator("hourly_profile")
     @classmethod

@@ -46,10 +46,17 @@ def describe(scenario: Scenario) -> str:
     demand, layout, run = s.demand, s.layout, s.run
     lines = [f"{s.name} - {s.site}", f"  {s.description.strip()}", ""]
 
-    lines.append(
-        f"Demand: {demand.trucks_per_day:g} trucks/day, peak hour {demand.peak_hour:02d}:00 "
-        f"({demand.trucks_in_hour(demand.peak_hour):.0f} trucks/h)"
-    )
+    recorded = demand.recorded
+    if recorded is None:
+        lines.append(
+            f"Demand: {demand.trucks_per_day:g} trucks/day, peak hour {demand.peak_hour:02d}:00 "
+            f"({demand.trucks_in_hour(demand.peak_hour):.0f} trucks/h)"
+        )
+    else:
+        source = f" from {recorded.source}" if recorded.source else ""
+        span = "one day, repeated every day" if recorded.repeat_daily else f"{recorded.days} day(s)"
+        lines.append(f"Demand: recorded, {len(recorded.trucks)} trucks{source} over {span} "
+                     f"({demand.trucks_per_day:g} trucks/day); what the record leaves out is drawn from:")
     lines.append(f"  directions: {_mix(demand.direction_mix)}")
     lines.append(f"  vehicles: {_mix(demand.vehicle_class_mix)}")
     lines.append(f"  cargo: {_mix(demand.cargo_mix)} (perishable {demand.perishable_share:.0%})")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import ScenarioError, ScenarioIssue, issues_from_validation, shown
 from scenarios.partial import cross_field_issues
+from scenarios.recorded import expand_recorded_file
 from scenarios.schema import Run, Scenario
 from scenarios.yaml_reader import read_yaml
 
@@ -76,7 +77,7 @@ def load_scenario(source: str | Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(file, [ScenarioIssue("", f"cannot read the file: {exc.strerror or exc}")]) from None
     data = read_yaml(text, file)
-    return validate_scenario(data, file)
+    return validate_scenario(data, file, base_dir=path.parent)
 
 
 def _kind_of_value(data: Any) -> str:
@@ -91,10 +92,12 @@ def _kind_of_value(data: Any) -> str:
     return f"a {type(data).__name__}"
 
 
-def validate_scenario(data: Any, file: str = "<scenario>") -> Scenario:
+def validate_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
     """A ``Scenario`` from already-parsed data (a mapping of sections); ``ScenarioError`` otherwise.
 
-    ``file`` names the origin of the data in messages.
+    ``file`` names the origin of the data in messages. A recorded-arrivals file
+    (``demand.recorded.file``) is read relative to ``base_dir`` (the scenario file's folder;
+    the working folder when None) into the scenario (``scenarios.recorded``).
     """
     if data is None:
         raise ScenarioError(file, [ScenarioIssue("", "is empty; expected a mapping of sections (name, layout, demand, ...)")])
@@ -106,6 +109,9 @@ def validate_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     bad_keys = [key for key in data if not isinstance(key, str)]
     if bad_keys:
         raise ScenarioError(file, [ScenarioIssue(shown(key), "section names must be text") for key in bad_keys])
+    data, recorded_issues = expand_recorded_file(data, base_dir if base_dir is not None else Path.cwd())
+    if recorded_issues:
+        raise ScenarioError(file, recorded_issues)
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as exc:

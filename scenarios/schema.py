@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidatorFunctionWrapHan
 from pydantic_core import InitErrorDetails
 
 from gate.config import DeviceSpec, FeeSchedule, GateConfig, RiskConfig, TimeoutConfig, TrafficConfig, WeightConfig, YardConfig
-from gate.enums import Direction, Role
+from gate.enums import CrossingMode, Direction, Role
 from scenarios.agents import AgentsSettings
 from scenarios.demand import Closure, Demand, DemandWindow, TrafficSettings
 from scenarios.devices import Devices, Outage
@@ -138,6 +138,11 @@ class Run(BaseModel):
         return self
 
 
+def _nth_truck(index: int, source: str) -> str:
+    """A recorded truck as people find it: its place in the record (and the record's file)."""
+    return f"the record's truck {index + 1}" + (f" (row {index + 1} after the header of {source})" if source else "")
+
+
 class Scenario(BaseModel):
     """A complete scenario; see the module docstring for its sections."""
 
@@ -179,7 +184,7 @@ class Scenario(BaseModel):
         # did not validate (scenarios.partial runs these checks on a scenario with errors).
         problems = Problems()
         for check in (self._check_timeline, self._check_closures_overlap, self._check_outages,
-                      self._check_equipment, self._check_staffing):
+                      self._check_equipment, self._check_staffing, self._check_recorded):
             with skip_if_invalid():
                 check(problems)
         problems.raise_if_any()
@@ -269,6 +274,39 @@ class Scenario(BaseModel):
         with skip_if_invalid():
             if self.traffic.channelling and not layout.staging_areas:
                 problems.add("traffic.channelling", "needs at least one staging area (layout.staging_areas) to hold trucks in", True)
+
+    def _check_recorded(self, problems: Problems) -> None:
+        """Recorded trucks the gate can take: in the run's time, into its yard and AGV lane, and
+        not multiplied by demand windows (which shape generated demand only)."""
+        recorded = self.demand.recorded
+        if recorded is None:
+            return
+        where = f" ({recorded.source})" if recorded.source else ""
+        with skip_if_invalid():
+            if self.demand_windows:
+                problems.add("demand_windows", f"shape generated demand; the recorded trucks{where} arrive when the "
+                                               "record says, so leave demand_windows out", given=f"{len(self.demand_windows)} window(s)")
+        with skip_if_invalid():
+            first = min(truck.arrival_h for truck in recorded.trucks)
+            if first >= self.run.horizon_h:
+                problems.add("demand.recorded.trucks", f"no recorded truck{where} arrives within the run: the first at "
+                                                       f"hour {first:g}, the run ends at {self.run.horizon_h:g} (run.horizon_h)")
+        with skip_if_invalid():
+            for i, truck in enumerate(recorded.trucks):
+                if truck.crossing_mode is CrossingMode.AGV_LANE and self.layout.agv_lane is None:
+                    problems.add(f"demand.recorded.trucks.{i}.crossing_mode", f"{_nth_truck(i, recorded.source)} crosses "
+                                                                              "by the AGV lane but the layout has no agv_lane",
+                                 "agv_lane")
+                    break
+        with skip_if_invalid():
+            for vehicle_class in sorted({t.vehicle_class for t in recorded.trucks if t.vehicle_class is not None},
+                                        key=lambda c: c.value):
+                slots = self.layout.yard.get(vehicle_class)
+                if capacity_value(slots or 0) == 0:
+                    first_i = next(i for i, t in enumerate(recorded.trucks) if t.vehicle_class is vehicle_class)
+                    problems.add(f"demand.recorded.trucks.{first_i}.vehicle_class",
+                                 f"{_nth_truck(first_i, recorded.source)} is a {vehicle_class.value} vehicle but the yard "
+                                 f"has no slots for them (layout.yard.{vehicle_class.value})", vehicle_class.value)
 
     def _check_staffing(self, problems: Problems) -> None:
         needed: dict[Role, str] = {

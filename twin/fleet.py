@@ -13,6 +13,7 @@ held shut by the barriers and the desks: ``closure_spells``.)
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from gate.declaration import PERISHABLE_CATEGORIES, Declaration
 from gate.enums import CrossingMode, Direction, GoodsCategory, Role, VehicleClass
 from gate.identifiers import iso6346_check_digit
 from hardware_emulators.base import VehicleTruth, draw_uniform
+from scenarios.recorded import RecordedTruck
 from scenarios.schema import Scenario
 from twin.streams import Streams
 
@@ -72,6 +74,34 @@ class TruckPlan:
 
 def arrival_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     """Sorted arrival times (s) over the run's horizon, with closures and demand windows."""
+    return planned_arrivals(scenario, rng)[0]
+
+
+def planned_arrivals(scenario: Scenario, rng: np.random.Generator) -> tuple[np.ndarray, list[RecordedTruck | None]]:
+    """Sorted arrival times (s) over the run's horizon, and for each the recorded truck it is
+    (``demand.recorded``; None for a generated arrival). Generated arrivals follow the hourly
+    profile and demand windows; recorded ones come when the record says, every day when it
+    repeats daily. Either way, trucks due while the gate is closed come after it reopens,
+    spread over the closure's surge days."""
+    recorded = scenario.demand.recorded
+    horizon_s = scenario.run.horizon_h * HOUR
+    if recorded is None:
+        arrivals = _generated_arrivals(scenario, rng)
+        arrivals = np.sort(_after_closures(scenario, arrivals, rng))
+        arrivals = arrivals[arrivals < horizon_s]
+        return arrivals, [None] * len(arrivals)
+    days = math.ceil(horizon_s / DAY) if recorded.repeat_daily else 1
+    records: list[RecordedTruck] = list(recorded.trucks) * days
+    base = np.array([truck.arrival_h * HOUR for truck in recorded.trucks], dtype=float)
+    times = np.concatenate([base + day * DAY for day in range(days)])
+    times = _after_closures(scenario, times, rng)
+    order = np.argsort(times, kind="stable")
+    kept = order[times[order] < horizon_s]
+    return times[kept], [records[int(i)] for i in kept]
+
+
+def _generated_arrivals(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Arrival times (s), sorted, drawn hour by hour from the demand's rate, profile and windows."""
     demand = scenario.demand
     horizon_s = scenario.run.horizon_h * HOUR
     hours = int(np.ceil(scenario.run.horizon_h))
@@ -81,7 +111,12 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
         span = min(HOUR, horizon_s - hour * HOUR)
         count = int(rng.poisson(rate * span / HOUR))
         times.append(hour * HOUR + rng.uniform(0.0, span, size=count))
-    arrivals = np.sort(np.concatenate(times)) if times else np.zeros(0)
+    return np.sort(np.concatenate(times)) if times else np.zeros(0)
+
+
+def _after_closures(scenario: Scenario, arrivals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``arrivals`` (in their order) with those due during a closure moved after it reopens,
+    spread at random over its surge days."""
     for closure in scenario.closures:
         start, end = closure.start_h * HOUR, closure.end_h * HOUR
         held = (arrivals >= start) & (arrivals < end)
@@ -89,8 +124,14 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
         delayed = end + (rng.uniform(0.0, surge_s, size=int(held.sum())) if surge_s > 0 else 0.0)
         arrivals = np.where(held, 0.0, arrivals)
         arrivals[held] = delayed
-    arrivals = np.sort(arrivals)
-    return arrivals[arrivals < horizon_s]
+    return arrivals
+
+
+def _recorded_class(record: RecordedTruck) -> VehicleClass | None:
+    """The vehicle class a record gives: its own, or a container vehicle when it counts containers."""
+    if record.vehicle_class is not None:
+        return record.vehicle_class
+    return VehicleClass.CONTAINER if record.containers is not None else None
 
 
 def _multiplier(scenario: Scenario, hour: float) -> float:
@@ -188,7 +229,7 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
                 id_prefix: str = "D") -> list[TruckPlan]:
     """Every truck of the run, in arrival order. ``declarants`` are enterprise ids to draw from."""
     demand = scenario.demand
-    arrivals = arrival_times(scenario, streams.get("arrivals"))
+    arrivals, records = planned_arrivals(scenario, streams.get("arrivals"))
     rng = streams.get("trucks")
     if not declarants:
         population = max(20, int(demand.trucks_per_day // 2))
@@ -202,18 +243,29 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
     cargo = _Mix(demand.cargo_mix, "demand.cargo_mix")
     container_sizes = _Mix(demand.container_sizes, "demand.container_sizes")
     plans: list[TruckPlan] = []
-    for i, arrival in enumerate(arrivals):
-        direction: Direction = directions.pick(rng)  # type: ignore[assignment]
-        vehicle_class: VehicleClass = vehicle_classes.pick(rng)  # type: ignore[assignment]
-        category: GoodsCategory = cargo.pick(rng)  # type: ignore[assignment]
+    for i, (arrival, record) in enumerate(zip(arrivals, records, strict=True)):
+        # What a record says of a truck is taken as it is; the rest is drawn, in the same order.
+        direction: Direction = (record.direction if record is not None and record.direction is not None
+                                else directions.pick(rng))  # type: ignore[assignment]
+        vehicle_class: VehicleClass = (_recorded_class(record) if record is not None and _recorded_class(record)
+                                       else vehicle_classes.pick(rng))  # type: ignore[assignment]
+        category: GoodsCategory = (record.cargo if record is not None and record.cargo is not None
+                                   else cargo.pick(rng))  # type: ignore[assignment]
         containers: list[dict[str, object]] = []
         if vehicle_class is VehicleClass.CONTAINER:
-            size = int(container_sizes.pick(rng))  # type: ignore[call-overload]
-            count = 2 if size == 20 and rng.random() < 0.3 else 1
+            recorded_count = record.containers if record is not None else None
+            if recorded_count == 2:  # two on one trailer: two 20 ft containers
+                size, count = 20, 2
+            else:
+                size = int(container_sizes.pick(rng))  # type: ignore[call-overload]
+                count = recorded_count or (2 if size == 20 and rng.random() < 0.3 else 1)
             for k in range(count):
                 owner = _OWNERS[int(rng.integers(len(_OWNERS)))]
                 containers.append({"number": container_number(owner, 3 * i + k), "size_ft": size})
-        agv = bool(containers) and direction is Direction.EXPORT and rng.random() < demand.agv_share
+        if record is not None and record.crossing_mode is not None:
+            agv = record.crossing_mode is CrossingMode.AGV_LANE
+        else:
+            agv = bool(containers) and direction is Direction.EXPORT and rng.random() < demand.agv_share
         transship = (not agv) and rng.random() < demand.transshipment_share
         load_lo, load_hi = _LOAD_KG[vehicle_class]
         cargo_kg = draw_uniform(rng, load_lo, load_hi)
