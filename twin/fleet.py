@@ -5,7 +5,9 @@ the scenario's ``demand``, ``closures`` and ``demand_windows`` sections and the 
 layouts compared with one seed see exactly the same trucks (common random numbers).
 
 Arrivals are a non-homogeneous Poisson process: each hour's count is Poisson with mean
-``trucks_per_day x hourly_profile[hour] x demand multiplier``, spread uniformly in the hour.
+``trucks_per_day x hourly_profile[hour] x demand multiplier``, spread uniformly in the hour;
+or, with ``demand.recorded``, the trucks of a record arrive when it says (each day, when it
+repeats daily), what a record leaves out of a truck drawn as for generated trucks.
 Trucks that would arrive while the gate is closed are held back and arrive over the closure's
 ``surge_days`` after it reopens, on top of normal demand (the Tet surge). (The gate itself is
 held shut by the barriers and the desks: ``closure_spells``.)
