@@ -210,25 +210,44 @@ def read_recorded_csv(text: str, file: str) -> tuple[list[dict[str, Any]], list[
     return trucks, issues
 
 
+def recorded_file_named(data: Any) -> str | None:
+    """The recorded-arrivals file a scenario's data names (``demand.recorded.file``), if any."""
+    demand = data.get("demand") if isinstance(data, Mapping) else None
+    recorded = demand.get("recorded") if isinstance(demand, Mapping) else None
+    if isinstance(recorded, Mapping) and "file" in recorded:
+        name = recorded["file"]
+        return name if isinstance(name, str) else str(name)
+    return None
+
+
 def expand_recorded_file(data: Mapping[str, Any], base_dir: Path) -> tuple[dict[str, Any], list[ScenarioIssue]]:
     """``data`` (a scenario's sections) with ``demand.recorded.file`` read into ``trucks`` (the
     file's name kept as ``source``), the file found relative to ``base_dir``; and the problems
     found reading it. Data without a recorded file comes back as it was."""
-    demand = data.get("demand")
-    recorded = demand.get("recorded") if isinstance(demand, Mapping) else None
-    if not isinstance(recorded, Mapping) or "file" not in recorded:
+    name = recorded_file_named(data)
+    if name is None:
         return dict(data), []
     where = "demand.recorded.file"
-    name = recorded["file"]
-    if not isinstance(name, str) or not name.strip():
+    if not name.strip():
         return dict(data), [ScenarioIssue(where, "must be the path of a CSV file", shown(name))]
-    if "trucks" in recorded:
-        return dict(data), [ScenarioIssue("demand.recorded", "give the trucks inline (trucks) or in a file (file), not both")]
     path = Path(name) if Path(name).is_absolute() else base_dir / name
     try:
         raw = path.read_bytes()
     except OSError as exc:
         return dict(data), [ScenarioIssue(where, f"cannot read {path}: {exc.strerror or exc}")]
+    return expand_recorded_bytes(data, raw)
+
+
+def expand_recorded_bytes(data: Mapping[str, Any], raw: bytes) -> tuple[dict[str, Any], list[ScenarioIssue]]:
+    """``expand_recorded_file`` with the file's contents given (``raw``): an upload, say."""
+    name = recorded_file_named(data)
+    if name is None:
+        return dict(data), []
+    where = "demand.recorded.file"
+    demand: Mapping[str, Any] = data["demand"]
+    recorded: Mapping[str, Any] = demand["recorded"]
+    if "trucks" in recorded:
+        return dict(data), [ScenarioIssue("demand.recorded", "give the trucks inline (trucks) or in a file (file), not both")]
     if len(raw) > MAX_CSV_BYTES:
         return dict(data), [ScenarioIssue(where, f"{name} is {len(raw):,} bytes; a record is at most {MAX_CSV_BYTES:,}")]
     try:
@@ -243,7 +262,7 @@ def expand_recorded_file(data: Mapping[str, Any], base_dir: Path) -> tuple[dict[
     if issues:
         return dict(data), sorted(issues, key=_line_of)
     result = dict(data)
-    result["demand"] = {**dict(demand or {}), "recorded": expanded}
+    result["demand"] = {**dict(demand), "recorded": expanded}
     return result, []
 
 

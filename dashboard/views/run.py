@@ -4,6 +4,7 @@ results saved by ``gatetwin run --out``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +26,7 @@ from scenarios import (
     with_settings,
 )
 from scenarios.schema import Scenario
+from scenarios.recorded import expand_recorded_bytes, recorded_file_named
 from scenarios.yaml_reader import read_yaml
 from twin.compare import unfinished
 from twin.results import SUMMARY_FILE
@@ -70,15 +72,31 @@ def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
     return RunRequest(changed, replications=int(reps), seed=int(seed))
 
 
-def uploaded_scenario(name: str, data: bytes) -> Scenario:
-    """A scenario from an uploaded YAML file; ``ScenarioError`` (one issue per problem) otherwise."""
+def uploaded_data(name: str, data: bytes) -> Any:
+    """The sections of an uploaded YAML file, as read; ``ScenarioError`` when it cannot be read."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise ScenarioError(name, [ScenarioIssue("", f"is {len(data):,} bytes; a scenario file is at most {MAX_UPLOAD_BYTES:,}")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(name, [ScenarioIssue("", f"cannot read the file: not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
-    return validate_scenario(read_yaml(text, name), name)
+    return read_yaml(text, name)
+
+
+def uploaded_scenario(name: str, data: bytes, recorded: bytes | None = None) -> Scenario:
+    """A scenario from an uploaded YAML file, its recorded trucks (``demand.recorded.file``)
+    from ``recorded``, the CSV uploaded beside it; ``ScenarioError`` (one issue per problem)
+    otherwise."""
+    sections = uploaded_data(name, data)
+    wanted = recorded_file_named(sections)
+    if wanted is not None and recorded is None:
+        raise ScenarioError(name, [ScenarioIssue("demand.recorded.file", f"reads its trucks from {wanted}: upload "
+                                                                          "that file beside it")])
+    if recorded is not None:
+        sections, issues = expand_recorded_bytes(sections, recorded)
+        if issues:
+            raise ScenarioError(name, issues)
+    return validate_scenario(sections, name)
 
 
 def saved_folders() -> list[Path]:
@@ -138,9 +156,23 @@ with library_tab:
 with upload_tab:
     upload = st.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="run.upload",
                               help="The format of scenarios/library/*.yaml; see 'gatetwin scenarios show NAME --json'.")
+    record_upload, wanted = None, None
     if upload is not None:
         try:
-            custom = uploaded_scenario(upload.name, upload.getvalue())
+            wanted = recorded_file_named(uploaded_data(upload.name, upload.getvalue()))
+        except ScenarioError:
+            pass  # uploaded_scenario says what is wrong
+        if wanted is not None:
+            record_upload = st.file_uploader(
+                f"Recorded trucks ({wanted})", type=["csv"], key="run.upload.recorded",
+                help="The scenario reads its trucks from this CSV (demand.recorded.file): a header row, arrival "
+                     "first, then a row per truck. See 'A recorded day instead of generated arrivals' in the README.")
+            if record_upload is None:
+                st.info(f"{upload.name} reads its trucks from {wanted}: upload that file to check and run the scenario.")
+    if upload is not None and (wanted is None or record_upload is not None):
+        try:
+            custom = uploaded_scenario(upload.name, upload.getvalue(),
+                                       record_upload.getvalue() if record_upload is not None else None)
         except ScenarioError as err:
             st.error(f"{upload.name} is not a valid scenario ({len(err.errors)} problem(s)):")
             for line in format_errors(err):

@@ -18,6 +18,7 @@ from streamlit.testing.v1.element_tree import Selectbox
 
 from dashboard.analysis import AGENT_HEADLINES, HEADLINES, format_number, headlines
 from dashboard.replay import clock_label, passage_end
+from scenarios import with_overrides
 from tests.unit.dashboard.support import APP, OTHER_SEED, busy_smart_gate, with_scanner_outage
 from scenarios.schema import Scenario
 from twin.probes import YARD_OCCUPANCY
@@ -935,3 +936,31 @@ def test_a_run_writing_its_results_shows_so_without_a_cancel_and_a_late_cancel_i
     may_write.set()
     wait_for_runs(app)
     assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == "huu_nghi_smart_gate · seed 870 · 1 rep · 0.5 h"
+
+
+def test_an_uploaded_scenario_that_reads_recorded_trucks_asks_for_them_and_runs_with_them() -> None:
+    scenario = with_overrides(busy_smart_gate(hours=3.0, replications=1), name="recorded_upload")
+    data = scenario.model_dump(mode="json")
+    data["demand"]["recorded"] = {"file": "records/day.csv"}
+    text = yaml.safe_dump(data, sort_keys=False).encode("utf-8")
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.file_uploader(key="run.upload").set_value(("recorded.yaml", text, "application/x-yaml")).run()
+    assert [info.value for info in app.info] == [
+        "recorded.yaml reads its trucks from records/day.csv: upload that file to check and run the scenario."]
+    assert not app.error and not app.success
+    bad = b"arrival,direction\n01:00,north\n"
+    app.file_uploader(key="run.upload.recorded").set_value(("day.csv", bad, "text/csv")).run()
+    assert "recorded.yaml: demand.recorded.file: records/day.csv, line 2, direction: unknown value: must be one " \
+           "of 'export', 'import', 'transit' or 'temporary_import_reexport' (got 'north')" in [e.value for e in app.error]
+    good = b"arrival,direction,vehicle_class\n00:30,export,truck\n01:00,import,truck\n01:10,import,truck\n"
+    app.file_uploader(key="run.upload.recorded").set_value(("day.csv", good, "text/csv")).run()
+    assert [s.value for s in app.success] == ["recorded.yaml: a valid scenario, 'recorded_upload'."]
+    app.button(key="run.upload.recorded_upload.run").click().run()
+    wait_for_runs(app)
+    shown = app.sidebar.selectbox(key="gatetwin.shown_widget").value
+    assert shown.startswith("recorded_upload · seed")
+    go(app, "views/overview.py")
+    assert not app.error
+    assert any("Demand: recorded, 3 trucks from records/day.csv over 1 day(s)" in block.value for block in app.code)
