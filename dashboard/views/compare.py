@@ -3,7 +3,8 @@ confidence interval, and the best run on each KPI.
 
 When the runs compared are the two runs of a folder written by ``gatetwin recovery --out`` (a
 scenario with its disruptions and without them, same seeds), the page first gives the recovery
-from the disruptions that command measured (``recovery.csv``, ``recovery.png``).
+from the disruptions that command measured (``recovery.csv``, ``recovery.png``); so too for a run
+whose recovery the Overview measured, compared with the run without its disruptions.
 
 Runs without a finished replication have nothing to compare: they are left out of the choice,
 with a notice. A comparison started here ("Run and compare") is shown as its runs finish: each
@@ -21,12 +22,14 @@ import streamlit as st
 from dashboard.analysis import recovery_folders, side_by_side, winners
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import JobKey, RunRequest
+from dashboard.recovery import is_measured
 from dashboard.recovery_panel import SECTION, show_recovery_folder
 from dashboard.state import (
     COMPARE_SELECTION,
     LoadedRun,
     compare_opened,
     loaded_runs,
+    measured_folder,
     open_again,
     post_message,
     remember,
@@ -38,6 +41,7 @@ from dashboard.ui import first_line, page_setup, show_figure, show_format_note, 
 from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
 from scenarios.schema import Scenario
 from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results, run_letters
+from twin.recovery import UNDISRUPTED_SUFFIX
 
 SELECTION_KEY = COMPARE_SELECTION
 #: The keys of the runs "Run and compare" started last, baseline first.
@@ -176,13 +180,18 @@ def choose_selection(comparable: dict[str, LoadedRun], ready: list[str]) -> None
 
 
 def show_recoveries(selected: list[str], comparable: dict[str, LoadedRun]) -> bool:
-    """The recovery from the disruptions of every ``gatetwin recovery --out`` folder both of whose
-    runs are compared; whether there was any."""
+    """The recovery from the disruptions of every recovery folder both of whose runs are compared
+    (written by ``gatetwin recovery --out``, or by the dashboard for a run it measured, which
+    then stands for the folder's run with the disruptions); whether there was any."""
     chosen = [comparable[label] for label in selected]
-    folders = recovery_folders([loaded.source for loaded in chosen])
+    measured = {loaded.source: folder for loaded in chosen if is_measured(folder := measured_folder(loaded))}
+    folders = recovery_folders([loaded.source for loaded in chosen], measured)
     for folder in folders:
-        runs = [loaded for loaded in chosen if Path(loaded.source).parent == folder]
-        disrupted = max(runs, key=lambda loaded: Path(loaded.source).name)  # "2-<name>", after "1-<name>-undisrupted"
+        runs = [loaded for loaded in chosen
+                if Path(loaded.source).parent == folder or measured.get(loaded.source) == folder]
+        # The run with the disruptions: not named "-undisrupted"; of the folder's own, "2-<name>" after "1-<name>-undisrupted".
+        disrupted = max(runs, key=lambda loaded: (not loaded.run.scenario_name.endswith(UNDISRUPTED_SUFFIX),
+                                                  Path(loaded.source).name))
         show_recovery(folder, max(loaded.horizon_h for loaded in runs), disrupted.run.scenario_name)
     return bool(folders)
 
