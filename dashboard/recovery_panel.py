@@ -29,8 +29,8 @@ from dashboard.state import (
     job_board,
     measured_folder,
     open_recovery_runs,
-    pending_runs,
     post_message,
+    recovery_asked,
     short_source,
 )
 from dashboard.ui import INTERVAL_HELP, table
@@ -143,7 +143,7 @@ def measure_recovery(loaded: LoadedRun) -> None:
             st.error(f"The recovery {measured.problem}.")
         return
     if job is not None and not job.status.finished:
-        if all(item.key != job.key for item in pending_runs()):  # asked for in another session: follow it here
+        if not recovery_asked(loaded, job.key):  # asked for by another run or session: wait for it here too
             ask_recovery(loaded, request)
             st.rerun()
         st.info(f"Measuring: {job.label} runs without the disruptions; its progress shows in the sidebar, and the "

@@ -413,23 +413,28 @@ def collect_finished() -> list[LoadedRun]:
         if not job.status.finished:
             still.append(item)
             continue
-        asked = recoveries_asked().get(item.key) if item.group == RECOVERY_GROUP else None
-        if job.status is JobStatus.DONE and job.result is not None and asked is not None:
-            post_measured(asked, finish_recovery(asked, job))
-        elif job.status is JobStatus.DONE and job.result is not None:
+        # Runs whose recovery waits for this one (asked for in any group: a run is pending once).
+        asked = recoveries_asked().pop(item.key, [])
+        if job.status is JobStatus.DONE and job.result is not None:
+            for disrupted in asked:
+                post_measured(disrupted, finish_recovery(disrupted, job))
+            if job.problem:
+                post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
+            if asked and item.group == RECOVERY_GROUP:
+                continue  # opened beside the runs measured
             source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
-            loaded = add_run(job.result, source, job.request.scenario, show=item.group != "compare",
-                             folder=job.out_dir)
+            loaded = add_run(job.result, source, job.request.scenario,
+                             show=item.group not in ("compare", RECOVERY_GROUP), folder=job.out_dir)
             opened.append(loaded)
             if item.group == "compare":
                 compare_opened()[item.key] = loaded.label
-            if job.problem:
-                post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
         elif job.status is JobStatus.CANCELLED:
             post_message("info", f"{job.label}: cancelled")
-        elif asked is not None:
-            post_message("error", f"The recovery of {asked.label} from its disruptions was not measured: the run "
-                                  f"without them, {job.label}, failed: {job.error}. {asked.label} is still open.")
+        elif asked:
+            for disrupted in asked:
+                post_message("error", f"The recovery of {disrupted.label} from its disruptions was not measured: the "
+                                      f"run without them, {job.label}, failed: {job.error}. {disrupted.label} is "
+                                      "still open.")
         else:
             post_message("error", f"{job.label}: failed: {job.error}")
     st.session_state[_PENDING] = still
@@ -474,17 +479,23 @@ def measured_folder(loaded: LoadedRun) -> Path:
     return recovery_folder(runs_dir(), loaded.run, loaded.horizon_h)
 
 
-def recoveries_asked() -> dict[JobKey, LoadedRun]:
-    """The runs whose recovery this session asked to measure, by the key of the run without their
-    disruptions."""
-    asked: dict[JobKey, LoadedRun] = st.session_state.setdefault(_RECOVERIES, {})
+def recoveries_asked() -> dict[JobKey, list[LoadedRun]]:
+    """The runs whose recovery this session waits to measure, by the key of the run without their
+    disruptions (runs whose disruptions differ, of one scenario, share it)."""
+    asked: dict[JobKey, list[LoadedRun]] = st.session_state.setdefault(_RECOVERIES, {})
     return asked
+
+
+def recovery_asked(loaded: LoadedRun, key: JobKey) -> bool:
+    """Whether this session waits for the run of ``key`` to measure the recovery of ``loaded``."""
+    return any(other.source == loaded.source for other in recoveries_asked().get(key, []))
 
 
 def ask_recovery(loaded: LoadedRun, request: RunRequest) -> None:
     """Queue the run without ``loaded``'s disruptions (``request``); its recovery is measured when
     it finishes (``collect_finished``). A run already asked for, by any session, is not run again."""
-    recoveries_asked()[request.key] = loaded
+    if not recovery_asked(loaded, request.key):
+        recoveries_asked().setdefault(request.key, []).append(loaded)
     request_runs([request], group=RECOVERY_GROUP)
 
 
@@ -493,10 +504,10 @@ def finish_recovery(disrupted: LoadedRun, job: RunJob) -> Measured:
     disruptions, done), once per session: saved to ``measured_folder`` (unless it is there
     already), and the run without the disruptions opened beside ``disrupted`` (not shown), the
     two the runs the compare page compares next."""
-    cache: dict[JobKey, Measured] = st.session_state.setdefault(_MEASURED, {})
-    if job.key in cache:
-        return cache[job.key]
+    cache: dict[Path, Measured] = st.session_state.setdefault(_MEASURED, {})
     folder = measured_folder(disrupted)
+    if folder in cache:
+        return cache[folder]
     if job.result is None or disrupted.scenario is None:
         measured = Measured(folder, False, problem="cannot be measured: the run without the disruptions has no results")
     else:
@@ -512,7 +523,7 @@ def finish_recovery(disrupted: LoadedRun, job: RunJob) -> Measured:
             except OSError as exc:
                 measured = Measured(folder, False, table_of(report), png,
                                     problem=f"could not be saved to {folder} ({type(exc).__name__}: {exc})")
-    cache[job.key] = measured
+    cache[folder] = measured
     if measured.saved:
         open_recovery_runs(disrupted, folder)
     elif measured.table is not None and job.result is not None:
