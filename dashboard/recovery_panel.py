@@ -129,8 +129,8 @@ def measure_recovery(loaded: LoadedRun) -> None:
     if job is not None and job.status is JobStatus.DONE:
         measured = finish_recovery(loaded, job)
         if measured.saved:
-            show_recovery_folder(folder, loaded.horizon_h, loaded.run.scenario_name, key=f"overview.recovery[{folder}]",
-                             warn_few=False)
+            show_recovery_folder(folder, loaded.horizon_h, loaded.run.scenario_name,
+                                 key=f"overview.recovery[{folder}]", warn_few=False)
             _compare_button(loaded, folder)
         elif measured.table is not None:
             st.warning(f"The recovery {measured.problem}: it shows here in this session only.",
