@@ -381,9 +381,9 @@ def test_when_the_run_without_the_disruptions_fails_its_error_shows_the_run_stay
     assert app.sidebar.selectbox(key="gatetwin.shown_widget").value == label
     assert list(app.session_state["gatetwin.runs"]) == [label]
     assert not recovery_folders(dashboard_environment)
-    monkeypatch.undo()
-    monkeypatch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+    monkeypatch.setattr("dashboard.jobs.run_scenario", run_scenario)  # working again
     wait_for_runs(press_measure(app))
+    assert len(recovery_folders(dashboard_environment)) == 1
     assert_shows(app, expected_recovery)
 
 
