@@ -917,13 +917,16 @@ TRUCKS_BEHIND_NOTE = (
     "mean time at the gate of the trucks by when they arrived, with and without the disruptions.")
 
 
-def recovery_folders(sources: Sequence[str]) -> list[Path]:
+def recovery_folders(sources: Sequence[str], measured: Mapping[str, Path] | None = None) -> list[Path]:
     """The folders written by ``gatetwin recovery --out`` both of whose runs (the undisrupted and
     the disrupted one) are among the runs opened from ``sources`` (``LoadedRun.source``: a run
-    opened from a folder has the folder's full path); in the order their runs come first."""
-    holders = {source: recovery_folder_of(source) for source in dict.fromkeys(sources)}
+    opened from a folder has the folder's full path); in the order their runs come first.
+    ``measured``: the recovery folder the dashboard wrote for a run opened from elsewhere (the
+    disrupted run it measured), by source; that run stands for the folder's disrupted one."""
+    measured = measured or {}
+    holders = {source: recovery_folder_of(source) or measured.get(source) for source in dict.fromkeys(sources)}
     folders = [folder for folder in holders.values() if folder is not None]
-    return [folder for folder in dict.fromkeys(folders) if folders.count(folder) == 2]
+    return [folder for folder in dict.fromkeys(folders) if folders.count(folder) >= 2]
 
 
 def recovery_folder_of(source: str) -> Path | None:

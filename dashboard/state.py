@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from dashboard.jobs import JobBoard, JobKey, JobStatus, RunRequest
+from dashboard.jobs import JobBoard, JobKey, JobStatus, RunJob, RunRequest
+from dashboard.recovery import figure_png, measure, recovery_folder, table_of, write_recovery
 from scenarios import ScenarioError, library_names, load_scenario, scenario_hash, with_overrides
 from scenarios.schema import Scenario
 from twin.cli import DASHBOARD_RESULTS_ENV, DASHBOARD_RUNS_DIR, DASHBOARD_RUNS_ENV
 from twin.compare import comparison_run_folders
-from twin.recovery import RECOVERY_CSV
+from twin.recovery import RECOVERY_CSV, undisrupted
 from twin.results import SUMMARY_FILE, ResultsFileError, RunResult, load_results
 
 #: Results folders to open when a session starts (``os.pathsep`` between them), where runs
@@ -40,6 +42,10 @@ _PRELOADED = "gatetwin.preloaded"
 _START_PROBLEMS = "gatetwin.start_problems"
 _COMPARED = "gatetwin.compare_opened"
 _CHOICES = "gatetwin.choices"
+_RECOVERIES = "gatetwin.recoveries"
+_MEASURED = "gatetwin.measured"
+#: The group of the runs without their disruptions that measure a recovery (``ask_recovery``).
+RECOVERY_GROUP = "recovery"
 #: Key of the sidebar's "results shown" selector.
 SHOWN_WIDGET = "gatetwin.shown_widget"
 #: Key of the compare page's choice of the runs compared (the first is the baseline).
@@ -54,6 +60,8 @@ class LoadedRun:
     run: RunResult
     source: str
     scenario: Scenario | None
+    #: The results folder the run was read from or written to, when it has one.
+    folder: Path | None = None
 
     @property
     def horizon_h(self) -> float:
@@ -126,10 +134,12 @@ def run_label(run: RunResult, horizon_h: float) -> str:
     return f"{run.scenario_name} · seed {seed} · {len(run.replications)} rep · {horizon_h:g} h"
 
 
-def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show: bool = True) -> LoadedRun:
+def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show: bool = True,
+            folder: Path | None = None) -> LoadedRun:
     """Open a run in this session (a run from the same source replaces the earlier one).
 
-    ``show``: make it the run the pages show (applied on the next script run).
+    ``show``: make it the run the pages show (applied on the next script run); ``folder``: the
+    results folder it was read from or written to.
     """
     runs = loaded_runs()
     for label, loaded in list(runs.items()):
@@ -142,7 +152,7 @@ def add_run(run: RunResult, source: str, scenario: Scenario | None = None, show:
     while label in runs:
         n += 1
         label = f"{base} ({n})"
-    loaded = LoadedRun(label=label, run=run, source=source, scenario=scenario)
+    loaded = LoadedRun(label=label, run=run, source=source, scenario=scenario, folder=folder)
     runs[label] = loaded
     if show or _SHOWN not in st.session_state:
         st.session_state[_SHOWN] = label
@@ -299,7 +309,8 @@ def results_status(folder: Path) -> str:
 def open_folder(folder: Path, show: bool = True) -> LoadedRun:
     """Read a results folder and open it in this session; ``ValueError`` when it cannot be read."""
     run = read_results(folder)
-    return add_run(run, source=str(Path(folder).expanduser().resolve()), show=show)
+    resolved = Path(folder).expanduser().resolve()
+    return add_run(run, source=str(resolved), show=show, folder=resolved)
 
 
 def open_folders(folder: Path, show: bool = True) -> list[LoadedRun]:
@@ -402,16 +413,28 @@ def collect_finished() -> list[LoadedRun]:
         if not job.status.finished:
             still.append(item)
             continue
+        # Runs whose recovery waits for this one (asked for in any group: a run is pending once).
+        asked = recoveries_asked().pop(item.key, [])
         if job.status is JobStatus.DONE and job.result is not None:
+            for disrupted in asked:
+                post_measured(disrupted, finish_recovery(disrupted, job))
+            if job.problem:
+                post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
+            if asked and item.group == RECOVERY_GROUP:
+                continue  # opened beside the runs measured
             source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
-            loaded = add_run(job.result, source, job.request.scenario, show=item.group != "compare")
+            loaded = add_run(job.result, source, job.request.scenario,
+                             show=item.group not in ("compare", RECOVERY_GROUP), folder=job.out_dir)
             opened.append(loaded)
             if item.group == "compare":
                 compare_opened()[item.key] = loaded.label
-            if job.problem:
-                post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
         elif job.status is JobStatus.CANCELLED:
             post_message("info", f"{job.label}: cancelled")
+        elif asked:
+            for disrupted in asked:
+                post_message("error", f"The recovery of {disrupted.label} from its disruptions was not measured: the "
+                                      f"run without them, {job.label}, failed: {job.error}. {disrupted.label} is "
+                                      "still open.")
         else:
             post_message("error", f"{job.label}: failed: {job.error}")
     st.session_state[_PENDING] = still
@@ -435,3 +458,115 @@ def show_messages() -> None:
     """Show and clear the messages posted since the last page was drawn."""
     for kind, text in st.session_state.pop(_MESSAGES, []):
         getattr(st, kind)(text)
+
+
+# --- the recovery of a run from its disruptions ------------------------------------------------
+
+@dataclass(frozen=True)
+class Measured:
+    """A recovery measured in this session: where it is saved, or, when it could not be saved,
+    its table and figure in memory and why (``problem``); or only why it could not be measured."""
+
+    folder: Path
+    saved: bool
+    table: pd.DataFrame | None = None
+    png: bytes | None = None
+    problem: str = ""
+
+
+def measured_folder(loaded: LoadedRun) -> Path:
+    """Where the dashboard saves the recovery of ``loaded`` from its disruptions."""
+    return recovery_folder(runs_dir(), loaded.run, loaded.horizon_h)
+
+
+def recoveries_asked() -> dict[JobKey, list[LoadedRun]]:
+    """The runs whose recovery this session waits to measure, by the key of the run without their
+    disruptions (runs whose disruptions differ, of one scenario, share it)."""
+    asked: dict[JobKey, list[LoadedRun]] = st.session_state.setdefault(_RECOVERIES, {})
+    return asked
+
+
+def recovery_asked(loaded: LoadedRun, key: JobKey) -> bool:
+    """Whether this session waits for the run of ``key`` to measure the recovery of ``loaded``."""
+    return any(other.source == loaded.source for other in recoveries_asked().get(key, []))
+
+
+def ask_recovery(loaded: LoadedRun, request: RunRequest) -> None:
+    """Queue the run without ``loaded``'s disruptions (``request``); its recovery is measured when
+    it finishes (``collect_finished``). A run already asked for, by any session, is not run again."""
+    if not recovery_asked(loaded, request.key):
+        recoveries_asked().setdefault(request.key, []).append(loaded)
+    request_runs([request], group=RECOVERY_GROUP)
+
+
+def finish_recovery(disrupted: LoadedRun, job: RunJob) -> Measured:
+    """The recovery of ``disrupted`` against ``job``'s run (the same scenario without its
+    disruptions, done), once per session: saved to ``measured_folder`` (unless it is there
+    already), and the run without the disruptions opened beside ``disrupted`` (not shown), the
+    two the runs the compare page compares next."""
+    cache: dict[Path, Measured] = st.session_state.setdefault(_MEASURED, {})
+    folder = measured_folder(disrupted)
+    if folder in cache:
+        return cache[folder]
+    if job.result is None or disrupted.scenario is None:
+        measured = Measured(folder, False, problem="cannot be measured: the run without the disruptions has no results")
+    else:
+        try:
+            report = measure(disrupted.scenario, disrupted.run, job.result)
+            png = figure_png(report)
+        except ValueError as exc:
+            measured = Measured(folder, False, problem=f"cannot be measured: {exc}")
+        else:
+            try:
+                write_recovery(folder, report, png, (disrupted.run, disrupted.folder), (job.result, job.out_dir))
+                measured = Measured(folder, True)
+            except OSError as exc:
+                measured = Measured(folder, False, table_of(report), png,
+                                    problem=f"could not be saved to {folder} ({type(exc).__name__}: {exc})")
+    cache[folder] = measured
+    if measured.saved:
+        open_recovery_runs(disrupted, folder)
+    elif measured.table is not None and job.result is not None:
+        source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
+        baseline = add_run(job.result, source, job.request.scenario, show=False, folder=job.out_dir)
+        compare_next([baseline.label, _still_open(disrupted).label])
+    return measured
+
+
+def _still_open(loaded: LoadedRun) -> LoadedRun:
+    """``loaded`` as open in this session now (opened again, not shown, if it is not)."""
+    found = next((other for other in loaded_runs().values() if other.source == loaded.source), None)
+    if found is not None:
+        return found
+    return add_run(loaded.run, loaded.source, loaded.scenario, show=False, folder=loaded.folder)
+
+
+def open_recovery_runs(disrupted: LoadedRun, folder: Path) -> tuple[LoadedRun, LoadedRun]:
+    """Open the run without ``disrupted``'s disruptions from the recovery ``folder`` (not shown),
+    beside ``disrupted``, and make the two the runs the compare page compares next, the run
+    without the disruptions the baseline, as for a folder of ``gatetwin recovery --out``.
+    ``ValueError`` when the folder's run cannot be read."""
+    runs = comparison_run_folders(folder)
+    if len(runs) != 2:
+        raise ValueError(f"{folder}: holds {len(runs)} runs, not the two of a recovery")
+    path = runs[0].resolve()
+    baseline = next((other for other in loaded_runs().values() if other.source == str(path)), None)
+    if baseline is None:
+        scenario = undisrupted(disrupted.scenario) if disrupted.scenario is not None else None
+        baseline = add_run(read_results(path), str(path), scenario, show=False, folder=path)
+    shown = _still_open(disrupted)
+    compare_next([baseline.label, shown.label])
+    return baseline, shown
+
+
+def post_measured(disrupted: LoadedRun, measured: Measured) -> None:
+    """Say the recovery of ``disrupted`` was measured, and where it shows."""
+    if measured.saved:
+        post_message("success", f"Measured the recovery of {disrupted.label} from its disruptions, against the same "
+                                f"gate without them (saved to {measured.folder}): it shows on 'Overview' with the run, "
+                                "and on 'Compare layouts', where the two runs are compared.")
+    elif measured.table is not None:
+        post_message("warning", f"Measured the recovery of {disrupted.label} from its disruptions, but it "
+                                f"{measured.problem}: it shows on 'Overview' in this session only.")
+    else:
+        post_message("error", f"The recovery of {disrupted.label} from its disruptions {measured.problem}.")

@@ -3,7 +3,8 @@ confidence interval, and the best run on each KPI.
 
 When the runs compared are the two runs of a folder written by ``gatetwin recovery --out`` (a
 scenario with its disruptions and without them, same seeds), the page first gives the recovery
-from the disruptions that command measured (``recovery.csv``, ``recovery.png``).
+from the disruptions that command measured (``recovery.csv``, ``recovery.png``); so too for a run
+whose recovery the Overview measured, compared with the run without its disruptions.
 
 Runs without a finished replication have nothing to compare: they are left out of the choice,
 with a notice. A comparison started here ("Run and compare") is shown as its runs finish: each
@@ -18,44 +19,29 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.analysis import (
-    TRUCKS_BEHIND_NOTE,
-    caught_up_line,
-    is_png,
-    read_recovery,
-    recovery_figures,
-    recovery_folders,
-    side_by_side,
-    waits_normal_line,
-    winners,
-)
+from dashboard.analysis import recovery_folders, side_by_side, winners
 from dashboard.forms import change_lines, field_clashes
 from dashboard.jobs import JobKey, RunRequest
+from dashboard.recovery import is_measured
+from dashboard.recovery_panel import SECTION, show_recovery_folder
 from dashboard.state import (
     COMPARE_SELECTION,
     LoadedRun,
     compare_opened,
     loaded_runs,
+    measured_folder,
     open_again,
     post_message,
     remember,
     remembered,
     request_runs,
     restore_widget,
-    short_source,
 )
-from dashboard.ui import INTERVAL_HELP, first_line, page_setup, show_figure, show_format_note, table
+from dashboard.ui import first_line, page_setup, show_figure, show_format_note, table
 from scenarios import ALIASES, ScenarioError, format_errors, library_names, load_variant, split_variant, with_overrides
 from scenarios.schema import Scenario
-from twin.compare import (
-    comparison_plot,
-    compare_runs,
-    describe_pairing,
-    few_replications_warning,
-    has_results,
-    run_letters,
-)
-from twin.recovery import RECOVERY_CSV, RECOVERY_PLOT
+from twin.compare import comparison_plot, compare_runs, describe_pairing, has_results, run_letters
+from twin.recovery import UNDISRUPTED_SUFFIX
 
 SELECTION_KEY = COMPARE_SELECTION
 #: The keys of the runs "Run and compare" started last, baseline first.
@@ -194,47 +180,26 @@ def choose_selection(comparable: dict[str, LoadedRun], ready: list[str]) -> None
 
 
 def show_recoveries(selected: list[str], comparable: dict[str, LoadedRun]) -> bool:
-    """The recovery from the disruptions of every ``gatetwin recovery --out`` folder both of whose
-    runs are compared; whether there was any."""
+    """The recovery from the disruptions of every recovery folder both of whose runs are compared
+    (written by ``gatetwin recovery --out``, or by the dashboard for a run it measured, which
+    then stands for the folder's run with the disruptions); whether there was any."""
     chosen = [comparable[label] for label in selected]
-    folders = recovery_folders([loaded.source for loaded in chosen])
+    measured = {loaded.source: folder for loaded in chosen if is_measured(folder := measured_folder(loaded))}
+    folders = recovery_folders([loaded.source for loaded in chosen], measured)
     for folder in folders:
-        runs = [loaded for loaded in chosen if Path(loaded.source).parent == folder]
-        disrupted = max(runs, key=lambda loaded: Path(loaded.source).name)  # "2-<name>", after "1-<name>-undisrupted"
+        runs = [loaded for loaded in chosen
+                if Path(loaded.source).parent == folder or measured.get(loaded.source) == folder]
+        # The run with the disruptions: not named "-undisrupted"; of the folder's own, "2-<name>" after "1-<name>-undisrupted".
+        disrupted = max(runs, key=lambda loaded: (not loaded.run.scenario_name.endswith(UNDISRUPTED_SUFFIX),
+                                                  Path(loaded.source).name))
         show_recovery(folder, max(loaded.horizon_h for loaded in runs), disrupted.run.scenario_name)
     return bool(folders)
 
 
 def show_recovery(folder: Path, horizon_h: float, scenario_name: str) -> None:
-    """The table, the replications that caught up and the figure ``gatetwin recovery`` wrote in
-    ``folder``; a warning naming the file and the problem, and nothing else, when its table
-    cannot be read."""
-    st.subheader("Recovery from the disruptions")
-    st.caption(f"From {short_source(str(folder))}: the run with its disruptions against the same gate without "
-               "them, with the same seeds ('gatetwin recovery'). Mean over the replications, with its 95 % interval.",
-               help=f"from {folder}")
-    path = folder / RECOVERY_CSV
-    try:
-        recovery = read_recovery(path)
-    except ValueError as exc:
-        st.warning(f"The recovery from the disruptions is not shown: {exc}. Write it anew with "
-                   f"'gatetwin recovery {scenario_name} --out {folder}'.", icon=":material/warning:")
-        return
-    table(recovery_figures(recovery), widths={"figure": "large", "mean and 95 % CI": "medium"},
-          labels={"mean and 95 % CI": ("mean and 95 % CI", INTERVAL_HELP)}, key=f"compare.recovery[{folder}]")
-    st.markdown(caught_up_line(recovery, horizon_h))
-    normal = waits_normal_line(recovery, horizon_h)
-    if normal:
-        st.markdown(normal)
-    few = few_replications_warning({scenario_name: len(recovery)})
-    if few:
-        st.warning(few, icon=":material/warning:")
-    plot = folder / RECOVERY_PLOT
-    if is_png(plot):
-        st.image(plot.read_bytes(), width="stretch", output_format="PNG")
-    else:
-        st.info(f"{plot}: no figure of the trucks behind over time (the file is missing or not a PNG image).")
-    st.caption(TRUCKS_BEHIND_NOTE)
+    """The recovery written in ``folder``, under its heading."""
+    st.subheader(SECTION)
+    show_recovery_folder(folder, horizon_h, scenario_name, key=f"compare.recovery[{folder}]")
 
 
 def show_comparison(selected: list[str], comparable: dict[str, LoadedRun]) -> None:

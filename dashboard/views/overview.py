@@ -1,4 +1,6 @@
-"""Overview: the scenario, the headline KPIs with confidence intervals, and the run's health."""
+"""Overview: the scenario, the headline KPIs with confidence intervals, the recovery from the
+disruptions when the scenario has any (measured on request: ``dashboard.recovery_panel``), and
+the run's health."""
 
 from __future__ import annotations
 
@@ -19,11 +21,10 @@ from dashboard.analysis import (
     recovery_folder_of,
     uses_agents,
 )
+from dashboard.recovery_panel import COMPARE_PAGE, measure_recovery
 from dashboard.ui import INTERVAL_HELP, first_line, page_setup, require_run, show_few_replications, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
-
-COMPARE_PAGE = "views/compare.py"
 
 page_setup("Overview")
 loaded = require_run()
@@ -72,6 +73,8 @@ if loaded is not None:
             with column:
                 st.metric(item.label, item.value_text, help=f"KPI '{item.kpi}'. {item.interval_text}.")
                 st.caption(item.interval_text)
+
+    measure_recovery(loaded)
 
     scenario = loaded.scenario_as_run()
     if scenario is not None:

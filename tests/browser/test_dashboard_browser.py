@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from dashboard.serving import free_port, stop_server, wait_healthy
-from tests.unit.dashboard.support import OTHER_SEED, write_other_seed_run, write_recovery_folder, write_saved_runs
+from tests.unit.dashboard.support import (
+    OTHER_SEED,
+    write_other_seed_run,
+    write_outage_run,
+    write_recovery_folder,
+    write_saved_runs,
+)
 from twin.cli import dashboard_invocation
 
 if TYPE_CHECKING:
@@ -307,3 +313,26 @@ def test_a_recovery_folder_opened_from_the_browser_shows_its_recovery_on_the_com
     expect(page.get_by_text("Trucks behind at a time").first).to_be_visible()
     expect(page.get_by_text(re.compile(r"replications? caught up by the end of the run")).first).to_be_visible()
     assert page.locator('[data-testid="stImage"]').count() == 2  # the trucks behind, the change of each KPI
+
+
+def test_the_recovery_of_a_run_opened_from_the_browser_is_measured_from_its_overview(
+        page: Page, dashboard_url: str, screenshots: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    _open_folder(page, dashboard_url, write_outage_run(tmp_path / "scanner_outage"))
+    page.get_by_text("Opened scanner_outage").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Overview").click()
+    button = page.get_by_role("button", name="Measure the recovery from its disruptions")
+    button.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    button.click()
+    # The run without the outage goes to the background; finished, its recovery shows on the Overview.
+    expect(page.get_by_text("Trucks behind at a time").first).to_be_visible(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    _no_error_box(page, "overview after measuring the recovery")
+    expect(page.get_by_text(re.compile(r"replications? caught up by the end of the run")).first).to_be_visible()
+    expect(page.get_by_role("button", name="Compare the two runs")).to_be_visible()
+    expect(button).to_have_count(0)
+    page.get_by_role("button", name="Compare the two runs").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "overview-recovery.png"))

@@ -17,6 +17,7 @@ from tests.unit.dashboard.support import (
     write_failed_run,
     write_library_run,
     write_other_seed_run,
+    write_outage_run,
     write_recovery_folder,
     write_saved_runs,
     write_warmup_run,
@@ -75,6 +76,13 @@ def failed_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"none": write_failed_run(root / "none", failing_replication=0),
             "partial": write_failed_run(root / "partial", failing_replication=1),
             "cancelled": write_failed_run(root / "cancelled", failing_replication=1, cancelled=True)}
+
+
+@pytest.fixture(scope="session")
+def outage_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library's scanner outage for 14 hours, 2 replications: a run whose scenario has a
+    disruption and is known (the library scenario with these hours has its hash)."""
+    return write_outage_run(tmp_path_factory.mktemp("outage-run") / "scanner_outage")
 
 
 @pytest.fixture(scope="session")

@@ -78,10 +78,11 @@ def write_library_run(folder: Path, name: str = "huu_nghi_smart_gate", hours: fl
     return folder
 
 
-def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0, cancelled: bool = False) -> Path:
-    """The busy smart gate, 2 replications of ``hours``, whose replication ``failing_replication``
-    crashes half way (or, ``cancelled``, is cancelled there as the dashboard cancels a run):
-    saved to ``folder`` with the replications before it and the error."""
+def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0, cancelled: bool = False,
+                     scenario: Scenario | None = None) -> Path:
+    """The busy smart gate (or ``scenario``), 2 replications of ``hours``, whose replication
+    ``failing_replication`` crashes half way (or, ``cancelled``, is cancelled there as the dashboard
+    cancels a run): saved to ``folder`` with the replications before it and the error."""
     from dashboard.jobs import RunCancelled
 
     def crash(replication: int, fraction: float) -> None:
@@ -93,7 +94,8 @@ def write_failed_run(folder: Path, failing_replication: int, hours: float = 1.0,
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
         with pytest.raises(RuntimeError, match=f"replication {failing_replication} failed"):
-            run_scenario(busy_smart_gate(hours, 2), RunOptions(out=folder), progress=crash)
+            run_scenario(with_overrides(scenario, horizon_h=hours) if scenario is not None else busy_smart_gate(hours, 2),
+                         RunOptions(replications=2, out=folder), progress=crash)
     return folder
 
 
@@ -113,6 +115,26 @@ def write_warmup_run(folder: Path, hours: float = 2.0, warmup_h: float = 1.5) ->
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
         run_scenario(with_overrides(busy_smart_gate(hours, 1), warmup_h=warmup_h), RunOptions(out=folder))
+    return folder
+
+
+#: The library scenario with a scheduled disruption (scanner-1 down from 09:00 for 4 h), and the
+#: hours its runs in the tests last: long enough to see the hour after the scanner is back.
+OUTAGE_SCENARIO = "scanner_outage"
+OUTAGE_HOURS = 14.0
+
+
+def outage_scenario(hours: float = OUTAGE_HOURS) -> Scenario:
+    """The library's scanner outage cut to ``hours``, as the dashboard rebuilds it from a run's hash."""
+    return with_overrides(load_scenario(OUTAGE_SCENARIO), horizon_h=hours)
+
+
+def write_outage_run(folder: Path, replications: int = 2) -> Path:
+    """``outage_scenario``, ``replications`` replications with its own seed, saved to ``folder``
+    without PNG plots: a library run with a disruption, whose scenario the dashboard rebuilds."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(outage_scenario(), RunOptions(replications=replications, out=folder))
     return folder
 
 
