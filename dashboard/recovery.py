@@ -39,7 +39,7 @@ from twin.recovery import (
     recovery_report,
     undisrupted,
 )
-from twin.results import SUMMARY_FILE, RunResult, safe_file_stem, write_results
+from twin.results import SCENARIO_FILE, SUMMARY_FILE, RunResult, safe_file_stem, write_results
 
 #: The start of the name of a folder the dashboard writes a recovery into.
 RECOVERY_FOLDER_PREFIX = "recovery-"
@@ -84,9 +84,10 @@ def plan_recovery(run: RunResult, scenario: Scenario | None, horizon_h: float) -
                   f"{wanted if wanted is not None else 'N'} --hours {_hours(horizon_h)}'"
         return RecoveryPlan((), None, (
             f"This run's recovery from any disruptions cannot be measured here: the scenario of {run.scenario_name} cannot be "
-            f"rebuilt, for no library scenario (with these hours or its own) has this run's scenario hash "
-            f"({run.scenario_hash[:12]}): the scenario file has changed since the run, or the run was of a file or "
-            f"changes of its own. {command} measures it from the scenario file the run was made from."))
+            f"rebuilt, for its folder has no {SCENARIO_FILE} that gives it back (an older version wrote the folder, or "
+            f"the file was changed since) and no library scenario (with these hours or its own) has this run's "
+            f"scenario hash ({run.scenario_hash[:12]}). {command} measures it from the scenario file the run was made "
+            "from."))
     found = tuple(disruptions(scenario))
     if not found:
         return RecoveryPlan((), None, "")

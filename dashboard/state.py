@@ -363,8 +363,12 @@ def dismiss_start_problems() -> None:
 
 
 def find_scenario(run: RunResult) -> Scenario | None:
-    """The library scenario a saved run was made from, if its hash says so (with or without a
-    changed horizon, as ``gatetwin run --hours`` makes); None otherwise."""
+    """The scenario a run was made from: the one it carries (the scenario it ran, or its folder's
+    ``scenario.yaml``); for a folder written before folders kept it, the library scenario its
+    hash names (with or without a changed horizon, as ``gatetwin run --hours`` makes); None
+    otherwise."""
+    if run.scenario is not None:
+        return run.scenario
     if run.scenario_name not in library_names():
         return None
     extra = run.manifest.get("extra", {}) if isinstance(run.manifest, dict) else {}

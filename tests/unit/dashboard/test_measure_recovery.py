@@ -35,7 +35,7 @@ from tests.unit.dashboard.support import (
 )
 from twin.compare import replication_ids, run_folder_names, with_ci
 from twin.recovery import LABELS, NOT_YET, RECOVERY_CSV, RECOVERY_PLOT, figure_interval, recovery_report, undisrupted
-from twin.results import SUMMARY_FILE, RunResult, load_results
+from twin.results import SCENARIO_FILE, SUMMARY_FILE, RunResult, load_results
 from twin.run import RunOptions, run_scenario
 
 OpenApp = Callable[..., AppTest]
@@ -331,6 +331,27 @@ def test_a_run_whose_scenario_cannot_be_rebuilt_says_so_and_how_to_measure_it(
                            f"{OUTAGE_SCENARIO} cannot be rebuilt")
     assert "(0123456789ab)" in said
     assert "'gatetwin recovery FILE --seed 870 --reps 2 --hours 14'" in said
+
+
+def test_a_run_of_a_scenario_of_its_own_opened_from_its_folder_is_measured_from_its_scenario_yaml(
+        open_app: OpenApp, outage_run_folder: Path, tmp_path: Path) -> None:
+    # As a run of a file of the planner's own: no library scenario has its hash, its folder's
+    # scenario.yaml gives it back.
+    own = with_overrides(load_results(outage_run_folder).scenario, name="my_outage")  # type: ignore[arg-type]
+    folder = tmp_path / "own"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("twin.results.write_plots", lambda run, out_dir: [])
+        run_scenario(own, RunOptions(replications=2, out=folder))
+    app = open_app(folder)
+    assert not [c.value for c in app.caption if "cannot be rebuilt" in c.value]
+    assert len(measure_buttons(app)) == 1
+    plan = plan_recovery(load_results(folder), load_results(folder).scenario, 14.0)
+    assert plan.problem == "" and plan.request is not None and plan.request.scenario.name == "my_outage-undisrupted"
+    older = shutil.copytree(folder, tmp_path / "older")
+    (older / SCENARIO_FILE).unlink()  # as a folder of an older version
+    app = open_app(older)
+    assert not measure_buttons(app)
+    assert [c.value for c in app.caption if "cannot be rebuilt" in c.value]
 
 
 @pytest.fixture(scope="module")
