@@ -7,7 +7,10 @@ import io
 import re
 from pathlib import Path
 
+from twin.compare import COMPARISON_REPORT
+from twin.recovery import RECOVERY_REPORT
 from twin.results import REPORT_FILE, SCENARIO_FILE
+from twin.sweep import SWEEP_REPORT
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -26,8 +29,9 @@ def test_the_readme_example_feeds_events_and_prints_commands() -> None:
 
 #: Places the README names that a run makes, not the repository.
 _MADE_BY_RUNS = ("out/", ".venv/")
-#: Files every results folder holds, which the README names by their own names.
-_RESULTS_FILES = (REPORT_FILE, SCENARIO_FILE)
+#: Files every results folder holds, and the reports of compare, sweep and recovery, which the
+#: README names by their own names.
+_RESULTS_FILES = (REPORT_FILE, SCENARIO_FILE, COMPARISON_REPORT, SWEEP_REPORT, RECOVERY_REPORT)
 
 
 def test_every_file_the_readme_names_is_in_the_repository() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import multiprocessing
 import os
 import signal
@@ -26,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import NoReturn
@@ -44,6 +43,7 @@ from scenarios import (
     load_scenario,
     run_settings_in,
     scenario_file,
+    scenario_hash,
     split_variant,
     with_overrides,
     with_settings,
@@ -51,7 +51,7 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.compare import few_replications_warning, interval_text
+from twin.compare import few_replications_warning
 from twin.results import (
     KPI_UNITS,
     REPORT_FILE,
@@ -61,18 +61,30 @@ from twin.results import (
     kpi_order,
 )
 from twin.recovery import (
-    LABELS,
-    NORMAL_NOTE,
-    NOT_YET,
     RECOVERY_CSV,
     RECOVERY_PLOT,
+    RECOVERY_REPORT,
     RecoveryReport,
     disruptions,
     recovery_figure,
     recovery_report,
     undisrupted,
 )
-from twin.report import WAITS_CAPTION, WAITS_TITLE, figure, headline_lines, headline_notes, wait_lines
+from twin.report import (
+    WAITS_CAPTION,
+    WAITS_TITLE,
+    RunEntry,
+    figure,
+    headline_lines,
+    headline_notes,
+    recovery_lines,
+    recovery_notes,
+    run_entry,
+    wait_lines,
+    write_comparison_report,
+    write_recovery_report,
+    write_sweep_report,
+)
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (
@@ -80,6 +92,7 @@ from twin.sweep import (
     MAX_CELLS,
     SWEEP_CSV,
     SWEEP_PLOT,
+    SWEEP_REPORT,
     describe_cells,
     format_sweep,
     known_kpi,
@@ -327,8 +340,8 @@ def compare(
                                        help="Simulated hours for every scenario (default: each scenario's "
                                             "own horizon, which must then be the same for all)."),
     out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write the table, plot and each run here (default: none; the table "
-                                         "is only printed)."),
+                                    help="Write the table, chart, report (comparison.md) and each run here "
+                                         "(default: none; the table is only printed)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every scenario."),
@@ -382,14 +395,16 @@ def compare(
     common_seed = seed if seed is not None else loaded[0].run.seed
     outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
                           f"compare: {len(loaded)} runs x {reps} replications", command="compare")
-    runs = _finish_runs(loaded, [f"gatetwin: {s.name}" for s in loaded], folders, outcomes, reps, common_seed, out)
+    runs, entries = _finish_runs(loaded, [f"gatetwin: {s.name}" for s in loaded], labels, folders, outcomes, reps,
+                                 common_seed, out, lambda entries, folder: write_comparison_report(entries, None, folder))
     table = compare_runs(runs, labels)
     typer.echo(format_table(table))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / COMPARISON_CSV, index=False)
         save_figure(comparison_plot(table), out / COMPARISON_PLOT)
-        typer.echo(f"comparison written to {out}")
+        report = write_comparison_report(entries, table, out)
+        typer.echo(f"comparison written to {out}; its report: {report}")
 
 
 _RECOVERY_HELP = (
@@ -401,7 +416,7 @@ _RECOVERY_HELP = (
     "as without the disruptions), the truck-hours of departure lost, the pace the backlog was worked off, and the "
     "hours until trucks arriving spent no longer at the gate than without the disruptions, each with its 95 % "
     "interval over the replications. With --out, writes recovery.csv (a row per replication), recovery.png (the "
-    "trucks behind and the time at the gate over time) and both runs' results."
+    "trucks behind and the time at the gate over time), recovery.md (its report) and both runs' results."
 )
 
 
@@ -412,8 +427,8 @@ def recovery(
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write the table, plot and both runs here (default: none; the table is "
-                                         "only printed)."),
+                                    help="Write the table, chart, report (recovery.md) and both runs here "
+                                         "(default: none; the table is only printed)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP),
@@ -436,12 +451,15 @@ def recovery(
     if out is not None:
         _prepare_out(out, "recovery")
         clear_comparison(out, [s.name for s in runs])
+        for stale in (out / RECOVERY_CSV, out / RECOVERY_PLOT, out / RECOVERY_REPORT):
+            stale.unlink(missing_ok=True)
     common_seed = seed if seed is not None else loaded.run.seed
     outcomes = _run_cells(runs, reps, common_seed, jobs, scheduler, quiet,
                           f"recovery: {loaded.name} with and without its disruptions x {reps} replications",
                           command="recovery")
-    base, disrupted = _finish_runs(runs, [f"gatetwin: {s.name}" for s in runs], folders, outcomes, reps, common_seed,
-                                   out)
+    (base, disrupted), entries = _finish_runs(
+        runs, [f"gatetwin: {s.name}" for s in runs], ["without its disruptions", "as given"], folders, outcomes,
+        reps, common_seed, out, lambda entries, folder: write_recovery_report(loaded.name, found, entries, None, folder))
     report = recovery_report(loaded, [r.trucks for r in disrupted.replications],
                              [r.trucks for r in base.replications],
                              replication_ids(disrupted))
@@ -449,11 +467,13 @@ def recovery(
     if out is not None:
         report.table().to_csv(out / RECOVERY_CSV, index=False)
         save_figure(recovery_figure(report), out / RECOVERY_PLOT)
-        typer.echo(f"recovery written to {out}")
+        written = write_recovery_report(loaded.name, found, entries, report, out)
+        typer.echo(f"recovery written to {out}; its report: {written}")
 
 
 def _print_recovery(report: RecoveryReport) -> None:
-    """The recovery table on the console: each figure's mean and 95 % interval, and what they mean."""
+    """The recovery table on the console: each figure's mean and 95 % interval (``recovery_lines``),
+    the disruptions, and what the figures rest on (``recovery_notes``)."""
     console = Console()
     n = len(report.recoveries)
     table = Table(title=f"recovery: {report.scenario_name}, {n} replication(s), against the same gate without "
@@ -462,37 +482,13 @@ def _print_recovery(report: RecoveryReport) -> None:
     table.add_column("mean", justify="right")
     table.add_column("95 % CI", justify="right")
     table.add_column("unit")
-    over = report.end_s > report.horizon_s  # the run ends before the disruptions do
-    for name, (label, unit, _) in LABELS.items():
-        interval = report.interval(name)
-        if not math.isnan(interval.mean):
-            mean = figure(interval.mean)
-        else:
-            mean = NOT_YET[name] if name in NOT_YET and not over else "—"
-        table.add_row(label, mean, interval_text(interval, figure), unit)
+    for line in recovery_lines(report):
+        table.add_row(line.name, line.mean, line.interval, line.unit)
     console.print(table)
     for disruption in report.disruptions:
         console.print(f"disruption: {disruption.what}", highlight=False, markup=False)
-    caught = report.caught_up
-    if over:
-        console.print(f"The run ends (hour {report.horizon_s / 3600.0:g}) before the disruptions do (hour "
-                      f"{report.end_s / 3600.0:g}): nothing to say of the time after them; give --hours.",
-                      highlight=False, markup=False)
-    elif caught < n:
-        end = f"by the end of the run (hour {report.horizon_s / 3600.0:g})"
-        said = (f"None of the {n} replication(s) had caught up {end}" if caught == 0 else
-                f"{n - caught} of {n} replications had not caught up {end}: the caught-up time is the mean over "
-                f"the {caught} that had")
-        console.print(f"{said}; give --hours to see further.", highlight=False, markup=False)
-    normal = report.waits_normal
-    if not over and normal < n:
-        end = f"by the end of the run (hour {report.horizon_s / 3600.0:g})"
-        said = (f"In none of the {n} replication(s) was the time at the gate back to normal {end}" if normal == 0 else
-                f"In {n - normal} of {n} replications the time at the gate was not back to normal {end}: the time "
-                f"until it was is the mean over the {normal} where it was")
-        console.print(f"{said}.", highlight=False, markup=False)
-    if not over:
-        console.print(NORMAL_NOTE, highlight=False, markup=False)
+    for note in recovery_notes(report):
+        console.print(note, highlight=False, markup=False)
     few = few_replications_warning({report.scenario_name: n})
     if few:
         console.print(f"Warning: {few}", highlight=False, markup=False)
@@ -537,29 +533,40 @@ def _run_cells(scenarios: Sequence[Scenario], reps: int, seed: int, jobs: int | 
             return run_cells(scenarios, reps, seed, pool, advance)
 
 
-def _finish_runs(scenarios: Sequence[Scenario], names: Sequence[str], folders: Sequence[str],
+def _finish_runs(scenarios: Sequence[Scenario], names: Sequence[str], labels: Sequence[str], folders: Sequence[str],
                  outcomes: Sequence[tuple[list[ReplicationResult], str | None]], reps: int, seed: int,
-                 out: Path | None) -> list[RunResult]:
-    """Each run of ``_run_cells`` summarised, checked and written (into ``out``/its folder); when
-    any failed, each failure on a line of its own (``names`` say whose), where the partial
-    results are, and exit code 1."""
+                 out: Path | None, report: Callable[[list[RunEntry], Path], Path] | None = None,
+                 ) -> tuple[list[RunResult], list[RunEntry]]:
+    """Each run of ``_run_cells`` summarised, checked and written (into ``out``/its folder), with
+    its entry in the command's report (``labels`` say what the command calls each run); when
+    any failed, each failure on a line of its own (``names`` say whose), the command's report
+    written by ``report`` (into ``out``), where the partial results are, and exit code 1."""
     runs: list[RunResult] = []
+    entries: list[RunEntry] = []
     failures: list[str] = []
-    for scenario, name, folder, (replications, failed) in zip(scenarios, names, folders, outcomes, strict=True):
+    for scenario, name, label, folder, (replications, failed) in zip(scenarios, names, labels, folders, outcomes,
+                                                                     strict=True):
         options = RunOptions(replications=reps, seed=seed, out=out / folder if out is not None else None)
         try:
-            runs.append(finish_run(scenario, replications, failed, seed, reps, options))
-        except InvariantViolation as exc:
-            failures.append(f"{name}: {exc}")
-        except RuntimeError as exc:  # a replication failed: what finished is written
-            failures.append(f"{name}: {str(exc).splitlines()[0]}")
+            result = finish_run(scenario, replications, failed, seed, reps, options)
+        except (InvariantViolation, RuntimeError) as exc:  # what finished is written
+            # Broken invariants are named in full; a replication that failed, by its error's first line.
+            said = str(exc) if isinstance(exc, InvariantViolation) else str(exc).splitlines()[0]
+            failures.append(f"{name}: {said}")
+            entries.append(RunEntry(label, scenario.name, scenario_hash(scenario), seed, scenario.run.horizon_h,
+                                    len(replications), reps, folder, str(exc) or "no reason recorded"))
+            continue
+        runs.append(result)
+        entries.append(run_entry(label, result, folder))
     if failures:
         for line in failures:
             typer.echo(line, err=True)
         if out is not None:
+            if report is not None:
+                typer.echo(f"report written to {report(entries, out)}", err=True)
             typer.echo(f"results (partial) written to {out}", err=True)
         raise typer.Exit(code=1)
-    return runs
+    return runs, entries
 
 
 _SWEEP_HELP = (
@@ -567,7 +574,8 @@ _SWEEP_HELP = (
     "Each --vary gives a field and the values to try as a YAML list, e.g. --vary 'layout.entry_lanes=[2, 3, 4]' "
     "--vary 'layout.scanners=[[{type: drive_through, count: 1}], [{type: drive_through, count: 2}]]'. Every "
     "combination is a cell, the first field varying slowest; cell 1 (the first value of each) is the baseline. "
-    f"At most {MAX_CELLS} cells. With --out, writes sweep.csv, sweep.png and a results folder per cell."
+    f"At most {MAX_CELLS} cells. With --out, writes sweep.csv, sweep.png, sweep.md (its report) and a results folder "
+    "per cell."
 )
 
 
@@ -585,8 +593,8 @@ def sweep(
     hours: float | None = typer.Option(None, "--hours", min=0.1, show_default=False,
                                        help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", show_default=False,
-                                    help="Write sweep.csv, sweep.png and each cell's results here (default: none; "
-                                         "the table is only printed)."),
+                                    help="Write sweep.csv, sweep.png, sweep.md and each cell's results here "
+                                         "(default: none; the table is only printed)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help=_JOBS_HELP),
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every cell."),
@@ -633,20 +641,23 @@ def sweep(
     if out is not None:
         _prepare_out(out, "sweep")
         clear_comparison(out, [s.name for s in loaded])
-        for stale in (out / SWEEP_CSV, out / SWEEP_PLOT):
+        for stale in (out / SWEEP_CSV, out / SWEEP_PLOT, out / SWEEP_REPORT):
             stale.unlink(missing_ok=True)
     common_seed = seed if seed is not None else base.run.seed
+    shown = kpis or list(DEFAULT_KPIS)
     outcomes = _run_cells(loaded, reps, common_seed, jobs, scheduler, quiet,
                           f"sweep of {base.name}: {describe_cells(cells, reps)} (seed {common_seed})")
-    runs = _finish_runs(loaded, [f"gatetwin sweep: cell {cell.index + 1} ({cell.label})" for cell in cells], folders,
-                        outcomes, reps, common_seed, out)
+    runs, entries = _finish_runs(
+        loaded, [f"gatetwin sweep: cell {cell.index + 1} ({cell.label})" for cell in cells],
+        [cell.label for cell in cells], folders, outcomes, reps, common_seed, out,
+        lambda entries, folder: write_sweep_report(base.name, varies, cells, entries, None, shown, settings, folder))
     table = sweep_table(compare_runs(runs, [cell.label for cell in cells]), cells)
-    shown = kpis or list(DEFAULT_KPIS)
     typer.echo(format_sweep(table, shown))
     if out is not None:
         table.to_csv(out / SWEEP_CSV, index=False)
         save_figure(sweep_plot(table, shown), out / SWEEP_PLOT)
-        typer.echo(f"sweep written to {out}")
+        report = write_sweep_report(base.name, varies, cells, entries, table, shown, settings, out)
+        typer.echo(f"sweep written to {out}; its report: {report}")
 
 
 _CALIBRATION_HELP = (

@@ -43,8 +43,9 @@ from twin.stats import TRUSTED_REPLICATIONS, Interval, paired_difference, too_fe
 
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
 
-#: What ``gatetwin compare --out`` writes beside its runs' folders (``1-<name>``, ``2-<name>``, ...).
-COMPARISON_CSV, COMPARISON_PLOT = "comparison.csv", "comparison.png"
+#: What ``gatetwin compare --out`` writes beside its runs' folders (``1-<name>``, ``2-<name>``, ...):
+#: the table, the chart, and the report for people (``twin.report.comparison_report``).
+COMPARISON_CSV, COMPARISON_PLOT, COMPARISON_REPORT = "comparison.csv", "comparison.png", "comparison.md"
 _RUN_FOLDER = re.compile(r"[0-9]+-.+")
 
 
@@ -66,14 +67,14 @@ def comparison_run_folders(folder: Path) -> list[Path]:
 
 def clear_comparison(out: Path, names: Sequence[str]) -> list[Path]:
     """Remove what an earlier comparison left in ``out`` that this one, of the runs ``names``,
-    will not write again: its table and plot, and the folders of runs no longer compared.
+    will not write again: its table, chart and report, and the folders of runs no longer compared.
 
     Only files ``write_results`` makes are removed (``clear_results``), and a run's folder only
     once nothing else is left in it: whatever else a user keeps there stays. Re-running a
     comparison with other variants so leaves no earlier variant's results beside the new ones.
     """
     out = Path(out)
-    removed = [path for path in (out / COMPARISON_CSV, out / COMPARISON_PLOT) if path.is_file()]
+    removed = [path for path in (out / COMPARISON_CSV, out / COMPARISON_PLOT, out / COMPARISON_REPORT) if path.is_file()]
     for path in removed:
         path.unlink()
     keep = set(run_folder_names(names))
@@ -509,27 +510,62 @@ def describe_pairing(table: pd.DataFrame) -> str:
             f"replication with it, so compared as independent samples (Welch's interval): {', '.join(unpaired)}.")
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """The comparison as a plain-text table: each run's mean ± CI, then each difference.
+@dataclass(frozen=True)
+class Grid:
+    """A table as the console prints it and a report writes it: one list of rows of text, shown
+    by ``rich_table`` on the console and as Markdown by ``twin.report``."""
 
-    A difference is called better or worse only when its confidence interval excludes zero,
-    and "no interval" when one run has a single replication; the caption says how the
-    replications were matched (``describe_pairing``). The table's warnings
-    (``comparison_warnings``), if any, come first, one line each.
-    """
-    runs = list(dict.fromkeys(table["run"]))
-    caption = describe_pairing(table) + " better / worse: the 95 % interval of the difference excludes zero."
-    grid = Table(title="Comparison with " + (runs[0] if runs else "-"), caption=caption)
-    grid.add_column("KPI")
-    grid.add_column("unit")
-    for run in runs:
-        grid.add_column(run, justify="right")
-    for run in runs[1:]:
-        grid.add_column(f"{run} - {runs[0]}", justify="right")
-    for kpi, rows in table.groupby("kpi", sort=False):
-        by_run = {row["run"]: row for row in rows.to_dict("records")}
-        cells = [str(kpi), str(rows["unit"].iloc[0])]
-        cells += [with_ci(row_interval(by_run[r])) if r in by_run else "-" for r in runs]
+    title: str
+    header: tuple[str, ...]
+    #: Which columns hold figures (aligned right).
+    right: tuple[bool, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str
+
+
+def rich_table(grid: Grid) -> Table:
+    """``grid`` as a Rich table, for the console."""
+    table = Table(title=grid.title, caption=grid.caption or None)
+    for name, right in zip(grid.header, grid.right, strict=True):
+        table.add_column(name, justify="right" if right else "left")
+    for row in grid.rows:
+        table.add_row(*row)
+    return table
+
+
+def all_equal(means: pd.Series) -> bool:
+    """Whether the runs' means of a KPI are all the same (or none is known): no run is best then."""
+    known = {float(mean) for mean in means if not pd.isna(mean)}
+    return len(known) <= 1
+
+
+#: What the comparison table's figures mean, after how the replications were matched.
+COMPARISON_CAPTION = ("* the best mean on a KPI where more or less is better (when the means differ); better / worse: the 95 % interval of "
+                      "the difference excludes zero.")
+
+
+def comparison_grid(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> Grid:
+    """The comparison as the console and ``comparison.md`` show it: a row per KPI with each run's
+    mean and 95 % interval (``*`` on the best run's, where more or less of the KPI is better and
+    the runs' means differ),
+    then each run's difference from the baseline with its interval and, when the interval says
+    so, "better", "worse" or "no interval". The columns name each run by its label, or as
+    ``names`` maps the labels (a report names them by letter)."""
+    runs = [str(run) for run in dict.fromkeys(table["run"])]
+    named = {run: (names or {}).get(run, run) for run in runs}
+    header = ["KPI", "unit", *(named[run] for run in runs), *(f"{named[run]} - {named[runs[0]]}" for run in runs[1:])]
+    rows = []
+    for kpi, group in table.groupby("kpi", sort=False):
+        by_run = {str(row["run"]): row for row in group.to_dict("records")}
+        cells = [str(kpi), str(group["unit"].iloc[0])]
+        judged = len(runs) > 1 and not all_equal(group["mean"])
+        for run in runs:
+            row = by_run.get(run)
+            if row is None:
+                cells.append("-")
+                continue
+            best = judged and row["direction"] != NEUTRAL and row["best"] == run
+            cells.append(with_ci(row_interval(row)) + (" *" if best else ""))
         for run in runs[1:]:
             row = by_run.get(run)
             if row is None:
@@ -537,12 +573,27 @@ def format_table(table: pd.DataFrame) -> str:
                 continue
             verdict = f" {row['verdict']}" if row["verdict"] in ("better", "worse", "no interval") else ""
             cells.append(f"{with_ci(difference_interval(row))}{verdict}")
-        grid.add_row(*cells)
+        rows.append(tuple(cells))
+    return Grid(title="Comparison with " + (named[runs[0]] if runs else "-"), header=tuple(header),
+                right=(False, False, *(True for _ in header[2:])), rows=tuple(rows),
+                caption=describe_pairing(table) + " " + COMPARISON_CAPTION)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The comparison as a plain-text table (``comparison_grid``): each run's mean ± CI, then
+    each difference.
+
+    A difference is called better or worse only when its confidence interval excludes zero,
+    and "no interval" when one run has a single replication; the caption says how the
+    replications were matched (``describe_pairing``). The table's warnings
+    (``comparison_warnings``), if any, come first, one line each.
+    """
+    runs = list(dict.fromkeys(table["run"]))
     buffer = io.StringIO()
     console = Console(file=buffer, width=60 + 28 * max(1, len(runs) * 2 - 1), color_system=None, force_terminal=False)
     for warning in table.attrs.get("warnings", []):
         console.print(f"Warning: {warning}", highlight=False, markup=False)
-    console.print(grid)
+    console.print(rich_table(comparison_grid(table)))
     for line in kpi_notes(table["kpi"]):
         console.print(line, highlight=False, markup=False)
     return buffer.getvalue()
@@ -569,6 +620,40 @@ def below_chart_floor(unit: str, baseline_mean: float) -> bool:
     return abs(baseline_mean) < CHART_FLOORS.get(unit, 0.0)
 
 
+def _judged_changes(table: pd.DataFrame) -> list[tuple[dict[str, Any], float, bool]]:
+    """The rows of the comparison chart's candidates: each judged KPI of each run but the
+    baseline whose baseline mean is known and not 0, with that mean and whether it is too near
+    zero for its unit to be drawn (``below_chart_floor``)."""
+    base_rows = table[table["verdict"] == "baseline"]
+    baseline_mean = dict(zip(base_rows["kpi"], base_rows["mean"], strict=True))
+    found = []
+    for row in table.to_dict("records"):
+        reference = float(baseline_mean.get(row["kpi"], math.nan))
+        if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
+            continue
+        found.append((row, reference, below_chart_floor(str(row["unit"]), reference)))
+    return found
+
+
+def chart_left_out(table: pd.DataFrame, letters: Mapping[str, str] | None = None) -> str:
+    """The sentence under the comparison chart naming the judged KPIs it leaves out because the
+    baseline's mean is too near zero for their unit (``below_chart_floor``), each with every run's
+    mean, the runs named by ``letters`` (by default ``run_letters``); "" when it leaves none out."""
+    runs = [str(run) for run in dict.fromkeys(table["run"])]
+    letters = {**run_letters(runs), **(letters or {})}
+    base_rows = table[table["verdict"] == "baseline"]
+    baseline_letter = letters.get(str(base_rows["run"].iloc[0]), "the baseline") if len(base_rows) else "the baseline"
+    near_zero: dict[tuple[str, str], list[str]] = {}  # (KPI, unit) -> each run's mean
+    for row, reference, near in _judged_changes(table):
+        if near:
+            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {number_text(reference)}"])
+            means.append(f"{letters[str(row['run'])]} {number_text(row['mean'])}")
+    if not near_zero:
+        return ""
+    listed = "; ".join(f"{kpi} ({', '.join(means)} {unit})" for (kpi, unit), means in near_zero.items())
+    return f"Not drawn, the baseline too near zero for a change in percent to mean anything: {listed}."
+
+
 def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = None) -> Figure:
     """Change of each judged KPI against the baseline, in percent of the baseline's mean.
 
@@ -585,19 +670,12 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
     runs = [str(run) for run in dict.fromkeys(table["run"])]
     letters = {**run_letters(runs), **(letters or {})}
     base_rows = table[table["verdict"] == "baseline"]
-    baseline_mean = dict(zip(base_rows["kpi"], base_rows["mean"], strict=True))
     baseline_name = str(base_rows["run"].iloc[0]) if len(base_rows) else None
     baseline_letter = letters.get(baseline_name, "the baseline") if baseline_name is not None else "the baseline"
     several = len(runs) > 2
     bars = []
-    near_zero: dict[tuple[str, str], list[str]] = {}  # (KPI, unit) -> each run's mean
-    for row in table.to_dict("records"):
-        reference = baseline_mean.get(row["kpi"], math.nan)
-        if row["direction"] == NEUTRAL or row["verdict"] == "baseline" or not np.isfinite(reference) or reference == 0:
-            continue
-        if below_chart_floor(str(row["unit"]), reference):
-            means = near_zero.setdefault((str(row["kpi"]), str(row["unit"])), [f"{baseline_letter} {number_text(reference)}"])
-            means.append(f"{letters[str(row['run'])]} {number_text(row['mean'])}")
+    for row, reference, near in _judged_changes(table):
+        if near:
             continue
         scale = 100.0 / abs(reference)
         colour = "tab:grey"
@@ -632,10 +710,9 @@ def comparison_plot(table: pd.DataFrame, letters: Mapping[str, str] | None = Non
         ax.text(0.5, 0.5, "nothing to compare", ha="center", va="center", transform=ax.transAxes)
     key = "\n".join(textwrap.fill(f"{letters[run]}{' (baseline)' if run == baseline_name else ''}: {run}", _KEY_WIDTH,
                                    subsequent_indent="    ") for run in runs)
-    if near_zero:
-        listed = "; ".join(f"{kpi} ({', '.join(means)} {unit})" for (kpi, unit), means in near_zero.items())
-        key += "\n" + textwrap.fill(f"Not drawn, the baseline too near zero for a change in percent to mean anything: "
-                                    f"{listed}.", _KEY_WIDTH, subsequent_indent="    ")
+    left_out = chart_left_out(table, letters)
+    if left_out:
+        key += "\n" + textwrap.fill(left_out, _KEY_WIDTH, subsequent_indent="    ")
     figure.supxlabel(key, fontsize=9, ha="left", x=0.01)
     figure.suptitle("Difference from the baseline, with 95 % confidence intervals")
     return figure

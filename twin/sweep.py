@@ -12,7 +12,8 @@ its 95 % interval, as half width and as bounds cut to the KPI's range, the repli
 difference from the first cell with its interval and verdict), and
 ``sweep.png``, the chosen KPIs against the first varied field with a line for each combination
 of the others, beside a results folder per cell (``1-<name>``, ``2-<name>``, ... as ``compare``
-writes them, each one a run the dashboard opens).
+writes them, each one a run the dashboard opens). ``sweep.md``, its report for people
+(``twin.report.sweep_report``), shows the console's table, built once here (``sweep_grid``).
 """
 
 from __future__ import annotations
@@ -29,16 +30,26 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 from rich.console import Console
-from rich.table import Table
 
 from scenarios.errors import ScenarioError, ScenarioIssue
 from scenarios.loader import RUN_SETTINGS, read_setting, split_setting
-from twin.compare import HIGHER, LOWER, NEUTRAL, kpi_direction, row_interval, with_ci
+from twin.compare import (
+    HIGHER,
+    LOWER,
+    NEUTRAL,
+    Grid,
+    all_equal,
+    kpi_direction,
+    rich_table,
+    row_interval,
+    with_ci,
+)
 from twin.plots import error_bars
 from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
 
-#: What ``gatetwin sweep --out`` writes beside its cells' folders.
-SWEEP_CSV, SWEEP_PLOT = "sweep.csv", "sweep.png"
+#: What ``gatetwin sweep --out`` writes beside its cells' folders: the table, the chart, and the
+#: report for people (``twin.report.sweep_report``).
+SWEEP_CSV, SWEEP_PLOT, SWEEP_REPORT = "sweep.csv", "sweep.png", "sweep.md"
 #: A sweep of more cells is refused: it is most likely a typing slip (a grid of 5 x 5 x 5 is
 #: 125 runs), and one can always sweep in parts.
 MAX_CELLS = 100
@@ -165,25 +176,30 @@ def sweep_table(comparison: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame
     return table
 
 
-def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
-    """The cells as rows and the chosen KPIs as columns (mean ± 95 % CI); ``*`` marks each KPI's
-    best cell where more or less of it is better; then the cells' differences from the first."""
+#: What the sweep table's figures and marks mean.
+SWEEP_CAPTION = ("mean ± 95 % CI, or the mean (the interval's bounds) where the KPI's range cuts it. ↑ higher is "
+                 "better, ↓ lower is better, * the best cell on such a KPI (when the cells' means differ); better / "
+                 "worse: the 95 % interval of the difference from cell 1 excludes zero.")
+
+
+def sweep_grid(table: pd.DataFrame, kpis: Sequence[str]) -> Grid:
+    """The sweep as the console and ``sweep.md`` show it: the cells as rows, the value of each
+    varied field, and the chosen KPIs among those the runs report as columns (mean ± 95 % CI);
+    ``*`` marks each KPI's best cell where more or less of it is better, "better" / "worse" a
+    significant difference from cell 1."""
     fields = list(table.attrs.get("fields", []))
-    shown = [k for k in kpis if k in set(table["kpi"])]
-    grid = Table(title="Sweep: each cell against the first, with the same seeds",
-                 caption="mean ± 95 % CI, or the mean (the interval's bounds) where the KPI's range cuts it. "
-                         "↑ higher is better, ↓ lower is better, * the best cell on such a KPI; "
-                         "better / worse: the 95 % interval of the difference from cell 1 excludes zero.")
-    grid.add_column("cell", justify="right")
-    for name in fields:
-        grid.add_column(name)
+    shown = shown_kpis(table, kpis)
+    header = ["cell", *fields]
     for kpi in shown:
         arrow = {LOWER: " ↓", HIGHER: " ↑"}.get(kpi_direction(kpi), "")
-        grid.add_column(f"{kpi}{arrow}\n({kpi_unit(kpi) or '-'})", justify="right")
-    by_key = {(int(r["cell"]), str(r["kpi"])): r for r in table.to_dict("records")}
+        header.append(f"{kpi}{arrow}\n({kpi_unit(kpi) or '-'})")
+    records = table.to_dict("records")
+    by_key = {(int(r["cell"]), str(r["kpi"])): r for r in records}
     cells = sorted({int(c) for c in table["cell"]})
+    tied = {kpi for kpi in shown if all_equal(table.loc[table["kpi"] == kpi, "mean"])}
+    rows = []
     for number in cells:
-        first = next(r for r in table.to_dict("records") if int(r["cell"]) == number)
+        first = next(r for r in records if int(r["cell"]) == number)
         row = [str(number), *(str(first[name]) for name in fields)]
         for kpi in shown:
             record = by_key.get((number, kpi))
@@ -193,20 +209,41 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
             text = with_ci(row_interval(record))
             if record["verdict"] in ("better", "worse"):
                 text += f" {record['verdict']}"
-            if (len(cells) > 1 and record["direction"] != NEUTRAL and not pd.isna(record["best"])
-                    and int(record["best"]) == number):
+            if (len(cells) > 1 and kpi not in tied and record["direction"] != NEUTRAL
+                    and not pd.isna(record["best"]) and int(record["best"]) == number):
                 text += " *"
             row.append(text)
-        grid.add_row(*row)
+        rows.append(tuple(row))
+    return Grid(title="Sweep: each cell against the first, with the same seeds", header=tuple(header),
+                right=(True, *(False for _ in fields), *(True for _ in shown)), rows=tuple(rows), caption=SWEEP_CAPTION)
+
+
+def shown_kpis(table: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    """The KPIs among ``kpis`` that the sweep's runs report, in the order given."""
+    reported = set(table["kpi"])
+    return [k for k in kpis if k in reported]
+
+
+def unreported_kpis(table: pd.DataFrame, kpis: Sequence[str]) -> str:
+    """The sentence naming the KPIs among ``kpis`` that the sweep's runs do not report; "" when they report all."""
+    missing = [k for k in kpis if k not in set(table["kpi"])]
+    return f"Not reported by these runs: {', '.join(missing)}." if missing else ""
+
+
+def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
+    """The cells as rows and the chosen KPIs as columns (``sweep_grid``), after the table's
+    warnings, then the chosen KPIs the runs do not report."""
+    fields = list(table.attrs.get("fields", []))
+    shown = shown_kpis(table, kpis)
     buffer = io.StringIO()
     console = Console(file=buffer, width=max(100, 16 * len(fields) + 28 * len(shown) + 10), color_system=None,
                       force_terminal=False)
     for warning in table.attrs.get("warnings", []):
         console.print(f"Warning: {warning}", highlight=False, markup=False)
-    console.print(grid)
-    missing = [k for k in kpis if k not in set(table["kpi"])]
+    console.print(rich_table(sweep_grid(table, kpis)))
+    missing = unreported_kpis(table, kpis)
     if missing:
-        console.print(f"Not reported by these runs: {', '.join(missing)}.", highlight=False, markup=False)
+        console.print(missing, highlight=False, markup=False)
     return buffer.getvalue()
 
 
@@ -226,7 +263,7 @@ def sweep_plot(table: pd.DataFrame, kpis: Sequence[str]) -> Figure:
     field's values (on a number line when they are all numbers), a line for each combination of
     the other varied fields."""
     fields = list(table.attrs.get("fields", []))
-    shown = [k for k in kpis if k in set(table["kpi"])]
+    shown = shown_kpis(table, kpis)
     columns = min(2, max(1, len(shown)))
     rows = max(1, math.ceil(len(shown) / columns))
     figure = Figure(figsize=(6.4 * columns, 4.2 * rows), layout="constrained")
