@@ -74,7 +74,6 @@ from twin.report import (
     WAITS_CAPTION,
     WAITS_TITLE,
     RunEntry,
-    figure,
     headline_lines,
     headline_notes,
     recovery_lines,

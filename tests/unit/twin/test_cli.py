@@ -14,6 +14,7 @@ from scenarios.schema import Scenario
 from tests.unit.scenarios.support import MINIMAL_YAML
 from twin import cli
 from twin.cli import app
+from twin.report import figure
 from twin.stats import TRUSTED_REPLICATIONS
 
 runner = CliRunner()
@@ -331,7 +332,7 @@ def test_scenarios_show_of_a_file_names_the_file(tmp_path: Path) -> None:
     ],
 )
 def test_a_figure_keeps_three_significant_digits_and_groups_thousands(value: float, shown: str) -> None:
-    assert cli.figure(value) == shown
+    assert figure(value) == shown
 
 
 def test_the_summary_table_shows_a_small_queue_in_km_as_it_is() -> None:
