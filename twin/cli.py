@@ -51,7 +51,7 @@ from scenarios import (
 from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
-from twin.compare import few_replications_warning
+from twin.compare import few_replications_warning, rich_table
 from twin.results import (
     KPI_UNITS,
     REPORT_FILE,
@@ -94,12 +94,17 @@ from twin.sweep import (
     SWEEP_REPORT,
     describe_cells,
     format_sweep,
+    judge_targets,
     known_kpi,
     parse_vary,
     sweep_cells,
     sweep_plot,
     sweep_table,
+    targets_grid,
+    targets_verdict,
+    with_targets,
 )
+from twin.targets import parse_target
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
                        "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end, "
@@ -599,6 +604,11 @@ def sweep(
     settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP + " Applies to every cell."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", show_default=False,
                                          help=_SCHEDULER_HELP),
+    meet: list[str] = typer.Option([], "--meet", metavar="KPI<=N|KPI>=N",
+                                   help="A service target, e.g. 'time_at_gate_p95<=120' or 'throughput_per_day>=2400' "
+                                        "(repeatable): each cell is judged against it from its 95 % interval, and the "
+                                        "smallest cells meeting every target are named (list each field's values "
+                                        "from the smallest)."),
 ) -> None:
     """Run a scenario over a grid of values (see ``_SWEEP_HELP``)."""
     from twin.compare import clear_comparison, compare_runs, run_folder_names
@@ -606,10 +616,16 @@ def sweep(
 
     _refuse_clashes("sweep", settings, ["replications", *(s for s, v in (("horizon_h", hours), ("seed", seed))
                                                          if v is not None)])
+    choices = f"one of {', '.join(kpi_order(KPI_UNITS))}, or a station's or agency's NAME_utilisation / NAME_mean_wait"
     unknown = [k for k in kpis if not known_kpi(k)]
     if unknown:
-        _refuse("sweep", f"--kpi {', '.join(unknown)}: no such KPI (one of {', '.join(kpi_order(KPI_UNITS))}, "
-                         "or a station's or agency's NAME_utilisation / NAME_mean_wait)")
+        _refuse("sweep", f"--kpi {', '.join(unknown)}: no such KPI ({choices})")
+    targets = []
+    for text in meet:
+        try:
+            targets.append(parse_target(text, known_kpi, choices))
+        except ValueError as exc:
+            _refuse("sweep", str(exc))
     try:
         varies = parse_vary(vary)
     except ScenarioError as err:
@@ -652,10 +668,15 @@ def sweep(
         lambda entries, folder: write_sweep_report(base.name, varies, cells, entries, None, shown, settings, folder))
     table = sweep_table(compare_runs(runs, [cell.label for cell in cells]), cells)
     typer.echo(format_sweep(table, shown))
+    outcome = judge_targets(table, varies, cells, targets) if targets else None
+    if outcome is not None:
+        console = Console(width=max(100, 16 * len(cells[0].values) + 24 * len(targets) + 30))
+        console.print(rich_table(targets_grid(outcome, cells)))
+        console.print(targets_verdict(outcome, cells), highlight=False, markup=False)
     if out is not None:
-        table.to_csv(out / SWEEP_CSV, index=False)
+        (with_targets(table, outcome) if outcome is not None else table).to_csv(out / SWEEP_CSV, index=False)
         save_figure(sweep_plot(table, shown), out / SWEEP_PLOT)
-        report = write_sweep_report(base.name, varies, cells, entries, table, shown, settings, out)
+        report = write_sweep_report(base.name, varies, cells, entries, table, shown, settings, out, outcome)
         typer.echo(f"sweep written to {out}; its report: {report}")
 
 

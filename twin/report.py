@@ -67,7 +67,19 @@ from twin.results import (
     kpi_order,
     kpi_unit,
 )
-from twin.sweep import SWEEP_CSV, SWEEP_PLOT, SWEEP_REPORT, Cell, Vary, field_labels, sweep_grid, unreported_kpis
+from twin.sweep import (
+    SWEEP_CSV,
+    SWEEP_PLOT,
+    SWEEP_REPORT,
+    Cell,
+    TargetOutcome,
+    Vary,
+    field_labels,
+    sweep_grid,
+    targets_grid,
+    targets_verdict,
+    unreported_kpis,
+)
 
 #: The KPIs the console and the report put first, in ``kpi_order``; the report lists every KPI after.
 HEADLINE_KPIS = ("trucks_arrived", "trucks_departed", "trucks_returned", "trucks_inside", "throughput_per_day",
@@ -532,7 +544,8 @@ SWEEP_FILES: dict[str, str] = {
 
 
 def sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cell], entries: Sequence[RunEntry],
-                 table: pd.DataFrame | None, kpis: Sequence[str], settings: Sequence[str], out_dir: Path) -> str:
+                 table: pd.DataFrame | None, kpis: Sequence[str], settings: Sequence[str], out_dir: Path,
+                 targets: TargetOutcome | None = None) -> str:
     """``sweep.md`` of the sweep of ``scenario_name`` over ``varies`` (its ``cells``, run as
     ``entries``), with the KPIs ``kpis`` shown from ``table`` (``sweep_table``; None when a cell
     failed and nothing was compared), ``settings`` the changes made to every cell."""
@@ -573,6 +586,10 @@ def sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cel
         if missing:
             lines += [missing, ""]
         lines += [f"`{SWEEP_CSV}` holds every KPI of every cell.", ""]
+        if targets is not None:
+            grid = targets_grid(targets, cells)
+            lines += ["## Service targets", "", targets_verdict(targets, cells), "", *_grid_markdown(grid), "",
+                      grid.caption, ""]
         lines += _chart(SWEEP_PLOT, SWEEP_CHART_CAPTION, out_dir)
     lines += _files_of(out_dir, SWEEP_FILES, entries, names)
     return "\n".join(lines)
@@ -583,10 +600,11 @@ SWEEP_CHART_CAPTION = ("Each KPI's mean and 95 % interval in each cell against t
 
 
 def write_sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cell], entries: Sequence[RunEntry],
-                       table: pd.DataFrame | None, kpis: Sequence[str], settings: Sequence[str], out_dir: Path) -> Path:
+                       table: pd.DataFrame | None, kpis: Sequence[str], settings: Sequence[str], out_dir: Path,
+                       targets: TargetOutcome | None = None) -> Path:
     """Write ``sweep.md`` into ``out_dir`` (after the table and chart); return its path."""
     return _write(out_dir, SWEEP_REPORT, sweep_report(scenario_name, varies, cells, entries, table, kpis, settings,
-                                                      out_dir))
+                                                      out_dir, targets))
 
 
 # --- recovery.md ----------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from twin.compare import (
 )
 from twin.plots import error_bars
 from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
+from twin.targets import Target, Verdict, meets_all, smallest
 
 #: What ``gatetwin sweep --out`` writes beside its cells' folders: the table, the chart, and the
 #: report for people (``twin.report.sweep_report``).
@@ -245,6 +246,96 @@ def format_sweep(table: pd.DataFrame, kpis: Sequence[str]) -> str:
     if missing:
         console.print(missing, highlight=False, markup=False)
     return buffer.getvalue()
+
+
+# --- service targets (``--meet``) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    """The cells of a sweep against its service targets (``twin.targets``)."""
+
+    targets: tuple[Target, ...]
+    #: Per cell (in cell order): its verdict on each target, then on all of them at once.
+    verdicts: tuple[tuple[Verdict, ...], ...]
+    overall: tuple[Verdict, ...]
+    #: The smallest cells (0-based) that meet every target, and those that may (when none meets).
+    smallest_meeting: tuple[int, ...]
+    smallest_maybe: tuple[int, ...]
+
+
+def judge_targets(table: pd.DataFrame, varies: Sequence[Vary], cells: Sequence[Cell],
+                  targets: Sequence[Target]) -> TargetOutcome:
+    """Each cell of ``table`` (``sweep_table``) against each target, from its KPI's mean and 95 %
+    interval; and the smallest cells meeting them all (each field's values as ``varies`` lists
+    them, the first the smallest)."""
+    by_key = {(int(r["cell"]), str(r["kpi"])): r for r in table.to_dict("records")}
+    verdicts, overall = [], []
+    for cell in cells:
+        row = []
+        for target in targets:
+            record = by_key.get((cell.index + 1, target.kpi))
+            if record is None:
+                row.append(Verdict.NOT_MEASURED)
+                continue
+            row.append(target.judge(float(record["mean"]), float(record["low"]), float(record["high"]),
+                                    int(record["replications"])))
+        verdicts.append(tuple(row))
+        overall.append(meets_all(row))
+    positions = [tuple(vary.texts.index(text) for vary, (_, text) in zip(varies, cell.values, strict=True))
+                 for cell in cells]
+    meeting = smallest(positions, [v is Verdict.MEETS for v in overall])
+    maybe = [] if meeting else smallest(positions, [v is not Verdict.FAILS for v in overall])
+    return TargetOutcome(tuple(targets), tuple(verdicts), tuple(overall), tuple(meeting), tuple(maybe))
+
+
+TARGETS_CAPTION = ("meets: the cell's whole 95 % interval holds the target; may meet: its mean does, its interval "
+                   "reaches past it (more replications would tell); fails: its mean does not.")
+
+
+def targets_grid(outcome: TargetOutcome, cells: Sequence[Cell]) -> Grid:
+    """The cells against the targets as the console and ``sweep.md`` show them: a row per cell,
+    the varied fields' values, the verdict on each target and on all of them at once."""
+    fields = [name for name, _ in cells[0].values] if cells else []
+    smallest_cells = set(outcome.smallest_meeting)
+    rows = []
+    for cell, verdicts, overall in zip(cells, outcome.verdicts, outcome.overall, strict=True):
+        mark = " (smallest)" if cell.index in smallest_cells else ""
+        rows.append((str(cell.index + 1), *(text for _, text in cell.values), *(v.value for v in verdicts),
+                     overall.value + mark))
+    return Grid(title="Service targets", header=("cell", *fields, *(str(t) for t in outcome.targets), "every target"),
+                right=(True, *(False for _ in fields), *(False for _ in outcome.targets), False),
+                rows=tuple(rows), caption=TARGETS_CAPTION)
+
+
+def targets_verdict(outcome: TargetOutcome, cells: Sequence[Cell]) -> str:
+    """The smallest cells meeting every target, in a sentence (or that none does, and which may)."""
+    def named(indices: Sequence[int]) -> str:
+        return "; ".join(f"cell {i + 1} ({cells[i].label})" for i in indices)
+
+    every = " and ".join(str(t) for t in outcome.targets)
+    if outcome.smallest_meeting:
+        return f"Smallest cells meeting {every} with 95 % confidence: {named(outcome.smallest_meeting)}."
+    if outcome.smallest_maybe:
+        return (f"No cell meets {every} with 95 % confidence. The smallest whose means do: "
+                f"{named(outcome.smallest_maybe)}; more replications would tell.")
+    return f"No cell meets {every}: sweep larger values."
+
+
+def with_targets(table: pd.DataFrame, outcome: TargetOutcome) -> pd.DataFrame:
+    """``table`` with the targets beside the KPIs they hold: ``target`` (e.g. "<= 120") and
+    ``meets`` (the cell's verdict) on those rows, empty on the others."""
+    table = table.copy()
+    targets, meets = [""] * len(table), [""] * len(table)
+    where = {(int(c), str(k)): i for i, (c, k) in enumerate(zip(table["cell"], table["kpi"], strict=True))}
+    for t, target in enumerate(outcome.targets):  # a KPI held to two bounds lists both, "; " between
+        for c, verdicts in enumerate(outcome.verdicts):
+            i = where.get((c + 1, target.kpi))
+            if i is not None:
+                targets[i] = "; ".join(filter(None, (targets[i], f"{target.op} {target.bound:g}")))
+                meets[i] = "; ".join(filter(None, (meets[i], verdicts[t].value)))
+    table["target"], table["meets"] = targets, meets
+    return table
 
 
 def _numbers(texts: Sequence[str]) -> list[float] | None:

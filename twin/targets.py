@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,9 +69,10 @@ class Target:
         return Verdict.MEETS if surely else Verdict.MAY_MEET
 
 
-def parse_target(text: str, known: Sequence[str], where: str = "--meet") -> Target:
+def parse_target(text: str, known: Callable[[str], bool], choices: str, where: str = "--meet") -> Target:
     """A target from ``KPI<=NUMBER`` or ``KPI>=NUMBER``; ``ValueError`` naming ``where``, the
-    text and what is wrong with it. ``known`` lists the KPIs a target may name."""
+    text and what is wrong with it. ``known`` says which KPIs a target may name, ``choices``
+    says it in words."""
     match = _TARGET.match(text)
     if match is None:
         raise ValueError(f"{where} {text!r}: expected KPI<=NUMBER or KPI>=NUMBER, e.g. time_at_gate_p95<=120")
@@ -80,8 +81,8 @@ def parse_target(text: str, known: Sequence[str], where: str = "--meet") -> Targ
         hint = {"<": "<=", ">": ">=", "=": "<= or >=", "==": "<= or >="}[op]
         raise ValueError(f"{where} {text!r}: a target is a bound, {hint} (a KPI is measured, not matched exactly)")
     op = {"=<": "<=", "=>": ">="}.get(op, op)
-    if kpi not in known:
-        raise ValueError(f"{where} {text!r}: no such KPI {kpi!r} (one of {', '.join(known)})")
+    if not known(kpi):
+        raise ValueError(f"{where} {text!r}: no such KPI {kpi!r} ({choices})")
     try:
         bound = float(number.replace("_", "").replace(",", ""))
     except ValueError:

@@ -18,6 +18,7 @@ from twin.compare import compare_runs, comparison_run_folders
 from twin.results import ReplicationResult, RunResult, summarize_run
 from twin.probes import TruckLog
 from twin.sweep import MAX_CELLS, parse_vary, sweep_cells, sweep_plot, sweep_table, yaml_text
+from twin.targets import Target, Verdict, meets_all
 
 runner = CliRunner()
 
@@ -181,3 +182,53 @@ def test_a_list_valued_field_varied_with_one_list_is_refused_with_the_list_of_li
     assert result.exit_code == 2
     assert "cell 1 (scanners={type: portal, count: 1}): " in result.output and "must be a list" in result.output
     assert "is varied with a list of lists" in result.output
+
+
+def test_a_malformed_service_target_is_refused_before_anything_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    _never_run(monkeypatch)
+    result = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.scales=[1, 2]", "--meet", "happiness<=3"])
+    assert result.exit_code == 2
+    assert "--meet 'happiness<=3': no such KPI 'happiness' (one of trucks_arrived" in " ".join(result.output.split())
+    result = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.scales=[1, 2]",
+                                 "--meet", "time_at_gate_p95<120"])
+    assert result.exit_code == 2 and "a target is a bound, <=" in " ".join(result.output.split())
+
+
+def test_a_sweep_judges_every_cell_against_its_targets_and_names_the_smallest_meeting_them(tmp_path: Path) -> None:
+    out = tmp_path / "sized"
+    result = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.entry_lanes=[1, 2]",
+                                 "--vary", "agencies.customs.officers=[4, 12]", "--hours", "10", "--reps", "3",
+                                 "--jobs", "1", "--meet", "throughput_per_day>=500", "--meet", "time_at_gate_p95<=400",
+                                 "--out", str(out), "--quiet"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv", keep_default_na=False)
+    targets = {"throughput_per_day": Target("throughput_per_day", ">=", 500), "time_at_gate_p95":
+               Target("time_at_gate_p95", "<=", 400)}
+    verdicts: dict[int, list[Verdict]] = {}
+    for record in table.to_dict("records"):
+        target = targets.get(record["kpi"])
+        if target is None:
+            assert record["target"] == "" and record["meets"] == ""
+            continue
+        verdict = target.judge(float(record["mean"]), float(record["low"]), float(record["high"]),
+                               int(record["replications"]))
+        assert record["meets"] == verdict.value and record["target"] == f"{target.op} {target.bound:g}"
+        verdicts.setdefault(int(record["cell"]), []).append(verdict)
+    overall = {cell: meets_all(found) for cell, found in verdicts.items()}
+    cells = sweep_cells(parse_vary(["layout.entry_lanes=[1, 2]", "agencies.customs.officers=[4, 12]"]))
+    meeting = [c for c in (1, 2, 3, 4) if overall[c] is Verdict.MEETS]
+    positions = {1: (0, 0), 2: (0, 1), 3: (1, 0), 4: (1, 1)}
+    expected = [c for c in meeting if not any(d != c and all(a <= b for a, b in zip(positions[d], positions[c]))
+                                              for d in meeting)]
+    said = " ".join(result.output.split())
+    report = (out / "sweep.md").read_text(encoding="utf-8")
+    if expected:
+        named = "; ".join(f"cell {c} ({cells[c - 1].label})" for c in expected)
+        sentence = (f"Smallest cells meeting throughput_per_day >= 500 and time_at_gate_p95 <= 400 with 95 % "
+                    f"confidence: {named}.")
+    else:
+        sentence = "No cell meets throughput_per_day >= 500 and time_at_gate_p95 <= 400"
+    assert sentence in said and sentence in report
+    assert overall[4] is not Verdict.FAILS  # two lanes and 12 customs officers clear 500 trucks a day
+    assert overall[1] is Verdict.FAILS  # one lane and 4 officers do not
+    assert "## Service targets" in report
