@@ -70,20 +70,16 @@ from twin.recovery import (
     recovery_report,
     undisrupted,
 )
-from twin.report import (
-    WAITS_CAPTION,
-    WAITS_TITLE,
+from twin.command_reports import (
     RunEntry,
-    headline_lines,
-    headline_notes,
     recovery_lines,
     recovery_notes,
     run_entry,
-    wait_lines,
     write_comparison_report,
     write_recovery_report,
     write_sweep_report,
 )
+from twin.report import WAITS_CAPTION, WAITS_TITLE, headline_lines, headline_notes, wait_lines
 from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_scenario, usable_cpus
 from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (

@@ -44,7 +44,7 @@ from twin.stats import TRUSTED_REPLICATIONS, Interval, paired_difference, too_fe
 LOWER, HIGHER, NEUTRAL = "lower", "higher", "neutral"
 
 #: What ``gatetwin compare --out`` writes beside its runs' folders (``1-<name>``, ``2-<name>``, ...):
-#: the table, the chart, and the report for people (``twin.report.comparison_report``).
+#: the table, the chart, and the report for people (``twin.command_reports.comparison_report``).
 COMPARISON_CSV, COMPARISON_PLOT, COMPARISON_REPORT = "comparison.csv", "comparison.png", "comparison.md"
 _RUN_FOLDER = re.compile(r"[0-9]+-.+")
 

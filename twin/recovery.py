@@ -66,7 +66,7 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 RECOVERY_CSV = "recovery.csv"
 RECOVERY_PLOT = "recovery.png"
-#: The report for people ``gatetwin recovery --out`` writes beside them (``twin.report.recovery_markdown``).
+#: The report for people ``gatetwin recovery --out`` writes beside them (``twin.command_reports.recovery_markdown``).
 RECOVERY_REPORT = "recovery.md"
 #: The name given to a scenario run without its disruptions.
 UNDISRUPTED_SUFFIX = "-undisrupted"

@@ -13,7 +13,7 @@ difference from the first cell with its interval and verdict), and
 ``sweep.png``, the chosen KPIs against the first varied field with a line for each combination
 of the others, beside a results folder per cell (``1-<name>``, ``2-<name>``, ... as ``compare``
 writes them, each one a run the dashboard opens). ``sweep.md``, its report for people
-(``twin.report.sweep_report``), shows the console's table, built once here (``sweep_grid``).
+(``twin.command_reports.sweep_report``), shows the console's table, built once here (``sweep_grid``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
 from twin.targets import Target, Verdict, meets_all, smallest
 
 #: What ``gatetwin sweep --out`` writes beside its cells' folders: the table, the chart, and the
-#: report for people (``twin.report.sweep_report``).
+#: report for people (``twin.command_reports.sweep_report``).
 SWEEP_CSV, SWEEP_PLOT, SWEEP_REPORT = "sweep.csv", "sweep.png", "sweep.md"
 #: A sweep of more cells is refused: it is most likely a typing slip (a grid of 5 x 5 x 5 is
 #: 125 runs), and one can always sweep in parts.

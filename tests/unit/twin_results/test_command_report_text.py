@@ -21,7 +21,7 @@ from twin.compare import (
 from twin.plots import save_figure
 from twin.probes import TruckLog
 from twin.recovery import NORMAL_NOTE, Disruption, Recovery, RecoveryReport
-from twin.report import comparison_report, recovery_markdown, run_entry, write_comparison_report
+from twin.command_reports import comparison_report, recovery_markdown, run_entry, write_comparison_report
 from twin.results import REPORT_FILE, ReplicationResult, RunResult, make_manifest, summarize_run
 
 HOUR = 3600.0
