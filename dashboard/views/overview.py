@@ -21,10 +21,12 @@ from dashboard.analysis import (
     recovery_folder_of,
     uses_agents,
 )
+from dashboard.downloads import report_download, scenario_download
 from dashboard.recovery_panel import COMPARE_PAGE, measure_recovery
 from dashboard.ui import INTERVAL_HELP, first_line, page_setup, require_run, show_few_replications, show_figure, table
 from scenarios import describe
 from twin.plots import LEVEL_LABELS, levels_figure, time_distribution_figure
+from twin.results import SCENARIO_FILE
 
 page_setup("Overview")
 loaded = require_run()
@@ -81,8 +83,19 @@ if loaded is not None:
         with st.expander("The scenario", expanded=False):
             st.code(describe(scenario), language=None)
             st.caption("Hours, warm-up, replications and seed are this run's own, as its manifest records them.")
+            name, data = scenario_download(loaded)
+            st.download_button("Download the scenario as run (YAML)", data, file_name=name, mime="application/x-yaml",
+                               key="overview.scenario_yaml", icon=":material/download:",
+                               help="Every field written out, with this run's hours, replications and seed: "
+                                    f"'gatetwin run {name}' runs it again with the same results.")
     else:
-        st.caption("The scenario file of this run is not known here (it is not in the library with this hash).")
+        st.caption(f"The scenario of this run is not known here: its folder has no {SCENARIO_FILE} (an older "
+                   "version wrote it) and no library scenario has its hash.")
+    name, data = report_download(loaded)
+    st.download_button("Download the run's report (Markdown)", data, file_name=name, mime="text/markdown",
+                       key="overview.report_md", icon=":material/description:",
+                       help="How the run went, what was run, the headline KPIs, where trucks waited longest, the "
+                            "invariants and every KPI, as 'gatetwin run --out' writes it in report.md.")
 
     trucks = pd.concat([rep.trucks for rep in run.replications], ignore_index=True)
     measured_from = run.replications[0].measured_from
