@@ -44,6 +44,7 @@ from scenarios import (
     run_settings_in,
     scenario_file,
     scenario_hash,
+    scenario_yaml,
     split_variant,
     with_overrides,
     with_settings,
@@ -770,11 +771,20 @@ def scenarios_list() -> None:
 
 @scenarios_app.command("show")
 def scenarios_show(name: str = typer.Argument(..., help="A library name or a YAML file."),
-                   as_json: bool = typer.Option(False, "--json", help="The validated scenario as JSON.")) -> None:
-    """What a scenario describes (or its full validated content with --json)."""
-    scenario = _load(name)
+                   as_json: bool = typer.Option(False, "--json", help="The validated scenario as JSON."),
+                   as_yaml: bool = typer.Option(False, "--yaml", help="The validated scenario as a scenario file, "
+                                                                       "every field written out: a start for one's own."),
+                   settings: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=_SET_HELP)) -> None:
+    """What a scenario describes (or its full validated content with --json or --yaml)."""
+    if as_json and as_yaml:
+        _refuse("scenarios show", "give --json or --yaml, not both")
+    scenario = _load(name, settings)
     if as_json:
         typer.echo(json.dumps(scenario.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    elif as_yaml:
+        typer.echo(scenario_yaml(scenario, f"{scenario.name}, from {scenario_file(split_variant(name)[0])}"
+                                           f"{' with ' + ', '.join(settings) if settings else ''}: every field written "
+                                           "out, defaults included."), nl=False)
     else:
         typer.echo(describe(scenario))
         typer.echo(f"\nfile: {scenario_file(name)}")

@@ -457,3 +457,16 @@ def test_run_on_a_dask_cluster_writes_the_same_files_as_here(tmp_path: Path) -> 
     files = {p.name: p.read_bytes() for p in sorted((tmp_path / "a").iterdir()) if p.is_file()}
     assert "summary.json" in files and "trucks.parquet" in files
     assert files == {p.name: p.read_bytes() for p in sorted((tmp_path / "b").iterdir()) if p.is_file()}
+
+
+def test_scenarios_show_yaml_writes_a_file_that_reads_back_as_the_scenario_changes_included(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["scenarios", "show", "harvest_peak", "--yaml", "--set", "layout.entry_lanes=3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# harvest_peak-entry_lanes-3-")
+    path = tmp_path / "mine.yaml"
+    path.write_text(result.output, encoding="utf-8")
+    expected = with_settings(load_scenario("harvest_peak"), ["layout.entry_lanes=3"])
+    assert load_scenario(path) == expected and scenario_hash(load_scenario(path)) == scenario_hash(expected)
+    both = runner.invoke(app, ["scenarios", "show", "harvest_peak", "--yaml", "--json"])
+    assert both.exit_code == 2 and "give --json or --yaml, not both" in both.output
+
