@@ -44,6 +44,7 @@ from scenarios.loader import (
     validate_scenario,
     variant_name,
     with_overrides,
+    with_recorded_trucks,
     with_settings,
 )
 from scenarios.schema import CoreSettings, Run, Scenario
@@ -109,5 +110,6 @@ __all__ = [
     "run_settings_in",
     "variant_name",
     "with_overrides",
+    "with_recorded_trucks",
     "with_settings",
 ]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import ScenarioError, ScenarioIssue, issues_from_validation, shown
 from scenarios.partial import cross_field_issues
-from scenarios.recorded import expand_recorded_file
+from scenarios.recorded import expand_recorded_bytes, expand_recorded_file
 from scenarios.schema import Run, Scenario
 from scenarios.yaml_reader import read_yaml
 
@@ -268,6 +268,21 @@ def with_settings(scenario: Scenario, pairs: Sequence[str]) -> Scenario:
         return changed
     tag = scenario_hash(changed)[:6]
     return with_overrides(changed, name=variant_name(scenario.name, changes, tag))
+
+
+def with_recorded_trucks(scenario: Scenario, raw: bytes, file_name: str) -> Scenario:
+    """``scenario`` with its arrivals replaced by the recorded trucks of a CSV (``raw``, the
+    contents of ``file_name``: ``scenarios.recorded``), named as a variant of it; ``ScenarioError``
+    naming every problem of the file, or of the scenario with it."""
+    data = scenario.model_dump(mode="json")
+    data["demand"]["recorded"] = {"file": file_name}
+    where = f"{scenario.name} (recorded trucks)"
+    expanded, issues = expand_recorded_bytes(data, raw)
+    if issues:
+        raise ScenarioError(where, issues)
+    changed = validate_scenario(expanded, where)
+    tag = scenario_hash(changed)[:6]
+    return with_overrides(changed, name=variant_name(scenario.name, {"recorded": ""}, tag))
 
 
 #: Where the changes of a variant begin: "+" before a dotted key and "=".

@@ -23,6 +23,7 @@ from scenarios import (
     load_scenario,
     validate_scenario,
     with_overrides,
+    with_recorded_trucks,
     with_settings,
 )
 from scenarios.schema import Scenario
@@ -37,8 +38,9 @@ MAX_UPLOAD_BYTES = 1_000_000
 RUN_FIELDS = {"horizon_h": "Simulated hours", "replications": "Replications", "seed": "Seed"}
 
 
-def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
-    """Hours, replications and seed for ``scenario``, and a Run button; the request when pressed."""
+def run_controls(scenario: Scenario, key: str, recorded: bool = True) -> RunRequest | None:
+    """Hours, replications and seed for ``scenario``, changes to it, with ``recorded`` a CSV of
+    recorded trucks to replay at it, and a Run button; the request when pressed."""
     key = f"{key}.{scenario.name}"
     columns = st.columns(3)
     hours = columns[0].number_input(RUN_FIELDS["horizon_h"], min_value=0.5, max_value=24.0 * 60, step=1.0,
@@ -56,6 +58,12 @@ def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
              "'gatetwin scenarios show NAME --json') and a value written as in a scenario file. The run is "
              "named after its changes, so it is not taken for the scenario's own. Hours, replications and "
              "seed are set in the fields above, not here.")
+    record = st.file_uploader(
+        "Replay a recorded day (CSV, optional)", type=["csv"], key=f"{key}.recorded",
+        help="The trucks of a record arrive when it says, with what it says of them, instead of generated "
+             "arrivals: a header row, arrival first (06:12, or 2025-07-14 06:12), then optional direction, "
+             "vehicle_class, cargo, containers and crossing_mode columns. See 'A recorded day instead of generated "
+             "arrivals' in the README.") if recorded else None
     if not st.button("Run", key=f"{key}.run", type="primary", icon=":material/play_arrow:"):
         return None
     pairs = change_lines(changes)
@@ -63,6 +71,8 @@ def run_controls(scenario: Scenario, key: str) -> RunRequest | None:
         # The fields give the hours, replications and seed: a change setting them too is refused.
         problems = field_clashes(pairs, RUN_FIELDS, f"{scenario.name} (changes)")
         changed = None if problems else with_overrides(with_settings(scenario, pairs), horizon_h=float(hours))
+        if changed is not None and record is not None:
+            changed = with_recorded_trucks(changed, record.getvalue(), record.name)
     except ScenarioError as err:
         problems, changed = format_errors(err), None
     if changed is None:
@@ -181,7 +191,7 @@ with upload_tab:
             st.success(f"{upload.name}: a valid scenario, '{custom.name}'.")
             with st.expander("What this scenario describes", expanded=True):
                 st.code(describe(custom), language=None)
-            request = run_controls(custom, "run.upload")
+            request = run_controls(custom, "run.upload", recorded=wanted is None)
             if request is not None:
                 request_runs([request], group="run")
                 post_message("info", f"Started {request.scenario.name}: its progress shows in the sidebar.")

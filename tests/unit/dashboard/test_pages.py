@@ -964,3 +964,26 @@ def test_an_uploaded_scenario_that_reads_recorded_trucks_asks_for_them_and_runs_
     go(app, "views/overview.py")
     assert not app.error
     assert any("Demand: recorded, 3 trucks from records/day.csv over 1 day(s)" in block.value for block in app.code)
+
+
+def test_a_library_scenario_replays_a_recorded_day_uploaded_beside_it() -> None:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    go(app, "views/run.py")
+    app.selectbox(key="run.library").set_value("huu_nghi_2025").run()
+    app.number_input(key="run.library.huu_nghi_2025.hours").set_value(2.0).run()
+    app.file_uploader(key="run.library.huu_nghi_2025.recorded").set_value(
+        ("day.csv", b"arrival,direction\n00:10,north\n", "text/csv")).run()
+    app.button(key="run.library.huu_nghi_2025.run").click().run()
+    assert [error.value for error in app.error] == [
+        "huu_nghi_2025 (recorded trucks): demand.recorded.file: day.csv, line 2, direction: unknown value: must be "
+        "one of 'export', 'import', 'transit' or 'temporary_import_reexport' (got 'north')"]
+    assert not any(info.value.startswith("Started") for info in app.info)  # nothing runs
+    app.file_uploader(key="run.library.huu_nghi_2025.recorded").set_value(
+        ("day.csv", b"arrival,direction\n00:10,export\n00:40,import\n01:05,import\n", "text/csv")).run()
+    app.button(key="run.library.huu_nghi_2025.run").click().run()
+    wait_for_runs(app)
+    shown = app.sidebar.selectbox(key="gatetwin.shown_widget").value
+    assert re.fullmatch(r"huu_nghi_2025-recorded-[0-9a-f]{6} · seed 870 · 1 rep · 2 h", shown), shown
+    go(app, "views/overview.py")
+    assert any("Demand: recorded, 3 trucks from day.csv over 1 day(s)" in block.value for block in app.code)
