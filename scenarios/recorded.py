@@ -152,7 +152,7 @@ def read_recorded_csv(text: str, file: str) -> tuple[list[dict[str, Any]], list[
         issues.append(ScenarioIssue(where, f"{file}, line 1: no 'arrival' column; every truck needs its arrival time"))
     if issues:
         return [], issues
-    dated: list[tuple[int, date, float]] = []  # line, date, hour of day: days are counted once all are read
+    dated: list[tuple[int, date, float]] = []  # truck, date, hour of day: days are counted once all are read
     trucks: list[dict[str, Any]] = []
     forms: set[str] = set()
     for line, row in enumerate(rows[1:], start=2):
@@ -170,7 +170,7 @@ def read_recorded_csv(text: str, file: str) -> tuple[list[dict[str, Any]], list[
         if clock is not None:
             forms.add("clock time")
             day = cells.get("day", "") or "0"
-            if not day.isdigit():
+            if not day.isdecimal():
                 problem(line, "day", "must be a whole number of days from 0", day)
                 continue
             truck["arrival_h"] = int(day) * HOURS_PER_DAY + clock
@@ -196,7 +196,7 @@ def read_recorded_csv(text: str, file: str) -> tuple[list[dict[str, Any]], list[
             continue
         if "containers" in truck:
             count = truck["containers"]
-            truck["containers"] = int(count) if count.isdigit() else count
+            truck["containers"] = int(count) if count.isdecimal() else count
         truck["_line"] = line
         trucks.append(truck)
     if len(forms) > 1:

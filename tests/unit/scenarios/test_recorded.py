@@ -93,6 +93,8 @@ def test_a_byte_order_mark_from_a_spreadsheet_does_not_hide_the_header(tmp_path:
     ("arrival,direction\n06:00\n", "day.csv, line 2, row: has 1 cells for 2 columns"),
     ("arrival,direction\n06:00,north\n", "day.csv, line 2, direction: unknown value: must be one of 'export'"),
     ("arrival,containers\n06:00,3\n", "day.csv, line 2, containers: must be <= 2 (got 3)"),
+    ("arrival,containers\n06:00,\u00b2\n", "day.csv, line 2, containers: "),
+    ("arrival,day\n06:00,\u00b2\n", "day.csv, line 2, day: must be a whole number of days from 0"),
     ("arrival,vehicle_class,containers\n06:00,truck,1\n",
      "day.csv, line 2, containers: only a container vehicle carries containers (vehicle_class is truck)"),
     ("arrival,crossing_mode\n06:00,agv_lane\n",
