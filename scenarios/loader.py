@@ -122,8 +122,13 @@ def validate_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None
 
 
 def canonical_json(scenario: Scenario) -> str:
-    """The scenario as canonical JSON: sorted keys, no whitespace, every default written out."""
-    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """The scenario as canonical JSON: sorted keys, no whitespace, every default written out but
+    ``demand.recorded`` when there is no record (so a scenario without one keeps the hash it had
+    before scenarios could hold one, and results written then still name it)."""
+    data = scenario.model_dump(mode="json")
+    if data["demand"].get("recorded") is None:
+        del data["demand"]["recorded"]
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -92,7 +92,9 @@ def test_any_change_changes_the_hash_and_no_two_changes_collide() -> None:
 def test_the_canonical_json_writes_every_default_with_sorted_keys(write: Write) -> None:
     scenario = load_scenario(write(MINIMAL_YAML))
     text = canonical_json(scenario)
-    assert json.loads(text) == scenario.model_dump(mode="json")
+    every = scenario.model_dump(mode="json")
+    del every["demand"]["recorded"]  # no record: left out, as before scenarios could hold one
+    assert json.loads(text) == every
     assert list(json.loads(text)) == sorted(scenario.model_dump())
     assert '"run":{"horizon_h":24.0,"replications":1,"seed":0,"warmup_h":0.0}' in text
 

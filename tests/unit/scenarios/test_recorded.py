@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.enums import CrossingMode, Direction, GoodsCategory, VehicleClass
-from scenarios import ScenarioError, load_scenario, scenario_hash, scenario_yaml, with_overrides, with_settings
+from scenarios import ScenarioError, canonical_json, load_scenario, scenario_hash, scenario_yaml, with_overrides, with_settings
 from scenarios.recorded import read_recorded_csv
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "scenarios" / "examples" / "huu_nghi_recorded_day.csv"
@@ -181,3 +181,10 @@ def test_the_example_record_reads_as_the_platform_export_it_stands_for() -> None
     assert issues == [] and len(trucks) == 858
     hours = [truck["arrival_h"] for truck in trucks]
     assert hours == sorted(hours) and 0 <= hours[0] and hours[-1] < 24
+
+
+def test_a_scenario_without_a_record_is_hashed_as_before_scenarios_could_hold_one() -> None:
+    plain = load_scenario("huu_nghi_2025")
+    assert '"recorded"' not in canonical_json(plain)  # the hash results written earlier name
+    recorded = with_overrides(plain, **{"demand.recorded": {"trucks": [{"arrival_h": 6.0}]}})
+    assert '"recorded"' in canonical_json(recorded) and scenario_hash(recorded) != scenario_hash(plain)
