@@ -11,7 +11,7 @@ runs give the same report, byte for byte.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -128,6 +128,15 @@ def _failures(what: str, entries: Sequence[RunEntry], names: Sequence[str], stop
     return lines
 
 
+def _how_it_went(what: str, entries: Sequence[RunEntry], names: Sequence[str], stopped: str,
+                 finished: Callable[[str], str]) -> list[str]:
+    """A report's opening: which runs failed and why, or ``finished`` of the replications each run
+    was asked for ("3", or "2 or 3")."""
+    if any(entry.failed for entry in entries):
+        return [*_failures(what, entries, names, stopped), ""]
+    return [finished(" or ".join(map(str, sorted({entry.asked for entry in entries})))), ""]
+
+
 def _few(name: str, n: int) -> list[str]:
     few = few_replications_warning({name: n})
     if few:
@@ -184,12 +193,9 @@ def comparison_report(entries: Sequence[RunEntry], table: pd.DataFrame | None, o
     names = [f"{letters[entry.label]} ({entry.label})" for entry in entries]
     baseline = entries[0].label if entries else "-"
     lines = [f"# Comparison with {baseline}", ""]
-    if any(entry.failed for entry in entries):
-        lines += [*_failures("comparison", entries, names, "the runs were not compared"), ""]
-    else:
-        asked = sorted({entry.asked for entry in entries})
-        lines += [f"Finished: {len(entries)} runs of {' or '.join(map(str, asked))} replications each, compared KPI "
-                  f"by KPI with {letters.get(baseline, 'A')}, the baseline.", ""]
+    lines += _how_it_went("comparison", entries, names, "the runs were not compared",
+                          lambda asked: f"Finished: {len(entries)} runs of {asked} replications each, compared KPI by "
+                                        f"KPI with {letters.get(baseline, 'A')}, the baseline.")
     lines += ["## The runs", ""]
     rows = [(letters[e.label] + (" (baseline)" if i == 0 else ""), e.label, e.scenario_name, f"`{e.scenario_hash}`",
              str(e.seed), hours_text(e.hours), _replications(e), _report_link(e, out_dir)) for i, e in enumerate(entries)]
@@ -242,12 +248,9 @@ def sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cel
     out_dir = Path(out_dir)
     names = [f"cell {cell.index + 1} ({cell.label})" for cell in cells]
     lines = [f"# Sweep of {scenario_name}", ""]
-    if any(entry.failed for entry in entries):
-        lines += [*_failures("sweep", entries, names, "the cells were not compared"), ""]
-    else:
-        asked = sorted({entry.asked for entry in entries})
-        lines += [f"Finished: {len(cells)} cell(s) of {' or '.join(map(str, asked))} replications each, compared with "
-                  "cell 1.", ""]
+    lines += _how_it_went("sweep", entries, names, "the cells were not compared",
+                          lambda asked: f"Finished: {len(cells)} cell(s) of {asked} replications each, compared with "
+                                        "cell 1.")
     lines += ["## What was varied", ""]
     lines += markdown_table(("field", "key", "values"),
                             ((name, f"`{vary.key}`", ", ".join(vary.texts))
