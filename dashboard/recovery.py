@@ -26,6 +26,7 @@ import pandas as pd
 from dashboard.jobs import JobKey, RunRequest
 from scenarios import scenario_hash
 from scenarios.schema import Scenario
+from twin.command_reports import run_entry, write_recovery_report
 from twin.compare import replication_ids, run_folder_names, unfinished
 from twin.plots import DPI
 from twin.recovery import (
@@ -154,7 +155,7 @@ def write_recovery(folder: Path, report: RecoveryReport, png: bytes, disrupted: 
                    baseline: tuple[RunResult, Path | None]) -> Path:
     """Write the recovery into ``folder`` as ``gatetwin recovery --out`` does: the run without the
     disruptions in ``1-<name>-undisrupted``, the run with them in ``2-<name>`` (each copied from
-    its results folder, when it has one), ``recovery.csv`` and ``recovery.png``. Written beside
+    its results folder, when it has one), ``recovery.csv``, ``recovery.png`` and ``recovery.md``. Written beside
     it first and moved into place whole, so a folder there is complete; a folder already there
     is kept as it is. ``OSError`` when it cannot be written."""
     folder = Path(folder)
@@ -168,6 +169,9 @@ def write_recovery(folder: Path, report: RecoveryReport, png: bytes, disrupted: 
             _copy_run(run, source, draft / name)
         report.table().to_csv(draft / RECOVERY_CSV, index=False)
         (draft / RECOVERY_PLOT).write_bytes(png)
+        entries = [run_entry(label, run, name) for (run, _), label, name
+                   in zip((baseline, disrupted), ("without its disruptions", "as given"), names, strict=True)]
+        write_recovery_report(disrupted[0].scenario_name, report.disruptions, entries, report, draft)
         try:
             draft.rename(folder)
         except OSError:

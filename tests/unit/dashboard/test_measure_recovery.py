@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -34,7 +36,16 @@ from tests.unit.dashboard.support import (
     write_failed_run,
 )
 from twin.compare import replication_ids, run_folder_names, with_ci
-from twin.recovery import LABELS, NOT_YET, RECOVERY_CSV, RECOVERY_PLOT, figure_interval, recovery_report, undisrupted
+from twin.recovery import (
+    LABELS,
+    NOT_YET,
+    RECOVERY_CSV,
+    RECOVERY_PLOT,
+    RECOVERY_REPORT,
+    figure_interval,
+    recovery_report,
+    undisrupted,
+)
 from twin.results import SCENARIO_FILE, SUMMARY_FILE, RunResult, load_results
 from twin.run import RunOptions, run_scenario
 
@@ -183,6 +194,10 @@ def test_measuring_runs_the_scenario_without_its_disruptions_once_with_the_same_
     without, with_outage = (folder / name for name in run_folder_names([UNDISRUPTED, OUTAGE_SCENARIO]))
     pd.testing.assert_frame_equal(pd.read_csv(folder / RECOVERY_CSV), expected_recovery, check_dtype=False)
     assert (folder / RECOVERY_PLOT).read_bytes().startswith(b"\x89PNG")
+    report = (folder / RECOVERY_REPORT).read_text(encoding="utf-8")
+    assert report.startswith(f"# Recovery: {OUTAGE_SCENARIO}\n\nFinished: both runs, 2 replication(s) each.")
+    for link in re.findall(r"\]\(([^)]+)\)", report):
+        assert (folder / unquote(link)).is_file(), link
     for saved, run in ((without, undisrupted_run), (with_outage, load_results(outage_run_folder))):
         for mine, theirs in zip(load_results(saved).replications, run.replications, strict=True):
             pd.testing.assert_frame_equal(mine.trucks, theirs.trucks)
