@@ -7,6 +7,7 @@ import io
 import re
 from pathlib import Path
 
+from twin.calibration import CALIBRATION_REPORT
 from twin.compare import COMPARISON_REPORT
 from twin.recovery import RECOVERY_REPORT
 from twin.results import REPORT_FILE, SCENARIO_FILE
@@ -31,7 +32,7 @@ def test_the_readme_example_feeds_events_and_prints_commands() -> None:
 _MADE_BY_RUNS = ("out/", ".venv/")
 #: Files every results folder holds, and the reports of compare, sweep and recovery, which the
 #: README names by their own names.
-_RESULTS_FILES = (REPORT_FILE, SCENARIO_FILE, COMPARISON_REPORT, SWEEP_REPORT, RECOVERY_REPORT)
+_RESULTS_FILES = (REPORT_FILE, SCENARIO_FILE, COMPARISON_REPORT, SWEEP_REPORT, RECOVERY_REPORT, CALIBRATION_REPORT)
 
 
 def test_every_file_the_readme_names_is_in_the_repository() -> None:

@@ -44,6 +44,7 @@ import pandas as pd
 from scenarios import load_scenario, with_overrides, with_settings
 from scenarios.loader import scenario_hash
 from scenarios.schema import Scenario
+from twin.report import markdown_table
 from twin.results import ReplicationResult, make_manifest
 from twin.run import run_replication
 from twin.stats import UNBOUNDED, clip_interval, mean_ci
@@ -56,6 +57,7 @@ Z95 = 1.959963984540054
 NOT_NEGATIVE = (0.0, math.inf)
 CALIBRATION_CSV = "calibration.csv"
 CALIBRATION_JSON = "calibration.json"
+CALIBRATION_REPORT = "calibration.md"
 
 
 class Rule(str, Enum):
@@ -623,14 +625,16 @@ def calibration_document(report: CalibrationReport) -> dict[str, Any]:
 
 
 def write_calibration(report: CalibrationReport, out_dir: Path) -> list[Path]:
-    """Write ``calibration.csv`` (one row per check) and ``calibration.json`` into ``out_dir``."""
+    """Write ``calibration.csv`` (one row per check), ``calibration.json`` and ``calibration.md``
+    (the report for people: ``calibration_markdown``) into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame([check_row(r) for r in report.results])
     table.to_csv(out_dir / CALIBRATION_CSV, index=False, lineterminator="\n")
     text = json.dumps(calibration_document(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     (out_dir / CALIBRATION_JSON).write_text(text, encoding="utf-8")
-    return [out_dir / CALIBRATION_CSV, out_dir / CALIBRATION_JSON]
+    (out_dir / CALIBRATION_REPORT).write_text(calibration_markdown(report), encoding="utf-8")
+    return [out_dir / CALIBRATION_CSV, out_dir / CALIBRATION_JSON, out_dir / CALIBRATION_REPORT]
 
 
 # --- text -------------------------------------------------------------------------------------------
@@ -655,3 +659,55 @@ def format_measured(result: CheckResult) -> str:
     if math.isnan(estimate.low):
         return _figure(estimate.value)
     return f"{_figure(estimate.value)} [{_figure(estimate.low)}, {_figure(estimate.high)}]"
+
+
+#: What the rules mean, under the table of checks.
+RULES_CAPTION = ("overlap: the interval overlaps the public range; contains: the public figure lies in the interval; "
+                 "within: the whole interval lies in the public range.")
+CHECKS_HEADER = ("check", "figure", "source", "scenario", "measured [95 % interval]", "public", "rule", "verdict",
+                 "figure is")
+
+
+def check_rows(report: CalibrationReport) -> list[tuple[str, ...]]:
+    """Each check as the console and ``calibration.md`` show it (``CHECKS_HEADER``)."""
+    return [(r.check.name, r.check.figure, r.check.source, r.check.run, format_measured(r),
+             f"{r.check.public} {r.check.unit}", r.check.rule.value, "agrees" if r.agrees else "disagrees",
+             r.check.kind.value) for r in report.results]
+
+
+def seeds_text(report: CalibrationReport) -> str:
+    """Which seeds the runs had, in words."""
+    return "each scenario's own seed" if report.seed is None else f"seed {report.seed}"
+
+
+def calibration_markdown(report: CalibrationReport) -> str:
+    """``calibration.md``: the verdict, each check against its public figure (the console's table),
+    why each check holds its figure so, the runs measured and the files beside it. It holds no
+    wall-clock time: the same runs give the same report, byte for byte."""
+    lines = ["# Calibration: the library against the public figures it cites", ""]
+    disagree = [r.check.name for r in report.results if not r.agrees]
+    verdict = (f"All {len(report.results)} checks agree." if not disagree else
+               f"{len(disagree)} of {len(report.results)} checks disagree: {', '.join(disagree)}.")
+    lines += [f"{verdict} {report.replications} replication(s) per scenario, {seeds_text(report)}, 95 % intervals.", ""]
+    errors = [(r.check.name, r.error.splitlines()[0]) for r in report.results if r.error]
+    if errors:
+        lines += ["Checks whose run failed:", "", *(f"- `{name}`: {first}" for name, first in errors), ""]
+    lines += ["## The checks", ""]
+    lines += markdown_table(CHECKS_HEADER, check_rows(report), (False, False, False, False, True, True, False, False, False))
+    lines += ["", RULES_CAPTION, "", "## Why each check holds its figure so", ""]
+    lines += [f"- `{r.check.name}` ({r.check.measures}): {r.check.justification}" for r in report.results]
+    lines += ["", "## The runs measured", ""]
+    rows = [(key, record.scenario_name, f"`{record.scenario_hash}`", str(record.seed), f"{record.spec.horizon_h:g}",
+             f"{record.spec.warmup_h:g}", ", ".join(f"`{s}`" for s in record.spec.settings) or "—",
+             str(len(record.replications)), (record.failed or "").splitlines()[0] if record.failed else "")
+            for key, record in report.runs.items()]
+    lines += markdown_table(("run", "scenario", "scenario hash", "seed", "hours", "warm-up (h)", "changes",
+                             "replications", "failed"), rows, (False, False, False, True, True, True, False, True, False))
+    versions = make_manifest("calibration", "", 0, 0)["versions"]
+    lines += ["", "Versions: " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())) + ".", "",
+              "## Files in this folder", "",
+              f"- `{CALIBRATION_CSV}`: a row per check: the figure, its source, what was measured with its interval, "
+              "the public range, the rule and the verdict",
+              f"- `{CALIBRATION_JSON}`: the same with each replication's value, and the runs", ""]
+    return "\n".join(lines)
+

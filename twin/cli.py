@@ -682,8 +682,8 @@ _CALIBRATION_HELP = (
     "Mong Cai trucks a day, the harvest-peak demand, the customs channel shares, plate-camera reads, the "
     "scanner's rate, the automated border check, the fees, the Tet closure and surge.\n\n"
     "Each check runs its scenario for the horizon it needs (a day after a day's warm-up for figures per day, "
-    "11 days for Tet), so there is no --hours. Prints the table and writes calibration.csv and "
-    "calibration.json to --out. Exit code 0 when every check agrees, 1 when one disagrees or its run failed, "
+    "11 days for Tet), so there is no --hours. Prints the table and writes calibration.csv, "
+    "calibration.json and calibration.md (its report) to --out. Exit code 0 when every check agrees, 1 when one disagrees or its run failed, "
     "2 for bad input."
 )
 
@@ -726,24 +726,14 @@ def calibration(
                 typer.echo(line, err=True)
             raise typer.Exit(code=2) from None
     cal.write_calibration(report, out)
-    seeds = "each scenario's own seed" if seed is None else f"seed {seed}"
-    table = Table(title=f"calibration: {reps} replication(s) per scenario, {seeds}, 95 % intervals",
-                  caption="overlap: the interval overlaps the public range; contains: the public figure lies in the "
-                          "interval; within: the whole interval lies in the public range.")
-    table.add_column("check", no_wrap=True)
-    table.add_column("figure")
-    table.add_column("source")
-    table.add_column("scenario", no_wrap=True)
-    table.add_column("measured [95 % interval]", justify="right")
-    table.add_column("public", justify="right")
-    table.add_column("rule")
-    table.add_column("verdict", no_wrap=True)
-    table.add_column("figure is")
-    for result in report.results:
-        check = result.check
-        verdict = "[green]agrees[/green]" if result.agrees else "[red]disagrees[/red]"
-        table.add_row(check.name, check.figure, check.source, check.run, cal.format_measured(result),
-                      f"{check.public} {check.unit}", check.rule.value, verdict, check.kind.value)
+    table = Table(title=f"calibration: {reps} replication(s) per scenario, {cal.seeds_text(report)}, 95 % intervals",
+                  caption=cal.RULES_CAPTION)
+    for name in cal.CHECKS_HEADER:
+        table.add_column(name, justify="right" if name.startswith(("measured", "public")) else "left",
+                         no_wrap=name in ("check", "scenario", "verdict"))
+    for row in cal.check_rows(report):
+        colour = "green" if row[7] == "agrees" else "red"
+        table.add_row(*row[:7], f"[{colour}]{row[7]}[/{colour}]", row[8])
     Console(width=max(200, Console().width)).print(table)
     for result in report.results:
         if result.error:

@@ -149,6 +149,18 @@ def test_the_command_writes_the_table_files_and_exits_0_when_every_check_agrees(
     assert len(document["checks"][0]["per_replication"]) == 2
     lines = (tmp_path / cal.CALIBRATION_CSV).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("check,figure,source,scenario,kind") and len(lines) == 3
+    report = (tmp_path / cal.CALIBRATION_REPORT).read_text(encoding="utf-8")
+    assert "All 2 checks agree. 2 replication(s) per scenario, each scenario's own seed, 95 % intervals." in report
+    for check in document["checks"]:  # the table's figures are those of calibration.json
+        row = next(line for line in report.splitlines() if line.startswith(f"| {check['check']} |"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[6:8] == [check["rule"], "agrees"]
+        if check["unit"] == "VND":  # a fee is shown as the range of fees charged
+            assert cells[4] == f"{check['ci_low']:,.0f}–{check['ci_high']:,.0f}"
+        else:
+            assert cells[4] == f"{check['measured']:.3g} [{check['ci_low']:.3g}, {check['ci_high']:.3g}]"
+        assert f"- `{check['check']}` ({check['measures']}): {check['justification']}" in report
+    assert f"| huu_nghi_2025 | huu_nghi_2025 | `{document['runs']['huu_nghi_2025']['scenario_hash']}` |" in report
 
 
 def test_the_command_exits_1_and_names_the_check_that_disagrees(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -159,6 +171,9 @@ def test_the_command_exits_1_and_names_the_check_that_disagrees(monkeypatch: pyt
     assert result.exit_code == 1, result.output
     assert "1 of 2 checks disagree: fees_per_trip" in result.output
     assert (tmp_path / cal.CALIBRATION_CSV).is_file()
+    report = (tmp_path / cal.CALIBRATION_REPORT).read_text(encoding="utf-8")
+    assert report.splitlines()[2].startswith("1 of 2 checks disagree: fees_per_trip.")
+    assert "| fees_per_trip |" in report and "| disagrees |" in report
 
 
 def test_the_command_refuses_an_unknown_check_with_exit_code_2(quick: None, tmp_path: Path) -> None:
@@ -172,7 +187,7 @@ def test_the_same_seed_writes_the_same_files_whatever_the_jobs(quick: None, tmp_
         result = runner.invoke(app, ["calibration", "--reps", "2", "--seed", "7", "--jobs", jobs,
                                      "--out", str(tmp_path / folder), "--quiet"])
         assert result.exit_code == 0, result.output
-    for name in (cal.CALIBRATION_CSV, cal.CALIBRATION_JSON):
+    for name in (cal.CALIBRATION_CSV, cal.CALIBRATION_JSON, cal.CALIBRATION_REPORT):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     other = runner.invoke(app, ["calibration", "--reps", "2", "--seed", "8", "--jobs", "1",
                                 "--out", str(tmp_path / "c"), "--quiet"])
