@@ -400,6 +400,11 @@ def pending_runs() -> list[Pending]:
     return pending
 
 
+def _source_of(job: RunJob) -> str:
+    """Where a run the dashboard ran comes from, as the pages name it."""
+    return f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
+
+
 def collect_finished() -> list[LoadedRun]:
     """Open this session's finished runs; post a message for each failed or cancelled one.
 
@@ -426,8 +431,7 @@ def collect_finished() -> list[LoadedRun]:
                 post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
             if asked and item.group == RECOVERY_GROUP:
                 continue  # opened beside the runs measured
-            source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
-            loaded = add_run(job.result, source, job.request.scenario,
+            loaded = add_run(job.result, _source_of(job), job.request.scenario,
                              show=item.group not in ("compare", RECOVERY_GROUP), folder=job.out_dir)
             opened.append(loaded)
             if item.group == "compare":
@@ -531,8 +535,7 @@ def finish_recovery(disrupted: LoadedRun, job: RunJob) -> Measured:
     if measured.saved:
         open_recovery_runs(disrupted, folder)
     elif measured.table is not None and job.result is not None:
-        source = f"run in the dashboard, saved to {job.out_dir}" if job.out_dir is not None else "run in the dashboard"
-        baseline = add_run(job.result, source, job.request.scenario, show=False, folder=job.out_dir)
+        baseline = add_run(job.result, _source_of(job), job.request.scenario, show=False, folder=job.out_dir)
         compare_next([baseline.label, _still_open(disrupted).label])
     return measured
 

@@ -513,7 +513,7 @@ def describe_pairing(table: pd.DataFrame) -> str:
 @dataclass(frozen=True)
 class Grid:
     """A table as the console prints it and a report writes it: one list of rows of text, shown
-    by ``rich_table`` on the console and as Markdown by ``twin.report``."""
+    by ``rich_table`` on the console and as Markdown by ``twin.command_reports``."""
 
     title: str
     header: tuple[str, ...]

@@ -249,7 +249,8 @@ def make_trucks(scenario: Scenario, streams: Streams, declarants: list[str] | No
         # What a record says of a truck is taken as it is; the rest is drawn, in the same order.
         direction: Direction = (record.direction if record is not None and record.direction is not None
                                 else directions.pick(rng))  # type: ignore[assignment]
-        vehicle_class: VehicleClass = (_recorded_class(record) if record is not None and _recorded_class(record)
+        recorded_class = _recorded_class(record) if record is not None else None
+        vehicle_class: VehicleClass = (recorded_class if recorded_class is not None
                                        else vehicle_classes.pick(rng))  # type: ignore[assignment]
         category: GoodsCategory = (record.cargo if record is not None and record.cargo is not None
                                    else cargo.pick(rng))  # type: ignore[assignment]

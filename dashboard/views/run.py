@@ -93,11 +93,10 @@ def uploaded_data(name: str, data: bytes) -> Any:
     return read_yaml(text, name)
 
 
-def uploaded_scenario(name: str, data: bytes, recorded: bytes | None = None) -> Scenario:
-    """A scenario from an uploaded YAML file, its recorded trucks (``demand.recorded.file``)
-    from ``recorded``, the CSV uploaded beside it; ``ScenarioError`` (one issue per problem)
-    otherwise."""
-    sections = uploaded_data(name, data)
+def uploaded_scenario(name: str, sections: Any, recorded: bytes | None = None) -> Scenario:
+    """A scenario from the sections of an uploaded YAML file (``uploaded_data``), its recorded
+    trucks (``demand.recorded.file``) from ``recorded``, the CSV uploaded beside it;
+    ``ScenarioError`` (one issue per problem) otherwise."""
     wanted = recorded_file_named(sections)
     if wanted is not None and recorded is None:
         raise ScenarioError(name, [ScenarioIssue("demand.recorded.file", f"reads its trucks from {wanted}: upload "
@@ -166,12 +165,14 @@ with library_tab:
 with upload_tab:
     upload = st.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="run.upload",
                               help="The format of scenarios/library/*.yaml; see 'gatetwin scenarios show NAME --json'.")
-    record_upload, wanted = None, None
+    record_upload, wanted, sections = None, None, None
+    problem: ScenarioError | None = None
     if upload is not None:
         try:
-            wanted = recorded_file_named(uploaded_data(upload.name, upload.getvalue()))
-        except ScenarioError:
-            pass  # uploaded_scenario says what is wrong
+            sections = uploaded_data(upload.name, upload.getvalue())
+        except ScenarioError as err:
+            problem = err
+        wanted = recorded_file_named(sections)
         if wanted is not None:
             record_upload = st.file_uploader(
                 f"Recorded trucks ({wanted})", type=["csv"], key="run.upload.recorded",
@@ -180,14 +181,18 @@ with upload_tab:
             if record_upload is None:
                 st.info(f"{upload.name} reads its trucks from {wanted}: upload that file to check and run the scenario.")
     if upload is not None and (wanted is None or record_upload is not None):
-        try:
-            custom = uploaded_scenario(upload.name, upload.getvalue(),
-                                       record_upload.getvalue() if record_upload is not None else None)
-        except ScenarioError as err:
-            st.error(f"{upload.name} is not a valid scenario ({len(err.errors)} problem(s)):")
-            for line in format_errors(err):
+        custom = None
+        if problem is None:
+            try:
+                custom = uploaded_scenario(upload.name, sections,
+                                           record_upload.getvalue() if record_upload is not None else None)
+            except ScenarioError as err:
+                problem = err
+        if problem is not None:
+            st.error(f"{upload.name} is not a valid scenario ({len(problem.errors)} problem(s)):")
+            for line in format_errors(problem):
                 st.error(line)
-        else:
+        elif custom is not None:
             st.success(f"{upload.name}: a valid scenario, '{custom.name}'.")
             with st.expander("What this scenario describes", expanded=True):
                 st.code(describe(custom), language=None)
