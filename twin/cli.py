@@ -53,14 +53,7 @@ from scenarios.schema import Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
 from twin.compare import few_replications_warning, rich_table
-from twin.results import (
-    KPI_UNITS,
-    REPORT_FILE,
-    SUMMARY_FILE,
-    ReplicationResult,
-    RunResult,
-    kpi_order,
-)
+from twin.results import REPORT_FILE, SUMMARY_FILE, ReplicationResult, RunResult
 from twin.recovery import (
     RECOVERY_CSV,
     RECOVERY_PLOT,
@@ -78,6 +71,7 @@ from twin.command_reports import (
     run_entry,
     write_comparison_report,
     write_recovery_report,
+    write_sweep,
     write_sweep_report,
 )
 from twin.report import WAITS_CAPTION, WAITS_TITLE, headline_lines, headline_notes, wait_lines
@@ -85,23 +79,23 @@ from twin.run import InvariantViolation, RunOptions, finish_run, run_cells, run_
 from twin.stats import TRUSTED_REPLICATIONS
 from twin.sweep import (
     DEFAULT_KPIS,
+    KPI_CHOICES,
     MAX_CELLS,
     SWEEP_CSV,
     SWEEP_PLOT,
     SWEEP_REPORT,
+    cell_scenarios,
     describe_cells,
     format_sweep,
     judge_targets,
     known_kpi,
+    parse_targets,
     parse_vary,
     sweep_cells,
-    sweep_plot,
     sweep_table,
     targets_grid,
     targets_verdict,
-    with_targets,
 )
-from twin.targets import parse_target
 
 app = typer.Typer(help="gatetwin: a digital twin and test-bed for digital road-freight border gates.\n\n"
                        "With no command, gatetwin runs the default scenario (huu_nghi_2025, one day) end to end, "
@@ -609,20 +603,18 @@ def sweep(
 ) -> None:
     """Run a scenario over a grid of values (see ``_SWEEP_HELP``)."""
     from twin.compare import clear_comparison, compare_runs, run_folder_names
-    from twin.plots import save_figure
 
     _refuse_clashes("sweep", settings, ["replications", *(s for s, v in (("horizon_h", hours), ("seed", seed))
                                                          if v is not None)])
-    choices = f"one of {', '.join(kpi_order(KPI_UNITS))}, or a station's or agency's NAME_utilisation / NAME_mean_wait"
     unknown = [k for k in kpis if not known_kpi(k)]
     if unknown:
-        _refuse("sweep", f"--kpi {', '.join(unknown)}: no such KPI ({choices})")
-    targets = []
-    for text in meet:
-        try:
-            targets.append(parse_target(text, known_kpi, choices))
-        except ValueError as exc:
-            _refuse("sweep", str(exc))
+        _refuse("sweep", f"--kpi {', '.join(unknown)}: no such KPI ({KPI_CHOICES})")
+    try:
+        targets = parse_targets(meet)
+    except ValueError as exc:
+        for line in str(exc).splitlines()[:-1]:
+            typer.echo(f"gatetwin sweep: {line}", err=True)
+        _refuse("sweep", str(exc).splitlines()[-1])
     try:
         varies = parse_vary(vary)
     except ScenarioError as err:
@@ -634,20 +626,10 @@ def sweep(
         _refuse("sweep", f"{len(cells)} cells: at most {MAX_CELLS}; sweep fewer values, or in parts")
     base = _load(scenario, settings)
     # Every cell is made and checked before any runs, and every error of every cell is reported.
-    loaded: list[Scenario] = []
-    problems: list[str] = []
-    for cell in cells:
-        try:
-            changed = with_settings(base, list(cell.settings))
-            loaded.append(with_overrides(changed, horizon_h=hours) if hours is not None else changed)
-        except ScenarioError as err:
-            problems += [f"cell {cell.index + 1} ({cell.label}): {line}" for line in format_errors(err)]
+    loaded, problems = cell_scenarios(base, cells, hours)
     if problems:
         for line in problems:
-            typer.echo(line, err=True)
-        if any("must be a list" in line for line in problems):
-            typer.echo("gatetwin sweep: a field that holds a list is varied with a list of lists, e.g. "
-                       "'layout.scanners=[[{type: portal, count: 1}], [{type: portal, count: 2}]]'", err=True)
+            typer.echo(line if line.startswith("cell ") else f"gatetwin sweep: {line}", err=True)
         raise typer.Exit(code=2)
     folders = run_folder_names([s.name for s in loaded])
     if out is not None:
@@ -671,9 +653,7 @@ def sweep(
         console.print(rich_table(targets_grid(outcome, cells)))
         console.print(targets_verdict(outcome, cells), highlight=False, markup=False)
     if out is not None:
-        (with_targets(table, outcome) if outcome is not None else table).to_csv(out / SWEEP_CSV, index=False)
-        save_figure(sweep_plot(table, shown), out / SWEEP_PLOT)
-        report = write_sweep_report(base.name, varies, cells, entries, table, shown, settings, out, outcome)
+        report = write_sweep(base.name, varies, cells, entries, table, shown, settings, out, outcome)
         typer.echo(f"sweep written to {out}; its report: {report}")
 
 

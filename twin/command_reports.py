@@ -31,6 +31,7 @@ from twin.compare import (
     interval_text,
     run_letters,
 )
+from twin.plots import save_figure
 from twin.recovery import (
     HOUR,
     LABELS,
@@ -55,7 +56,9 @@ from twin.sweep import (
     sweep_grid,
     targets_grid,
     targets_verdict,
+    sweep_plot,
     unreported_kpis,
+    with_targets,
 )
 
 
@@ -298,6 +301,18 @@ def write_sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequen
     """Write ``sweep.md`` into ``out_dir`` (after the table and chart); return its path."""
     return _write(out_dir, SWEEP_REPORT, sweep_report(scenario_name, varies, cells, entries, table, kpis, settings,
                                                       out_dir, targets))
+
+
+def write_sweep(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cell], entries: Sequence[RunEntry],
+                table: pd.DataFrame, kpis: Sequence[str], settings: Sequence[str], out_dir: Path,
+                targets: TargetOutcome | None = None) -> Path:
+    """Write a sweep's files into ``out_dir`` (beside its cells' folders): ``sweep.csv`` (with
+    the targets' verdicts, when there are targets), ``sweep.png`` and ``sweep.md``; return the
+    report's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (with_targets(table, targets) if targets is not None else table).to_csv(out_dir / SWEEP_CSV, index=False)
+    save_figure(sweep_plot(table, kpis), out_dir / SWEEP_PLOT)
+    return write_sweep_report(scenario_name, varies, cells, entries, table, kpis, settings, out_dir, targets)
 
 
 # --- recovery.md ----------------------------------------------------------------------------

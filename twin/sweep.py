@@ -31,8 +31,9 @@ import yaml
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from scenarios.errors import ScenarioError, ScenarioIssue
-from scenarios.loader import RUN_SETTINGS, read_setting, split_setting
+from scenarios.errors import ScenarioError, ScenarioIssue, format_errors
+from scenarios.loader import RUN_SETTINGS, read_setting, split_setting, with_overrides, with_settings
+from scenarios.schema import Scenario
 from twin.compare import (
     HIGHER,
     LOWER,
@@ -45,8 +46,8 @@ from twin.compare import (
     with_ci,
 )
 from twin.plots import error_bars
-from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_unit
-from twin.targets import Target, Verdict, meets_all, smallest
+from twin.results import KPI_UNITS, STATION_KPI_UNITS, kpi_order, kpi_unit
+from twin.targets import Target, Verdict, meets_all, parse_target, smallest
 
 #: What ``gatetwin sweep --out`` writes beside its cells' folders: the table, the chart, and the
 #: report for people (``twin.command_reports.sweep_report``).
@@ -153,6 +154,45 @@ def sweep_cells(varies: Sequence[Vary]) -> list[Cell]:
 def known_kpi(name: str) -> bool:
     """Whether ``name`` is a KPI a run can report: a run-level one, a station's or an agency's."""
     return name in KPI_UNITS or any(name.endswith(suffix) for suffix in STATION_KPI_UNITS)
+
+
+#: The KPIs a sweep shows or a target names, in words, for the messages that refuse another.
+KPI_CHOICES = f"one of {', '.join(kpi_order(KPI_UNITS))}, or a station's or agency's NAME_utilisation / NAME_mean_wait"
+#: Said beside the errors of a cell when one of them is a list field given a plain value.
+LIST_FIELD_HINT = ("a field that holds a list is varied with a list of lists, e.g. "
+                   "'layout.scanners=[[{type: portal, count: 1}], [{type: portal, count: 2}]]'")
+
+
+def parse_targets(texts: Sequence[str], where: str = "--meet") -> list[Target]:
+    """Service targets from ``KPI<=N`` / ``KPI>=N`` texts; ``ValueError`` naming every bad one at
+    once, a line each."""
+    targets: list[Target] = []
+    problems: list[str] = []
+    for text in texts:
+        try:
+            targets.append(parse_target(text, known_kpi, KPI_CHOICES, where))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ValueError("\n".join(problems))
+    return targets
+
+
+def cell_scenarios(base: Scenario, cells: Sequence[Cell], hours: float | None = None) -> tuple[list[Scenario], list[str]]:
+    """Each cell's scenario: ``base`` with the cell's changes (named as a variant, as
+    ``with_settings`` names one), run for ``hours`` when given; and every error of every cell,
+    a line each starting with the cell, so that all are made and checked before any runs."""
+    made: list[Scenario] = []
+    problems: list[str] = []
+    for cell in cells:
+        try:
+            changed = with_settings(base, list(cell.settings))
+            made.append(with_overrides(changed, horizon_h=hours) if hours is not None else changed)
+        except ScenarioError as err:
+            problems += [f"cell {cell.index + 1} ({cell.label}): {line}" for line in format_errors(err)]
+    if any("must be a list" in line for line in problems):
+        problems.append(LIST_FIELD_HINT)
+    return made, problems
 
 
 def sweep_table(comparison: pd.DataFrame, cells: Sequence[Cell]) -> pd.DataFrame:
