@@ -16,6 +16,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/replay.py", title="Gate replay", icon=":material/play_circle:", url_path="replay"),
     st.Page("views/compare.py", title="Compare layouts", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("views/sizing.py", title="Size the gate", icon=":material/straighten:", url_path="sizing"),
     st.Page("views/bottlenecks.py", title="Bottlenecks", icon=":material/traffic:", url_path="bottlenecks"),
     st.Page("views/agencies.py", title="Agencies and devices", icon=":material/badge:", url_path="agencies"),
     st.Page("views/run.py", title="Run or open", icon=":material/play_arrow:", url_path="run"),

@@ -20,6 +20,7 @@ import streamlit as st
 
 from dashboard.jobs import JobBoard, JobKey, JobStatus, RunJob, RunRequest
 from dashboard.recovery import figure_png, measure, recovery_folder, table_of, write_recovery
+from dashboard.sizing import SIZING_GROUP
 from scenarios import ScenarioError, library_names, load_scenario, scenario_hash, with_overrides
 from scenarios.schema import Scenario
 from twin.cli import DASHBOARD_RESULTS_ENV, DASHBOARD_RUNS_DIR, DASHBOARD_RUNS_ENV
@@ -409,7 +410,8 @@ def collect_finished() -> list[LoadedRun]:
     """Open this session's finished runs; post a message for each failed or cancelled one.
 
     Runs of the "compare" group are recorded by key with the label they opened under
-    (``compare_opened``), for the compare page to show the comparison it started.
+    (``compare_opened``), for the compare page to show the comparison it started. The cells of a
+    sizing (``SIZING_GROUP``) are not opened: the sizing page reads them off the board.
     """
     board = job_board()
     opened: list[LoadedRun] = []
@@ -431,6 +433,8 @@ def collect_finished() -> list[LoadedRun]:
                 post_message("warning", f"{job.label}: finished, but {job.problem.splitlines()[0]}")
             if asked and item.group == RECOVERY_GROUP:
                 continue  # opened beside the runs measured
+            if item.group == SIZING_GROUP:
+                continue  # a cell of a sizing: the sizing page follows it (dashboard.sizing)
             loaded = add_run(job.result, _source_of(job), job.request.scenario,
                              show=item.group not in ("compare", RECOVERY_GROUP), folder=job.out_dir)
             opened.append(loaded)

@@ -48,11 +48,12 @@ PAGES = {
     "overview": ("", "Trucks cleared per day"),
     "replay": ("replay", "Trucks at each place over the run"),
     "compare": ("compare", "Runs to compare"),
+    "sizing": ("sizing", "Fields to vary, with the values to try"),
     "bottlenecks": ("bottlenecks", "Where the queue forms first"),
     "agencies": ("agencies", "What the outages did"),
     "run": ("run", "Open results"),
 }
-NAVIGATION = ["Overview", "Gate replay", "Compare layouts", "Bottlenecks", "Agencies and devices", "Run or open"]
+NAVIGATION = ["Overview", "Gate replay", "Compare layouts", "Size the gate", "Bottlenecks", "Agencies and devices", "Run or open"]
 
 
 def _in_ci() -> bool:
@@ -170,7 +171,7 @@ def test_every_page_draws_without_an_error_in_a_real_browser(page: Page, dashboa
             "huu_nghi_smart_gate · seed 870 · 2 rep · 5 h")
         # A planner's tool: no "Deploy" button in the toolbar.
         assert page.locator('[data-testid="stAppDeployButton"]').count() == 0, f"{name}: a Deploy button"
-        if name != "run":
+        if name not in ("run", "sizing"):  # pages of forms: no figure before something runs
             assert page.locator('[data-testid="stImage"]').count() >= 1, f"{name}: no figure"
         if name == "overview":
             assert page.locator('[data-testid="stMetric"]').count() == 7
@@ -224,6 +225,34 @@ def test_a_scenario_run_from_the_browser_opens_its_results(page: Page, dashboard
     _settled(page)
     expect(page.get_by_role("heading", name="huu_nghi_2025")).to_be_visible()
     _no_error_box(page, "overview after the run")
+
+
+def test_a_sizing_run_from_the_browser_names_the_smallest_cell_meeting_the_targets(page: Page,
+                                                                                      dashboard_url: str) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, f"{dashboard_url}/sizing", "Fields to vary, with the values to try")
+    for label, value in (("Fields to vary, with the values to try", "layout.entry_lanes=[1, 2]"),
+                         ("Service targets (optional)", "time_at_gate_p95<=100000")):
+        area = page.get_by_role("textbox", name=label)
+        area.fill(value)
+        area.press("Control+Enter")  # a text area's value is sent on Ctrl+Enter or when it loses focus
+        _settled(page)
+    for label, value in (("Simulated hours", "1"), ("Replications per cell", "2")):
+        number = page.get_by_role("spinbutton", name=label)
+        number.fill(value)
+        number.press("Enter")
+        _settled(page)
+    expect(page.get_by_text("2 cells", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Run the sweep").click()
+    # The cells run in the background; when the last has finished the verdict and the tables show.
+    # (Markdown draws "<=" as "≤".)
+    page.get_by_text("Smallest cells meeting time_at_gate_p95 ≤ 100000 with 95 % confidence: cell 1 (entry_lanes=1)."
+                     ).first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    _settled(page)
+    expect(page.get_by_role("heading", name="Each cell's KPIs")).to_be_visible()
+    assert page.locator('[data-testid="stImage"]').count() >= 1, "no chart of the sweep"
+    _no_error_box(page, "sizing")
 
 
 def _choose(page: Page, combobox: Locator, option: str) -> None:
