@@ -132,13 +132,14 @@ class SizingPlan:
                 f"seed {self.seed}")
 
 
-def plan_sizing(scenario: str, vary_text: str, targets_text: str, hours: float, replications: int, seed: int,
-                changes_text: str = "", kpis: Sequence[str] = ()) -> SizingPlan:
-    """The form read into a plan; ``SizingProblems`` with every problem at once when it cannot
+def plan_sizing(scenario: str | Scenario, vary_text: str, targets_text: str, hours: float, replications: int,
+                seed: int, changes_text: str = "", kpis: Sequence[str] = ()) -> SizingPlan:
+    """The form read into a plan of sizing ``scenario`` (a library name, or a scenario itself,
+    such as an uploaded one's); ``SizingProblems`` with every problem at once when it cannot
     run: a scenario not in the library, a malformed line (named by its field and number), no
     field varied, too many cells, a cell the schema refuses (each one named)."""
     problems: list[str] = []
-    known = scenario in library_names() or scenario in ALIASES
+    known = not isinstance(scenario, str) or scenario in library_names() or scenario in ALIASES
     if not known:
         problems.append(f"scenario {scenario!r} is not a library scenario; available: {', '.join(library_names())}")
     changes = change_lines(changes_text)
@@ -172,7 +173,7 @@ def plan_sizing(scenario: str, vary_text: str, targets_text: str, hours: float, 
     # is wrong, so that a cell the schema refuses is named beside the other problems.
     if known and clashes is not None and cells and len(cells) <= MAX_CELLS:
         try:
-            base = with_settings(load_scenario(scenario), changes)
+            base = with_settings(load_scenario(scenario) if isinstance(scenario, str) else scenario, changes)
         except ScenarioError as err:
             problems += [f"changes to every cell: {line}" for line in format_errors(err)]
         else:

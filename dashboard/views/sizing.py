@@ -30,9 +30,10 @@ from dashboard.sizing import (
     sizing_fields,
     to_run_again,
 )
-from dashboard.state import add_run, job_board, post_message, remember, request_runs, restore_widget, runs_dir
+from dashboard.state import add_run, current_run, job_board, post_message, remember, request_runs, restore_widget, runs_dir
 from dashboard.ui import page_setup, show_figure, table
 from scenarios import ScenarioError, library_names, load_scenario
+from scenarios.schema import Scenario
 from twin.results import KPI_UNITS, kpi_order
 from twin.sweep import (
     DEFAULT_KPIS,
@@ -59,6 +60,8 @@ FORM_DEFAULTS: dict[str, object] = {"sizing.scenario": "huu_nghi_2025", "sizing.
                                     "sizing.changes": "", "sizing.kpis": list(DEFAULT_KPIS), "sizing.hours": 24.0,
                                     "sizing.reps": 3, "sizing.seed": 1}
 MIN_HOURS, MAX_HOURS = 0.5, 24.0 * 60
+#: The choice of the scenario of the run the pages show, before its label.
+SHOWN_RUN = "The run shown: "
 
 
 def sizing_form() -> None:
@@ -67,17 +70,26 @@ def sizing_form() -> None:
         for key, default in FORM_DEFAULTS.items():
             restore_widget(key, default)
         names = library_names()
-        if st.session_state["sizing.scenario"] not in names:
+        shown = current_run()
+        shown_scenario = shown.scenario_as_run() if shown is not None else None
+        options = [*names, *([f"{SHOWN_RUN}{shown.label}"] if shown is not None and shown_scenario is not None else [])]
+        if st.session_state["sizing.scenario"] not in options:
             st.session_state["sizing.scenario"] = names[0]
-        name = st.selectbox("Scenario", names, key="sizing.scenario",
-                            help="The library scenario whose layout is sized; every cell is it with the values tried.")
-        try:
-            scenario = load_scenario(name)
-        except ScenarioError as err:  # a library file broken on the server
-            st.error(str(err))
-            return
-        if name != st.session_state.get(DEFAULTS_FROM_KEY):
-            st.session_state[DEFAULTS_FROM_KEY] = name
+        chosen = st.selectbox("Scenario", options, key="sizing.scenario",
+                              help="The scenario whose layout is sized, from the library or the run shown (an "
+                                   "uploaded scenario's too); every cell is it with the values tried.")
+        if chosen.startswith(SHOWN_RUN) and shown_scenario is not None:
+            scenario: Scenario = shown_scenario
+            sized: str | Scenario = shown_scenario
+        else:
+            try:
+                scenario = load_scenario(chosen)
+            except ScenarioError as err:  # a library file broken on the server
+                st.error(str(err))
+                return
+            sized = chosen
+        if chosen != st.session_state.get(DEFAULTS_FROM_KEY):
+            st.session_state[DEFAULTS_FROM_KEY] = chosen
             st.session_state["sizing.hours"] = min(max(float(scenario.run.horizon_h), MIN_HOURS), MAX_HOURS)
             st.session_state["sizing.seed"] = int(scenario.run.seed)
         left, right = st.columns(2)
@@ -94,7 +106,7 @@ def sizing_form() -> None:
         kpis = st.multiselect("KPIs to show", kpi_order(KPI_UNITS), key="sizing.kpis",
                               help="The table and chart show these and those the targets name; the sweep's CSV "
                                    "holds every KPI.")
-        with st.expander(f"Fields a gate is sized by, and their values in {name}"):
+        with st.expander(f"Fields a gate is sized by, and their values in {scenario.name}"):
             table(sizing_fields(scenario), key="sizing.fields")
         changes = st.text_area(
             "Changes to every cell (optional)", key="sizing.changes", height=68,
@@ -108,13 +120,13 @@ def sizing_form() -> None:
                                        help="At least two, for the 95 % intervals the targets are judged by.")
         seed = columns[2].number_input(SIZING_RUN_FIELDS["seed"], min_value=0, step=1, key="sizing.seed",
                                        help="Every cell runs with it: replication r of every cell sees the same trucks.")
-        for key, value in (("sizing.scenario", name), ("sizing.vary", vary), ("sizing.targets", targets),
+        for key, value in (("sizing.scenario", chosen), ("sizing.vary", vary), ("sizing.targets", targets),
                            ("sizing.changes", changes), ("sizing.kpis", kpis), ("sizing.hours", hours),
                            ("sizing.reps", reps), ("sizing.seed", seed)):
             remember(key, value)
         if st.button("Run the sweep", key="sizing.start", type="primary", icon=":material/play_arrow:"):
             try:
-                plan = plan_sizing(name, vary, targets, float(hours), int(reps), int(seed), changes, kpis)
+                plan = plan_sizing(sized, vary, targets, float(hours), int(reps), int(seed), changes, kpis)
             except SizingProblems as problems:
                 for line in problems.lines:
                     st.error(line)

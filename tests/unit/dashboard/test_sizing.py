@@ -251,3 +251,21 @@ def test_a_cell_opens_on_the_other_pages() -> None:
     assert opened.source.startswith("cell 2 (entry_lanes=2) of a sizing of huu_nghi_smart_gate")
     assert opened.scenario is not None and opened.scenario.layout.entry_lanes == 2
     assert [s.value for s in app.success] == [f"Opened {shown}: the pages show it."]
+
+
+def test_the_scenario_of_the_run_shown_can_be_sized_with_its_own_seed(open_app: Callable[..., AppTest],
+                                                                       saved_runs: dict[str, Path]) -> None:
+    app = open_app(saved_runs["baseline"])  # the busy smart gate, 2,000 trucks a day: no library file has it
+    app.switch_page("views/sizing.py").run()
+    [shown] = [option for option in app.selectbox(key="sizing.scenario").options if option.startswith("The run shown")]
+    assert shown == "The run shown: huu_nghi_smart_gate · seed 870 · 2 rep · 5 h"
+    app.selectbox(key="sizing.scenario").set_value(shown).run()
+    assert app.number_input(key="sizing.hours").value == 5.0 and app.number_input(key="sizing.seed").value == 870
+    app.text_area(key="sizing.vary").set_value("layout.scales=[1, 2]").run()
+    app.number_input(key="sizing.hours").set_value(1.0).run()
+    run_sizing(app)
+    plan = app.session_state["gatetwin.sizing_plan"]
+    assert [r.scenario.demand.trucks_per_day for r in plan.requests] == [2000, 2000]
+    assert [r.scenario.layout.scales for r in plan.requests] == [1, 2]
+    assert {(r.seed, r.replications) for r in plan.requests} == {(870, 3)}
+    assert list(table_with(app, "throughput_per_day ↑ (trucks/day)")["scales"]) == ["1", "2"]
