@@ -84,6 +84,7 @@ from twin.sweep import (
     SWEEP_CSV,
     SWEEP_PLOT,
     SWEEP_REPORT,
+    TARGETS_PLOT,
     cell_scenarios,
     describe_cells,
     format_sweep,
@@ -569,8 +570,8 @@ _SWEEP_HELP = (
     "Each --vary gives a field and the values to try as a YAML list, e.g. --vary 'layout.entry_lanes=[2, 3, 4]' "
     "--vary 'layout.scanners=[[{type: drive_through, count: 1}], [{type: drive_through, count: 2}]]'. Every "
     "combination is a cell, the first field varying slowest; cell 1 (the first value of each) is the baseline. "
-    f"At most {MAX_CELLS} cells. With --out, writes sweep.csv, sweep.png, sweep.md (its report) and a results folder "
-    "per cell."
+    f"At most {MAX_CELLS} cells. With --out, writes sweep.csv, sweep.png, sweep.md (its report), with --meet "
+    "targets.png (the map of the cells' verdicts), and a results folder per cell."
 )
 
 
@@ -635,7 +636,7 @@ def sweep(
     if out is not None:
         _prepare_out(out, "sweep")
         clear_comparison(out, [s.name for s in loaded])
-        for stale in (out / SWEEP_CSV, out / SWEEP_PLOT, out / SWEEP_REPORT):
+        for stale in (out / SWEEP_CSV, out / SWEEP_PLOT, out / SWEEP_REPORT, out / TARGETS_PLOT):
             stale.unlink(missing_ok=True)
     common_seed = seed if seed is not None else base.run.seed
     shown = kpis or list(DEFAULT_KPIS)

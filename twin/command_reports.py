@@ -49,14 +49,17 @@ from twin.sweep import (
     SWEEP_CSV,
     SWEEP_PLOT,
     SWEEP_REPORT,
+    TARGETS_MAP_CAPTION,
+    TARGETS_PLOT,
     Cell,
     TargetOutcome,
     Vary,
     field_labels,
     sweep_grid,
-    targets_grid,
-    targets_verdict,
     sweep_plot,
+    targets_grid,
+    targets_map,
+    targets_verdict,
     unreported_kpis,
     with_targets,
 )
@@ -239,6 +242,7 @@ SWEEP_FILES: dict[str, str] = {
                "(half width and bounds) and replications, the difference from cell 1 with its half width, the "
                "verdict and the best cell",
     SWEEP_PLOT: "the chart above",
+    TARGETS_PLOT: "the map of the cells' verdicts on the service targets, above",
 }
 
 
@@ -286,6 +290,8 @@ def sweep_report(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cel
             grid = targets_grid(targets, cells)
             lines += ["## Service targets", "", targets_verdict(targets, cells), "", *_grid_markdown(grid), "",
                       grid.caption, ""]
+            if (out_dir / TARGETS_PLOT).is_file():
+                lines += [f"![{TARGETS_MAP_CAPTION}]({quote(TARGETS_PLOT)})", "", f"*{TARGETS_MAP_CAPTION}.*", ""]
         lines += _chart(SWEEP_PLOT, SWEEP_CHART_CAPTION, out_dir)
     lines += _files_of(out_dir, SWEEP_FILES, entries, names)
     return "\n".join(lines)
@@ -312,6 +318,10 @@ def write_sweep(scenario_name: str, varies: Sequence[Vary], cells: Sequence[Cell
     out_dir.mkdir(parents=True, exist_ok=True)
     (with_targets(table, targets) if targets is not None else table).to_csv(out_dir / SWEEP_CSV, index=False)
     save_figure(sweep_plot(table, kpis), out_dir / SWEEP_PLOT)
+    if targets is not None:
+        save_figure(targets_map(targets, varies, cells), out_dir / TARGETS_PLOT)
+    else:
+        (out_dir / TARGETS_PLOT).unlink(missing_ok=True)
     return write_sweep_report(scenario_name, varies, cells, entries, table, kpis, settings, out_dir, targets)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 from rich.console import Console
 
 from scenarios.errors import ScenarioError, ScenarioIssue, format_errors
@@ -52,6 +53,8 @@ from twin.targets import Target, Verdict, meets_all, parse_target, smallest
 #: What ``gatetwin sweep --out`` writes beside its cells' folders: the table, the chart, and the
 #: report for people (``twin.command_reports.sweep_report``).
 SWEEP_CSV, SWEEP_PLOT, SWEEP_REPORT = "sweep.csv", "sweep.png", "sweep.md"
+#: The map of the cells' verdicts on the service targets, written beside them when there are targets.
+TARGETS_PLOT = "targets.png"
 #: A sweep of more cells is refused: it is most likely a typing slip (a grid of 5 x 5 x 5 is
 #: 125 runs), and one can always sweep in parts.
 MAX_CELLS = 100
@@ -360,6 +363,51 @@ def targets_verdict(outcome: TargetOutcome, cells: Sequence[Cell]) -> str:
         return (f"No cell meets {every} with 95 % confidence. The smallest whose means do: "
                 f"{named(outcome.smallest_maybe)}; more replications would tell.")
     return f"No cell meets {every}: sweep larger values."
+
+
+#: Each verdict's colour on the map of the targets (green, amber, red, grey).
+VERDICT_COLOURS: dict[Verdict, str] = {Verdict.MEETS: "#a5d6a7", Verdict.MAY_MEET: "#ffe082", Verdict.FAILS: "#ef9a9a",
+                                       Verdict.NOT_MEASURED: "#e0e0e0"}
+TARGETS_MAP_CAPTION = ("Each cell's verdict on every target at once, the last varied field across and the others "
+                       "down; a thick frame marks the smallest cells meeting every target")
+
+
+def targets_map(outcome: TargetOutcome, varies: Sequence[Vary], cells: Sequence[Cell]) -> Figure:
+    """The cells as a map of their verdicts on every target at once: the last varied field's
+    values across, a row for each combination of the others (in the order the cells run), each
+    square coloured by its verdict and the smallest cells meeting every target framed."""
+    labels = field_labels(varies)
+    across, down = labels[-1], labels[:-1]
+    columns = list(varies[-1].texts)
+    row_keys = list(dict.fromkeys(tuple(text for _, text in cell.values[:-1]) for cell in cells))
+    width = max(4.8, 1.3 * len(columns) + 2.6)
+    figure = Figure(figsize=(width, max(2.2, 0.55 * len(row_keys) + 1.6)), layout="constrained")
+    ax = figure.add_subplot()
+    smallest_cells = set(outcome.smallest_meeting)
+    for cell, overall in zip(cells, outcome.overall, strict=True):
+        x = columns.index(cell.values[-1][1])
+        y = row_keys.index(tuple(text for _, text in cell.values[:-1]))
+        framed = cell.index in smallest_cells
+        ax.add_patch(Rectangle((x - 0.46, y - 0.42), 0.92, 0.84, facecolor=VERDICT_COLOURS[overall],
+                               edgecolor="#1b5e20" if framed else "white", linewidth=3 if framed else 1))
+        said = f"{overall.value} (smallest)" if framed else overall.value
+        ax.text(x, y, f"{said}\ncell {cell.index + 1}", ha="center", va="center", fontsize=8,
+                fontweight="bold" if framed else "normal")
+    ax.set_xlim(-0.5, len(columns) - 0.5)
+    ax.set_ylim(len(row_keys) - 0.5, -0.5)
+    ax.set_xticks(range(len(columns)), columns, fontsize=8)
+    ax.set_xlabel(across)
+    ax.set_yticks(range(len(row_keys)),
+                  [", ".join(f"{name}={text}" for name, text in zip(down, key, strict=True)) or " " for key in row_keys],
+                  fontsize=8)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(length=0)
+    every = " and ".join(str(t) for t in outcome.targets)
+    ax.set_title(f"Every target: {every}", fontsize=10)
+    ax.legend(handles=[Patch(facecolor=colour, label=verdict.value) for verdict, colour in VERDICT_COLOURS.items()],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return figure
 
 
 def with_targets(table: pd.DataFrame, outcome: TargetOutcome) -> pd.DataFrame:

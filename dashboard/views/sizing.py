@@ -42,7 +42,9 @@ from twin.sweep import (
     SWEEP_REPORT,
     sweep_grid,
     sweep_plot,
+    TARGETS_MAP_CAPTION,
     targets_grid,
+    targets_map,
     targets_verdict,
     unreported_kpis,
     with_targets,
@@ -174,6 +176,7 @@ def show_outcome(plan: SizingPlan, states: list[CellState], outcome: SizingOutco
     if outcome.targets is not None:
         verdict = targets_verdict(outcome.targets, cells)
         (st.success if outcome.targets.smallest_meeting else st.warning)(verdict)
+        show_figure(targets_map(outcome.targets, plan.varies, cells), TARGETS_MAP_CAPTION + ".")
         grid = targets_grid(outcome.targets, cells)
         st.subheader("Each cell against the targets")
         table(grid_frame(grid), key="sizing.targets_table")

@@ -28,7 +28,7 @@ from tests.unit.dashboard.support import APP
 from twin.cli import app as cli
 from twin.results import RunResult
 from twin.run import RunOptions
-from twin.sweep import SWEEP_CSV, SWEEP_REPORT
+from twin.sweep import SWEEP_CSV, SWEEP_REPORT, TARGETS_PLOT
 
 #: A sizing small enough for the suite: the smart gate (every agency round the clock) made busy,
 #: two hours from midnight, one or two entry lanes, two replications.
@@ -204,7 +204,7 @@ def test_a_sizing_from_the_page_gives_the_verdict_and_the_same_files_as_gatetwin
                              "trucks_departed") for arg in ("--kpi", kpi)]
     result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for name in (SWEEP_CSV, SWEEP_REPORT):
+    for name in (SWEEP_CSV, SWEEP_REPORT, TARGETS_PLOT):
         assert (folder / name).read_bytes() == (out / name).read_bytes(), name
     cells = sorted(path.name for path in folder.iterdir() if path.is_dir())
     assert cells == sorted(path.name for path in out.iterdir() if path.is_dir()) and len(cells) == 2

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from distributed import LocalCluster
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
 from scenarios import ScenarioError, load_scenario, with_settings
@@ -17,7 +19,17 @@ from twin.cli import app
 from twin.compare import compare_runs, comparison_run_folders
 from twin.results import ReplicationResult, RunResult, summarize_run
 from twin.probes import TruckLog
-from twin.sweep import MAX_CELLS, parse_vary, sweep_cells, sweep_plot, sweep_table, yaml_text
+from twin.sweep import (
+    MAX_CELLS,
+    VERDICT_COLOURS,
+    TargetOutcome,
+    parse_vary,
+    sweep_cells,
+    sweep_plot,
+    sweep_table,
+    targets_map,
+    yaml_text,
+)
 from twin.targets import Target, Verdict, meets_all
 
 runner = CliRunner()
@@ -232,3 +244,30 @@ def test_a_sweep_judges_every_cell_against_its_targets_and_names_the_smallest_me
     assert overall[4] is not Verdict.FAILS  # two lanes and 12 customs officers clear 500 trucks a day
     assert overall[1] is Verdict.FAILS  # one lane and 4 officers do not
     assert "## Service targets" in report
+    assert (out / "targets.png").stat().st_size > 0 and "](targets.png)" in report
+    # Swept again without targets into the same folder: no map of targets left from before.
+    again = runner.invoke(app, ["sweep", "huu_nghi_2025", "--vary", "layout.entry_lanes=[1, 2]", "--hours", "1",
+                                "--reps", "2", "--jobs", "1", "--out", str(out), "--quiet"], env={"COLUMNS": "200"})
+    assert again.exit_code == 0, again.output
+    assert not (out / "targets.png").exists() and "targets.png" not in (out / "sweep.md").read_text(encoding="utf-8")
+
+
+def test_the_map_of_the_targets_colours_each_cell_by_its_verdict_and_frames_the_smallest() -> None:
+    varies = parse_vary(["layout.entry_lanes=[1, 2]", "agencies.customs.officers=[4, 8, 12]"])
+    cells = sweep_cells(varies)
+    overall = (Verdict.FAILS, Verdict.FAILS, Verdict.MAY_MEET, Verdict.NOT_MEASURED, Verdict.MEETS, Verdict.MEETS)
+    outcome = TargetOutcome((Target("time_at_gate_p95", "<=", 180),), tuple((v,) for v in overall), overall, (4,), ())
+    figure = targets_map(outcome, varies, cells)
+    [ax] = figure.axes
+    squares = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+    assert len(squares) == 6
+    for cell, square, verdict in zip(cells, squares, overall, strict=True):
+        # The officers across, the lanes down.
+        x, y = square.get_x() + square.get_width() / 2, square.get_y() + square.get_height() / 2
+        assert (round(x), round(y)) == (["4", "8", "12"].index(cell.values[1][1]), ["1", "2"].index(cell.values[0][1]))
+        assert to_hex(square.get_facecolor()) == VERDICT_COLOURS[verdict]
+        assert square.get_linewidth() == (3 if cell.index == 4 else 1)
+    texts = [text.get_text() for text in ax.texts]
+    assert texts[4] == "meets (smallest)\ncell 5" and texts[3] == "not measured\ncell 4"
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["entry_lanes=1", "entry_lanes=2"]
+    assert ax.get_xlabel() == "officers"
