@@ -291,6 +291,8 @@ class SizingOutcome:
     targets: TargetOutcome | None
     folder: Path | None
     report: Path | None
+    #: Why the sweep's folder could not be written, when it could not ("" when it was, or not asked for).
+    unsaved: str = ""
 
 
 def finish_sizing(plan: SizingPlan, states: Sequence[CellState], out_dir: Path | None) -> SizingOutcome:

@@ -9,6 +9,8 @@ folder was written; any cell opens on the other pages for a closer look.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard.sizing import (
@@ -43,6 +45,7 @@ from twin.sweep import (
     sweep_grid,
     sweep_plot,
     TARGETS_MAP_CAPTION,
+    TARGETS_PLOT,
     targets_grid,
     targets_map,
     targets_verdict,
@@ -165,7 +168,11 @@ def outcome_of(plan: SizingPlan, states: list[CellState]) -> SizingOutcome:
     if kept is not None and kept[0] == plan:
         outcome: SizingOutcome = kept[1]
         return outcome
-    outcome = finish_sizing(plan, states, runs_dir() / SWEEPS_FOLDER / plan.folder_name)
+    folder = runs_dir() / SWEEPS_FOLDER / plan.folder_name
+    try:
+        outcome = finish_sizing(plan, states, folder)
+    except OSError as exc:  # a full disk, a folder not writable: the figures still show
+        outcome = replace(finish_sizing(plan, states, None), unsaved=f"The sweep could not be saved to {folder}: {exc}")
     st.session_state[OUTCOME_KEY] = (plan, outcome)
     return outcome
 
@@ -173,6 +180,8 @@ def outcome_of(plan: SizingPlan, states: list[CellState]) -> SizingOutcome:
 def show_outcome(plan: SizingPlan, states: list[CellState], outcome: SizingOutcome) -> None:
     """The verdict, the cells against the targets, their KPIs, the chart, the files, and a cell to open."""
     cells = list(plan.cells)
+    if outcome.unsaved:
+        st.warning(outcome.unsaved)
     if outcome.targets is not None:
         verdict = targets_verdict(outcome.targets, cells)
         (st.success if outcome.targets.smallest_meeting else st.warning)(verdict)
@@ -195,8 +204,9 @@ def show_outcome(plan: SizingPlan, states: list[CellState], outcome: SizingOutco
     show_figure(sweep_plot(outcome.table, plan.kpis), "Each KPI's mean and 95 % interval in each cell against the first "
                 "varied field, a line for each combination of the others.")
     if outcome.folder is not None:
+        mapped = f", {TARGETS_PLOT}" if outcome.targets is not None else ""
         st.caption(f"Written to {outcome.folder}: {SWEEP_REPORT} (the report), {SWEEP_CSV} (every KPI of every cell), "
-                   f"{SWEEP_PLOT} and each cell's results, as 'gatetwin sweep --out' writes them.")
+                   f"{SWEEP_PLOT}{mapped} and each cell's results, as 'gatetwin sweep --out' writes them.")
     columns = st.columns(2)
     csv = (with_targets(outcome.table, outcome.targets) if outcome.targets is not None else outcome.table)
     columns[0].download_button("Download the sweep (CSV)", csv.to_csv(index=False).encode("utf-8"),

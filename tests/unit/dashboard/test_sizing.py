@@ -269,3 +269,40 @@ def test_the_scenario_of_the_run_shown_can_be_sized_with_its_own_seed(open_app: 
     assert [r.scenario.layout.scales for r in plan.requests] == [1, 2]
     assert {(r.seed, r.replications) for r in plan.requests} == {(870, 3)}
     assert list(table_with(app, "throughput_per_day ↑ (trucks/day)")["scales"]) == ["1", "2"]
+
+
+def test_a_sweep_that_cannot_be_saved_says_so_and_still_shows_its_figures(dashboard_environment: Path) -> None:
+    dashboard_environment.mkdir(parents=True, exist_ok=True)
+    (dashboard_environment / SWEEPS_FOLDER).write_text("not a folder", encoding="utf-8")
+    app = run_sizing(fill(sizing_page(), targets="time_at_gate_p95<=100000"))
+    assert any(w.value.startswith(f"The sweep could not be saved to {dashboard_environment / SWEEPS_FOLDER}")
+               for w in app.warning)
+    assert list(table_with(app, "every target")["every target"]) == ["meets (smallest)", "meets"]
+    assert [getattr(button, "label", None) for button in app.get("download_button")] == ["Download the sweep (CSV)"]
+
+
+def test_a_cell_that_failed_is_named_with_its_reason_and_runs_again_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twin.run import run_scenario
+
+    broken = {"lanes": 2}
+
+    def failing(scenario: Scenario, options: RunOptions, progress: Callable[[int, float], None]) -> RunResult:
+        if scenario.layout.entry_lanes == broken["lanes"]:
+            raise RuntimeError("replication 1 failed: the scanner's driver stopped answering")
+        return run_scenario(scenario, options, progress=progress)
+
+    monkeypatch.setattr("dashboard.jobs.run_scenario", failing)
+    app = run_sizing(fill(sizing_page()))
+    assert [e.value for e in app.error] == ["Cell 2 (entry_lanes=2): failed: replication 1 failed: the scanner's "
+                                            "driver stopped answering"]
+    assert app.get("progress")[-1].proto.text == "1 of 2 cells finished"
+    assert not app.dataframe or "every target" not in app.dataframe[-1].value.columns  # no verdict on half a sweep
+    broken["lanes"] = 0  # the driver answers again
+    app.button(key="sizing.again").click().run()
+    deadline = time.monotonic() + 120
+    while app.session_state["gatetwin.pending"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        app.run()
+    app.run()
+    assert not app.error, [e.value for e in app.error]
+    assert list(table_with(app, "every target")["cell"]) == ["1", "2"]
