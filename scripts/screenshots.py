@@ -22,7 +22,10 @@ What it does:
    - compare      huu_nghi_2025 (baseline) against scanner_outage, whole page;
    - bottlenecks  channelling_on, whole page (the agents' series are at its foot);
    - agencies     scanner_outage (so "What the outages did" has the outage), whole page;
-   - run          the "Run or open" page, as the viewport shows it.
+   - run          the "Run or open" page, as the viewport shows it;
+   - sizing       "Size the gate" with the README's sizing of huu_nghi_2025 (1-3 lanes each way x
+                  4-12 customs officers, 3 replications, P95 <= 180 min and >= 800 trucks a day),
+                  run from the form (27 replications of a day: a minute or two), whole page.
 
 4. Stops the server by its PID.
 
@@ -197,6 +200,39 @@ def compare_two(page: Page, keep: tuple[str, str]) -> None:
         raise RuntimeError(f"'Runs to compare' holds {names}, not {keep}")
 
 
+#: The README's sizing, as the "Size the gate" form takes it.
+SIZING_VARY = "layout.entry_lanes=[1, 2, 3]\nagencies.customs.officers=[4, 8, 12]"
+SIZING_TARGETS = "time_at_gate_p95<=180\nthroughput_per_day>=800"
+SIZING_TIMEOUT_MS = 900_000
+
+
+def size_gate(page: Page, url: str) -> None:
+    """Run the README's sizing from the "Size the gate" form and wait for its verdict."""
+    page.goto(f"{url}/sizing")
+    page.get_by_text("Fields to vary, with the values to try").first.wait_for(timeout=DRAW_TIMEOUT_MS)
+    settled(page)
+    scenario = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="Scenario")
+    if (scenario.input_value() or "") != BASELINE:
+        scenario.click()
+        page.get_by_role("option", name=BASELINE, exact=True).click()
+        settled(page)
+    for label, value in (("Fields to vary, with the values to try", SIZING_VARY),
+                         ("Service targets (optional)", SIZING_TARGETS)):
+        area = page.get_by_role("textbox", name=label)
+        area.fill(value)
+        area.press("Control+Enter")
+        settled(page)
+    reps = page.get_by_role("spinbutton", name="Replications per cell")
+    reps.fill(str(REPLICATIONS))
+    reps.press("Enter")
+    settled(page)
+    page.get_by_role("button", name="Run the sweep").click()
+    page.get_by_role("heading", name="Each cell's KPIs").wait_for(timeout=SIZING_TIMEOUT_MS)
+    settled(page)
+    page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
+    blur(page)
+
+
 def photograph(page: Page, path: Path, whole: bool) -> None:
     """Save the page; ``whole``: the main column's full height (Streamlit scrolls inside it, so the
     viewport is made as tall as the content for the picture)."""
@@ -231,6 +267,9 @@ def take(url: str, images: Path, replay_at: str) -> None:
                 page.get_by_text(marker).first.wait_for(timeout=DRAW_TIMEOUT_MS)
                 check_no_error(page, name)
                 photograph(page, images / f"dashboard-{name}.png", whole)
+            size_gate(page, url)
+            check_no_error(page, "sizing")
+            photograph(page, images / "dashboard-sizing.png", True)
             context.close()
         finally:
             browser.close()
