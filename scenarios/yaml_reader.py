@@ -142,6 +142,32 @@ def _install_resolvers() -> None:
 _install_resolvers()
 
 
+def recursive_alias(root: Node) -> Node | None:
+    """A node under ``root`` that holds itself (``&a [*a]``: an alias inside the value its anchor
+    names), which no scenario value can be; None when there is none. Aliases of values beside
+    them (``a: &x 1`` and ``b: *x``) are fine."""
+    # Depth first, without recursion: (node, entering) pairs; a node is an ancestor while entered.
+    ancestors: set[int] = set()
+    finished: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, True)]
+    while stack:
+        node, entering = stack.pop()
+        if not entering:
+            ancestors.discard(id(node))
+            finished.add(id(node))
+            continue
+        if id(node) in ancestors:
+            return node
+        if id(node) in finished or not isinstance(node, (MappingNode, SequenceNode)):
+            continue
+        ancestors.add(id(node))
+        stack.append((node, False))
+        children = ([child for pair in node.value for child in pair] if isinstance(node, MappingNode)
+                    else list(node.value))
+        stack.extend((child, True) for child in reversed(children))
+    return None
+
+
 def node_paths(root: Node) -> dict[int, str]:
     """The field path (``agencies.customs.shifts.0.1``) of every node under ``root``, by ``id``;
     a key's node has the path of its value. A node reached twice (an alias) keeps its first path."""
@@ -177,6 +203,14 @@ def read_yaml(text: str, file: str) -> Any:
         root = loader.get_single_node()
         if root is not None:
             loader.paths = node_paths(root)
+            looped = recursive_alias(root)
+            if looped is not None:
+                mark = looped.start_mark
+                path = loader.paths.get(id(looped), "")
+                raise ScenarioError(file, [ScenarioIssue(
+                    path or f"line {mark.line + 1}, column {mark.column + 1}",
+                    f"YAML alias inside the value it names (line {mark.line + 1}, column {mark.column + 1}): a "
+                    "value cannot contain itself")])
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

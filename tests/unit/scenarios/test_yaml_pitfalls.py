@@ -137,3 +137,29 @@ def test_a_problem_found_while_reading_names_its_field_path_through_lists_and_ma
     (issue,) = caught.value.errors
     assert issue.path == "devices.outages.1.start (line 4, column 32)"
     assert issue.reason.startswith("unquoted 9:30 would be read by YAML 1.1 as the number 570")
+
+
+@pytest.mark.parametrize(("text", "where"), [("layout: &a [*a]", "line 1, column 9"),
+                                             ("a: {b: &x {c: [1, *x]}}", "line 1, column 8"),
+                                             ("&x {c: *x}", "line 1, column 1")])
+def test_an_alias_inside_the_value_it_names_is_refused_not_followed_for_ever(text: str, where: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        read_yaml(text, "loop.yaml")
+    [issue] = caught.value.errors
+    assert f"YAML alias inside the value it names ({where}): a value cannot contain itself" == issue.reason
+
+
+def test_aliases_of_values_beside_them_are_read_as_copies() -> None:
+    assert read_yaml("a: &x [1, 2]\nb: *x\nc: &y {d: [&z 3, *z]}\ne: *y\n", "ok.yaml") == {
+        "a": [1, 2], "b": [1, 2], "c": {"d": [3, 3]}, "e": {"d": [3, 3]}}
+
+
+def test_a_change_given_as_a_recursive_alias_is_refused_by_the_command_line() -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    result = CliRunner().invoke(app, ["run", "huu_nghi_2025", "--set", "core.fees=&a [*a]", "--hours", "1"])
+    assert result.exit_code == 2, result.output
+    assert ("core.fees: YAML alias inside the value it names (line 1, column 1): a value cannot contain itself "
+            "(in '&a [*a]')") in result.output
