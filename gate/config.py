@@ -18,7 +18,13 @@ from gate.enums import Channel, DeviceKind, GoodsCategory, Role, Site, VehicleCl
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-Seconds = Annotated[float, Field(gt=0)]
+#: Longest time limit the core takes: a year. A longer one is a slip, not a service level.
+MAX_SECONDS = 366 * 86_400.0
+Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS)]
+#: Highest fee of one item the schedule takes, in VND (far above any tariff, and every total of
+#: a run's fees stays a 64-bit integer).
+MAX_FEE_VND = 10**12
+FeeVnd = Annotated[int, Field(ge=0, le=MAX_FEE_VND)]
 
 
 class DeviceSpec(BaseModel):
@@ -96,13 +102,13 @@ class FeeSchedule(BaseModel):
     """
 
     model_config = _FROZEN
-    per_trip_vnd: dict[VehicleClass, Annotated[int, Field(ge=0)]] = Field(
+    per_trip_vnd: dict[VehicleClass, FeeVnd] = Field(
         default_factory=lambda: {VehicleClass.SMALL: 100_000, VehicleClass.TRUCK: 500_000, VehicleClass.CONTAINER: 1_000_000}
     )
-    per_container_vnd: dict[int, Annotated[int, Field(ge=0)]] = Field(
+    per_container_vnd: dict[int, FeeVnd] = Field(
         default_factory=lambda: {20: 1_000_000, 40: 2_000_000, 45: 2_200_000}
     )
-    reexport_container_vnd: dict[int, Annotated[int, Field(ge=0)]] = Field(
+    reexport_container_vnd: dict[int, FeeVnd] = Field(
         default_factory=lambda: {20: 2_000_000, 40: 4_000_000, 45: 4_400_000}
     )
     category_multiplier: dict[GoodsCategory, Annotated[float, Field(gt=0)]] = Field(

@@ -80,6 +80,8 @@ class Deadlines:
 
 _DAY_S = 86_400.0
 _FAR_S = 1e12
+#: Beyond this many whole working days, ``working_due`` skips them in one step.
+_LONG_DAYS = 64
 
 
 def working_spells(hours: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
@@ -103,7 +105,16 @@ def working_due(now: float, seconds: float, spells: tuple[tuple[float, float], .
     per_day = sum(end - start for start, end in spells)
     at = now
     left = seconds
-    for _ in range(int(seconds // per_day) + 2):
+    whole = int(seconds // per_day)
+    if whole > _LONG_DAYS:
+        # Months of working time: skip the whole days but the last two in one step, rather than
+        # day by day (a time limit the config allows may span years of short working days).
+        skip = whole - 2  # whole days after today's rest
+        left -= working_seconds(now, (day + 1) * _DAY_S, spells) + skip * per_day
+        day += 1 + skip
+        at = day * _DAY_S
+        whole = 2
+    for _ in range(whole + 2):
         base = day * _DAY_S
         for start, end in spells:
             if base + end <= at:

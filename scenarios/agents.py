@@ -67,7 +67,8 @@ class EnterpriseSettings(BaseModel):
     #: Days of past record seeded into the core's compliance scores (``core.risk.compliance``)
     #: with the core's own formula; 0 seeds nothing and every declarant starts at
     #: ``core.risk.default_compliance``. A long record makes most regular declarants trusted.
-    history_days: NonNegative = 0.0
+    #: At most ten years.
+    history_days: Annotated[NonNegative, Field(le=3_653)] = 0.0
 
 
 class CorridorSettings(BaseModel):

@@ -6,7 +6,7 @@ so two layouts compared with the same seed see the same trucks.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -18,6 +18,11 @@ from scenarios.staff import AGENCY_ROLES
 from scenarios.values import FROZEN, NonNegative, NonNegativeWhole, Positive, Share, check_shares
 
 HOURS_PER_DAY = 24
+#: The most trucks a day a scenario takes: forty times the busiest Vietnam-China crossing's peak
+#: (DOMAIN.md: 2,500 at the harvest peak); more is a typing slip, and would not fit in memory.
+MAX_TRUCKS_PER_DAY = 100_000
+#: The longest approach road, in km, from the point trucks are tracked to the gate.
+MAX_ROAD_KM = 1_000
 CONTAINER_SIZES_FT = (20, 40, 45)
 
 
@@ -41,7 +46,7 @@ class Demand(BaseModel):
     model_config = FROZEN
     #: Trucks a day; with ``recorded``, the record's own (its trucks over the days it spans),
     #: whatever the file gives.
-    trucks_per_day: Positive
+    trucks_per_day: Annotated[Positive, Field(le=MAX_TRUCKS_PER_DAY)]
     #: Trucks as a record logged them (``scenarios.recorded``), arriving when it says instead of
     #: at random; what the record leaves out of a truck is drawn from the mixes below.
     recorded: RecordedDemand | None = None
@@ -66,7 +71,7 @@ class Demand(BaseModel):
     #: Time a declarant spends on one declaration online (DOMAIN.md: 2-5 min).
     declaration_s: Distribution = Triangular(kind="triangular", low=120, mode=180, high=300)
     #: The approach road from the point trucks are tracked to the gate.
-    approach_road_km: Positive = 20.0
+    approach_road_km: Annotated[Positive, Field(le=MAX_ROAD_KM)] = 20.0
     approach_speed_kmh: Positive = 30.0
     #: Road length one queued truck occupies, to express the queue in km.
     queue_spacing_m: Positive = 20.0

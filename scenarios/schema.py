@@ -118,14 +118,20 @@ class CoreSettings(BaseModel):
     call_when_checked: bool = YardConfig.model_fields["call_when_checked"].default
 
 
+#: The longest run, in simulated hours, and the most replications of one.
+MAX_HORIZON_H = 366 * 24
+MAX_REPLICATIONS = 10_000
+
+
 class Run(BaseModel):
     """How long to simulate, how often, from which seed."""
 
     model_config = FROZEN
-    horizon_h: Positive = 24.0
+    #: At most a (leap) year: the longest span a planner studies in one run.
+    horizon_h: Annotated[Positive, Field(le=MAX_HORIZON_H)] = 24.0
     #: Results before this time are discarded (the gate starts empty).
     warmup_h: NonNegative = 0.0
-    replications: AtLeastOne = 1
+    replications: Annotated[AtLeastOne, Field(le=MAX_REPLICATIONS)] = 1
     #: At most 2**63 - 1: results keep the seed as a 64-bit integer.
     seed: Annotated[NonNegativeWhole, Field(le=MAX_SEED)] = 0
 

@@ -8,7 +8,7 @@ midnight (``["19:00", "07:00"]``).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from gate.enums import GoodsCategory, Role
 from scenarios.distributions import Distribution, Exponential, Lognormal, Triangular
@@ -36,6 +36,8 @@ _AGENCY_OF_ROLE: dict[Role, str] = {
     Role.CUSTOMS: "customs",
     Role.FEE_COLLECTOR: "fee_collector",
 }
+#: The most officers of one agency on a shift (a whole border post has a few hundred).
+MAX_OFFICERS = 1_000
 #: The roles that are agencies with officers of their own (``Agencies``), in the order listed there.
 AGENCY_ROLES = tuple(_AGENCY_OF_ROLE)
 
@@ -50,10 +52,19 @@ class AgencyStaff(BaseModel):
     """One agency's officers at the gate."""
 
     model_config = FROZEN
+    #: At most ``MAX_OFFICERS`` on a shift, or "unlimited".
     officers: Capacity
     shifts: tuple[Shift, ...] = ROUND_THE_CLOCK
     #: Time one officer spends on one vehicle's task.
     service_s: Distribution
+
+    @field_validator("officers")
+    @classmethod
+    def _officers_on_a_shift(cls, officers: int | str) -> int | str:
+        if officers != "unlimited" and int(officers) > MAX_OFFICERS:
+            raise ValueError(f"must be at most {MAX_OFFICERS:,} on a shift, or 'unlimited' for an agency that "
+                             "never keeps a vehicle waiting")
+        return officers
 
     @model_validator(mode="after")
     def _shifts_do_not_overlap(self) -> AgencyStaff:

@@ -49,7 +49,7 @@ from scenarios import (
     with_overrides,
     with_settings,
 )
-from scenarios.schema import Scenario
+from scenarios.schema import MAX_REPLICATIONS, Scenario
 from scenarios.values import MAX_SEED
 from twin.cli_loadtest import loadtest_command
 from twin.compare import few_replications_warning, rich_table
@@ -271,7 +271,7 @@ def main(ctx: typer.Context) -> None:
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="A library name (see 'gatetwin scenarios list') or a YAML file."),
-    reps: int | None = typer.Option(None, "--reps", min=1, help="Replications (default: the scenario's)."),
+    reps: int | None = typer.Option(None, "--reps", min=1, max=MAX_REPLICATIONS, help="Replications (default: the scenario's)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", help="Write results here (default: ./out/<scenario>)."),
@@ -328,7 +328,7 @@ _COMPARE_HELP = (
 def compare(
     scenarios: list[str] = typer.Argument(..., help="Two or more library names or YAML files, or variants of one "
                                           "(NAME+KEY=VALUE...); the first is the baseline."),
-    reps: int = typer.Option(5, "--reps", min=2, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
+    reps: int = typer.Option(5, "--reps", min=2, max=MAX_REPLICATIONS, help="Replications per scenario (replication r of each run is paired with r of the baseline)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
                                     help="One seed for every scenario: common random numbers "
                                          "(default: the first scenario's seed, used for all)."),
@@ -419,7 +419,7 @@ _RECOVERY_HELP = (
 @app.command(help=_RECOVERY_HELP)
 def recovery(
     scenario: str = typer.Argument(..., help="A library name or a YAML file with device outages or closures."),
-    reps: int = typer.Option(5, "--reps", min=1, help="Replications (replication r of each run shares its seed)."),
+    reps: int = typer.Option(5, "--reps", min=1, max=MAX_REPLICATIONS, help="Replications (replication r of each run shares its seed)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, help="Seed (default: the scenario's)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, help="Simulated hours (default: the scenario's)."),
     out: Path | None = typer.Option(None, "--out", show_default=False,
@@ -583,7 +583,7 @@ def sweep(
     kpis: list[str] = typer.Option([], "--kpi", metavar="NAME",
                                    help=f"A KPI to show and plot (repeatable; default: {', '.join(DEFAULT_KPIS)}). "
                                         "sweep.csv holds every KPI."),
-    reps: int = typer.Option(5, "--reps", min=2, help="Replications per cell (replication r of every cell has the same seed)."),
+    reps: int = typer.Option(5, "--reps", min=2, max=MAX_REPLICATIONS, help="Replications per cell (replication r of every cell has the same seed)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
                                     help="One seed for every cell (default: the scenario's)."),
     hours: float | None = typer.Option(None, "--hours", min=0.1, show_default=False,
@@ -671,7 +671,7 @@ _CALIBRATION_HELP = (
 
 @app.command(help=_CALIBRATION_HELP)
 def calibration(
-    reps: int = typer.Option(5, "--reps", min=1, help="Replications of each scenario."),
+    reps: int = typer.Option(5, "--reps", min=1, max=MAX_REPLICATIONS, help="Replications of each scenario."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=MAX_SEED, show_default=False,
                                     help="One seed for every scenario (default: each scenario's own)."),
     out: Path = typer.Option(Path("out") / "calibration", "--out", help="Write calibration.csv and .json here."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from gate.commands import Escalate, ManualReview, RefuseEvent, SendManifest
@@ -249,3 +251,38 @@ def test_an_agency_that_works_through_a_closure_keeps_its_service_level_running(
 def test_an_agency_closure_of_its_own_must_run_forward_too() -> None:
     with pytest.raises(ValueError, match="closed_for of customs: a spell runs from a time to a later one"):
         TimeoutConfig(closed_for={Role.CUSTOMS: ((9.0, 3.0),)})
+
+
+def _due_day_by_day(now: float, seconds: float, spells: tuple[tuple[float, float], ...]) -> float:
+    """``working_due`` as it counts a few days: each day's working time in turn."""
+    day, at, left = now // 86_400.0, now, seconds
+    while True:
+        base = day * 86_400.0
+        for start, end in spells:
+            if base + end <= at:
+                continue
+            begin = max(base + start, at)
+            if base + end - begin >= left:
+                return begin + left
+            left -= base + end - begin
+            at = base + end
+        day += 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_time_limit_of_months_of_short_working_days_falls_where_counting_day_by_day_puts_it(seed: int) -> None:
+    from gate.deadlines import working_due, working_spells
+
+    draw = random.Random(seed)
+    for _ in range(200):
+        first = draw.uniform(0, 20)
+        spells = working_spells(((first, first + draw.uniform(0.02, 4)), (21.0, 23.5)))
+        now, seconds = draw.uniform(0, 30 * 86_400), draw.uniform(65, 400) * 86_400 * draw.uniform(0.01, 1)
+        assert working_due(now, seconds, spells) == pytest.approx(_due_day_by_day(now, seconds, spells), rel=1e-9)
+
+
+def test_a_time_limit_longer_than_a_year_is_refused_by_the_config() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="less than or equal to 31622400"):
+        TimeoutConfig(payment_confirmation_s=2.0**70)

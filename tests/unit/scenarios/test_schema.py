@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -12,6 +13,7 @@ from gate.config import GateConfig
 from gate.enums import DeviceKind, GoodsCategory, Site, VehicleClass
 from scenarios import (
     AgencyStaff,
+    ScenarioError,
     CoreSettings,
     Demand,
     Layout,
@@ -20,6 +22,7 @@ from scenarios import (
     Window,
     capacity_value,
     device_inventory,
+    format_errors,
     load_scenario,
     mtbf_value,
     validate_scenario,
@@ -199,3 +202,23 @@ def test_an_agency_may_have_unlimited_officers_to_rule_it_out_as_a_bottleneck(mi
     customs = validate_scenario(minimal).agencies.customs
     assert customs.staffed and customs.round_the_clock and capacity_value(customs.officers) == math.inf
     assert customs.service_s.mean == 0
+
+
+@pytest.mark.parametrize(("key", "value", "reason"), [
+    ("demand.trucks_per_day", 2**70, "must be <= 100000 (got"),
+    ("demand.approach_road_km", 1e9, "must be <= 1000 (got"),
+    ("agencies.customs.officers", 2**70, "must be at most 1,000 on a shift, or 'unlimited'"),
+    ("core.fees.per_trip_vnd", {"truck": 2**70}, "must be <= 1000000000000 (got"),
+    ("core.timeouts.sla_s", {"customs": 1e12}, "must be <= 31622400 (got"),
+    ("run.horizon_h", 2**70, "must be <= 8784 (got"),
+    ("run.replications", 2**70, "must be <= 10000 (got"),
+    ("agents.enterprises.history_days", 2**70, "must be <= 3653 (got"),
+])
+def test_a_value_past_what_any_gate_could_have_is_refused_naming_it(key: str, value: Any, reason: str) -> None:
+    """Each of these, let through, stopped the run with an overflow, ran out of memory, or never ended."""
+    from scenarios import with_settings
+
+    with pytest.raises(ScenarioError) as caught:
+        with_settings(load_scenario("huu_nghi_smart_gate"), [f"{key}={json.dumps(value)}"])
+    lines = format_errors(caught.value)
+    assert any(line.split(": ")[1].startswith(key) and reason in line for line in lines), lines
