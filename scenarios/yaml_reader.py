@@ -142,9 +142,14 @@ def _install_resolvers() -> None:
 _install_resolvers()
 
 
-def recursive_alias(root: Node) -> Node | None:
-    """A node under ``root`` that holds itself (``&a [*a]``: an alias inside the value its anchor
-    names), which no scenario value can be; None when there is none. Aliases of values beside
+#: Deepest nesting of lists and mappings a scenario value may have (a scenario needs six).
+MAX_DEPTH = 64
+
+
+def misshapen(root: Node) -> tuple[Node, str] | None:
+    """A node under ``root`` that no scenario value can be, with why: one that holds itself
+    (``&a [*a]``: an alias inside the value its anchor names), or one nested more than
+    ``MAX_DEPTH`` lists and mappings deep; None when there is none. Aliases of values beside
     them (``a: &x 1`` and ``b: *x``) are fine."""
     # Depth first, without recursion: (node, entering) pairs; a node is an ancestor while entered.
     ancestors: set[int] = set()
@@ -157,9 +162,11 @@ def recursive_alias(root: Node) -> Node | None:
             finished.add(id(node))
             continue
         if id(node) in ancestors:
-            return node
+            return node, "YAML alias inside the value it names ({where}): a value cannot contain itself"
         if id(node) in finished or not isinstance(node, (MappingNode, SequenceNode)):
             continue
+        if len(ancestors) >= MAX_DEPTH:
+            return node, f"nested more than {MAX_DEPTH} lists and mappings deep ({{where}}): no scenario value is"
         ancestors.add(id(node))
         stack.append((node, False))
         children = ([child for pair in node.value for child in pair] if isinstance(node, MappingNode)
@@ -203,14 +210,12 @@ def read_yaml(text: str, file: str) -> Any:
         root = loader.get_single_node()
         if root is not None:
             loader.paths = node_paths(root)
-            looped = recursive_alias(root)
-            if looped is not None:
-                mark = looped.start_mark
-                path = loader.paths.get(id(looped), "")
-                raise ScenarioError(file, [ScenarioIssue(
-                    path or f"line {mark.line + 1}, column {mark.column + 1}",
-                    f"YAML alias inside the value it names (line {mark.line + 1}, column {mark.column + 1}): a "
-                    "value cannot contain itself")])
+            found = misshapen(root)
+            if found is not None:
+                node, reason = found
+                where = f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+                raise ScenarioError(file, [ScenarioIssue(loader.paths.get(id(node), "") or where,
+                                                         reason.format(where=where))])
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -163,3 +163,12 @@ def test_a_change_given_as_a_recursive_alias_is_refused_by_the_command_line() ->
     assert result.exit_code == 2, result.output
     assert ("core.fees: YAML alias inside the value it names (line 1, column 1): a value cannot contain itself "
             "(in '&a [*a]')") in result.output
+
+
+@pytest.mark.parametrize("depth", [65, 900])
+def test_a_value_nested_deeper_than_any_scenario_needs_is_refused_before_it_is_read(depth: int) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        read_yaml("scanners: " + "[" * depth + "]" * depth, "deep.yaml")
+    [issue] = caught.value.errors
+    assert issue.reason == "nested more than 64 lists and mappings deep (line 1, column 74): no scenario value is"
+    assert read_yaml("a: " + "[" * 63 + "]" * 63, "ok.yaml") is not None  # 64 deep, the mapping included
