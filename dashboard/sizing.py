@@ -20,6 +20,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -99,9 +100,10 @@ class SizingPlan:
     #: Each cell's run, in cell order.
     requests: tuple[RunRequest, ...]
 
-    @property
-    def keys(self) -> list[JobKey]:
-        return [request.key for request in self.requests]
+    @cached_property
+    def keys(self) -> tuple[JobKey, ...]:
+        """Each cell's key on the board, hashed once per plan (the page asks on every rerun)."""
+        return tuple(request.key for request in self.requests)
 
     @property
     def replications(self) -> int:
@@ -253,8 +255,9 @@ def cell_state(plan: SizingPlan, index: int, board: JobBoard) -> CellState:
     """Where cell ``index`` of ``plan`` is, from the board, or from its saved results once the
     board has let the finished job go."""
     cell, request = plan.cells[index], plan.requests[index]
-    job = board.get(request.key)
-    folder = board.runs_dir / request.key.folder_name(request.scenario.name) if board.runs_dir is not None else None
+    key = plan.keys[index]
+    job = board.get(key)
+    folder = board.runs_dir / key.folder_name(request.scenario.name) if board.runs_dir is not None else None
     if job is None:
         saved = _saved(folder, request.replications) if folder is not None else None
         if saved is not None:
